@@ -1,0 +1,79 @@
+"""Shared fixtures: small simulated VCFs (stdpopsim OutOfAfrica_3G09) and the real 1000 Genomes 805-SNP data."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_805 = REPO.parent / "shared" / "data" / "1000G_805"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    try:
+        import torch
+
+        has_cuda = torch.cuda.is_available()
+    except ImportError:
+        has_cuda = False
+    if not has_cuda:
+        skip = pytest.mark.skip(reason="needs a CUDA device")
+        for item in items:
+            if "gpu" in item.keywords:
+                item.add_marker(skip)
+
+
+def run_genosynth(*args: object, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the real command line in a subprocess, as users and wrappers do."""
+    result = subprocess.run([sys.executable, "-m", "genosynth", *map(str, args)], capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"genosynth {' '.join(map(str, args))} failed ({result.returncode}):\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A phased simulated VCF (3 populations x 20 individuals, 300 kb), bgzipped + indexed, with populations."""
+    from genosynth.simulation import simulate_out_of_africa
+
+    workdir = tmp_path_factory.mktemp("simulated")
+    vcf, populations = simulate_out_of_africa(workdir / "sim.vcf", individuals_per_population=20,
+                                              length=300_000, seed=11)
+    gz = workdir / "sim.vcf.gz"
+    with open(vcf, "rb") as src, open(gz, "wb") as dst:
+        subprocess.run(["bgzip", "-c"], stdin=src, stdout=dst, check=True)
+    subprocess.run(["tabix", "-p", "vcf", str(gz)], check=True)
+    return {"vcf": vcf, "vcf_gz": gz, "populations": populations, "dir": workdir}
+
+
+@pytest.fixture(scope="session")
+def data_805() -> dict[str, Path]:
+    """The real 1000 Genomes 805-SNP benchmark (../shared/data/1000G_805), read in place."""
+    if not DATA_805.is_dir():
+        pytest.skip(f"{DATA_805} not present")
+    return {
+        "hapt": DATA_805 / "805_SNP_1000G_real.hapt.gz",
+        "legend": DATA_805 / "805_SNP.legend",
+        "samples": DATA_805 / "igsr_samples.tsv",
+        "paper_gan": DATA_805 / "paper_GAN_AG_20000epochs.hapt.gz",
+    }
+
+
+def read_text(path: Path) -> str:
+    """A text file's content, gunzipped when compressed."""
+    with open(path, "rb") as handle:
+        magic = handle.read(2)
+    opener = gzip.open if magic == b"\x1f\x8b" else open
+    with opener(path, "rt") as handle:
+        return handle.read()
+
+
+def require_programs(*names: str) -> None:
+    missing = [n for n in names if shutil.which(n) is None]
+    if missing:
+        pytest.fail(f"missing programs {missing}: run 'make test', which installs them")

@@ -1,0 +1,103 @@
+"""The command line: ``genosynth STEP ...`` and one ``genosynth-STEP`` executable per step.
+
+Exit codes (shared/DESIGN.md): 0 success; 1 bad input or usage, one line on stderr; anything else a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+import traceback
+from types import ModuleType
+from typing import NoReturn, Sequence
+
+from . import __version__
+from .errors import InputError
+
+STEPS = {
+    "vcf-to-matrix": "genosynth.steps.vcf_to_matrix",
+    "export": "genosynth.steps.export",
+}
+BUG_EXIT_CODE = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one line and exit code 1 (argparse's own default is 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(1, f"{self.prog}: error: {message} (see {self.prog} -h)\n")
+
+
+def step_module(step: str) -> ModuleType:
+    """The module implementing ``step``."""
+    return importlib.import_module(STEPS[step])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``genosynth`` parser with one subcommand per step."""
+    parser = _Parser(prog="genosynth", description="Artificial human genomes from generative neural networks.")
+    parser.add_argument("--version", action="version", version=f"genosynth {__version__}")
+    commands = parser.add_subparsers(dest="step", required=True, metavar="STEP", parser_class=_Parser)
+    for step in STEPS:
+        module = step_module(step)
+        sub = commands.add_parser(step, help=module.DESCRIPTION.split(".")[0], description=module.DESCRIPTION,
+                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        module.add_arguments(sub)
+    return parser
+
+
+def step_parser(step: str) -> argparse.ArgumentParser:
+    """The parser of one step, as its ``genosynth-STEP`` executable sees it."""
+    module = step_module(step)
+    parser = _Parser(prog=f"genosynth-{step}", description=module.DESCRIPTION,
+                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"genosynth {__version__}")
+    module.add_arguments(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of ``genosynth``."""
+    args = build_parser().parse_args(argv)
+    _run(args.step, args)
+
+
+def _step_main(step: str) -> None:
+    _run(step, step_parser(step).parse_args())
+
+
+def _run(step: str, args: argparse.Namespace) -> NoReturn:
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        step_module(step).run(args)
+    except InputError as err:
+        _fail(step, str(err), err.exit_code)
+    except KeyboardInterrupt:
+        _fail(step, "interrupted; no output was written", 130)
+    except BrokenPipeError:
+        _fail(step, "output pipe closed", 1)
+    except Exception:
+        traceback.print_exc()
+        _fail(step, "internal error (a bug: please report it with the traceback above)", BUG_EXIT_CODE)
+    sys.exit(0)
+
+
+def _fail(step: str, message: str, code: int) -> NoReturn:
+    print(f"genosynth {step}: error: {message}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+def _terminate(signum: int, frame: object) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def vcf_to_matrix_main() -> None:
+    """Entry point of ``genosynth-vcf-to-matrix``."""
+    _step_main("vcf-to-matrix")
+
+
+def export_main() -> None:
+    """Entry point of ``genosynth-export``."""
+    _step_main("export")

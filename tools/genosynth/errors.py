@@ -1,0 +1,7 @@
+"""Exceptions that the command line turns into exit codes and one-line messages."""
+
+
+class InputError(Exception):
+    """Bad input or usage: the message names the file, the record and the problem; exit code 1."""
+
+    exit_code = 1

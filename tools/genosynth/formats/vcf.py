@@ -1,0 +1,327 @@
+"""Phased VCF/BCF in (cyvcf2, streamed in chunks of biallelic SNPs) and VCF/VCF.gz out (with a tabix index).
+
+Only biallelic SNPs become sites; every other record is dropped and counted by reason. Missing calls and
+unphased diploid calls are errors naming the record; haploid calls are one haplotype each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Iterator
+
+import numpy as np
+
+from .. import __version__
+from ..errors import InputError
+from ..matrix import HaplotypeMatrix, SiteOrderCheck, Sites
+
+CHUNK_RECORDS = 2048
+_BASES = frozenset("ACGTacgt")  # one-letter alleles that make a SNP
+
+
+class VcfSource:
+    """Reads a phased VCF, bgzipped VCF or BCF chunk by chunk as (Sites, uint8 rows (n_sites, n_haplotypes)).
+
+    Parameters
+    ----------
+    path
+        The input file.
+    region
+        ``CHR:START-END``; needs a .tbi or .csi index beside the file.
+    samples
+        Names to keep (in file order); names absent from the file are an error listing them.
+
+    Attributes ``samples``, ``ploidy``, ``populations`` (from ``##SAMPLE=<ID=..,Population=..>`` header lines,
+    "" where absent) describe the columns; ``dropped`` counts records dropped by reason.
+    """
+
+    def __init__(self, path: str | Path, *, region: str | None = None, samples: list[str] | None = None) -> None:
+        import cyvcf2
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError(f"{self.path}: no such file")
+        self.dropped: Counter[str] = Counter()
+        with htslib_messages() as messages:
+            try:
+                self._vcf = cyvcf2.VCF(str(self.path), lazy=True, threads=2)
+            except Exception:
+                detail = messages.read()
+                if "No sample line" in detail or "#CHROM" in detail:
+                    raise InputError(f"{self.path}: missing the '#CHROM' header line") from None
+                raise InputError(f"{self.path}: cannot parse VCF header{_detail(detail)}") from None
+        all_samples = list(self._vcf.samples)
+        if not all_samples:
+            raise InputError(f"{self.path}: the VCF has no samples (no genotype columns)")
+        if samples is not None:
+            missing = sorted(set(samples) - set(all_samples))
+            if missing:
+                raise InputError(f"{self.path}: {len(missing)} requested sample(s) not in the file: {_listing(missing)}")
+            wanted = set(samples)
+            self._vcf.set_samples([s for s in all_samples if s in wanted])
+            all_samples = [s for s in all_samples if s in wanted]
+        self.samples = np.array(all_samples, dtype=str)
+        header_populations = _header_populations(self._vcf.raw_header)
+        self.populations = np.array([header_populations.get(s, "") for s in all_samples], dtype=str)
+        self.provenance, self.label = _header_genosynth_fields(self._vcf.raw_header)
+        if region:
+            if not any(Path(str(self.path) + ext).is_file() for ext in (".tbi", ".csi")):
+                raise InputError(f"{self.path}: --region needs an index ({self.path}.tbi or .csi); "
+                                 f"create it with 'bcftools index {self.path}' (the file must be bgzipped or BCF)")
+            with htslib_messages() as messages:
+                try:
+                    self._records = iter(self._vcf(region))
+                except Exception:
+                    raise InputError(f"{self.path}: cannot use --region {region}{_detail(messages.read())}") from None
+        else:
+            self._records = iter(self._vcf)
+        self._region = region
+        self.ploidy = self._first_ploidy()
+
+    def _first_ploidy(self) -> np.ndarray:
+        with htslib_messages() as messages:
+            self._first = next(self._records, None)
+        if self._first is None:
+            where = f" in region {self._region}" if self._region else ""
+            detail = _detail(messages.read())
+            raise InputError(f"{self.path}: no variant records{where}{detail}")
+        gt = _genotype_array(self._first, self.path)
+        return np.where(gt[:, 1] == -2, 1, 2).astype(np.int8)
+
+    def chunks(self) -> Iterator[tuple[Sites, np.ndarray]]:
+        """Yield (sites, rows) for consecutive chunks of biallelic SNP records."""
+        n_samples = len(self.samples)
+        haploid = self.ploidy == 1
+        diploid_index = np.flatnonzero(~haploid)
+        keep = np.sort(np.concatenate([np.arange(n_samples) * 3, diploid_index * 3 + 1]))  # allele slots
+        order = SiteOrderCheck()
+        buffer = np.empty((CHUNK_RECORDS, n_samples, 3), dtype=np.int16)
+        fields: list[tuple[str, int, str, str, str]] = []
+        records = _chain_first(self._first, self._records)
+        bases = _BASES
+        with htslib_messages() as messages:
+            try:
+                for record in records:
+                    ref, alt = record.REF, record.ALT
+                    if not (len(alt) == 1 and ref in bases and alt[0] in bases):
+                        self.dropped[_drop_reason(ref, alt)] += 1
+                        continue
+                    gt = record.genotype.array()
+                    if gt.shape[1] != 3:
+                        gt = _genotype_array(record, self.path)
+                    buffer[len(fields)] = gt
+                    fields.append((record.CHROM, record.POS, record.ID or ".", ref, alt[0]))
+                    if len(fields) == CHUNK_RECORDS:
+                        yield self._finish_chunk(buffer, fields, keep, haploid, diploid_index, order)
+                        fields = []
+            except InputError:
+                raise
+            except Exception as err:
+                raise self._read_error(fields, messages.read() or str(err)) from None
+            detail = messages.read()
+        if "[E::" in detail:
+            raise self._read_error(fields, detail)
+        if fields:
+            yield self._finish_chunk(buffer, fields, keep, haploid, diploid_index, order)
+
+    def _read_error(self, fields: list, detail: str) -> InputError:
+        after = f"{fields[-1][0]}:{fields[-1][1]}" if fields else "the last complete chunk"
+        return InputError(f"{self.path}: reading failed after record {after}{_detail(detail)}; truncated or corrupt file?")
+
+    def _finish_chunk(self, buffer: np.ndarray, fields: list, keep: np.ndarray, haploid: np.ndarray,
+                      diploid_index: np.ndarray, order: SiteOrderCheck) -> tuple[Sites, np.ndarray]:
+        n = len(fields)
+        chrom, pos, ids, ref, alt = (np.array(column) for column in zip(*fields))
+        sites = Sites(chrom=chrom.astype(str), pos=pos.astype(np.int64), id=ids.astype(str),
+                      ref=ref.astype(str), alt=alt.astype(str))
+        try:
+            order.check(sites)
+        except InputError as err:
+            raise InputError(f"{self.path}: {err}") from None
+        gt = buffer[:n]
+        alleles = gt.reshape(n, -1)[:, keep]
+        problems = {
+            "ploidy": (gt[:, :, 1] == -2) != haploid,
+            "missing": alleles < 0,
+            "allele": alleles > 1,
+            "unphased": gt[:, diploid_index, 2] == 0,
+        }
+        first_bad = {kind: int(np.flatnonzero(flags.any(axis=1))[0]) for kind, flags in problems.items() if flags.any()}
+        if first_bad:
+            kind = min(first_bad, key=first_bad.get)
+            row = first_bad[kind]
+            col = int(np.flatnonzero(problems[kind][row])[0])
+            where = f"{self.path}: record {sites.label(row)}"
+            if kind == "ploidy":
+                raise InputError(f"{where}: sample {self.samples[col]} changes ploidy (was {self.ploidy[col]} at the first record)")
+            if kind == "missing":
+                raise InputError(f"{where}: missing genotype call for sample {self._haplotype_sample(col)}; "
+                                 "fill it with --phase (Beagle) or filter the record")
+            if kind == "allele":
+                raise InputError(f"{where}: allele index {alleles[row, col]} on a biallelic record")
+            raise InputError(f"{where}: unphased genotype for sample {self.samples[diploid_index[col]]}; "
+                             "phase the input first or pass --phase (Beagle)")
+        return sites, alleles.astype(np.uint8)
+
+    def _haplotype_sample(self, column: int) -> str:
+        return str(np.repeat(self.samples, self.ploidy)[column])
+
+
+def write_vcf(matrix: HaplotypeMatrix, path: str | Path, *, bgzip: bool) -> None:
+    """Write ``matrix`` as a phased VCF; with ``bgzip`` through ``bgzip`` and index it with ``tabix``.
+
+    Haplotypes of a diploid sample become ``a|b``, haploid samples a single allele. Sample populations
+    are kept in ``##SAMPLE=<ID=...,Population=...>`` header lines; provenance in ``##genosynth_provenance``.
+    """
+    path = Path(path)
+    if bgzip:
+        for program in ("bgzip", "tabix"):
+            if shutil.which(program) is None:
+                raise InputError(f"{path}: writing .vcf.gz needs '{program}' (Debian/Ubuntu package 'tabix')")
+        with open(path, "wb") as raw:
+            process = subprocess.Popen(["bgzip", "-c", "-@", "2"], stdin=subprocess.PIPE, stdout=raw)
+            assert process.stdin is not None
+            _write_vcf_text(matrix, process.stdin)
+            process.stdin.close()
+            if process.wait() != 0:
+                raise RuntimeError(f"bgzip failed with exit code {process.returncode}")
+        subprocess.run(["tabix", "-f", "-p", "vcf", str(path)], check=True)
+    else:
+        with open(path, "wb") as out:
+            _write_vcf_text(matrix, out)
+
+
+def _write_vcf_text(matrix: HaplotypeMatrix, out: IO[bytes]) -> None:
+    s = matrix.sites
+    head = ["##fileformat=VCFv4.2", f"##source=genosynth-{__version__}"]
+    head += [f"##contig=<ID={c}>" for c in dict.fromkeys(s.chrom.tolist())]
+    head.append('##FORMAT=<ID=GT,Number=1,Type=String,Description="Phased genotype">')
+    head += [f"##SAMPLE=<ID={name},Population={_quoted(pop)}>" for name, pop in zip(matrix.samples, matrix.populations) if pop]
+    head.append(f"##genosynth_label={matrix.label}")
+    head.append("##genosynth_provenance=" + json.dumps(matrix.provenance, separators=(",", ":")))
+    head.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *matrix.samples]))
+    out.write(("\n".join(head) + "\n").encode())
+    # One row of genotype text is a byte template: the allele bytes are filled in per site.
+    widths = np.where(matrix.ploidy == 2, 4, 2)
+    template = np.full(int(widths.sum()), ord("\t"), dtype=np.uint8)
+    starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    first = starts
+    second = starts[matrix.ploidy == 2] + 2
+    template[second - 1] = ord("|")
+    template[-1] = ord("\n")
+    allele_columns = np.sort(np.concatenate([first, second]))
+    step = max(1, (1 << 24) // max(1, len(template)))
+    for lo in range(0, matrix.n_sites, step):
+        hi = min(lo + step, matrix.n_sites)
+        block = np.tile(template, (hi - lo, 1))
+        block[:, allele_columns] = matrix.haplotypes[:, lo:hi].T + ord("0")
+        for i in range(lo, hi):
+            out.write(f"{s.chrom[i]}\t{s.pos[i]}\t{s.id[i]}\t{s.ref[i]}\t{s.alt[i]}\t.\tPASS\t.\tGT\t".encode())
+            out.write(block[i - lo].tobytes())
+
+
+def _drop_reason(ref: str, alt: list[str]) -> str:
+    """Why a record with these alleles is not a biallelic SNP."""
+    if not alt or alt[0] in (".", "*"):
+        return "no_alt_allele"
+    if any(a.startswith("<") or "[" in a or "]" in a or a == "*" for a in alt):
+        return "symbolic_allele"
+    if len(alt) > 1:
+        return "multiallelic"
+    if len(ref) != 1 or len(alt[0]) != 1:
+        return "indel_or_mnp"
+    return "not_acgt"
+
+
+def _genotype_array(record: object, path: Path) -> np.ndarray:
+    """(n_samples, 3) int16: allele 1, allele 2 (-2 for haploid), phased flag; whatever the record's ploidy."""
+    gt = record.genotype.array()  # type: ignore[attr-defined]
+    if gt.shape[1] == 3:
+        return gt
+    if gt.shape[1] == 2:  # every sample haploid at this record
+        return np.column_stack([gt[:, 0], np.full(len(gt), -2, dtype=gt.dtype), np.ones(len(gt), dtype=gt.dtype)])
+    raise InputError(f"{path}: record {record.CHROM}:{record.POS}: ploidy {gt.shape[1] - 1} is not supported (1 or 2)")  # type: ignore[attr-defined]
+
+
+def _chain_first(first: object, rest: Iterator[object]) -> Iterator[object]:
+    yield first
+    yield from rest
+
+
+def _header_populations(raw_header: str) -> dict[str, str]:
+    populations = {}
+    for match in re.finditer(r"^##SAMPLE=<(.*)>$", raw_header, flags=re.MULTILINE):
+        keys = {key: value[1:-1].replace('\\"', '"') if value.startswith('"') else value
+                for key, value in re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|[^,]*)', match.group(1))}
+        if "ID" in keys and "Population" in keys:
+            populations[keys["ID"]] = keys["Population"]
+    return populations
+
+
+def _quoted(value: str) -> str:
+    """A header value, double-quoted when it holds characters that would end it."""
+    return '"' + value.replace('"', '\\"') + '"' if re.search(r'[,<>="\s]', value) else value
+
+
+def _header_genosynth_fields(raw_header: str) -> tuple[list[dict], str]:
+    """Provenance and .hapt label that genosynth's own VCF writer stored in the header."""
+    provenance = re.search(r"^##genosynth_provenance=(.*)$", raw_header, flags=re.MULTILINE)
+    label = re.search(r"^##genosynth_label=(.*)$", raw_header, flags=re.MULTILINE)
+    try:
+        records = json.loads(provenance.group(1)) if provenance else []
+    except json.JSONDecodeError:
+        records = []
+    return records, label.group(1).strip() if label else "Real"
+
+
+def _listing(names: list[str], limit: int = 10) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _detail(messages: str) -> str:
+    lines = [line.strip() for line in messages.splitlines() if line.strip()]
+    return f" (htslib: {lines[0]})" if lines else ""
+
+
+@contextmanager
+def htslib_messages() -> Iterator[IO[str]]:
+    """Capture what htslib writes to file descriptor 2, so the CLI can fold it into one error line.
+
+    Python's own ``sys.stderr`` keeps pointing at the real standard error meanwhile.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    capture = tempfile.TemporaryFile(mode="w+")
+    os.dup2(capture.fileno(), 2)
+    python_stderr = sys.stderr
+    sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1)
+    try:
+        yield _Rewinding(capture)
+    finally:
+        sys.stderr.close()
+        sys.stderr = python_stderr
+        os.dup2(saved, 2)
+        os.close(saved)
+        capture.close()
+
+
+class _Rewinding:
+    """Read access to a capture file from its start."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._handle = handle
+
+    def read(self) -> str:
+        self._handle.flush()
+        self._handle.seek(0)
+        return self._handle.read()

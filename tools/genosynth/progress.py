@@ -1,0 +1,70 @@
+"""Progress reporting on standard error: a live line on a terminal, plain periodic log lines otherwise
+(Galaxy and Nextflow logs)."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+class Progress:
+    """Reports ``done`` of ``total`` units (total may be unknown) with extra fields such as losses.
+
+    On a terminal the line is redrawn in place at most 10 times a second; when standard error is not a
+    terminal a plain line is written every ``interval`` seconds and at the end.
+
+    Example
+    -------
+    >>> p = Progress("vcf-to-matrix", unit="sites")
+    >>> p.update(1000)
+    >>> p.close()
+    """
+
+    def __init__(self, step: str, *, unit: str, total: int | None = None, interval: float = 10.0) -> None:
+        self.step = step
+        self.unit = unit
+        self.total = total
+        self.done = 0
+        self._start = time.monotonic()
+        self._last = self._start
+        self._tty = sys.stderr.isatty()
+        self._interval = 0.1 if self._tty else interval
+        self._fields: dict[str, object] = {}
+
+    def update(self, advance: int, **fields: object) -> None:
+        """Add ``advance`` units done and remember ``fields`` for the next report."""
+        self.done += advance
+        self._fields.update(fields)
+        now = time.monotonic()
+        if now - self._last >= self._interval:
+            self._last = now
+            self._report(final=False)
+
+    def close(self) -> None:
+        """Write the final report."""
+        self._report(final=True)
+
+    def _report(self, *, final: bool) -> None:
+        elapsed = time.monotonic() - self._start
+        text = f"{self.done:,}" + (f"/{self.total:,}" if self.total else "") + f" {self.unit}"
+        text += "".join(f", {k} {v:.4g}" if isinstance(v, float) else f", {k} {v}" for k, v in self._fields.items())
+        text += f", elapsed {_clock(elapsed)}"
+        if self.total and self.done and not final:
+            text += f", ETA {_clock(elapsed * (self.total - self.done) / self.done)}"
+        line = f"genosynth {self.step}: {text}"
+        if self._tty:
+            sys.stderr.write("\r\033[K" + line + ("\n" if final else ""))
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+def log(step: str, message: str) -> None:
+    """One informational line on standard error."""
+    print(f"genosynth {step}: {message}", file=sys.stderr, flush=True)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
