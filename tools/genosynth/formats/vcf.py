@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError
-from ..matrix import HaplotypeMatrix, SiteOrderCheck, Sites
+from ..matrix import HaplotypeMatrix, SiteOrderCheck, Sites, parse_region
 
 CHUNK_RECORDS = 2048
 _BASES = frozenset("ACGTacgt")  # one-letter alleles that make a SNP
@@ -36,15 +36,19 @@ class VcfSource:
     path
         The input file.
     region
-        ``CHR:START-END``; needs a .tbi or .csi index beside the file.
+        ``CHR:START-END``; needs a .tbi or .csi index beside the file. Only records whose POS lies in the
+        region are read (an indel that starts before it and overlaps it is not).
     samples
         Names to keep (in file order); names absent from the file are an error listing them.
+    allow_empty
+        With no records (in the region), ``has_records`` is False instead of an error.
 
     Attributes ``samples``, ``ploidy``, ``populations`` (from ``##SAMPLE=<ID=..,Population=..>`` header lines,
     "" where absent) describe the columns; ``dropped`` counts records dropped by reason.
     """
 
-    def __init__(self, path: str | Path, *, region: str | None = None, samples: list[str] | None = None) -> None:
+    def __init__(self, path: str | Path, *, region: str | None = None, samples: list[str] | None = None,
+                 allow_empty: bool = False) -> None:
         import cyvcf2
 
         self.path = Path(path)
@@ -82,20 +86,33 @@ class VcfSource:
                     self._records = iter(self._vcf(region))
                 except Exception:
                     raise InputError(f"{self.path}: cannot use --region {region}{_detail(messages.read())}") from None
+            start = parse_region(region)[1]
+            self._records = (record for record in self._records if record.POS >= start)
         else:
             self._records = iter(self._vcf)
         self._region = region
-        self.ploidy = self._first_ploidy()
-
-    def _first_ploidy(self) -> np.ndarray:
         with htslib_messages() as messages:
             self._first = next(self._records, None)
+        self.has_records = self._first is not None
         if self._first is None:
-            where = f" in region {self._region}" if self._region else ""
-            detail = _detail(messages.read())
-            raise InputError(f"{self.path}: no variant records{where}{detail}")
-        gt = _genotype_array(self._first, self.path)
-        return np.where(gt[:, 1] == -2, 1, 2).astype(np.int8)
+            if not allow_empty:
+                where = f" in region {self._region}" if self._region else ""
+                raise InputError(f"{self.path}: no variant records{where}{_detail(messages.read())}")
+            self.ploidy = np.full(len(self.samples), 2, dtype=np.int8)
+        else:
+            gt = _genotype_array(self._first, self.path)
+            self.ploidy = np.where(gt[:, 1] == -2, 1, 2).astype(np.int8)
+
+    def first_position(self) -> tuple[str, int]:
+        """CHROM and POS of the first record."""
+        return self._first.CHROM, self._first.POS
+
+    def contig_lengths(self) -> dict[str, int | None]:
+        """Contigs of the header in order, with their ``length`` where the header gives one."""
+        try:
+            return dict(zip(self._vcf.seqnames, self._vcf.seqlens))
+        except Exception:  # cyvcf2 raises when the header has no contig lengths
+            return {}
 
     def chunks(self) -> Iterator[tuple[Sites, np.ndarray]]:
         """Yield (sites, rows) for consecutive chunks of biallelic SNP records."""
@@ -106,6 +123,8 @@ class VcfSource:
         order = SiteOrderCheck()
         buffer = np.empty((CHUNK_RECORDS, n_samples, 3), dtype=np.int16)
         fields: list[tuple[str, int, str, str, str]] = []
+        if self._first is None:
+            return
         records = _chain_first(self._first, self._records)
         bases = _BASES
         with htslib_messages() as messages:

@@ -39,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-monomorphic", action="store_true", help="keep sites where every haplotype carries the same allele")
     parser.add_argument("--phase", action="store_true", help="phase and fill missing calls with Beagle 5 before converting")
     parser.add_argument("--beagle-memory", default="2g", help="Java heap for Beagle (-Xmx)")
-    parser.add_argument("--threads", type=int, default=2, help="threads for Beagle")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="processes reading an indexed VCF/BCF in parallel (by position range), and Beagle's threads")
     parser.add_argument("--holdout", type=float, help="fraction of individuals (per population) to hold out, e.g. 0.2")
     parser.add_argument("--holdout-output", type=Path, help="haplotype matrix of the held-out individuals")
     parser.add_argument("--seed", type=int, help="seed of the holdout draw and of Beagle (random and recorded when omitted)")
@@ -78,22 +79,22 @@ def _convert(source: "VcfSource | _MatrixSource", populations: np.ndarray, parts
              outputs: list[Path], args: argparse.Namespace, seed: int) -> None:
     offsets = np.concatenate([[0], np.cumsum(source.ploidy, dtype=np.int64)])
     columns = [np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in part]) for part in parts]
-    filtered: Counter[str] = Counter()
-    kept = 0
-    progress = Progress(STEP, unit="sites")
+    filters = {"min_maf": args.min_maf, "keep_monomorphic": args.keep_monomorphic}
+    pieces = _parallel_regions(source, args) if args.threads > 1 else []
     with atomic_outputs(*outputs) as temps:
         with ExitStack() as stack:
             writers = [stack.enter_context(MatrixWriter(temp, samples=source.samples[part], ploidy=source.ploidy[part],
                                                         populations=populations[part], label=source.label))
                        for temp, part in zip(temps, parts)]
-            for sites, rows in source.chunks():
-                keep = _site_filter(rows, min_maf=args.min_maf, keep_monomorphic=args.keep_monomorphic, counts=filtered)
-                kept += int(keep.sum())
-                for writer, cols in zip(writers, columns):
-                    writer.append(sites.take(keep), rows[keep][:, cols])
-                progress.update(len(sites), kept=kept)
+            progress = Progress(STEP, unit="sites")
+            if pieces:
+                counts = _convert_in_parallel(source, pieces, writers, columns, filters, stack, progress, args.threads)
+            else:
+                counts = _stream(source, writers, columns, filters, progress)
             progress.close()
-            dropped = dict(sorted((source.dropped + filtered).items()))
+            kept = counts.pop("kept", 0)
+            counts.pop("read", None)
+            dropped = dict(sorted(counts.items()))
             if kept == 0:
                 raise InputError(f"{args.input}: no sites left after filtering (dropped: "
                                  f"{', '.join(f'{k} {v}' for k, v in dropped.items()) or 'none'})")
@@ -106,6 +107,98 @@ def _convert(source: "VcfSource | _MatrixSource", populations: np.ndarray, parts
                 writer.provenance = source.provenance + [dict(record, role=role)]
     log(STEP, f"wrote {kept} sites; dropped {', '.join(f'{v} {k}' for k, v in dropped.items()) or 'nothing'}; "
               + "; ".join(f"{o['path']}: {o['samples']} samples, {o['haplotypes']} haplotypes" for o in summary["outputs"]))
+
+
+def _stream(source: "VcfSource | _MatrixSource", writers: list[MatrixWriter], columns: list[np.ndarray],
+            filters: dict[str, object], progress: Progress) -> Counter[str]:
+    """Append the source's filtered chunks to the writers; return kept and dropped counts."""
+    counts: Counter[str] = Counter()
+    for sites, rows in _filtered_chunks(source, filters, counts):
+        for writer, cols in zip(writers, columns):
+            writer.append(sites, rows[:, cols])
+        progress.update(counts["read"] - progress.done, kept=counts["kept"])
+    return counts + source.dropped
+
+
+def _filtered_chunks(source: "VcfSource | _MatrixSource", filters: dict[str, object],
+                     counts: Counter[str]) -> Iterator[tuple[Sites, np.ndarray]]:
+    """The source's chunks without the sites that fail the filters; ``counts`` tallies kept and dropped."""
+    for sites, rows in source.chunks():
+        keep = _site_filter(rows, counts=counts, **filters)  # type: ignore[arg-type]
+        counts["kept"] += int(keep.sum())
+        counts["read"] += len(sites)
+        yield sites.take(keep), rows[keep]
+
+
+def _parallel_regions(source: "VcfSource | _MatrixSource", args: argparse.Namespace) -> list[str]:
+    """Split an indexed, large VCF/BCF input into consecutive position ranges, one per reading process.
+
+    Splitting needs an index and contig lengths in the header; small inputs are not worth the processes.
+    """
+    if not isinstance(source, VcfSource) or args.phase or source.path.stat().st_size < _PARALLEL_MIN_BYTES:
+        return []
+    if not any(Path(f"{source.path}{ext}").is_file() for ext in (".tbi", ".csi")):
+        return []
+    lengths = source.contig_lengths()
+    if args.region:
+        chrom, start, end = parse_region(args.region)
+        spans = [(chrom, start, end or lengths.get(chrom))]
+    else:  # the first contig starts at the first record; later contigs at 1
+        first = source.first_position()
+        spans = [(chrom, first[1] if chrom == first[0] else 1, length) for chrom, length in lengths.items()]
+    if not spans or any(end is None for _, _, end in spans):
+        return []
+    pieces = []
+    per_contig = args.threads * max(1, -(-source.path.stat().st_size // _PIECE_BYTES)) // max(1, len(spans))
+    for chrom, start, end in spans:
+        bounds = np.linspace(start, end + 1, max(1, per_contig) + 1).astype(np.int64)
+        pieces += [f"{chrom}:{lo}-{hi - 1}" for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
+    return pieces
+
+
+_PARALLEL_MIN_BYTES = 1 << 20  # smaller inputs are read in this process
+_PIECE_BYTES = 16 << 20  # compressed input bytes per piece: bounds the memory of pieces in flight
+
+
+def _convert_in_parallel(source: VcfSource, pieces: list[str], writers: list[MatrixWriter], columns: list[np.ndarray],
+                         filters: dict[str, object], stack: ExitStack, progress: Progress, threads: int) -> Counter[str]:
+    """Convert the pieces in worker processes and append their sites in piece order.
+
+    At most ``threads + 1`` pieces are in flight, so memory stays bounded whatever the input's size.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = stack.enter_context(ProcessPoolExecutor(max_workers=min(threads, len(pieces)),
+                                                   mp_context=multiprocessing.get_context("fork")))
+    arguments = (source.path, source.samples.tolist(), source.ploidy, columns, filters)
+    pending = [pool.submit(_convert_piece, piece, *arguments) for piece in pieces[: threads + 1]]
+    queued = pieces[threads + 1:]
+    counts: Counter[str] = Counter()
+    while pending:
+        sites, parts, piece_counts = pending.pop(0).result()
+        if queued:
+            pending.append(pool.submit(_convert_piece, queued.pop(0), *arguments))
+        counts += piece_counts
+        if len(sites):
+            for writer, rows in zip(writers, parts):
+                writer.append(sites, rows)
+        progress.update(piece_counts["read"], kept=counts["kept"])
+    return counts + source.dropped
+
+
+def _convert_piece(piece: str, path: Path, samples: list[str], ploidy: np.ndarray, columns: list[np.ndarray],
+                   filters: dict[str, object]) -> tuple[Sites, list[np.ndarray], Counter[str]]:
+    """In a worker process: the filtered sites of the records whose POS lies in ``piece``, rows per output."""
+    reader = VcfSource(path, region=piece, samples=samples, allow_empty=True)
+    if reader.has_records and not np.array_equal(reader.ploidy, ploidy):
+        raise InputError(f"{path}: region {piece}: sample ploidy differs from that of the file's first record")
+    counts: Counter[str] = Counter()
+    chunks = list(_filtered_chunks(reader, filters, counts)) if reader.has_records else []
+    sites = Sites(*(np.concatenate([getattr(c[0], name) for c in chunks]) if chunks else np.array([], dtype=str)
+                    for name in ("chrom", "pos", "id", "ref", "alt")))
+    rows = np.concatenate([c[1] for c in chunks]) if chunks else np.empty((0, int(ploidy.sum())), dtype=np.uint8)
+    return sites, [rows[:, cols] for cols in columns], counts + reader.dropped
 
 
 def _site_filter(rows: np.ndarray, *, min_maf: float, keep_monomorphic: bool, counts: Counter[str]) -> np.ndarray:
