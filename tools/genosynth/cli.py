@@ -1,6 +1,7 @@
 """The command line: ``genosynth STEP ...`` and one ``genosynth-STEP`` executable per step.
 
-Exit codes (shared/DESIGN.md): 0 success; 1 bad input or usage, one line on stderr; anything else a bug.
+Exit codes (shared/DESIGN.md): 0 success; 1 bad input or usage, one line on stderr; 2 a quality or privacy
+gate failed (its report is written); anything else a bug.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from types import ModuleType
 from typing import NoReturn, Sequence
 
 from . import __version__
-from .errors import InputError
+from .errors import GateFailed, InputError
 
 STEPS = {
     "vcf-to-matrix": "genosynth.steps.vcf_to_matrix",
     "export": "genosynth.steps.export",
+    "privacy-check": "genosynth.steps.privacy_check",
 }
 BUG_EXIT_CODE = 3
 
@@ -72,7 +74,7 @@ def _run(step: str, args: argparse.Namespace) -> NoReturn:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         step_module(step).run(args)
-    except InputError as err:
+    except (InputError, GateFailed) as err:
         _fail(step, str(err), err.exit_code)
     except KeyboardInterrupt:
         _fail(step, "interrupted; no output was written", 130)
@@ -101,3 +103,8 @@ def vcf_to_matrix_main() -> None:
 def export_main() -> None:
     """Entry point of ``genosynth-export``."""
     _step_main("export")
+
+
+def privacy_check_main() -> None:
+    """Entry point of ``genosynth-privacy-check``."""
+    _step_main("privacy-check")

@@ -5,3 +5,9 @@ class InputError(Exception):
     """Bad input or usage: the message names the file, the record and the problem; exit code 1."""
 
     exit_code = 1
+
+
+class GateFailed(Exception):
+    """A quality or privacy gate was exceeded (the report is written first); exit code 2."""
+
+    exit_code = 2

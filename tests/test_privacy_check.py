@@ -1,0 +1,150 @@
+"""privacy-check: metrics against independent computations, known answers, the gate, and the paper's S21
+sensitivity test (training haplotypes planted in an otherwise independent synthetic set)."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+from conftest import run_genosynth
+from scipy.spatial.distance import cdist
+from scipy.stats import mannwhitneyu
+
+from genosynth.distances import nearest_hamming
+from genosynth.formats.hapt import read_hapt
+from genosynth.matrix import write_matrix
+from genosynth.privacy import adversarial_accuracy, roc_auc
+
+
+def _hamming(a, b):
+    return np.rint(cdist(a, b, "hamming") * a.shape[1]).astype(int)
+
+
+def test_nearest_hamming_matches_scipy():
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, 2, (70, 120), dtype=np.uint8), rng.integers(0, 2, (40, 120), dtype=np.uint8)
+    np.testing.assert_array_equal(nearest_hamming(a, b), _hamming(a, b).min(axis=1))
+    within = _hamming(a, a) + np.diag(np.full(len(a), 10**6))
+    np.testing.assert_array_equal(nearest_hamming(a, a, exclude_self=True), within.min(axis=1))
+
+
+def test_aats_matches_direct_definition_on_equal_sizes():
+    rng = np.random.default_rng(4)
+    real, syn = rng.integers(0, 2, (50, 80), dtype=np.uint8), rng.integers(0, 2, (50, 80), dtype=np.uint8)
+    big = 10**6
+    d_rs, d_sr = _hamming(real, syn).min(1), _hamming(syn, real).min(1)
+    d_rr = (_hamming(real, real) + np.diag([big] * 50)).min(1)
+    d_ss = (_hamming(syn, syn) + np.diag([big] * 50)).min(1)
+    result = adversarial_accuracy(real, syn, repeats=3, rng=np.random.default_rng(0))
+    assert result.aa_truth == pytest.approx(np.mean(d_rs > d_rr))
+    assert result.aa_syn == pytest.approx(np.mean(d_sr > d_ss))
+
+
+def test_roc_auc_matches_mann_whitney():
+    rng = np.random.default_rng(5)
+    pos, neg = rng.integers(0, 6, 80).astype(float), rng.integers(0, 6, 120).astype(float)
+    assert roc_auc(pos, neg) == pytest.approx(mannwhitneyu(pos, neg).statistic / (80 * 120))
+
+
+@pytest.fixture(scope="module")
+def sets_805(data_805, tmp_path_factory):
+    """Real 1000G haplotypes split by individual: train 300, holdout 150, and 150 unseen ones as a perfect generator."""
+    matrix = read_hapt(data_805["hapt"], legend=data_805["legend"])
+    order = np.random.default_rng(0).permutation(len(matrix.samples))[:600]
+    workdir = tmp_path_factory.mktemp("privacy")
+    paths = {}
+    for name, index in (("train", order[:300]), ("holdout", order[300:450]), ("independent", order[450:])):
+        paths[name] = workdir / f"{name}.h5"
+        write_matrix(paths[name], matrix.select_samples(np.sort(index)))
+    paths["dir"] = workdir
+    return paths
+
+
+def _check(sets, synthetic, out, *extra):
+    result = run_genosynth("privacy-check", "--train", sets["train"], "--holdout", sets["holdout"], "--synthetic",
+                           synthetic, "-o", out, "--seed", "1", "--device", "cpu", *extra, check=False)
+    return result, json.loads((out / "privacy.json").read_text()) if (out / "privacy.json").exists() else None
+
+
+def test_training_set_as_its_own_synthetic_set_fails_the_gate(sets_805, tmp_path):
+    result, metrics = _check(sets_805, sets_805["train"], tmp_path / "out", "--max-privacy-loss", "0.1")
+    assert metrics["aats_train"] == 0.0 and metrics["aa_truth_train"] == 0.0 and metrics["aa_syn_train"] == 0.0
+    assert metrics["privacy_loss"] > 0.3 and metrics["exact_copies"] == 600 and metrics["mia_auc"] == 1.0
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("genosynth privacy-check: error: privacy gate failed: privacy loss")
+    assert metrics["gate"]["passed"] is False and (tmp_path / "out" / "report.html").is_file()
+
+
+def test_report_is_self_contained_and_holds_every_plot(sets_805, tmp_path):
+    result, metrics = _check(sets_805, sets_805["independent"], tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    for key in ("aats_train", "aats_holdout", "aa_truth_train", "aa_syn_train", "privacy_loss", "exact_copies",
+                "near_copies", "mia_auc"):
+        assert key in metrics
+    assert metrics["provenance"]["inputs"][2]["sha256"]
+
+    class Collector(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.sources, self.links = [], []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "img":
+                self.sources.append(attrs["src"])
+            if tag in ("script", "link") or (tag == "a" and "href" in attrs):
+                self.links.append(tag)
+
+    parser = Collector()
+    parser.feed((tmp_path / "out" / "report.html").read_text())
+    assert len(parser.sources) == 3 and all(s.startswith("data:image/png;base64,") for s in parser.sources)
+    assert parser.links == []
+    for name in ("dcr", "mia_roc", "aats"):
+        assert (tmp_path / "out" / f"{name}.png").stat().st_size > 1000
+        assert (tmp_path / "out" / f"{name}.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_sensitivity_to_planted_training_haplotypes(sets_805, tmp_path):
+    """The paper's S21: which metrics flag 1, 10 and 100 copied training haplotypes among 300 unseen ones."""
+    from genosynth.matrix import read_matrix
+
+    train = read_matrix(sets_805["train"])
+    independent = read_matrix(sets_805["independent"])
+    results = {}
+    for planted in (0, 1, 10, 100):
+        haplotypes = independent.haplotypes.copy()
+        haplotypes[:planted] = train.haplotypes[np.random.default_rng(planted).choice(600, planted, replace=False)]
+        mixed = type(independent)(haplotypes, independent.sites, independent.samples, independent.ploidy,
+                                  independent.populations)
+        write_matrix(tmp_path / f"syn{planted}.h5", mixed)
+        _, results[planted] = _check(sets_805, tmp_path / f"syn{planted}.h5", tmp_path / f"out{planted}")
+    assert [results[k]["exact_copies"] for k in (0, 1, 10, 100)] == [0, 1, 10, 100]
+    assert abs(results[0]["privacy_loss"]) < 0.05 and abs(results[0]["mia_auc"] - 0.5) < 0.06
+    assert results[100]["mia_auc"] > results[10]["mia_auc"] > results[0]["mia_auc"]
+    assert results[100]["mia_auc"] > 0.53 and results[100]["privacy_loss"] > 0.05
+    assert results[0]["dcr"]["synthetic_to_train"]["min"] > 0 and results[1]["dcr"]["synthetic_to_train"]["min"] == 0
+
+
+def test_site_mismatch_names_the_site(sets_805, tmp_path):
+    from genosynth.matrix import read_matrix
+
+    independent = read_matrix(sets_805["independent"])
+    shifted = independent.sites.take(slice(None))
+    shifted.pos = shifted.pos.copy()
+    shifted.pos[4] += 1
+    moved = type(independent)(independent.haplotypes, shifted, independent.samples, independent.ploidy,
+                              independent.populations)
+    write_matrix(tmp_path / "moved.h5", moved)
+    result, _ = _check(sets_805, tmp_path / "moved.h5", tmp_path / "out")
+    assert result.returncode == 1
+    assert re.search(r"moved\.h5: site 5 is \d+:\d+ \w>\w, but .*train\.h5 has", result.stderr)
+
+
+@pytest.mark.gpu
+def test_nearest_hamming_on_cuda_equals_cpu():
+    rng = np.random.default_rng(6)
+    a, b = rng.integers(0, 2, (3000, 2000), dtype=np.uint8), rng.integers(0, 2, (2500, 2000), dtype=np.uint8)
+    np.testing.assert_array_equal(nearest_hamming(a, b, device="cuda"), nearest_hamming(a, b, device="cpu"))
