@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ def read_sample_list(path: str | Path) -> list[str]:
         raise InputError(f"{path}: cannot read ({err.strerror})") from None
     if not names:
         raise InputError(f"{path}: lists no samples")
-    duplicated = sorted({n for n in names if names.count(n) > 1}) if len(set(names)) != len(names) else []
+    duplicated = sorted(name for name, count in Counter(names).items() if count > 1)
     if duplicated:
         raise InputError(f"{path}: sample {duplicated[0]} is listed more than once")
     return names
