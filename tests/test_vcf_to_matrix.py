@@ -325,3 +325,12 @@ def test_parallel_reading_by_position_range_equals_sequential(simulated, tmp_pat
         np.testing.assert_array_equal(one.samples, two.samples)
         for key in ("sites_written", "records_dropped"):
             assert one.provenance[-1]["summary"][key] == two.provenance[-1]["summary"][key]
+
+
+def test_sample_list_with_a_repeated_name_is_refused(tmp_path):
+    (tmp_path / "good.vcf").write_text(_vcf(GOOD))
+    (tmp_path / "want.txt").write_text("s1\ns2\ns1\n")
+    result = run_genosynth("vcf-to-matrix", tmp_path / "good.vcf", "--samples", tmp_path / "want.txt",
+                           "-o", tmp_path / "m.h5", check=False)
+    assert result.returncode == 1 and "want.txt: sample s1 is listed more than once" in result.stderr
+    assert not (tmp_path / "m.h5").exists()
