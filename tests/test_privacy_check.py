@@ -148,3 +148,45 @@ def test_nearest_hamming_on_cuda_equals_cpu():
     rng = np.random.default_rng(6)
     a, b = rng.integers(0, 2, (3000, 2000), dtype=np.uint8), rng.integers(0, 2, (2500, 2000), dtype=np.uint8)
     np.testing.assert_array_equal(nearest_hamming(a, b, device="cuda"), nearest_hamming(a, b, device="cpu"))
+
+
+def test_each_gate_and_near_distance_act_on_their_own_metric(sets_805, tmp_path):
+    from genosynth.matrix import read_matrix
+
+    train, independent = read_matrix(sets_805["train"]), read_matrix(sets_805["independent"])
+    haplotypes = independent.haplotypes.copy()
+    haplotypes[:5] = train.haplotypes[:5]
+    haplotypes[5:8] = train.haplotypes[5:8]
+    haplotypes[5:8, :2] ^= 1  # three copies with 2 sites changed: near copies at --near 2, not at --near 1
+    write_matrix(tmp_path / "syn.h5", type(independent)(haplotypes, independent.sites, independent.samples,
+                                                          independent.ploidy, independent.populations))
+    result, metrics = _check(sets_805, tmp_path / "syn.h5", tmp_path / "near1", "--near", "1", "--max-exact-copies", "5",
+                             "--max-mia-auc", "0.9")
+    assert result.returncode == 0 and metrics["exact_copies"] == 5 and metrics["near_copies"] == 5
+    result, metrics = _check(sets_805, tmp_path / "syn.h5", tmp_path / "near2", "--near", "2", "--max-exact-copies", "4")
+    assert metrics["near_copies"] == 8 and metrics["near_distance"] == 2
+    error_line = result.stderr.strip().splitlines()[-1]
+    assert result.returncode == 2 and "exact copies 5 > 4" in error_line and "privacy loss" not in error_line
+    result, metrics = _check(sets_805, tmp_path / "syn.h5", tmp_path / "auc", "--max-mia-auc", "0.3")
+    assert result.returncode == 2 and re.search(r"membership-inference AUC 0\.\d+ > 0\.3", result.stderr)
+    assert metrics["gate"]["failures"] == [f"membership-inference AUC {metrics['mia_auc']:.3f} > 0.3"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--near", "-1"], "--near must be >= 0"),
+    (["--repeats", "0"], "--repeats >= 1"),
+])
+def test_bad_option_values_are_one_line_errors(sets_805, tmp_path, extra, message):
+    result, metrics = _check(sets_805, sets_805["independent"], tmp_path / "out", *extra)
+    assert result.returncode == 1 and message in result.stderr and metrics is None
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_device_cuda_without_a_gpu_is_refused(sets_805, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    result = run_genosynth("privacy-check", "--train", sets_805["train"], "--holdout", sets_805["holdout"],
+                           "--synthetic", sets_805["independent"], "-o", tmp_path / "out", "--device", "cuda", check=False)
+    assert result.returncode == 1 and "--device cuda: no CUDA device is visible" in result.stderr

@@ -34,7 +34,7 @@ def read_haplotype_set(path: str | Path, *, legend: str | Path | None = None) ->
         return read_hapt(path, legend=legend)
     source = VcfSource(path)
     chunks = list(source.chunks())
-    sites = Sites(*(np.concatenate([getattr(c[0], f) for c in chunks]) for f in ("chrom", "pos", "id", "ref", "alt")))
+    sites = Sites.concatenate([c[0] for c in chunks])
     return HaplotypeMatrix(np.ascontiguousarray(np.concatenate([c[1] for c in chunks]).T), sites, source.samples,
                            source.ploidy, source.populations, source.provenance, source.label)
 

@@ -21,7 +21,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +48,13 @@ class Sites:
     def take(self, index: Any) -> "Sites":
         """The sites selected by a slice, boolean mask or integer index array."""
         return Sites(*(getattr(self, name)[index] for name in _SITE_FIELDS))
+
+    @classmethod
+    def concatenate(cls, parts: list["Sites"]) -> "Sites":
+        """The sites of ``parts`` one after the other (no sites when ``parts`` is empty)."""
+        if not parts:
+            return cls(*(np.array([], dtype=np.int64 if name == "pos" else str) for name in _SITE_FIELDS))
+        return cls(*(np.concatenate([getattr(part, name) for part in parts]) for name in _SITE_FIELDS))
 
     def label(self, i: int) -> str:
         """``CHROM:POS`` of site ``i``, as error messages name it."""
@@ -216,21 +223,6 @@ def read_matrix(path: str | Path, *, region: str | None = None) -> HaplotypeMatr
         raise InputError(f"{path}: {err}") from None
 
 
-def read_matrix_chunks(path: str | Path) -> Iterator[tuple[Sites, np.ndarray]]:
-    """Stream a matrix file as (sites, rows (n_sites_chunk, n_haplotypes)) without loading it whole."""
-    import h5py
-
-    with h5py.File(path, "r") as handle:
-        pos = handle["variants/POS"][:].astype(np.int64)
-        sites = Sites(*(_read_strings(handle, f"variants/{_VARIANT_NAMES[name]}") if name != "pos" else pos
-                        for name in _SITE_FIELDS))
-        ploidy = handle["sample_info/ploidy"][:].astype(np.int8)
-        step = max(1, _CHUNK_BYTES // max(1, 2 * len(ploidy)))
-        for lo in range(0, len(pos), step):
-            selection = slice(lo, min(lo + step, len(pos)))
-            yield sites.take(selection), _read_haplotypes(handle["calldata/GT"], ploidy, selection, Path(path), sites).T
-
-
 def write_matrix(path: str | Path, matrix: HaplotypeMatrix) -> None:
     """Write ``matrix`` to ``path`` (not atomic by itself: pass a temporary name from atomic_outputs)."""
     with MatrixWriter(path, samples=matrix.samples, ploidy=matrix.ploidy, populations=matrix.populations,
@@ -259,7 +251,6 @@ class MatrixWriter:
                  label: str = "Real") -> None:
         import h5py
 
-        self.path = Path(path)
         self.samples = np.asarray(samples, dtype=str)
         self.ploidy = np.asarray(ploidy, dtype=np.int8)
         self.populations = np.asarray(populations, dtype=str)
@@ -303,9 +294,9 @@ class MatrixWriter:
         import h5py
 
         text = h5py.string_dtype("utf-8")
+        sites = Sites.concatenate(self._site_parts)
         for name in _SITE_FIELDS:
-            parts = [getattr(part, name) for part in self._site_parts]
-            values = np.concatenate(parts) if parts else np.array([], dtype=np.int64 if name == "pos" else str)
+            values = getattr(sites, name)
             if name == "pos":
                 self._file.create_dataset("variants/POS", data=values.astype(np.int64))
             else:

@@ -56,6 +56,11 @@ def make_record(
     }
 
 
+def parameters_of(args: Any) -> dict[str, Any]:
+    """A step's parsed command-line options (an argparse Namespace), without the CLI's own bookkeeping."""
+    return {key: value for key, value in vars(args).items() if key != "step"}
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)

@@ -11,7 +11,7 @@ from ..formats.hapt import write_hapt
 from ..formats.vcf import write_vcf
 from ..matrix import read_matrix
 from ..progress import log
-from ..provenance import make_record
+from ..provenance import make_record, parameters_of
 
 STEP = "export"
 DESCRIPTION = ("Write a haplotype matrix as VCF (.vcf), bgzipped and tabix-indexed VCF (.vcf.gz) or .hapt/.hapt.gz "
@@ -35,8 +35,7 @@ def run(args: argparse.Namespace) -> None:
     matrix = read_matrix(args.matrix, region=args.region)
     if matrix.n_sites == 0:
         raise InputError(f"{args.matrix}: no sites in region {args.region}")
-    record = make_record(STEP, parameters={k: v for k, v in vars(args).items() if k not in ("func", "step")},
-                         seed=None, inputs=[args.matrix])
+    record = make_record(STEP, parameters=parameters_of(args), seed=None, inputs=[args.matrix])
     matrix.provenance = matrix.provenance + [record]
     if suffix.startswith(".vcf"):
         targets = [args.output, Path(f"{args.output}.tbi")] if suffix == ".vcf.gz" else [args.output]

@@ -13,7 +13,7 @@ from ..errors import GateFailed, InputError
 from ..haplotype_sets import read_haplotype_set, require_same_sites
 from ..privacy import adversarial_accuracy, roc_auc, roc_curve
 from ..progress import log
-from ..provenance import make_record, resolve_seed
+from ..provenance import make_record, parameters_of, resolve_seed
 from ..report import new_figure, save_figure, write_html_report, write_json
 
 STEP = "privacy-check"
@@ -55,8 +55,8 @@ def run(args: argparse.Namespace) -> None:
     metrics, curves = _metrics(train.haplotypes, holdout.haplotypes, synthetic.haplotypes, args, seed, device)
     failures = _gate_failures(metrics, args)
     metrics["gate"] = {"passed": not failures, "failures": failures}
-    record = make_record(STEP, parameters={k: v for k, v in vars(args).items() if k not in ("func", "step")},
-                         seed=seed, inputs=[args.train, args.holdout, args.synthetic])
+    record = make_record(STEP, parameters=parameters_of(args), seed=seed,
+                         inputs=[args.train, args.holdout, args.synthetic])
     metrics["provenance"] = record
     _write_outputs(args.output, metrics, curves, record)
     log(STEP, f"AATS train {metrics['aats_train']:.3f}, holdout {metrics['aats_holdout']:.3f}, privacy loss "

@@ -19,7 +19,7 @@ from ..holdout import split_individuals
 from ..matrix import HaplotypeMatrix, MatrixWriter, Sites, parse_region
 from ..phasing import phase_with_beagle
 from ..progress import Progress, log
-from ..provenance import make_record, resolve_seed
+from ..provenance import make_record, parameters_of, resolve_seed
 from ..sample_tables import read_population_table, read_sample_list
 
 STEP = "vcf-to-matrix"
@@ -102,7 +102,7 @@ def _convert(source: "VcfSource | _MatrixSource", populations: np.ndarray, parts
                        "outputs": [{"path": str(out), "samples": int(len(part)), "haplotypes": int(len(cols))}
                                    for out, part, cols in zip(outputs, parts, columns)]}
             inputs = [p for p in (args.input, args.legend, args.samples, args.populations) if p is not None]
-            record = make_record(STEP, parameters=_parameters(args), seed=seed, inputs=inputs, summary=summary)
+            record = make_record(STEP, parameters=parameters_of(args), seed=seed, inputs=inputs, summary=summary)
             for writer, role in zip(writers, ("train", "holdout") if len(writers) == 2 else ("all",)):
                 writer.provenance = source.provenance + [dict(record, role=role)]
     log(STEP, f"wrote {kept} sites; dropped {', '.join(f'{v} {k}' for k, v in dropped.items()) or 'nothing'}; "
@@ -195,8 +195,7 @@ def _convert_piece(piece: str, path: Path, samples: list[str], ploidy: np.ndarra
         raise InputError(f"{path}: region {piece}: sample ploidy differs from that of the file's first record")
     counts: Counter[str] = Counter()
     chunks = list(_filtered_chunks(reader, filters, counts)) if reader.has_records else []
-    sites = Sites(*(np.concatenate([getattr(c[0], name) for c in chunks]) if chunks else np.array([], dtype=str)
-                    for name in ("chrom", "pos", "id", "ref", "alt")))
+    sites = Sites.concatenate([c[0] for c in chunks])
     rows = np.concatenate([c[1] for c in chunks]) if chunks else np.empty((0, int(ploidy.sum())), dtype=np.uint8)
     return sites, [rows[:, cols] for cols in columns], counts + reader.dropped
 
@@ -237,10 +236,6 @@ def _check_options(args: argparse.Namespace) -> None:
 def _is_hapt(args: argparse.Namespace) -> bool:
     name = args.input.name.lower()
     return args.legend is not None or name.endswith(".hapt") or name.endswith(".hapt.gz")
-
-
-def _parameters(args: argparse.Namespace) -> dict[str, object]:
-    return {key: value for key, value in vars(args).items() if key not in ("func", "step")}
 
 
 class _MatrixSource:
