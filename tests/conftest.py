@@ -73,6 +73,28 @@ def read_text(path: Path) -> str:
         return handle.read()
 
 
+def report_contents(path: Path) -> tuple[list[str], list[str]]:
+    """The image sources of an HTML report, and every tag that would load something from outside it."""
+    from html.parser import HTMLParser
+
+    class Collector(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.sources: list[str] = []
+            self.links: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            named = dict(attrs)
+            if tag == "img":
+                self.sources.append(named["src"] or "")
+            if tag in ("script", "link", "iframe") or (tag == "a" and "href" in named):
+                self.links.append(tag)
+
+    parser = Collector()
+    parser.feed(path.read_text())
+    return parser.sources, parser.links
+
+
 def require_programs(*names: str) -> None:
     missing = [n for n in names if shutil.which(n) is None]
     if missing:

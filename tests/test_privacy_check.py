@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from conftest import run_genosynth
+from conftest import report_contents, run_genosynth
 from scipy.spatial.distance import cdist
 from scipy.stats import mannwhitneyu
 
@@ -86,22 +85,9 @@ def test_report_is_self_contained_and_holds_every_plot(sets_805, tmp_path):
         assert key in metrics
     assert metrics["provenance"]["inputs"][2]["sha256"]
 
-    class Collector(HTMLParser):
-        def __init__(self):
-            super().__init__()
-            self.sources, self.links = [], []
-
-        def handle_starttag(self, tag, attrs):
-            attrs = dict(attrs)
-            if tag == "img":
-                self.sources.append(attrs["src"])
-            if tag in ("script", "link") or (tag == "a" and "href" in attrs):
-                self.links.append(tag)
-
-    parser = Collector()
-    parser.feed((tmp_path / "out" / "report.html").read_text())
-    assert len(parser.sources) == 3 and all(s.startswith("data:image/png;base64,") for s in parser.sources)
-    assert parser.links == []
+    sources, links = report_contents(tmp_path / "out" / "report.html")
+    assert len(sources) == 3 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert links == []
     for name in ("dcr", "mia_roc", "aats"):
         assert (tmp_path / "out" / f"{name}.png").stat().st_size > 1000
         assert (tmp_path / "out" / f"{name}.pdf").read_bytes().startswith(b"%PDF")

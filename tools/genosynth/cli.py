@@ -20,6 +20,7 @@ from .errors import GateFailed, InputError
 STEPS = {
     "vcf-to-matrix": "genosynth.steps.vcf_to_matrix",
     "export": "genosynth.steps.export",
+    "evaluate": "genosynth.steps.evaluate",
     "privacy-check": "genosynth.steps.privacy_check",
 }
 BUG_EXIT_CODE = 3
@@ -108,3 +109,8 @@ def export_main() -> None:
 def privacy_check_main() -> None:
     """Entry point of ``genosynth-privacy-check``."""
     _step_main("privacy-check")
+
+
+def evaluate_main() -> None:
+    """Entry point of ``genosynth-evaluate``."""
+    _step_main("evaluate")

@@ -54,3 +54,30 @@ def require_same_sites(reference: HaplotypeMatrix, other: HaplotypeMatrix, *, re
     if len(a) != len(b):
         raise InputError(f"{other_name}: {len(b)} sites, but {reference_name} has {len(a)}; "
                          "the sets must hold the same sites")
+
+
+def intersect_sites(matrices: list[HaplotypeMatrix]) -> list[HaplotypeMatrix]:
+    """Each matrix restricted to the sites (CHROM, POS, REF, ALT) present in all of them, in the first one's order.
+
+    Example
+    -------
+    >>> from genosynth.matrix import Sites
+    >>> def one(pos):
+    ...     n = len(pos)
+    ...     sites = Sites(np.array(["1"] * n), np.array(pos), np.array(["."] * n), np.array(["A"] * n), np.array(["G"] * n))
+    ...     return HaplotypeMatrix(np.zeros((2, n), dtype=np.uint8), sites, np.array(["s"]), np.array([2], dtype=np.int8), np.array([""]))
+    >>> [m.sites.pos.tolist() for m in intersect_sites([one([1, 2, 3]), one([2, 3, 4])])]
+    [[2, 3], [2, 3]]
+    """
+    keys = [_site_keys(m.sites) for m in matrices]
+    common = set(keys[0]).intersection(*keys[1:])
+    order = [k for k in keys[0] if k in common]
+    result = []
+    for matrix, matrix_keys in zip(matrices, keys):
+        index_of = {key: i for i, key in enumerate(matrix_keys)}
+        result.append(matrix.select_sites(np.array([index_of[k] for k in order], dtype=np.int64)))
+    return result
+
+
+def _site_keys(sites: Sites) -> list[tuple[str, int, str, str]]:
+    return list(zip(sites.chrom.tolist(), sites.pos.tolist(), sites.ref.tolist(), sites.alt.tolist()))

@@ -154,6 +154,18 @@ class HaplotypeMatrix:
         )
 
 
+    def select_sites(self, index: np.ndarray) -> "HaplotypeMatrix":
+        """A new matrix holding the sites at ``index`` (integer array or boolean mask), samples unchanged."""
+        return HaplotypeMatrix(
+            haplotypes=np.ascontiguousarray(self.haplotypes[:, index]),
+            sites=self.sites.take(index),
+            samples=self.samples,
+            ploidy=self.ploidy,
+            populations=self.populations,
+            provenance=list(self.provenance),
+            label=self.label,
+        )
+
 def parse_region(text: str) -> tuple[str, int, int | None]:
     """Parse ``CHR``, ``CHR:START-END`` or ``CHR:START-`` (1-based, inclusive) into (chrom, start, end).
 

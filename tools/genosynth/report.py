@@ -62,6 +62,19 @@ pre{{background:#f4f4f4;padding:1em;overflow-x:auto;font-size:.8em}}</style></he
         temp.write_text(document)
 
 
+def format_value(value: Any, spec: str = ".4f") -> str:
+    """A metric as tables, titles and TSV files show it: "NA" for None, floats with ``spec``, others as text.
+
+    Example
+    -------
+    >>> format_value(0.123456), format_value(None), format_value(3), format_value(0.5, ".3g")
+    ('0.1235', 'NA', '3', '0.5')
+    """
+    if value is None:
+        return "NA"
+    return format(value, spec) if isinstance(value, float) else str(value)
+
+
 def _plain(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()

@@ -14,7 +14,7 @@ from ..haplotype_sets import read_haplotype_set, require_same_sites
 from ..privacy import adversarial_accuracy, roc_auc, roc_curve
 from ..progress import log
 from ..provenance import make_record, parameters_of, resolve_seed
-from ..report import new_figure, save_figure, write_html_report, write_json
+from ..report import format_value, new_figure, save_figure, write_html_report, write_json
 
 STEP = "privacy-check"
 DESCRIPTION = ("Measure how close artificial haplotypes are to the training haplotypes compared with held-out ones "
@@ -149,7 +149,7 @@ def _write_outputs(directory: Path, metrics: dict, curves: dict, record: dict) -
     write_json(directory / "privacy.json", metrics)
     gate = metrics["gate"]
     verdict = "Privacy gate passed." if gate["passed"] else "Privacy gate FAILED: " + "; ".join(gate["failures"])
-    summary = [(key, f"{metrics[key]:.4f}" if isinstance(metrics[key], float) else str(metrics[key]))
+    summary = [(key, format_value(metrics[key]))
                for key in ("n_train", "n_holdout", "n_synthetic", "n_sites", "aats_train", "aats_holdout", "privacy_loss",
                            "exact_copies", "near_copies", "mia_auc")]
     write_html_report(directory / "report.html", title="genosynth privacy-check", summary=summary,

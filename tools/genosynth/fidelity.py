@@ -1,0 +1,346 @@
+"""Fidelity metrics of artificial haplotypes against real ones, as in Yelmen et al. 2021 and its S figures:
+PCA and the 2-D Wasserstein distance of PC clouds, allele frequencies, LD, 3-point correlations.
+
+Every function takes uint8 haplotype arrays (n_haplotypes, n_sites) of 0/1 alleles; sets may differ in
+size. Undefined values (a constant vector in a correlation) are returned as None, never as NaN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+THREE_POINT_SEPARATIONS = (1, 4, 16, 64, 256, 512, 1024, "random")
+
+
+def allele_frequencies(haplotypes: np.ndarray) -> np.ndarray:
+    """Alternate-allele frequency of every site (float64, n_sites).
+
+    Example
+    -------
+    >>> allele_frequencies(np.array([[0, 1], [1, 1]], dtype=np.uint8)).tolist()
+    [0.5, 1.0]
+    """
+    return haplotypes.mean(axis=0, dtype=np.float64)
+
+
+def pearson(x: np.ndarray, y: np.ndarray) -> float | None:
+    """Pearson correlation, None when either vector is constant or empty.
+
+    Example
+    -------
+    >>> pearson(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 7.0])) > 0.99
+    True
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if len(x) < 2:
+        return None
+    dx, dy = x - x.mean(), y - y.mean()
+    denominator = np.sqrt((dx * dx).sum() * (dy * dy).sum())
+    return float((dx * dy).sum() / denominator) if denominator > 0 else None
+
+
+def fixed_fraction(real_frequencies: np.ndarray, synthetic_frequencies: np.ndarray) -> float | None:
+    """Fraction of the sites polymorphic in the real set that are fixed (frequency 0 or 1) in the synthetic one.
+
+    Example
+    -------
+    >>> fixed_fraction(np.array([0.5, 0.1, 0.0]), np.array([0.4, 0.0, 0.0]))
+    0.5
+    """
+    polymorphic = (real_frequencies > 0) & (real_frequencies < 1)
+    if not polymorphic.any():
+        return None
+    s = synthetic_frequencies[polymorphic]
+    return float(np.mean((s == 0) | (s == 1)))
+
+
+@dataclass
+class Pca:
+    """Principal components of haplotypes: ``scores`` (n_haplotypes, k) and each component's share of variance."""
+
+    scores: np.ndarray
+    explained_variance_ratio: np.ndarray
+
+
+def principal_components(haplotypes: np.ndarray, *, n_components: int = 6, seed: int = 0, power_iterations: int = 7,
+                         device: str = "cpu") -> Pca:
+    """PCA of the centred haplotype matrix, in torch on ``device``; the centred matrix is never formed.
+
+    Exact (eigendecomposition of the smaller Gram matrix) when n_haplotypes or n_sites is at most 2000,
+    which covers the paper's 805-SNP data; otherwise randomized SVD (Halko et al. 2011, as scikit-learn's PCA
+    uses for matrices that size) with ``power_iterations`` from a start drawn with ``seed``. Signs are fixed
+    so that each component's largest loading is positive. ``n_components`` is capped at
+    min(n_haplotypes - 1, n_sites).
+
+    Example
+    -------
+    >>> h = np.repeat(np.array([[0, 0, 1, 1], [1, 1, 0, 0]], dtype=np.uint8), 5, axis=0)
+    >>> pca = principal_components(h, n_components=1)
+    >>> round(float(pca.explained_variance_ratio[0]), 3)
+    1.0
+    """
+    import torch
+
+    n, p = haplotypes.shape
+    k = min(n_components, n - 1, p)
+    if k < 1:
+        raise ValueError(f"PCA needs at least 2 haplotypes and 1 site, got shape {haplotypes.shape}")
+    x = torch.as_tensor(haplotypes, device=device).to(torch.float32)
+    mean = x.mean(dim=0, dtype=torch.float64)
+    if min(n, p) <= _EXACT_PCA_LIMIT:
+        loadings, singular = _exact_loadings(x, mean, k)
+    else:
+        loadings, singular = _randomized_loadings(x, mean.to(torch.float32), k, seed, power_iterations)
+    signs = torch.sign(loadings[loadings.abs().argmax(dim=0), torch.arange(k, device=device)])
+    loadings = loadings * signs[None, :]
+    scores = (x @ loadings.to(torch.float32)).to(torch.float64) - (mean @ loadings)[None, :]
+    total_variance = float(x.var(dim=0, unbiased=True).to(torch.float64).sum())
+    explained = (singular ** 2 / (n - 1)) / total_variance if total_variance > 0 else torch.zeros(k)
+    return Pca(scores=scores.cpu().numpy(), explained_variance_ratio=explained.cpu().numpy())
+
+
+_EXACT_PCA_LIMIT = 2000
+
+
+def _exact_loadings(x, mean, k: int):
+    """Top-k right singular vectors (p, k) and singular values of X - 1 mean^T, from the smaller Gram matrix.
+
+    Products of 0/1 float32 matrices are exact integers below 2**24, so the Gram matrices are exact."""
+    import torch
+
+    n, p = x.shape
+    if p <= n:  # (X - 1m^T)^T (X - 1m^T) = X^T X - n m m^T
+        gram = (x.T @ x).to(torch.float64) - n * torch.outer(mean, mean)
+        values, vectors = torch.linalg.eigh(gram)
+        values, loadings = values.flip(0)[:k], vectors.flip(1)[:, :k]
+        return loadings, values.clamp(min=0).sqrt()
+    row = (x.to(torch.float64) @ mean)  # X m
+    gram = (x @ x.T).to(torch.float64) - row[:, None] - row[None, :] + mean @ mean
+    values, vectors = torch.linalg.eigh(gram)
+    values, left = values.flip(0)[:k], vectors.flip(1)[:, :k]
+    singular = values.clamp(min=0).sqrt()
+    loadings = ((x.T.to(torch.float64) @ left) - torch.outer(mean, left.sum(dim=0))) / singular.clamp(min=1e-12)[None, :]
+    return loadings, singular
+
+
+def _randomized_loadings(x, mean, k: int, seed: int, power_iterations: int):
+    """Approximate top-k right singular vectors (p, k) and singular values of X - 1 mean^T (float64)."""
+    import torch
+
+    n, p = x.shape
+    width = min(k + 10, n, p)
+    omega = torch.randn(p, width, generator=torch.Generator().manual_seed(seed)).to(x.device)
+
+    def centred_times(m):  # (X - 1 mean^T) m
+        return x @ m - (mean @ m)[None, :]
+
+    def centred_transposed_times(m):  # (X - 1 mean^T)^T m
+        return x.T @ m - mean[:, None] * m.sum(dim=0)[None, :]
+
+    q, _ = torch.linalg.qr(centred_times(omega))
+    for _ in range(power_iterations):
+        z, _ = torch.linalg.qr(centred_transposed_times(q))
+        q, _ = torch.linalg.qr(centred_times(z))
+    b = centred_transposed_times(q).T.to(torch.float64)  # (width, p) = Q^T (X - 1 mean^T)
+    _, singular, vt = torch.linalg.svd(b, full_matrices=False)
+    return vt[:k].T, singular[:k]
+
+
+def wasserstein_2d(real_points: np.ndarray, synthetic_points: np.ndarray) -> float:
+    """Exact earth mover's distance between two point clouds with uniform weights (sets may differ in size),
+    on squared Euclidean costs divided by their maximum: the normalisation of Yelmen et al. 2021.
+
+    POT's network simplex is run with an iteration limit high enough to converge; a run that still stops
+    early raises instead of returning its wrong value.
+
+    Example
+    -------
+    >>> a = np.array([[0.0, 0.0], [1.0, 0.0]])
+    >>> wasserstein_2d(a, a)
+    0.0
+    """
+    import ot
+
+    cost = ot.dist(np.asarray(real_points, dtype=np.float64), np.asarray(synthetic_points, dtype=np.float64))
+    top = cost.max()
+    if top == 0:
+        return 0.0
+    cost /= top
+    value, log = ot.emd2(ot.unif(len(real_points)), ot.unif(len(synthetic_points)), cost,
+                         numItermax=100_000_000, log=True)
+    if log.get("warning"):
+        raise RuntimeError(f"optimal transport did not converge: {log['warning']}")
+    return max(0.0, float(value))
+
+
+def wasserstein_1d(u: np.ndarray, v: np.ndarray) -> float:
+    """Exact 1-Wasserstein distance between two samples of real values (sizes may differ)."""
+    import ot
+
+    return float(ot.wasserstein_1d(np.asarray(u, dtype=np.float64), np.asarray(v, dtype=np.float64), p=1))
+
+
+def histogram_wasserstein(counts_a: np.ndarray, counts_b: np.ndarray) -> float | None:
+    """1-Wasserstein distance between two distributions on the integers 0..n given as counts.
+
+    Example
+    -------
+    >>> histogram_wasserstein(np.array([1, 0, 0]), np.array([0, 0, 2]))
+    2.0
+    """
+    total_a, total_b = counts_a.sum(), counts_b.sum()
+    if total_a == 0 or total_b == 0:
+        return None
+    return float(np.abs(np.cumsum(counts_a) / total_a - np.cumsum(counts_b) / total_b)[:-1].sum())
+
+
+@dataclass
+class LdComparison:
+    """r² between every pair of sites on one chromosome, for the real set and each other set.
+
+    ``sites`` are the indices kept (polymorphic in every set); ``bin_edges`` the 50 base-pair distance bins
+    of the decay curves; ``decay[name]`` the mean r² per bin (None for empty bins); ``r[name]`` the Pearson
+    correlation of r² between the real set and that set over all pairs.
+    """
+
+    sites: np.ndarray
+    n_pairs: int
+    bin_edges: np.ndarray
+    decay: dict[str, list[float | None]] = field(default_factory=dict)
+    r: dict[str, float | None] = field(default_factory=dict)
+
+
+def compare_ld(real: np.ndarray, others: Mapping[str, np.ndarray], *, positions: np.ndarray, chromosomes: np.ndarray,
+               bins: int = 50, tile: int = 2048, device: str = "cpu") -> LdComparison:
+    """LD (r²) of ``real`` and each set of ``others`` over all same-chromosome site pairs, after removing sites
+    fixed in any set, as LD-decay curves in ``bins`` distance bins and r² correlations with the real set.
+
+    All pairs are visited in site tiles of ``tile`` x ``tile``; no n_sites² matrix is held.
+    """
+    import torch
+
+    sets = {"real": real, **others}
+    polymorphic = np.ones(real.shape[1], dtype=bool)
+    for h in sets.values():
+        frequencies = allele_frequencies(h)
+        polymorphic &= (frequencies > 0) & (frequencies < 1)
+    sites = np.flatnonzero(polymorphic)
+    chrom_codes = np.unique(chromosomes[sites], return_inverse=True)[1].reshape(-1)
+    pos = positions[sites].astype(np.int64)
+    span = max((int(pos[chrom_codes == c].max() - pos[chrom_codes == c].min()) for c in np.unique(chrom_codes)),
+               default=0)
+    edges = np.linspace(0, max(span, 1), bins + 1)
+    result = LdComparison(sites=sites, n_pairs=0, bin_edges=edges)
+    if len(sites) < 2:
+        result.decay = {name: [None] * bins for name in sets}
+        result.r = {name: None for name in others}
+        return result
+    standardised = {name: _standardised(h[:, sites], device) for name, h in sets.items()}
+    pos_t = torch.as_tensor(pos, device=device)
+    chrom_t = torch.as_tensor(chrom_codes, device=device)
+    width = float(edges[1] - edges[0])
+    bin_sums = {name: torch.zeros(bins, dtype=torch.float64, device=device) for name in sets}
+    bin_counts = torch.zeros(bins, dtype=torch.float64, device=device)
+    moments = {name: torch.zeros(5, dtype=torch.float64, device=device) for name in others}  # x, y, xx, yy, xy
+    n_pairs = 0
+    for lo in range(0, len(sites), tile):
+        for hi_lo in range(lo, len(sites), tile):
+            rows, cols = slice(lo, lo + tile), slice(hi_lo, hi_lo + tile)
+            keep = chrom_t[rows, None] == chrom_t[None, cols]
+            if hi_lo == lo:
+                keep &= torch.ones_like(keep).triu(diagonal=1)
+            if not keep.any():
+                continue
+            distance = (pos_t[None, cols] - pos_t[rows, None]).abs()[keep]
+            bin_index = torch.clamp((distance / width).to(torch.int64), max=bins - 1)
+            bin_counts += torch.bincount(bin_index, minlength=bins).to(torch.float64)
+            n_pairs += int(keep.sum())
+            r2 = {}
+            for name, z in standardised.items():
+                r = (z[0][:, rows].T @ z[0][:, cols]) / z[1]
+                r2[name] = (r * r)[keep].to(torch.float64)
+                bin_sums[name] += torch.bincount(bin_index, weights=r2[name], minlength=bins)
+            for name in others:
+                x, y = r2["real"], r2[name]
+                moments[name] += torch.stack([x.sum(), y.sum(), (x * x).sum(), (y * y).sum(), (x * y).sum()])
+    result.n_pairs = n_pairs
+    counts = bin_counts.cpu().numpy()
+    for name in sets:
+        sums = bin_sums[name].cpu().numpy()
+        result.decay[name] = [float(s / c) if c else None for s, c in zip(sums, counts)]
+    for name in others:
+        sx, sy, sxx, syy, sxy = moments[name].cpu().numpy()
+        variance_x, variance_y = sxx - sx * sx / n_pairs, syy - sy * sy / n_pairs
+        covariance = sxy - sx * sy / n_pairs
+        result.r[name] = float(covariance / np.sqrt(variance_x * variance_y)) if variance_x > 0 and variance_y > 0 else None
+    return result
+
+
+def r_squared_matrix(haplotypes: np.ndarray) -> np.ndarray:
+    """r² between every pair of the given (polymorphic) sites, float64 (n_sites, n_sites)."""
+    frequencies = allele_frequencies(haplotypes)
+    z = (haplotypes - frequencies) / np.sqrt(frequencies * (1 - frequencies))
+    r = (z.T @ z) / len(haplotypes)
+    return r * r
+
+
+def _standardised(haplotypes: np.ndarray, device: str):
+    """(Z, n) with Z = (X - p) / sqrt(p (1 - p)) column by column, float32 on ``device``: Z_i.Z_j / n = r_ij."""
+    import torch
+
+    x = torch.as_tensor(haplotypes, device=device).to(torch.float32)
+    p = x.mean(dim=0)
+    return (x - p) / torch.sqrt(p * (1 - p)), len(haplotypes)
+
+
+def choose_triplets(n_sites: int, *, n_triplets: int = 8000, separations=THREE_POINT_SEPARATIONS,
+                    rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Site triplets (i, i+s, i+2s) for each separation s, and three distinct random sites for "random".
+
+    At most ``n_triplets`` distinct triplets per separation (fewer when the data has fewer); a separation too
+    wide for the data is left out.
+
+    Example
+    -------
+    >>> t = choose_triplets(10, n_triplets=3, separations=(4, 8), rng=np.random.default_rng(0))
+    >>> sorted(t), t["4"].shape, bool((t["4"][:, 1] - t["4"][:, 0] == 4).all())
+    (['4'], (2, 3), True)
+    """
+    triplets = {}
+    for separation in separations:
+        if separation == "random":
+            if n_sites >= 3:
+                picks = np.array([np.sort(rng.choice(n_sites, 3, replace=False)) for _ in range(n_triplets)])
+                triplets["random"] = picks
+            continue
+        starts = n_sites - 2 * separation
+        if starts < 1:
+            continue
+        first = np.sort(rng.choice(starts, min(n_triplets, starts), replace=False))
+        triplets[str(separation)] = np.stack([first, first + separation, first + 2 * separation], axis=1)
+    return triplets
+
+
+def three_point_correlations(haplotypes: np.ndarray, triplets: np.ndarray, *, chunk: int = 1024) -> np.ndarray:
+    """Connected 3-point correlation of each site triplet:
+    <xyz> - <xy><z> - <xz><y> - <yz><x> + 2<x><y><z>, averaged over haplotypes (float64, n_triplets).
+
+    Example
+    -------
+    >>> h = np.array([[0, 0, 0], [1, 1, 1]], dtype=np.uint8)
+    >>> three_point_correlations(h, np.array([[0, 1, 2]])).tolist()
+    [0.0]
+    """
+    out = np.empty(len(triplets), dtype=np.float64)
+    for lo in range(0, len(triplets), chunk):
+        t = triplets[lo:lo + chunk]
+        x, y, z = (haplotypes[:, t[:, k]].astype(np.float32) for k in range(3))
+        mx, my, mz = x.mean(0, dtype=np.float64), y.mean(0, dtype=np.float64), z.mean(0, dtype=np.float64)
+        mxy, mxz, myz = ((a * b).mean(0, dtype=np.float64) for a, b in ((x, y), (x, z), (y, z)))
+        mxyz = (x * y * z).mean(0, dtype=np.float64)
+        out[lo:lo + len(t)] = mxyz - mxy * mz - mxz * my - myz * mx + 2 * mx * my * mz
+    return out

@@ -1,0 +1,194 @@
+"""The figures of ``genosynth evaluate`` (after Yelmen et al. 2021 Figs 1-2 and S figures), each saved as PNG
+and PDF; dense scatter layers are rasterised so PDFs stay small."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .report import format_value, new_figure, save_figure
+
+REAL_COLOUR = "0.55"
+_LOW_FREQUENCY = 0.1
+
+
+class FidelityPlots:
+    """Draws every evaluate figure from the computed data; ``all()`` returns (caption, PNG path) pairs."""
+
+    def __init__(self, directory: Path, names: list[str], data: dict, metrics: dict) -> None:
+        import matplotlib
+
+        self.directory = directory
+        self.names = names
+        self.data = data
+        self.metrics = metrics
+        cycle = matplotlib.colormaps["tab10"].colors
+        self.colours = {name: cycle[i % len(cycle)] for i, name in enumerate(names)}
+
+    def all(self) -> list[tuple[str, Path]]:
+        figures = [self.pca_combined(), self.pca_paired(), self.allele_frequencies(), self.ld_decay()]
+        figures += self.ld_heatmaps()
+        figures += [self.pairwise_differences(), self.three_point(), self.nearest_neighbours()]
+        return figures
+
+    def _grid(self, n_panels: int, *, columns: int = 3, size: float = 3.2):
+        columns = min(columns, n_panels)
+        rows = -(-n_panels // columns)
+        fig = new_figure(size * columns, size * rows)
+        axes = fig.subplots(rows, columns, squeeze=False).reshape(-1)
+        for ax in axes[n_panels:]:
+            ax.set_visible(False)
+        return fig, axes
+
+    def pca_combined(self) -> tuple[str, Path]:
+        pca = self.data["combined_pca"]
+        bounds = np.cumsum([0] + self.data["set_sizes"])
+        ratio = pca.explained_variance_ratio
+        pairs = [(k, k + 1) for k in range(0, pca.scores.shape[1] - 1, 2)]
+        fig = new_figure(3.2 * len(pairs), 3.0 * len(self.names))
+        axes = fig.subplots(len(self.names), len(pairs), squeeze=False)
+        real = pca.scores[:bounds[1]]
+        for row, name in enumerate(self.names):
+            points = pca.scores[bounds[row + 1]:bounds[row + 2]]
+            for ax, (a, b) in zip(axes[row], pairs):
+                ax.scatter(real[:, a], real[:, b], s=3, alpha=0.5, color=REAL_COLOUR, rasterized=True, label="real")
+                ax.scatter(points[:, a], points[:, b], s=3, alpha=0.3, color=self.colours[name], rasterized=True,
+                           label=name)
+                ax.set_xlabel(f"PC{a + 1} ({ratio[a]:.1%})")
+                ax.set_ylabel(f"PC{b + 1} ({ratio[b]:.1%})")
+            axes[row, 0].legend(markerscale=4, fontsize="small")
+        return "PCA fitted on all sets combined, one row per set (real in grey)", save_figure(fig, self.directory, "pca")
+
+    def pca_paired(self) -> tuple[str, Path]:
+        fig, axes = self._grid(len(self.names))
+        for ax, name in zip(axes, self.names):
+            scores = self.data["per_set"][name]["paired_pca"].scores
+            n_real = self.metrics["real"]["n_haplotypes"]
+            ax.scatter(scores[:n_real, 0], scores[:n_real, 1], s=3, alpha=0.5, color=REAL_COLOUR, rasterized=True,
+                       label="real")
+            ax.scatter(scores[n_real:, 0], scores[n_real:, 1], s=3, alpha=0.5, color=self.colours[name],
+                       rasterized=True, label=name)
+            ax.set_title(f"{name}: W2D {_short(self.metrics['sets'][name]['w2d_pca'])}", fontsize="medium")
+            ax.set_xlabel("PC1")
+            ax.set_ylabel("PC2")
+            ax.legend(markerscale=4, fontsize="small")
+        return ("PCA of the real set with each set (2-D Wasserstein distance of the PC1-2 clouds)",
+                save_figure(fig, self.directory, "pca_paired"))
+
+    def allele_frequencies(self) -> tuple[str, Path]:
+        n = len(self.names)
+        fig = new_figure(3.2 * n, 6.4)
+        axes = fig.subplots(2, n, squeeze=False)
+        real = self.data["af_real"]
+        for column, name in enumerate(self.names):
+            synthetic = self.data["per_set"][name]["af"]
+            for row, limit in enumerate((1.0, _LOW_FREQUENCY)):
+                ax = axes[row, column]
+                shown = real <= limit if row else slice(None)
+                ax.scatter(real[shown], synthetic[shown], s=4, alpha=0.5, color=self.colours[name], rasterized=True)
+                ax.plot([0, limit], [0, limit], color="black", linewidth=0.8, linestyle=":")
+                ax.set_xlim(0, limit)
+                ax.set_ylim(0, limit if row == 0 else max(limit, float(synthetic[shown].max(initial=0))))
+                ax.set_xlabel("real allele frequency")
+                ax.set_ylabel(f"{name} allele frequency")
+            m = self.metrics["sets"][name]
+            axes[0, column].set_title(f"{name}: r {_short(m['af_r'])}, fixed {_short(m['fixed_fraction'])}",
+                                      fontsize="medium")
+            axes[1, column].set_title(f"real frequency <= {_LOW_FREQUENCY}", fontsize="medium")
+        return "Allele frequencies, whole range and low frequencies", save_figure(fig, self.directory, "allele_frequencies")
+
+    def ld_decay(self) -> tuple[str, Path]:
+        ld = self.data["ld"]
+        centres = (ld.bin_edges[:-1] + ld.bin_edges[1:]) / 2 / 1000
+        fig = new_figure()
+        ax = fig.add_subplot()
+        for name in ["real"] + self.names:
+            values = np.array([np.nan if v is None else v for v in ld.decay[name]])
+            label = name if name == "real" else f"{name} (LD r {_short(self.metrics['sets'][name]['ld_r'])})"
+            ax.plot(centres, values, marker=".", label=label,
+                    color=REAL_COLOUR if name == "real" else self.colours[name], linewidth=2.5 if name == "real" else 1.2)
+        ax.set_xlabel("distance between sites (kb)")
+        ax.set_ylabel("mean r²")
+        ax.set_title(f"LD decay over {len(ld.sites)} sites polymorphic in every set", fontsize="medium")
+        ax.legend(fontsize="small")
+        return "LD decay (50 distance bins)", save_figure(fig, self.directory, "ld_decay")
+
+    def ld_heatmaps(self) -> list[tuple[str, Path]]:
+        figures = []
+        for name, (real_r2, set_r2) in self.data["ld_heatmaps"].items():
+            combined = np.tril(real_r2, k=-1) + np.triu(set_r2, k=1)
+            np.fill_diagonal(combined, 1.0)
+            fig = new_figure(5.2, 4.5)
+            ax = fig.add_subplot()
+            image = ax.imshow(combined, cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+            fig.colorbar(image, ax=ax, label="r²")
+            ax.set_title(f"r²: real (lower) vs {name} (upper), first {len(combined)} sites", fontsize="medium")
+            ax.set_xlabel("site")
+            ax.set_ylabel("site")
+            figures.append((f"LD heatmap, real vs {name}", save_figure(fig, self.directory, f"ld_heatmap_{name}")))
+        return figures
+
+    def pairwise_differences(self) -> tuple[str, Path]:
+        fig, axes = self._grid(len(self.names))
+        within_real = self.data["within_real"].histogram
+        top = _last_nonzero([within_real] + [self.data["per_set"][n][k].histogram for n in self.names
+                                             for k in ("within", "between")])
+        x = np.arange(top + 1)
+        for ax, name in zip(axes, self.names):
+            per_set = self.data["per_set"][name]
+            for counts, label, colour, style in ((within_real, "within real", REAL_COLOUR, "-"),
+                                                 (per_set["within"].histogram, f"within {name}", self.colours[name], "-"),
+                                                 (per_set["between"].histogram, f"real vs {name}", self.colours[name], "--")):
+                ax.plot(x, counts[:top + 1] / max(counts.sum(), 1), label=label, color=colour, linestyle=style)
+            m = self.metrics["sets"][name]
+            ax.set_title(f"{name}: W within {_short(m['pairwise_w'])}, between {_short(m['pairwise_between_w'])}",
+                         fontsize="small")
+            ax.set_xlabel("pairwise differences (sites)")
+            ax.set_ylabel("fraction of pairs")
+            ax.legend(fontsize="small")
+        return "Pairwise haplotype differences within and between sets", save_figure(fig, self.directory,
+                                                                                        "pairwise_differences")
+
+    def three_point(self) -> tuple[str, Path]:
+        correlations = self.data["three_point"]
+        separations = list(correlations["real"])
+        fig, axes = self._grid(max(1, len(separations)), columns=4, size=2.8)
+        for ax, sep in zip(axes, separations):
+            real = correlations["real"][sep]
+            for name in self.names:
+                ax.scatter(real, correlations[name][sep], s=3, alpha=0.4, color=self.colours[name], rasterized=True,
+                           label=f"{name} r {_short(self.metrics['sets'][name]['three_point_r'][sep])}")
+            low, high = float(real.min(initial=0)), float(real.max(initial=0))
+            ax.plot([low, high], [low, high], color="black", linewidth=0.8, linestyle=":")
+            ax.set_title(f"separation {sep}", fontsize="medium")
+            ax.set_xlabel("real")
+            ax.set_ylabel("synthetic")
+            ax.legend(fontsize="x-small", markerscale=3)
+        return "3-point correlations of site triplets", save_figure(fig, self.directory, "three_point")
+
+    def nearest_neighbours(self) -> tuple[str, Path]:
+        fig = new_figure()
+        ax = fig.add_subplot()
+        real_real = self.data["within_real"].nearest_a
+        series = [("real → nearest other real", real_real, REAL_COLOUR)]
+        series += [(f"real → nearest {name}", self.data["per_set"][name]["between"].nearest_a, self.colours[name])
+                   for name in self.names]
+        top = int(max(s[1].max() for s in series)) + 2
+        edges = np.linspace(0, top, min(top, 60) + 1)
+        for label, values, colour in series:
+            ax.hist(values, bins=edges, histtype="step", density=True, label=label, color=colour,
+                    linewidth=2 if colour == REAL_COLOUR else 1.2)
+        ax.set_xlabel("Hamming distance to nearest neighbour (sites)")
+        ax.set_ylabel("density")
+        ax.legend(fontsize="small")
+        return "Distance of each real haplotype to its nearest neighbour", save_figure(fig, self.directory,
+                                                                                     "nearest_neighbours")
+
+
+def _last_nonzero(histograms: list[np.ndarray]) -> int:
+    return max(int(np.flatnonzero(h).max(initial=0)) for h in histograms)
+
+
+def _short(value: object) -> str:
+    return format_value(value, ".3f")
