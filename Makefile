@@ -32,6 +32,7 @@ test: $(STAMP) system-packages
 
 bench: $(STAMP) system-packages
 	$(PY) bench/vcf_to_matrix.py
+	$(PY) bench/evaluate.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache
