@@ -53,6 +53,8 @@ def main() -> None:
     (out / "not_trained.h5").unlink()
     _step("export", out / "train.h5", "-o", out / "train.vcf.gz")
     _step("export", out / "holdout.h5", "-o", out / "holdout.hapt.gz")
+    _step("evaluate", "--real", out / "train.h5", "--holdout", out / "holdout.h5", "--synthetic",
+          f"ideal_generator={out / 'ideal_generator.h5'}", "-o", out / "evaluation", "--seed", args.seed)
     _step("privacy-check", "--train", out / "train.h5", "--holdout", out / "holdout.h5", "--synthetic",
           out / "ideal_generator.h5", "-o", out / "privacy_ideal_generator", "--seed", args.seed)
     _step("privacy-check", "--train", out / "train.h5", "--holdout", out / "holdout.h5", "--synthetic",
