@@ -20,6 +20,9 @@ from .errors import GateFailed, InputError
 STEPS = {
     "vcf-to-matrix": "genosynth.steps.vcf_to_matrix",
     "export": "genosynth.steps.export",
+    "train-gan": "genosynth.steps.train_gan",
+    "train-rbm": "genosynth.steps.train_rbm",
+    "sample": "genosynth.steps.sample",
     "evaluate": "genosynth.steps.evaluate",
     "privacy-check": "genosynth.steps.privacy_check",
 }
@@ -114,3 +117,18 @@ def privacy_check_main() -> None:
 def evaluate_main() -> None:
     """Entry point of ``genosynth-evaluate``."""
     _step_main("evaluate")
+
+
+def train_gan_main() -> None:
+    """Entry point of ``genosynth-train-gan``."""
+    _step_main("train-gan")
+
+
+def train_rbm_main() -> None:
+    """Entry point of ``genosynth-train-rbm``."""
+    _step_main("train-rbm")
+
+
+def sample_main() -> None:
+    """Entry point of ``genosynth-sample``."""
+    _step_main("sample")

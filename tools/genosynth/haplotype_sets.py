@@ -7,12 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_outputs
 from .errors import InputError
-from .formats.hapt import read_hapt
-from .formats.vcf import VcfSource
-from .matrix import HaplotypeMatrix, Sites, read_matrix
+from .formats.hapt import read_hapt, write_hapt
+from .formats.vcf import VcfSource, write_vcf
+from .matrix import HaplotypeMatrix, Sites, read_matrix, write_matrix
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+OUTPUT_SUFFIXES = (".h5", ".vcf", ".vcf.gz", ".hapt", ".hapt.gz")
 
 
 def read_haplotype_set(path: str | Path, *, legend: str | Path | None = None) -> HaplotypeMatrix:
@@ -39,10 +41,8 @@ def read_haplotype_set(path: str | Path, *, legend: str | Path | None = None) ->
                            source.ploidy, source.populations, source.provenance, source.label)
 
 
-def require_same_sites(reference: HaplotypeMatrix, other: HaplotypeMatrix, *, reference_name: str,
-                       other_name: str) -> None:
-    """InputError naming the first site where the two sets differ in CHROM, POS, REF or ALT."""
-    a, b = reference.sites, other.sites
+def require_same_sites(a: Sites, b: Sites, *, reference_name: str, other_name: str) -> None:
+    """InputError naming the first site where two site lists differ in CHROM, POS, REF or ALT."""
     n = min(len(a), len(b))
     differs = np.zeros(n, dtype=bool)
     for field in ("chrom", "pos", "ref", "alt"):
@@ -81,3 +81,31 @@ def intersect_sites(matrices: list[HaplotypeMatrix]) -> list[HaplotypeMatrix]:
 
 def _site_keys(sites: Sites) -> list[tuple[str, int, str, str]]:
     return list(zip(sites.chrom.tolist(), sites.pos.tolist(), sites.ref.tolist(), sites.alt.tolist()))
+
+
+def output_suffix(path: Path, *, allowed: tuple[str, ...] = OUTPUT_SUFFIXES) -> str:
+    """The output type told by ``path``'s suffix; an InputError when it is none of ``allowed``."""
+    name = path.name.lower()
+    suffix = next((s for s in sorted(allowed, key=len, reverse=True) if name.endswith(s)), None)
+    if suffix is None:
+        raise InputError(f"{path}: unknown output type; the name must end in one of {', '.join(allowed)}")
+    return suffix
+
+
+def write_haplotype_set(matrix: HaplotypeMatrix, path: Path, *, legend: Path | None = None) -> None:
+    """Write ``matrix`` atomically as the suffix of ``path`` says: haplotype matrix (.h5), VCF, bgzipped VCF
+    with its tabix index (.vcf.gz), or .hapt[.gz] with a legend (default: beside it, suffix .legend)."""
+    suffix = output_suffix(path)
+    if suffix == ".h5":
+        with atomic_outputs(path) as (temp,):
+            write_matrix(temp, matrix)
+    elif suffix.startswith(".vcf"):
+        targets = [path, Path(f"{path}.tbi")] if suffix == ".vcf.gz" else [path]
+        with atomic_outputs(*targets) as temps:
+            write_vcf(matrix, temps[0], bgzip=suffix == ".vcf.gz")
+            if suffix == ".vcf.gz":
+                Path(f"{temps[0]}.tbi").replace(temps[1])
+    else:
+        legend = legend or path.with_name(path.name[: -len(suffix)] + ".legend")
+        with atomic_outputs(path, legend) as (hapt_temp, legend_temp):
+            write_hapt(matrix, hapt_temp, legend_temp, gzipped=suffix == ".hapt.gz")

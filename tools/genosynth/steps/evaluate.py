@@ -119,7 +119,7 @@ def _read_sets(args: argparse.Namespace) -> tuple[HaplotypeMatrix, list[NamedSet
             raise InputError("--intersect: the sets have no site in common")
     else:
         for s in sets:
-            require_same_sites(real, s.matrix, reference_name=str(args.real), other_name=str(s.path))
+            require_same_sites(real.sites, s.matrix.sites, reference_name=str(args.real), other_name=str(s.path))
     for name, matrix in [("--real " + str(args.real), real)] + [(str(s.path), s.matrix) for s in sets]:
         if matrix.n_haplotypes < 2:
             raise InputError(f"{name}: at least 2 haplotypes are needed, found {matrix.n_haplotypes}")

@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> None:
     train = read_haplotype_set(args.train)
     holdout = read_haplotype_set(args.holdout)
     synthetic = read_haplotype_set(args.synthetic, legend=args.legend)
-    require_same_sites(train, holdout, reference_name=str(args.train), other_name=str(args.holdout))
-    require_same_sites(train, synthetic, reference_name=str(args.train), other_name=str(args.synthetic))
+    require_same_sites(train.sites, holdout.sites, reference_name=str(args.train), other_name=str(args.holdout))
+    require_same_sites(train.sites, synthetic.sites, reference_name=str(args.train), other_name=str(args.synthetic))
     for name, matrix in ((args.train, train), (args.holdout, holdout), (args.synthetic, synthetic)):
         if matrix.n_haplotypes < 2:
             raise InputError(f"{name}: at least 2 haplotypes are needed, found {matrix.n_haplotypes}")
