@@ -1,0 +1,243 @@
+"""train-gan, train-rbm and sample: tiny real CPU runs of each model and preset, bit-for-bit resume, time
+budget and early stopping, conditional sampling, the baselines' known properties, safe model files."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from conftest import read_text, run_genosynth
+
+from genosynth import fidelity
+from genosynth.formats.hapt import read_hapt
+from genosynth.matrix import HaplotypeMatrix, Sites, read_matrix, write_matrix
+from genosynth.model_files import load_model_file
+from genosynth.models.baselines import bernoulli_haplotypes, markov_haplotypes
+
+class Payload:
+    """An arbitrary object: a pickle-loading reader would import and build it."""
+
+
+FAST = ("--monitor-every", "2", "--validation-size", "100", "--device", "cpu")
+
+
+@pytest.fixture(scope="module")
+def small(data_805, tmp_path_factory):
+    """200 real 1000G individuals (400 haplotypes) x the first 60 of the 805 sites."""
+    matrix = read_hapt(data_805["hapt"], legend=data_805["legend"])
+    index = np.sort(np.random.default_rng(2).choice(len(matrix.samples), 200, replace=False))
+    small = matrix.select_samples(index).select_sites(np.arange(60))
+    path = tmp_path_factory.mktemp("models") / "small.h5"
+    write_matrix(path, small)
+    return path
+
+
+@pytest.fixture(scope="module")
+def structured(tmp_path_factory):
+    """Two populations with opposite allele frequencies at 30 sites: what a conditional model must keep apart."""
+    rng = np.random.default_rng(7)
+    frequencies = {"AAA": np.linspace(0.05, 0.95, 30), "BBB": np.linspace(0.95, 0.05, 30)}
+    haplotypes = np.concatenate([(rng.random((300, 30)) < f).astype(np.uint8) for f in frequencies.values()])
+    sites = Sites(np.array(["1"] * 30), np.arange(1, 31) * 100, np.array(["."] * 30), np.array(["A"] * 30),
+                  np.array(["C"] * 30))
+    matrix = HaplotypeMatrix(haplotypes, sites, np.array([f"i{k}" for k in range(300)]), np.full(300, 2, dtype=np.int8),
+                             np.array(["AAA"] * 150 + ["BBB"] * 150))
+    path = tmp_path_factory.mktemp("structured") / "structured.h5"
+    write_matrix(path, matrix)
+    return path, frequencies
+
+
+@pytest.mark.parametrize("preset", ["yelmen2021", "wgan-gp"])
+def test_gan_trains_and_samples_on_the_training_sites(small, tmp_path, preset):
+    model = tmp_path / "gan.pt"
+    run_genosynth("train-gan", small, "-o", model, "--preset", preset, "--epochs", "3", *FAST)
+    history = (tmp_path / "gan.training.tsv").read_text().splitlines()
+    assert history[0].split("\t")[:3] == ["epoch", "loss_d", "loss_g"] and len(history) == 4
+    assert (tmp_path / "gan.training.png").stat().st_size > 1000 and (tmp_path / "gan.ckpt").is_file()
+    saved = load_model_file(model)
+    assert saved.kind == "gan" and saved.config["preset"] == preset and saved.training is None
+    assert saved.provenance[-1]["summary"]["epochs_trained"] == 3
+    run_genosynth("sample", model, "-n", "50", "-o", tmp_path / "ag.vcf.gz", "--seed", "1", "--ploidy", "2")
+    text = read_text(tmp_path / "ag.vcf.gz")
+    records = [line.split("\t") for line in text.splitlines() if not line.startswith("#")]
+    real = read_matrix(small)
+    assert [(r[0], int(r[1]), r[3], r[4]) for r in records] == list(zip(real.sites.chrom, real.sites.pos, real.sites.ref, real.sites.alt))
+    assert len(records[0]) == 9 + 25 and all(g in ("0|0", "0|1", "1|0", "1|1") for r in records for g in r[9:])
+    sampled = read_matrix(_to_matrix(tmp_path / "ag.vcf.gz", tmp_path))
+    assert sampled.n_haplotypes == 50 and set(np.unique(sampled.haplotypes)) <= {0, 1}
+
+
+def _to_matrix(vcf, tmp_path):
+    run_genosynth("vcf-to-matrix", vcf, "-o", tmp_path / "back.h5", "--keep-monomorphic")
+    return tmp_path / "back.h5"
+
+
+@pytest.mark.parametrize("command, extra", [("train-gan", ()), ("train-gan", ("--preset", "wgan-gp")),
+                                            ("train-rbm", ("--chains", "20", "--monitor-gibbs-steps", "5"))])
+def test_resume_ends_bit_for_bit_where_an_uninterrupted_run_ends(small, tmp_path, command, extra):
+    import torch
+
+    whole, split = tmp_path / "whole.pt", tmp_path / "split.pt"
+    run_genosynth(command, small, "-o", whole, "--epochs", "4", "--checkpoint-every", "1", *FAST, *extra)
+    run_genosynth(command, small, "-o", split, "--epochs", "2", *FAST, *extra)
+    result = run_genosynth(command, small, "-o", split, "--epochs", "4", "--resume", *FAST, *extra)
+    assert "resuming from" in result.stderr and "after epoch 2" in result.stderr
+    a, b = load_model_file(whole).weights, load_model_file(split).weights
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert (tmp_path / "whole.training.tsv").read_text().split("\n")[0] == (tmp_path / "split.training.tsv").read_text().split("\n")[0]
+    assert len((tmp_path / "split.training.tsv").read_text().splitlines()) == 5
+
+
+def test_time_budget_stops_cleanly_and_early_stop_keeps_the_aats_closest_to_half(small, tmp_path):
+    model = tmp_path / "gan.pt"
+    result = run_genosynth("train-gan", small, "-o", model, "--epochs", "100000", "--max-time", "3s",
+                           "--early-stop", "aats", *FAST)
+    assert "time budget 3s reached" in result.stderr
+    summary = load_model_file(model).provenance[-1]["summary"]
+    assert summary["stopped_by"] == "max_time" and summary["epochs_trained"] < 100000
+    rows = [line.split("\t") for line in (tmp_path / "gan.training.tsv").read_text().splitlines()]
+    header, rows = rows[0], rows[1:]
+    monitored = {int(r[0]): float(r[header.index("aats")]) for r in rows if r[header.index("aats")] != "NA"}
+    assert int(rows[-1][0]) in monitored  # the stop is monitored too
+    best = min(monitored, key=lambda e: (abs(monitored[e] - 0.5), e))
+    assert summary["kept_epoch"] == best
+
+
+def test_conditional_gan_samples_the_asked_population(structured, tmp_path):
+    path, frequencies = structured
+    model = tmp_path / "cgan.pt"
+    run_genosynth("train-gan", path, "-o", model, "--preset", "wgan-gp", "--condition-on", "population", "--epochs",
+                  "150", "--monitor-every", "150", "--device", "cpu", "--lr-discriminator", "1e-3", "--lr-generator", "1e-3")
+    assert load_model_file(model).populations == ["AAA", "BBB"]
+    for population in ("AAA", "BBB"):
+        out = tmp_path / f"{population}.h5"
+        run_genosynth("sample", model, "-n", "400", "-o", out, "--population", population, "--seed", "3", "--bernoulli")
+        sampled = read_matrix(out)
+        assert set(sampled.populations) == {population}
+        af = fidelity.allele_frequencies(sampled.haplotypes)
+        other = "BBB" if population == "AAA" else "AAA"
+        assert fidelity.pearson(af, frequencies[population]) > 0.9 and fidelity.pearson(af, frequencies[other]) < -0.8
+    mixed = tmp_path / "mixed.h5"
+    run_genosynth("sample", model, "-n", "400", "-o", mixed, "--seed", "3", "--ploidy", "2")
+    counts = {p: int((read_matrix(mixed).populations == p).sum()) for p in ("AAA", "BBB")}
+    assert counts["AAA"] + counts["BBB"] == 200 and min(counts.values()) > 60  # drawn in training proportions
+
+
+def test_rbm_trains_writes_hidden_representation_and_samples(small, tmp_path):
+    model = tmp_path / "rbm.pt"
+    run_genosynth("train-rbm", small, "-o", model, "--epochs", "2", "--hidden-units", "12", "--chains", "20",
+                  "--monitor-gibbs-steps", "5", *FAST)
+    hidden = (tmp_path / "rbm.hidden.tsv").read_text().splitlines()
+    assert hidden[0].split("\t") == ["sample", "haplotype", "population"] + [f"h{j}" for j in range(1, 13)]
+    assert len(hidden) == 401 and all(float(v) >= 0 for v in hidden[1].split("\t")[3:])  # ReLU units
+    assert (tmp_path / "rbm.hidden.png").is_file()
+    saved = load_model_file(model)
+    frequencies = fidelity.allele_frequencies(read_matrix(small).haplotypes)
+    assert saved.kind == "rbm" and saved.weights["w"].shape == (12, 60)
+    run_genosynth("sample", model, "-n", "30", "-o", tmp_path / "ag.h5", "--gibbs-steps", "3", "--seed", "1")
+    run_genosynth("sample", model, "-n", "30", "-o", tmp_path / "ag2.h5", "--gibbs-steps", "1", "--seed", "1",
+                  "--sampling-set", small)
+    assert read_matrix(tmp_path / "ag.h5").haplotypes.shape == read_matrix(tmp_path / "ag2.h5").haplotypes.shape == (30, 60)
+    assert np.isfinite(frequencies).all()
+
+
+def test_rbm_visible_biases_start_at_allele_log_odds():
+    from genosynth.models.rbm import RbmModel, rbm_config
+
+    frequencies = np.array([0.5, 0.1, 0.9])
+    model = RbmModel(rbm_config(n_sites=3), "cpu", seed=0, frequencies=frequencies)
+    np.testing.assert_allclose(model.b.numpy(), np.log(frequencies / (1 - frequencies)), rtol=1e-6)
+
+
+def test_relu_hidden_units_follow_the_truncated_normal():
+    """p(h | v) of a ReLU unit is N(a, 1) truncated at 0: sample mean and the closed-form mean agree."""
+    import torch
+    from scipy.stats import truncnorm
+
+    from genosynth.models.rbm import RbmModel, rbm_config
+
+    model = RbmModel(rbm_config(n_sites=1, n_hidden=3), "cpu", seed=0)
+    model.w = torch.zeros(3, 1)
+    model.c = torch.tensor([-2.0, 0.0, 1.5])
+    v = torch.zeros(200_000, 1)
+    draws = model.sample_hidden(v, torch.Generator().manual_seed(0))
+    expected = [truncnorm.mean(-a, np.inf, loc=a) for a in (-2.0, 0.0, 1.5)]
+    np.testing.assert_allclose(draws.mean(0).numpy(), expected, rtol=0.02)
+    np.testing.assert_allclose(model.hidden_mean(v[:1])[0].numpy(), expected, rtol=1e-5)
+    assert (draws >= 0).all()
+
+
+def test_bernoulli_baseline_keeps_frequencies_and_drops_ld(small):
+    reference = read_matrix(small).haplotypes
+    generated = bernoulli_haplotypes(reference, 20000, np.random.default_rng(0))
+    np.testing.assert_allclose(generated.mean(0), reference.mean(0), atol=0.015)
+    polymorphic = (generated.mean(0) > 0.05) & (generated.mean(0) < 0.95)
+    r2 = fidelity.r_squared_matrix(generated[:, polymorphic])
+    assert np.abs(r2[np.triu_indices(len(r2), 1)]).max() < 0.01
+
+
+def test_markov_baseline_keeps_short_range_ld(small):
+    reference = read_matrix(small).haplotypes
+    keep = (reference.mean(0) > 0.05) & (reference.mean(0) < 0.95)
+    markov = markov_haplotypes(reference, 4000, np.random.default_rng(0), window=5)
+    bernoulli = bernoulli_haplotypes(reference, 4000, np.random.default_rng(0))
+    real_r2 = fidelity.r_squared_matrix(reference[:, keep])
+    adjacent = np.arange(keep.sum() - 1), np.arange(1, keep.sum())
+    markov_r = fidelity.pearson(real_r2[adjacent], fidelity.r_squared_matrix(markov[:, keep])[adjacent])
+    bernoulli_r = fidelity.pearson(real_r2[adjacent], fidelity.r_squared_matrix(bernoulli[:, keep])[adjacent])
+    assert markov_r > 0.9 and markov_r > bernoulli_r + 0.3
+
+
+def test_sample_baselines_through_the_cli(small, tmp_path):
+    run_genosynth("sample", "--baseline", "markov", "--reference", small, "-n", "40", "-o", tmp_path / "m.hapt.gz",
+                  "--window", "3", "--seed", "1")
+    assert (tmp_path / "m.legend").is_file() and read_text(tmp_path / "m.hapt.gz").startswith("AG ")
+    run_genosynth("sample", "--baseline", "bernoulli", "--reference", small, "-n", "40", "-o", tmp_path / "b.h5")
+    assert read_matrix(tmp_path / "b.h5").label == "AG"
+
+
+def test_not_a_model_file_is_one_line(small, tmp_path):
+    result = run_genosynth("sample", small, "-n", "5", "-o", tmp_path / "x.h5", check=False)
+    assert result.returncode == 1 and "not a genosynth model file" in result.stderr and "Traceback" not in result.stderr
+    import torch
+
+    torch.save({"format": "genosynth-model", "payload": Payload()}, tmp_path / "evil.pt")
+    assert zipfile.is_zipfile(tmp_path / "evil.pt")
+    result = run_genosynth("sample", tmp_path / "evil.pt", "-n", "5", "-o", tmp_path / "x.h5", check=False)
+    assert result.returncode == 1 and "refuses to unpickle" in result.stderr
+    assert not (tmp_path / "x.h5").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--population", "YRI"), "not a conditional model"),
+    (("--ploidy", "2", "-n", "3"), "must be even"),
+    (("--sampling-set", "{small}"), "applies to RBM models"),
+])
+def test_sample_option_errors(small, tmp_path, args, message):
+    model = tmp_path / "gan.pt"
+    run_genosynth("train-gan", small, "-o", model, "--epochs", "1", *FAST)
+    args = [a.replace("{small}", str(small)) for a in args]
+    extra = [] if "-n" in args else ["-n", "4"]
+    result = run_genosynth("sample", model, *extra, *args, "-o", tmp_path / "x.h5", check=False)
+    assert result.returncode == 1 and message in result.stderr, result.stderr
+
+
+def test_training_option_errors(small, tmp_path):
+    result = run_genosynth("train-gan", small, "-o", tmp_path / "m.pt", "--max-time", "soon", check=False)
+    assert result.returncode == 1 and "--max-time 'soon'" in result.stderr
+    result = run_genosynth("train-gan", small, "-o", tmp_path / "m.pt", "--condition-on", "population", check=False)
+    assert result.returncode == 1 and "no population label" in result.stderr
+    result = run_genosynth("train-rbm", small, "-o", tmp_path / "m.pt", "--resume", check=False)
+    assert result.returncode == 1 and "no such file" in result.stderr
+
+
+@pytest.mark.gpu
+def test_gan_and_rbm_train_and_sample_on_cuda(small, tmp_path):
+    run_genosynth("train-gan", small, "-o", tmp_path / "gan.pt", "--epochs", "2", "--device", "cuda", "--monitor-every", "1")
+    run_genosynth("train-rbm", small, "-o", tmp_path / "rbm.pt", "--epochs", "2", "--device", "cuda", "--monitor-every", "1")
+    for model in ("gan", "rbm"):
+        run_genosynth("sample", tmp_path / f"{model}.pt", "-n", "100", "-o", tmp_path / f"{model}.h5", "--device", "cuda")
+        assert read_matrix(tmp_path / f"{model}.h5").haplotypes.shape == (100, 60)
+    json.dumps(load_model_file(tmp_path / "gan.pt").config)
