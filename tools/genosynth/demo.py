@@ -1,9 +1,10 @@
-"""The end-to-end demo behind ``make demo``: simulate realistic data, then run every step that exists.
+"""The end-to-end demo behind ``make demo``: simulate realistic data, then run every step that exists:
+matrix and holdout, GAN and RBM training, sampling (with the Markov baseline), evaluation, privacy checks.
 
 Each step runs through its real command line, printed before it runs, so the demo doubles as a
 worked example. Outputs land in one folder (default ``demo-output/``).
 
-    python -m genosynth.demo [--output demo-output] [--individuals 50] [--length 1000000] [--seed 1]
+    python -m genosynth.demo [--output demo-output] [--individuals 50] [--length 500000] [--epochs 40] [--seed 1]
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run genosynth end to end on simulated data.")
     parser.add_argument("--output", type=Path, default=Path("demo-output"))
     parser.add_argument("--individuals", type=int, default=50, help="diploid individuals per population (3 populations)")
-    parser.add_argument("--length", type=int, default=1_000_000, help="simulated base pairs of chr22")
+    parser.add_argument("--length", type=int, default=500_000, help="simulated base pairs of chr22")
+    parser.add_argument("--epochs", type=int, default=40, help="GAN epochs (the RBM gets half)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     out = args.output
@@ -42,24 +44,35 @@ def main() -> None:
     print(f"simulating OutOfAfrica_3G09: 3 populations x {args.individuals} individuals, {args.length:,} bp", flush=True)
     vcf, populations = simulate_out_of_africa(out / "simulated.vcf", individuals_per_population=args.individuals,
                                               length=args.length, seed=args.seed)
-    _step("vcf-to-matrix", vcf, "--populations", populations, "--holdout", "0.4", "--seed", args.seed,
-          "-o", out / "train.h5", "--holdout-output", out / "not_trained.h5")
+    # common sites only (--min-maf 0.05) keep the paper's fully connected networks small enough for a laptop
+    _step("vcf-to-matrix", vcf, "--populations", populations, "--min-maf", "0.05", "--holdout", "0.4",
+          "--seed", args.seed, "-o", out / "train.h5", "--holdout-output", out / "not_trained.h5")
     # Half of the individuals not trained on become the held-out set; the other half stand for what an ideal
-    # generator would produce (new individuals of the same populations): a privacy report that should pass.
+    # generator would produce (new individuals of the same populations), the reference row of the evaluation.
     not_trained = read_matrix(out / "not_trained.h5")
     order = np.random.default_rng(args.seed).permutation(len(not_trained.samples))
     for name, index in (("holdout", order[: len(order) // 2]), ("ideal_generator", order[len(order) // 2:])):
         write_matrix(out / f"{name}.h5", not_trained.select_samples(np.sort(index)))
     (out / "not_trained.h5").unlink()
-    _step("export", out / "train.h5", "-o", out / "train.vcf.gz")
-    _step("export", out / "holdout.h5", "-o", out / "holdout.hapt.gz")
-    _step("evaluate", "--real", out / "train.h5", "--holdout", out / "holdout.h5", "--synthetic",
-          f"ideal_generator={out / 'ideal_generator.h5'}", "-o", out / "evaluation", "--seed", args.seed)
+    n = read_matrix(out / "train.h5").n_haplotypes
+    _step("train-gan", out / "train.h5", "-o", out / "gan.pt", "--epochs", args.epochs, "--max-time", "3m",
+          "--monitor-every", "10", "--seed", args.seed)
+    _step("train-rbm", out / "train.h5", "-o", out / "rbm.pt", "--epochs", args.epochs // 2, "--max-time", "3m",
+          "--monitor-every", "10", "--seed", args.seed)
+    _step("sample", out / "gan.pt", "-n", n, "--ploidy", "2", "-o", out / "gan_ag.vcf.gz", "--seed", args.seed)
+    _step("sample", out / "rbm.pt", "-n", n, "-o", out / "rbm_ag.h5", "--gibbs-steps", "200", "--seed", args.seed)
+    _step("sample", "--baseline", "markov", "--reference", out / "train.h5", "-n", n, "-o", out / "markov_ag.h5",
+          "--seed", args.seed)
+    _step("evaluate", "--real", out / "train.h5", "--holdout", out / "holdout.h5",
+          "--synthetic", f"gan={out / 'gan_ag.vcf.gz'}", "--synthetic", f"rbm={out / 'rbm_ag.h5'}",
+          "--synthetic", f"markov={out / 'markov_ag.h5'}", "--synthetic", f"ideal={out / 'ideal_generator.h5'}",
+          "-o", out / "evaluation", "--seed", args.seed)
     _step("privacy-check", "--train", out / "train.h5", "--holdout", out / "holdout.h5", "--synthetic",
-          out / "ideal_generator.h5", "-o", out / "privacy_ideal_generator", "--seed", args.seed)
+          out / "gan_ag.vcf.gz", "-o", out / "privacy_gan", "--seed", args.seed)
     _step("privacy-check", "--train", out / "train.h5", "--holdout", out / "holdout.h5", "--synthetic",
           out / "train.h5", "-o", out / "privacy_copying_generator", "--seed", args.seed, "--max-exact-copies", "0",
           expect_exit=2)
+    _step("export", out / "rbm_ag.h5", "-o", out / "rbm_ag.hapt.gz")
     print(f"demo finished: outputs in {out}/", flush=True)
 
 

@@ -11,7 +11,8 @@ class Progress:
     """Reports ``done`` of ``total`` units (total may be unknown) with extra fields such as losses.
 
     On a terminal the line is redrawn in place at most 10 times a second; when standard error is not a
-    terminal a plain line is written every ``interval`` seconds and at the end.
+    terminal a plain line is written every ``interval`` seconds and at the end. With ``time_limit`` (seconds)
+    the ETA never runs past that budget.
 
     Example
     -------
@@ -20,8 +21,10 @@ class Progress:
     >>> p.close()
     """
 
-    def __init__(self, step: str, *, unit: str, total: int | None = None, interval: float = 10.0) -> None:
+    def __init__(self, step: str, *, unit: str, total: int | None = None, interval: float = 10.0,
+                 time_limit: float | None = None) -> None:
         self.step = step
+        self.time_limit = time_limit
         self.unit = unit
         self.total = total
         self.done = 0
@@ -50,7 +53,10 @@ class Progress:
         text += "".join(f", {k} {v:.4g}" if isinstance(v, float) else f", {k} {v}" for k, v in self._fields.items())
         text += f", elapsed {_clock(elapsed)}"
         if self.total and self.done and not final:
-            text += f", ETA {_clock(elapsed * (self.total - self.done) / self.done)}"
+            remaining = elapsed * (self.total - self.done) / self.done
+            if self.time_limit is not None:
+                remaining = min(remaining, max(0.0, self.time_limit - elapsed))
+            text += f", ETA {_clock(remaining)}"
         line = f"genosynth {self.step}: {text}"
         if self._tty:
             sys.stderr.write("\r\033[K" + line + ("\n" if final else ""))

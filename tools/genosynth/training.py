@@ -157,8 +157,7 @@ def train(model: Trainable, training: TrainingData, *, step: str, args: argparse
         if epoch >= args.epochs:
             raise InputError(f"{paths.checkpoint}: already trained {epoch} epochs; ask for more with --epochs")
         log(step, f"resuming from {paths.checkpoint} after epoch {epoch}")
-    progress = Progress(step, unit="epochs", total=args.epochs)
-    progress.done = epoch
+    progress = Progress(step, unit="epochs", total=args.epochs - epoch, time_limit=budget)
     start = time.monotonic()
     stopped_by = "epochs"
     while epoch < args.epochs:
