@@ -33,6 +33,8 @@ test: $(STAMP) system-packages
 bench: $(STAMP) system-packages
 	$(PY) bench/vcf_to_matrix.py
 	$(PY) bench/evaluate.py
+	$(PY) bench/models.py throughput
+	$(PY) bench/models.py fidelity --max-time 20m
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

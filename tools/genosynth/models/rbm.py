@@ -18,7 +18,7 @@ HIDDEN_TYPES = ("relu", "sigmoid")
 
 
 def rbm_config(*, n_sites: int, n_hidden: int | None = None, hidden: str = "relu", k: int = 10, chains: int = 100,
-               lr: float = 5e-3, batch_size: int = 32) -> dict[str, Any]:
+               lr: float = 1e-2, batch_size: int = 32) -> dict[str, Any]:
     """The RBM configuration for ``n_sites`` sites.
 
     Example
