@@ -64,6 +64,36 @@ def data_805() -> dict[str, Path]:
     }
 
 
+def write_805_split(data: dict[str, Path], workdir: Path, sizes: dict[str, int], *, seed: int) -> dict[str, Path]:
+    """Disjoint random sets of the real 1000G 805-SNP individuals (``sizes``: name -> individuals), each
+    written as a matrix ``workdir/NAME.h5``."""
+    import numpy as np
+
+    from genosynth.formats.hapt import read_hapt
+    from genosynth.matrix import write_matrix
+
+    matrix = read_hapt(data["hapt"], legend=data["legend"])
+    order = np.random.default_rng(seed).permutation(len(matrix.samples))
+    paths, start = {}, 0
+    for name, size in sizes.items():
+        paths[name] = workdir / f"{name}.h5"
+        write_matrix(paths[name], matrix.select_samples(np.sort(order[start:start + size])))
+        start += size
+    return paths
+
+
+def write_with_moved_site(path: Path, output: Path, index: int):
+    """Copy the matrix at ``path`` to ``output`` with site ``index`` moved one base on; returns the new sites."""
+    from genosynth.matrix import read_matrix, write_matrix
+
+    matrix = read_matrix(path)
+    sites = matrix.sites.take(slice(None))
+    sites.pos = sites.pos.copy()
+    sites.pos[index] += 1
+    write_matrix(output, type(matrix)(matrix.haplotypes, sites, matrix.samples, matrix.ploidy, matrix.populations))
+    return sites
+
+
 def read_text(path: Path) -> str:
     """A text file's content, gunzipped when compressed."""
     with open(path, "rb") as handle:

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import report_contents, run_genosynth
+from conftest import report_contents, run_genosynth, write_805_split, write_with_moved_site
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -16,8 +16,6 @@ from scipy.stats import pearsonr, wasserstein_distance
 
 from genosynth import fidelity
 from genosynth.distances import hamming_summary
-from genosynth.formats.hapt import read_hapt
-from genosynth.matrix import read_matrix, write_matrix
 
 
 def _haplotypes(seed: int, n: int, sites: int, p: float = 0.3) -> np.ndarray:
@@ -154,14 +152,8 @@ def test_fixed_fraction_and_pearson():
 @pytest.fixture(scope="module")
 def sets_805(data_805, tmp_path_factory):
     """Real 1000G haplotypes split by individual: real 200, holdout 100 and an independent 100 (unequal sizes)."""
-    matrix = read_hapt(data_805["hapt"], legend=data_805["legend"])
-    order = np.random.default_rng(1).permutation(len(matrix.samples))[:400]
-    workdir = tmp_path_factory.mktemp("evaluate")
-    paths = {}
-    for name, index in (("real", order[:200]), ("holdout", order[200:300]), ("independent", order[300:])):
-        paths[name] = workdir / f"{name}.h5"
-        write_matrix(paths[name], matrix.select_samples(np.sort(index)))
-    return paths
+    return write_805_split(data_805, tmp_path_factory.mktemp("evaluate"),
+                           {"real": 200, "holdout": 100, "independent": 100}, seed=1)
 
 
 def test_evaluate_known_answers_report_and_unequal_sizes(sets_805, tmp_path):
@@ -192,18 +184,9 @@ def test_evaluate_known_answers_report_and_unequal_sizes(sets_805, tmp_path):
     assert metrics["provenance"]["seed"] == 3 and len(metrics["provenance"]["inputs"]) == 4
 
 
-def _moved(path, tmp_path, index):
-    matrix = read_matrix(path)
-    sites = matrix.sites.take(slice(None))
-    sites.pos = sites.pos.copy()
-    sites.pos[index] += 1
-    moved = type(matrix)(matrix.haplotypes, sites, matrix.samples, matrix.ploidy, matrix.populations)
-    write_matrix(tmp_path / "moved.h5", moved)
-    return tmp_path / "moved.h5", sites
-
-
 def test_site_mismatch_is_one_line_or_intersected(sets_805, tmp_path):
-    moved, sites = _moved(sets_805["independent"], tmp_path, 7)
+    moved = tmp_path / "moved.h5"
+    sites = write_with_moved_site(sets_805["independent"], moved, 7)
     result = run_genosynth("evaluate", "--real", sets_805["real"], "--synthetic", f"moved={moved}", "-o",
                            tmp_path / "out", check=False)
     assert result.returncode == 1

@@ -8,12 +8,11 @@ import re
 
 import numpy as np
 import pytest
-from conftest import report_contents, run_genosynth
+from conftest import report_contents, run_genosynth, write_805_split, write_with_moved_site
 from scipy.spatial.distance import cdist
 from scipy.stats import mannwhitneyu
 
 from genosynth.distances import nearest_hamming
-from genosynth.formats.hapt import read_hapt
 from genosynth.matrix import write_matrix
 from genosynth.privacy import adversarial_accuracy, roc_auc
 
@@ -51,15 +50,8 @@ def test_roc_auc_matches_mann_whitney():
 @pytest.fixture(scope="module")
 def sets_805(data_805, tmp_path_factory):
     """Real 1000G haplotypes split by individual: train 300, holdout 150, and 150 unseen ones as a perfect generator."""
-    matrix = read_hapt(data_805["hapt"], legend=data_805["legend"])
-    order = np.random.default_rng(0).permutation(len(matrix.samples))[:600]
-    workdir = tmp_path_factory.mktemp("privacy")
-    paths = {}
-    for name, index in (("train", order[:300]), ("holdout", order[300:450]), ("independent", order[450:])):
-        paths[name] = workdir / f"{name}.h5"
-        write_matrix(paths[name], matrix.select_samples(np.sort(index)))
-    paths["dir"] = workdir
-    return paths
+    return write_805_split(data_805, tmp_path_factory.mktemp("privacy"),
+                           {"train": 300, "holdout": 150, "independent": 150}, seed=0)
 
 
 def _check(sets, synthetic, out, *extra):
@@ -115,15 +107,7 @@ def test_sensitivity_to_planted_training_haplotypes(sets_805, tmp_path):
 
 
 def test_site_mismatch_names_the_site(sets_805, tmp_path):
-    from genosynth.matrix import read_matrix
-
-    independent = read_matrix(sets_805["independent"])
-    shifted = independent.sites.take(slice(None))
-    shifted.pos = shifted.pos.copy()
-    shifted.pos[4] += 1
-    moved = type(independent)(independent.haplotypes, shifted, independent.samples, independent.ploidy,
-                              independent.populations)
-    write_matrix(tmp_path / "moved.h5", moved)
+    write_with_moved_site(sets_805["independent"], tmp_path / "moved.h5", 4)
     result, _ = _check(sets_805, tmp_path / "moved.h5", tmp_path / "out")
     assert result.returncode == 1
     assert re.search(r"moved\.h5: site 5 is \d+:\d+ \w>\w, but .*train\.h5 has", result.stderr)
