@@ -115,9 +115,9 @@ def fidelity(args: argparse.Namespace, workdir: Path) -> None:
           + (" (both at once, 1 thread each)" if args.parallel else ""))
     columns = ("epochs", "kept_epoch", "af_r", "ld_r", "w2d_pca", "fixed_fraction", "aats", "aats_train",
                "aats_holdout", "privacy_loss", "exact_copies")
-    print("set".ljust(12) + "".join(c.rjust(14) for c in columns))
+    print("set".ljust(12) + "".join(c.rjust(16) for c in columns))
     for name, m in metrics.items():
-        print(name.ljust(12) + "".join(_cell(m.get(c)).rjust(14) for c in columns))
+        print(name.ljust(12) + "".join(_cell(m.get(c)).rjust(16) for c in columns))
     print("targets: " + ", ".join(f"{k} {op} {v}" for k, (op, v) in TARGETS.items()) + ", AATS in [0.40, 0.65]"
           " (paper AGs are judged against all 805-SNP real data, not the 80% split; AATS there vs all real)")
 
