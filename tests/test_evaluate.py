@@ -227,3 +227,10 @@ def test_evaluate_distances_pca_and_ld_on_cuda_equal_cpu():
     assert ld["cpu"].r["b"] == pytest.approx(ld["cuda"].r["b"], abs=1e-5)
     pcs = {device: fidelity.principal_components(a, device=device).scores for device in ("cpu", "cuda")}
     np.testing.assert_allclose(pcs["cpu"], pcs["cuda"], atol=1e-2)
+
+
+@pytest.mark.parametrize("option, value", [("--components", "1"), ("--triplets", "0"), ("--ld-heatmap-sites", "1")])
+def test_bad_evaluate_options_are_one_line_errors(sets_805, tmp_path, option, value):
+    result = run_genosynth("evaluate", "--real", sets_805["real"], "--synthetic", f"a={sets_805['holdout']}",
+                           option, value, "-o", tmp_path, check=False)
+    assert result.returncode == 1 and f"{option} must be >=" in result.stderr

@@ -241,3 +241,15 @@ def test_gan_and_rbm_train_and_sample_on_cuda(small, tmp_path):
         run_genosynth("sample", tmp_path / f"{model}.pt", "-n", "100", "-o", tmp_path / f"{model}.h5", "--device", "cuda")
         assert read_matrix(tmp_path / f"{model}.h5").haplotypes.shape == (100, 60)
     json.dumps(load_model_file(tmp_path / "gan.pt").config)
+
+
+def test_sigmoid_rbm_custom_paths_and_batched_sampling(small, tmp_path):
+    model = tmp_path / "rbm.pt"
+    run_genosynth("train-rbm", small, "-o", model, "--epochs", "2", "--hidden", "sigmoid", "--hidden-units", "8",
+                  "--chains", "10", "--monitor-gibbs-steps", "3", "--checkpoint", tmp_path / "state.ckpt",
+                  "--history", tmp_path / "curves.tsv", "--hidden-output", tmp_path / "h.tsv", *FAST)
+    assert (tmp_path / "state.ckpt").is_file() and (tmp_path / "curves.png").is_file()
+    values = np.array([line.split("\t")[3:] for line in (tmp_path / "h.tsv").read_text().splitlines()[1:]], dtype=float)
+    assert values.shape == (400, 8) and (values >= 0).all() and (values <= 1).all()  # sigmoid unit means
+    run_genosynth("sample", model, "-n", "23", "--batch", "5", "--gibbs-steps", "2", "-o", tmp_path / "ag.h5")
+    assert read_matrix(tmp_path / "ag.h5").haplotypes.shape == (23, 60)
