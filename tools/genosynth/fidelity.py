@@ -261,7 +261,7 @@ def compare_ld(real: np.ndarray, others: Mapping[str, np.ndarray], *, positions:
             n_pairs += int(keep.sum())
             r2 = {}
             for name, z in standardised.items():
-                r = (z[0][:, rows].T @ z[0][:, cols]) / z[1]
+                r = (z[:, rows].T @ z[:, cols]) / len(z)
                 r2[name] = (r * r)[keep].to(torch.float64)
                 bin_sums[name] += torch.bincount(bin_index, weights=r2[name], minlength=bins)
             for name in others:
@@ -289,12 +289,12 @@ def r_squared_matrix(haplotypes: np.ndarray) -> np.ndarray:
 
 
 def _standardised(haplotypes: np.ndarray, device: str):
-    """(Z, n) with Z = (X - p) / sqrt(p (1 - p)) column by column, float32 on ``device``: Z_i.Z_j / n = r_ij."""
+    """Z = (X - p) / sqrt(p (1 - p)) column by column, float32 on ``device``: Z_i.Z_j / n_haplotypes = r_ij."""
     import torch
 
     x = torch.as_tensor(haplotypes, device=device).to(torch.float32)
     p = x.mean(dim=0)
-    return (x - p) / torch.sqrt(p * (1 - p)), len(haplotypes)
+    return (x - p) / torch.sqrt(p * (1 - p))
 
 
 def choose_triplets(n_sites: int, *, n_triplets: int = 8000, separations=THREE_POINT_SEPARATIONS,

@@ -34,6 +34,12 @@ def save_figure(figure: Any, directory: Path, name: str) -> Path:
     return png
 
 
+def save_figure_beside(figure: Any, table: Path) -> Path:
+    """Save ``figure`` as the plot of the table at ``table``: same folder, same name without .tsv, PNG and PDF."""
+    stem = table.name[: -len(".tsv")] if table.name.endswith(".tsv") else table.name
+    return save_figure(figure, table.parent, stem)
+
+
 def write_json(path: Path, data: Any) -> None:
     """Pretty JSON, written atomically."""
     with atomic_outputs(path) as (temp,):

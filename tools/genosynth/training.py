@@ -26,7 +26,7 @@ from .matrix import HaplotypeMatrix
 from .model_files import ModelFile, load_model_file, save_model_file
 from .privacy import adversarial_accuracy
 from .progress import Progress, log
-from .report import format_value, new_figure, save_figure
+from .report import format_value, new_figure, save_figure_beside
 
 EARLY_STOP_CHOICES = ("none", "aats")
 
@@ -111,6 +111,7 @@ class TrainingData:
     labels: list[str]
     label_frequencies: list[float]
     validation_index: np.ndarray
+    allele_frequencies: np.ndarray
 
 
 def prepare_data(matrix: HaplotypeMatrix, *, condition_on_population: bool, validation_size: int, seed: int,
@@ -134,7 +135,8 @@ def prepare_data(matrix: HaplotypeMatrix, *, condition_on_population: bool, vali
         onehot = torch.nn.functional.one_hot(torch.as_tensor(codes.reshape(-1)), len(labels)).to(torch.float32).to(device)
     size = min(validation_size, matrix.n_haplotypes)
     validation = np.sort(np.random.default_rng(seed).choice(matrix.n_haplotypes, size, replace=False))
-    return TrainingData(matrix, data, onehot, labels, frequencies, validation)
+    return TrainingData(matrix, data, onehot, labels, frequencies, validation,
+                        fidelity.allele_frequencies(matrix.haplotypes))
 
 
 SampleFunction = Callable[[int, Any, Any], np.ndarray]  # (n, torch generator, onehot or None) -> uint8 haplotypes
@@ -218,10 +220,9 @@ def _monitor(training: TrainingData, sample: SampleFunction, *, seed: int, epoch
     generated = sample(len(index), rng, onehot)
     real = training.matrix.haplotypes[index]
     aats = adversarial_accuracy(real, generated, repeats=1, rng=np.random.default_rng(seed), device=device)
-    real_frequencies = fidelity.allele_frequencies(training.matrix.haplotypes)
     frequencies = fidelity.allele_frequencies(generated)
-    return {"aats": aats.aats, "af_r": fidelity.pearson(real_frequencies, frequencies),
-            "fixed_fraction": fidelity.fixed_fraction(real_frequencies, frequencies)}
+    return {"aats": aats.aats, "af_r": fidelity.pearson(training.allele_frequencies, frequencies),
+            "fixed_fraction": fidelity.fixed_fraction(training.allele_frequencies, frequencies)}
 
 
 def write_history(path: Path, history: list[dict[str, Any]], *, kept_epoch: int) -> None:
@@ -249,4 +250,4 @@ def write_history(path: Path, history: list[dict[str, Any]], *, kept_epoch: int)
     right.set_xlabel("epoch")
     right.set_ylim(0, 1.02)
     right.legend(fontsize="small")
-    save_figure(fig, path.parent, path.name[:-len(".tsv")] if path.name.endswith(".tsv") else path.name)
+    save_figure_beside(fig, path)

@@ -4,7 +4,8 @@ population labels (a one-hot label joins the generator's noise and the critic's 
 
 yelmen2021, as the paper's Keras code: generator latent 600 (standard normal) -> round(N/1.2) -> round(N/1.1)
 -> N with tanh; discriminator N -> round(N/2) -> round(N/3) -> 1 with sigmoid; LeakyReLU 0.01; L2 1e-4 on
-every weight matrix (added to the loss, as Keras regularizers do); Adam; uniform noise in [0, 0.1)
+every weight matrix (applied as Adam's exactly equivalent coupled weight decay, so reported losses leave it
+out); Adam; uniform noise in [0, 0.1)
 subtracted from real haplotypes and real labels drawn in (0.9, 1]; one discriminator step on a real batch
 and one on a generated batch, then one generator step, per batch of 32. Outputs below 0 become 0 and the
 rest are rounded.

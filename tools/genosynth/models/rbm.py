@@ -96,8 +96,6 @@ class RbmModel:
 
     def gibbs(self, v, steps: int, rng):
         """``steps`` full Gibbs sweeps v -> h -> v from ``v``; returns the last visible sample."""
-        import torch
-
         for _ in range(steps):
             v = self._bernoulli(self.visible_probability(self.sample_hidden(v, rng)), rng)
         return v

@@ -17,7 +17,7 @@ from ..model_files import ModelFile
 from ..models.rbm import HIDDEN_TYPES, RbmModel, rbm_config
 from ..progress import log
 from ..provenance import make_record, parameters_of
-from ..report import new_figure, save_figure
+from ..report import new_figure, save_figure_beside
 from ..training import add_training_arguments, check_training_options, prepare_data, train, training_paths
 
 STEP = "train-rbm"
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> None:
                             seed=args.seed, device=device, path=args.matrix)
     config = rbm_config(n_sites=matrix.n_sites, n_hidden=args.hidden_units, hidden=args.hidden, k=args.k,
                         chains=args.chains, lr=args.lr, batch_size=args.batch_size)
-    model = RbmModel(config, device, seed=args.seed, frequencies=fidelity.allele_frequencies(matrix.haplotypes))
+    model = RbmModel(config, device, seed=args.seed, frequencies=training.allele_frequencies)
     record = make_record(STEP, parameters=parameters_of(args), seed=args.seed, inputs=[args.matrix])
     log(STEP, f"{config['n_hidden']} {args.hidden} hidden units on {matrix.n_haplotypes} haplotypes x "
               f"{matrix.n_sites} sites, on {device}")
@@ -101,4 +101,4 @@ def _write_hidden_representation(model: RbmModel, data, matrix, path: Path, *, s
     ax.set_ylabel(f"hidden PC2 ({pca.explained_variance_ratio[1]:.1%})")
     ax.set_title("RBM hidden representation of the training haplotypes", fontsize="medium")
     ax.legend(markerscale=3, fontsize="small")
-    save_figure(fig, path.parent, path.name[:-len(".tsv")] if path.name.endswith(".tsv") else path.name)
+    save_figure_beside(fig, path)
