@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 import subprocess
 import sys
@@ -28,9 +29,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
-def run_genosynth(*args: object, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run the real command line in a subprocess, as users and wrappers do."""
-    result = subprocess.run([sys.executable, "-m", "genosynth", *map(str, args)], capture_output=True, text=True)
+def run_genosynth(*args: object, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real command line in a subprocess, as users and wrappers do (``env`` adds environment variables)."""
+    result = subprocess.run([sys.executable, "-m", "genosynth", *map(str, args)], capture_output=True, text=True,
+                            env=None if env is None else {**os.environ, **env})
     if check and result.returncode != 0:
         raise AssertionError(f"genosynth {' '.join(map(str, args))} failed ({result.returncode}):\n{result.stderr}")
     return result

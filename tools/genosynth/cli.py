@@ -25,6 +25,8 @@ STEPS = {
     "sample": "genosynth.steps.sample",
     "evaluate": "genosynth.steps.evaluate",
     "privacy-check": "genosynth.steps.privacy_check",
+    "selection-scan": "genosynth.steps.selection_scan",
+    "impute-augment": "genosynth.steps.impute_augment",
 }
 BUG_EXIT_CODE = 3
 
@@ -132,3 +134,13 @@ def train_rbm_main() -> None:
 def sample_main() -> None:
     """Entry point of ``genosynth-sample``."""
     _step_main("sample")
+
+
+def selection_scan_main() -> None:
+    """Entry point of ``genosynth-selection-scan``."""
+    _step_main("selection-scan")
+
+
+def impute_augment_main() -> None:
+    """Entry point of ``genosynth-impute-augment``."""
+    _step_main("impute-augment")

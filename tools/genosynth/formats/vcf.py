@@ -62,7 +62,7 @@ class VcfSource:
                 detail = messages.read()
                 if "No sample line" in detail or "#CHROM" in detail:
                     raise InputError(f"{self.path}: missing the '#CHROM' header line") from None
-                raise InputError(f"{self.path}: cannot parse VCF header{_detail(detail)}") from None
+                raise InputError(f"{self.path}: cannot parse VCF header{detail_of(detail)}") from None
         all_samples = list(self._vcf.samples)
         if not all_samples:
             raise InputError(f"{self.path}: the VCF has no samples (no genotype columns)")
@@ -85,7 +85,7 @@ class VcfSource:
                 try:
                     self._records = iter(self._vcf(region))
                 except Exception:
-                    raise InputError(f"{self.path}: cannot use --region {region}{_detail(messages.read())}") from None
+                    raise InputError(f"{self.path}: cannot use --region {region}{detail_of(messages.read())}") from None
             start = parse_region(region)[1]
             self._records = (record for record in self._records if record.POS >= start)
         else:
@@ -97,7 +97,7 @@ class VcfSource:
         if self._first is None:
             if not allow_empty:
                 where = f" in region {self._region}" if self._region else ""
-                raise InputError(f"{self.path}: no variant records{where}{_detail(messages.read())}")
+                raise InputError(f"{self.path}: no variant records{where}{detail_of(messages.read())}")
             self.ploidy = np.full(len(self.samples), 2, dtype=np.int8)
         else:
             gt = _genotype_array(self._first, self.path)
@@ -154,7 +154,7 @@ class VcfSource:
 
     def _read_error(self, fields: list, detail: str) -> InputError:
         after = f"{fields[-1][0]}:{fields[-1][1]}" if fields else "the last complete chunk"
-        return InputError(f"{self.path}: reading failed after record {after}{_detail(detail)}; truncated or corrupt file?")
+        return InputError(f"{self.path}: reading failed after record {after}{detail_of(detail)}; truncated or corrupt file?")
 
     def _finish_chunk(self, buffer: np.ndarray, fields: list, keep: np.ndarray, haploid: np.ndarray,
                       diploid_index: np.ndarray, order: SiteOrderCheck) -> tuple[Sites, np.ndarray]:
@@ -307,7 +307,8 @@ def _listing(names: list[str], limit: int = 10) -> str:
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
-def _detail(messages: str) -> str:
+def detail_of(messages: str) -> str:
+    """htslib's first message as a parenthesised suffix for an error line ("" when it said nothing)."""
     lines = [line.strip() for line in messages.splitlines() if line.strip()]
     return f" (htslib: {lines[0]})" if lines else ""
 

@@ -17,7 +17,7 @@ from ..formats.hapt import read_hapt
 from ..formats.vcf import VcfSource
 from ..holdout import split_individuals
 from ..matrix import HaplotypeMatrix, MatrixWriter, Sites, parse_region
-from ..phasing import phase_with_beagle
+from ..beagle import phase_with_beagle
 from ..progress import Progress, log
 from ..provenance import make_record, parameters_of, resolve_seed
 from ..sample_tables import read_population_table, read_sample_list
