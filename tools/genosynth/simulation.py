@@ -1,7 +1,8 @@
 """Simulated phased data for demos, tests and benchmarks: stdpopsim's OutOfAfrica_3G09 model, and a selective sweep.
 
-Three populations (YRI, CEU, CHB) on a stretch of chr22 with a flat recombination map, so nothing is
-downloaded; written as a phased VCF with a sample -> population table beside it.
+Out of Africa: three populations (YRI, CEU, CHB) on a stretch of chr22 with a flat recombination map, so
+nothing is downloaded. Sweep: three populations A, B, C of which A carries a hard sweep (msprime). Both are
+written as a phased VCF with a sample -> population table beside it.
 
 Example
 -------
