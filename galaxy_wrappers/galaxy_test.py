@@ -1,0 +1,235 @@
+"""Run every wrapper's <tests> and the example workflow on a real, local Galaxy server, then stop it.
+
+Run with the Python of a virtual environment holding ``galaxy`` and ``planemo`` (``make galaxy-test`` builds
+it in .galaxy/venv):
+
+    .galaxy/venv/bin/python galaxy_wrappers/galaxy_test.py --genosynth-bin .venv/bin
+
+The server uses sqlite, no conda, no celery, and the wrappers in this folder as its only tools; genosynth's
+executables are put first on the PATH that tool commands see. Exit status 0 only when every test passes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+WRAPPERS = Path(__file__).resolve().parent
+WORKFLOW = WRAPPERS / "workflows" / "generate_and_check.gxwf.yml"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--genosynth-bin", type=Path, required=True, help="folder holding the genosynth-* executables")
+    parser.add_argument("--port", type=int, default=8089)
+    parser.add_argument("--work", type=Path, help="server folder (default: a temporary one, removed at the end)")
+    parser.add_argument("--tool", action="append", help="test only this tool id (repeatable)")
+    parser.add_argument("--skip-workflow", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="genosynth-galaxy.") as temporary:
+        work = args.work or Path(temporary)
+        work.mkdir(parents=True, exist_ok=True)
+        admin_key = secrets.token_hex(16)
+        config = _write_config(work, admin_key, args.port)
+        url = f"http://127.0.0.1:{args.port}"
+        server = _start(config, work, args.genosynth_bin.resolve(), args.port)
+        try:
+            _wait_for(url, server, work / "galaxy.log")
+            user_key = _create_user(url, admin_key)
+            failures = _run_tool_tests(url, user_key, admin_key, work, args.tool or _tool_ids())
+            if not args.skip_workflow:
+                failures += _run_workflow(url, user_key)
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    if failures:
+        print(f"galaxy-test: {len(failures)} failed: {', '.join(failures)}", file=sys.stderr)
+        return 1
+    print("galaxy-test: every wrapper test and the workflow passed")
+    return 0
+
+
+def _tool_ids() -> list[str]:
+    import xml.etree.ElementTree as ET
+
+    return [ET.parse(path).getroot().get("id") for path in sorted(WRAPPERS.glob("*.xml")) if path.name != "macros.xml"]
+
+
+def _write_config(work: Path, admin_key: str, port: int) -> Path:
+    tools = "\n".join(f'    <tool file="{path}"/>' for path in sorted(WRAPPERS.glob("*.xml")) if path.name != "macros.xml")
+    (work / "tool_conf.xml").write_text(f'<toolbox>\n  <section id="genosynth" name="genosynth">\n{tools}\n  </section>\n</toolbox>\n')
+    config = work / "galaxy.yml"
+    config.write_text(f"""gravity:
+  galaxy_root: {work}
+galaxy:
+  data_dir: {work}/data
+  database_connection: sqlite:///{work}/galaxy.sqlite?isolation_level=IMMEDIATE
+  tool_config_file: {work}/tool_conf.xml
+  conda_auto_init: false
+  conda_auto_install: false
+  enable_mulled_containers: false
+  enable_celery_tasks: false
+  bootstrap_admin_api_key: {admin_key}
+  admin_users: admin@genosynth.test
+  allow_local_account_creation: true
+  allow_path_paste: true
+  check_migrate_databases: true
+  watch_tools: false
+  tool_data_table_config_path: ''
+""")
+    return config
+
+
+def _start(config: Path, work: Path, genosynth_bin: Path, port: int) -> subprocess.Popen:
+    venv = Path(sys.executable).parent.parent
+    env = dict(os.environ, VIRTUAL_ENV=str(venv), PATH=f"{genosynth_bin}:{venv / 'bin'}:{os.environ['PATH']}",
+               GALAXY_CONFIG_FILE=str(config))
+    log = open(work / "galaxy.log", "w")
+    return subprocess.Popen([str(venv / "bin" / "galaxy-web"), "--config", str(config), "--bind", f"127.0.0.1:{port}"],
+                            cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _wait_for(url: str, server: subprocess.Popen, log: Path, timeout: float = 300) -> None:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if server.poll() is not None:
+            raise SystemExit(f"galaxy-test: Galaxy exited ({server.returncode}); its log:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/version", timeout=5) as response:
+                print(f"galaxy-test: Galaxy {json.load(response)['version_major']} up after "
+                      f"{time.monotonic() - start:.0f} s", flush=True)
+                return
+        except OSError:
+            time.sleep(2)
+    raise SystemExit(f"galaxy-test: Galaxy did not answer within {timeout:.0f} s; log:\n{log.read_text()[-4000:]}")
+
+
+def _api(url: str, key: str, method: str, path: str, payload: dict | None = None) -> dict:
+    request = urllib.request.Request(f"{url}/api/{path}", method=method, headers={"x-api-key": key,
+                                     "content-type": "application/json"},
+                                     data=None if payload is None else json.dumps(payload).encode())
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
+def _create_user(url: str, admin_key: str) -> str:
+    user = _api(url, admin_key, "POST", "users", {"username": "tester", "email": "tester@genosynth.test",
+                                                    "password": secrets.token_hex(12)})
+    return _api(url, admin_key, "POST", f"users/{user['id']}/api_key")
+
+
+def _run_tool_tests(url: str, user_key: str, admin_key: str, work: Path, tool_ids: list[str]) -> list[str]:
+    """Run the tests of ``tool_ids`` four at a time through galaxy-tool-test; return the ids of failed tests."""
+    tester = Path(sys.executable).parent / "galaxy-tool-test"
+    started = time.monotonic()
+    report = work / "tool_tests.json"
+    command = [str(tester), "-u", url, "-k", user_key, "-a", admin_key, "--test-data", str(WRAPPERS / "test-data"),
+               "-j", str(report), "--parallel-tests", "4", "--download-attempts", "3"]
+    if len(tool_ids) == 1:
+        command += ["-t", tool_ids[0]]
+    result = subprocess.run(command, capture_output=True, text=True)
+    outcomes = {}
+    if report.is_file():
+        for test in json.loads(report.read_text())["tests"]:
+            data = test.get("data", {})
+            if data.get("tool_id") in tool_ids:
+                outcomes[f"{data['tool_id']}#{data.get('test_index', 0)}"] = data.get("status")
+    expected = {f"{tool_id}#{i}" for tool_id in tool_ids for i in range(_test_count(tool_id))}
+    failures = sorted(name for name in expected if outcomes.get(name) != "success")
+    for name in sorted(expected):
+        print(f"galaxy-test: {name}: {'passed' if name not in failures else 'FAILED (' + str(outcomes.get(name)) + ')'}")
+    print(f"galaxy-test: {len(expected)} tool tests in {time.monotonic() - started:.0f} s", flush=True)
+    if failures:
+        errors = [line for line in (result.stdout + result.stderr).splitlines() if "ERROR" in line or "rror" in line]
+        print("\n".join(errors[-20:]), file=sys.stderr)
+    return failures
+
+
+def _test_count(tool_id: str) -> int:
+    import xml.etree.ElementTree as ET
+
+    for path in WRAPPERS.glob("*.xml"):
+        root = ET.parse(path).getroot()
+        if root.get("id") == tool_id:
+            return len(root.find("tests"))
+    raise SystemExit(f"galaxy-test: no wrapper has the id {tool_id}")
+
+
+def _run_workflow(url: str, user_key: str) -> list[str]:
+    """Upload the test data, run the example workflow through the API and check its outputs."""
+    try:
+        return _workflow_problems(url, user_key)
+    except Exception as err:  # an API refusal is a failed test, reported in one line
+        print(f"galaxy-test: workflow {WORKFLOW.name}: FAILED: {type(err).__name__}: {str(err)[:2000]}", flush=True)
+        return ["workflow"]
+
+
+def _workflow_problems(url: str, user_key: str) -> list[str]:
+    from bioblend.galaxy import GalaxyInstance
+
+    started = time.monotonic()
+    gi = GalaxyInstance(url, key=user_key)
+    history = gi.histories.create_history("genosynth workflow test")["id"]
+    inputs_data = {"phased VCF": ("sim.vcf.gz", "vcf_bgzip"), "populations": ("sim.populations.tsv", "tabular")}
+    datasets = {}
+    for label, (name, ext) in inputs_data.items():
+        upload = gi.tools.upload_file(str(WRAPPERS / "test-data" / name), history, file_type=ext)
+        datasets[label] = upload["outputs"][0]["id"]
+    workflow = gi.workflows.import_workflow_dict(_format2(WORKFLOW))
+    for dataset in datasets.values():
+        gi.datasets.wait_for_dataset(dataset, maxwait=120)
+    step_inputs = {label: {"src": "hda", "id": dataset} for label, dataset in datasets.items()}
+    invocation = gi.workflows.invoke_workflow(workflow["id"], inputs=step_inputs, history_id=history,
+                                              inputs_by="name", allow_tool_state_corrections=True)
+    gi.invocations.wait_for_invocation(invocation["id"], maxwait=600)
+    jobs = gi.invocations.get_invocation_summary(invocation["id"])
+    _wait_for_jobs(gi, history)
+    contents = {d["name"]: d for d in gi.histories.show_history(history, contents=True, deleted=False, visible=True)}
+    states = {d["state"] for d in contents.values()}
+    report = next((d for name, d in contents.items() if "privacy-check" in name and name.endswith("privacy.json")), None)
+    problems = []
+    if states != {"ok"}:
+        problems.append(f"dataset states {sorted(states)}; jobs {jobs.get('states')}")
+    if report is None:
+        problems.append("no privacy.json output")
+    else:
+        privacy = json.loads(gi.datasets.download_dataset(report["id"]).decode())
+        if "aats_train" not in privacy or not privacy["gate"]["passed"]:
+            problems.append(f"privacy.json lacks AATS or its gate failed: {privacy.get('gate')}")
+    metrics = next((d for name, d in contents.items() if "evaluate" in name and name.endswith("metrics.json")), None)
+    if metrics is None or "af_r" not in gi.datasets.download_dataset(metrics["id"]).decode():
+        problems.append("no evaluate metrics.json with af_r")
+    print(f"galaxy-test: workflow {WORKFLOW.name}: {'passed' if not problems else 'FAILED: ' + '; '.join(problems)} "
+          f"({time.monotonic() - started:.0f} s, {len(contents)} datasets)", flush=True)
+    return ["workflow"] if problems else []
+
+
+def _wait_for_jobs(gi: object, history: str, timeout: float = 600) -> None:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        states = {d["state"] for d in gi.histories.show_history(history, contents=True, deleted=False)}
+        if not states & {"new", "queued", "running", "upload", "setting_metadata"}:
+            return
+        time.sleep(3)
+
+
+def _format2(path: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load(path.read_text())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Rebuild galaxy_wrappers/test-data/ (the wrappers' <tests> inputs) from a tiny stdpopsim simulation.
+
+Run from the repository root: ``.venv/bin/python galaxy_wrappers/make_test_data.py``. Every file is small
+(< 1 MB) and deterministic up to library versions; the wrappers' tests assert on content, not on bytes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+TEST_DATA = Path(__file__).resolve().parent / "test-data"
+
+
+def genosynth(*args: object) -> None:
+    subprocess.run([sys.executable, "-m", "genosynth", *map(str, args)], check=True, capture_output=True, text=True)
+
+
+def main() -> None:
+    from genosynth.simulation import simulate_out_of_africa
+
+    TEST_DATA.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as work_name:
+        work = Path(work_name)
+        vcf, populations = simulate_out_of_africa(work / "sim.vcf", individuals_per_population=10, length=60_000,
+                                                  seed=5)
+        with open(vcf, "rb") as source, open(TEST_DATA / "sim.vcf.gz", "wb") as target:
+            subprocess.run(["bgzip", "-c"], stdin=source, stdout=target, check=True)
+        shutil.copyfile(populations, TEST_DATA / "sim.populations.tsv")
+    data = TEST_DATA
+    genosynth("vcf-to-matrix", data / "sim.vcf.gz", "--populations", data / "sim.populations.tsv", "--min-maf", "0.05",
+              "--holdout", "0.3", "--holdout-output", data / "holdout.h5", "--seed", "1", "-o", data / "train.h5")
+    genosynth("train-gan", data / "train.h5", "--preset", "wgan-gp", "--epochs", "2", "--monitor-every", "1",
+              "--checkpoint-every", "1", "-o", data / "gan.model")
+    genosynth("sample", data / "gan.model", "-n", "40", "--seed", "1", "-o", data / "ag.h5")
+    genosynth("export", data / "train.h5", "-o", data / "panel.vcf.gz")
+    genosynth("export", data / "holdout.h5", "-o", data / "target.vcf.gz")
+    for leftover in ("gan.ckpt", "gan.training.tsv", "gan.training.png", "gan.training.pdf",
+                     "panel.vcf.gz.tbi", "target.vcf.gz.tbi"):
+        (data / leftover).unlink(missing_ok=True)
+    for path in sorted(data.iterdir()):
+        print(f"{path.name}\t{path.stat().st_size} bytes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The Galaxy wrappers against the command line they wrap: every CLI option is exposed (or deliberately hidden,
+with the reason), the version token is the package's, GPU tools ask for a CUDA device, test data stay small.
+The wrappers' own <tests> run on a real Galaxy server with `make galaxy-test`."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from genosynth import __version__
+from genosynth.cli import STEPS, step_parser
+
+WRAPPERS = Path(__file__).resolve().parents[1] / "galaxy_wrappers"
+WRAPPED_STEPS = [s for s in STEPS if s != "export"]  # export is a format converter; Galaxy users convert with it locally
+GPU_STEPS = {"train-gan", "train-rbm", "sample"}
+HIDDEN = {  # option -> why the wrapper does not expose it
+    "--output": "the wrapper chooses the output paths",
+    "--legend": ".hapt + legend pairs are not a Galaxy datatype; Galaxy passes matrices and VCF",
+    "--region": "Galaxy users cut regions upstream (bcftools view); an indexed input is not guaranteed",
+    "--holdout-output": "set by the wrapper when a holdout is asked for",
+    "--checkpoint": "set by the wrapper; Galaxy jobs are not resumed",
+    "--resume": "Galaxy jobs are not resumed from checkpoints",
+    "--history": "set by the wrapper (the history is an output)",
+    "--hidden-output": "set by the wrapper (the hidden representation is an output)",
+    "--beagle-memory": "set from Galaxy's GALAXY_MEMORY_MB",
+    "--threads": "set from Galaxy's GALAXY_SLOTS",
+    "--memory": "set from Galaxy's GALAXY_MEMORY_MB",
+}
+
+
+def _macros() -> tuple[dict[str, str], dict[str, str]]:
+    root = ET.parse(WRAPPERS / "macros.xml").getroot()
+    xml_macros = {m.get("name"): ET.tostring(m, encoding="unicode") for m in root.findall("xml")}
+    tokens = {t.get("name"): t.text or "" for t in root.findall("token")}
+    return xml_macros, tokens
+
+
+def _wrapper(step: str) -> Path:
+    return WRAPPERS / f"{step.replace('-', '_')}.xml"
+
+
+def _expanded_text(step: str) -> tuple[str, ET.Element]:
+    """The wrapper's text with every macro it expands and every token it uses appended."""
+    xml_macros, tokens = _macros()
+    text = _wrapper(step).read_text()
+    used = set(re.findall(r'<expand macro="([^"]+)"', text))
+    expanded = text + "".join(xml_macros[name] for name in used)
+    for _ in range(2):  # tokens inside macros
+        expanded += "".join(tokens[name] for name in tokens if name in expanded and tokens[name] not in expanded)
+    return expanded, ET.parse(_wrapper(step)).getroot()
+
+
+@pytest.mark.parametrize("step", WRAPPED_STEPS)
+def test_every_cli_option_is_exposed_or_deliberately_hidden(step):
+    text, _ = _expanded_text(step)
+    arguments = set(re.findall(r'argument="(--[a-z0-9-]+)"', text))
+    command_words = set(re.findall(r"(--[a-z0-9-]+)", text))
+    options = [a for a in step_parser(step)._actions if a.option_strings and a.dest not in ("help", "version")]
+    missing = []
+    for action in options:
+        long_option = max(action.option_strings, key=len)
+        if long_option in HIDDEN or long_option in arguments or long_option in command_words:
+            continue
+        missing.append(long_option)
+    assert not missing, f"{_wrapper(step).name} exposes no {missing}: add a param or list them in HIDDEN with a reason"
+    for argument in arguments:  # and nothing in the wrapper names an option the CLI lacks
+        assert any(argument in a.option_strings for a in options), f"{_wrapper(step).name}: {argument} is not a CLI option"
+
+
+@pytest.mark.parametrize("step", WRAPPED_STEPS)
+def test_wrapper_metadata(step):
+    text, root = _expanded_text(step)
+    assert root.get("id") == f"genosynth_{step.replace('-', '_')}"
+    assert root.get("version") == "@TOOL_VERSION@+galaxy@VERSION_SUFFIX@"
+    assert re.search(rf"^genosynth-{step}\b", root.find("command").text, re.MULTILINE)
+    macro = next(e for e in root.iter("expand") if e.get("macro") in ("requirements", "gpu_requirements"))
+    assert macro.get("step") == step  # container genosynth/<step>:<version>
+    assert (macro.get("macro") == "gpu_requirements") == (step in GPU_STEPS)
+    assert root.find("tests") is not None and len(root.find("tests")) >= 1
+    for test in root.find("tests"):
+        assert test.get("expect_failure") == "true" or any(e.tag.startswith("assert") or e.tag == "assert_contents"
+                                                             for e in test.iter())
+
+
+def test_version_token_is_the_package_version_and_gpu_macro_asks_for_cuda():
+    xml_macros, tokens = _macros()
+    root = ET.parse(WRAPPERS / "macros.xml").getroot()
+    token = {t.get("name"): t.text for t in root.findall("token")}
+    assert token["@TOOL_VERSION@"] == __version__
+    assert '<resource type="cuda_device_count_min">1</resource>' in xml_macros["gpu_requirements"]
+    assert "10.1371/journal.pgen.1009303" in xml_macros["citations"]
+
+
+def test_test_data_are_small_and_rebuildable():
+    files = [p for p in (WRAPPERS / "test-data").iterdir() if p.is_file()]
+    assert files and all(p.stat().st_size < 1_000_000 for p in files)
+    script = (WRAPPERS / "make_test_data.py").read_text()
+    for path in files:
+        assert path.name in script or path.name.split(".")[0] in script, f"{path.name} is not made by make_test_data.py"
+    referenced = set()
+    for wrapper in WRAPPERS.glob("*.xml"):
+        referenced |= set(re.findall(r'value="([^"]+\.(?:h5|gz|tsv|model))"', wrapper.read_text()))
+    assert referenced <= {p.name for p in files}
+
+
+def test_workflow_uses_existing_tools_and_outputs():
+    import yaml
+
+    workflow = yaml.safe_load((WRAPPERS / "workflows" / "generate_and_check.gxwf.yml").read_text())
+    ids = {ET.parse(p).getroot().get("id"): p for p in WRAPPERS.glob("*.xml") if p.name != "macros.xml"}
+    outputs = {}
+    for name, step in workflow["steps"].items():
+        assert step["tool_id"] in ids and step["tool_version"] == f"{__version__}+galaxy0"
+        root = ET.parse(ids[step["tool_id"]]).getroot()
+        text, _ = _expanded_text(ids[step["tool_id"]].stem.replace("_", "-"))
+        outputs[name] = set(re.findall(r'<(?:data|collection) name="([^"]+)"', text))
+        for source in step.get("in", {}).values():
+            if "/" in source:
+                producer, output = source.split("/")
+                assert output in outputs[producer], source
+        assert root is not None
+    for output in workflow["outputs"].values():
+        producer, name = output["outputSource"].split("/")
+        assert name in outputs[producer]
