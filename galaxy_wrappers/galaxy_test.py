@@ -196,7 +196,8 @@ def _workflow_problems(url: str, user_key: str) -> list[str]:
     gi.invocations.wait_for_invocation(invocation["id"], maxwait=600)
     jobs = gi.invocations.get_invocation_summary(invocation["id"])
     _wait_for_jobs(gi, history)
-    contents = {d["name"]: d for d in gi.histories.show_history(history, contents=True, deleted=False, visible=True)}
+    contents = {d["name"]: d for d in gi.histories.show_history(history, contents=True, deleted=False, visible=True)
+                if d.get("history_content_type", "dataset") == "dataset"}
     states = {d["state"] for d in contents.values()}
     report = next((d for name, d in contents.items() if "privacy-check" in name and name.endswith("privacy.json")), None)
     problems = []
@@ -219,7 +220,7 @@ def _workflow_problems(url: str, user_key: str) -> list[str]:
 def _wait_for_jobs(gi: object, history: str, timeout: float = 600) -> None:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
-        states = {d["state"] for d in gi.histories.show_history(history, contents=True, deleted=False)}
+        states = {d.get("state") for d in gi.histories.show_history(history, contents=True, deleted=False)}
         if not states & {"new", "queued", "running", "upload", "setting_metadata"}:
             return
         time.sleep(3)
