@@ -1,5 +1,6 @@
-"""The end-to-end demo behind ``make demo``: simulate realistic data, then run every step that exists:
-matrix and holdout, GAN and RBM training, sampling (with the Markov baseline), evaluation, privacy checks.
+"""The end-to-end demo behind ``make demo``: simulate realistic data, then run every step: matrix and holdout,
+GAN and RBM training, sampling (with the Markov baseline), evaluation, privacy checks, a selection scan and
+reference-panel augmentation for imputation (Beagle 5).
 
 Each step runs through its real command line, printed before it runs, so the demo doubles as a
 worked example. Outputs land in one folder (default ``demo-output/``).
@@ -75,7 +76,14 @@ def main() -> None:
     _step("privacy-check", "--train", out / "train.h5", "--holdout", out / "holdout.h5", "--synthetic",
           out / "train.h5", "-o", out / "privacy_copying_generator", "--seed", args.seed, "--max-exact-copies", "0",
           expect_exit=2)
+    # the ideal generator's CEU haplotypes (unseen real individuals) stand in for artificial CEU genomes
+    _step("selection-scan", out / "train.h5", "--target", "CEU", "--versus", "YRI", "--outgroup", "CHB",
+          "--synthetic", out / "ideal_generator.h5", "-o", out / "selection_scan")
     _step("export", out / "rbm_ag.h5", "-o", out / "rbm_ag.hapt.gz")
+    _step("export", out / "train.h5", "-o", out / "panel.vcf.gz")
+    _step("export", out / "holdout.h5", "-o", out / "holdout.vcf.gz")
+    _step("impute-augment", "--panel", out / "panel.vcf.gz", "--synthetic", out / "gan_ag.vcf.gz", "--target",
+          out / "holdout.vcf.gz", "--memory", "1g", "--seed", args.seed, "-o", out / "imputation")
     print(f"demo finished: outputs in {out}/", flush=True)
 
 
