@@ -92,9 +92,11 @@ workflow {
 
     // gather: metrics of every region in one table, one genome-wide artificial VCF per model
     GENOSYNTH_EVALUATE.out.tsv
-        .map { meta, tsv -> tsv.text.readLines().withIndex().collect { line, i -> i == 0 ? "region\t${line}" : "${meta.id}\t${line}" } }
-        .flatten()
-        .collectFile(name: 'metrics_by_region.tsv', storeDir: "${params.outdir}/summary", newLine: true, sort: false)
+        .map { meta, tsv ->
+            def lines = tsv.text.readLines()
+            (["region\t${lines[0]}"] + lines.drop(1).collect { line -> "${meta.id}\t${line}" }).join('\n') + '\n'
+        }
+        .collectFile(name: 'metrics_by_region.tsv', storeDir: "${params.outdir}/summary", keepHeader: true, skip: 1, sort: true)
     CONCAT_VCF(
         ch_artificial
             .map { meta, ag, tbi -> [meta.model, [meta.chrom, meta.start, ag, tbi]] }
