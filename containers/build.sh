@@ -24,7 +24,7 @@ MOUNTS=(--volume /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificat
 for path in /etc/pip.conf /opt/wheels /opt/pypi /opt/pypi-more; do
     [ -e "$path" ] && MOUNTS+=(--volume "$path:$path:ro")
 done
-BUILD=("${BUILDAH[@]}" bud --isolation chroot --network host "${MOUNTS[@]}")
+BUILD=("${BUILDAH[@]}" bud --layers --isolation chroot --network host "${MOUNTS[@]}")
 
 if [ -z "${BASE_IMAGE:-}" ]; then
     BASE_IMAGE=localhost/genosynth/debian-python:bookworm
@@ -47,15 +47,16 @@ done
 
 # checks: --help through each image's entrypoint, then a tiny run across the images on shared data
 DATA=$(mktemp -d)
-trap 'rm -rf "$DATA"' EXIT
 cp galaxy_wrappers/test-data/sim.vcf.gz galaxy_wrappers/test-data/sim.populations.tsv "$DATA/"
 chmod -R a+rwX "$DATA"
-run_in() {  # run_in STEP ARGS...: the image's entrypoint with ARGS, /data mounted
+declare -A CONTAINER  # one working container per image, reused by every check (vfs copies are slow)
+for step in $STEPS; do
+    CONTAINER[$step]=$("${BUILDAH[@]}" from --volume "$DATA:/data" "genosynth/$step:$VERSION")
+done
+trap 'for c in "${CONTAINER[@]}"; do "${BUILDAH[@]}" rm "$c" >/dev/null 2>&1 || true; done; rm -rf "$DATA"' EXIT
+run_in() {  # run_in STEP ARGS...: the step's executable in its own image, /data mounted
     local step=$1; shift
-    local container
-    container=$("${BUILDAH[@]}" from --volume "$DATA:/data" "genosynth/$step:$VERSION")
-    "${BUILDAH[@]}" run --isolation chroot --workingdir /data "$container" -- "genosynth-$step" "$@"
-    "${BUILDAH[@]}" rm "$container" >/dev/null
+    "${BUILDAH[@]}" run --isolation chroot --workingdir /data "${CONTAINER[$step]}" -- "genosynth-$step" "$@"
 }
 for step in $STEPS; do
     run_in "$step" --help >/dev/null && echo "containers: genosynth/$step:$VERSION --help ok"
