@@ -35,7 +35,8 @@ workflow {
         error "genosynth: --input VCF is required (see nextflow_schema.json)"
     }
     def vcf = file(params.input, checkIfExists: true)
-    def index = file("${params.input}.tbi").exists() ? file("${params.input}.tbi") : file("${params.input}.csi")
+    // the index is staged when present (needed with --regions), absent otherwise
+    def index = [file("${params.input}.tbi"), file("${params.input}.csi")].findAll { candidate -> candidate.exists() }
     def populations = params.populations ? [file(params.populations, checkIfExists: true)] : []
 
     ch_regions = params.regions
