@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -180,6 +182,19 @@ def test_phase_with_beagle_phases_and_fills_missing_calls(simulated, tmp_path):
     expected = truth_rows[0::2] + truth_rows[1::2]
     mismatch = dosage != expected
     assert mismatch.sum() <= 1  # only the one missing call may be imputed differently
+
+
+@pytest.mark.parametrize("kind", ["bgzip_without_suffix", "bcf"])
+def test_phase_reads_what_beagle_cannot(simulated, tmp_path, kind):
+    """Beagle tells gzip by the name and reads no BCF: a Galaxy-style .dat bgzipped VCF and a BCF still phase."""
+    require_programs("java", "bcftools")
+    source = tmp_path / "input.dat"
+    if kind == "bgzip_without_suffix":
+        shutil.copyfile(simulated["vcf_gz"], source)
+    else:
+        subprocess.run(["bcftools", "view", "-Ob", "-o", str(source), str(simulated["vcf_gz"])], check=True)
+    run_genosynth("vcf-to-matrix", source, "-o", tmp_path / "m.h5", "--phase", "--seed", "1", "--beagle-memory", "1g")
+    assert read_matrix(tmp_path / "m.h5").n_sites > 100
 
 
 def _vcf(rows: list[str], samples: tuple[str, ...] = ("s1", "s2"), header: bool = True) -> str:

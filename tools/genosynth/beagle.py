@@ -45,7 +45,35 @@ def run_beagle(options: dict[str, object], *, memory: str, task: str, source: Pa
 def phase_with_beagle(vcf: Path, workdir: Path, *, region: str | None, seed: int, threads: int,
                       memory: str) -> Path:
     """Run Beagle on ``vcf`` (optionally one ``region``) and return its phased, gap-free .vcf.gz in ``workdir``."""
-    options: dict[str, object] = {"gt": vcf, "out": workdir / "phased", "seed": seed, "nthreads": threads}
+    options: dict[str, object] = {"gt": beagle_readable(vcf, workdir), "out": workdir / "phased", "seed": seed,
+                                  "nthreads": threads}
     if region:
         options["chrom"] = region
     return run_beagle(options, memory=memory, task="phasing", source=vcf)
+
+
+def beagle_readable(vcf: Path, workdir: Path) -> Path:
+    """``vcf`` as Beagle can read it: Beagle tells gzip by the ``.gz`` suffix and reads no BCF, so a compressed
+    file under another name (a Galaxy ``.dat``) is linked as ``.vcf.gz`` and a BCF is converted with bcftools."""
+    with open(vcf, "rb") as handle:
+        head = handle.read(2)
+    if head == b"\x1f\x8b":
+        import gzip
+
+        with gzip.open(vcf, "rb") as handle:
+            is_bcf = handle.read(3) == b"BCF"
+        if not is_bcf:
+            if vcf.name.endswith(".gz"):
+                return vcf
+            link = workdir / "input.vcf.gz"
+            link.symlink_to(vcf.resolve())
+            return link
+    elif head != b"BC":
+        return vcf
+    if shutil.which("bcftools") is None:
+        raise InputError(f"{vcf}: Beagle reads no BCF; converting it needs bcftools (Debian/Ubuntu package 'bcftools')")
+    converted = workdir / "input.vcf.gz"
+    result = subprocess.run(["bcftools", "view", "-Oz", "-o", str(converted), str(vcf)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise InputError(f"{vcf}: bcftools could not convert the BCF for Beagle: {result.stderr.strip()[:200]}")
+    return converted
