@@ -69,7 +69,7 @@ def intersect_sites(matrices: list[HaplotypeMatrix]) -> list[HaplotypeMatrix]:
     >>> [m.sites.pos.tolist() for m in intersect_sites([one([1, 2, 3]), one([2, 3, 4])])]
     [[2, 3], [2, 3]]
     """
-    keys = [_site_keys(m.sites) for m in matrices]
+    keys = [site_keys(m.sites) for m in matrices]
     common = set(keys[0]).intersection(*keys[1:])
     order = [k for k in keys[0] if k in common]
     result = []
@@ -79,7 +79,8 @@ def intersect_sites(matrices: list[HaplotypeMatrix]) -> list[HaplotypeMatrix]:
     return result
 
 
-def _site_keys(sites: Sites) -> list[tuple[str, int, str, str]]:
+def site_keys(sites: Sites) -> list[tuple[str, int, str, str]]:
+    """(CHROM, POS, REF, ALT) of every site, the key that matches sites across files."""
     return list(zip(sites.chrom.tolist(), sites.pos.tolist(), sites.ref.tolist(), sites.alt.tolist()))
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..atomic import atomic_outputs
 from ..errors import InputError
-from ..haplotype_sets import read_haplotype_set, write_haplotype_set
+from ..haplotype_sets import read_haplotype_set, site_keys, write_haplotype_set
 from ..imputation import Dosages, SiteKey, impute, r2_by_bin, read_dosages, site_r2, write_site_subset
 from ..matrix import HaplotypeMatrix
 from ..progress import log
@@ -55,20 +55,17 @@ def run(args: argparse.Namespace) -> None:
     if args.engine == "minimac4" and truth.unphased:
         raise InputError(f"{args.target}: {truth.unphased} is unphased; minimac4 needs a phased target "
                          "(use --engine beagle, or phase the target first)")
-    panels = {"panel": read_haplotype_set(args.panel)}
+    panel = read_haplotype_set(args.panel)
     synthetic = read_haplotype_set(args.synthetic, legend=args.legend)
-    if args.private:
-        panels["private"] = read_haplotype_set(args.private)
-    common = _common_sites(truth, {"panel": panels["panel"], "synthetic": synthetic} | (
-        {"private": panels["private"]} if args.private else {}), args)
-    panels = {name: _restrict(matrix, common) for name, matrix in panels.items()}
-    synthetic = _restrict(synthetic, common)
-    augmented = _augmented_panel(panels["panel"], synthetic, ploidy=args.ploidy, path=args.synthetic)
-    if args.private:
-        panels["private"] = _stack(panels["panel"], panels["private"], args.private)
-    panels = {"panel": panels["panel"], "augmented": augmented} | (
-        {"private": panels["private"]} if args.private else {})
-    keys = _site_keys(panels["panel"])
+    private = read_haplotype_set(args.private) if args.private else None
+    common = _common_sites(truth, {"panel": panel, "synthetic": synthetic} | ({"private": private} if private else {}),
+                           args)
+    panel, synthetic = _restrict(panel, common), _restrict(synthetic, common)
+    augmented = _augmented_panel(panel, synthetic, ploidy=args.ploidy, path=args.synthetic)
+    panels = {"panel": panel, "augmented": augmented}
+    if private is not None:
+        panels["private"] = _stack(panel, _restrict(private, common), args.private)
+    keys = site_keys(panel.sites)
     on_array = _array_mask(keys, args)
     if on_array.all() or not on_array.any():
         raise InputError(f"{args.array_sites or '--keep-every'}: the array keeps {int(on_array.sum())} of the "
@@ -91,7 +88,7 @@ def run(args: argparse.Namespace) -> None:
             output = impute(args.engine, reference=reference, target=target_array, prefix=work / f"imputed_{name}",
                             seed=seed, threads=args.threads, memory=args.memory)
             imputed[name] = read_dosages(output, field="DS", keys=masked)
-        results, scored = _score(truth, imputed, panels["panel"], keys, masked, args.target)
+        results, scored = _score(truth, imputed, panel, keys, masked, args.target)
         record = make_record(STEP, parameters=parameters_of(args), seed=seed,
                              inputs=[p for p in (args.panel, args.synthetic, args.legend, args.target, args.private,
                                                  args.array_sites) if p],
@@ -124,17 +121,12 @@ def _validate_options(args: argparse.Namespace) -> None:
             raise InputError(f"{path}: no such file")
 
 
-def _site_keys(matrix: HaplotypeMatrix) -> list[SiteKey]:
-    s = matrix.sites
-    return [(str(c), int(p), str(r), str(a)) for c, p, r, a in zip(s.chrom, s.pos, s.ref, s.alt)]
-
-
 def _common_sites(truth: Dosages, matrices: dict[str, HaplotypeMatrix], args: argparse.Namespace) -> set[SiteKey]:
     """Sites in the target and every panel ingredient; exit 1 when chromosomes or sites do not overlap."""
     common = set(truth.keys)
     named = {"--target": {k[0] for k in truth.keys}}
     for name, matrix in matrices.items():
-        keys = set(_site_keys(matrix))
+        keys = set(site_keys(matrix.sites))
         named[f"--{name}"] = set(matrix.sites.chrom.tolist())
         common &= keys
     chromosomes = set.intersection(*named.values())
@@ -149,7 +141,7 @@ def _common_sites(truth: Dosages, matrices: dict[str, HaplotypeMatrix], args: ar
 
 
 def _restrict(matrix: HaplotypeMatrix, keys: set[SiteKey]) -> HaplotypeMatrix:
-    return matrix.select_sites(np.array([k in keys for k in _site_keys(matrix)], dtype=bool))
+    return matrix.select_sites(np.array([k in keys for k in site_keys(matrix.sites)], dtype=bool))
 
 
 def _augmented_panel(panel: HaplotypeMatrix, synthetic: HaplotypeMatrix, *, ploidy: int, path: Path) -> HaplotypeMatrix:
