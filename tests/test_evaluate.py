@@ -234,3 +234,19 @@ def test_bad_evaluate_options_are_one_line_errors(sets_805, tmp_path, option, va
     result = run_genosynth("evaluate", "--real", sets_805["real"], "--synthetic", f"a={sets_805['holdout']}",
                            option, value, "-o", tmp_path, check=False)
     assert result.returncode == 1 and f"{option} must be >=" in result.stderr
+
+
+def test_shared_legend_applies_to_hapt_inputs_only(data_805, tmp_path):
+    """--legend is shared: the real set is a .hapt under a neutral name (as Galaxy stores it), the synthetic
+    set a VCF of the same haplotypes; each is read as what it is, so the comparison is exact."""
+    import shutil
+
+    real = tmp_path / "real.dat"
+    shutil.copyfile(data_805["hapt"], real)
+    run_genosynth("vcf-to-matrix", data_805["hapt"], "--legend", data_805["legend"], "--keep-monomorphic",
+                  "-o", tmp_path / "real.h5")
+    run_genosynth("export", tmp_path / "real.h5", "-o", tmp_path / "same.vcf.gz")
+    run_genosynth("evaluate", "--real", real, "--legend", data_805["legend"], "--synthetic",
+                  f"same={tmp_path / 'same.vcf.gz'}", "--triplets", "100", "--seed", "1", "-o", tmp_path / "out")
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())["sets"]["same"]
+    assert metrics["af_r"] == pytest.approx(1.0) and metrics["w2d_pca"] == pytest.approx(0.0, abs=1e-12)

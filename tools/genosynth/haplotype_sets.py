@@ -20,8 +20,10 @@ OUTPUT_SUFFIXES = (".h5", ".vcf", ".vcf.gz", ".hapt", ".hapt.gz")
 def read_haplotype_set(path: str | Path, *, legend: str | Path | None = None) -> HaplotypeMatrix:
     """A haplotype matrix, phased VCF/VCF.gz/BCF, or .hapt[.gz] (with ``legend``), as a HaplotypeMatrix.
 
-    The format is told by content (HDF5 signature) or by the .hapt suffix, not by the extension alone.
-    VCF input keeps every site, monomorphic ones included, so it lines up with the matrix it came from.
+    The format is told by content (HDF5 signature, VCF/BCF header) or by the .hapt suffix, not by the
+    extension alone: a ``legend`` shared by several inputs applies only to those that are .hapt, so a VCF
+    or matrix beside them is still read as what it is. VCF input keeps every site, monomorphic ones
+    included, so it lines up with the matrix it came from.
     """
     path = Path(path)
     if not path.is_file():
@@ -30,7 +32,7 @@ def read_haplotype_set(path: str | Path, *, legend: str | Path | None = None) ->
         if handle.read(8) == _HDF5_MAGIC:
             return read_matrix(path)
     name = path.name.lower()
-    if legend is not None or name.endswith(".hapt") or name.endswith(".hapt.gz"):
+    if name.endswith(".hapt") or name.endswith(".hapt.gz") or (legend is not None and not _is_vcf(path)):
         if legend is None:
             raise InputError(f"{path}: a .hapt file needs its legend (--legend)")
         return read_hapt(path, legend=legend)
@@ -39,6 +41,17 @@ def read_haplotype_set(path: str | Path, *, legend: str | Path | None = None) ->
     sites = Sites.concatenate([c[0] for c in chunks])
     return HaplotypeMatrix(np.ascontiguousarray(np.concatenate([c[1] for c in chunks]).T), sites, source.samples,
                            source.ploidy, source.populations, source.provenance, source.label)
+
+
+def _is_vcf(path: Path) -> bool:
+    """Whether ``path`` (plain, gzip or bgzip) starts like a VCF or a BCF."""
+    import gzip
+
+    with open(path, "rb") as handle:
+        compressed = handle.read(2) == b"\x1f\x8b"
+    with (gzip.open if compressed else open)(path, "rb") as handle:
+        start = handle.read(16)
+    return start.startswith(b"##fileformat=VCF") or start.startswith(b"BCF")
 
 
 def require_same_sites(a: Sites, b: Sites, *, reference_name: str, other_name: str) -> None:

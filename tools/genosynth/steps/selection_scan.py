@@ -50,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     _validate_options(args)
-    real = read_haplotype_set(args.matrix, legend=args.legend if _is_hapt(args.matrix) else None)
+    real = read_haplotype_set(args.matrix, legend=args.legend)
     if args.populations:
         real.populations = read_population_table(args.populations, samples=real.samples)
     groups = {"target": args.target, "versus": args.versus}
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> None:
     haplotypes = {role: _population_haplotypes(real, population, args.matrix) for role, population in groups.items()}
     synthetic = None
     if args.synthetic:
-        synthetic_set = read_haplotype_set(args.synthetic, legend=args.legend if _is_hapt(args.synthetic) else None)
+        synthetic_set = read_haplotype_set(args.synthetic, legend=args.legend)
         require_same_sites(real.sites, synthetic_set.sites, reference_name=str(args.matrix), other_name=str(args.synthetic))
         synthetic = _synthetic_target(synthetic_set, args.target, args.synthetic)
     chrom, pos = real.sites.chrom, real.sites.pos
@@ -120,10 +120,6 @@ def _validate_options(args: argparse.Namespace) -> None:
         raise InputError(f"--min-maf must lie in [0, 0.5), got {args.min_maf}")
     if not 50 <= args.percentile < 100:
         raise InputError(f"--percentile must lie in [50, 100), got {args.percentile}")
-
-
-def _is_hapt(path: Path) -> bool:
-    return path.name.lower().endswith((".hapt", ".hapt.gz"))
 
 
 def _population_haplotypes(matrix: HaplotypeMatrix, population: str, path: Path) -> np.ndarray:
