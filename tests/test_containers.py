@@ -51,3 +51,15 @@ def test_image_names_agree_across_galaxy_and_nextflow():
         assert f'container "genosynth/{step}:{__version__}"' in module
         wrapper = (REPO / "galaxy_wrappers" / f"{step.replace('-', '_')}.xml").read_text()
         assert f'step="{step}"' in wrapper
+
+
+def test_every_step_has_the_executable_its_image_runs():
+    import tomllib
+
+    from genosynth import cli
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    for step in STEPS:
+        module, function = scripts[f"genosynth-{step}"].split(":")
+        assert module == "genosynth.cli" and f"genosynth-{step}`" in getattr(cli, function).__doc__
+    assert set(scripts) == {"genosynth"} | {f"genosynth-{step}" for step in STEPS}

@@ -12,7 +12,7 @@ import signal
 import sys
 import traceback
 from types import ModuleType
-from typing import NoReturn, Sequence
+from typing import Callable, NoReturn, Sequence
 
 from . import __version__
 from .errors import GateFailed, InputError
@@ -101,46 +101,21 @@ def _terminate(signum: int, frame: object) -> NoReturn:
     raise KeyboardInterrupt
 
 
-def vcf_to_matrix_main() -> None:
-    """Entry point of ``genosynth-vcf-to-matrix``."""
-    _step_main("vcf-to-matrix")
+def _entry_point(step: str) -> Callable[[], None]:
+    """The ``main`` of the ``genosynth-STEP`` executable (pyproject.toml's [project.scripts] names it)."""
+    def entry() -> None:
+        _step_main(step)
+
+    entry.__doc__ = f"Entry point of ``genosynth-{step}``."
+    return entry
 
 
-def export_main() -> None:
-    """Entry point of ``genosynth-export``."""
-    _step_main("export")
-
-
-def privacy_check_main() -> None:
-    """Entry point of ``genosynth-privacy-check``."""
-    _step_main("privacy-check")
-
-
-def evaluate_main() -> None:
-    """Entry point of ``genosynth-evaluate``."""
-    _step_main("evaluate")
-
-
-def train_gan_main() -> None:
-    """Entry point of ``genosynth-train-gan``."""
-    _step_main("train-gan")
-
-
-def train_rbm_main() -> None:
-    """Entry point of ``genosynth-train-rbm``."""
-    _step_main("train-rbm")
-
-
-def sample_main() -> None:
-    """Entry point of ``genosynth-sample``."""
-    _step_main("sample")
-
-
-def selection_scan_main() -> None:
-    """Entry point of ``genosynth-selection-scan``."""
-    _step_main("selection-scan")
-
-
-def impute_augment_main() -> None:
-    """Entry point of ``genosynth-impute-augment``."""
-    _step_main("impute-augment")
+vcf_to_matrix_main = _entry_point("vcf-to-matrix")
+export_main = _entry_point("export")
+train_gan_main = _entry_point("train-gan")
+train_rbm_main = _entry_point("train-rbm")
+sample_main = _entry_point("sample")
+evaluate_main = _entry_point("evaluate")
+privacy_check_main = _entry_point("privacy-check")
+selection_scan_main = _entry_point("selection-scan")
+impute_augment_main = _entry_point("impute-augment")
