@@ -35,6 +35,10 @@ def main() -> int:
     parser.add_argument("--tool", action="append", help="test only this tool id (repeatable)")
     parser.add_argument("--skip-workflow", action="store_true")
     args = parser.parse_args()
+    tests = _wrapper_tests()
+    unknown = sorted(set(args.tool or []) - set(tests))
+    if unknown:
+        raise SystemExit(f"galaxy-test: no wrapper has the id {unknown[0]}")
     with tempfile.TemporaryDirectory(prefix="genosynth-galaxy.") as temporary:
         work = args.work or Path(temporary)
         work.mkdir(parents=True, exist_ok=True)
@@ -45,7 +49,8 @@ def main() -> int:
         try:
             _wait_for(url, server, work / "galaxy.log")
             user_key = _create_user(url, admin_key)
-            failures = _run_tool_tests(url, user_key, admin_key, work, args.tool or _tool_ids())
+            failures = _run_tool_tests(url, user_key, admin_key, work,
+                                       {tool_id: tests[tool_id] for tool_id in args.tool or tests})
             if not args.skip_workflow:
                 failures += _run_workflow(url, user_key)
         finally:
@@ -61,10 +66,16 @@ def main() -> int:
     return 0
 
 
-def _tool_ids() -> list[str]:
+def _wrapper_tests() -> dict[str, int]:
+    """Tool id -> number of <test> cases, for every wrapper in this folder."""
     import xml.etree.ElementTree as ET
 
-    return [ET.parse(path).getroot().get("id") for path in sorted(WRAPPERS.glob("*.xml")) if path.name != "macros.xml"]
+    tests = {}
+    for path in sorted(WRAPPERS.glob("*.xml")):
+        if path.name != "macros.xml":
+            root = ET.parse(path).getroot()
+            tests[root.get("id")] = len(root.find("tests"))
+    return tests
 
 
 def _write_config(work: Path, admin_key: str, port: int) -> Path:
@@ -130,8 +141,9 @@ def _create_user(url: str, admin_key: str) -> str:
     return _api(url, admin_key, "POST", f"users/{user['id']}/api_key")
 
 
-def _run_tool_tests(url: str, user_key: str, admin_key: str, work: Path, tool_ids: list[str]) -> list[str]:
-    """Run the tests of ``tool_ids`` four at a time through galaxy-tool-test; return the ids of failed tests."""
+def _run_tool_tests(url: str, user_key: str, admin_key: str, work: Path, tests: dict[str, int]) -> list[str]:
+    """Run the ``tests`` (tool id -> test count) four at a time through galaxy-tool-test; return the failed ones."""
+    tool_ids = list(tests)
     tester = Path(sys.executable).parent / "galaxy-tool-test"
     started = time.monotonic()
     report = work / "tool_tests.json"
@@ -146,7 +158,7 @@ def _run_tool_tests(url: str, user_key: str, admin_key: str, work: Path, tool_id
             data = test.get("data", {})
             if data.get("tool_id") in tool_ids:
                 outcomes[f"{data['tool_id']}#{data.get('test_index', 0)}"] = data.get("status")
-    expected = {f"{tool_id}#{i}" for tool_id in tool_ids for i in range(_test_count(tool_id))}
+    expected = {f"{tool_id}#{i}" for tool_id, count in tests.items() for i in range(count)}
     failures = sorted(name for name in expected if outcomes.get(name) != "success")
     for name in sorted(expected):
         print(f"galaxy-test: {name}: {'passed' if name not in failures else 'FAILED (' + str(outcomes.get(name)) + ')'}")
@@ -155,16 +167,6 @@ def _run_tool_tests(url: str, user_key: str, admin_key: str, work: Path, tool_id
         errors = [line for line in (result.stdout + result.stderr).splitlines() if "ERROR" in line or "rror" in line]
         print("\n".join(errors[-20:]), file=sys.stderr)
     return failures
-
-
-def _test_count(tool_id: str) -> int:
-    import xml.etree.ElementTree as ET
-
-    for path in WRAPPERS.glob("*.xml"):
-        root = ET.parse(path).getroot()
-        if root.get("id") == tool_id:
-            return len(root.find("tests"))
-    raise SystemExit(f"galaxy-test: no wrapper has the id {tool_id}")
 
 
 def _run_workflow(url: str, user_key: str) -> list[str]:
