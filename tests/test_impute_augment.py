@@ -145,3 +145,17 @@ def test_errors_exit_1_with_one_line(split, tmp_path):
         assert result.returncode == 1, result.stderr
         assert message in result.stderr and len(result.stderr.strip().splitlines()[-1:]) == 1, result.stderr
         assert not (out / "impute.json").exists() and not (out / "augmented_panel.vcf.gz").exists()
+
+
+def test_array_sites_file_and_bad_memory(split, tmp_path):
+    lines = [line.split("\t")[:2] for line in read_text(split["target"]).splitlines() if not line.startswith("#")]
+    array = tmp_path / "array.tsv"
+    array.write_text("#CHROM\tPOS\n" + "".join(f"{c}\t{p}\n" for c, p in lines[::7]))
+    out = tmp_path / "array_run"
+    run_genosynth("impute-augment", "--panel", split["panel"], "--synthetic", split["own"], "--target", split["target"],
+                  "--array-sites", array, "-o", out, "--seed", "1", "--memory", "1g")
+    result = json.loads((out / "impute.json").read_text())
+    assert result["array_sites"] == len(lines[::7]) and result["scored_sites"] == result["common_sites"] - len(lines[::7])
+    bad = run_genosynth("impute-augment", "--panel", split["panel"], "--synthetic", split["own"], "--target",
+                        split["target"], "--memory", "lots", "-o", tmp_path / "bad", check=False)
+    assert bad.returncode == 1 and "--memory 'lots': expected a size such as 2g or 500m" in bad.stderr

@@ -189,3 +189,37 @@ def test_spearman_and_peaks_match_scipy():
     assert out["n_compared"] == 290 and out["nan_synthetic"] == 10
     assert out["spearman"] == pytest.approx(spearmanr(x[10:], y[10:]).statistic)
     assert out["peaks_synthetic"] == int((y[10:] >= np.percentile(y[10:], 95)).sum())
+
+
+def test_ehh_window_and_ihs_options_reach_scikit_allel(sweep):
+    out = sweep["dir"] / "scan_options"
+    run_genosynth("selection-scan", sweep["matrix"], "--target", "A", "--versus", "B", "--outgroup", "C", "--ihs",
+                  "--min-ehh", "0.1", "--gap-scale", "10000", "--max-gap", "100000", "--window", "20", "--step", "10",
+                  "--min-maf", "0.1", "--percentile", "95", "-o", out)
+    m = sweep["data"]
+    a, b, c = (_population(m, p) for p in "ABC")
+    pos = m.sites.pos
+    ehh = {"min_ehh": 0.1, "gap_scale": 10000, "max_gap": 100000, "use_threads": False}
+    np.testing.assert_allclose(_floats(_table(out / "xpehh.tsv")["XPEHH"]), allel.xpehh(a.T, b.T, pos, **ehh),
+                               rtol=1e-5, equal_nan=True)
+    counts = [allel.HaplotypeArray(h.T).count_alleles(max_allele=1) for h in (a, b, c)]
+    np.testing.assert_allclose(_floats(_table(out / "pbs.tsv")["PBS"]),
+                               allel.pbs(*counts, window_size=20, window_step=10), rtol=1e-5, equal_nan=True)
+    raw = allel.ihs(a.T, pos, min_maf=0.1, **ehh)
+    direct, _ = allel.standardize_by_allele_count(raw, a.sum(axis=0), n_bins=50, diagnostics=False)
+    np.testing.assert_allclose(_floats(_table(out / "ihs.tsv")["IHS_STD"]), direct, rtol=1e-5, atol=1e-6,
+                               equal_nan=True)
+    summary = json.loads((out / "summary.json").read_text())
+    xpehh = _floats(_table(out / "xpehh.tsv")["XPEHH_STD"])
+    assert summary["xpehh"]["real"]["threshold"] == pytest.approx(np.nanpercentile(xpehh, 95), rel=1e-4)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--min-ehh", "1.5", "--min-ehh must lie in (0, 1)"), ("--window", "1", "--window must be >= 2 sites"),
+    ("--percentile", "100", "--percentile must lie in [50, 100)"), ("--min-maf", "0.6", "--min-maf must lie in"),
+    ("--max-gap", "0", "--gap-scale and --max-gap must be >= 1 bp"),
+])
+def test_bad_option_values_exit_1(sweep, option, value, message):
+    result = run_genosynth("selection-scan", sweep["matrix"], "--target", "A", "--versus", "B", option, value,
+                           "-o", sweep["dir"] / "bad_option", check=False)
+    assert result.returncode == 1 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
