@@ -8,7 +8,7 @@ fidelity: the data split 80/20 by individual (seed 1); GAN and RBM trained with 
     `genosynth privacy-check` against the held-out 20%.
 
     .venv/bin/python bench/models.py throughput [--device cpu] [--epochs 5]
-    .venv/bin/python bench/models.py fidelity [--max-time 20m] [--workdir DIR] [--parallel]
+    .venv/bin/python bench/models.py fidelity [--max-time 20m] [--gan-preset wgan-gp] [--workdir DIR] [--parallel]
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def throughput(args: argparse.Namespace, workdir: Path) -> None:
 
 def fidelity(args: argparse.Namespace, workdir: Path) -> None:
     train, holdout = _prepare(workdir)
-    commands = {"gan": ("train-gan", train, "-o", workdir / "gan.pt", "--early-stop", "aats"),
+    commands = {"gan": ("train-gan", train, "-o", workdir / "gan.pt", "--preset", args.gan_preset, "--early-stop", "aats"),
                 "rbm": ("train-rbm", train, "-o", workdir / "rbm.pt", "--early-stop", "aats")}
     common = ("--max-time", args.max_time, "--epochs", 10**6, "--device", "cpu", "--seed", 1, "--monitor-every", 25,
               "--checkpoint-every", 25)
@@ -111,7 +111,8 @@ def fidelity(args: argparse.Namespace, workdir: Path) -> None:
         summary = load_model_file(workdir / f"{name}.pt").provenance[-1]["summary"]
         metrics[name]["epochs"] = summary["epochs_trained"]
         metrics[name]["kept_epoch"] = summary["kept_epoch"]
-    print(f"fidelity on 805 SNPs, train 80% / holdout 20% (seed 1), --max-time {args.max_time} per model on CPU"
+    print(f"fidelity on 805 SNPs, train 80% / holdout 20% (seed 1), --max-time {args.max_time} per model on CPU, "
+          f"GAN preset {args.gan_preset}"
           + (" (both at once, 1 thread each)" if args.parallel else ""))
     columns = ("epochs", "kept_epoch", "af_r", "ld_r", "w2d_pca", "fixed_fraction", "aats", "aats_train",
                "aats_holdout", "privacy_loss", "exact_copies")
@@ -134,6 +135,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--max-time", default="20m")
+    parser.add_argument("--gan-preset", default="yelmen2021", help="fidelity: the GAN's --preset")
     parser.add_argument("--parallel", action="store_true", help="fidelity: train both models at once, 1 thread each")
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()

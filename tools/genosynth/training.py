@@ -57,7 +57,11 @@ def add_training_arguments(parser: argparse.ArgumentParser, *, default_epochs: i
     parser.add_argument("--monitor-every", type=int, default=50, help="epochs between monitoring rows (and one at the end)")
     parser.add_argument("--validation-size", type=int, default=1000, help="training haplotypes (and as many generated ones) monitoring compares")
     parser.add_argument("--early-stop", choices=EARLY_STOP_CHOICES, default="none",
-                        help="aats: the model file keeps the monitored state whose AATS is closest to 0.5")
+                        help="aats: the model file keeps the monitored state whose AATS is closest to 0.5 (the latest "
+                             "of those within --early-stop-tolerance of the closest)")
+    parser.add_argument("--early-stop-tolerance", type=float, default=0.01,
+                        help="AATS differences treated as ties, won by the later epoch (about the standard error of "
+                             "AATS on 1000 validation haplotypes)")
     parser.add_argument("--history", type=Path, help="history TSV (default: OUTPUT with suffix .training.tsv); curves beside it as PNG/PDF")
 
 
@@ -99,6 +103,8 @@ def check_training_options(args: argparse.Namespace) -> None:
     for name in ("epochs", "batch_size", "checkpoint_every", "monitor_every", "validation_size"):
         if getattr(args, name) < 1:
             raise InputError(f"--{name.replace('_', '-')} must be >= 1")
+    if not 0 <= args.early_stop_tolerance < 0.5:
+        raise InputError("--early-stop-tolerance must be in [0, 0.5)")
 
 
 @dataclass
@@ -171,9 +177,8 @@ def train(model: Trainable, training: TrainingData, *, step: str, args: argparse
         last = epoch == args.epochs or out_of_time
         if epoch % args.monitor_every == 0 or last:
             row.update(_monitor(training, sample, seed=args.seed, epoch=epoch, device=device))
-            if args.early_stop == "aats" and (best is None or abs(row["aats"] - 0.5) < abs(best["aats"] - 0.5)):
-                best = {"epoch": epoch, "aats": row["aats"],
-                        "weights": {k: v.detach().clone() for k, v in model.weights().items()}}
+            if args.early_stop == "aats":
+                best = _keep_closest_to_half(best, row["aats"], epoch, model, tolerance=args.early_stop_tolerance)
         history.append(row)
         progress.update(1, **{k: v for k, v in row.items() if k not in ("epoch", "seconds")})
         if epoch % args.checkpoint_every == 0 or last:
@@ -196,6 +201,19 @@ def train(model: Trainable, training: TrainingData, *, step: str, args: argparse
     save_model_file(paths.model, final)
     write_history(paths.history, history, kept_epoch=summary["kept_epoch"])
     return summary
+
+
+def _keep_closest_to_half(best: dict[str, Any] | None, aats: float, epoch: int, model: Trainable, *,
+                          tolerance: float) -> dict[str, Any]:
+    """The state early stopping keeps: this epoch's when its AATS is within ``tolerance`` of the closest to 0.5
+    seen so far, else ``best`` unchanged. Ties within the monitoring's sampling noise thus go to the later,
+    better trained epoch instead of the first that came near 0.5."""
+    distance = abs(aats - 0.5)
+    closest = distance if best is None else min(best["closest"], distance)
+    if best is not None and distance > closest + tolerance:
+        return best
+    return {"epoch": epoch, "aats": aats, "closest": closest,
+            "weights": {k: v.detach().clone() for k, v in model.weights().items()}}
 
 
 def _resume(model: Trainable, rng: Any, checkpoint: Path, device: str) -> tuple[int, list[dict[str, Any]], dict | None]:

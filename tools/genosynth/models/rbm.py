@@ -3,8 +3,19 @@ units (Gaussian units rectified at 0, so p(h_j | v) is a normal N(a_j, 1) trunca
 a = W v + c) or sigmoid (Bernoulli) hidden units, trained by persistent contrastive divergence PCD-k.
 
 Hidden size: 100 up to 1000 sites, 500 above (overridable). Visible biases start at the log-odds of the
-allele frequencies, weights at N(0, 0.01²). Updates are plain gradient ascent on the log-likelihood
-estimate <v h>_data - <v h>_model with learning rate ``lr`` per batch of 32.
+allele frequencies, weights at N(0, 0.01²). Updates are gradient ascent on the log-likelihood estimate with
+learning rate ``lr`` per batch of 32: by default the centred gradient of Melchior, Fischer and Wiskott 2016
+(JMLR 17:99), <(v - mu)(h - lambda)>_data - <(v - mu)(h - lambda)>_model with mu the training allele
+frequencies and lambda a moving average (rate 0.01) of the hidden means on data, the biases corrected so that
+the model stays an ordinary RBM; with ``centered`` off, the plain gradient <v h>_data - <v h>_model. On the
+805-SNP data the plain gradient left the hidden units nearly unused (samples with no LD), the centred one
+learns LD within tens of epochs.
+
+The persistent chains are model samples drawn from random starts, never from data; they are saved with the
+weights and are where sampling starts by default. Chains started from uniform random haplotypes fall into
+one population's mode (on the 805-SNP data, 77% nearest an African haplotype after 2000 sweeps against 27% in
+the data), because Gibbs sampling barely moves between populations; the persistent chains keep the model's
+own mixture.
 """
 
 from __future__ import annotations
@@ -14,11 +25,15 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
+
 HIDDEN_TYPES = ("relu", "sigmoid")
+STARTS = ("chains", "random")  # where sampling's Gibbs chains start, unless given real haplotypes
+CENTERING_RATE = 0.01  # of the hidden offset's moving average (Melchior et al. 2016 use 0.01)
 
 
 def rbm_config(*, n_sites: int, n_hidden: int | None = None, hidden: str = "relu", k: int = 10, chains: int = 100,
-               lr: float = 1e-2, batch_size: int = 32) -> dict[str, Any]:
+               lr: float = 3e-3, batch_size: int = 32, centered: bool = True) -> dict[str, Any]:
     """The RBM configuration for ``n_sites`` sites.
 
     Example
@@ -29,7 +44,7 @@ def rbm_config(*, n_sites: int, n_hidden: int | None = None, hidden: str = "relu
     if hidden not in HIDDEN_TYPES:
         raise ValueError(f"unknown hidden unit type {hidden!r}")
     return {"n_sites": n_sites, "n_hidden": n_hidden or (100 if n_sites <= 1000 else 500), "hidden": hidden,
-            "k": k, "chains": chains, "lr": lr, "batch_size": batch_size}
+            "k": k, "chains": chains, "lr": lr, "batch_size": batch_size, "centered": centered}
 
 
 class RbmModel:
@@ -52,18 +67,23 @@ class RbmModel:
             self.b = torch.zeros(n, device=device)
         self.c = torch.zeros(h, device=device)
         self.chains = torch.bernoulli(torch.full((config["chains"], n), 0.5), generator=generator).to(device)
+        mean = frequencies if frequencies is not None else np.full(n, 0.5)
+        self.visible_offset = torch.as_tensor(mean, dtype=torch.float32, device=device)
+        self.hidden_offset = None  # the hidden means of the first training batch, then their moving average
 
     def weights(self) -> dict[str, Any]:
-        return {"w": self.w, "b": self.b, "c": self.c}
+        return {"w": self.w, "b": self.b, "c": self.c, "chains": self.chains}
 
     def load_weights(self, weights: dict[str, Any]) -> None:
-        self.w, self.b, self.c = (weights[name].to(self.device) for name in ("w", "b", "c"))
+        self.w, self.b, self.c, self.chains = (weights[name].to(self.device) for name in ("w", "b", "c", "chains"))
 
     def optimizer_state(self) -> dict[str, Any]:
-        return {"chains": self.chains}
+        return {"hidden_offset": self.hidden_offset, "visible_offset": self.visible_offset}
 
     def load_optimizer_state(self, state: dict[str, Any]) -> None:
-        self.chains = state["chains"].to(self.device)
+        offset = state["hidden_offset"]
+        self.hidden_offset = None if offset is None else offset.to(self.device)
+        self.visible_offset = state["visible_offset"].to(self.device)
 
     # -- conditionals ------------------------------------------------------------------------------------
     def hidden_mean(self, v):
@@ -120,17 +140,38 @@ class RbmModel:
             h_data = self.hidden_mean(v)
             self.chains = self.gibbs(self.chains, cfg["k"], rng)
             h_model = self.hidden_mean(self.chains)
-            self.w += cfg["lr"] * (h_data.T @ v / len(v) - h_model.T @ self.chains / len(self.chains))
-            self.b += cfg["lr"] * (v.mean(0) - self.chains.mean(0))
-            self.c += cfg["lr"] * (h_data.mean(0) - h_model.mean(0))
+            if cfg["centered"]:
+                if self.hidden_offset is None:
+                    self.hidden_offset = h_data.mean(0)
+                self.hidden_offset = (1 - CENTERING_RATE) * self.hidden_offset + CENTERING_RATE * h_data.mean(0)
+                mu, lam = self.visible_offset, self.hidden_offset
+                grad_w = (h_data - lam).T @ (v - mu) / len(v) - (h_model - lam).T @ (self.chains - mu) / len(self.chains)
+                grad_b = v.mean(0) - self.chains.mean(0) - lam @ grad_w
+                grad_c = h_data.mean(0) - h_model.mean(0) - grad_w @ mu
+            else:
+                grad_w = h_data.T @ v / len(v) - h_model.T @ self.chains / len(self.chains)
+                grad_b = v.mean(0) - self.chains.mean(0)
+                grad_c = h_data.mean(0) - h_model.mean(0)
+            self.w += cfg["lr"] * grad_w
+            self.b += cfg["lr"] * grad_b
+            self.c += cfg["lr"] * grad_c
             errors.append(float((v - self.visible_probability(h_data)).abs().mean()))
+        if not all(bool(torch.isfinite(t).all()) for t in (self.w, self.b, self.c)):
+            raise InputError(f"the RBM diverged (non-finite weights) at learning rate {cfg['lr']:g}; "
+                             "train again with a lower --lr")
         return {"reconstruction_error": float(np.mean(errors)) if errors else float("nan")}
 
-    def generate(self, n: int, rng, *, steps: int, start=None) -> np.ndarray:
-        """``n`` haplotypes after ``steps`` Gibbs sweeps from random 0/1 starts, or from ``start`` (n x N)."""
+    def generate(self, n: int, rng, *, steps: int, start="chains") -> np.ndarray:
+        """``n`` haplotypes after ``steps`` Gibbs sweeps from ``start``: "chains" (persistent chains picked
+        uniformly with replacement), "random" (uniform random haplotypes) or a float 0/1 tensor (n x N)."""
         import torch
 
         with torch.no_grad():
-            v = start if start is not None else self._bernoulli(
-                torch.full((n, self.config["n_sites"]), 0.5, device=self.device), rng)
-            return self.gibbs(v, steps, rng).to(torch.uint8).cpu().numpy()
+            if isinstance(start, str):
+                if start not in STARTS:
+                    raise ValueError(f"unknown start {start!r}")
+                if start == "chains":
+                    start = self.chains[torch.randint(len(self.chains), (n,), generator=rng, device=self.device)]
+                else:
+                    start = self._bernoulli(torch.full((n, self.config["n_sites"]), 0.5, device=self.device), rng)
+            return self.gibbs(start, steps, rng).to(torch.uint8).cpu().numpy()

@@ -15,6 +15,7 @@ from ..matrix import HaplotypeMatrix, read_matrix
 from ..model_files import ModelFile, load_model_file
 from ..models.baselines import MAX_WINDOW, bernoulli_haplotypes, markov_haplotypes
 from ..models.gan import GanModel
+from ..models.rbm import STARTS as RBM_STARTS
 from ..models.rbm import RbmModel
 from ..progress import Progress, log
 from ..provenance import make_record, parameters_of, resolve_seed
@@ -36,7 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--population", help="population to generate (conditional GAN); default: drawn in training proportions")
     parser.add_argument("--bernoulli", action="store_true", help="GAN: draw alleles from the outputs as probabilities instead of rounding")
     parser.add_argument("--gibbs-steps", type=int, default=1000, help="RBM: Gibbs sweeps per haplotype")
-    parser.add_argument("--sampling-set", type=Path, help="RBM: start the chains from these real haplotypes (matrix) instead of random ones")
+    parser.add_argument("--start", choices=RBM_STARTS,
+                        help="RBM: where the Gibbs chains start: chains, the model's persistent chains (model samples; "
+                             "the default), or random, uniform random haplotypes (these fall into one population's mode)")
+    parser.add_argument("--sampling-set", type=Path,
+                        help="RBM: start the chains from these real haplotypes (matrix) instead (the paper's scheme)")
     parser.add_argument("--baseline", choices=BASELINES, help="sample a baseline fitted on --reference instead of a model")
     parser.add_argument("--reference", type=Path, help="real haplotypes a baseline is fitted on (matrix, VCF or .hapt)")
     parser.add_argument("--window", type=int, default=10, help=f"Markov baseline: context window (1-{MAX_WINDOW} sites)")
@@ -85,11 +90,13 @@ def _check_options(args: argparse.Namespace) -> None:
             raise InputError(f"--baseline {args.baseline} needs --reference MATRIX")
         if not 1 <= args.window <= MAX_WINDOW:
             raise InputError(f"--window must be 1..{MAX_WINDOW}")
-        for option in ("population", "sampling_set"):
+        for option in ("population", "sampling_set", "start"):
             if getattr(args, option):
                 raise InputError(f"--{option.replace('_', '-')} applies to models, not to --baseline")
     elif args.model is None:
         raise InputError("give a model file, or --baseline with --reference")
+    if args.start and args.sampling_set:
+        raise InputError("--start and --sampling-set both say where the RBM's chains start; give one")
 
 
 def _baseline(args: argparse.Namespace, reference: np.ndarray, seed: int) -> np.ndarray:
@@ -111,8 +118,8 @@ def _from_model(args: argparse.Namespace, model_file: ModelFile, seed: int, devi
     start_set = None
     if model_file.kind == "gan":
         model = GanModel(model_file.config, device, seed=seed)
-        if args.sampling_set:
-            raise InputError("--sampling-set applies to RBM models; this is a GAN")
+        if args.sampling_set or args.start:
+            raise InputError(f"--{'sampling-set' if args.sampling_set else 'start'} applies to RBM models; this is a GAN")
     elif model_file.kind == "rbm":
         model = RbmModel(model_file.config, device, seed=seed)
         if args.population or args.bernoulli:
@@ -135,7 +142,7 @@ def _from_model(args: argparse.Namespace, model_file: ModelFile, seed: int, devi
                                                      len(model_file.populations)).to(torch.float32)
             out[lo:hi] = model.generate(hi - lo, rng, onehot=onehot, bernoulli=args.bernoulli)
         else:
-            start = None if picks is None else torch.as_tensor(start_set[picks[lo:hi]], device=device).to(torch.float32)
+            start = (args.start or "chains") if picks is None else torch.as_tensor(start_set[picks[lo:hi]], device=device).to(torch.float32)
             out[lo:hi] = model.generate(hi - lo, rng, steps=args.gibbs_steps, start=start)
         progress.update(hi - lo)
     progress.close()
