@@ -109,6 +109,52 @@ def test_time_budget_stops_cleanly_and_early_stop_keeps_the_aats_closest_to_half
     assert summary["kept_epoch"] == expected
 
 
+def test_training_that_diverges_keeps_the_early_stopping_state(small, tmp_path):
+    """An RBM that diverges after monitored epochs (forced here at epoch 3) ends with the kept state written."""
+    import argparse
+
+    import torch
+
+    from genosynth.errors import TrainingDiverged
+    from genosynth.model_files import ModelFile
+    from genosynth.models.rbm import RbmModel, rbm_config
+    from genosynth.training import TrainingPaths, prepare_data, train
+
+    matrix = read_matrix(small)
+    training = prepare_data(matrix, condition_on_population=False, validation_size=50, seed=1, device="cpu", path=small)
+
+    class DivergingAtEpoch3(RbmModel):
+        epochs = 0
+
+        def train_epoch(self, data, onehot, rng):
+            self.epochs += 1
+            if self.epochs == 3:
+                self.w.fill_(float("nan"))
+                raise TrainingDiverged("the RBM diverged (forced)")
+            return super().train_epoch(data, onehot, rng)
+
+    model = DivergingAtEpoch3(rbm_config(n_sites=matrix.n_sites, n_hidden=5, chains=10), "cpu", seed=1)
+    args = argparse.Namespace(max_time=None, seed=1, resume=False, epochs=10, monitor_every=1, early_stop="aats",
+                              early_stop_tolerance=0.5 - 1e-9, checkpoint_every=100)
+    paths = TrainingPaths(tmp_path / "m.pt", tmp_path / "m.ckpt", tmp_path / "m.training.tsv")
+    def model_file(weights, state):
+        return ModelFile(kind="rbm", config=model.config, weights=weights, sites=matrix.sites, training=state,
+                         provenance=[{}])
+
+    def sample(n, rng, onehot):
+        return model.generate(n, rng, steps=2)
+
+    summary = train(model, training, step="train-rbm", args=args, paths=paths, sample=sample,
+                    make_model_file=model_file, device="cpu")
+    assert summary["stopped_by"] == "diverged" and summary["epochs_trained"] == 2 and summary["kept_epoch"] == 2
+    saved = load_model_file(tmp_path / "m.pt").weights
+    assert all(torch.isfinite(t).all() for t in saved.values())
+    model.epochs, args.early_stop = 0, "none"  # nothing kept: the error goes up to the command line (exit 1)
+    with pytest.raises(TrainingDiverged):
+        train(model, training, step="train-rbm", args=args, paths=paths, sample=sample, make_model_file=model_file,
+              device="cpu")
+
+
 def test_conditional_gan_samples_the_asked_population(structured, tmp_path):
     path, frequencies = structured
     model = tmp_path / "cgan.pt"

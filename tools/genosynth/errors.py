@@ -11,3 +11,7 @@ class GateFailed(Exception):
     """A quality or privacy gate was exceeded (the report is written first); exit code 2."""
 
     exit_code = 2
+
+
+class TrainingDiverged(InputError):
+    """Training produced non-finite weights; the trainer keeps an early-stopping state if it has one, else exit 1."""

@@ -21,7 +21,7 @@ import numpy as np
 from . import fidelity
 from .atomic import atomic_outputs
 from .devices import DEVICE_CHOICES
-from .errors import InputError
+from .errors import InputError, TrainingDiverged
 from .matrix import HaplotypeMatrix
 from .model_files import ModelFile, load_model_file, save_model_file
 from .privacy import adversarial_accuracy
@@ -170,7 +170,15 @@ def train(model: Trainable, training: TrainingData, *, step: str, args: argparse
     stopped_by = "epochs"
     while epoch < args.epochs:
         epoch += 1
-        row: dict[str, Any] = {"epoch": epoch, **model.train_epoch(training.data, training.onehot, rng)}
+        try:
+            row: dict[str, Any] = {"epoch": epoch, **model.train_epoch(training.data, training.onehot, rng)}
+        except TrainingDiverged as err:
+            if best is None:
+                raise
+            epoch -= 1
+            stopped_by = "diverged"
+            log(step, f"epoch {epoch + 1}: {err}; keeping the early-stopping state of epoch {best['epoch']}")
+            break
         elapsed = time.monotonic() - start
         row["seconds"] = round(elapsed, 3)
         out_of_time = budget is not None and elapsed >= budget

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import TrainingDiverged
 
 HIDDEN_TYPES = ("relu", "sigmoid")
 STARTS = ("chains", "random")  # where sampling's Gibbs chains start, unless given real haplotypes
@@ -157,7 +157,7 @@ class RbmModel:
             self.c += cfg["lr"] * grad_c
             errors.append(float((v - self.visible_probability(h_data)).abs().mean()))
         if not all(bool(torch.isfinite(t).all()) for t in (self.w, self.b, self.c)):
-            raise InputError(f"the RBM diverged (non-finite weights) at learning rate {cfg['lr']:g}; "
+            raise TrainingDiverged(f"the RBM diverged (non-finite weights) at learning rate {cfg['lr']:g}; "
                              "train again with a lower --lr")
         return {"reconstruction_error": float(np.mean(errors)) if errors else float("nan")}
 
