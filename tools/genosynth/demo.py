@@ -60,7 +60,6 @@ def main() -> None:
     # the allele frequencies within those epochs (r 0.98). The paper's preset wants thousands of haplotypes.
     _step("train-gan", out / "train.h5", "-o", out / "gan.pt", "--preset", "wgan-gp", "--epochs", args.epochs,
           "--max-time", "3m", "--monitor-every", "100", "--seed", args.seed)
-    # Past about 100 epochs here, chains from random starts drift away from the data (AF r 0.82 at 100, 0.44 at 200)
     _step("train-rbm", out / "train.h5", "-o", out / "rbm.pt", "--epochs", args.epochs // 6, "--max-time", "2m",
           "--monitor-every", "50", "--seed", args.seed)
     _step("sample", out / "gan.pt", "-n", n, "--ploidy", "2", "-o", out / "gan_ag.vcf.gz", "--seed", args.seed)
