@@ -234,6 +234,30 @@ def test_centred_rbm_update_equals_the_update_of_the_centred_parameters(hidden):
     torch.testing.assert_close(model.c, c_centred - w_new @ mu)
 
 
+def test_no_centering_trains_with_the_plain_gradient(small, tmp_path):
+    """--no-centering: one batch moves W by <h v>_data - <h v>_model and the biases by the mean differences."""
+    import torch
+
+    from genosynth.models.rbm import RbmModel
+
+    model_path = tmp_path / "plain.pt"
+    run_genosynth("train-rbm", small, "-o", model_path, "--epochs", "1", "--no-centering", "--hidden-units", "4",
+                  "--chains", "6", "--monitor-gibbs-steps", "2", *FAST)
+    config = load_model_file(model_path).config
+    assert config["centered"] is False
+    data = torch.as_tensor(read_matrix(small).haplotypes[:32]).float()
+    model = RbmModel({**config, "batch_size": 32, "lr": 0.05}, "cpu", seed=1,
+                     frequencies=data.mean(0).numpy())
+    w, b, c = model.w.clone(), model.b.clone(), model.c.clone()
+    model.train_epoch(data, None, torch.Generator().manual_seed(0))
+    original = RbmModel(model.config, "cpu", seed=1)
+    original.w, original.b, original.c = w, b, c
+    h_data, h_model, chains = original.hidden_mean(data), original.hidden_mean(model.chains), model.chains
+    torch.testing.assert_close(model.w, w + 0.05 * (h_data.T @ data / 32 - h_model.T @ chains / 6))
+    torch.testing.assert_close(model.b, b + 0.05 * (data.mean(0) - chains.mean(0)))
+    torch.testing.assert_close(model.c, c + 0.05 * (h_data.mean(0) - h_model.mean(0)))
+
+
 def test_rbm_sampling_starts_from_the_persistent_chains_by_default():
     import torch
 
@@ -329,6 +353,8 @@ def test_training_option_errors(small, tmp_path):
     assert result.returncode == 1 and "no population label" in result.stderr
     result = run_genosynth("train-rbm", small, "-o", tmp_path / "m.pt", "--resume", check=False)
     assert result.returncode == 1 and "no such file" in result.stderr
+    result = run_genosynth("train-gan", small, "-o", tmp_path / "m.pt", "--early-stop-tolerance", "0.5", check=False)
+    assert result.returncode == 1 and "--early-stop-tolerance must be in [0, 0.5)" in result.stderr
     result = run_genosynth("train-rbm", small, "-o", tmp_path / "m.pt", "--lr", "1e6", "--epochs", "3", *FAST, check=False)
     assert result.returncode == 1 and "diverged" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "m.pt").exists()

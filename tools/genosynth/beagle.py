@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 from .errors import InputError
+from .formats.vcf import sniff_variant_file
 
 BEAGLE_JARS = (Path("/usr/share/beagle/beagle.jar"),)
 
@@ -55,21 +56,13 @@ def phase_with_beagle(vcf: Path, workdir: Path, *, region: str | None, seed: int
 def beagle_readable(vcf: Path, workdir: Path) -> Path:
     """``vcf`` as Beagle can read it: Beagle tells gzip by the ``.gz`` suffix and reads no BCF, so a compressed
     file under another name (a Galaxy ``.dat``) is linked as ``.vcf.gz`` and a BCF is converted with bcftools."""
-    with open(vcf, "rb") as handle:
-        head = handle.read(2)
-    if head == b"\x1f\x8b":
-        import gzip
-
-        with gzip.open(vcf, "rb") as handle:
-            is_bcf = handle.read(3) == b"BCF"
-        if not is_bcf:
-            if vcf.name.endswith(".gz"):
-                return vcf
-            link = workdir / "input.vcf.gz"
-            link.symlink_to(vcf.resolve())
-            return link
-    elif head != b"BC":
-        return vcf
+    kind, compressed = sniff_variant_file(vcf)
+    if kind != "bcf":
+        if not compressed or vcf.name.endswith(".gz"):
+            return vcf
+        link = workdir / "input.vcf.gz"
+        link.symlink_to(vcf.resolve())
+        return link
     if shutil.which("bcftools") is None:
         raise InputError(f"{vcf}: Beagle reads no BCF; converting it needs bcftools (Debian/Ubuntu package 'bcftools')")
     converted = workdir / "input.vcf.gz"

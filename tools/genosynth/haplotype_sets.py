@@ -10,7 +10,7 @@ import numpy as np
 from .atomic import atomic_outputs
 from .errors import InputError
 from .formats.hapt import read_hapt, write_hapt
-from .formats.vcf import VcfSource, write_vcf
+from .formats.vcf import VcfSource, sniff_variant_file, write_vcf
 from .matrix import HaplotypeMatrix, Sites, read_matrix, write_matrix
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -32,7 +32,7 @@ def read_haplotype_set(path: str | Path, *, legend: str | Path | None = None) ->
         if handle.read(8) == _HDF5_MAGIC:
             return read_matrix(path)
     name = path.name.lower()
-    if name.endswith(".hapt") or name.endswith(".hapt.gz") or (legend is not None and not _is_vcf(path)):
+    if name.endswith(".hapt") or name.endswith(".hapt.gz") or (legend is not None and sniff_variant_file(path)[0] is None):
         if legend is None:
             raise InputError(f"{path}: a .hapt file needs its legend (--legend)")
         return read_hapt(path, legend=legend)
@@ -41,17 +41,6 @@ def read_haplotype_set(path: str | Path, *, legend: str | Path | None = None) ->
     sites = Sites.concatenate([c[0] for c in chunks])
     return HaplotypeMatrix(np.ascontiguousarray(np.concatenate([c[1] for c in chunks]).T), sites, source.samples,
                            source.ploidy, source.populations, source.provenance, source.label)
-
-
-def _is_vcf(path: Path) -> bool:
-    """Whether ``path`` (plain, gzip or bgzip) starts like a VCF or a BCF."""
-    import gzip
-
-    with open(path, "rb") as handle:
-        compressed = handle.read(2) == b"\x1f\x8b"
-    with (gzip.open if compressed else open)(path, "rb") as handle:
-        start = handle.read(16)
-    return start.startswith(b"##fileformat=VCF") or start.startswith(b"BCF")
 
 
 def require_same_sites(a: Sites, b: Sites, *, reference_name: str, other_name: str) -> None:

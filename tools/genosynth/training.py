@@ -175,9 +175,9 @@ def train(model: Trainable, training: TrainingData, *, step: str, args: argparse
         except TrainingDiverged as err:
             if best is None:
                 raise
-            epoch -= 1
+            log(step, f"epoch {epoch}: {err}; keeping the early-stopping state of epoch {best['epoch']}")
+            epoch -= 1  # the diverged epoch does not count as trained
             stopped_by = "diverged"
-            log(step, f"epoch {epoch + 1}: {err}; keeping the early-stopping state of epoch {best['epoch']}")
             break
         elapsed = time.monotonic() - start
         row["seconds"] = round(elapsed, 3)

@@ -6,6 +6,7 @@ unphased diploid calls are errors naming the record; haploid calls are one haplo
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -193,6 +194,25 @@ class VcfSource:
 
     def _haplotype_sample(self, column: int) -> str:
         return str(np.repeat(self.samples, self.ploidy)[column])
+
+
+def sniff_variant_file(path: Path) -> tuple[str | None, bool]:
+    """What ``path`` holds, told by content: ("vcf" | "bcf" | None, whether it is gzip/bgzip-compressed).
+
+    Example
+    -------
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile(suffix=".dat") as f:
+    ...     _ = f.write(b"##fileformat=VCFv4.2"); f.flush()
+    ...     sniff_variant_file(Path(f.name))
+    ('vcf', False)
+    """
+    with open(path, "rb") as handle:
+        compressed = handle.read(2) == b"\x1f\x8b"
+    with (gzip.open if compressed else open)(path, "rb") as handle:
+        start = handle.read(16)
+    kind = "vcf" if start.startswith(b"##fileformat=VCF") else "bcf" if start.startswith(b"BCF") else None
+    return kind, compressed
 
 
 def write_vcf(matrix: HaplotypeMatrix, path: str | Path, *, bgzip: bool) -> None:

@@ -78,12 +78,11 @@ class RbmModel:
         self.w, self.b, self.c, self.chains = (weights[name].to(self.device) for name in ("w", "b", "c", "chains"))
 
     def optimizer_state(self) -> dict[str, Any]:
-        return {"hidden_offset": self.hidden_offset, "visible_offset": self.visible_offset}
+        return {"hidden_offset": self.hidden_offset}  # the visible offset is the training frequencies, given again
 
     def load_optimizer_state(self, state: dict[str, Any]) -> None:
         offset = state["hidden_offset"]
         self.hidden_offset = None if offset is None else offset.to(self.device)
-        self.visible_offset = state["visible_offset"].to(self.device)
 
     # -- conditionals ------------------------------------------------------------------------------------
     def hidden_mean(self, v):
@@ -141,9 +140,9 @@ class RbmModel:
             self.chains = self.gibbs(self.chains, cfg["k"], rng)
             h_model = self.hidden_mean(self.chains)
             if cfg["centered"]:
-                if self.hidden_offset is None:
-                    self.hidden_offset = h_data.mean(0)
-                self.hidden_offset = (1 - CENTERING_RATE) * self.hidden_offset + CENTERING_RATE * h_data.mean(0)
+                batch_mean = h_data.mean(0)
+                self.hidden_offset = batch_mean if self.hidden_offset is None else (
+                    (1 - CENTERING_RATE) * self.hidden_offset + CENTERING_RATE * batch_mean)
                 mu, lam = self.visible_offset, self.hidden_offset
                 grad_w = (h_data - lam).T @ (v - mu) / len(v) - (h_model - lam).T @ (self.chains - mu) / len(self.chains)
                 grad_b = v.mean(0) - self.chains.mean(0) - lam @ grad_w
@@ -158,7 +157,7 @@ class RbmModel:
             errors.append(float((v - self.visible_probability(h_data)).abs().mean()))
         if not all(bool(torch.isfinite(t).all()) for t in (self.w, self.b, self.c)):
             raise TrainingDiverged(f"the RBM diverged (non-finite weights) at learning rate {cfg['lr']:g}; "
-                             "train again with a lower --lr")
+                                   "train again with a lower --lr")
         return {"reconstruction_error": float(np.mean(errors)) if errors else float("nan")}
 
     def generate(self, n: int, rng, *, steps: int, start="chains") -> np.ndarray:
