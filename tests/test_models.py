@@ -186,9 +186,11 @@ def test_rbm_trains_writes_hidden_representation_and_samples(small, tmp_path):
     saved = load_model_file(model)
     frequencies = fidelity.allele_frequencies(read_matrix(small).haplotypes)
     assert saved.kind == "rbm" and saved.weights["w"].shape == (12, 60)
-    run_genosynth("sample", model, "-n", "30", "-o", tmp_path / "ag.h5", "--gibbs-steps", "3", "--seed", "1")
-    run_genosynth("sample", model, "-n", "30", "-o", tmp_path / "ag2.h5", "--gibbs-steps", "1", "--seed", "1",
-                  "--sampling-set", small)
+    run_genosynth("sample", model, "-n", "30", "-o", tmp_path / "ag.h5", "--seed", "1")
+    run_genosynth("sample", model, "-n", "30", "-o", tmp_path / "ag2.h5", "--seed", "1", "--sampling-set", small)
+    run_genosynth("sample", model, "-n", "4", "-o", tmp_path / "ag4.h5", "--seed", "1", "--gibbs-steps", "7")
+    sweeps = [read_matrix(tmp_path / name).provenance[-1]["parameters"]["gibbs_steps"] for name in ("ag.h5", "ag2.h5", "ag4.h5")]
+    assert sweeps == [20, 1000, 7]  # few sweeps from the persistent chains, many from real starts, as given
     result = run_genosynth("sample", model, "-n", "30", "-o", tmp_path / "ag3.h5", "--start", "random",
                            "--sampling-set", small, check=False)
     assert result.returncode == 1 and "give one" in result.stderr

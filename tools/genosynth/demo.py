@@ -63,7 +63,7 @@ def main() -> None:
     _step("train-rbm", out / "train.h5", "-o", out / "rbm.pt", "--epochs", args.epochs // 6, "--max-time", "2m",
           "--monitor-every", "50", "--seed", args.seed)
     _step("sample", out / "gan.pt", "-n", n, "--ploidy", "2", "-o", out / "gan_ag.vcf.gz", "--seed", args.seed)
-    _step("sample", out / "rbm.pt", "-n", n, "-o", out / "rbm_ag.h5", "--gibbs-steps", "200", "--seed", args.seed)
+    _step("sample", out / "rbm.pt", "-n", n, "-o", out / "rbm_ag.h5", "--seed", args.seed)
     _step("sample", "--baseline", "markov", "--reference", out / "train.h5", "-n", n, "-o", out / "markov_ag.h5",
           "--seed", args.seed)
     _step("evaluate", "--real", out / "train.h5", "--holdout", out / "holdout.h5",

@@ -16,7 +16,7 @@ from ..model_files import ModelFile, load_model_file
 from ..models.baselines import MAX_WINDOW, bernoulli_haplotypes, markov_haplotypes
 from ..models.gan import GanModel
 from ..models.rbm import STARTS as RBM_STARTS
-from ..models.rbm import RbmModel
+from ..models.rbm import CHAIN_SWEEPS, OTHER_START_SWEEPS, RbmModel
 from ..progress import Progress, log
 from ..provenance import make_record, parameters_of, resolve_seed
 
@@ -36,7 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="1: haploid samples; 2: consecutive haplotypes paired into phased diploids")
     parser.add_argument("--population", help="population to generate (conditional GAN); default: drawn in training proportions")
     parser.add_argument("--bernoulli", action="store_true", help="GAN: draw alleles from the outputs as probabilities instead of rounding")
-    parser.add_argument("--gibbs-steps", type=int, default=1000, help="RBM: Gibbs sweeps per haplotype")
+    parser.add_argument("--gibbs-steps", type=int,
+                        help=f"RBM: Gibbs sweeps per haplotype (default {CHAIN_SWEEPS} from the persistent chains, whose "
+                             f"population mixture longer runs lose; {OTHER_START_SWEEPS} from random or real starts)")
     parser.add_argument("--start", choices=RBM_STARTS,
                         help="RBM: where the Gibbs chains start: chains, the model's persistent chains (model samples; "
                              "the default), or random, uniform random haplotypes (these fall into one population's mode)")
@@ -81,7 +83,7 @@ def _check_options(args: argparse.Namespace) -> None:
         raise InputError("-n must be >= 1")
     if args.ploidy == 2 and args.haplotypes % 2:
         raise InputError(f"-n {args.haplotypes}: --ploidy 2 pairs haplotypes, so -n must be even")
-    if args.batch < 1 or args.gibbs_steps < 1:
+    if args.batch < 1 or (args.gibbs_steps is not None and args.gibbs_steps < 1):
         raise InputError("--batch and --gibbs-steps must be >= 1")
     if args.baseline:
         if args.model is not None:
@@ -97,6 +99,9 @@ def _check_options(args: argparse.Namespace) -> None:
         raise InputError("give a model file, or --baseline with --reference")
     if args.start and args.sampling_set:
         raise InputError("--start and --sampling-set both say where the RBM's chains start; give one")
+    if args.gibbs_steps is None:  # resolved here so that provenance records the sweeps run
+        from_chains = not args.sampling_set and args.start in (None, "chains")
+        args.gibbs_steps = CHAIN_SWEEPS if from_chains else OTHER_START_SWEEPS
 
 
 def _baseline(args: argparse.Namespace, reference: np.ndarray, seed: int) -> np.ndarray:
