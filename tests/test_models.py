@@ -338,6 +338,7 @@ def test_not_a_model_file_is_one_line(small, tmp_path):
     (("--ploidy", "2", "-n", "3"), "must be even"),
     (("--sampling-set", "{small}"), "applies to RBM models"),
     (("--start", "random"), "applies to RBM models"),
+    (("--gibbs-steps", "0"), "--gibbs-steps must be >= 1"),
 ])
 def test_sample_option_errors(small, tmp_path, args, message):
     model = tmp_path / "gan.pt"

@@ -54,6 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     _check_options(args)
+    if args.gibbs_steps is None:  # set before provenance is recorded, so that it names the sweeps run
+        args.gibbs_steps = _default_gibbs_steps(args)
     seed = resolve_seed(args.seed)
     output_suffix(args.output)
     if args.baseline:
@@ -99,9 +101,12 @@ def _check_options(args: argparse.Namespace) -> None:
         raise InputError("give a model file, or --baseline with --reference")
     if args.start and args.sampling_set:
         raise InputError("--start and --sampling-set both say where the RBM's chains start; give one")
-    if args.gibbs_steps is None:  # resolved here so that provenance records the sweeps run
-        from_chains = not args.sampling_set and args.start in (None, "chains")
-        args.gibbs_steps = CHAIN_SWEEPS if from_chains else OTHER_START_SWEEPS
+
+
+def _default_gibbs_steps(args: argparse.Namespace) -> int:
+    """Sweeps an RBM runs when --gibbs-steps is not given: few from its persistent chains, many from other starts."""
+    from_chains = not args.sampling_set and args.start in (None, "chains")
+    return CHAIN_SWEEPS if from_chains else OTHER_START_SWEEPS
 
 
 def _baseline(args: argparse.Namespace, reference: np.ndarray, seed: int) -> np.ndarray:
