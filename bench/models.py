@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from genosynth.model_files import load_model_file
+from genosynth.formats.model_file import load_model_file
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "1000G_805"
 TARGETS = {"af_r": (">=", 0.98), "ld_r": (">=", 0.92), "w2d_pca": ("<=", 0.01), "privacy_loss": ("<=", 0.10),
@@ -66,7 +66,7 @@ def throughput(args: argparse.Namespace, workdir: Path) -> None:
     print(f"throughput on {args.device}, 805 sites x {4008} training haplotypes, {args.epochs} epochs each, batch 32")
     print(f"yardstick: 100 x (5000x805 @ 805x805) float32 = {yardstick:.3f} s")
     for name, command in runs.items():
-        _genosynth(*command, train, "-o", workdir / "t.pt", "--epochs", args.epochs, "--device", args.device,
+        _genosynth(*command, train, "-o", workdir / "t.safetensors", "--epochs", args.epochs, "--device", args.device,
                    "--monitor-every", 10**6, "--checkpoint-every", 10**6, "--validation-size", 100, "--seed", 1)
         rows = (workdir / "t.training.tsv").read_text().splitlines()
         header = rows[0].split("\t")
@@ -77,8 +77,8 @@ def throughput(args: argparse.Namespace, workdir: Path) -> None:
 
 def fidelity(args: argparse.Namespace, workdir: Path) -> None:
     train, holdout = _prepare(workdir)
-    commands = {"gan": ("train-gan", train, "-o", workdir / "gan.pt", "--preset", args.gan_preset, "--early-stop", "aats"),
-                "rbm": ("train-rbm", train, "-o", workdir / "rbm.pt", "--early-stop", "aats")}
+    commands = {"gan": ("train-gan", train, "-o", workdir / "gan.safetensors", "--preset", args.gan_preset, "--early-stop", "aats"),
+                "rbm": ("train-rbm", train, "-o", workdir / "rbm.safetensors", "--early-stop", "aats")}
     common = ("--max-time", args.max_time, "--epochs", 10**6, "--device", "cpu", "--seed", 1, "--monitor-every", 25,
               "--checkpoint-every", 25)
     env = dict(os.environ, **({"OMP_NUM_THREADS": "1"} if args.parallel else {}))
@@ -93,7 +93,7 @@ def fidelity(args: argparse.Namespace, workdir: Path) -> None:
         if process.wait() != 0:
             raise SystemExit(f"{name} training failed: see {workdir / name}.log")
     for name in commands:
-        _genosynth("sample", workdir / f"{name}.pt", "-n", 5000, "-o", workdir / f"{name}_ag.h5", "--seed", 1)
+        _genosynth("sample", workdir / f"{name}.safetensors", "-n", 5000, "-o", workdir / f"{name}_ag.h5", "--seed", 1)
     _genosynth("evaluate", "--real", train, "--holdout", holdout, "--synthetic", f"gan={workdir / 'gan_ag.h5'}",
                "--synthetic", f"rbm={workdir / 'rbm_ag.h5'}", "-o", workdir / "evaluation", "--seed", 1)
     metrics = json.loads((workdir / "evaluation" / "metrics.json").read_text())["sets"]
@@ -108,7 +108,7 @@ def fidelity(args: argparse.Namespace, workdir: Path) -> None:
                    "-o", out, "--seed", 1)
         privacy = json.loads((out / "privacy.json").read_text())
         metrics[name].update({k: privacy[k] for k in ("aats_train", "aats_holdout", "privacy_loss", "exact_copies")})
-        summary = load_model_file(workdir / f"{name}.pt").provenance[-1]["summary"]
+        summary = load_model_file(workdir / f"{name}.safetensors").provenance[-1]["summary"]
         metrics[name]["epochs"] = summary["epochs_trained"]
         metrics[name]["kept_epoch"] = summary["kept_epoch"]
     print(f"fidelity on 805 SNPs, train 80% / holdout 20% (seed 1), --max-time {args.max_time} per model on CPU, "

@@ -63,7 +63,7 @@ for step in $STEPS; do
 done
 run_in vcf-to-matrix sim.vcf.gz --populations sim.populations.tsv --holdout 0.3 --holdout-output holdout.h5 \
     --seed 1 -o train.h5
-run_in train-gan train.h5 --preset wgan-gp --epochs 1 --monitor-every 1 --device cpu -o gan.model
-run_in sample gan.model -n 40 --seed 1 --device cpu -o ag.vcf.gz
+run_in train-gan train.h5 --preset wgan-gp --epochs 1 --monitor-every 1 --device cpu -o gan.safetensors
+run_in sample gan.safetensors -n 40 --seed 1 --device cpu -o ag.vcf.gz
 run_in evaluate --real train.h5 --holdout holdout.h5 --synthetic gan=ag.vcf.gz --triplets 100 --device cpu -o evaluation
 test -s "$DATA/evaluation/report.html" && echo "containers: tiny run across the images ok"

@@ -34,8 +34,8 @@ def main() -> None:
     genosynth("vcf-to-matrix", data / "sim.vcf.gz", "--populations", data / "sim.populations.tsv", "--min-maf", "0.05",
               "--holdout", "0.3", "--holdout-output", data / "holdout.h5", "--seed", "1", "-o", data / "train.h5")
     genosynth("train-gan", data / "train.h5", "--preset", "wgan-gp", "--epochs", "2", "--monitor-every", "1",
-              "--checkpoint-every", "1", "-o", data / "gan.model")
-    genosynth("sample", data / "gan.model", "-n", "40", "--seed", "1", "-o", data / "ag.h5")
+              "--checkpoint-every", "1", "-o", data / "gan.safetensors")
+    genosynth("sample", data / "gan.safetensors", "-n", "40", "--seed", "1", "-o", data / "ag.h5")
     genosynth("export", data / "train.h5", "-o", data / "panel.vcf.gz")
     genosynth("export", data / "holdout.h5", "-o", data / "target.vcf.gz")
     for leftover in ("gan.ckpt", "gan.training.tsv", "gan.training.png", "gan.training.pdf",

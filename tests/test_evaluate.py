@@ -136,9 +136,11 @@ def test_triplets_have_the_asked_separations():
     triplets = fidelity.choose_triplets(3000, n_triplets=500, rng=np.random.default_rng(0))
     assert list(triplets) == ["1", "4", "16", "64", "256", "512", "1024", "random"]
     for sep, t in triplets.items():
-        assert t.shape == (500, 3) and t.max() < 3000 and len(np.unique(t, axis=0)) == 500 or sep == "random"
-        if sep != "random":
-            assert (np.diff(t, axis=1) == int(sep)).all()
+        assert t.shape == (500, 3) and t.min() >= 0 and t.max() < 3000
+        if sep == "random":  # three distinct sites, in order, drawn anew for each triplet
+            assert (np.diff(t, axis=1) > 0).all() and len(np.unique(t, axis=0)) > 490
+        else:
+            assert (np.diff(t, axis=1) == int(sep)).all() and len(np.unique(t, axis=0)) == 500
     assert "1024" not in fidelity.choose_triplets(2000, rng=np.random.default_rng(0))
 
 
@@ -171,7 +173,8 @@ def test_evaluate_known_answers_report_and_unequal_sizes(sets_805, tmp_path):
     # real individuals not in the real set: faithful on every metric, no copies, AATS near 0.5
     assert independent["n_haplotypes"] == 200 and metrics["real"]["n_haplotypes"] == 400
     assert independent["af_r"] > 0.95 and independent["ld_r"] > 0.8 and independent["w2d_pca"] < 0.03
-    assert 0.35 < independent["aats"] < 0.65 and independent["exact_copies_of_real"] == 0
+    assert independent["aats_se"] < 0.04 and abs(independent["aats"] - 0.5) < 3 * independent["aats_se"]
+    assert independent["exact_copies_of_real"] == 0
     # the metrics file and the table agree
     rows = [line.split("\t") for line in (out / "metrics.tsv").read_text().splitlines()]
     assert rows[0][:3] == ["set", "n_haplotypes", "af_r"] and [r[0] for r in rows[1:]] == ["holdout", "same", "independent"]

@@ -102,7 +102,7 @@ def test_test_data_are_small_and_rebuildable():
         assert path.name in script or path.name.split(".")[0] in script, f"{path.name} is not made by make_test_data.py"
     referenced = set()
     for wrapper in WRAPPERS.glob("*.xml"):
-        referenced |= set(re.findall(r'value="([^"]+\.(?:h5|gz|tsv|model))"', wrapper.read_text()))
+        referenced |= set(re.findall(r'value="([^"]+\.(?:h5|gz|tsv|safetensors))"', wrapper.read_text()))
     assert referenced <= {p.name for p in files}
 
 

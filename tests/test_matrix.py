@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genosynth.errors import InputError
-from genosynth.matrix import HaplotypeMatrix, Sites, parse_region, read_matrix, write_matrix
+from genosynth.errors import InputError, OptionError
+from genosynth.formats.hdf5 import read_matrix, write_matrix
+from genosynth.matrix import HaplotypeMatrix, Sites
+from genosynth.regions import Region
 
 
 def _matrix(ploidy: list[int], n_sites: int, seed: int = 0, chroms: tuple[str, ...] = ("1",)) -> HaplotypeMatrix:
@@ -82,11 +84,16 @@ def test_region_read_touches_only_the_region(tmp_path):
 
 
 def test_region_parsing():
-    assert parse_region("chr2") == ("chr2", 1, None)
-    assert parse_region("2:1,000-2,000") == ("2", 1000, 2000)
-    assert parse_region("X:5-") == ("X", 5, None)
-    with pytest.raises(InputError, match="--region '2:9-3'"):
-        parse_region("2:9-3")
+    assert Region.parse("chr2") == Region("chr2", 1, None) and str(Region.parse("chr2")) == "chr2"
+    assert Region.parse("2:1,000-2,000") == Region("2", 1000, 2000)
+    assert Region.parse("X:5-") == Region("X", 5, None) and str(Region.parse("X:5-")) == "X:5-"
+    with pytest.raises(OptionError, match="region '2:9-3': START must be >= 1 and END >= START") as err:
+        Region.parse("2:9-3")
+    assert err.value.parameter == "region" and isinstance(err.value, ValueError)
+    with pytest.raises(OptionError, match="expected CHR, CHR:START-END"):
+        Region.parse("2:x-3", parameter="window")
+    mask = Region("2", 10, 20).contains(np.array(["1", "2", "2", "2"]), np.array([15, 9, 10, 20]))
+    assert mask.tolist() == [False, False, True, True]
 
 
 @pytest.mark.parametrize("corrupt, message", [

@@ -146,15 +146,15 @@ def test_module_scripts_run_in_workflow_order(tmp_path):
     matrix, holdout = w / "convert" / "genome.h5", w / "convert" / "genome.holdout.h5"
     _run_module("train_gan", w / "gan", {"matrix": matrix, "prefix": "genome.gan",
                                           "args": "--preset wgan-gp --epochs 2 --monitor-every 1 --device cpu"},
-                ["genome.gan.model", "genome.gan.training.tsv", "genome.gan.training.png"])
+                ["genome.gan.safetensors", "genome.gan.training.tsv", "genome.gan.training.png"])
     _run_module("train_rbm", w / "rbm", {"matrix": matrix, "prefix": "genome.rbm",
                                           "args": "--epochs 2 --monitor-every 1 --monitor-gibbs-steps 5 --device cpu"},
-                ["genome.rbm.model", "genome.rbm.hidden.tsv", "genome.rbm.hidden.png"])
+                ["genome.rbm.safetensors", "genome.rbm.hidden.tsv", "genome.rbm.hidden.png"])
     artificial = {}
     for model in ("gan", "rbm"):
         _run_module("sample", w / f"sample_{model}", {
-            "model": w / model / f"genome.{model}.model", "haplotypes": "40", "prefix": f"genome.{model}.ag",
-            "args": "--gibbs-steps 20 --seed 1 --device cpu"}, [f"genome.{model}.ag.vcf.gz", f"genome.{model}.ag.vcf.gz.tbi"])
+            "model": w / model / f"genome.{model}.safetensors", "haplotypes": "40", "prefix": f"genome.{model}.ag",
+            "args": "--seed 1 --device cpu"}, [f"genome.{model}.ag.vcf.gz", f"genome.{model}.ag.vcf.gz.tbi"])
         artificial[model] = w / f"sample_{model}" / f"genome.{model}.ag.vcf.gz"
     _run_module("evaluate", w / "evaluate", {
         "real": matrix, "holdout_args": f"--holdout {holdout}", "prefix": "genome.evaluation",

@@ -13,7 +13,7 @@ from scipy.spatial.distance import cdist
 from scipy.stats import mannwhitneyu
 
 from genosynth.distances import nearest_hamming
-from genosynth.matrix import write_matrix
+from genosynth.formats.hdf5 import write_matrix
 from genosynth.privacy import adversarial_accuracy, roc_auc
 
 
@@ -29,16 +29,52 @@ def test_nearest_hamming_matches_scipy():
     np.testing.assert_array_equal(nearest_hamming(a, a, exclude_self=True), within.min(axis=1))
 
 
-def test_aats_matches_direct_definition_on_equal_sizes():
-    rng = np.random.default_rng(4)
-    real, syn = rng.integers(0, 2, (50, 80), dtype=np.uint8), rng.integers(0, 2, (50, 80), dtype=np.uint8)
+def _direct_aats(real, syn):
+    """AA_truth, AA_syn and their tie shares straight from the definition (a tie counts as half)."""
     big = 10**6
     d_rs, d_sr = _hamming(real, syn).min(1), _hamming(syn, real).min(1)
-    d_rr = (_hamming(real, real) + np.diag([big] * 50)).min(1)
-    d_ss = (_hamming(syn, syn) + np.diag([big] * 50)).min(1)
+    d_rr = (_hamming(real, real) + np.diag([big] * len(real))).min(1)
+    d_ss = (_hamming(syn, syn) + np.diag([big] * len(syn))).min(1)
+    return (np.mean((d_rs > d_rr) + 0.5 * (d_rs == d_rr)), np.mean((d_sr > d_ss) + 0.5 * (d_sr == d_ss)),
+            np.mean(d_rs == d_rr), np.mean(d_sr == d_ss))
+
+
+def test_aats_matches_direct_definition_on_equal_sizes():
+    rng = np.random.default_rng(4)
+    real, syn = rng.integers(0, 2, (50, 12), dtype=np.uint8), rng.integers(0, 2, (50, 12), dtype=np.uint8)
     result = adversarial_accuracy(real, syn, repeats=3, rng=np.random.default_rng(0))
-    assert result.aa_truth == pytest.approx(np.mean(d_rs > d_rr))
-    assert result.aa_syn == pytest.approx(np.mean(d_sr > d_ss))
+    truth, synthetic, ties_truth, ties_syn = _direct_aats(real, syn)
+    assert ties_truth > 0.1 and ties_syn > 0.1  # 12 sites: plenty of ties, each counted as half
+    assert (result.aa_truth, result.aa_syn) == pytest.approx((truth, synthetic))
+    assert (result.ties_truth, result.ties_syn) == pytest.approx((ties_truth, ties_syn))
+
+
+def test_unequal_sizes_average_the_definition_over_subsamples_of_the_larger_set():
+    rng = np.random.default_rng(5)
+    big, small = rng.integers(0, 2, (70, 15), dtype=np.uint8), rng.integers(0, 2, (40, 15), dtype=np.uint8)
+    for real, syn in ((big, small), (small, big)):
+        result = adversarial_accuracy(real, syn, repeats=4, rng=np.random.default_rng(9))
+        draws = np.random.default_rng(9)
+        subsets = [np.sort(draws.choice(70, 40, replace=False)) for _ in range(4)]
+        expected = np.mean([_direct_aats(real[s] if len(real) == 70 else real, syn[s] if len(syn) == 70 else syn)[:2]
+                            for s in subsets], axis=0)
+        assert (result.aa_truth, result.aa_syn) == pytest.approx(tuple(expected))
+
+
+def test_two_samples_of_one_tie_heavy_distribution_score_half():
+    """A coalescent simulation with few sites, where most nearest neighbours tie: two halves of it (a perfect
+    generator) score AATS 0.5 up to sampling error, which strict inequalities alone would put near 0.05."""
+    import msprime
+
+    ts = msprime.sim_ancestry(samples=2000, population_size=10_000, sequence_length=200_000, recombination_rate=1e-8,
+                              random_seed=2, ploidy=1)
+    h = msprime.sim_mutations(ts, rate=2e-8, random_seed=2, model=msprime.BinaryMutationModel()).genotype_matrix().T
+    order = np.random.default_rng(2).permutation(len(h))
+    a, b = h[order[:1000]].astype(np.uint8), h[order[1000:]].astype(np.uint8)
+    result = adversarial_accuracy(a, b, repeats=1, rng=np.random.default_rng(0))
+    ties = (result.ties_truth + result.ties_syn) / 2
+    strict = result.aats - ties / 2
+    assert ties > 0.8 and strict < 0.1 and abs(result.aats - 0.5) < 0.02
 
 
 def test_roc_auc_matches_mann_whitney():
@@ -87,7 +123,7 @@ def test_report_is_self_contained_and_holds_every_plot(sets_805, tmp_path):
 
 def test_sensitivity_to_planted_training_haplotypes(sets_805, tmp_path):
     """The paper's S21: which metrics flag 1, 10 and 100 copied training haplotypes among 300 unseen ones."""
-    from genosynth.matrix import read_matrix
+    from genosynth.formats.hdf5 import read_matrix
 
     train = read_matrix(sets_805["train"])
     independent = read_matrix(sets_805["independent"])
@@ -121,7 +157,7 @@ def test_nearest_hamming_on_cuda_equals_cpu():
 
 
 def test_each_gate_and_near_distance_act_on_their_own_metric(sets_805, tmp_path):
-    from genosynth.matrix import read_matrix
+    from genosynth.formats.hdf5 import read_matrix
 
     train, independent = read_matrix(sets_805["train"]), read_matrix(sets_805["independent"])
     haplotypes = independent.haplotypes.copy()
@@ -144,7 +180,7 @@ def test_each_gate_and_near_distance_act_on_their_own_metric(sets_805, tmp_path)
 
 @pytest.mark.parametrize("extra, message", [
     (["--near", "-1"], "--near must be >= 0"),
-    (["--repeats", "0"], "--repeats >= 1"),
+    (["--repeats", "0"], "--repeats must be >= 1"),
 ])
 def test_bad_option_values_are_one_line_errors(sets_805, tmp_path, extra, message):
     result, metrics = _check(sets_805, sets_805["independent"], tmp_path / "out", *extra)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from conftest import report_contents, run_genosynth
 
-from genosynth.matrix import HaplotypeMatrix, read_matrix, write_matrix
+from genosynth.formats.hdf5 import read_matrix, write_matrix
+from genosynth.matrix import HaplotypeMatrix
 from genosynth.selection import compare_scans, spearman
 
 SWEEP_SITE = 1_000_001  # simulate_sweep's default: the middle of a 2 Mb region
@@ -39,7 +40,7 @@ def _table(path) -> dict[str, np.ndarray]:
 
 
 def _floats(column: np.ndarray) -> np.ndarray:
-    return np.array([float(v) for v in column])  # "NaN" parses to nan
+    return np.array([np.nan if v == "NA" else float(v) for v in column])  # tables write missing values as NA
 
 
 def _population(matrix: HaplotypeMatrix, name: str) -> np.ndarray:
@@ -215,9 +216,9 @@ def test_ehh_window_and_ihs_options_reach_scikit_allel(sweep):
 
 
 @pytest.mark.parametrize("option, value, message", [
-    ("--min-ehh", "1.5", "--min-ehh must lie in (0, 1)"), ("--window", "1", "--window must be >= 2 sites"),
-    ("--percentile", "100", "--percentile must lie in [50, 100)"), ("--min-maf", "0.6", "--min-maf must lie in"),
-    ("--max-gap", "0", "--gap-scale and --max-gap must be >= 1 bp"),
+    ("--min-ehh", "1.5", "--min-ehh must be in (0, 1)"), ("--window", "1", "--window must be >= 2"),
+    ("--percentile", "100", "--percentile must be in [50, 100)"), ("--min-maf", "0.6", "--min-maf must be in [0, 0.5)"),
+    ("--max-gap", "0", "--max-gap must be >= 1"), ("--step", "0", "--step must be >= 1"),
 ])
 def test_bad_option_values_exit_1(sweep, option, value, message):
     result = run_genosynth("selection-scan", sweep["matrix"], "--target", "A", "--versus", "B", option, value,

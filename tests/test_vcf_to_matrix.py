@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import shutil
@@ -12,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import read_text, require_programs, run_genosynth
 
-from genosynth.matrix import read_matrix
+from genosynth.formats.hdf5 import read_matrix
 
 
 def _genotype_lines(vcf_text: str) -> list[str]:
@@ -243,9 +242,9 @@ def _bad_inputs(tmp_path):
         ("samples not found", [good, "--samples", p / "want.txt"], r"good\.vcf: 1 requested sample\(s\) not in the file: nobody"),
         ("population missing", [good, "--populations", p / "pops.tsv"], r"pops\.tsv: 1 sample\(s\) missing from the population table: s2"),
         ("empty after filtering", [p / "monomorphic.vcf"], r"monomorphic\.vcf: no sites left after filtering"),
-        ("region without index", [good, "--region", "1:1-100"], r"good\.vcf: --region needs an index"),
+        ("region without index", [good, "--region", "1:1-100"], r"good\.vcf: reading a region needs an index"),
         ("hapt value count", [p / "short.hapt", "--legend", p / "bad.legend"], r"short\.hapt: line 1: 2 values, but legend .* lists 1 sites"),
-        ("usage", [good, "--min-maf", "0.7"], r"--min-maf 0\.7: must lie in \[0, 0\.5\]"),
+        ("usage", [good, "--min-maf", "0.7"], r"--min-maf must be in \[0, 0\.5\]"),
         ("missing -o", [good], r"the following arguments are required: -o/--output"),
     ]
     return cases
@@ -307,24 +306,33 @@ def test_interrupted_write_leaves_no_file(simulated, tmp_path):
     assert list(tmp_path.iterdir()) == [], stderr
 
 
-def test_provenance_is_json_with_checksums(simulated, tmp_path):
+def test_provenance_is_schema_versioned_json_with_checksums_and_no_private_paths(simulated, tmp_path):
     import hashlib
 
-    run_genosynth("vcf-to-matrix", simulated["vcf_gz"], "-o", tmp_path / "m.h5", "--seed", "9", "--min-maf", "0.05")
-    record = read_matrix(tmp_path / "m.h5").provenance[-1]
-    json.dumps(record)
+    import h5py
+
+    out = tmp_path / "private" / "folder" / "m.h5"
+    out.parent.mkdir(parents=True)
+    run_genosynth("vcf-to-matrix", simulated["vcf_gz"], "-o", out, "--seed", "9", "--min-maf", "0.05",
+                  "--populations", simulated["populations"])
+    with h5py.File(out) as handle:  # the stored attribute itself, as other HDF5 tools see it
+        stored = handle.attrs["provenance"]
+    record = json.loads(stored)[-1]
+    assert record["schema_version"] == 2 and record["step"] == "vcf-to-matrix" and record["seed"] == 9
     assert record["software"]["name"] == "genosynth" and record["parameters"]["min_maf"] == 0.05
-    assert record["inputs"][0]["sha256"] == hashlib.sha256(simulated["vcf_gz"].read_bytes()).hexdigest()
-    with gzip.open(simulated["vcf_gz"], "rt") as handle:
-        assert "fileformat" in handle.readline()
+    assert record["inputs"][0] == {"name": "sim.vcf.gz",
+                                   "sha256": hashlib.sha256(simulated["vcf_gz"].read_bytes()).hexdigest()}
+    assert record["inputs"][1]["name"] == simulated["populations"].name
+    assert record["command"][:2] == ["genosynth", "vcf-to-matrix"] and "m.h5" in record["command"]
+    assert str(tmp_path) not in stored and "/private/" not in stored  # shared files carry no private paths
 
 
 def test_parallel_reading_by_position_range_equals_sequential(simulated, tmp_path, monkeypatch):
     from genosynth.cli import main
-    from genosynth.steps import vcf_to_matrix
+    from genosynth.formats import convert
 
-    monkeypatch.setattr(vcf_to_matrix, "_PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(vcf_to_matrix, "_PIECE_BYTES", 64 << 10)  # many pieces, more than in flight at once
+    monkeypatch.setattr(convert, "_PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(convert, "_PIECE_BYTES", 64 << 10)  # many pieces, more than in flight at once
     outputs = {}
     for threads in (1, 2):
         out = tmp_path / f"t{threads}.h5"

@@ -1,3 +1,38 @@
-"""genosynth: artificial human genomes from generative neural networks (Yelmen et al. 2021)."""
+"""genosynth: artificial human genomes from generative neural networks (Yelmen et al. 2021), as a library.
 
-__version__ = "0.1.0"
+Read haplotypes, train a generator, sample artificial genomes, judge them; every result is a typed object with
+``to_dict()``, ``write(folder)`` and a notebook view, and every output carries provenance::
+
+    import genosynth
+    train = genosynth.read_haplotypes("train.h5")
+    holdout = genosynth.read_haplotypes("holdout.h5")
+    model = genosynth.train_rbm(train, epochs=100, seed=1)
+    artificial = model.sample(1000, seed=1)
+    report = genosynth.evaluate(train, {"rbm": artificial}, holdout=holdout, seed=1)
+    privacy = genosynth.check_privacy(train, holdout, artificial, max_privacy_loss=0.05)
+    genosynth.write_haplotypes(artificial, "rbm_ag.vcf.gz")
+
+The command line (``genosynth STEP``) is a thin layer over these functions.
+"""
+
+__version__ = "0.2.0"
+
+from .errors import GateFailed, InputError, OptionError  # noqa: E402
+from .fidelity import FidelityReport, evaluate  # noqa: E402
+from .formats import read_haplotypes, write_haplotypes  # noqa: E402
+from .holdout import split_holdout  # noqa: E402
+from .imputation import ImputationReport, impute_augment  # noqa: E402
+from .matrix import HaplotypeMatrix, Sites  # noqa: E402
+from .model import Model, load_model  # noqa: E402
+from .models.baselines import sample_baseline  # noqa: E402
+from .privacy import PrivacyReport, check_privacy  # noqa: E402
+from .regions import Region  # noqa: E402
+from .selection import SelectionReport, selection_scan  # noqa: E402
+from .training import TrainingOptions, train_gan, train_rbm  # noqa: E402
+
+__all__ = [
+    "FidelityReport", "GateFailed", "HaplotypeMatrix", "ImputationReport", "InputError", "Model", "OptionError",
+    "PrivacyReport", "Region", "SelectionReport", "Sites", "TrainingOptions", "check_privacy", "evaluate",
+    "impute_augment", "load_model", "read_haplotypes", "sample_baseline", "selection_scan", "split_holdout",
+    "train_gan", "train_rbm", "write_haplotypes",
+]

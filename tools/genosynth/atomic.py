@@ -1,8 +1,10 @@
-"""Atomic outputs: write under a hidden temporary name beside the target, rename only on success."""
+"""Atomic outputs: files and folders are written under a hidden temporary name beside the target and renamed
+onto it only on success, so a failed or interrupted run leaves the previous complete output or none."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,6 +39,36 @@ def atomic_outputs(*targets: str | Path) -> Iterator[list[Path]]:
     finally:
         for temp in temps:
             temp.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_directory(target: str | Path) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``target``; when the block succeeds it becomes ``target``
+    (a previous ``target`` folder is replaced whole), otherwise it is removed and ``target`` is untouched.
+
+    Example
+    -------
+    >>> with atomic_directory("evaluation") as folder:  # doctest: +SKIP
+    ...     (folder / "metrics.json").write_text("{}")
+    """
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise FileExistsError(f"{target}: exists and is not a directory")
+    parent = target.parent if str(target.parent) else Path(".")
+    parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
+    os.chmod(temp, 0o777 & ~_umask())
+    try:
+        yield temp
+        if target.is_dir():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=parent))
+            os.replace(target, old / target.name)
+            os.replace(temp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(temp, target)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _umask() -> int:

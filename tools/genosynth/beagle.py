@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from .errors import InputError
-from .formats.vcf import sniff_variant_file
+from .formats.detect import detect_format
 
 BEAGLE_JARS = (Path("/usr/share/beagle/beagle.jar"),)
 
@@ -23,15 +23,20 @@ def find_beagle_jar() -> Path:
     raise InputError("Beagle 5 not found: install the Debian/Ubuntu package 'beagle' or set BEAGLE_JAR to beagle.jar")
 
 
+def require_beagle(task: str) -> Path:
+    """The Beagle jar, after checking that java can run it; an InputError naming what is missing for ``task``."""
+    if shutil.which("java") is None:
+        raise InputError(f"{task} needs java (Debian/Ubuntu package 'default-jre-headless') for Beagle")
+    return find_beagle_jar()
+
+
 def run_beagle(options: dict[str, object], *, memory: str, task: str, source: Path) -> Path:
     """Run Beagle with ``options`` (``key=value`` arguments; ``out`` is the output prefix) and return ``out``.vcf.gz.
 
     ``memory`` bounds the JVM heap (``-Xmx``), e.g. ``"2g"``; Beagle's log lands at ``out``.log. A failure is
     an InputError naming ``source``, the ``task`` and Beagle's own error line.
     """
-    if shutil.which("java") is None:
-        raise InputError(f"{task} needs java (Debian/Ubuntu package 'default-jre-headless') for Beagle")
-    command = ["java", f"-Xmx{memory}", "-jar", str(find_beagle_jar())]
+    command = ["java", f"-Xmx{memory}", "-jar", str(require_beagle(task))]
     command += [f"{key}={value}" for key, value in options.items()]
     output = Path(f"{options['out']}.vcf.gz")
     result = subprocess.run(command, capture_output=True, text=True)
@@ -56,9 +61,9 @@ def phase_with_beagle(vcf: Path, workdir: Path, *, region: str | None, seed: int
 def beagle_readable(vcf: Path, workdir: Path) -> Path:
     """``vcf`` as Beagle can read it: Beagle tells gzip by the ``.gz`` suffix and reads no BCF, so a compressed
     file under another name (a Galaxy ``.dat``) is linked as ``.vcf.gz`` and a BCF is converted with bcftools."""
-    kind, compressed = sniff_variant_file(vcf)
-    if kind != "bcf":
-        if not compressed or vcf.name.endswith(".gz"):
+    detected = detect_format(vcf)
+    if detected.format != "bcf":
+        if not detected.compressed or vcf.name.endswith(".gz"):
             return vcf
         link = workdir / "input.vcf.gz"
         link.symlink_to(vcf.resolve())

@@ -15,7 +15,8 @@ from types import ModuleType
 from typing import Callable, NoReturn, Sequence
 
 from . import __version__
-from .errors import GateFailed, InputError
+from .errors import GateFailed, InputError, OptionError
+from .provenance import command_line
 
 STEPS = {
     "vcf-to-matrix": "genosynth.steps.vcf_to_matrix",
@@ -68,18 +69,23 @@ def step_parser(step: str) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``genosynth``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    _run(args.step, args)
+    _run(args.step, args, step_parser(args.step), ["genosynth", *argv])
 
 
 def _step_main(step: str) -> None:
-    _run(step, step_parser(step).parse_args())
+    parser = step_parser(step)
+    _run(step, parser.parse_args(), parser, [f"genosynth-{step}", *sys.argv[1:]])
 
 
-def _run(step: str, args: argparse.Namespace) -> NoReturn:
+def _run(step: str, args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str]) -> NoReturn:
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        step_module(step).run(args)
+        with command_line(argv):
+            step_module(step).run(args)
+    except OptionError as err:
+        _fail(step, _with_flag(err, parser), err.exit_code)
     except (InputError, GateFailed) as err:
         _fail(step, str(err), err.exit_code)
     except KeyboardInterrupt:
@@ -90,6 +96,14 @@ def _run(step: str, args: argparse.Namespace) -> NoReturn:
         traceback.print_exc()
         _fail(step, "internal error (a bug: please report it with the traceback above)", BUG_EXIT_CODE)
     sys.exit(0)
+
+
+def _with_flag(err: OptionError, parser: argparse.ArgumentParser) -> str:
+    """The error with the command-line flag of its parameter (``--max-time`` for ``max_time``) when the step has one."""
+    for action in parser._actions:
+        if action.dest == err.parameter and action.option_strings:
+            return err.message_for(max(action.option_strings, key=len))
+    return str(err)
 
 
 def _fail(step: str, message: str, code: int) -> NoReturn:
@@ -119,3 +133,20 @@ evaluate_main = _entry_point("evaluate")
 privacy_check_main = _entry_point("privacy-check")
 selection_scan_main = _entry_point("selection-scan")
 impute_augment_main = _entry_point("impute-augment")
+
+
+def demo_main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of ``python -m genosynth.demo`` (``make demo``)."""
+    from pathlib import Path
+
+    from .demo import run_demo
+
+    parser = argparse.ArgumentParser(prog="python -m genosynth.demo", description="Run genosynth end to end on "
+                                     "simulated data.", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--output", type=Path, default=Path("demo-output"), help="folder of every output")
+    parser.add_argument("--individuals", type=int, default=50, help="diploid individuals per population (3 populations)")
+    parser.add_argument("--length", type=int, default=500_000, help="simulated base pairs of chr22")
+    parser.add_argument("--epochs", type=int, default=600, help="GAN epochs (the RBM gets a sixth)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the simulation and every step")
+    args = parser.parse_args(argv)
+    run_demo(args.output, individuals=args.individuals, length=args.length, epochs=args.epochs, seed=args.seed)

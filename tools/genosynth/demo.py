@@ -10,7 +10,6 @@ worked example. Outputs land in one folder (default ``demo-output/``).
 
 from __future__ import annotations
 
-import argparse
 import shlex
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .matrix import read_matrix, write_matrix
+from .formats.hdf5 import read_matrix, write_matrix
 from .simulation import simulate_out_of_africa
 
 
@@ -32,48 +31,42 @@ def _step(*args: object, expect_exit: int = 0) -> None:
         print(f"(exit {code}, as expected: a generator that copies its training set must fail the privacy gate)", flush=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Run genosynth end to end on simulated data.")
-    parser.add_argument("--output", type=Path, default=Path("demo-output"))
-    parser.add_argument("--individuals", type=int, default=50, help="diploid individuals per population (3 populations)")
-    parser.add_argument("--length", type=int, default=500_000, help="simulated base pairs of chr22")
-    parser.add_argument("--epochs", type=int, default=600, help="GAN epochs (the RBM gets a sixth)")
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-    out = args.output
+def run_demo(out: Path, *, individuals: int = 50, length: int = 500_000, epochs: int = 600, seed: int = 1) -> None:
+    """Every step on a simulation of ``individuals`` per population over ``length`` bp, outputs into ``out``;
+    the GAN trains ``epochs`` epochs, the RBM a sixth of them."""
     out.mkdir(parents=True, exist_ok=True)
-    print(f"simulating OutOfAfrica_3G09: 3 populations x {args.individuals} individuals, {args.length:,} bp", flush=True)
-    vcf, populations = simulate_out_of_africa(out / "simulated.vcf", individuals_per_population=args.individuals,
-                                              length=args.length, seed=args.seed)
+    print(f"simulating OutOfAfrica_3G09: 3 populations x {individuals} individuals, {length:,} bp", flush=True)
+    vcf, populations = simulate_out_of_africa(out / "simulated.vcf", individuals_per_population=individuals,
+                                              length=length, seed=seed)
     # common sites only (--min-maf 0.05) keep the paper's fully connected networks small enough for a laptop
     _step("vcf-to-matrix", vcf, "--populations", populations, "--min-maf", "0.05", "--holdout", "0.4",
-          "--seed", args.seed, "-o", out / "train.h5", "--holdout-output", out / "not_trained.h5")
+          "--seed", seed, "-o", out / "train.h5", "--holdout-output", out / "not_trained.h5")
     # Half of the individuals not trained on become the held-out set; the other half stand for what an ideal
     # generator would produce (new individuals of the same populations), the reference row of the evaluation.
     not_trained = read_matrix(out / "not_trained.h5")
-    order = np.random.default_rng(args.seed).permutation(len(not_trained.samples))
+    order = np.random.default_rng(seed).permutation(len(not_trained.samples))
     for name, index in (("holdout", order[: len(order) // 2]), ("ideal_generator", order[len(order) // 2:])):
         write_matrix(out / f"{name}.h5", not_trained.select_samples(np.sort(index)))
     (out / "not_trained.h5").unlink()
     n = read_matrix(out / "train.h5").n_haplotypes
     # On 180 training haplotypes the paper's preset collapses (most sites fixed after 600 epochs); WGAN-GP learns
     # the allele frequencies within those epochs (r 0.98). The paper's preset wants thousands of haplotypes.
-    _step("train-gan", out / "train.h5", "-o", out / "gan.pt", "--preset", "wgan-gp", "--epochs", args.epochs,
-          "--max-time", "3m", "--monitor-every", "100", "--seed", args.seed)
-    _step("train-rbm", out / "train.h5", "-o", out / "rbm.pt", "--epochs", args.epochs // 6, "--max-time", "2m",
-          "--monitor-every", "50", "--seed", args.seed)
-    _step("sample", out / "gan.pt", "-n", n, "--ploidy", "2", "-o", out / "gan_ag.vcf.gz", "--seed", args.seed)
-    _step("sample", out / "rbm.pt", "-n", n, "-o", out / "rbm_ag.h5", "--seed", args.seed)
+    _step("train-gan", out / "train.h5", "-o", out / "gan.safetensors", "--preset", "wgan-gp", "--epochs", epochs,
+          "--max-time", "3m", "--monitor-every", "100", "--seed", seed)
+    _step("train-rbm", out / "train.h5", "-o", out / "rbm.safetensors", "--epochs", epochs // 6, "--max-time", "2m",
+          "--monitor-every", "50", "--seed", seed)
+    _step("sample", out / "gan.safetensors", "-n", n, "--ploidy", "2", "-o", out / "gan_ag.vcf.gz", "--seed", seed)
+    _step("sample", out / "rbm.safetensors", "-n", n, "-o", out / "rbm_ag.h5", "--seed", seed)
     _step("sample", "--baseline", "markov", "--reference", out / "train.h5", "-n", n, "-o", out / "markov_ag.h5",
-          "--seed", args.seed)
+          "--seed", seed)
     _step("evaluate", "--real", out / "train.h5", "--holdout", out / "holdout.h5",
           "--synthetic", f"gan={out / 'gan_ag.vcf.gz'}", "--synthetic", f"rbm={out / 'rbm_ag.h5'}",
           "--synthetic", f"markov={out / 'markov_ag.h5'}", "--synthetic", f"ideal={out / 'ideal_generator.h5'}",
-          "-o", out / "evaluation", "--seed", args.seed)
+          "-o", out / "evaluation", "--seed", seed)
     _step("privacy-check", "--train", out / "train.h5", "--holdout", out / "holdout.h5", "--synthetic",
-          out / "gan_ag.vcf.gz", "-o", out / "privacy_gan", "--seed", args.seed)
+          out / "gan_ag.vcf.gz", "-o", out / "privacy_gan", "--seed", seed)
     _step("privacy-check", "--train", out / "train.h5", "--holdout", out / "holdout.h5", "--synthetic",
-          out / "train.h5", "-o", out / "privacy_copying_generator", "--seed", args.seed, "--max-exact-copies", "0",
+          out / "train.h5", "-o", out / "privacy_copying_generator", "--seed", seed, "--max-exact-copies", "0",
           expect_exit=2)
     # the ideal generator's CEU haplotypes (unseen real individuals) stand in for artificial CEU genomes
     _step("selection-scan", out / "train.h5", "--target", "CEU", "--versus", "YRI", "--outgroup", "CHB",
@@ -82,9 +75,11 @@ def main() -> None:
     _step("export", out / "train.h5", "-o", out / "panel.vcf.gz")
     _step("export", out / "holdout.h5", "-o", out / "holdout.vcf.gz")
     _step("impute-augment", "--panel", out / "panel.vcf.gz", "--synthetic", out / "gan_ag.vcf.gz", "--target",
-          out / "holdout.vcf.gz", "--memory", "1g", "--seed", args.seed, "-o", out / "imputation")
+          out / "holdout.vcf.gz", "--memory", "1g", "--seed", seed, "-o", out / "imputation")
     print(f"demo finished: outputs in {out}/", flush=True)
 
 
 if __name__ == "__main__":
-    main()
+    from .cli import demo_main
+
+    demo_main()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .errors import InputError
+from .errors import OptionError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
@@ -11,8 +11,10 @@ def resolve_device(name: str) -> str:
     """The torch device to use: ``auto`` is ``cuda`` when a GPU is visible, else ``cpu``."""
     import torch
 
+    if name not in DEVICE_CHOICES:
+        raise OptionError("device", f"{name!r}: expected one of {', '.join(DEVICE_CHOICES)}")
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise InputError("--device cuda: no CUDA device is visible (use --device auto or cpu)")
+        raise OptionError("device", "cuda: no CUDA device is visible (use auto or cpu)")
     return name

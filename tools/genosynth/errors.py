@@ -1,10 +1,36 @@
 """Exceptions that the command line turns into exit codes and one-line messages."""
 
+from __future__ import annotations
+
 
 class InputError(Exception):
     """Bad input or usage: the message names the file, the record and the problem; exit code 1."""
 
     exit_code = 1
+
+
+class OptionError(InputError, ValueError):
+    """A bad value of one option: ``parameter`` is its keyword name in the Python API.
+
+    The message reads ``"<parameter> <problem>"``; the command line names the matching flag instead
+    (``--max-time`` for ``max_time``), so each layer speaks its caller's language.
+
+    Example
+    -------
+    >>> str(OptionError("max_time", "'soon': expected a duration such as 90s, 20m or 1h30m"))
+    "max_time 'soon': expected a duration such as 90s, 20m or 1h30m"
+    >>> OptionError("gibbs_steps", "must be >= 1").message_for("--gibbs-steps")
+    '--gibbs-steps must be >= 1'
+    """
+
+    def __init__(self, parameter: str, problem: str) -> None:
+        super().__init__(f"{parameter} {problem}")
+        self.parameter = parameter
+        self.problem = problem
+
+    def message_for(self, flag: str) -> str:
+        """The message with ``flag`` (a command-line option) in place of the parameter name."""
+        return f"{flag} {self.problem}"
 
 
 class GateFailed(Exception):

@@ -1,5 +1,6 @@
 """Fidelity metrics of artificial haplotypes against real ones, as in Yelmen et al. 2021 and its S figures:
-PCA and the 2-D Wasserstein distance of PC clouds, allele frequencies, LD, 3-point correlations.
+PCA and the 2-D Wasserstein distance of PC clouds, allele frequencies, LD, 3-point correlations; and
+:func:`evaluate`, all of them for any number of sets as one :class:`FidelityReport`.
 
 Every function takes uint8 haplotype arrays (n_haplotypes, n_sites) of 0/1 alleles; sets may differ in
 size. Undefined values (a constant vector in a correlation) are returned as None, never as NaN.
@@ -7,10 +8,21 @@ size. Undefined values (a constant vector in a correlation) are returned as None
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Mapping
+from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
+
+from .devices import resolve_device
+from .errors import InputError, OptionError
+from .formats.tables import format_cell, write_tsv
+from .matrix import HaplotypeMatrix, intersect_sites, require_same_sites
+from .options import parse_int
+from .progress import logger
+from .provenance import make_record, resolve_seed
+from .reports import Report, ReportParts
 
 THREE_POINT_SEPARATIONS = (1, 4, 16, 64, 256, 512, 1024, "random")
 
@@ -344,3 +356,216 @@ def three_point_correlations(haplotypes: np.ndarray, triplets: np.ndarray, *, ch
         mxyz = (x * y * z).mean(0, dtype=np.float64)
         out[lo:lo + len(t)] = mxyz - mxy * mz - mxz * my - myz * mx + 2 * mx * my * mz
     return out
+
+
+# -- evaluate: every metric of every set, as one typed result ------------------------------------------------
+
+SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
+RESERVED_SET_NAMES = ("real", "holdout")
+AATS_REPEATS = 3  # subsampling draws when a set and the real set differ in size
+TSV_COLUMNS = ("n_haplotypes", "af_r", "fixed_fraction", "ld_r", "w2d_pca", "pairwise_w", "pairwise_between_w",
+               "aats", "nn_real_to_set_median")
+
+
+@dataclass
+class FidelityReport(Report):
+    """How faithfully each artificial set reproduces the real one (``metrics["sets"][name]``), with what the
+    plots need; ``write(folder)`` writes metrics.json, metrics.tsv, the plots and report.html."""
+
+    metrics: dict[str, Any]
+    provenance: dict[str, Any]
+    plot_data: dict[str, Any] = field(repr=False)
+    report_title = "genosynth evaluate"
+    json_name = "metrics.json"
+
+    @property
+    def sets(self) -> dict[str, dict[str, Any]]:
+        """Metrics by set name (the held-out set, when given, first)."""
+        return self.metrics["sets"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.metrics, "provenance": self.provenance}
+
+    def rows(self) -> list[list[Any]]:
+        """One row per set: its name and the TSV_COLUMNS."""
+        return [[name] + [m[c] for c in TSV_COLUMNS] for name, m in self.sets.items()]
+
+    def _write_files(self, folder: Path) -> None:
+        write_tsv(folder / "metrics.tsv", ("set",) + TSV_COLUMNS, self.rows())
+
+    def _report_parts(self, folder: Path) -> ReportParts:
+        from .reports.fidelity import FidelityPlots
+
+        figures = FidelityPlots(folder, list(self.sets), self.plot_data, self.metrics).all()
+        summary = [("sites", str(self.metrics["n_sites"])), ("real haplotypes", str(self.metrics["real"]["n_haplotypes"]))]
+        summary += [(name, ", ".join(f"{c} {format_cell(m[c], '.4f')}" for c in TSV_COLUMNS))
+                    for name, m in self.sets.items()]
+        return summary, None, figures
+
+    def __repr__(self) -> str:
+        shown = "; ".join(f"{name}: AF r {format_cell(m['af_r'], '.3f')}, LD r {format_cell(m['ld_r'], '.3f')}, "
+                          f"W2D {format_cell(m['w2d_pca'], '.4f')}, AATS {format_cell(m['aats'], '.3f')}"
+                          for name, m in self.sets.items())
+        return f"FidelityReport({self.metrics['n_sites']} sites; {shown})"
+
+
+def parse_set_name(name: str) -> str:
+    """A set name for tables and plots: 1-64 letters, digits or ``_.+-`` starting with a letter or digit, and not
+    one of the names reserved for the real sets."""
+    if not SET_NAME.match(name):
+        raise OptionError("synthetic", f"{name!r}: a set name is 1-64 letters, digits or _.+- starting with a "
+                                       "letter or digit")
+    if name.lower() in RESERVED_SET_NAMES:
+        raise OptionError("synthetic", f"{name!r}: the name is reserved for the real sets")
+    return name
+
+
+def evaluate(real: HaplotypeMatrix, synthetic: Mapping[str, HaplotypeMatrix], *,
+             holdout: HaplotypeMatrix | None = None, intersect: bool = False, components: int = 6,
+             triplets: int = 8000, ld_heatmap_sites: int = 200, seed: int | None = None, device: str = "auto",
+             progress: bool = True) -> FidelityReport:
+    """Compare artificial haplotype sets with a real one: the metrics of Yelmen et al. 2021.
+
+    Parameters
+    ----------
+    real
+        The real haplotypes.
+    synthetic
+        Artificial sets by name (1-64 letters, digits or ``_.+-``; "real" and "holdout" are reserved).
+    holdout
+        Real held-out haplotypes, judged like a set as the reference "perfect generator".
+    intersect
+        Keep the sites (CHROM, POS, REF, ALT) common to all sets instead of an error when they differ.
+    components, triplets, ld_heatmap_sites
+        Principal components computed, site triplets per 3-point-correlation separation, sites in each LD heatmap.
+    seed, device, progress
+        Seed of PCA starts, triplets and AATS subsampling (random and recorded when None); where distances, PCA
+        and LD are computed; progress lines on standard error.
+
+    Returns
+    -------
+    FidelityReport
+
+    Example
+    -------
+    >>> report = evaluate(real, {"rbm": artificial}, holdout=holdout, seed=1)  # doctest: +SKIP
+    >>> report.sets["rbm"]["ld_r"]  # doctest: +SKIP
+    0.97...
+    """
+    parse_int("components", components, minimum=2)
+    parse_int("triplets", triplets, minimum=1)
+    parse_int("ld_heatmap_sites", ld_heatmap_sites, minimum=2)
+    if not synthetic:
+        raise OptionError("synthetic", "names no set to judge")
+    for name in synthetic:
+        parse_set_name(name)
+    say = logger("evaluate", progress)
+    seed = resolve_seed(seed)
+    device = resolve_device(device)
+    sets = ({"holdout": holdout} if holdout is not None else {}) | dict(synthetic)
+    real, sets = _common_sites(real, sets, intersect=intersect, say=say)
+    for name, matrix in {"real": real, **sets}.items():
+        if matrix.n_haplotypes < 2:
+            raise InputError(f"{matrix.name(name)}: at least 2 haplotypes are needed, found {matrix.n_haplotypes}")
+    say(f"real {real.n_haplotypes} haplotypes x {real.n_sites} sites; "
+        + ", ".join(f"{name} {m.n_haplotypes}" for name, m in sets.items()) + f"; on {device}")
+    metrics, plot_data = _fidelity_metrics(real, sets, components=components, triplets=triplets,
+                                           ld_heatmap_sites=ld_heatmap_sites, seed=seed, device=device, say=say)
+    record = make_record("evaluate", parameters={"sets": list(sets), "intersect": intersect, "components": components,
+                                                 "triplets": triplets, "ld_heatmap_sites": ld_heatmap_sites,
+                                                 "device": device}, seed=seed,
+                         inputs=[real.describe()] + [m.describe() for m in sets.values()])
+    return FidelityReport(metrics=metrics, provenance=record, plot_data=plot_data)
+
+
+
+def _common_sites(real: HaplotypeMatrix, sets: dict[str, HaplotypeMatrix], *, intersect: bool,
+                  say: Any) -> tuple[HaplotypeMatrix, dict[str, HaplotypeMatrix]]:
+    """The sets on the real set's sites: checked equal, or cut to the sites all share with ``intersect``."""
+    if not intersect:
+        for name, matrix in sets.items():
+            require_same_sites(real.sites, matrix.sites, reference_name=real.name("the real set"),
+                               other_name=matrix.name(name))
+        return real, sets
+    kept = intersect_sites([real, *sets.values()])
+    for (name, matrix), cut in zip(sets.items(), kept[1:]):
+        if cut.n_sites < matrix.n_sites:
+            say(f"intersect: {name} ({matrix.name(name)}) loses {matrix.n_sites - cut.n_sites} of its "
+                f"{matrix.n_sites} sites")
+    if kept[0].n_sites < real.n_sites:
+        say(f"intersect: the real set loses {real.n_sites - kept[0].n_sites} of its {real.n_sites} sites")
+    if kept[0].n_sites == 0:
+        raise InputError("the sets have no site in common (intersect)")
+    return kept[0], dict(zip(sets, kept[1:]))
+
+
+def _fidelity_metrics(real: HaplotypeMatrix, sets: dict[str, HaplotypeMatrix], *, components: int, triplets: int,
+                      ld_heatmap_sites: int, seed: int, device: str, say: Any) -> tuple[dict, dict]:
+    from .distances import hamming_summary
+    from .privacy import aats_from_nearest, adversarial_accuracy
+
+    rng = np.random.default_rng(seed)
+    r = real.haplotypes
+    af_real = allele_frequencies(r)
+    say("pairwise differences within the real set")
+    within_real = hamming_summary(r, histogram=True, device=device)
+    say("PCA of all sets combined")
+    combined = principal_components(np.concatenate([r] + [m.haplotypes for m in sets.values()]),
+                                    n_components=components, seed=seed, device=device)
+    data = {"af_real": af_real, "within_real": within_real, "combined_pca": combined, "per_set": {},
+            "set_sizes": [real.n_haplotypes] + [m.n_haplotypes for m in sets.values()]}
+    metrics: dict[str, Any] = {
+        "n_sites": int(real.n_sites),
+        "real": {"n_haplotypes": int(real.n_haplotypes), "source": real.name(None),
+                 "n_polymorphic": int(((af_real > 0) & (af_real < 1)).sum()),
+                 "nn_real_to_real_median": float(np.median(within_real.nearest_a)),
+                 "pca_explained_variance_ratio": combined.explained_variance_ratio.tolist()},
+        "sets": {}}
+    for name, matrix in sets.items():
+        say(f"{name}: allele frequencies, paired PCA, Wasserstein distances, pairwise differences, AATS")
+        h = matrix.haplotypes
+        af = allele_frequencies(h)
+        paired = principal_components(np.concatenate([r, h]), n_components=components, seed=seed, device=device)
+        real_pc, set_pc = paired.scores[:len(r)], paired.scores[len(r):]
+        within = hamming_summary(h, histogram=True, device=device)
+        between = hamming_summary(r, h, histogram=True, device=device)
+        if len(h) == len(r):
+            aats = aats_from_nearest(real_to_synthetic=between.nearest_a, real_to_real=within_real.nearest_a,
+                                     synthetic_to_real=between.nearest_b, synthetic_to_synthetic=within.nearest_a)
+        else:
+            aats = adversarial_accuracy(r, h, repeats=AATS_REPEATS, rng=rng, device=device)
+        metrics["sets"][name] = {
+            "source": matrix.name(None), "n_haplotypes": int(len(h)),
+            "af_r": pearson(af_real, af), "fixed_fraction": fixed_fraction(af_real, af),
+            "w2d_pca": wasserstein_2d(real_pc[:, :2], set_pc[:, :2]),
+            "pc_w1": [wasserstein_1d(real_pc[:, k], set_pc[:, k]) for k in range(paired.scores.shape[1])],
+            "pairwise_w": histogram_wasserstein(within_real.histogram, within.histogram),
+            "pairwise_between_w": histogram_wasserstein(within_real.histogram, between.histogram),
+            "aats": aats.aats, "aa_truth": aats.aa_truth, "aa_syn": aats.aa_syn,
+            "aats_ties": aats.ties, "aats_se": aats.standard_error,
+            "nn_real_to_set_median": float(np.median(between.nearest_a)),
+            "nn_set_to_real_median": float(np.median(between.nearest_b)),
+            "exact_copies_of_real": int((between.nearest_b == 0).sum()),
+        }
+        data["per_set"][name] = {"af": af, "paired_pca": paired, "within": within, "between": between}
+    say("LD over all site pairs")
+    others = {name: m.haplotypes for name, m in sets.items()}
+    ld = compare_ld(r, others, positions=real.sites.pos, chromosomes=real.sites.chrom, device=device)
+    data["ld"] = ld
+    shown = ld.sites[:ld_heatmap_sites]
+    data["ld_heatmaps"] = {name: (r_squared_matrix(r[:, shown]), r_squared_matrix(h[:, shown]))
+                           for name, h in others.items()} if len(shown) >= 2 else {}
+    metrics["ld"] = {"sites": int(len(ld.sites)), "pairs": ld.n_pairs, "bin_edges_bp": ld.bin_edges.tolist(),
+                     "decay": ld.decay}
+    say("3-point correlations")
+    chosen = choose_triplets(real.n_sites, n_triplets=triplets, rng=rng)
+    real_c3 = {sep: three_point_correlations(r, t) for sep, t in chosen.items()}
+    data["three_point"] = {"real": real_c3}
+    for name, h in others.items():
+        c3 = {sep: three_point_correlations(h, t) for sep, t in chosen.items()}
+        data["three_point"][name] = c3
+        m = metrics["sets"][name]
+        m["ld_r"] = ld.r[name]
+        m["three_point_r"] = {sep: pearson(real_c3[sep], c3[sep]) for sep in chosen}
+    metrics["three_point_triplets"] = {sep: int(len(t)) for sep, t in chosen.items()}
+    return metrics, data

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, OptionError
+from .matrix import HaplotypeMatrix
+from .options import parse_float
+from .provenance import make_record, resolve_seed
 
 
-def split_individuals(populations: np.ndarray, *, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def split_individuals(populations: np.ndarray, *, fraction: float, seed: int,
+                      parameter: str = "fraction") -> tuple[np.ndarray, np.ndarray]:
     """Indices of the training and held-out individuals (each sorted).
 
     Within every population (all individuals form one group when labels are empty), ``round(fraction * n)``
-    individuals drawn at random go to the holdout.
+    individuals drawn at random go to the holdout; ``parameter`` names the fraction in error messages.
 
     Example
     -------
@@ -19,8 +23,7 @@ def split_individuals(populations: np.ndarray, *, fraction: float, seed: int) ->
     >>> len(train), len(holdout)
     (5, 5)
     """
-    if not 0.0 < fraction < 1.0:
-        raise InputError(f"--holdout {fraction}: must lie strictly between 0 and 1")
+    fraction = parse_float(parameter, fraction, exclusive_minimum=0, below=1)
     rng = np.random.default_rng(seed)
     holdout = []
     for population in dict.fromkeys(populations.tolist()):
@@ -30,6 +33,24 @@ def split_individuals(populations: np.ndarray, *, fraction: float, seed: int) ->
     holdout_index = np.array(sorted(holdout), dtype=np.int64)
     train_index = np.setdiff1d(np.arange(len(populations)), holdout_index)
     if len(holdout_index) == 0 or len(train_index) == 0:
-        raise InputError(f"--holdout {fraction}: leaves {len(train_index)} training and {len(holdout_index)} "
-                         f"held-out individuals out of {len(populations)}; both must be non-empty")
+        raise OptionError(parameter, f"{fraction}: leaves {len(train_index)} training and {len(holdout_index)} "
+                                     f"held-out individuals out of {len(populations)}; both must be non-empty")
     return train_index, holdout_index
+
+
+def split_holdout(matrix: HaplotypeMatrix, *, fraction: float = 0.2,
+                  seed: int | None = None) -> tuple[HaplotypeMatrix, HaplotypeMatrix]:
+    """The training and held-out individuals of ``matrix`` (per population, ``fraction`` held out), each with a
+    provenance record naming its role.
+
+    Example
+    -------
+    >>> train, holdout = split_holdout(genosynth.read_haplotypes("cohort.vcf.gz"), fraction=0.2, seed=1)  # doctest: +SKIP
+    """
+    seed = resolve_seed(seed)
+    if len(matrix.samples) < 2:
+        raise InputError(f"{matrix.name('the matrix')}: a holdout needs at least 2 individuals")
+    parts = split_individuals(matrix.populations, fraction=fraction, seed=seed)
+    record = make_record("split-holdout", parameters={"fraction": fraction}, seed=seed, inputs=[matrix.describe()])
+    return tuple(matrix.select_samples(index).with_provenance(dict(record, role=role))  # type: ignore[return-value]
+                 for index, role in zip(parts, ("train", "holdout")))

@@ -1,4 +1,6 @@
-"""Genotype imputation from a reference panel (Beagle 5 or minimac4) and its accuracy: dosage r² by MAF bin.
+"""Genotype imputation from a reference panel (Beagle 5 or minimac4) and its accuracy, dosage r² by MAF bin, and
+:func:`impute_augment`: a panel augmented with artificial haplotypes against the panel alone, as one
+:class:`ImputationReport`.
 
 Sites are matched by (CHROM, POS, REF, ALT); only biallelic SNP records take part.
 
@@ -13,18 +15,29 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Iterable
 
 import numpy as np
 
-from .beagle import run_beagle
-from .errors import InputError
+from .atomic import atomic_outputs
+from .beagle import require_beagle, run_beagle
+from .errors import InputError, OptionError
+from .formats import write_haplotypes
+from .formats.tables import format_cell, write_tsv
 from .formats.vcf import detail_of, htslib_messages
+from .matrix import HaplotypeMatrix, SiteKey
+from .options import parse_choice, parse_haplotype_count, parse_int, parse_memory
+from .progress import logger
+from .provenance import describe_file, make_record, resolve_seed
+from .reports import Report, ReportParts
 
 # MAF bin edges: finer where augmentation is meant to help (rare alleles), 10 bins in all
 MAF_EDGES = np.array([0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5])
-SiteKey = tuple[str, int, str, str]
+ENGINES = ("beagle", "minimac4")
+PANELS = ("panel", "augmented", "private")
 
 
 @dataclass
@@ -112,11 +125,10 @@ def impute(engine: str, *, reference: Path, target: Path, prefix: Path, seed: in
 
     The engine's log is written to ``prefix``.log.
     """
+    require_engine(engine)
     if engine == "beagle":
         return run_beagle({"ref": reference, "gt": target, "out": prefix, "seed": seed, "nthreads": threads,
                            "impute": "true", "gp": "false"}, memory=memory, task="imputation", source=target)
-    if shutil.which("minimac4") is None:
-        raise InputError("--engine minimac4 needs the minimac4 program (Debian/Ubuntu package 'minimac4')")
     compressed = Path(f"{prefix}.msav")
     output = Path(f"{prefix}.vcf.gz")
     log = Path(f"{prefix}.log")
@@ -132,6 +144,14 @@ def impute(engine: str, *, reference: Path, target: Path, prefix: Path, seed: in
                 reason = next((line for line in reversed(lines) if "rror" in line), lines[-1] if lines else "no output")
                 raise InputError(f"{target}: minimac4 imputation failed: {reason.strip()}")
     return output
+
+
+def require_engine(engine: str) -> None:
+    """An InputError naming what is missing when ``engine`` cannot run here."""
+    if engine == "beagle":
+        require_beagle("imputation")
+    elif shutil.which("minimac4") is None:
+        raise InputError("the minimac4 engine needs the minimac4 program (Debian/Ubuntu package 'minimac4')")
 
 
 def site_r2(truth: np.ndarray, imputed: np.ndarray) -> np.ndarray:
@@ -169,3 +189,241 @@ def r2_by_bin(truth: np.ndarray, imputed: np.ndarray, maf: np.ndarray, *, edges:
                      "mean_site_r2": float(defined.mean()) if len(defined) else None,
                      "mean_engine_r2": float(scores.mean()) if len(scores) else None})
     return bins
+
+
+# -- impute_augment: does adding artificial haplotypes to a panel help imputation? ---------------------------
+
+@dataclass
+class ImputationReport(Report):
+    """Imputation accuracy from each panel (``summary[name]`` for "panel", "augmented" and, with private
+    haplotypes, "private": mean and pooled r², r² by MAF bin), the augmented panel, and the engine's imputed
+    files and logs; ``write(folder)`` writes them all with impute.json, impute.tsv, a plot and report.html."""
+
+    summary: dict[str, Any]
+    provenance: dict[str, Any]
+    augmented_panel: HaplotypeMatrix = field(repr=False)
+    engine_files: dict[str, Path] = field(repr=False)
+    workdir: Any = field(repr=False)  # the TemporaryDirectory holding engine_files while the report lives
+    report_title = "genosynth impute-augment"
+    json_name = "impute.json"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.summary, "provenance": self.provenance}
+
+    @property
+    def panels(self) -> list[str]:
+        return [name for name in PANELS if name in self.summary]
+
+    def _write_files(self, folder: Path) -> None:
+        rows = [[name, b["maf_low"], b["maf_high"], b["n_sites"], b["r2"], b["mean_site_r2"], b["mean_engine_r2"]]
+                for name in self.panels for b in self.summary[name]["bins"]]
+        write_tsv(folder / "impute.tsv", ["panel", "maf_low", "maf_high", "n_sites", "r2", "mean_site_r2",
+                                          "mean_engine_r2"], rows)
+        write_haplotypes(self.augmented_panel, folder / "augmented_panel.vcf.gz")
+        for name, source in self.engine_files.items():
+            with atomic_outputs(folder / name) as (temp,):
+                shutil.copyfile(source, temp)
+
+    def _report_parts(self, folder: Path) -> ReportParts:
+        from .reports.imputation import imputation_figure
+
+        rows = [("engine", self.summary["engine"]),
+                ("common / array / scored sites", f"{self.summary['common_sites']} / {self.summary['array_sites']} / "
+                                                  f"{self.summary['scored_sites']}")]
+        rows += [(f"mean r² ({name})", format_cell(self.summary[name]["mean_r2"], ".4f")) for name in self.panels]
+        rows += [(f"pooled r² ({name})", format_cell(self.summary[name]["pooled_r2"], ".4f")) for name in self.panels]
+        figure = ("Imputation accuracy by minor allele frequency (as Fig 4 of Yelmen et al. 2021)",
+                  imputation_figure(folder, self.summary, self.panels))
+        return rows, None, [figure]
+
+    def __repr__(self) -> str:
+        return "ImputationReport(" + ", ".join(f"{name}: mean r² {format_cell(self.summary[name]['mean_r2'], '.4f')}"
+                                               for name in self.panels) + ")"
+
+
+def impute_augment(panel: HaplotypeMatrix, synthetic: HaplotypeMatrix, target: str | Path, *,
+                   private: HaplotypeMatrix | None = None, ploidy: int = 1, keep_every: int = 10,
+                   array_sites: Iterable[tuple[str, int]] | None = None, engine: str = "beagle", threads: int = 2,
+                   memory: str = "2g", seed: int | None = None, progress: bool = True) -> ImputationReport:
+    """Impute a target masked to array sites from a real panel, from the panel augmented with artificial
+    haplotypes, and optionally from the panel with real ``private`` haplotypes (the "perfect" panel), and score
+    the imputed dosages against the hidden genotypes.
+
+    Parameters
+    ----------
+    panel, synthetic
+        The real reference panel and the artificial haplotypes (added as haploid samples ``AG_i``, or phased
+        pairs with ``ploidy`` 2).
+    target
+        VCF/BCF of the individuals to impute with all their genotypes: the truth that is masked.
+    keep_every, array_sites
+        The genotyping array keeps every ``keep_every``-th common site, or the (CHROM, POS) in ``array_sites``.
+    engine, threads, memory, seed
+        ``"beagle"`` (Java heap ``memory``) or ``"minimac4"`` (phased targets only); its threads; Beagle's seed.
+
+    Example
+    -------
+    >>> report = impute_augment(panel, artificial, "target.vcf.gz", seed=1)  # doctest: +SKIP
+    >>> report.summary["augmented"]["mean_r2"] - report.summary["panel"]["mean_r2"]  # doctest: +SKIP
+    0.01...
+    """
+    target = Path(target)
+    parse_choice("engine", engine, ENGINES)
+    parse_haplotype_count(2, ploidy)
+    parse_int("keep_every", keep_every, minimum=2)
+    parse_int("threads", threads, minimum=1)
+    parse_memory("memory", memory)
+    if not target.is_file():
+        raise InputError(f"{target}: no such file")
+    require_engine(engine)
+    seed = resolve_seed(seed)
+    say = logger("impute-augment", progress)
+    truth = read_dosages(target)
+    if engine == "minimac4" and truth.unphased:
+        raise InputError(f"{target}: {truth.unphased} is unphased; minimac4 needs a phased target "
+                         "(use the beagle engine, or phase the target first)")
+    ingredients = {"panel": panel, "synthetic": synthetic} | ({"private": private} if private is not None else {})
+    common = _common_sites(truth, ingredients, target)
+    panel, synthetic = _restrict(panel, common), _restrict(synthetic, common)
+    panels = {"panel": panel, "augmented": _augmented_panel(panel, synthetic, ploidy=ploidy, say=say)}
+    if private is not None:
+        panels["private"] = _stack_samples(panel, _restrict(private, common), private.name("the private set"))
+    keys = panel.sites.keys()
+    on_array = _array_mask(keys, keep_every=keep_every, array_sites=array_sites)
+    if on_array.all() or not on_array.any():
+        raise OptionError("array_sites" if array_sites is not None else "keep_every",
+                          f"keeps {int(on_array.sum())} of the {len(keys)} common sites on the array; it must keep "
+                          "some and leave some to impute")
+    say(f"{len(keys)} common sites, {int(on_array.sum())} on the array, {int((~on_array).sum())} imputed; "
+        + ", ".join(f"{name} {m.n_haplotypes} haplotypes" for name, m in panels.items())
+        + f"; {len(truth.samples)} target samples; engine {engine}")
+    masked = {k for k, kept in zip(keys, on_array) if not kept}
+    workdir = tempfile.TemporaryDirectory(prefix="genosynth-impute-augment.")
+    work = Path(workdir.name)
+    target_array = work / "target_array.vcf.gz"
+    write_site_subset(target, {k for k, kept in zip(keys, on_array) if kept}, target_array)
+    imputed: dict[str, Dosages] = {}
+    for name, matrix in panels.items():
+        reference = work / f"{name}_panel.vcf.gz"
+        write_haplotypes(matrix, reference)
+        say(f"imputing the target with {engine} from the {name} reference ({matrix.n_haplotypes} haplotypes)")
+        output = impute(engine, reference=reference, target=target_array, prefix=work / f"imputed_{name}", seed=seed,
+                        threads=threads, memory=memory)
+        imputed[name] = read_dosages(output, field="DS", keys=masked)
+    results, scored = _score(truth, imputed, panel, keys, masked, target)
+    inputs = [m.describe() for m in ingredients.values()] + [describe_file(target)]
+    record = make_record("impute-augment", parameters={"ploidy": ploidy, "keep_every": keep_every,
+                                                       "array_sites": None if array_sites is None else "given",
+                                                       "engine": engine, "threads": threads, "memory": memory},
+                         seed=seed, inputs=inputs,
+                         summary={"common_sites": len(keys), "array_sites": int(on_array.sum()), "scored_sites": scored})
+    summary = {"engine": engine, "common_sites": len(keys), "array_sites": int(on_array.sum()),
+               "scored_sites": scored, "target_samples": len(truth.samples), "ploidy": ploidy,
+               "maf_source": "reference panel", **results}
+    engine_files = {path.name: path for name in panels for suffix in (".vcf.gz", ".log")
+                    if (path := work / f"imputed_{name}{suffix}").is_file()}
+    return ImputationReport(summary=summary, provenance=record,
+                            augmented_panel=panels["augmented"].with_provenance(record), engine_files=engine_files,
+                            workdir=workdir)
+
+
+def read_array_sites(path: str | Path) -> list[tuple[str, int]]:
+    """(CHROM, POS) of every line of an array-sites file (``#`` lines skipped)."""
+    path = Path(path)
+    sites = []
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as err:
+        raise InputError(f"{path}: cannot read ({err.strerror})") from None
+    for number, line in enumerate(lines, start=1):
+        fields = line.split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        try:
+            sites.append((fields[0], int(fields[1])))
+        except (IndexError, ValueError):
+            raise InputError(f"{path}: line {number}: expected CHROM and POS") from None
+    return sites
+
+
+def _common_sites(truth: Dosages, matrices: dict[str, HaplotypeMatrix], target: Path) -> set[SiteKey]:
+    """Sites in the target and every panel ingredient; an InputError when chromosomes or sites do not overlap."""
+    common = set(truth.keys)
+    named = {"the target": {k[0] for k in truth.keys}}
+    for name, matrix in matrices.items():
+        common &= set(matrix.sites.keys())
+        named[f"the {name} set"] = set(matrix.sites.chrom.tolist())
+    if not set.intersection(*named.values()):
+        listing = "; ".join(f"{name} has {', '.join(sorted(c)[:5]) or 'none'}" for name, c in named.items())
+        raise InputError(f"no chromosome is in every input ({listing})")
+    if len(common) < 10:
+        names = ", ".join([str(target)] + [m.name(role) for role, m in matrices.items()])
+        raise InputError(f"only {len(common)} sites (CHROM, POS, REF, ALT) are in every input ({names}); "
+                         "at least 10 are needed")
+    return common
+
+
+def _restrict(matrix: HaplotypeMatrix, keys: set[SiteKey]) -> HaplotypeMatrix:
+    return matrix.select_sites(np.array([k in keys for k in matrix.sites.keys()], dtype=bool))
+
+
+def _augmented_panel(panel: HaplotypeMatrix, synthetic: HaplotypeMatrix, *, ploidy: int, say: Any) -> HaplotypeMatrix:
+    """The panel's samples followed by the artificial haplotypes as haploid samples or phased pairs (AG_0, AG_1...)."""
+    haplotypes = synthetic.haplotypes
+    populations = synthetic.haplotype_population
+    if ploidy == 2:
+        if len(haplotypes) % 2:
+            say(f"{synthetic.name('the synthetic set')}: {len(haplotypes)} haplotypes; the last one is left out "
+                "of the diploid pairs")
+        haplotypes = haplotypes[: len(haplotypes) // 2 * 2]
+        populations = populations[: len(haplotypes)][::2]
+    n = len(haplotypes) // ploidy
+    names = np.array([f"AG_{i}" for i in range(n)])
+    artificial = HaplotypeMatrix(haplotypes, panel.sites, names, np.full(n, ploidy, np.int8), populations, label="AG")
+    return _stack_samples(panel, artificial, synthetic.name("the synthetic set"))
+
+
+def _stack_samples(first: HaplotypeMatrix, second: HaplotypeMatrix, name: str) -> HaplotypeMatrix:
+    """Samples of ``first`` then of ``second`` (on the same sites); an InputError when a name is in both."""
+    duplicated = set(first.samples.tolist()) & set(second.samples.tolist())
+    if duplicated:
+        raise InputError(f"{name}: sample {sorted(duplicated)[0]} is in the panel too")
+    return HaplotypeMatrix.stack([first, second])
+
+
+def _array_mask(keys: list[SiteKey], *, keep_every: int, array_sites: Iterable[tuple[str, int]] | None) -> np.ndarray:
+    if array_sites is None:
+        return np.arange(len(keys)) % keep_every == 0
+    wanted = {(str(chrom), int(pos)) for chrom, pos in array_sites}
+    return np.array([(k[0], k[1]) in wanted for k in keys], dtype=bool)
+
+
+def _score(truth: Dosages, imputed: dict[str, Dosages], panel: HaplotypeMatrix, keys: list[SiteKey],
+           masked: set[SiteKey], target: Path) -> tuple[dict, int]:
+    """r² of every panel's imputation on the masked sites that every imputed file holds."""
+    returned = [set(d.keys) for d in imputed.values()]
+    scored = [k for k in keys if k in masked and all(k in r for r in returned)]
+    if not scored:
+        raise InputError(f"{target}: no masked site came back imputed from every panel")
+    truth_rows = {k: i for i, k in enumerate(truth.keys)}
+    truth_values = truth.values[[truth_rows[k] for k in scored]]
+    frequencies = panel.allele_frequencies()
+    panel_index = {k: i for i, k in enumerate(keys)}
+    maf = np.array([min(frequencies[panel_index[k]], 1 - frequencies[panel_index[k]]) for k in scored])
+    results = {}
+    for name, dosages in imputed.items():
+        if dosages.samples != truth.samples:
+            raise InputError(f"{target}: the imputed samples differ from the target's (engine output reordered them)")
+        rows = {k: i for i, k in enumerate(dosages.keys)}
+        order = [rows[k] for k in scored]
+        values, quality = dosages.values[order], dosages.quality[order]
+        per_site = site_r2(truth_values, values)
+        pooled = site_r2(truth_values.reshape(1, -1), values.reshape(1, -1))[0]
+        results[name] = {
+            "mean_r2": float(np.nanmean(per_site)) if np.isfinite(per_site).any() else None,
+            "sites_with_r2": int(np.isfinite(per_site).sum()),
+            "pooled_r2": float(pooled) if np.isfinite(pooled) else None,
+            "mean_engine_r2": float(np.nanmean(quality)) if np.isfinite(quality).any() else None,
+            "bins": r2_by_bin(truth_values, values, maf, quality=quality),
+        }
+    return results, len(scored)

@@ -1,15 +1,5 @@
-"""The haplotype matrix: genosynth's one dataset format (HDF5 laid out like scikit-allel's ``vcf_to_hdf5``).
-
-Layout of a file
-----------------
-``calldata/GT``            int8 (n_sites, n_samples, 2); alleles 0/1, -1 in the second slot of haploid samples;
-                           gzip-compressed, chunked along sites so a site range reads only its chunks
-``variants/CHROM|ID|REF|ALT``  UTF-8 strings (n_sites,);  ``variants/POS`` int64 (n_sites,)
-``samples``                UTF-8 strings (n_samples,)
-``sample_info/ploidy``     int8 (n_samples,), 1 or 2
-``sample_info/population`` UTF-8 strings (n_samples,), "" where unknown
-root attributes            ``format`` = "genosynth-haplotype-matrix", ``format_version``, ``label``
-                           (the .hapt row label, "Real" or "AG"), ``provenance`` (JSON list, oldest first)
+"""The haplotype matrix: phased 0/1 haplotypes with site, sample and population metadata and provenance, the one
+dataset type every genosynth function takes and returns (its file layout lives in :mod:`genosynth.formats.hdf5`).
 
 In memory a :class:`HaplotypeMatrix` holds haplotypes as uint8 (n_haplotypes, n_sites): the haplotypes of a
 sample are consecutive rows, ``ploidy[i]`` rows for sample ``i``.
@@ -17,19 +7,16 @@ sample are consecutive rows, ``ploidy[i]`` rows for sample ``i``.
 
 from __future__ import annotations
 
-import json
-import re
+import hashlib
+import html
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from .errors import InputError
 
-FORMAT_NAME = "genosynth-haplotype-matrix"
-FORMAT_VERSION = 1
-_CHUNK_BYTES = 1 << 21
+SiteKey = tuple[str, int, str, str]
 
 
 @dataclass
@@ -47,22 +34,25 @@ class Sites:
 
     def take(self, index: Any) -> "Sites":
         """The sites selected by a slice, boolean mask or integer index array."""
-        return Sites(*(getattr(self, name)[index] for name in _SITE_FIELDS))
+        return Sites(*(getattr(self, name)[index] for name in SITE_FIELDS))
 
     @classmethod
     def concatenate(cls, parts: list["Sites"]) -> "Sites":
         """The sites of ``parts`` one after the other (no sites when ``parts`` is empty)."""
         if not parts:
-            return cls(*(np.array([], dtype=np.int64 if name == "pos" else str) for name in _SITE_FIELDS))
-        return cls(*(np.concatenate([getattr(part, name) for part in parts]) for name in _SITE_FIELDS))
+            return cls(*(np.array([], dtype=np.int64 if name == "pos" else str) for name in SITE_FIELDS))
+        return cls(*(np.concatenate([getattr(part, name) for part in parts]) for name in SITE_FIELDS))
 
     def label(self, i: int) -> str:
         """``CHROM:POS`` of site ``i``, as error messages name it."""
         return f"{self.chrom[i]}:{self.pos[i]}"
 
+    def keys(self) -> list[SiteKey]:
+        """(CHROM, POS, REF, ALT) of every site, the key that matches sites across files."""
+        return list(zip(self.chrom.tolist(), self.pos.tolist(), self.ref.tolist(), self.alt.tolist()))
 
-_SITE_FIELDS = ("chrom", "pos", "id", "ref", "alt")
-_VARIANT_NAMES = {"chrom": "CHROM", "pos": "POS", "id": "ID", "ref": "REF", "alt": "ALT"}
+
+SITE_FIELDS = ("chrom", "pos", "id", "ref", "alt")
 
 
 @dataclass
@@ -85,10 +75,12 @@ class HaplotypeMatrix:
         Provenance records, oldest first (see :mod:`genosynth.provenance`).
     label
         Row label used by the .hapt format ("Real" for real data, "AG" for artificial genomes).
+    source
+        The file the haplotypes were read from, as provenance names it (``{"name", "sha256"}``); None for a
+        matrix made in memory.
 
     Example
     -------
-    >>> import numpy as np
     >>> m = HaplotypeMatrix(
     ...     haplotypes=np.array([[0, 1], [1, 1], [0, 0]], dtype=np.uint8),
     ...     sites=Sites(np.array(["1", "1"]), np.array([10, 20]), np.array([".", "."]),
@@ -97,6 +89,8 @@ class HaplotypeMatrix:
     ...     populations=np.array(["YRI", "CEU"]))
     >>> m.haplotype_sample.tolist(), m.haplotype_index.tolist()
     (['s1', 's1', 's2'], [0, 1, 0])
+    >>> m
+    HaplotypeMatrix(3 haplotypes of 2 samples x 2 sites on 1, populations CEU 1, YRI 2, label Real)
     """
 
     haplotypes: np.ndarray
@@ -106,6 +100,7 @@ class HaplotypeMatrix:
     populations: np.ndarray
     provenance: list[dict[str, Any]] = field(default_factory=list)
     label: str = "Real"
+    source: dict[str, str] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -139,229 +134,136 @@ class HaplotypeMatrix:
         """First haplotype row of each sample, plus the total at the end (n_samples + 1,)."""
         return np.concatenate([[0], np.cumsum(self.ploidy, dtype=np.int64)])
 
+    def allele_frequencies(self) -> np.ndarray:
+        """Alternate-allele frequency of every site (float64, n_sites)."""
+        return self.haplotypes.mean(axis=0, dtype=np.float64)
+
+    def filter_maf(self, min_maf: float) -> "HaplotypeMatrix":
+        """The sites whose minor allele frequency is at least ``min_maf``, monomorphic sites always dropped (the
+        filter of vcf-to-matrix --min-maf)."""
+        frequencies = self.allele_frequencies()
+        minor = np.minimum(frequencies, 1 - frequencies)
+        return self.select_sites((minor > 0) & (minor >= min_maf))
+
+    def population_counts(self) -> dict[str, int]:
+        """Haplotypes per population label ("" for unlabelled), labels sorted."""
+        labels, counts = np.unique(self.haplotype_population, return_counts=True)
+        return dict(zip(labels.tolist(), counts.tolist()))
+
     def select_samples(self, index: np.ndarray) -> "HaplotypeMatrix":
         """A new matrix holding the samples at ``index`` (integer array), haplotypes and all."""
         offsets = self.sample_offsets
         rows = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in index]) if len(index) else []
-        return HaplotypeMatrix(
-            haplotypes=self.haplotypes[np.asarray(rows, dtype=np.int64)],
-            sites=self.sites,
-            samples=self.samples[index],
-            ploidy=self.ploidy[index],
-            populations=self.populations[index],
-            provenance=list(self.provenance),
-            label=self.label,
-        )
+        return self._replace(haplotypes=self.haplotypes[np.asarray(rows, dtype=np.int64)],
+                             samples=self.samples[index], ploidy=self.ploidy[index],
+                             populations=self.populations[index])
+
+    def select_sites(self, index: Any) -> "HaplotypeMatrix":
+        """A new matrix holding the sites at ``index`` (slice, integer array or boolean mask), samples unchanged."""
+        return self._replace(haplotypes=np.ascontiguousarray(self.haplotypes[:, index]), sites=self.sites.take(index))
+
+    def with_populations(self, populations: Sequence[str]) -> "HaplotypeMatrix":
+        """The same matrix with these population labels (one per sample)."""
+        return self._replace(populations=np.asarray(populations, dtype=str))
+
+    def with_provenance(self, record: dict[str, Any]) -> "HaplotypeMatrix":
+        """The same matrix with ``record`` appended to its provenance."""
+        return self._replace(provenance=[*self.provenance, record])
+
+    @classmethod
+    def stack(cls, parts: Sequence["HaplotypeMatrix"]) -> "HaplotypeMatrix":
+        """The samples of every part, one part after the other, on the sites of the first (which all must share);
+        provenance and label of the first part."""
+        first = parts[0]
+        for part in parts[1:]:
+            require_same_sites(first.sites, part.sites, reference_name="the first set", other_name="a stacked set")
+        return cls(np.concatenate([p.haplotypes for p in parts]), first.sites,
+                   np.concatenate([p.samples for p in parts]), np.concatenate([p.ploidy for p in parts]),
+                   np.concatenate([p.populations for p in parts]), list(first.provenance), first.label)
+
+    @classmethod
+    def artificial(cls, haplotypes: np.ndarray, sites: Sites, *, ploidy: int = 1, populations: np.ndarray | None = None,
+                   provenance: list[dict[str, Any]] | None = None) -> "HaplotypeMatrix":
+        """Artificial haplotypes as samples ``AG_1, AG_2, ...`` (label ``AG``): haploid, or consecutive haplotypes
+        paired into diploids with ``ploidy`` 2; ``populations`` gives each haplotype's label (a sample takes its
+        first haplotype's)."""
+        n_samples = len(haplotypes) // ploidy
+        labels = np.full(n_samples, "", dtype=object).astype(str) if populations is None else \
+            np.asarray(populations, dtype=str)[::ploidy]
+        return cls(haplotypes, sites, np.array([f"AG_{i + 1}" for i in range(n_samples)]),
+                   np.full(n_samples, ploidy, dtype=np.int8), labels, list(provenance or []), label="AG")
+
+    def name(self, fallback: str | None) -> str | None:
+        """The name of the file this matrix was read from, for messages; ``fallback`` for one made in memory."""
+        return (self.source or {}).get("name") or fallback
+
+    def describe(self) -> dict[str, Any]:
+        """This matrix as a provenance input: its source file, or a digest of its content when made in memory."""
+        if self.source is not None:
+            return dict(self.source)
+        digest = hashlib.sha256(np.ascontiguousarray(self.haplotypes).tobytes())
+        for name in SITE_FIELDS:
+            digest.update("\t".join(map(str, getattr(self.sites, name).tolist())).encode())
+        digest.update("\t".join(self.samples.tolist()).encode())
+        return {"name": None, "sha256": digest.hexdigest(), "in_memory": True}
+
+    def _replace(self, **changes: Any) -> "HaplotypeMatrix":
+        values = {name: getattr(self, name) for name in ("haplotypes", "sites", "samples", "ploidy", "populations",
+                                                         "provenance", "label", "source")}
+        values["provenance"] = list(values["provenance"])
+        values.update(changes)
+        return HaplotypeMatrix(**values)
+
+    def __repr__(self) -> str:
+        chromosomes = ", ".join(dict.fromkeys(self.sites.chrom.tolist()))
+        counts = ", ".join(f"{name or '(none)'} {count}" for name, count in self.population_counts().items())
+        return (f"HaplotypeMatrix({self.n_haplotypes} haplotypes of {len(self.samples)} samples x {self.n_sites} "
+                f"sites on {chromosomes or 'no chromosome'}, populations {counts or 'none'}, label {self.label})")
+
+    def _repr_html_(self) -> str:
+        rows = [("haplotypes", f"{self.n_haplotypes} ({len(self.samples)} samples)"), ("sites", str(self.n_sites)),
+                ("chromosomes", ", ".join(dict.fromkeys(self.sites.chrom.tolist()))),
+                ("populations", ", ".join(f"{k or '(none)'}: {v}" for k, v in self.population_counts().items())),
+                ("label", self.label), ("steps so far", " → ".join(str(r.get("step")) for r in self.provenance))]
+        body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+        return f"<table><caption>HaplotypeMatrix</caption>{body}</table>"
 
 
-    def select_sites(self, index: np.ndarray) -> "HaplotypeMatrix":
-        """A new matrix holding the sites at ``index`` (integer array or boolean mask), samples unchanged."""
-        return HaplotypeMatrix(
-            haplotypes=np.ascontiguousarray(self.haplotypes[:, index]),
-            sites=self.sites.take(index),
-            samples=self.samples,
-            ploidy=self.ploidy,
-            populations=self.populations,
-            provenance=list(self.provenance),
-            label=self.label,
-        )
-
-def parse_region(text: str) -> tuple[str, int, int | None]:
-    """Parse ``CHR``, ``CHR:START-END`` or ``CHR:START-`` (1-based, inclusive) into (chrom, start, end).
-
-    Example
-    -------
-    >>> parse_region("22:16000000-16500000")
-    ('22', 16000000, 16500000)
-    """
-    match = re.fullmatch(r"([^:\s]+)(?::([\d,]+)-([\d,]*))?", text.strip())
-    if not match:
-        raise InputError(f"--region {text!r}: expected CHR, CHR:START-END or CHR:START-")
-    chrom, start, end = match.groups()
-    start_i = int(start.replace(",", "")) if start else 1
-    end_i = int(end.replace(",", "")) if end else None
-    if start_i < 1 or (end_i is not None and end_i < start_i):
-        raise InputError(f"--region {text!r}: START must be >= 1 and END >= START")
-    return chrom, start_i, end_i
+def require_same_sites(a: Sites, b: Sites, *, reference_name: str, other_name: str) -> None:
+    """InputError naming the first site where two site lists differ in CHROM, POS, REF or ALT."""
+    n = min(len(a), len(b))
+    differs = np.zeros(n, dtype=bool)
+    for name in ("chrom", "pos", "ref", "alt"):
+        differs |= getattr(a, name)[:n] != getattr(b, name)[:n]
+    if differs.any():
+        i = int(np.flatnonzero(differs)[0])
+        raise InputError(f"{other_name}: site {i + 1} is {b.label(i)} {b.ref[i]}>{b.alt[i]}, but {reference_name} "
+                         f"has {a.label(i)} {a.ref[i]}>{a.alt[i]}; the sets must hold the same sites")
+    if len(a) != len(b):
+        raise InputError(f"{other_name}: {len(b)} sites, but {reference_name} has {len(a)}; "
+                         "the sets must hold the same sites")
 
 
-def read_matrix(path: str | Path, *, region: str | None = None) -> HaplotypeMatrix:
-    """Read and validate a haplotype matrix; with ``region`` only that site range is read from disk.
-
-    Raises :class:`InputError` naming the file and the problem when it is not a valid matrix.
-
-    Example
-    -------
-    >>> m = read_matrix("train.h5", region="22:15000000-15100000")  # doctest: +SKIP
-    """
-    import h5py
-
-    path = Path(path)
-    try:
-        handle = h5py.File(path, "r")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError:
-        raise InputError(f"{path}: not a genosynth haplotype matrix (not an HDF5 file, or truncated)") from None
-    with handle:
-        if handle.attrs.get("format") != FORMAT_NAME:
-            raise InputError(f"{path}: not a genosynth haplotype matrix (HDF5 without format={FORMAT_NAME!r})")
-        version = int(handle.attrs.get("format_version", 0))
-        if version > FORMAT_VERSION:
-            raise InputError(f"{path}: matrix format version {version} is newer than this genosynth reads")
-        try:
-            sites = Sites(*(_read_strings(handle, f"variants/{_VARIANT_NAMES[name]}") if name != "pos"
-                            else handle["variants/POS"][:].astype(np.int64) for name in _SITE_FIELDS))
-            samples = _read_strings(handle, "samples")
-            ploidy = handle["sample_info/ploidy"][:].astype(np.int8)
-            populations = _read_strings(handle, "sample_info/population")
-            gt = handle["calldata/GT"]
-            if gt.ndim != 3 or gt.shape[1:] != (len(samples), 2) or gt.shape[0] != len(sites):
-                raise InputError(f"{path}: calldata/GT has shape {gt.shape}, expected "
-                                 f"({len(sites)}, {len(samples)}, 2)")
-            if len(ploidy) != len(samples) or not np.isin(ploidy, (1, 2)).all():
-                raise InputError(f"{path}: sample_info/ploidy must hold 1 or 2 for each of {len(samples)} samples")
-            selection = _region_slice(sites, region) if region else slice(0, len(sites))
-            haplotypes = _read_haplotypes(gt, ploidy, selection, path, sites)
-            provenance = json.loads(handle.attrs.get("provenance", "[]"))
-            label = str(handle.attrs.get("label", "Real"))
-        except KeyError as missing:
-            raise InputError(f"{path}: not a valid haplotype matrix, missing {missing}") from None
-        except OSError as err:
-            raise InputError(f"{path}: cannot read ({err}); the file may be truncated") from None
-    try:
-        return HaplotypeMatrix(haplotypes, sites.take(selection), samples, ploidy, populations, provenance, label)
-    except InputError as err:
-        raise InputError(f"{path}: {err}") from None
-
-
-def write_matrix(path: str | Path, matrix: HaplotypeMatrix) -> None:
-    """Write ``matrix`` to ``path`` (not atomic by itself: pass a temporary name from atomic_outputs)."""
-    with MatrixWriter(path, samples=matrix.samples, ploidy=matrix.ploidy, populations=matrix.populations,
-                      label=matrix.label) as writer:
-        step = max(1, _CHUNK_BYTES // max(1, matrix.n_haplotypes))
-        for start in range(0, matrix.n_sites, step):
-            stop = min(start + step, matrix.n_sites)
-            writer.append(matrix.sites.take(slice(start, stop)), matrix.haplotypes[:, start:stop].T)
-        writer.provenance = matrix.provenance
-
-
-class MatrixWriter:
-    """Streams sites into a matrix file, so converters never hold the whole matrix in memory.
-
-    ``append(sites, rows)`` takes rows of shape (n_sites_chunk, n_haplotypes); ``provenance`` is written
-    when the writer closes.
+def intersect_sites(matrices: list[HaplotypeMatrix]) -> list[HaplotypeMatrix]:
+    """Each matrix restricted to the sites (CHROM, POS, REF, ALT) present in all of them, in the first one's order.
 
     Example
     -------
-    >>> with MatrixWriter("m.h5", samples=names, ploidy=ploidy, populations=pops) as w:  # doctest: +SKIP
-    ...     w.append(sites, rows)
-    ...     w.provenance = [record]
+    >>> def one(pos):
+    ...     n = len(pos)
+    ...     sites = Sites(np.array(["1"] * n), np.array(pos), np.array(["."] * n), np.array(["A"] * n), np.array(["G"] * n))
+    ...     return HaplotypeMatrix(np.zeros((2, n), dtype=np.uint8), sites, np.array(["s"]), np.array([2], dtype=np.int8), np.array([""]))
+    >>> [m.sites.pos.tolist() for m in intersect_sites([one([1, 2, 3]), one([2, 3, 4])])]
+    [[2, 3], [2, 3]]
     """
-
-    def __init__(self, path: str | Path, *, samples: np.ndarray, ploidy: np.ndarray, populations: np.ndarray,
-                 label: str = "Real") -> None:
-        import h5py
-
-        self.samples = np.asarray(samples, dtype=str)
-        self.ploidy = np.asarray(ploidy, dtype=np.int8)
-        self.populations = np.asarray(populations, dtype=str)
-        self.provenance: list[dict[str, Any]] = []
-        self._keep = _haplotype_columns(self.ploidy)
-        self._site_parts: list[Sites] = []
-        self._n_sites = 0
-        n_samples = len(self.samples)
-        self._file = h5py.File(path, "w")
-        self._file.attrs["format"] = FORMAT_NAME
-        self._file.attrs["format_version"] = FORMAT_VERSION
-        self._file.attrs["label"] = label
-        chunk_sites = max(1, _CHUNK_BYTES // max(1, 2 * n_samples))
-        self._gt = self._file.create_dataset(
-            "calldata/GT", shape=(0, n_samples, 2), maxshape=(None, n_samples, 2), dtype=np.int8,
-            chunks=(chunk_sites, max(1, n_samples), 2), compression="gzip", compression_opts=1)
-
-    def append(self, sites: Sites, rows: np.ndarray) -> None:
-        """Append ``len(sites)`` sites whose haplotypes are ``rows`` (n_sites_chunk, n_haplotypes)."""
-        n = len(sites)
-        if rows.shape != (n, len(self._keep)):
-            raise ValueError(f"rows shape {rows.shape} != ({n}, {len(self._keep)})")
-        gt = np.full((n, len(self.samples) * 2), -1, dtype=np.int8)
-        gt[:, self._keep] = rows
-        self._gt.resize(self._n_sites + n, axis=0)
-        self._gt[self._n_sites:] = gt.reshape(n, len(self.samples), 2)
-        self._n_sites += n
-        self._site_parts.append(sites)
-
-    def __enter__(self) -> "MatrixWriter":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            if exc[0] is None:
-                self._finish()
-        finally:
-            self._file.close()
-
-    def _finish(self) -> None:
-        import h5py
-
-        text = h5py.string_dtype("utf-8")
-        sites = Sites.concatenate(self._site_parts)
-        for name in _SITE_FIELDS:
-            values = getattr(sites, name)
-            if name == "pos":
-                self._file.create_dataset("variants/POS", data=values.astype(np.int64))
-            else:
-                self._file.create_dataset(f"variants/{_VARIANT_NAMES[name]}", data=values.astype(object), dtype=text)
-        self._file.create_dataset("samples", data=self.samples.astype(object), dtype=text)
-        self._file.create_dataset("sample_info/ploidy", data=self.ploidy)
-        self._file.create_dataset("sample_info/population", data=self.populations.astype(object), dtype=text)
-        self._file.attrs["provenance"] = json.dumps(self.provenance)
-
-
-def _haplotype_columns(ploidy: np.ndarray) -> np.ndarray:
-    """Positions of the haplotypes in a flattened (n_samples * 2) GT row: 2i, and 2i+1 for diploids."""
-    second = np.flatnonzero(ploidy == 2) * 2 + 1
-    return np.sort(np.concatenate([np.arange(len(ploidy)) * 2, second]))
-
-
-def _read_strings(handle: Any, name: str) -> np.ndarray:
-    return np.asarray(handle[name].asstr()[:], dtype=str)
-
-
-def _region_slice(sites: Sites, region: str) -> slice:
-    chrom, start, end = parse_region(region)
-    on_chrom = np.flatnonzero(sites.chrom == chrom)
-    if len(on_chrom) == 0:
-        return slice(0, 0)
-    first, last = on_chrom[0], on_chrom[-1] + 1
-    pos = sites.pos[first:last]
-    lo = first + np.searchsorted(pos, start, side="left")
-    hi = first + (np.searchsorted(pos, end, side="right") if end is not None else len(pos))
-    return slice(int(lo), int(hi))
-
-
-def _read_haplotypes(gt: Any, ploidy: np.ndarray, selection: slice, path: Path, sites: Sites) -> np.ndarray:
-    keep = _haplotype_columns(ploidy)
-    n_samples = len(ploidy)
-    start, stop = selection.start, selection.stop
-    haplotypes = np.empty((len(keep), stop - start), dtype=np.uint8)
-    step = max(1, _CHUNK_BYTES // max(1, 2 * n_samples))
-    haploid_second = np.flatnonzero(ploidy == 1) * 2 + 1
-    for lo in range(start, stop, step):
-        hi = min(lo + step, stop)
-        block = gt[lo:hi].reshape(hi - lo, 2 * n_samples)
-        values = block[:, keep]
-        bad = (values != 0) & (values != 1)
-        if bad.any():
-            row, col = np.argwhere(bad)[0]
-            raise InputError(f"{path}: site {sites.label(lo + row)}: allele value {values[row, col]} "
-                             f"is not 0 or 1 (haplotype {col})")
-        if len(haploid_second) and (block[:, haploid_second] != -1).any():
-            row = np.flatnonzero((block[:, haploid_second] != -1).any(axis=1))[0]
-            raise InputError(f"{path}: site {sites.label(lo + row)}: a haploid sample has a second allele")
-        haplotypes[:, lo - start:hi - start] = values.T
-    return haplotypes
+    keys = [m.sites.keys() for m in matrices]
+    common = set(keys[0]).intersection(*keys[1:])
+    order = [k for k in keys[0] if k in common]
+    result = []
+    for matrix, matrix_keys in zip(matrices, keys):
+        index_of = {key: i for i, key in enumerate(matrix_keys)}
+        result.append(matrix.select_sites(np.array([index_of[k] for k in order], dtype=np.int64)))
+    return result
 
 
 def _validate(matrix: HaplotypeMatrix) -> None:
@@ -378,7 +280,7 @@ def _validate(matrix: HaplotypeMatrix) -> None:
         raise InputError("ploidy must be 1 or 2 for every sample")
     if int(matrix.ploidy.sum()) != h.shape[0]:
         raise InputError(f"{h.shape[0]} haplotype rows, but the samples' ploidy adds up to {int(matrix.ploidy.sum())}")
-    for name in _SITE_FIELDS:
+    for name in SITE_FIELDS:
         if len(getattr(s, name)) != h.shape[1]:
             raise InputError(f"site field {name} has {len(getattr(s, name))} entries for {h.shape[1]} sites")
     if len(np.unique(matrix.samples)) != n_samples:

@@ -1,32 +1,55 @@
-"""Privacy metrics of an artificial haplotype set against its training set and a held-out set.
+"""Privacy metrics of an artificial haplotype set against its training set and a held-out set, and
+:func:`check_privacy`, all of them with a gate as one :class:`PrivacyReport`.
 
 AATS (nearest-neighbour adversarial accuracy, Yale et al. 2019, as used by Yelmen et al. 2021), with
-Hamming distances and strict inequalities:
-    AA_truth = mean over real r of [d(r, S) > d(r, R \\ r)],  AA_syn = mean over synthetic s of [d(s, R) > d(s, S \\ s)],
-    AATS = (AA_truth + AA_syn) / 2,  privacy loss = AATS(holdout) - AATS(train).
+Hamming distances, a tie counting as half:
+    AA_truth = mean over real r of w(d(r, S), d(r, R \\ r)),  AA_syn = mean over synthetic s of w(d(s, R), d(s, S \\ s)),
+    w(a, b) = 1 if a > b, 1/2 if a = b, 0 if a < b;  AATS = (AA_truth + AA_syn) / 2,
+    privacy loss = AATS(holdout) - AATS(train).
+With strict inequalities alone, every tie (an identical or equidistant neighbour in both sets, common with
+few sites and in simulations) counts for neither side, and two samples of one distribution score well below
+0.5; counted as half, they score 0.5 up to sampling error whatever the tie rate, which is reported beside it.
 AATS is only comparable between equal-sized sets, so the larger of (real, synthetic) is subsampled to the
 smaller one, averaged over ``repeats`` draws; a set already of equal size is used whole.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .distances import hamming_summary
+from .devices import resolve_device
+from .distances import hamming_summary, nearest_hamming
+from .errors import InputError
+from .formats.tables import format_cell
+from .matrix import HaplotypeMatrix, require_same_sites
+from .options import parse_float, parse_int
+from .progress import logger
+from .provenance import make_record, resolve_seed
+from .reports import Report, ReportParts
 
 
 @dataclass
 class AATS:
-    """Adversarial accuracy of one real set against one synthetic set."""
+    """Adversarial accuracy of one real set against one synthetic set, the share of ties behind each half, and
+    the standard error of AATS (from the spread of the per-haplotype scores, the halves taken as independent)."""
 
     aa_truth: float
     aa_syn: float
+    ties_truth: float = 0.0
+    ties_syn: float = 0.0
+    standard_error: float = 0.0
 
     @property
     def aats(self) -> float:
         return (self.aa_truth + self.aa_syn) / 2
+
+    @property
+    def ties(self) -> float:
+        return (self.ties_truth + self.ties_syn) / 2
 
 
 def adversarial_accuracy(real: np.ndarray, synthetic: np.ndarray, *, repeats: int, rng: np.random.Generator,
@@ -50,8 +73,8 @@ def adversarial_accuracy(real: np.ndarray, synthetic: np.ndarray, *, repeats: in
                                          real_to_real=hamming_summary(r, device=device).nearest_a,
                                          synthetic_to_real=between.nearest_b,
                                          synthetic_to_synthetic=hamming_summary(s, device=device).nearest_a))
-    return AATS(aa_truth=float(np.mean([x.aa_truth for x in results])),
-                aa_syn=float(np.mean([x.aa_syn for x in results])))
+    return AATS(*(float(np.mean([getattr(x, name) for x in results]))
+                  for name in ("aa_truth", "aa_syn", "ties_truth", "ties_syn", "standard_error")))
 
 
 def aats_from_nearest(*, real_to_synthetic: np.ndarray, real_to_real: np.ndarray, synthetic_to_real: np.ndarray,
@@ -60,8 +83,12 @@ def aats_from_nearest(*, real_to_synthetic: np.ndarray, real_to_real: np.ndarray
     excluding each haplotype itself)."""
     if len(real_to_synthetic) != len(synthetic_to_real):
         raise ValueError("AATS needs equal-sized sets; use adversarial_accuracy to subsample")
-    return AATS(aa_truth=float(np.mean(real_to_synthetic > real_to_real)),
-                aa_syn=float(np.mean(synthetic_to_real > synthetic_to_synthetic)))
+    truth_ties, syn_ties = real_to_synthetic == real_to_real, synthetic_to_real == synthetic_to_synthetic
+    truth = (real_to_synthetic > real_to_real) + 0.5 * truth_ties
+    syn = (synthetic_to_real > synthetic_to_synthetic) + 0.5 * syn_ties
+    n = len(truth)
+    return AATS(aa_truth=float(truth.mean()), aa_syn=float(syn.mean()), ties_truth=float(truth_ties.mean()),
+                ties_syn=float(syn_ties.mean()), standard_error=float(0.5 * np.sqrt((truth.var() + syn.var()) / n)))
 
 
 def roc_auc(positive: np.ndarray, negative: np.ndarray) -> float:
@@ -90,3 +117,134 @@ def roc_curve(positive: np.ndarray, negative: np.ndarray) -> tuple[np.ndarray, n
     tpr = np.array([0.0] + [(positive >= t).mean() for t in thresholds])
     fpr = np.array([0.0] + [(negative >= t).mean() for t in thresholds])
     return fpr, tpr
+
+
+# -- check_privacy: the privacy metrics of one artificial set, and the gate ---------------------------------
+
+@dataclass
+class PrivacyReport(Report):
+    """How close an artificial set is to its training haplotypes against held-out ones (``metrics``), the gate's
+    ``failures`` (empty when it passed or none was asked for), and the distances the plots show."""
+
+    metrics: dict[str, Any]
+    failures: list[str]
+    provenance: dict[str, Any]
+    curves: dict[str, Any] = field(repr=False)
+    report_title = "genosynth privacy-check"
+    json_name = "privacy.json"
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.metrics, "gate": {"passed": self.passed, "failures": self.failures},
+                "provenance": self.provenance}
+
+    def _report_parts(self, folder: Path) -> ReportParts:
+        from .reports.privacy import privacy_figures
+
+        verdict = "Privacy gate passed." if self.passed else "Privacy gate FAILED: " + "; ".join(self.failures)
+        summary = [(key, format_cell(self.metrics[key], ".4f"))
+                   for key in ("n_train", "n_holdout", "n_synthetic", "n_sites", "aats_train", "aats_holdout",
+                               "privacy_loss", "exact_copies", "near_copies", "mia_auc")]
+        return summary, verdict, privacy_figures(folder, self.metrics, self.curves)
+
+    def __repr__(self) -> str:
+        m = self.metrics
+        return (f"PrivacyReport(AATS train {m['aats_train']:.3f}, holdout {m['aats_holdout']:.3f}, privacy loss "
+                f"{m['privacy_loss']:.3f}, exact copies {m['exact_copies']}, MIA AUC {m['mia_auc']:.3f}, "
+                f"gate {'passed' if self.passed else 'FAILED: ' + '; '.join(self.failures)})")
+
+
+def check_privacy(train: HaplotypeMatrix, holdout: HaplotypeMatrix, synthetic: HaplotypeMatrix, *, near: int = 1,
+                  repeats: int = 5, max_privacy_loss: float | None = None, max_exact_copies: int | None = None,
+                  max_mia_auc: float | None = None, seed: int | None = None, device: str = "auto",
+                  progress: bool = True) -> PrivacyReport:
+    """Does an artificial set leak its training individuals? AATS against train and held-out haplotypes and the
+    privacy loss, exact and near copies, distances to closest records, membership inference.
+
+    Parameters
+    ----------
+    train, holdout, synthetic
+        The training haplotypes, held-out individuals' haplotypes, and the artificial set, on the same sites.
+    near
+        A near copy differs from a training haplotype at this many sites or fewer.
+    repeats
+        Subsampling draws when AATS compares sets of different sizes.
+    max_privacy_loss, max_exact_copies, max_mia_auc
+        Gates: each exceeded limit is a failure in the report (the command line exits 2).
+    seed, device, progress
+        Seed of the subsampling (random and recorded when None); where distances are computed; progress lines.
+
+    Example
+    -------
+    >>> report = check_privacy(train, holdout, artificial, max_privacy_loss=0.05)  # doctest: +SKIP
+    >>> report.passed, report.metrics["privacy_loss"]  # doctest: +SKIP
+    (True, 0.012)
+    """
+    near = parse_int("near", near, minimum=0)
+    repeats = parse_int("repeats", repeats, minimum=1)
+    seed = resolve_seed(seed)
+    device = resolve_device(device)
+    names = {"train": train, "holdout": holdout, "synthetic": synthetic}
+    for role, matrix in names.items():
+        if role != "train":
+            require_same_sites(train.sites, matrix.sites, reference_name=train.name("train"),
+                               other_name=matrix.name(role))
+        if matrix.n_haplotypes < 2:
+            raise InputError(f"{matrix.name(role)}: at least 2 haplotypes are needed, found {matrix.n_haplotypes}")
+    logger("privacy-check", progress)(f"train {train.n_haplotypes}, holdout {holdout.n_haplotypes}, synthetic "
+                                      f"{synthetic.n_haplotypes} haplotypes x {train.n_sites} sites on {device}")
+    metrics, curves = _privacy_metrics(train.haplotypes, holdout.haplotypes, synthetic.haplotypes, near=near,
+                                       repeats=repeats, rng=np.random.default_rng(seed), device=device)
+    failures = []
+    if max_privacy_loss is not None and metrics["privacy_loss"] > parse_float("max_privacy_loss", max_privacy_loss):
+        failures.append(f"privacy loss {metrics['privacy_loss']:.3f} > {max_privacy_loss}")
+    if max_exact_copies is not None and metrics["exact_copies"] > parse_int("max_exact_copies", max_exact_copies):
+        failures.append(f"exact copies {metrics['exact_copies']} > {max_exact_copies}")
+    if max_mia_auc is not None and metrics["mia_auc"] > parse_float("max_mia_auc", max_mia_auc):
+        failures.append(f"membership-inference AUC {metrics['mia_auc']:.3f} > {max_mia_auc}")
+    record = make_record("privacy-check", parameters={"near": near, "repeats": repeats,
+                                                      "max_privacy_loss": max_privacy_loss,
+                                                      "max_exact_copies": max_exact_copies, "max_mia_auc": max_mia_auc,
+                                                      "device": device}, seed=seed,
+                         inputs=[m.describe() for m in names.values()])
+    return PrivacyReport(metrics=metrics, failures=failures, provenance=record, curves=curves)
+
+
+
+def _privacy_metrics(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray, *, near: int, repeats: int,
+                     rng: np.random.Generator, device: str) -> tuple[dict, dict]:
+    on_train = adversarial_accuracy(train, synthetic, repeats=repeats, rng=rng, device=device)
+    on_holdout = adversarial_accuracy(holdout, synthetic, repeats=repeats, rng=rng, device=device)
+    syn_to_train = nearest_hamming(synthetic, train, device=device)
+    syn_to_holdout = nearest_hamming(synthetic, holdout, device=device)
+    holdout_to_train = nearest_hamming(holdout, train, device=device)
+    # membership inference: a training haplotype is guessed when its nearest synthetic neighbour is close
+    train_to_syn = nearest_hamming(train, synthetic, device=device)
+    holdout_to_syn = nearest_hamming(holdout, synthetic, device=device)
+    metrics = {
+        "n_sites": int(train.shape[1]),
+        "n_train": int(len(train)), "n_holdout": int(len(holdout)), "n_synthetic": int(len(synthetic)),
+        "aats_train": on_train.aats, "aa_truth_train": on_train.aa_truth, "aa_syn_train": on_train.aa_syn,
+        "aats_ties_train": on_train.ties, "aats_se_train": on_train.standard_error,
+        "aats_holdout": on_holdout.aats, "aa_truth_holdout": on_holdout.aa_truth, "aa_syn_holdout": on_holdout.aa_syn,
+        "aats_ties_holdout": on_holdout.ties, "aats_se_holdout": on_holdout.standard_error,
+        "privacy_loss": on_holdout.aats - on_train.aats,
+        "exact_copies": int((syn_to_train == 0).sum()),
+        "exact_copies_of_holdout": int((syn_to_holdout == 0).sum()),
+        "near_copies": int((syn_to_train <= near).sum()), "near_distance": near,
+        "mia_auc": roc_auc(-train_to_syn.astype(float), -holdout_to_syn.astype(float)),
+        "dcr": {name: _distance_summary(values) for name, values in (("synthetic_to_train", syn_to_train),
+                                                                     ("synthetic_to_holdout", syn_to_holdout),
+                                                                     ("holdout_to_train", holdout_to_train))},
+    }
+    curves = {"syn_to_train": syn_to_train, "syn_to_holdout": syn_to_holdout, "holdout_to_train": holdout_to_train,
+              "roc": roc_curve(-train_to_syn.astype(float), -holdout_to_syn.astype(float))}
+    return metrics, curves
+
+
+def _distance_summary(values: np.ndarray) -> dict[str, float]:
+    return {"min": int(values.min()), "p05": float(np.percentile(values, 5)), "median": float(np.median(values)),
+            "mean": float(values.mean())}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Callable
 
 
 class Progress:
@@ -12,7 +13,7 @@ class Progress:
 
     On a terminal the line is redrawn in place at most 10 times a second; when standard error is not a
     terminal a plain line is written every ``interval`` seconds and at the end. With ``time_limit`` (seconds)
-    the ETA never runs past that budget.
+    the ETA never runs past that budget; ``enabled`` False reports nothing.
 
     Example
     -------
@@ -22,8 +23,9 @@ class Progress:
     """
 
     def __init__(self, step: str, *, unit: str, total: int | None = None, interval: float = 10.0,
-                 time_limit: float | None = None) -> None:
+                 time_limit: float | None = None, enabled: bool = True) -> None:
         self.step = step
+        self.enabled = enabled
         self.time_limit = time_limit
         self.unit = unit
         self.total = total
@@ -48,6 +50,8 @@ class Progress:
         self._report(final=True)
 
     def _report(self, *, final: bool) -> None:
+        if not self.enabled:
+            return
         elapsed = time.monotonic() - self._start
         text = f"{self.done:,}" + (f"/{self.total:,}" if self.total else "") + f" {self.unit}"
         text += "".join(f", {k} {v:.4g}" if isinstance(v, float) else f", {k} {v}" for k, v in self._fields.items())
@@ -68,6 +72,11 @@ class Progress:
 def log(step: str, message: str) -> None:
     """One informational line on standard error."""
     print(f"genosynth {step}: {message}", file=sys.stderr, flush=True)
+
+
+def logger(step: str, enabled: bool = True) -> Callable[[str], None]:
+    """A function writing :func:`log` lines of ``step``, or nothing when not ``enabled``."""
+    return (lambda message: log(step, message)) if enabled else (lambda message: None)
 
 
 def _clock(seconds: float) -> str:

@@ -1,4 +1,5 @@
-"""Selection statistics by chromosome with scikit-allel (XP-EHH, iHS, PBS), and how two scans of them agree.
+"""Selection statistics by chromosome with scikit-allel (XP-EHH, iHS, PBS), how two scans of them agree, and
+:func:`selection_scan`, a target population's scan, real and artificial, as one :class:`SelectionReport`.
 
 Haplotypes are genosynth's (n_haplotypes, n_sites) 0/1 arrays; scikit-allel wants (n_sites, n_haplotypes),
 so they are transposed here. Every statistic is computed chromosome by chromosome (EHH and windows never
@@ -16,12 +17,20 @@ Example
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 
 from .errors import InputError
 from .fidelity import pearson
+from .formats.tables import format_cell, write_columns
+from .matrix import HaplotypeMatrix, require_same_sites
+from .options import parse_float, parse_int
+from .progress import logger
+from .provenance import make_record
+from .reports import Report, ReportParts
 
 
 @dataclass(frozen=True)
@@ -220,3 +229,208 @@ def _check_sites(*arrays: np.ndarray, positions: np.ndarray) -> None:
     for array in arrays:
         if array.ndim != 2 or array.shape[1] != len(positions):
             raise ValueError(f"expected (n_haplotypes, {len(positions)}) haplotypes, got shape {array.shape}")
+
+
+# -- selection_scan: the statistics of a target population, real and artificial, as one typed result --------
+
+@dataclass
+class SelectionReport(Report):
+    """Per-site XP-EHH (raw and standardised) and iHS, windowed PBS, for the real target haplotypes and the
+    artificial ones (``"synthetic"``), with ``summary`` (NaN counts, top scores, peaks, real vs synthetic
+    agreement); ``write(folder)`` writes xpehh.tsv, pbs.tsv, ihs.tsv, summary.json, plots and report.html."""
+
+    chromosomes: np.ndarray = field(repr=False)
+    positions: np.ndarray = field(repr=False)
+    scores: dict[str, dict[str, np.ndarray]] = field(repr=False)
+    pbs: dict[str, PbsWindows] | None = field(repr=False)
+    summary: dict[str, Any]
+    options: dict[str, Any]
+    provenance: dict[str, Any]
+    json_name = "summary.json"
+
+    @property
+    def report_title(self) -> str:  # type: ignore[override]
+        return f"genosynth selection-scan: {self.options['target']}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.summary, "provenance": self.provenance}
+
+    def tables(self) -> dict[str, dict[str, np.ndarray]]:
+        """The tables written, by file name: column name -> values."""
+        site = {"CHROM": self.chromosomes, "POS": self.positions}
+        xpehh = {"XPEHH": self.scores["xpehh"]["real"], "XPEHH_STD": self.scores["xpehh_std"]["real"]}
+        if "synthetic" in self.scores["xpehh"]:
+            xpehh |= {"XPEHH_SYNTHETIC": self.scores["xpehh"]["synthetic"],
+                      "XPEHH_SYNTHETIC_STD": self.scores["xpehh_std"]["synthetic"]}
+        tables = {"xpehh.tsv": site | xpehh}
+        if "ihs" in self.scores:
+            tables["ihs.tsv"] = site | {"IHS_STD": self.scores["ihs"]["real"]} | (
+                {"IHS_SYNTHETIC_STD": self.scores["ihs"]["synthetic"]} if "synthetic" in self.scores["ihs"] else {})
+        if self.pbs is not None:
+            real = self.pbs["real"]
+            tables["pbs.tsv"] = {"CHROM": real.chromosomes, "START": real.starts, "END": real.ends,
+                                 "PBS": real.values} | (
+                {"PBS_SYNTHETIC": self.pbs["synthetic"].values} if "synthetic" in self.pbs else {})
+        return tables
+
+    def _write_files(self, folder: Path) -> None:
+        for name, columns in self.tables().items():
+            write_columns(folder / name, columns)
+
+    def _report_parts(self, folder: Path) -> ReportParts:
+        from .reports.selection import selection_figures
+
+        rows = []
+        for statistic in ("xpehh", "pbs", "ihs"):
+            if statistic not in self.summary:
+                continue
+            real_scan = self.summary[statistic]["real"]
+            rows.append((f"{statistic} scores (NaN)", f"{real_scan['n']} ({real_scan['nan']})"))
+            if real_scan["top"]:
+                top = real_scan["top"]
+                rows.append((f"{statistic} top (real)", f"{top['chrom']}:{top['start']} {top['score']:.3f}"))
+            if "synthetic" in self.summary[statistic]:
+                agreement = self.summary[statistic]["synthetic"]
+                rows.append((f"{statistic} Pearson / Spearman", f"{format_cell(agreement['pearson'], '.3f')} / "
+                                                                f"{format_cell(agreement['spearman'], '.3f')}"))
+                rows.append((f"{statistic} peaks shared", f"{agreement['peaks_shared']} of {agreement['peaks_real']}"))
+        return rows, None, selection_figures(folder, self)
+
+
+def selection_scan(real: HaplotypeMatrix, *, target: str, versus: str, outgroup: str | None = None,
+                   synthetic: HaplotypeMatrix | None = None,
+                   genetic_map: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None, min_ehh: float = 0.05,
+                   include_edges: bool = False, gap_scale: int = 20_000, max_gap: int = 200_000, window: int = 10,
+                   window_step: int = 5, ihs: bool = False, min_maf: float = 0.05, percentile: float = 99.0,
+                   progress: bool = True) -> SelectionReport:
+    """Scan population ``target`` of ``real`` for selection: standardised XP-EHH against ``versus``, PBS with an
+    ``outgroup`` in windows of ``window`` sites moved by ``window_step``, and iHS with ``ihs``; the same for
+    ``synthetic`` (its haplotypes labelled ``target`` when it carries labels, else all of them) against the same
+    real versus and outgroup haplotypes.
+
+    ``genetic_map`` (chromosome -> (bp, cM) arrays, e.g. from :func:`~genosynth.formats.tables.read_plink_map`)
+    replaces physical positions in EHH integration; ``min_ehh``, ``include_edges``, ``gap_scale`` and
+    ``max_gap`` are scikit-allel's EHH options; ``percentile`` sets where peaks begin.
+
+    Example
+    -------
+    >>> report = selection_scan(real, target="CEU", versus="YRI", outgroup="CHB", synthetic=ceu_ag)  # doctest: +SKIP
+    >>> report.summary["xpehh"]["synthetic"]["pearson"]  # doctest: +SKIP
+    0.8...
+    """
+    if len({target, versus, outgroup} - {None}) < (3 if outgroup else 2):
+        raise InputError("target, versus and outgroup must name different populations")
+    parse_float("min_ehh", min_ehh, exclusive_minimum=0, below=1)
+    parse_int("gap_scale", gap_scale, minimum=1)
+    parse_int("max_gap", max_gap, minimum=1)
+    parse_int("window", window, minimum=2)
+    parse_int("window_step", window_step, minimum=1)
+    parse_float("min_maf", min_maf, minimum=0, below=0.5)
+    parse_float("percentile", percentile, minimum=50, below=100)
+    say = logger("selection-scan", progress)
+    name = real.name("the real set")
+    groups = {"target": target, "versus": versus} | ({"outgroup": outgroup} if outgroup else {})
+    haplotypes = {role: _population_haplotypes(real, population, name) for role, population in groups.items()}
+    sets = {"real": haplotypes["target"]}
+    if synthetic is not None:
+        require_same_sites(real.sites, synthetic.sites, reference_name=name,
+                           other_name=synthetic.name("the synthetic set"))
+        sets["synthetic"] = _synthetic_target(synthetic, target, say)
+    chrom, pos = real.sites.chrom, real.sites.pos
+    chromosome_runs(chrom, pos, name=name)
+    options = EhhOptions(min_ehh=min_ehh, include_edges=include_edges, gap_scale=gap_scale, max_gap=max_gap,
+                         map_positions=genetic_positions(genetic_map, chrom, pos) if genetic_map else None)
+    say(f"{real.n_sites} sites; " + ", ".join(f"{role} {population} {len(haplotypes[role])} haplotypes"
+                                              for role, population in groups.items())
+        + (f", synthetic {len(sets['synthetic'])}" if "synthetic" in sets else ""))
+    scores: dict[str, dict[str, np.ndarray]] = {"xpehh": {}, "xpehh_std": {}}
+    for role, target_haplotypes in sets.items():
+        say(f"XP-EHH of the {role} target haplotypes")
+        raw = xpehh_by_chromosome(target_haplotypes, haplotypes["versus"], chromosomes=chrom, positions=pos,
+                                  options=options, name=name)
+        scores["xpehh"][role], scores["xpehh_std"][role] = raw, standardise(raw)
+    pbs = None
+    if outgroup:
+        say(f"PBS in windows of {window} sites, step {window_step}")
+        pbs = {role: pbs_by_chromosome(target_haplotypes, haplotypes["versus"], haplotypes["outgroup"],
+                                       chromosomes=chrom, positions=pos, window=window, step=window_step, name=name)
+               for role, target_haplotypes in sets.items()}
+    if ihs:
+        scores["ihs"] = {}
+        for role, target_haplotypes in sets.items():
+            say(f"iHS of the {role} target haplotypes")
+            scores["ihs"][role] = ihs_by_chromosome(target_haplotypes, chromosomes=chrom, positions=pos,
+                                                    options=options, min_maf=min_maf, name=name)
+    summary = _scan_summaries(scores, pbs, chrom, pos, percentile)
+    summary["populations"] = {role: {"name": population, "haplotypes": len(haplotypes[role])}
+                              for role, population in groups.items()}
+    settings = {"target": target, "versus": versus, "outgroup": outgroup, "min_ehh": min_ehh,
+                "include_edges": include_edges, "gap_scale": gap_scale, "max_gap": max_gap, "window": window,
+                "window_step": window_step, "ihs": ihs, "min_maf": min_maf, "percentile": percentile,
+                "genetic_map": genetic_map is not None}
+    record = make_record("selection-scan", parameters=settings, seed=None,
+                         inputs=[real.describe()] + ([synthetic.describe()] if synthetic is not None else []))
+    return SelectionReport(chromosomes=chrom, positions=pos, scores=scores, pbs=pbs, summary=summary,
+                           options=settings, provenance=record)
+
+
+def genetic_positions(genetic_map: Mapping[str, tuple[np.ndarray, np.ndarray]], chromosomes: np.ndarray,
+                      positions: np.ndarray) -> np.ndarray:
+    """Genetic position (cM) of every site, interpolated linearly in the map of its chromosome."""
+    genetic = np.empty(len(positions))
+    for chrom, index in chromosome_runs(chromosomes, positions, name="the sites"):
+        bp, cm = genetic_map.get(str(chrom).removeprefix("chr"), (np.array([]), np.array([])))
+        if len(bp) < 2:
+            raise InputError(f"the genetic map has no map for chromosome {chrom} (at least 2 positions are needed)")
+        genetic[index] = np.interp(positions[index], bp, cm)
+    return genetic
+
+
+def _population_haplotypes(matrix: HaplotypeMatrix, population: str, name: str) -> np.ndarray:
+    rows = matrix.haplotype_population == population
+    if rows.sum() < 2:
+        known = ", ".join(sorted(set(matrix.populations.tolist()) - {""})) or "none"
+        raise InputError(f"{name}: population {population!r} has {int(rows.sum())} haplotypes, at least 2 are "
+                         f"needed (populations: {known}; a population table gives labels)")
+    return matrix.haplotypes[rows]
+
+
+def _synthetic_target(synthetic: HaplotypeMatrix, target: str, say: Any) -> np.ndarray:
+    """The synthetic haplotypes labelled ``target`` when the set carries labels, else all of them."""
+    labels = set(synthetic.populations.tolist()) - {""}
+    name = synthetic.name("the synthetic set")
+    haplotypes = synthetic.haplotypes[synthetic.haplotype_population == target] if target in labels \
+        else synthetic.haplotypes
+    if labels and target not in labels:
+        say(f"{name}: no haplotype is labelled {target}; all {synthetic.n_haplotypes} are used as the target's")
+    if len(haplotypes) < 2:
+        raise InputError(f"{name}: at least 2 synthetic haplotypes are needed, found {len(haplotypes)}")
+    return haplotypes
+
+
+def _scan_summaries(scores: dict, pbs: dict | None, chrom: np.ndarray, pos: np.ndarray, percentile: float) -> dict:
+    summary: dict = {}
+    for statistic, key in (("xpehh", "xpehh_std"), ("ihs", "ihs")):
+        if key not in scores:
+            continue
+        entry = {"real": _scan_summary(scores[key]["real"], chrom, pos, pos, percentile)}
+        if "synthetic" in scores[key]:
+            entry["synthetic"] = compare_scans(scores[key]["real"], scores[key]["synthetic"], percentile=percentile)
+        summary[statistic] = entry
+    if pbs is not None:
+        real = pbs["real"]
+        entry = {"real": _scan_summary(real.values, real.chromosomes, real.starts, real.ends, percentile)}
+        if "synthetic" in pbs:
+            entry["synthetic"] = compare_scans(real.values, pbs["synthetic"].values, percentile=percentile)
+        summary["pbs"] = entry
+    return summary
+
+
+def _scan_summary(scores: np.ndarray, chrom: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                  percentile: float) -> dict:
+    finite = np.isfinite(scores)
+    mask, threshold = peaks(scores, percentile=percentile)
+    top = int(np.nanargmax(scores)) if finite.any() else None
+    return {"n": int(len(scores)), "nan": int((~finite).sum()), "threshold": threshold, "peaks": int(mask.sum()),
+            "top": None if top is None else {"chrom": str(chrom[top]), "start": int(starts[top]),
+                                             "end": int(ends[top]), "score": float(scores[top])}}

@@ -2,7 +2,7 @@
 process CONCAT_VCF {
     tag "$model"
     label 'process_low'
-    container "genosynth/base:0.1.0"
+    container "genosynth/base:0.2.0"
 
     input:
     tuple val(model), path(vcfs), path(indexes)

@@ -2,7 +2,7 @@
 process GENOSYNTH_EVALUATE {
     tag "$meta.id"
     label 'process_medium'
-    container "genosynth/evaluate:0.1.0"
+    container "genosynth/evaluate:0.2.0"
 
     input:
     tuple val(meta), path(real), path(holdout), path(synthetic)

@@ -2,7 +2,7 @@
 process GENOSYNTH_IMPUTE_AUGMENT {
     tag "$meta.id"
     label 'process_medium'
-    container "genosynth/impute-augment:0.1.0"
+    container "genosynth/impute-augment:0.2.0"
 
     input:
     tuple val(meta), path(panel), path(synthetic), path(target)

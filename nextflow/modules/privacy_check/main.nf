@@ -2,7 +2,7 @@
 process GENOSYNTH_PRIVACY_CHECK {
     tag "$meta.id"
     label 'process_medium'
-    container "genosynth/privacy-check:0.1.0"
+    container "genosynth/privacy-check:0.2.0"
 
     input:
     tuple val(meta), path(train), path(holdout), path(synthetic)

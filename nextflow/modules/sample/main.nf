@@ -3,7 +3,7 @@ process GENOSYNTH_SAMPLE {
     tag "$meta.id"
     label 'process_medium'
     label 'process_gpu'
-    container "genosynth/sample:0.1.0"
+    container "genosynth/sample:0.2.0"
 
     input:
     tuple val(meta), path(model)

@@ -2,7 +2,7 @@
 process GENOSYNTH_SELECTION_SCAN {
     tag "$meta.id"
     label 'process_medium'
-    container "genosynth/selection-scan:0.1.0"
+    container "genosynth/selection-scan:0.2.0"
 
     input:
     tuple val(meta), path(matrix), path(synthetic)

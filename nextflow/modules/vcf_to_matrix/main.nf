@@ -2,7 +2,7 @@
 process GENOSYNTH_VCF_TO_MATRIX {
     tag "$meta.id"
     label 'process_low'
-    container "genosynth/vcf-to-matrix:0.1.0"
+    container "genosynth/vcf-to-matrix:0.2.0"
 
     input:
     tuple val(meta), path(vcf), path(index)

@@ -1,1 +1,137 @@
-"""Readers and writers of the file formats genosynth exchanges with other tools (VCF/BCF, .hapt)."""
+"""Every file format genosynth reads and writes: the haplotype matrix (HDF5), VCF/BCF, the paper's .hapt with its
+legend, model files (safetensors) and tables. :func:`read_haplotypes` and :func:`write_haplotypes` take any
+haplotype format; the format read is told by content (:func:`~genosynth.formats.detect.detect_format`), the
+format written by the output's suffix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ..atomic import atomic_outputs
+from ..errors import InputError
+from ..matrix import HaplotypeMatrix, Sites
+from ..provenance import describe_file
+from ..regions import Region
+from .detect import detect_format
+from .hapt import read_hapt, write_hapt
+from .hdf5 import read_matrix, write_matrix
+from .tables import population_labels
+from .vcf import VcfSource, write_vcf
+
+OUTPUT_SUFFIXES = (".h5", ".vcf", ".vcf.gz", ".hapt", ".hapt.gz")
+
+
+def read_haplotypes(path: str | Path, *, legend: str | Path | None = None, region: "str | Region | None" = None,
+                    samples: Sequence[str] | None = None,
+                    populations: "str | Path | Mapping[str, str] | None" = None,
+                    population_column: str | None = None) -> HaplotypeMatrix:
+    """Read a haplotype matrix, phased VCF/VCF.gz/BCF or .hapt[.gz] (with its ``legend``) into memory.
+
+    Parameters
+    ----------
+    path
+        The file; its format is told by content, so a ``legend`` shared by several inputs applies only to
+        those that are .hapt.
+    legend
+        The legend of a .hapt file (``id position a0 a1``).
+    region
+        ``CHR``, ``CHR:START-END`` or a :class:`~genosynth.regions.Region`: only these sites (a VCF/BCF needs
+        its .tbi/.csi index; a matrix reads only the chunks of the range).
+    samples
+        Sample names to keep, in the file's order; names absent from the file are an error.
+    populations, population_column
+        Population labels replacing the file's: a sample -> population mapping, or a TSV file (sample,
+        population; a header line is recognised; ``population_column`` picks a column of a wider table).
+
+    Returns
+    -------
+    HaplotypeMatrix
+        Every biallelic SNP (monomorphic ones included, so the sites line up with the file they came from),
+        with ``source`` naming the file for provenance.
+
+    Example
+    -------
+    >>> real = read_haplotypes("805_SNP_1000G_real.hapt.gz", legend="805_SNP.legend")  # doctest: +SKIP
+    >>> real.haplotypes.shape  # doctest: +SKIP
+    (5008, 805)
+    """
+    matrix = _read(Path(path), legend=legend, region=None if region is None else Region.parse(region),
+                   samples=samples)
+    if populations is not None:
+        matrix = matrix.with_populations(population_labels(matrix.samples, populations, population_column))
+    return matrix
+
+
+def _read(path: Path, *, legend: str | Path | None, region: Region | None,
+          samples: Sequence[str] | None) -> HaplotypeMatrix:
+    kind = detect_format(path).format
+    if kind == "matrix":
+        matrix = read_matrix(path, region=region)
+    elif kind == "hapt":
+        if legend is None:
+            raise InputError(f"{path}: a .hapt file needs its legend (id position a0 a1), which was not given")
+        matrix = read_hapt(path, legend=legend)
+        if region is not None:
+            matrix = matrix.select_sites(region.contains(matrix.sites.chrom, matrix.sites.pos))
+    else:
+        source = VcfSource(path, region=region, samples=list(samples) if samples is not None else None)
+        chunks = list(source.chunks())
+        sites = Sites.concatenate([c[0] for c in chunks])
+        rows = np.concatenate([c[1] for c in chunks]) if chunks else np.empty((0, int(source.ploidy.sum())), np.uint8)
+        return HaplotypeMatrix(np.ascontiguousarray(rows.T), sites, source.samples, source.ploidy, source.populations,
+                               source.provenance, source.label, source=describe_file(path))
+    if samples is not None:
+        matrix = select_named_samples(matrix, samples, path=path)
+    return matrix
+
+
+def select_named_samples(matrix: HaplotypeMatrix, samples: Sequence[str], *, path: Path) -> HaplotypeMatrix:
+    """The samples of ``matrix`` named in ``samples``, in the matrix's order; an InputError listing absent names."""
+    missing = sorted(set(samples) - set(matrix.samples.tolist()))
+    if missing:
+        shown = ", ".join(missing[:10]) + (f", ... ({len(missing) - 10} more)" if len(missing) > 10 else "")
+        raise InputError(f"{path}: {len(missing)} requested sample(s) not in the file: {shown}")
+    return matrix.select_samples(np.flatnonzero(np.isin(matrix.samples, list(samples))))
+
+
+def output_format(path: Path, *, allowed: tuple[str, ...] = OUTPUT_SUFFIXES) -> str:
+    """The output type told by ``path``'s suffix; an InputError when it is none of ``allowed``.
+
+    Example
+    -------
+    >>> output_format(Path("ag.vcf.gz")), output_format(Path("AG.H5"))
+    ('.vcf.gz', '.h5')
+    """
+    name = path.name.lower()
+    suffix = next((s for s in sorted(allowed, key=len, reverse=True) if name.endswith(s)), None)
+    if suffix is None:
+        raise InputError(f"{path}: unknown output type; the name must end in one of {', '.join(allowed)}")
+    return suffix
+
+
+def write_haplotypes(matrix: HaplotypeMatrix, path: str | Path, *, legend: str | Path | None = None) -> None:
+    """Write ``matrix`` atomically as the suffix of ``path`` says: haplotype matrix (.h5), VCF, bgzipped VCF
+    with its tabix index (.vcf.gz), or .hapt[.gz] with a legend (default: beside it, suffix .legend).
+
+    Example
+    -------
+    >>> write_haplotypes(matrix, "ag.vcf.gz")  # doctest: +SKIP
+    """
+    path = Path(path)
+    suffix = output_format(path)
+    if suffix == ".h5":
+        with atomic_outputs(path) as (temp,):
+            write_matrix(temp, matrix)
+    elif suffix.startswith(".vcf"):
+        targets = [path, Path(f"{path}.tbi")] if suffix == ".vcf.gz" else [path]
+        with atomic_outputs(*targets) as temps:
+            write_vcf(matrix, temps[0], bgzip=suffix == ".vcf.gz")
+            if suffix == ".vcf.gz":
+                Path(f"{temps[0]}.tbi").replace(temps[1])
+    else:
+        legend = Path(legend) if legend else path.with_name(path.name[: -len(suffix)] + ".legend")
+        with atomic_outputs(path, legend) as (hapt_temp, legend_temp):
+            write_hapt(matrix, hapt_temp, legend_temp, gzipped=suffix == ".hapt.gz")

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..matrix import HaplotypeMatrix, Sites
+from ..provenance import describe_file
 
 LEGEND_HEADER = ["id", "position", "a0", "a1"]
 
@@ -84,6 +85,7 @@ def read_hapt(path: str | Path, *, legend: str | Path) -> HaplotypeMatrix:
         ploidy=np.array(ploidy, dtype=np.int8),
         populations=np.full(len(samples), "", dtype=object).astype(str),
         label=labels[0],
+        source=describe_file(path),
     )
 
 

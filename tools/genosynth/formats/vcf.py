@@ -6,7 +6,6 @@ unphased diploid calls are errors naming the record; haploid calls are one haplo
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import re
@@ -23,7 +22,8 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError
-from ..matrix import HaplotypeMatrix, SiteOrderCheck, Sites, parse_region
+from ..matrix import HaplotypeMatrix, SiteOrderCheck, Sites
+from ..regions import Region
 
 CHUNK_RECORDS = 2048
 _BASES = frozenset("ACGTacgt")  # one-letter alleles that make a SNP
@@ -37,7 +37,7 @@ class VcfSource:
     path
         The input file.
     region
-        ``CHR:START-END``; needs a .tbi or .csi index beside the file. Only records whose POS lies in the
+        ``CHR:START-END`` or a Region; needs a .tbi or .csi index beside the file. Only records whose POS lies in the
         region are read (an indel that starts before it and overlaps it is not).
     samples
         Names to keep (in file order); names absent from the file are an error listing them.
@@ -48,7 +48,7 @@ class VcfSource:
     "" where absent) describe the columns; ``dropped`` counts records dropped by reason.
     """
 
-    def __init__(self, path: str | Path, *, region: str | None = None, samples: list[str] | None = None,
+    def __init__(self, path: str | Path, *, region: "str | Region | None" = None, samples: list[str] | None = None,
                  allow_empty: bool = False) -> None:
         import cyvcf2
 
@@ -78,17 +78,17 @@ class VcfSource:
         header_populations = _header_populations(self._vcf.raw_header)
         self.populations = np.array([header_populations.get(s, "") for s in all_samples], dtype=str)
         self.provenance, self.label = _header_genosynth_fields(self._vcf.raw_header)
+        region = None if region is None else Region.parse(region)
         if region:
             if not any(Path(str(self.path) + ext).is_file() for ext in (".tbi", ".csi")):
-                raise InputError(f"{self.path}: --region needs an index ({self.path}.tbi or .csi); "
+                raise InputError(f"{self.path}: reading a region needs an index ({self.path}.tbi or .csi); "
                                  f"create it with 'bcftools index {self.path}' (the file must be bgzipped or BCF)")
             with htslib_messages() as messages:
                 try:
-                    self._records = iter(self._vcf(region))
+                    self._records = iter(self._vcf(str(region)))
                 except Exception:
-                    raise InputError(f"{self.path}: cannot use --region {region}{detail_of(messages.read())}") from None
-            start = parse_region(region)[1]
-            self._records = (record for record in self._records if record.POS >= start)
+                    raise InputError(f"{self.path}: cannot read region {region}{detail_of(messages.read())}") from None
+            self._records = (record for record in self._records if record.POS >= region.start)
         else:
             self._records = iter(self._vcf)
         self._region = region
@@ -194,25 +194,6 @@ class VcfSource:
 
     def _haplotype_sample(self, column: int) -> str:
         return str(np.repeat(self.samples, self.ploidy)[column])
-
-
-def sniff_variant_file(path: Path) -> tuple[str | None, bool]:
-    """What ``path`` holds, told by content: ("vcf" | "bcf" | None, whether it is gzip/bgzip-compressed).
-
-    Example
-    -------
-    >>> import tempfile
-    >>> with tempfile.NamedTemporaryFile(suffix=".dat") as f:
-    ...     _ = f.write(b"##fileformat=VCFv4.2"); f.flush()
-    ...     sniff_variant_file(Path(f.name))
-    ('vcf', False)
-    """
-    with open(path, "rb") as handle:
-        compressed = handle.read(2) == b"\x1f\x8b"
-    with (gzip.open if compressed else open)(path, "rb") as handle:
-        start = handle.read(16)
-    kind = "vcf" if start.startswith(b"##fileformat=VCF") else "bcf" if start.startswith(b"BCF") else None
-    return kind, compressed
 
 
 def write_vcf(matrix: HaplotypeMatrix, path: str | Path, *, bgzip: bool) -> None:

@@ -1,1 +1,2 @@
-"""The generative models: the GAN presets, the RBM, and the Bernoulli and Markov baselines."""
+"""The generative models: a registry of generator kinds (GAN presets, RBM), each with a typed configuration, and
+the Bernoulli and Markov baselines that need no training."""

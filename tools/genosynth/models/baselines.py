@@ -10,7 +10,39 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..matrix import HaplotypeMatrix
+from ..options import parse_choice, parse_haplotype_count, parse_int
+from ..progress import Progress
+from ..provenance import make_record, resolve_seed
+
 MAX_WINDOW = 30
+BASELINES = ("bernoulli", "markov")
+
+
+def sample_baseline(reference: HaplotypeMatrix, n: int, *, method: str = "bernoulli", window: int = 10,
+                    seed: int | None = None, ploidy: int = 1, progress: bool = True) -> HaplotypeMatrix:
+    """``n`` artificial haplotypes from a baseline fitted on ``reference``: ``"bernoulli"`` (independent sites at
+    its allele frequencies) or ``"markov"`` (each site given up to ``window`` previous ones).
+
+    Example
+    -------
+    >>> baseline = sample_baseline(train, 1000, method="markov", window=10, seed=1)  # doctest: +SKIP
+    """
+    parse_choice("method", method, BASELINES)
+    n, ploidy = parse_haplotype_count(n, ploidy)
+    window = parse_int("window", window, minimum=1, maximum=MAX_WINDOW)
+    seed = resolve_seed(seed)
+    rng = np.random.default_rng(seed)
+    if method == "bernoulli":
+        haplotypes = bernoulli_haplotypes(reference.haplotypes, n, rng)
+    else:
+        meter = Progress("sample", unit="sites", total=reference.n_sites, enabled=progress)
+        haplotypes = markov_haplotypes(reference.haplotypes, n, rng, window=window, on_site=lambda j: meter.update(1))
+        meter.close()
+    record = make_record("sample", parameters={"baseline": method, "n": n, "window": window, "ploidy": ploidy},
+                         seed=seed, inputs=[reference.describe()])
+    return HaplotypeMatrix.artificial(haplotypes, reference.sites, ploidy=ploidy,
+                                      provenance=reference.provenance + [record])
 
 
 def bernoulli_haplotypes(reference: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -16,43 +16,71 @@ penalty 10, 5 critic steps per generator step, Adam(betas 0.5, 0.9).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from ..options import parse_choice, parse_float, parse_int
+from .base import Config, Generator
 
 PRESETS = ("yelmen2021", "wgan-gp")
 LARGE_DATA_SITES = 5000  # the paper lowers the learning rates from about this many sites on
 
 
-def gan_config(*, preset: str, n_sites: int, n_classes: int, batch_size: int | None = None,
-               lr_discriminator: float | None = None, lr_generator: float | None = None,
-               latent_size: int = 600) -> dict[str, Any]:
-    """The full configuration of a preset for ``n_sites`` sites, with any given values overriding it.
+@dataclass(frozen=True)
+class GanConfig(Config):
+    """Architecture and recipe of one GAN; :meth:`for_preset` fills in a preset's values.
 
     Example
     -------
-    >>> c = gan_config(preset="yelmen2021", n_sites=805, n_classes=0)
-    >>> c["generator_hidden"], c["discriminator_hidden"], c["lr_discriminator"], c["lr_generator"]
-    ([671, 732], [402, 268], 0.0008, 0.0001)
+    >>> c = GanConfig.for_preset("yelmen2021", n_sites=805)
+    >>> c.generator_hidden, c.discriminator_hidden, c.lr_discriminator, c.lr_generator
+    ((671, 732), (402, 268), 0.0008, 0.0001)
     """
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}")
-    large = n_sites >= LARGE_DATA_SITES
-    if preset == "yelmen2021":
-        defaults = {"lr_discriminator": 8e-5 if large else 8e-4, "lr_generator": 1e-5 if large else 1e-4,
-                    "betas": [0.9, 0.999], "l2": 1e-4, "real_noise": 0.1, "label_smoothing": 0.1}
-    else:
-        defaults = {"lr_discriminator": 1e-4, "lr_generator": 1e-4, "betas": [0.5, 0.9], "l2": 0.0,
-                    "gradient_penalty": 10.0, "critic_steps": 5}
-    config = {"preset": preset, "n_sites": n_sites, "n_classes": n_classes, "latent_size": latent_size,
-              "generator_hidden": [max(1, round(n_sites / 1.2)), max(1, round(n_sites / 1.1))],
-              "discriminator_hidden": [max(1, round(n_sites / 2)), max(1, round(n_sites / 3))],
-              "batch_size": batch_size or 32, **defaults}
-    if lr_discriminator is not None:
-        config["lr_discriminator"] = lr_discriminator
-    if lr_generator is not None:
-        config["lr_generator"] = lr_generator
-    return config
+
+    preset: str
+    n_sites: int
+    n_classes: int
+    latent_size: int
+    generator_hidden: tuple[int, ...]
+    discriminator_hidden: tuple[int, ...]
+    batch_size: int
+    lr_discriminator: float
+    lr_generator: float
+    betas: tuple[float, float]
+    l2: float = 0.0
+    real_noise: float = 0.0
+    label_smoothing: float = 0.0
+    gradient_penalty: float = 0.0
+    critic_steps: int = 1
+
+    @classmethod
+    def for_preset(cls, preset: str, *, n_sites: int, n_classes: int = 0, batch_size: int = 32,
+                   lr_discriminator: float | None = None, lr_generator: float | None = None,
+                   latent_size: int = 600) -> "GanConfig":
+        """The configuration of ``preset`` for ``n_sites`` sites, with any given value overriding the preset's."""
+        parse_choice("preset", preset, PRESETS)
+        parse_int("batch_size", batch_size, minimum=1)
+        parse_int("latent_size", latent_size, minimum=1)
+        for name, value in (("lr_discriminator", lr_discriminator), ("lr_generator", lr_generator)):
+            if value is not None:
+                parse_float(name, value, exclusive_minimum=0)
+        large = n_sites >= LARGE_DATA_SITES
+        if preset == "yelmen2021":
+            recipe: dict[str, Any] = {"lr_discriminator": 8e-5 if large else 8e-4, "lr_generator": 1e-5 if large else 1e-4,
+                                      "betas": (0.9, 0.999), "l2": 1e-4, "real_noise": 0.1, "label_smoothing": 0.1}
+        else:
+            recipe = {"lr_discriminator": 1e-4, "lr_generator": 1e-4, "betas": (0.5, 0.9), "gradient_penalty": 10.0,
+                      "critic_steps": 5}
+        if lr_discriminator is not None:
+            recipe["lr_discriminator"] = lr_discriminator
+        if lr_generator is not None:
+            recipe["lr_generator"] = lr_generator
+        return cls(preset=preset, n_sites=n_sites, n_classes=n_classes, latent_size=latent_size,
+                   generator_hidden=(max(1, round(n_sites / 1.2)), max(1, round(n_sites / 1.1))),
+                   discriminator_hidden=(max(1, round(n_sites / 2)), max(1, round(n_sites / 3))),
+                   batch_size=batch_size, **recipe)
 
 
 def _mlp(sizes: list[int]):
@@ -66,22 +94,24 @@ def _mlp(sizes: list[int]):
     return nn.Sequential(*layers)
 
 
-class GanModel:
+class Gan(Generator):
     """Generator, discriminator (critic) and their optimizers for one configuration, on one device."""
 
     kind = "gan"
+    config_class = GanConfig
+    supports_conditioning = True
+    sampling_option_names = ("bernoulli",)
 
-    def __init__(self, config: dict[str, Any], device: str, *, seed: int) -> None:
+    def __init__(self, config: GanConfig, *, device: str, seed: int, frequencies: np.ndarray | None = None) -> None:
         import torch
 
+        super().__init__(config, device=device, seed=seed)
         torch.manual_seed(seed)  # weight initialisation
-        self.config = config
-        self.device = device
-        n, k = config["n_sites"], config["n_classes"]
-        self.generator = _mlp([config["latent_size"] + k, *config["generator_hidden"], n]).to(device)
-        self.discriminator = _mlp([n + k, *config["discriminator_hidden"], 1]).to(device)
-        self.optimizer_g = self._adam(self.generator, config["lr_generator"])
-        self.optimizer_d = self._adam(self.discriminator, config["lr_discriminator"])
+        n, k = config.n_sites, config.n_classes
+        self.generator = _mlp([config.latent_size + k, *config.generator_hidden, n]).to(device)
+        self.discriminator = _mlp([n + k, *config.discriminator_hidden, 1]).to(device)
+        self.optimizer_g = self._adam(self.generator, config.lr_generator)
+        self.optimizer_d = self._adam(self.discriminator, config.lr_discriminator)
         self._steps = 0
 
     def _adam(self, module, lr: float):
@@ -91,21 +121,23 @@ class GanModel:
 
         weights = [p for name, p in module.named_parameters() if name.endswith("weight")]
         biases = [p for name, p in module.named_parameters() if not name.endswith("weight")]
-        return torch.optim.Adam([{"params": weights, "weight_decay": 2 * self.config["l2"]},
-                                 {"params": biases, "weight_decay": 0.0}], lr=lr, betas=tuple(self.config["betas"]),
+        return torch.optim.Adam([{"params": weights, "weight_decay": 2 * self.config.l2},
+                                 {"params": biases, "weight_decay": 0.0}], lr=lr, betas=tuple(self.config.betas),
                                 fused=True)  # fused: about 5x faster steps than the default on CPU
 
     # -- state -------------------------------------------------------------------------------------------
-    def weights(self) -> dict[str, Any]:
+    def model_tensors(self) -> dict[str, Any]:
+        """The generator's and the critic's weights (the critic lets training resume and judge samples)."""
         state = {f"generator.{k}": v for k, v in self.generator.state_dict().items()}
         state.update({f"discriminator.{k}": v for k, v in self.discriminator.state_dict().items()})
         return state
 
-    def load_weights(self, weights: dict[str, Any]) -> None:
+    def load_model_tensors(self, tensors: dict[str, Any]) -> None:
         for prefix, module in (("generator.", self.generator), ("discriminator.", self.discriminator)):
-            module.load_state_dict({k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)})
+            module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
 
     def optimizer_state(self) -> dict[str, Any]:
+        """Both Adam states and the count of critic steps (which sets when the generator steps)."""
         return {"generator": self.optimizer_g.state_dict(), "discriminator": self.optimizer_d.state_dict(),
                 "steps": self._steps}
 
@@ -115,33 +147,33 @@ class GanModel:
         self._steps = int(state["steps"])
 
     # -- training ----------------------------------------------------------------------------------------
-    def _generate_raw(self, n: int, rng, onehot):
+    def _generate_raw(self, n: int, rng, condition):
         import torch
 
-        z = torch.randn(n, self.config["latent_size"], generator=rng, device=self.device)
-        if onehot is not None:
-            z = torch.cat([z, onehot], dim=1)
+        z = torch.randn(n, self.config.latent_size, generator=rng, device=self.device)
+        if condition is not None:
+            z = torch.cat([z, condition], dim=1)
         out = self.generator(z)
-        return torch.tanh(out) if self.config["preset"] == "yelmen2021" else torch.sigmoid(out)
+        return torch.tanh(out) if self.config.preset == "yelmen2021" else torch.sigmoid(out)
 
-    def _critic(self, x, onehot):
+    def _critic(self, x, condition):
         import torch
 
-        return self.discriminator(x if onehot is None else torch.cat([x, onehot], dim=1)).squeeze(1)
+        return self.discriminator(x if condition is None else torch.cat([x, condition], dim=1)).squeeze(1)
 
-    def train_epoch(self, data, onehot, rng) -> dict[str, float]:
+    def train_epoch(self, data, condition, rng) -> dict[str, float]:
         """One pass over ``data`` (float32 0/1, n x N) in shuffled batches (the last partial batch dropped,
-        as the paper's code does); ``onehot`` holds the condition labels or is None. Returns mean losses."""
+        as the paper's code does); ``condition`` holds the condition labels or is None. Returns mean losses."""
         import torch
 
-        batch = self.config["batch_size"]
+        batch = self.config.batch_size
         order = torch.randperm(len(data), generator=rng, device=self.device)
         losses_d, losses_g = [], []
         for lo in range(0, len(data) - batch + 1, batch):
             index = order[lo:lo + batch]
             real = data[index]
-            labels = None if onehot is None else onehot[index]
-            if self.config["preset"] == "yelmen2021":
+            labels = None if condition is None else condition[index]
+            if self.config.preset == "yelmen2021":
                 d, g = self._yelmen_step(real, labels, rng)
             else:
                 d, g = self._wgan_step(real, labels, rng)
@@ -157,8 +189,8 @@ class GanModel:
 
         n = len(real)
         cfg = self.config
-        noisy = real - cfg["real_noise"] * torch.rand(real.shape, generator=rng, device=self.device)
-        targets = 1.0 - cfg["label_smoothing"] * torch.rand(n, generator=rng, device=self.device)
+        noisy = real - cfg.real_noise * torch.rand(real.shape, generator=rng, device=self.device)
+        targets = 1.0 - cfg.label_smoothing * torch.rand(n, generator=rng, device=self.device)
         with torch.no_grad():
             fake = self._generate_raw(n, rng, labels)
         loss_real = F.binary_cross_entropy_with_logits(self._critic(noisy, labels), targets)
@@ -189,12 +221,12 @@ class GanModel:
         between = (mix * real + (1 - mix) * fake).requires_grad_(True)
         gradient, = torch.autograd.grad(self._critic(between, labels).sum(), between, create_graph=True)
         penalty = ((gradient.norm(2, dim=1) - 1) ** 2).mean()
-        loss_d = self._critic(fake, labels).mean() - self._critic(real, labels).mean() + cfg["gradient_penalty"] * penalty
+        loss_d = self._critic(fake, labels).mean() - self._critic(real, labels).mean() + cfg.gradient_penalty * penalty
         self.optimizer_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.optimizer_d.step()
         self._steps += 1
-        if self._steps % cfg["critic_steps"]:
+        if self._steps % cfg.critic_steps:
             return loss_d.item(), None
         self.discriminator.requires_grad_(False)
         loss_g = -self._critic(self._generate_raw(n, rng, labels), labels).mean()
@@ -205,12 +237,17 @@ class GanModel:
         return loss_d.item(), loss_g.item()
 
     # -- sampling ----------------------------------------------------------------------------------------
-    def generate(self, n: int, rng, *, onehot=None, bernoulli: bool = False) -> np.ndarray:
+    def parse_sampling_options(self, sites: Any, **options: Any) -> dict[str, Any]:
+        """``bernoulli`` (default False): draw alleles from the outputs as probabilities instead of rounding."""
+        options = super().parse_sampling_options(sites, **options)
+        return {"bernoulli": bool(options.get("bernoulli", False))}
+
+    def generate(self, n: int, rng, *, condition=None, bernoulli: bool = False) -> np.ndarray:
         """``n`` haplotypes (uint8 n x N): the paper's rounding (negative outputs to 0, then round), or
         alleles drawn from the outputs taken as probabilities with ``bernoulli``."""
         import torch
 
         with torch.no_grad():
-            out = self._generate_raw(n, rng, onehot).clamp(0, 1)
+            out = self._generate_raw(n, rng, condition).clamp(0, 1)
             alleles = torch.bernoulli(out, generator=rng) if bernoulli else torch.round(out)
         return alleles.to(torch.uint8).cpu().numpy()

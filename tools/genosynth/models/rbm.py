@@ -13,24 +13,24 @@ learns LD within tens of epochs.
 
 The persistent chains are model samples drawn from random starts, never from data; they are saved with the
 weights and are where sampling starts by default. Chains started from uniform random haplotypes fall into
-one population's mode (on the 805-SNP data, 77% nearest an African haplotype after 2000 sweeps against 27% in
-the data), because Gibbs sampling barely moves between populations; the persistent chains keep the model's
-own mixture. Long runs from the chains drift from that mixture too: a PCD-trained RBM's persistent chains,
-moved along with the weights, track the data better than the model's own equilibrium. After a 20-minute run
-on the 805-SNP data (419 epochs), 5000 haplotypes from the chains scored AF r 0.996, LD r 0.948, W2D 0.0099
-after 20 sweeps, 0.985 / 0.918 / 0.021 after 200 and 0.959 / 0.882 / 0.045 after 1000 (East Asian-like
-haplotypes 24% of the chains, 11% after 200 sweeps, 3% after 5000), with AATS 0.48-0.53 and no copies
-throughout; hence sampling's default of ``CHAIN_SWEEPS`` sweeps from the chains.
+one population's mode, because Gibbs sampling barely moves between populations; the persistent chains keep the
+model's own mixture. Long runs from the chains drift from that mixture too: a PCD-trained RBM's persistent
+chains, moved along with the weights, track the data better than the model's own equilibrium; hence
+sampling's default of ``CHAIN_SWEEPS`` sweeps from the chains (the README gives the measurements).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..errors import TrainingDiverged
+from ..errors import OptionError, TrainingDiverged
+from ..matrix import HaplotypeMatrix, require_same_sites
+from ..options import parse_choice, parse_float, parse_int
+from .base import Config, Generator
 
 HIDDEN_TYPES = ("relu", "sigmoid")
 STARTS = ("chains", "random")  # where sampling's Gibbs chains start, unless given real haplotypes
@@ -40,33 +40,52 @@ CHAIN_SWEEPS, OTHER_START_SWEEPS = 20, 1000
 CENTERING_RATE = 0.01  # of the hidden offset's moving average (Melchior et al. 2016 use 0.01)
 
 
-def rbm_config(*, n_sites: int, n_hidden: int | None = None, hidden: str = "relu", k: int = 10, chains: int = 100,
-               lr: float = 3e-3, batch_size: int = 32, centered: bool = True) -> dict[str, Any]:
-    """The RBM configuration for ``n_sites`` sites.
+@dataclass(frozen=True)
+class RbmConfig(Config):
+    """Architecture and recipe of one RBM; :meth:`for_sites` fills in the defaults.
 
     Example
     -------
-    >>> rbm_config(n_sites=805)["n_hidden"], rbm_config(n_sites=10000)["n_hidden"]
+    >>> RbmConfig.for_sites(805).n_hidden, RbmConfig.for_sites(10000).n_hidden
     (100, 500)
     """
-    if hidden not in HIDDEN_TYPES:
-        raise ValueError(f"unknown hidden unit type {hidden!r}")
-    return {"n_sites": n_sites, "n_hidden": n_hidden or (100 if n_sites <= 1000 else 500), "hidden": hidden,
-            "k": k, "chains": chains, "lr": lr, "batch_size": batch_size, "centered": centered}
+
+    n_sites: int
+    n_hidden: int
+    hidden: str = "relu"
+    k: int = 10
+    chains: int = 100
+    lr: float = 3e-3
+    batch_size: int = 32
+    centered: bool = True
+
+    @classmethod
+    def for_sites(cls, n_sites: int, *, n_hidden: int | None = None, hidden: str = "relu", k: int = 10,
+                  chains: int = 100, lr: float = 3e-3, batch_size: int = 32, centered: bool = True) -> "RbmConfig":
+        """The configuration for ``n_sites`` sites: 100 hidden units up to 1000 sites, 500 above, unless given."""
+        if n_hidden is not None:
+            parse_int("hidden_units", n_hidden, minimum=1)
+        parse_choice("hidden", hidden, HIDDEN_TYPES)
+        for name, value in (("k", k), ("chains", chains), ("batch_size", batch_size)):
+            parse_int(name, value, minimum=1)
+        parse_float("lr", lr, exclusive_minimum=0)
+        return cls(n_sites=n_sites, n_hidden=n_hidden or (100 if n_sites <= 1000 else 500), hidden=hidden, k=k,
+                   chains=chains, lr=lr, batch_size=batch_size, centered=bool(centered))
 
 
-class RbmModel:
+class Rbm(Generator):
     """An RBM with its persistent chains, on one device."""
 
     kind = "rbm"
+    config_class = RbmConfig
+    sampling_option_names = ("gibbs_steps", "start", "sampling_set")
 
-    def __init__(self, config: dict[str, Any], device: str, *, seed: int, frequencies: np.ndarray | None = None) -> None:
+    def __init__(self, config: RbmConfig, *, device: str, seed: int, frequencies: np.ndarray | None = None) -> None:
         import torch
 
-        self.config = config
-        self.device = device
+        super().__init__(config, device=device, seed=seed)
         generator = torch.Generator().manual_seed(seed)
-        n, h = config["n_sites"], config["n_hidden"]
+        n, h = config.n_sites, config.n_hidden
         self.w = (0.01 * torch.randn(h, n, generator=generator)).to(device)
         if frequencies is not None:
             p = np.clip(frequencies, 1e-3, 1 - 1e-3)
@@ -74,19 +93,21 @@ class RbmModel:
         else:
             self.b = torch.zeros(n, device=device)
         self.c = torch.zeros(h, device=device)
-        self.chains = torch.bernoulli(torch.full((config["chains"], n), 0.5), generator=generator).to(device)
+        self.chains = torch.bernoulli(torch.full((config.chains, n), 0.5), generator=generator).to(device)
         mean = frequencies if frequencies is not None else np.full(n, 0.5)
         self.visible_offset = torch.as_tensor(mean, dtype=torch.float32, device=device)
         self.hidden_offset = None  # the hidden means of the first training batch, then their moving average
 
-    def weights(self) -> dict[str, Any]:
+    def model_tensors(self) -> dict[str, Any]:
+        """Weights, biases and the persistent chains (model samples: where sampling starts by default)."""
         return {"w": self.w, "b": self.b, "c": self.c, "chains": self.chains}
 
-    def load_weights(self, weights: dict[str, Any]) -> None:
-        self.w, self.b, self.c, self.chains = (weights[name].to(self.device) for name in ("w", "b", "c", "chains"))
+    def load_model_tensors(self, tensors: dict[str, Any]) -> None:
+        self.w, self.b, self.c, self.chains = (tensors[name].to(self.device) for name in ("w", "b", "c", "chains"))
 
     def optimizer_state(self) -> dict[str, Any]:
-        return {"hidden_offset": self.hidden_offset}  # the visible offset is the training frequencies, given again
+        """The centred gradient's hidden offset (the visible offset is the training frequencies, given again)."""
+        return {"hidden_offset": self.hidden_offset}
 
     def load_optimizer_state(self, state: dict[str, Any]) -> None:
         offset = state["hidden_offset"]
@@ -98,7 +119,7 @@ class RbmModel:
         import torch
 
         a = v @ self.w.T + self.c
-        if self.config["hidden"] == "sigmoid":
+        if self.config.hidden == "sigmoid":
             return torch.sigmoid(a)
         a64 = a.to(torch.float64)  # mean of N(a, 1) truncated at 0: a + phi(a) / Phi(a)
         log_phi = -0.5 * a64 * a64 - 0.5 * math.log(2 * math.pi)
@@ -108,7 +129,7 @@ class RbmModel:
         import torch
 
         a = v @ self.w.T + self.c
-        if self.config["hidden"] == "sigmoid":
+        if self.config.hidden == "sigmoid":
             return self._bernoulli(torch.sigmoid(a), rng)
         # inverse CDF of N(a, 1) truncated to [0, inf): h = a - ndtri(u Phi(a)), in float64 for the tails
         a64 = a.to(torch.float64)
@@ -134,20 +155,20 @@ class RbmModel:
         return (torch.rand(probability.shape, generator=rng, device=self.device) < probability).to(torch.float32)
 
     # -- training ----------------------------------------------------------------------------------------
-    def train_epoch(self, data, onehot, rng) -> dict[str, float]:
+    def train_epoch(self, data, condition, rng) -> dict[str, float]:
         """One PCD-k pass over ``data`` in shuffled batches; returns the mean reconstruction error."""
         import torch
 
         cfg = self.config
-        batch = cfg["batch_size"]
+        batch = cfg.batch_size
         order = torch.randperm(len(data), generator=rng, device=self.device)
         errors = []
         for lo in range(0, len(data) - batch + 1, batch):
             v = data[order[lo:lo + batch]]
             h_data = self.hidden_mean(v)
-            self.chains = self.gibbs(self.chains, cfg["k"], rng)
+            self.chains = self.gibbs(self.chains, cfg.k, rng)
             h_model = self.hidden_mean(self.chains)
-            if cfg["centered"]:
+            if cfg.centered:
                 batch_mean = h_data.mean(0)
                 self.hidden_offset = batch_mean if self.hidden_offset is None else (
                     (1 - CENTERING_RATE) * self.hidden_offset + CENTERING_RATE * batch_mean)
@@ -159,26 +180,66 @@ class RbmModel:
                 grad_w = h_data.T @ v / len(v) - h_model.T @ self.chains / len(self.chains)
                 grad_b = v.mean(0) - self.chains.mean(0)
                 grad_c = h_data.mean(0) - h_model.mean(0)
-            self.w += cfg["lr"] * grad_w
-            self.b += cfg["lr"] * grad_b
-            self.c += cfg["lr"] * grad_c
+            self.w += cfg.lr * grad_w
+            self.b += cfg.lr * grad_b
+            self.c += cfg.lr * grad_c
             errors.append(float((v - self.visible_probability(h_data)).abs().mean()))
         if not all(bool(torch.isfinite(t).all()) for t in (self.w, self.b, self.c)):
-            raise TrainingDiverged(f"the RBM diverged (non-finite weights) at learning rate {cfg['lr']:g}; "
-                                   "train again with a lower --lr")
+            raise TrainingDiverged(f"the RBM diverged (non-finite weights) at learning rate {cfg.lr:g}; "
+                                   "train again with a lower learning rate")
         return {"reconstruction_error": float(np.mean(errors)) if errors else float("nan")}
 
-    def generate(self, n: int, rng, *, steps: int, start="chains") -> np.ndarray:
-        """``n`` haplotypes after ``steps`` Gibbs sweeps from ``start``: "chains" (persistent chains picked
-        uniformly with replacement), "random" (uniform random haplotypes) or a float 0/1 tensor (n x N)."""
+    def parse_sampling_options(self, sites: Any, **options: Any) -> dict[str, Any]:
+        """``gibbs_steps`` (default 20 from the persistent chains, 1000 from other starts), ``start`` ("chains",
+        the default, or "random") or ``sampling_set`` (real haplotypes, a HaplotypeMatrix on the model's sites:
+        the paper's scheme)."""
+        options = super().parse_sampling_options(sites, **options)
+        start, sampling_set = options.get("start"), options.get("sampling_set")
+        if start is not None and sampling_set is not None:
+            raise OptionError("start", "cannot be given with a sampling set: both say where the RBM's chains start")
+        if start is not None:
+            parse_choice("start", start, STARTS)
+        rows = None
+        if sampling_set is not None:
+            if isinstance(sampling_set, HaplotypeMatrix):
+                require_same_sites(sites, sampling_set.sites, reference_name="the model's training sites",
+                                   other_name=sampling_set.name("the sampling set"))
+                rows = sampling_set.haplotypes
+            else:
+                rows = np.asarray(sampling_set, dtype=np.uint8)
+            if rows.ndim != 2 or rows.shape[1] != self.config.n_sites or len(rows) == 0:
+                raise OptionError("sampling_set", f"must hold haplotypes of {self.config.n_sites} sites")
+        from_chains = rows is None and start in (None, "chains")
+        steps = options.get("gibbs_steps")
+        steps = (CHAIN_SWEEPS if from_chains else OTHER_START_SWEEPS) if steps is None else \
+            parse_int("gibbs_steps", steps, minimum=1)
+        return {"gibbs_steps": steps, "start": start or ("chains" if rows is None else None), "sampling_set": rows}
+
+    def generate(self, n: int, rng, *, condition=None, gibbs_steps: int = CHAIN_SWEEPS, start: str | None = "chains",
+                 sampling_set: np.ndarray | None = None) -> np.ndarray:
+        """``n`` haplotypes after ``gibbs_steps`` Gibbs sweeps from ``start``: "chains" (persistent chains picked
+        uniformly with replacement), "random" (uniform random haplotypes), or rows of ``sampling_set`` (picked
+        without replacement while there are enough)."""
         import torch
 
         with torch.no_grad():
-            if isinstance(start, str):
-                if start not in STARTS:
-                    raise ValueError(f"unknown start {start!r}")
-                if start == "chains":
-                    start = self.chains[torch.randint(len(self.chains), (n,), generator=rng, device=self.device)]
-                else:
-                    start = self._bernoulli(torch.full((n, self.config["n_sites"]), 0.5, device=self.device), rng)
-            return self.gibbs(start, steps, rng).to(torch.uint8).cpu().numpy()
+            if sampling_set is not None:
+                count = len(sampling_set)
+                picks = (torch.randperm(count, generator=rng, device=self.device)[:n] if n <= count
+                         else torch.randint(count, (n,), generator=rng, device=self.device))
+                v = torch.as_tensor(sampling_set, device=self.device)[picks].to(torch.float32)
+            elif start == "chains":
+                v = self.chains[torch.randint(len(self.chains), (n,), generator=rng, device=self.device)]
+            elif start == "random":
+                v = self._bernoulli(torch.full((n, self.config.n_sites), 0.5, device=self.device), rng)
+            else:
+                raise ValueError(f"unknown start {start!r}")
+            return self.gibbs(v, gibbs_steps, rng).to(torch.uint8).cpu().numpy()
+
+    def hidden_representation(self, haplotypes: np.ndarray) -> np.ndarray:
+        """E[h | v] of each haplotype (float32 n x n_hidden)."""
+        import torch
+
+        with torch.no_grad():
+            v = torch.as_tensor(haplotypes, device=self.device).to(torch.float32)
+            return self.hidden_mean(v).cpu().numpy()

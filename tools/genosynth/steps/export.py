@@ -6,10 +6,10 @@ import argparse
 from pathlib import Path
 
 from ..errors import InputError
-from ..haplotype_sets import output_suffix, write_haplotype_set
-from ..matrix import read_matrix
+from ..formats import output_format, write_haplotypes
+from ..formats.hdf5 import read_matrix
 from ..progress import log
-from ..provenance import make_record, parameters_of
+from ..provenance import make_record
 
 STEP = "export"
 DESCRIPTION = ("Write a haplotype matrix as VCF (.vcf), bgzipped and tabix-indexed VCF (.vcf.gz) or .hapt/.hapt.gz "
@@ -26,11 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    output_suffix(args.output, allowed=SUFFIXES)
+    output_format(args.output, allowed=SUFFIXES)
     matrix = read_matrix(args.matrix, region=args.region)
     if matrix.n_sites == 0:
         raise InputError(f"{args.matrix}: no sites in region {args.region}")
-    record = make_record(STEP, parameters=parameters_of(args), seed=None, inputs=[args.matrix])
-    matrix.provenance = matrix.provenance + [record]
-    write_haplotype_set(matrix, args.output, legend=args.legend)
+    record = make_record(STEP, parameters={"region": args.region, "format": output_format(args.output)}, seed=None,
+                         inputs=[matrix.describe()])
+    write_haplotypes(matrix.with_provenance(record), args.output, legend=args.legend)
     log(STEP, f"wrote {matrix.n_haplotypes} haplotypes x {matrix.n_sites} sites to {args.output}")

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import argparse
 
-from ..devices import resolve_device
-from ..errors import InputError
-from ..matrix import read_matrix
-from ..model_files import ModelFile
-from ..models.gan import PRESETS, GanModel, gan_config
-from ..progress import log
-from ..provenance import make_record, parameters_of
-from ..training import add_training_arguments, check_training_options, prepare_data, train, training_paths
+from ..formats.hdf5 import read_matrix
+from ..models.gan import PRESETS
+from ..training import train_gan
+from ._training import TrainingPaths, add_training_arguments, training_options, write_training_outputs
 
 STEP = "train-gan"
 DESCRIPTION = ("Train a generative adversarial network on real haplotypes: the fully connected GAN of Yelmen et al. "
@@ -32,31 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    check_training_options(args)
-    for name in ("lr_discriminator", "lr_generator"):
-        if getattr(args, name) is not None and not getattr(args, name) > 0:
-            raise InputError(f"--{name.replace('_', '-')} must be > 0")
-    if args.latent_size < 1:
-        raise InputError("--latent-size must be >= 1")
-    device = resolve_device(args.device)
-    matrix = read_matrix(args.matrix)
-    training = prepare_data(matrix, condition_on_population=args.condition_on == "population",
-                            validation_size=args.validation_size, seed=args.seed, device=device, path=args.matrix)
-    config = gan_config(preset=args.preset, n_sites=matrix.n_sites, n_classes=len(training.labels),
-                        batch_size=args.batch_size, lr_discriminator=args.lr_discriminator,
-                        lr_generator=args.lr_generator, latent_size=args.latent_size)
-    model = GanModel(config, device, seed=args.seed)
-    record = make_record(STEP, parameters=parameters_of(args), seed=args.seed, inputs=[args.matrix])
-    log(STEP, f"{args.preset} on {matrix.n_haplotypes} haplotypes x {matrix.n_sites} sites"
-              + (f", conditioned on {len(training.labels)} populations" if training.labels else "") + f", on {device}")
-
-    def model_file(weights, state):
-        return ModelFile(kind="gan", config=config, weights=weights, sites=matrix.sites, populations=training.labels,
-                         population_frequencies=training.label_frequencies,
-                         provenance=matrix.provenance + [dict(record)], training=state)
-
-    summary = train(model, training, step=STEP, args=args, paths=training_paths(args),
-                    sample=lambda n, rng, onehot: model.generate(n, rng, onehot=onehot),
-                    make_model_file=model_file, device=device)
-    log(STEP, f"trained {summary['epochs_trained']} epochs ({summary['stopped_by']}), kept epoch "
-              f"{summary['kept_epoch']}; model in {args.output}")
+    paths = TrainingPaths.of(args)
+    model = train_gan(read_matrix(args.matrix), preset=args.preset, condition_on=args.condition_on,
+                      lr_discriminator=args.lr_discriminator, lr_generator=args.lr_generator,
+                      latent_size=args.latent_size, **training_options(args, paths))
+    write_training_outputs(STEP, model, paths)

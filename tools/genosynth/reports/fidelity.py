@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .report import format_value, new_figure, save_figure
+from ..formats.tables import format_cell
+from .html import new_figure, save_figure
 
 REAL_COLOUR = "0.55"
 _LOW_FREQUENCY = 0.1
@@ -191,4 +192,4 @@ def _last_nonzero(histograms: list[np.ndarray]) -> int:
 
 
 def _short(value: object) -> str:
-    return format_value(value, ".3f")
+    return format_cell(value, ".3f")

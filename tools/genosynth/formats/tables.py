@@ -1,0 +1,143 @@
+"""Tab-separated tables: the one writer every step's TSV output goes through (missing values are ``NA``, as R and
+pandas read them), sample lists (one name a line) and sample -> population tables, validated against the data."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from ..atomic import atomic_outputs
+from ..errors import InputError, OptionError
+
+MISSING = "NA"
+
+
+def format_cell(value: Any, spec: str = ".6g") -> str:
+    """A value as tables show it: ``NA`` for None and NaN, floats with ``spec``, everything else as text.
+
+    Example
+    -------
+    >>> format_cell(0.1234567), format_cell(None), format_cell(float("nan")), format_cell(3), format_cell("x")
+    ('0.123457', 'NA', 'NA', '3', 'x')
+    """
+    if value is None:
+        return MISSING
+    if isinstance(value, (float, np.floating)):
+        return MISSING if not math.isfinite(value) else format(float(value), spec)
+    if isinstance(value, np.generic):
+        return str(value.item())
+    return str(value)
+
+
+def write_tsv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]], *, spec: str = ".6g") -> None:
+    """Write a header line and one line per row, atomically.
+
+    Example
+    -------
+    >>> write_tsv(Path("t.tsv"), ["site", "score"], [(1, 0.5), (2, None)])  # doctest: +SKIP
+    """
+    with atomic_outputs(path) as (temp,):
+        with open(temp, "w") as out:
+            out.write("\t".join(header) + "\n")
+            for row in rows:
+                out.write("\t".join(format_cell(value, spec) for value in row) + "\n")
+
+
+def write_columns(path: Path, columns: dict[str, Sequence[Any]], *, spec: str = ".6g") -> None:
+    """Write equal-length columns (name -> values) as a table."""
+    write_tsv(path, list(columns), zip(*columns.values()), spec=spec)
+
+
+def read_sample_list(path: str | Path) -> list[str]:
+    """Sample names, one per line; blank lines and lines starting with '#' are skipped."""
+    path = Path(path)
+    try:
+        names = [line.split()[0] for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    except OSError as err:
+        raise InputError(f"{path}: cannot read ({err.strerror})") from None
+    if not names:
+        raise InputError(f"{path}: lists no samples")
+    duplicated = sorted(name for name, count in Counter(names).items() if count > 1)
+    if duplicated:
+        raise InputError(f"{path}: sample {duplicated[0]} is listed more than once")
+    return names
+
+
+def population_labels(samples: np.ndarray, populations: "str | Path | Mapping[str, str]",
+                      column: str | None = None) -> np.ndarray:
+    """The population of each sample from a mapping or a table file (see :func:`read_population_table`)."""
+    if isinstance(populations, (str, Path)):
+        return read_population_table(populations, samples=samples, column=column)
+    missing = [s for s in samples.tolist() if s not in populations]
+    if missing:
+        raise OptionError("populations", f"lacks {len(missing)} sample(s): {', '.join(missing[:10])}")
+    return np.array([populations[s] for s in samples.tolist()], dtype=str)
+
+
+def read_population_table(path: str | Path, *, samples: np.ndarray, column: str | None = None) -> np.ndarray:
+    """Population of each of ``samples`` from a tab-separated table whose first column is the sample name.
+
+    The first line is a header when ``column`` is given or when its first field is not one of ``samples``.
+    ``column`` names the population column (default: the second). Every sample must be in the table.
+
+    Example
+    -------
+    >>> read_population_table("igsr_samples.tsv", samples=np.array(["HG00096"]),
+    ...                       column="Superpopulation code")  # doctest: +SKIP
+    array(['EUR'], dtype='<U3')
+    """
+    path = Path(path)
+    try:
+        lines = [line.rstrip("\r\n") for line in path.read_text().splitlines() if line.strip() and not line.startswith("##")]
+    except OSError as err:
+        raise InputError(f"{path}: cannot read ({err.strerror})") from None
+    if not lines:
+        raise InputError(f"{path}: empty population table")
+    known = set(samples.tolist())
+    first = lines[0].lstrip("#").split("\t")
+    has_header = column is not None or first[0] not in known
+    index = 1
+    if column is not None:
+        if column not in first:
+            raise InputError(f"{path}: line 1: no column named {column!r} (columns: {', '.join(first)})")
+        index = first.index(column)
+    table: dict[str, str] = {}
+    for number, line in enumerate(lines[1:] if has_header else lines, start=2 if has_header else 1):
+        fields = line.split("\t")
+        if len(fields) <= index:
+            raise InputError(f"{path}: line {number}: expected at least {index + 1} tab-separated columns")
+        table[fields[0]] = fields[index].strip()
+    missing = [s for s in samples.tolist() if s not in table]
+    if missing:
+        shown = ", ".join(missing[:10]) + (f", ... ({len(missing) - 10} more)" if len(missing) > 10 else "")
+        raise InputError(f"{path}: {len(missing)} sample(s) missing from the population table: {shown}")
+    return np.array([table[s] for s in samples.tolist()], dtype=str)
+
+
+def read_plink_map(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """A PLINK .map genetic map (``CHROM ID cM POS`` per line) as chromosome -> (bp, cM) arrays; a ``chr``
+    prefix is dropped from chromosome names, and positions and cM must increase along each chromosome."""
+    path = Path(path)
+    table: dict[str, list[tuple[int, float]]] = {}
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as err:
+        raise InputError(f"{path}: cannot read ({err.strerror})") from None
+    for number, line in enumerate(lines, start=1):
+        fields = line.split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        try:
+            chrom, centimorgans, bp = fields[0], float(fields[2]), int(fields[3])
+        except (IndexError, ValueError):
+            raise InputError(f"{path}: line {number}: expected CHROM ID cM POS (PLINK .map)") from None
+        entries = table.setdefault(chrom.removeprefix("chr"), [])
+        if entries and (bp <= entries[-1][0] or centimorgans < entries[-1][1]):
+            raise InputError(f"{path}: line {number}: positions and cM must increase along chromosome {chrom}")
+        entries.append((bp, centimorgans))
+    return {chrom: (np.array([e[0] for e in entries], dtype=np.int64), np.array([e[1] for e in entries]))
+            for chrom, entries in table.items()}

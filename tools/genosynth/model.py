@@ -1,0 +1,182 @@
+"""A trained generator with what sampling needs around it (training sites, population labels, provenance): what
+``train_gan``/``train_rbm`` return and :func:`load_model` reads back from a model file."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .devices import resolve_device
+from .errors import InputError, OptionError
+from .formats.model_file import ModelFile, load_model_file, save_model_file
+from .matrix import HaplotypeMatrix, Sites
+from .models.base import Generator
+from .models.registry import generator_class
+from .options import parse_haplotype_count, parse_int
+from .progress import Progress
+from .provenance import describe_file, make_record, resolve_seed
+
+
+class Model:
+    """A generator of artificial haplotypes on the sites it was trained on.
+
+    Example
+    -------
+    >>> model = genosynth.train_rbm(train, epochs=50)            # doctest: +SKIP
+    >>> artificial = model.sample(1000, seed=1)                  # doctest: +SKIP
+    >>> model.save("rbm.safetensors")                            # doctest: +SKIP
+    """
+
+    def __init__(self, generator: Generator, *, sites: Sites, populations: Sequence[str] = (),
+                 population_frequencies: Sequence[float] = (), provenance: Sequence[dict[str, Any]] = (),
+                 history: list[dict[str, Any]] | None = None, source: dict[str, str] | None = None) -> None:
+        self.generator = generator
+        self.sites = sites
+        self.populations = list(populations)
+        self.population_frequencies = list(population_frequencies)
+        self.provenance = list(provenance)
+        self.history = history
+        self.source = source
+
+    @property
+    def kind(self) -> str:
+        return self.generator.kind
+
+    @property
+    def config(self) -> Any:
+        """The typed configuration (a dataclass of the kind's)."""
+        return self.generator.config
+
+    @property
+    def training_summary(self) -> dict[str, Any]:
+        """How training ended: epochs trained, why it stopped, the epoch kept, the last monitored figures."""
+        return dict(self.provenance[-1].get("summary", {})) if self.provenance else {}
+
+    def sample(self, n: int, *, seed: int | None = None, population: str | None = None, ploidy: int = 1,
+               batch: int = 10_000, progress: bool = True, **options: Any) -> HaplotypeMatrix:
+        """Draw ``n`` artificial haplotypes.
+
+        Parameters
+        ----------
+        n
+            Haplotypes to draw.
+        seed
+            Seed of the draw (random, and recorded, when None).
+        population
+            A conditional model's population to draw; by default each sample's population is drawn in the
+            training proportions.
+        ploidy
+            1: haploid samples ``AG_1, AG_2, ...``; 2: consecutive haplotypes paired into phased diploids.
+        batch
+            Haplotypes generated at a time (memory).
+        options
+            The kind's sampling options: GAN ``bernoulli``; RBM ``gibbs_steps``, ``start``, ``sampling_set``.
+
+        Returns
+        -------
+        HaplotypeMatrix
+            Label ``AG``, the training sites, the population of each sample when the model is conditional,
+            and this model's provenance followed by the sampling record.
+        """
+        import torch
+
+        n, ploidy = parse_haplotype_count(n, ploidy)
+        batch = parse_int("batch", batch, minimum=1)
+        sampling = self.generator.parse_sampling_options(self.sites, **options)
+        seed = resolve_seed(seed)
+        codes = self._population_codes(n, population, ploidy, np.random.default_rng(seed))
+        device = self.generator.device
+        rng = torch.Generator(device=device).manual_seed(seed)
+        out = np.empty((n, len(self.sites)), dtype=np.uint8)
+        meter = Progress("sample", unit="haplotypes", total=n, enabled=progress)
+        for lo in range(0, n, batch):
+            hi = min(lo + batch, n)
+            condition = None
+            if codes is not None:
+                condition = torch.nn.functional.one_hot(torch.as_tensor(codes[lo:hi], device=device),
+                                                        len(self.populations)).to(torch.float32)
+            out[lo:hi] = self.generator.generate(hi - lo, rng, condition=condition, **sampling)
+            meter.update(hi - lo)
+        meter.close()
+        inputs = [self.source] if self.source else []
+        recorded = {k: v for k, v in sampling.items() if k != "sampling_set"}
+        if options.get("sampling_set") is not None and isinstance(options["sampling_set"], HaplotypeMatrix):
+            inputs.append(options["sampling_set"].describe())
+        record = make_record("sample", parameters={"n": n, "population": population, "ploidy": ploidy,
+                                                   "batch": batch, **recorded}, seed=seed, inputs=inputs)
+        populations = None if codes is None else np.asarray(self.populations)[codes]
+        return HaplotypeMatrix.artificial(out, self.sites, ploidy=ploidy, populations=populations,
+                                          provenance=self.provenance + [record])
+
+    def _population_codes(self, n: int, population: str | None, ploidy: int,
+                          rng: np.random.Generator) -> np.ndarray | None:
+        """The condition label index of every haplotype to generate (None for an unconditional model)."""
+        labels = self.populations
+        if not labels:
+            if population is not None:
+                raise OptionError("population", f"{population}: the model is not conditional "
+                                                "(train it conditioned on population)")
+            return None
+        if population is not None:
+            if population not in labels:
+                raise OptionError("population", f"{population}: not among the model's populations "
+                                                f"({', '.join(labels)})")
+            return np.full(n, labels.index(population))
+        # a diploid individual's two haplotypes come from one population
+        per_sample = rng.choice(len(labels), n // ploidy, p=self.population_frequencies)
+        return np.repeat(per_sample, ploidy)
+
+    def to_file(self) -> ModelFile:
+        """The model as a model file's content."""
+        return ModelFile(kind=self.kind, config=self.config.to_dict(), tensors=self.generator.model_tensors(),
+                         sites=self.sites, populations=self.populations,
+                         population_frequencies=self.population_frequencies, provenance=self.provenance)
+
+    def save(self, path: str | Path) -> None:
+        """Write the model file (safetensors with JSON metadata), atomically."""
+        save_model_file(path, self.to_file())
+
+    def write_history(self, path: str | Path) -> None:
+        """The training history as TSV (one row per epoch, NA where not monitored) and its curves beside it."""
+        from .reports.training import write_history
+
+        if self.history is None:
+            raise ValueError("this model carries no training history (it was read from a model file)")
+        write_history(Path(path), self.history, kept_epoch=self.training_summary.get("kept_epoch"))
+
+    def __repr__(self) -> str:
+        conditional = f", populations {', '.join(self.populations)}" if self.populations else ""
+        return f"Model({self.kind}, {len(self.sites)} sites{conditional}, {self.config})"
+
+    def _repr_html_(self) -> str:
+        rows = [("kind", self.kind), ("sites", str(len(self.sites))),
+                ("populations", ", ".join(self.populations) or "(unconditional)")]
+        rows += [(f"training: {k}", str(v)) for k, v in self.training_summary.items() if k != "final"]
+        body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+        return f"<table><caption>genosynth Model</caption>{body}</table>"
+
+
+def load_model(path: str | Path, *, device: str = "auto") -> Model:
+    """Read a model file written by :meth:`Model.save` (or ``train-gan``/``train-rbm``).
+
+    Example
+    -------
+    >>> model = load_model("gan.safetensors", device="cpu")  # doctest: +SKIP
+    """
+    device = resolve_device(device)
+    saved = load_model_file(path, device=device)
+    try:
+        cls = generator_class(saved.kind)
+    except InputError as err:
+        raise InputError(f"{path}: {err}") from None
+    try:
+        generator = cls(cls.config_class.from_dict(saved.config), device=device, seed=0)
+        generator.load_model_tensors(saved.tensors)
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        raise InputError(f"{path}: damaged {saved.kind} model file ({type(err).__name__}: {str(err)[:200]})") from None
+    return Model(generator, sites=saved.sites, populations=saved.populations,
+                 population_frequencies=saved.population_frequencies, provenance=saved.provenance,
+                 source=describe_file(path))

@@ -1,0 +1,83 @@
+"""What every generator kind provides to the shared training loop and to sampling.
+
+A kind is one class (a :class:`Generator` subclass) with a typed configuration dataclass; the registry maps its
+``kind`` name to it. The training loop never asks which kind it trains, and sampling never switches on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import OptionError
+
+
+class Config:
+    """Mixin of the configuration dataclasses: plain-JSON round trips for model files."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Any:
+        names = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            raise ValueError(f"unknown configuration keys {unknown}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+class Generator(ABC):
+    """A generative model of haplotypes on one device: one epoch of training, sampling, and its state.
+
+    ``condition`` arguments are float tensors (n, n_condition) of what a conditional model is conditioned on
+    (one-hot population labels), or None for an unconditional model.
+    """
+
+    kind: ClassVar[str]
+    config_class: ClassVar[type]
+    supports_conditioning: ClassVar[bool] = False
+    sampling_option_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, config: Any, *, device: str, seed: int, frequencies: np.ndarray | None = None) -> None:
+        self.config = config
+        self.device = device
+
+    @abstractmethod
+    def train_epoch(self, data: Any, condition: Any, rng: Any) -> dict[str, float]:
+        """One pass over ``data`` (float32 0/1 tensor, n x n_sites); returns the epoch's mean losses by name."""
+
+    @abstractmethod
+    def generate(self, n: int, rng: Any, *, condition: Any = None, **options: Any) -> np.ndarray:
+        """``n`` haplotypes (uint8 n x n_sites) drawn with the parsed sampling ``options``."""
+
+    @abstractmethod
+    def model_tensors(self) -> dict[str, Any]:
+        """The tensors a model file stores: everything sampling needs."""
+
+    @abstractmethod
+    def load_model_tensors(self, tensors: dict[str, Any]) -> None:
+        """Take up tensors from :meth:`model_tensors`."""
+
+    @abstractmethod
+    def optimizer_state(self) -> dict[str, Any]:
+        """What a checkpoint stores besides the model tensors to continue training bit for bit."""
+
+    @abstractmethod
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        """Take up a state from :meth:`optimizer_state`."""
+
+    def parse_sampling_options(self, sites: Any, **options: Any) -> dict[str, Any]:
+        """The sampling options of this kind with their defaults, validated; an OptionError for another kind's."""
+        for name in options:
+            if name not in self.sampling_option_names:
+                accepted = ", ".join(self.sampling_option_names) or "none"
+                raise OptionError(name, f"does not apply to {self.kind} models (their sampling options: {accepted})")
+        return dict(options)
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value

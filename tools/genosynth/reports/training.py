@@ -1,0 +1,64 @@
+"""What training leaves beside a model file: the history table with its loss and metric curves, and the RBM's
+hidden representation of the training haplotypes with a plot of it by population."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..formats.tables import write_tsv
+from .html import new_figure, save_figure_beside
+
+MONITORED = ("aats", "af_r", "fixed_fraction")
+
+
+def write_history(path: Path, history: list[dict[str, Any]], *, kept_epoch: int | None) -> None:
+    """The history as TSV (one row per epoch, NA where not monitored) and its curves as PNG and PDF beside it."""
+    columns = list(dict.fromkeys(key for row in history for key in row))
+    write_tsv(path, columns, ([row.get(c) for c in columns] for row in history))
+    losses = [c for c in columns if c not in ("epoch", "seconds", *MONITORED)]
+    fig = new_figure(10, 3.6)
+    left, right = fig.subplots(1, 2)
+    epochs = [row["epoch"] for row in history]
+    for column in losses:
+        left.plot(epochs, [row.get(column, np.nan) for row in history], label=column)
+    left.set_xlabel("epoch")
+    left.set_ylabel("loss")
+    left.legend(fontsize="small")
+    monitored = [row for row in history if row.get("aats") is not None]
+    for column in MONITORED:
+        right.plot([r["epoch"] for r in monitored], [np.nan if r.get(column) is None else r[column] for r in monitored],
+                   marker=".", label=column)
+    right.axhline(0.5, color="grey", linestyle=":", linewidth=0.8)
+    if kept_epoch is not None:
+        right.axvline(kept_epoch, color="black", linestyle="--", linewidth=0.8, label=f"kept (epoch {kept_epoch})")
+    right.set_xlabel("epoch")
+    right.set_ylim(0, 1.02)
+    right.legend(fontsize="small")
+    save_figure_beside(fig, path)
+
+
+def write_hidden_representation(path: Path, hidden: np.ndarray, matrix: Any, *, seed: int, device: str) -> None:
+    """E[h | v] of every training haplotype (``hidden``, n x n_hidden) as TSV, and its first two principal
+    components coloured by population beside it."""
+    from ..fidelity import principal_components
+
+    header = ["sample", "haplotype", "population"] + [f"h{j + 1}" for j in range(hidden.shape[1])]
+    rows = ([sample, index, population, *values] for sample, index, population, values in
+            zip(matrix.haplotype_sample, matrix.haplotype_index, matrix.haplotype_population, hidden))
+    write_tsv(path, header, rows, spec=".5g")
+    pca = principal_components(hidden, n_components=2, seed=seed, device=device)
+    fig = new_figure(5.5, 4.5)
+    ax = fig.add_subplot()
+    populations = matrix.haplotype_population
+    for population in np.unique(populations):
+        shown = populations == population
+        ax.scatter(pca.scores[shown, 0], pca.scores[shown, 1], s=4, alpha=0.6, rasterized=True,
+                   label=population or "(no label)")
+    ax.set_xlabel(f"hidden PC1 ({pca.explained_variance_ratio[0]:.1%})")
+    ax.set_ylabel(f"hidden PC2 ({pca.explained_variance_ratio[1]:.1%})")
+    ax.set_title("RBM hidden representation of the training haplotypes", fontsize="medium")
+    ax.legend(markerscale=3, fontsize="small")
+    save_figure_beside(fig, path)

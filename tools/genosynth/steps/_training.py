@@ -1,0 +1,68 @@
+"""The command-line options every trainer shares, and what a training step writes: the model file, the history
+table with its curves, beside the checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..devices import DEVICE_CHOICES
+from ..model import Model
+from ..progress import log
+from ..training import EARLY_STOP_CHOICES
+
+
+def add_training_arguments(parser: argparse.ArgumentParser, *, default_epochs: int) -> None:
+    """The options of :class:`~genosynth.training.TrainingOptions`, and where the outputs go."""
+    parser.add_argument("matrix", type=Path, help="training haplotype matrix (from vcf-to-matrix)")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="model file to write (.safetensors)")
+    parser.add_argument("--epochs", type=int, default=default_epochs, help="epochs to train (in total, counting a resumed run's)")
+    parser.add_argument("--max-time", help="wall-clock budget such as 90s, 20m or 1h30m: stop cleanly after the epoch that reaches it")
+    parser.add_argument("--batch-size", type=int, default=32, help="haplotypes per training batch")
+    parser.add_argument("--seed", type=int, default=1, help="seed of initialisation, batches and noise")
+    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where to train")
+    parser.add_argument("--checkpoint", type=Path, help="checkpoint file (default: OUTPUT with suffix .ckpt)")
+    parser.add_argument("--checkpoint-every", type=int, default=50, help="epochs between checkpoints (and one at the end)")
+    parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    parser.add_argument("--monitor-every", type=int, default=50, help="epochs between monitoring rows (and one at the end)")
+    parser.add_argument("--validation-size", type=int, default=1000, help="training haplotypes (and as many generated ones) monitoring compares")
+    parser.add_argument("--early-stop", choices=EARLY_STOP_CHOICES, default="none",
+                        help="aats: the model file keeps the monitored state whose AATS is closest to 0.5 (the latest "
+                             "of those within --early-stop-tolerance of the closest)")
+    parser.add_argument("--early-stop-tolerance", type=float, default=0.01,
+                        help="AATS differences treated as ties, won by the later epoch (about the standard error of "
+                             "AATS on 1000 validation haplotypes)")
+    parser.add_argument("--history", type=Path, help="history TSV (default: OUTPUT with suffix .training.tsv); curves beside it as PNG/PDF")
+
+
+@dataclass
+class TrainingPaths:
+    model: Path
+    checkpoint: Path
+    history: Path
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> "TrainingPaths":
+        base = args.output.with_suffix("") if args.output.suffix else args.output
+        return cls(model=args.output, checkpoint=args.checkpoint or base.with_suffix(".ckpt"),
+                   history=args.history or Path(f"{base}.training.tsv"))
+
+
+def training_options(args: argparse.Namespace, paths: TrainingPaths) -> dict[str, Any]:
+    """The TrainingOptions keywords of the parsed options."""
+    return {"epochs": args.epochs, "max_time": args.max_time, "seed": args.seed, "device": args.device,
+            "checkpoint": paths.checkpoint, "checkpoint_every": args.checkpoint_every, "resume": args.resume,
+            "monitor_every": args.monitor_every, "validation_size": args.validation_size,
+            "early_stop": args.early_stop, "early_stop_tolerance": args.early_stop_tolerance,
+            "batch_size": args.batch_size}
+
+
+def write_training_outputs(step: str, model: Model, paths: TrainingPaths) -> None:
+    """The model file and the history with its curves."""
+    model.save(paths.model)
+    model.write_history(paths.history)
+    summary = model.training_summary
+    log(step, f"trained {summary['epochs_trained']} epochs ({summary['stopped_by']}), kept epoch "
+              f"{summary['kept_epoch']}; model in {paths.model}")
