@@ -45,7 +45,7 @@ $(NF_JAR): | $(STAMP)
 
 # lint main.nf, every module and nextflow.config with Nextflow's language server (type checking on)
 nextflow-lint: $(STAMP) $(NF_JAR)
-	java -cp $(NF_JAR) groovy.ui.GroovyMain nextflow/lint/check.groovy . main.nf nextflow/modules/*/main.nf nextflow.config
+	java -cp $(NF_JAR) groovy.ui.GroovyMain nextflow/checks/check.groovy . main.nf nextflow/functions.nf nextflow/modules/*/main.nf nextflow.config
 
 bench: $(STAMP) system-packages
 	$(PY) bench/vcf_to_matrix.py
@@ -67,11 +67,12 @@ galaxy-lint: $(GALAXY_STAMP)
 galaxy-test: $(STAMP) system-packages galaxy-lint
 	$(GALAXY_VENV)/bin/python galaxy_wrappers/galaxy_test.py --genosynth-bin $(VENV)/bin
 
-# hadolint, then the base and eight step images with buildah, their --help and a tiny run across them
-containers: $(STAMP)
+# hadolint, then the base and eight step images with buildah (CPU flavour; GPU=1 for the CUDA one), checked as
+# Nextflow starts them: no entrypoint, and every module's rendered task run inside its image
+containers: $(STAMP) system-packages $(NF_JAR)
 	$(VENV)/bin/hadolint containers/*/Dockerfile
 	@for p in buildah mmdebstrap; do command -v $$p >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends buildah mmdebstrap >/dev/null; break; }; done
-	containers/build.sh
+	GPU="$(GPU)" PYTHON=$(PY) containers/build.sh
 
 clean:
 	rm -rf $(VENV) .galaxy $(NF_TOOLS) demo-output .pytest_cache

@@ -1,12 +1,16 @@
 #!/usr/bin/env nextflow
 /*
- * genosynth: phased VCF + populations -> haplotype matrix with holdout -> GAN and/or RBM -> artificial genomes
- * -> evaluate + privacy-check (gate) + selection-scan + impute-augment -> published reports.
- * With --regions BED the chain is scattered over the regions (each trained on its own GPU) and gathered:
- * per-region metrics tables and one concatenated artificial-genome VCF per model.
+ * genosynth: phased VCF(s) + populations -> haplotype matrix with holdout -> GAN and/or RBM -> artificial genomes
+ * -> evaluate + privacy-check + selection-scan + impute-augment -> published reports; the run fails at the end,
+ * after every report is published, when a privacy gate failed.
+ * --input is one VCF/BCF or a samplesheet CSV (chrom,vcf,index) of per-chromosome files; with --regions BED the
+ * chain runs per region (each model on its own GPU) and gathers per-region metrics and one concatenated
+ * artificial-genome VCF per model.
  */
 nextflow.enable.dsl = 2
 
+include { samplesheetToList; validateParameters } from 'plugin/nf-schema'
+include { checkParameterCombinations; gateFailure; readRegions; versionsYaml } from './nextflow/functions'
 include { GENOSYNTH_VCF_TO_MATRIX  } from './nextflow/modules/vcf_to_matrix/main'
 include { GENOSYNTH_TRAIN_GAN      } from './nextflow/modules/train_gan/main'
 include { GENOSYNTH_TRAIN_RBM      } from './nextflow/modules/train_rbm/main'
@@ -16,79 +20,92 @@ include { GENOSYNTH_PRIVACY_CHECK  } from './nextflow/modules/privacy_check/main
 include { GENOSYNTH_SELECTION_SCAN } from './nextflow/modules/selection_scan/main'
 include { GENOSYNTH_IMPUTE_AUGMENT } from './nextflow/modules/impute_augment/main'
 include { CONCAT_VCF               } from './nextflow/modules/concat_vcf/main'
+include { PRIVACY_GATE             } from './nextflow/modules/privacy_gate/main'
 
-params.input            = null      // phased VCF/BCF, bgzipped and indexed (.tbi or .csi beside it)
-params.populations      = null      // TSV: sample, population
-params.outdir           = 'results'
-params.models           = 'gan,rbm' // which generators to train: gan, rbm or both
-params.holdout          = 0.2       // fraction of individuals held out for privacy-check and evaluate
-params.haplotypes       = 5000      // artificial haplotypes drawn per model and region
-params.regions          = null      // BED of regions (e.g. LD blocks): one model per region
-params.selection_target = null      // population scanned by selection-scan (needs selection_versus)
-params.selection_versus = null
+params.input              = null      // phased VCF/BCF (bgzipped, indexed), or a samplesheet CSV: chrom,vcf,index
+params.populations        = null      // TSV: sample, population
+params.outdir             = 'results'
+params.models             = 'gan,rbm' // which generators to train: gan, rbm or both
+params.holdout            = 0.2       // fraction of individuals held out for privacy-check and evaluate
+params.haplotypes         = 5000      // artificial haplotypes drawn per model and region
+params.regions            = null      // BED of regions (e.g. LD blocks): one model per region
+params.seed               = 1         // every step that draws randomness: the same holdout in every region, reruns alike
+params.selection_target   = null      // population scanned by selection-scan (needs selection_versus, a GAN)
+params.selection_versus   = null
 params.selection_outgroup = null
-params.impute_panel     = null      // real reference panel VCF for impute-augment (needs impute_target)
-params.impute_target    = null
+params.impute_panel       = null      // real reference panel VCF for impute-augment (needs impute_target)
+params.impute_target      = null
+params.use_gpu            = false     // GPU images for the process_gpu steps (the gpu profile sets it)
+params.container_registry = ''        // registry the images are pulled from (docker.registry and its kin)
 
 workflow {
-    if (!params.input) {
-        error "genosynth: --input VCF is required (see nextflow_schema.json)"
-    }
-    def vcf = file(params.input, checkIfExists: true)
-    // the index is staged when present (needed with --regions), absent otherwise
-    def index = [file("${params.input}.tbi"), file("${params.input}.csi")].findAll { candidate -> candidate.exists() }
+    validateParameters()
+    def models = checkParameterCombinations(params)
     def populations = params.populations ? [file(params.populations, checkIfExists: true)] : []
 
-    ch_regions = params.regions
-        ? channel.fromPath(params.regions, checkIfExists: true)
-            .splitText()
-            .map { line -> (line as String).trim() }
-            .filter { line -> line && !line.startsWith('#') && !line.startsWith('track') && !line.startsWith('browser') }
-            .map { line ->
-                def fields = line.tokenize('\t')
-                def start = fields[1].toLong() + 1
-                [id: "${fields[0]}_${start}_${fields[2]}", region: "${fields[0]}:${start}-${fields[2]}", chrom: fields[0], start: start]
-            }
-        : channel.of([id: 'genome', region: null, chrom: '', start: 0L])
+    // one entry per input file: [chromosome or null, vcf, index or []]
+    def inputs = params.input.endsWith('.csv')
+        ? samplesheetToList(params.input, "${projectDir}/assets/schema_input.json")
+            .collect { row -> [row[0].chrom, row[1], row[2]] }
+        : [[null, file(params.input, checkIfExists: true),
+            ["${params.input}.tbi", "${params.input}.csi"].collect { name -> file(name) }.findAll { f -> f.exists() }]]
+    def regions = params.regions ? readRegions(params.regions) : null
+    def chromosomes = inputs.collect { entry -> entry[0] }
+    if (regions != null && !chromosomes.contains(null)) {
+        def orphan = regions.find { region -> !chromosomes.contains(region.chrom) }
+        if (orphan) {
+            error("genosynth: --regions: region ${orphan.region} lies on chromosome ${orphan.chrom}, which no --input row holds")
+        }
+    }
+    def tasks = inputs.collectMany { chrom, vcf, index ->
+        def mine = regions == null
+            ? [[id: chrom ?: 'genome', region: chrom, chrom: chrom ?: '', start: 0L]]
+            : regions.findAll { region -> chrom == null || region.chrom == chrom }
+        mine.collect { meta -> [meta, vcf, index] }
+    }
 
-    GENOSYNTH_VCF_TO_MATRIX(ch_regions.map { meta -> tuple(meta, vcf, index) }, populations, params.holdout)
+    GENOSYNTH_VCF_TO_MATRIX(channel.fromList(tasks), populations, params.holdout, params.seed)
     ch_matrix = GENOSYNTH_VCF_TO_MATRIX.out.matrix
     ch_holdout = GENOSYNTH_VCF_TO_MATRIX.out.holdout
 
-    def models = (params.models as String).tokenize(',').collect { name -> name.trim() }
     ch_models = channel.empty()
     if (models.contains('gan')) {
-        GENOSYNTH_TRAIN_GAN(ch_matrix)
+        GENOSYNTH_TRAIN_GAN(ch_matrix.join(ch_holdout), params.seed)
         ch_models = ch_models.mix(GENOSYNTH_TRAIN_GAN.out.model.map { meta, model -> [meta + [model: 'gan'], model] })
     }
     if (models.contains('rbm')) {
-        GENOSYNTH_TRAIN_RBM(ch_matrix)
+        GENOSYNTH_TRAIN_RBM(ch_matrix.join(ch_holdout), params.seed)
         ch_models = ch_models.mix(GENOSYNTH_TRAIN_RBM.out.model.map { meta, model -> [meta + [model: 'rbm'], model] })
     }
 
-    GENOSYNTH_SAMPLE(ch_models, params.haplotypes)
+    GENOSYNTH_SAMPLE(ch_models, params.haplotypes, params.seed)
     ch_artificial = GENOSYNTH_SAMPLE.out.vcf   // [meta with model, vcf, tbi]
 
     // per region: real, holdout and every model's artificial set
     ch_real = ch_matrix.join(ch_holdout).map { meta, real, holdout -> [meta.id, meta, real, holdout] }
-    ch_by_region = ch_artificial.map { meta, ag, tbi -> [meta.id, ag] }.groupTuple()
-    GENOSYNTH_EVALUATE(ch_real.join(ch_by_region).map { id, meta, real, holdout, ags -> [meta, real, holdout, ags] })
+    ch_by_region = ch_artificial.map { meta, ag, tbi -> [meta.id, meta.model, ag] }.groupTuple()
+    GENOSYNTH_EVALUATE(
+        ch_real.join(ch_by_region).map { id, meta, real, holdout, names, ags -> [meta, real, holdout, names, ags] },
+        params.seed)
 
-    // per region and model: the privacy gate (exit 2 fails the run unless task.ext / errorStrategy says otherwise)
+    // per region and model: the privacy gate's figures (a failed gate fails the run at the end, below)
     ch_each = ch_artificial.map { meta, ag, tbi -> [meta.id, meta, ag] }
         .combine(ch_real, by: 0)
         .map { id, meta, ag, region_meta, real, holdout -> [meta, real, holdout, ag] }
-    GENOSYNTH_PRIVACY_CHECK(ch_each)
+    GENOSYNTH_PRIVACY_CHECK(ch_each, params.seed)
+    ch_finished = GENOSYNTH_EVALUATE.out.json.mix(GENOSYNTH_PRIVACY_CHECK.out.json)
 
-    if (params.selection_target && params.selection_versus) {
+    if (params.selection_target) {
         GENOSYNTH_SELECTION_SCAN(
             ch_each.map { meta, real, holdout, ag -> [meta, real, ag] },
             params.selection_target, params.selection_versus, params.selection_outgroup ?: '')
+        ch_finished = ch_finished.mix(GENOSYNTH_SELECTION_SCAN.out.json)
     }
-    if (params.impute_panel && params.impute_target) {
+    if (params.impute_panel) {
         def panel = file(params.impute_panel, checkIfExists: true)
         def target = file(params.impute_target, checkIfExists: true)
-        GENOSYNTH_IMPUTE_AUGMENT(ch_artificial.map { meta, ag, tbi -> [meta, panel, ag, target] })
+        GENOSYNTH_IMPUTE_AUGMENT(ch_artificial.map { meta, ag, tbi -> [meta, panel, ag, target] }, params.seed)
+        ch_finished = ch_finished.mix(GENOSYNTH_IMPUTE_AUGMENT.out.json)
     }
 
     // gather: metrics of every region in one table, one genome-wide artificial VCF per model
@@ -107,4 +124,14 @@ workflow {
                 def ordered = parts.sort { a, b -> a[0] <=> b[0] ?: a[1] <=> b[1] }
                 [model, ordered.collect { part -> part[2] }, ordered.collect { part -> part[3] }]
             })
+    ch_finished = ch_finished.mix(CONCAT_VCF.out.vcf)
+
+    // the privacy verdict comes last: every other report is done, so a failed gate stops nothing half-way
+    PRIVACY_GATE(
+        GENOSYNTH_PRIVACY_CHECK.out.gate.map { meta, verdict -> gateFailure(meta, verdict) }
+            .filter { line -> line != null }.toList(),
+        ch_finished.count().combine(GENOSYNTH_PRIVACY_CHECK.out.json.count()).map { finished, checked -> checked })
+
+    channel.topic('versions').unique().toList().map { entries -> versionsYaml(entries) }
+        .collectFile(name: 'software_versions.yml', storeDir: "${params.outdir}/pipeline_info")
 }

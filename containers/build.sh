@@ -1,22 +1,47 @@
 #!/usr/bin/env bash
-# Build genosynth/base and the eight step images with buildah (no Docker engine needed), then check them:
-# each image's --help, and a tiny real run vcf-to-matrix -> train-gan (1 epoch) -> sample -> evaluate across them.
-# The base root filesystem comes from Debian packages (mmdebstrap), so no registry pull is needed; pass
-# BASE_IMAGE=python:3.11-slim-bookworm to build from the usual image where a registry is reachable, and
-# TORCH_SPEC=torch==2.13.0 for the GPU (CUDA) build.
+# Build genosynth/base and the eight step images with buildah (no Docker engine needed) and check them as runtimes
+# use them: no image has an ENTRYPOINT and each shows its step's help as CMD; then every Nextflow module's task is
+# rendered from the module (nextflow/checks/tasks.py), staged and started inside its image as Nextflow's docker
+# executor starts it (`/bin/bash -ue .command.sh`, the image's entrypoint composed in as `docker run` does), on tiny
+# data, in workflow order. Prints every image's size.
+#
+#   containers/build.sh            the CPU flavour (tags VERSION-cpu; this machine's CPU torch wheel when it has one)
+#   GPU=1 containers/build.sh      the GPU flavour (tags VERSION; CUDA wheels from the Python package index)
+#   REGISTRY=registry.example.org/lab containers/build.sh    tags registry.example.org/lab/genosynth/STEP:...
+#
+# The base root filesystem comes from Debian packages (mmdebstrap), so no registry pull is needed; BASE_IMAGE=...
+# builds from the Dockerfile's pinned python:3.11-slim-bookworm (or another) where a registry is reachable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION=$(sed -n 's/^__version__ = "\(.*\)"/\1/p' tools/genosynth/__init__.py)
 STEPS="vcf-to-matrix train-gan train-rbm sample impute-augment evaluate privacy-check selection-scan"
 BUILD_DIR=${BUILD_DIR:-build/containers}
-# a CPU image here (the Dockerfile's default is the CUDA build): the machine's CPU wheel when it has one
-LOCAL_TORCH=$(ls /opt/wheels/torch-2.13.0+cpu-*.whl 2>/dev/null | head -1 || true)
-if [ -z "${TORCH_SPEC:-}" ] && [ -n "$LOCAL_TORCH" ]; then
-    TORCH_SPEC=$LOCAL_TORCH
-elif [ -z "${TORCH_SPEC:-}" ]; then
-    TORCH_SPEC=torch==2.13.0 TORCH_INDEX_URL=${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}
+PYTHON=${PYTHON:-.venv/bin/python}
+if [ -n "${GPU:-}" ]; then
+    SUFFIX="" TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0} TORCH_INDEX_URL=${TORCH_INDEX_URL:-}
+else
+    SUFFIX="-cpu"
+    LOCAL_TORCH=$(ls /opt/wheels/torch-2.13.0+cpu-*.whl 2>/dev/null | head -1 || true)
+    if [ -z "${TORCH_SPEC:-}" ] && [ -n "$LOCAL_TORCH" ]; then
+        TORCH_SPEC=$LOCAL_TORCH TORCH_INDEX_URL=""
+    else
+        TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0} TORCH_INDEX_URL=${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}
+    fi
 fi
-BUILDAH=(buildah --storage-driver vfs)
+REGISTRY=${REGISTRY:+${REGISTRY%/}/}
+image() { echo "${REGISTRY}genosynth/$1:$VERSION$SUFFIX"; }
+
+# overlay storage where the kernel lets buildah mount it (fast, layers shared); vfs (full copies) otherwise
+if [ -z "${STORAGE_DRIVER:-}" ]; then
+    STORAGE_DRIVER=vfs
+    probe=$(buildah --storage-driver overlay from scratch 2>/dev/null || true)
+    if [ -n "$probe" ] && buildah --storage-driver overlay mount "$probe" >/dev/null 2>&1; then
+        STORAGE_DRIVER=overlay
+    fi
+    [ -z "$probe" ] || buildah --storage-driver overlay rm "$probe" >/dev/null 2>&1 || true
+fi
+export STORAGE_DRIVER
+BUILDAH=(buildah --storage-driver "$STORAGE_DRIVER")
 mkdir -p "$BUILD_DIR"
 
 # pip inside the builds sees this machine's pip configuration, wheel folders and CA bundle
@@ -36,34 +61,45 @@ if [ -z "${BASE_IMAGE:-}" ]; then
         "${BUILD[@]}" -t "$BASE_IMAGE" "$BUILD_DIR"
     fi
 fi
-echo "containers: genosynth/base:$VERSION from $BASE_IMAGE with $TORCH_SPEC"
+echo "containers: $(image base) from $BASE_IMAGE with $TORCH_SPEC ($STORAGE_DRIVER storage)"
 "${BUILD[@]}" --build-arg BASE_IMAGE="$BASE_IMAGE" --build-arg TORCH_SPEC="$TORCH_SPEC" \
-    --build-arg TORCH_INDEX_URL="${TORCH_INDEX_URL:-}" \
-    --build-arg VERSION="$VERSION" -f containers/base/Dockerfile -t "genosynth/base:$VERSION" .
+    --build-arg TORCH_INDEX_URL="${TORCH_INDEX_URL:-}" --build-arg VERSION="$VERSION" \
+    -f containers/base/Dockerfile -t "$(image base)" .
 for step in $STEPS; do
-    "${BUILD[@]}" --build-arg BASE="genosynth/base:$VERSION" \
-        -f "containers/$step/Dockerfile" -t "genosynth/$step:$VERSION" "containers/$step"
+    "${BUILD[@]}" --build-arg BASE="$(image base)" -f "containers/$step/Dockerfile" -t "$(image "$step")" "containers/$step"
 done
 
-# checks: --help through each image's entrypoint, then a tiny run across the images on shared data
-DATA=$(mktemp -d)
-cp galaxy_wrappers/test-data/sim.vcf.gz galaxy_wrappers/test-data/sim.populations.tsv "$DATA/"
-chmod -R a+rwX "$DATA"
-declare -A CONTAINER  # one working container per image, reused by every check (vfs copies are slow)
-for step in $STEPS; do
-    CONTAINER[$step]=$("${BUILDAH[@]}" from --volume "$DATA:/data" "genosynth/$step:$VERSION")
+# 1. the configuration runtimes read: no entrypoint anywhere, the step's help as the default command
+for name in base $STEPS; do
+    config=$("${BUILDAH[@]}" inspect --format '{{.OCIv1.Config.Entrypoint}} {{.OCIv1.Config.Cmd}}' "$(image "$name")")
+    expected="[] [genosynth$( [ "$name" = base ] || echo "-$name") --help]"
+    if [ "$config" != "$expected" ]; then
+        echo "containers: $(image "$name"): entrypoint and command are $config, expected $expected" >&2
+        exit 1
+    fi
 done
-trap 'for c in "${CONTAINER[@]}"; do "${BUILDAH[@]}" rm "$c" >/dev/null 2>&1 || true; done; rm -rf "$DATA"' EXIT
-run_in() {  # run_in STEP ARGS...: the step's executable in its own image, /data mounted
-    local step=$1; shift
-    "${BUILDAH[@]}" run --isolation chroot --workingdir /data "${CONTAINER[$step]}" -- "genosynth-$step" "$@"
+echo "containers: no image has an entrypoint; each one's command is its step's --help"
+
+# 2. every module's task inside its image, as Nextflow's docker executor starts it
+WORK=$(mktemp -d)
+CONTAINERS_FILE="$WORK/containers.txt"
+export CONTAINERS_FILE
+declare -A CONTAINER  # one working container per image, reused by every task (copies are slow on vfs)
+cleanup() {
+    for c in "${CONTAINER[@]}"; do "${BUILDAH[@]}" rm "$c" >/dev/null 2>&1 || true; done
+    rm -rf "$WORK"
 }
-for step in $STEPS; do
-    run_in "$step" --help >/dev/null && echo "containers: genosynth/$step:$VERSION --help ok"
+trap cleanup EXIT
+for module in vcf_to_matrix train_gan train_rbm sample impute_augment evaluate privacy_check selection_scan concat_vcf; do
+    name=${module//_/-}
+    [ "$module" = concat_vcf ] && name=base
+    CONTAINER[$module]=$("${BUILDAH[@]}" from --volume "$WORK:$WORK" "$(image "$name")")
+    echo "$module ${CONTAINER[$module]}" >> "$CONTAINERS_FILE"
 done
-run_in vcf-to-matrix sim.vcf.gz --populations sim.populations.tsv --holdout 0.3 --holdout-output holdout.h5 \
-    --seed 1 -o train.h5
-run_in train-gan train.h5 --preset wgan-gp --epochs 1 --monitor-every 1 --device cpu -o gan.safetensors
-run_in sample gan.safetensors -n 40 --seed 1 --device cpu -o ag.vcf.gz
-run_in evaluate --real train.h5 --holdout holdout.h5 --synthetic gan=ag.vcf.gz --triplets 100 --device cpu -o evaluation
-test -s "$DATA/evaluation/report.html" && echo "containers: tiny run across the images ok"
+chmod -R a+rwX "$WORK"  # the images run as their own user, who writes the task folders
+"$PYTHON" nextflow/checks/tasks.py "$WORK/chain" --hostile --runner-prefix "containers/run_in_image.sh {module} {taskdir}"
+echo "containers: every module's rendered task ran in its image"
+
+# 3. sizes
+echo "containers: image sizes"
+"${BUILDAH[@]}" images --format '{{.Name}}:{{.Tag}} {{.Size}}' | grep "genosynth/" | grep -v debian-python | grep ":$VERSION$SUFFIX " || true

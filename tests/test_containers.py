@@ -29,28 +29,43 @@ def test_dockerfiles_are_hadolint_clean():
 
 
 @pytest.mark.parametrize("step", PIPELINE_STEPS)
-def test_step_image_builds_on_the_base_with_its_entrypoint(step):
+def test_step_image_builds_on_the_base_without_an_entrypoint(step):
+    """Runtimes append their own command (`/bin/bash -ue .command.sh`) to the image: an entrypoint would break it."""
     text = (REPO / "containers" / step / "Dockerfile").read_text()
     assert f"ARG BASE=genosynth/base:{__version__}" in text and "FROM ${BASE}" in text
-    assert f'ENTRYPOINT ["genosynth-{step}"]' in text
+    assert "ENTRYPOINT" not in text.replace("No ENTRYPOINT", "")
+    assert f'CMD ["genosynth-{step}", "--help"]' in text
 
 
-def test_base_image_takes_base_and_torch_as_build_arguments():
+def test_base_image_is_pinned_by_digest_and_takes_torch_as_build_arguments():
     text = (REPO / "containers" / "base" / "Dockerfile").read_text()
-    for argument in ("ARG BASE_IMAGE=", "ARG TORCH_SPEC=", "ARG TORCH_INDEX_URL="):
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim-bookworm@sha256:[0-9a-f]{64}$", text, re.M)
+    for argument in ("ARG TORCH_SPEC=", "ARG TORCH_INDEX_URL="):
         assert argument in text
     assert re.search(r"^USER 1000:1000$", text, re.M) and "beagle" in text and "tabix" in text
-    assert "org.opencontainers.image.source" in text
+    assert "org.opencontainers.image.source" in text and 'CMD ["genosynth", "--help"]' in text
+    assert "ENTRYPOINT" not in text.replace("No ENTRYPOINT", "")
 
 
-def test_image_names_agree_across_galaxy_and_nextflow():
+def test_image_names_and_flavours_agree_across_galaxy_nextflow_and_the_build():
+    """One name per step everywhere: CPU steps run the -cpu image; GPU steps the CUDA image in Galaxy (routed to
+    GPU nodes) and, in Nextflow, the CUDA one only with the gpu profile; the registry comes from one setting each."""
     macros = (REPO / "galaxy_wrappers" / "macros.xml").read_text()
-    assert '<container type="docker">genosynth/@STEP@:@TOOL_VERSION@</container>' in macros
+    assert '<container type="docker">@REGISTRY@genosynth/@STEP@:@TOOL_VERSION@-cpu</container>' in macros
+    assert '<container type="docker">@REGISTRY@genosynth/@STEP@:@TOOL_VERSION@</container>' in macros
+    gpu_steps = {"train-gan", "train-rbm", "sample"}
     for step in PIPELINE_STEPS:
         module = (REPO / "nextflow" / "modules" / step.replace("-", "_") / "main.nf").read_text()
-        assert f'container "genosynth/{step}:{__version__}"' in module
+        flavour = "${params.use_gpu ? '' : '-cpu'}" if step in gpu_steps else "-cpu"
+        assert f'container "genosynth/{step}:{__version__}{flavour}"' in module
         wrapper = (REPO / "galaxy_wrappers" / f"{step.replace('-', '_')}.xml").read_text()
-        assert f'step="{step}"' in wrapper
+        macro = "gpu_requirements" if step in gpu_steps else "requirements"
+        assert f'<expand macro="{macro}" step="{step}"/>' in wrapper
+    build = (REPO / "containers" / "build.sh").read_text()
+    assert 'image() { echo "${REGISTRY}genosynth/$1:$VERSION$SUFFIX"; }' in build and 'SUFFIX="-cpu"' in build
+    config = (REPO / "nextflow.config").read_text()
+    for engine in ("docker", "podman", "singularity", "apptainer"):
+        assert f"{engine}.registry" in config
 
 
 def test_every_step_has_the_executable_its_image_runs():

@@ -14,12 +14,12 @@ from genosynth import __version__
 from genosynth.cli import STEPS, step_parser
 
 WRAPPERS = Path(__file__).resolve().parents[1] / "galaxy_wrappers"
-WRAPPED_STEPS = [s for s in STEPS if s != "export"]  # export is a format converter; Galaxy users convert with it locally
+WRAPPED_STEPS = list(STEPS)
 GPU_STEPS = {"train-gan", "train-rbm", "sample"}
 HIDDEN = {  # option -> why the wrapper does not expose it
     "--output": "the wrapper chooses the output paths",
-    "--legend": ".hapt + legend pairs are not a Galaxy datatype; Galaxy passes matrices and VCF",
-    "--region": "Galaxy users cut regions upstream (bcftools view); an indexed input is not guaranteed",
+    "--legend": "a .hapt input is not a Galaxy datatype; export's legend is an output the wrapper names",
+    "--region": "vcf-to-matrix: Galaxy users cut regions upstream (bcftools view), an index is not guaranteed",
     "--holdout-output": "set by the wrapper when a holdout is asked for",
     "--checkpoint": "set by the wrapper; Galaxy jobs are not resumed",
     "--resume": "Galaxy jobs are not resumed from checkpoints",
@@ -77,7 +77,7 @@ def test_wrapper_metadata(step):
     assert root.get("version") == "@TOOL_VERSION@+galaxy@VERSION_SUFFIX@"
     assert re.search(rf"^genosynth-{step}\b", root.find("command").text, re.MULTILINE)
     macro = next(e for e in root.iter("expand") if e.get("macro") in ("requirements", "gpu_requirements"))
-    assert macro.get("step") == step  # container genosynth/<step>:<version>
+    assert macro.get("step") == (step if step != "export" else "base")  # container genosynth/<step>:<version>[-cpu]
     assert (macro.get("macro") == "gpu_requirements") == (step in GPU_STEPS)
     assert root.find("tests") is not None and len(root.find("tests")) >= 1
     for test in root.find("tests"):
@@ -125,3 +125,93 @@ def test_workflow_uses_existing_tools_and_outputs():
     for output in workflow["outputs"].values():
         producer, name = output["outputSource"].split("/")
         assert name in outputs[producer]
+    assert workflow["release"] == __version__
+    folder = WRAPPERS / "workflows"
+    assert (folder / "README.md").is_file() and f"## {__version__}" in (folder / "CHANGELOG.md").read_text()
+    tests = yaml.safe_load((folder / "generate_and_check.gxwf-tests.yml").read_text())  # what planemo runs
+    for test in tests:
+        assert set(test["job"]) == set(workflow["inputs"])
+        assert all((folder / entry["path"]).is_file() for entry in test["job"].values())
+        assert set(test["outputs"]) <= set(workflow["outputs"]) and all(o["asserts"] for o in test["outputs"].values())
+
+
+def test_shed_metadata_describes_every_tool_as_a_suite():
+    import yaml
+
+    shed = yaml.safe_load((WRAPPERS / ".shed.yml").read_text())
+    assert shed["owner"] and shed["categories"] and shed["suite"]["name"] == "suite_genosynth"
+    assert "{{ tool_id }}" in shed["auto_tool_repositories"]["name_template"]
+
+
+# Parameters whose Galaxy default differs from the command line's on purpose, with the reason.
+GALAXY_DEFAULTS = {
+    ("vcf-to-matrix", "--holdout"): "asked for through a conditional (no holdout by default), which offers 0.2",
+    ("sample", "--haplotypes"): "required on the command line; the form offers 1000",
+}
+
+
+def _galaxy_params(step: str) -> dict:
+    """Every <param argument=...> of the wrapper, its macros expanded by Galaxy's own loader, by its option."""
+    from galaxy.util.xml_macros import load
+
+    root = load(str(_wrapper(step))).getroot()
+    return {param.get("argument"): param for param in root.iter("param") if param.get("argument")}
+
+
+def _number(text: str | None):
+    return None if text in (None, "") else float(text)
+
+
+@pytest.mark.parametrize("step", WRAPPED_STEPS)
+def test_wrapper_parameters_agree_with_the_command_line(step):
+    """Type, default, bounds and choices of every exposed option are the command line's."""
+    from genosynth.steps._types import Bounded
+
+    actions = {max(a.option_strings, key=len): a for a in step_parser(step)._actions if a.option_strings}
+    problems = []
+    for option, param in _galaxy_params(step).items():
+        action = actions[option]
+        kind = param.get("type")
+        if action.choices is not None and kind == "select":
+            options = {o.get("value") for o in param.iter("option")}
+            if options - {str(c) for c in action.choices} or (not param.get("optional") and
+                                                             {str(c) for c in action.choices} - options):
+                problems.append(f"{option}: choices {sorted(options)} vs {list(action.choices)}")
+        elif kind == "boolean":
+            truevalue, checked = param.get("truevalue"), param.get("checked", "false") == "true"
+            if action.choices is not None:  # an option with one value, which the box switches on
+                agree = truevalue in action.choices and checked == (action.default == truevalue)
+            else:  # a flag: the unchecked box leaves the command line's default
+                agree = truevalue == option and not checked
+            if not agree:
+                problems.append(f"{option}: box {truevalue}, checked {checked}; command line {action.default!r}")
+        elif kind in ("integer", "float"):
+            python_type = action.type.kind if isinstance(action.type, Bounded) else action.type
+            if {"integer": int, "float": float}[kind] is not python_type:
+                problems.append(f"{option}: Galaxy {kind}, command line {python_type}")
+            low, high = action.type.bounds() if isinstance(action.type, Bounded) else (None, None)
+            if (_number(param.get("min")), _number(param.get("max"))) != (low, high):
+                problems.append(f"{option}: Galaxy min/max {param.get('min')}/{param.get('max')}, command line {low}/{high}")
+            default = _number(param.get("value"))
+            if default != (None if action.default is None else float(action.default)) and \
+                    (step, option) not in GALAXY_DEFAULTS:
+                problems.append(f"{option}: Galaxy default {param.get('value')!r}, command line {action.default!r}")
+        elif kind == "text" and param.get("value", "") != (action.default or ""):
+            problems.append(f"{option}: Galaxy default {param.get('value')!r}, command line {action.default!r}")
+    assert not problems, problems
+
+
+def test_max_time_accepts_what_the_command_line_accepts():
+    from genosynth.options import DURATION_PATTERN, parse_duration
+
+    from galaxy.util.xml_macros import load
+
+    regex = next(v.text for v in load(str(_wrapper("train-gan"))).getroot().iter("validator")
+                 if "duration" in (v.get("message") or ""))
+    for text in ("90", "90s", "20m", "1h30m", "2h", "1.5h", "1h 30m 10s", "", "soon", "m", "1x"):
+        try:
+            accepted = text == "" or parse_duration("max_time", text) is not None
+        except Exception:
+            accepted = False
+        assert bool(re.fullmatch(regex, text)) == accepted, text
+    assert DURATION_PATTERN in regex

@@ -1,11 +1,11 @@
-"""The Nextflow pipeline without Nextflow: lint with Nextflow's own language server (type checking on), the
-structure main.nf relies on, the parameter schema, and every module's script block rendered with test values
-and run on tiny data in workflow order, its declared outputs checked."""
+"""The Nextflow pipeline without Nextflow: lint with Nextflow's own language server (type checking on); the
+structure main.nf relies on; the parameter and samplesheet schemas; the pipeline's Groovy functions (regions BED,
+parameter combinations, gate lines, versions) run by Groovy; and every module's task rendered by Groovy as Nextflow
+renders it, staged, started as `/bin/bash -ue .command.sh` and checked, with hostile file names and ids."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -13,168 +13,235 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from genosynth import __version__
 from genosynth.cli import STEPS
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "nextflow" / "checks"))
+import tasks  # noqa: E402  (nextflow/checks/tasks.py: render, stage and run module tasks)
+
 MODULES = REPO / "nextflow" / "modules"
-JAR = Path(os.environ.get("GENOSYNTH_NF_LANGUAGE_SERVER", REPO / ".nextflow-tools" / "language-server-all.jar"))
+JAR = tasks.JAR
 PIPELINE_STEPS = [s for s in STEPS if s != "export"]
 GPU_PROCESSES = {"GENOSYNTH_TRAIN_GAN", "GENOSYNTH_TRAIN_RBM", "GENOSYNTH_SAMPLE"}
-TEST_DATA = REPO / "galaxy_wrappers" / "test-data"
+NF_FILES = ["main.nf", "nextflow/functions.nf", *sorted(str(p.relative_to(REPO)) for p in MODULES.glob("*/main.nf")),
+            "nextflow.config"]
 
 
-def _module_text(name: str) -> str:
-    return (MODULES / name / "main.nf").read_text()
+def _require_groovy():
+    if shutil.which("java") is None or not JAR.is_file():
+        pytest.fail(f"needs java and {JAR}: run 'make test', which fetches the pinned language server")
 
 
-def _process(text: str) -> dict:
-    """Name, labels, container, emits (name -> declaration) and the script/stub of a module's one process."""
-    emits = {m.group(2): m.group(1).strip() for m in re.finditer(r"^\s+(.*?), emit: (\w+)", text, re.M)}
-    script = re.search(r'script:\n(.*?)\n\s*"""\n(.*?)\n\s*"""\n', text, re.S)
-    return {
-        "name": re.findall(r"^process (\w+)", text, re.M),
-        "labels": re.findall(r"^\s+label '(\w+)'", text, re.M),
-        "container": re.findall(r'^\s+container "([^"]+)"', text, re.M),
-        "emits": emits,
-        "script_defs": script.group(1),
-        "script": script.group(2),
-        "stub": "stub:" in text,
-    }
+def _lint(root: Path, files: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(["java", "-cp", str(JAR), "groovy.ui.GroovyMain", str(REPO / "nextflow/checks/check.groovy"),
+                           str(root), *files], cwd=root, capture_output=True, text=True)
 
 
 def test_lint_with_the_nextflow_language_server():
-    if shutil.which("java") is None or not JAR.is_file():
-        pytest.fail(f"needs java and {JAR}: run 'make test', which fetches the pinned language server")
-    files = ["main.nf", *sorted(str(p.relative_to(REPO)) for p in MODULES.glob("*/main.nf")), "nextflow.config"]
-    result = subprocess.run(["java", "-cp", str(JAR), "groovy.ui.GroovyMain", "nextflow/lint/check.groovy", ".", *files],
-                            cwd=REPO, capture_output=True, text=True)
-    assert result.returncode == 0 and f"checked {len(files)} files: 0 errors" in result.stdout, result.stdout + result.stderr
+    _require_groovy()
+    result = _lint(REPO, NF_FILES)
+    assert result.returncode == 0 and f"checked {len(NF_FILES)} files: 0 errors" in result.stdout, result.stdout + result.stderr
+    assert "Exception" not in result.stderr  # no plugin-spec fetch reaches out and fails
 
 
-def test_lint_catches_an_undefined_process(tmp_path):
-    if shutil.which("java") is None or not JAR.is_file():
-        pytest.fail(f"needs java and {JAR}: run 'make test'")
-    broken = tmp_path / "broken.nf"
-    broken.write_text("workflow {\n    GENOSYNTH_MISSING(channel.of(1))\n}\n")
-    result = subprocess.run(["java", "-cp", str(JAR), "groovy.ui.GroovyMain", str(REPO / "nextflow/lint/check.groovy"),
-                             str(tmp_path), str(broken)], capture_output=True, text=True)
+def test_lint_catches_an_undefined_process_and_a_wrong_type(tmp_path):
+    _require_groovy()
+    (tmp_path / "undefined.nf").write_text("workflow {\n    GENOSYNTH_MISSING(channel.of(1))\n}\n")
+    (tmp_path / "mistyped.nf").write_text("workflow {\n    def lines = file('x').readLines()\n    lines.notAMethod()\n}\n")
+    result = _lint(tmp_path, ["undefined.nf"])
     assert result.returncode == 1 and "`GENOSYNTH_MISSING` is not defined" in result.stdout
+    result = _lint(tmp_path, ["mistyped.nf"])
+    assert result.returncode == 1 and "Unrecognized method `notAMethod` for type List<String>" in result.stdout
 
 
-def test_one_process_per_step_with_container_labels_versions_and_stub():
+def _module(name: str) -> dict:
+    text = (MODULES / name / "main.nf").read_text()
+    return {
+        "text": text,
+        "name": re.findall(r"^process (\w+)", text, re.M),
+        "labels": re.findall(r"^\s+label '(\w+)'", text, re.M),
+        "container": re.findall(r'^\s+container "([^"]+)"', text, re.M),
+        "emits": {re.search(r"emit: (\w+)", line).group(1): re.sub(r",\s*emit: \w+", "", line.strip())
+                  for line in text.splitlines() if "emit:" in line},
+        "inputs": re.search(r"\n    input:\n(.*?)\n\n", text, re.S).group(1).strip().splitlines(),
+        "script": re.search(r"\n    script:\n(.*?)\n    stub:", text, re.S),
+    }
+
+
+def test_one_module_per_step_with_image_labels_topic_versions_quoting_and_stub():
     for step in PIPELINE_STEPS:
-        module = _process(_module_text(step.replace("-", "_")))
+        module = _module(step.replace("-", "_"))
         process = f"GENOSYNTH_{step.replace('-', '_').upper()}"
         assert module["name"] == [process]
-        assert module["container"] == [f"genosynth/{step}:{__version__}"]  # the image containers/ builds
+        flavour = "${params.use_gpu ? '' : '-cpu'}" if process in GPU_PROCESSES else "-cpu"
+        assert module["container"] == [f"genosynth/{step}:{__version__}{flavour}"]  # the images containers/ builds
         assert ("process_gpu" in module["labels"]) == (process in GPU_PROCESSES)
-        assert "versions" in module["emits"] and module["stub"]
-        assert "task.ext.args" in module["script_defs"] and "task.ext.prefix" in module["script_defs"]
-        assert (MODULES / step.replace("-", "_") / "meta.yml").is_file()
+        assert module["emits"]["versions_genosynth"].endswith("topic: versions")
+        script = module["script"].group(1)
+        assert "task.ext.args" in script and "task.ext.prefix" in script
+        assert "include { shellQuote } from '../../functions'" in module["text"]
+        # every interpolation into the command is quoted, except numbers and the ext.args string itself
+        command = script.split('"""')[1]
+        bare = [v for v in re.findall(r"\$\{([^}]+)\}", command) if not v.startswith("shellQuote(")]
+        assert set(bare) <= {"args", "seed", "task.cpus", "haplotypes", "region_args", "population_args",
+                             "holdout_args", "synthetic_args", "outgroup_args", "memory_args"}, (step, bare)
         assert (REPO / "containers" / step / "Dockerfile").is_file()
+
+
+def test_meta_yml_declares_what_each_module_declares():
+    for path in MODULES.glob("*/main.nf"):
+        module = _module(path.parent.name)
+        meta = yaml.safe_load((path.parent / "meta.yml").read_text())
+        assert [entry["declaration"] for entry in meta["input"]] == [line.strip() for line in module["inputs"]]
+        outputs = {name: value["declaration"] for entry in meta.get("output", []) for name, value in entry.items()}
+        assert outputs == module["emits"], path.parent.name
 
 
 def test_main_uses_every_module_and_only_existing_emits():
     main = (REPO / "main.nf").read_text()
     emits = {}
     for path in MODULES.glob("*/main.nf"):
-        module = _process(path.read_text())
+        module = _module(path.parent.name)
         emits[module["name"][0]] = module["emits"]
         assert f"include {{ {module['name'][0]}" in re.sub(r"\s+", " ", main)
     for process, emit in re.findall(r"(\w+)\.out\.(\w+)", main):
         assert emit in emits[process], f"main.nf uses {process}.out.{emit}, which the module does not emit"
-    assert set(re.findall(r"^\s+(GENOSYNTH_\w+|CONCAT_VCF)\(", main, re.M)) == set(emits)
+    assert set(re.findall(r"^\s+(GENOSYNTH_\w+|CONCAT_VCF|PRIVACY_GATE)\(", main, re.M)) == set(emits)
+    assert "validateParameters()" in main and "channel.topic('versions')" in main
 
 
-def test_schema_is_valid_and_matches_the_params():
+def _schema() -> dict:
+    return json.loads((REPO / "nextflow_schema.json").read_text())
+
+
+def test_schema_is_valid_and_matches_the_params_and_refuses_hostile_values():
     import jsonschema
 
-    schema = json.loads((REPO / "nextflow_schema.json").read_text())
+    schema = _schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    in_schema = set()
-    for group in schema["$defs"].values():
-        in_schema |= set(group["properties"])
+    in_schema = {name for group in schema["$defs"].values() for name in group["properties"]}
     in_main = set(re.findall(r"^params\.(\w+)\s*=", (REPO / "main.nf").read_text(), re.M))
-    config = (REPO / "nextflow.config").read_text()
-    block = re.search(r"^params \{\n(.*?)\n\}", config, re.S | re.M).group(1)
-    in_config = set(re.findall(r"^\s+(\w+)\s*=", block, re.M))
-    assert in_schema == in_main == in_config
+    block = re.search(r"^params \{\n(.*?)\n\}", (REPO / "nextflow.config").read_text(), re.S | re.M).group(1)
+    assert in_schema == in_main == set(re.findall(r"^\s+(\w+)\s*=", block, re.M))
     validator = jsonschema.Draft202012Validator(schema)
     defaults = {name: prop["default"] for g in schema["$defs"].values() for name, prop in g["properties"].items()
                 if "default" in prop}
-    assert not list(validator.iter_errors({**defaults, "input": "x.vcf.gz"}))
-    assert list(validator.iter_errors({**defaults, "input": "x.vcf.gz", "models": "vae"}))  # an unknown model is refused
+    good = {**defaults, "input": "x.vcf.gz", "selection_target": "CEU", "selection_versus": "YRI"}
+    assert not list(validator.iter_errors(good))
+    assert not list(validator.iter_errors({**good, "input": "chromosomes.csv", "container_registry": "registry.example.org:5000/lab"}))
+    for hostile in ({"models": "vae"}, {"selection_target": "CEU; touch INJECTED"}, {"selection_versus": "$(id)"},
+                    {"input": "x.txt"}, {"container_registry": "r.org/lab; rm"}, {"seed": "one"}):
+        assert list(validator.iter_errors({**good, **hostile})), hostile
 
 
-def _render(module: str, values: dict[str, str]) -> str:
-    """The script block of ``module`` with every ${...} replaced from ``values`` (unknown ones fail the test)."""
-    script = _process(_module_text(module))["script"]
+def test_samplesheet_schema_accepts_chromosome_files_and_names_bad_rows():
+    import jsonschema
 
-    def substitute(match: re.Match) -> str:
-        expression = match.group(1)
-        if expression not in values:
-            raise AssertionError(f"{module}: the test has no value for ${{{expression}}}; update it with the module")
-        return str(values[expression])
-
-    rendered = re.sub(r"(?<!\\)\$\{([^}]+)\}", substitute, script)
-    return rendered.replace("\\$", "$").replace("\\\\", "\\")
-
-
-def _run_module(module: str, workdir: Path, values: dict[str, str], outputs: list[str]) -> None:
-    workdir.mkdir(parents=True, exist_ok=True)
-    values = {"task.process": f"GENOSYNTH_{module.upper()}", "task.cpus": "1", **values}
-    script = _render(module, values)
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=workdir, env=env, capture_output=True,
-                            text=True)
-    assert result.returncode == 0, f"{module} script failed:\n{script}\n{result.stderr[-3000:]}"
-    for pattern in outputs:
-        assert list(workdir.glob(pattern)), f"{module}: declared output {pattern} is missing"
-    assert "genosynth" in (workdir / "versions.yml").read_text() or module == "concat_vcf"
+    schema = json.loads((REPO / "assets" / "schema_input.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert _schema()["$defs"]["input_output_options"]["properties"]["input"]["schema"] == "assets/schema_input.json"
+    validator = jsonschema.Draft202012Validator(schema)
+    rows = [{"chrom": "22", "vcf": "ALL.chr22.phase3.vcf.gz", "index": "ALL.chr22.phase3.vcf.gz.tbi"},
+            {"chrom": "X", "vcf": "chrX.bcf"}]
+    assert not list(validator.iter_errors(rows))
+    for bad in ({"chrom": "22 1", "vcf": "a.vcf.gz"}, {"chrom": "22"}, {"chrom": "2", "vcf": "a.vcf"},
+                {"chrom": "2", "vcf": "my file.vcf.gz"}, {"chrom": "2", "vcf": "a.vcf.gz", "index": "a.idx"}):
+        errors = list(validator.iter_errors([bad]))
+        assert errors, bad
+    assert schema["uniqueEntries"] == ["chrom"] and schema["items"]["properties"]["chrom"]["meta"] == ["chrom"]
 
 
-def test_module_scripts_run_in_workflow_order(tmp_path):
-    """Values stand in for each module's Groovy `def` lines with the test profile's settings."""
-    w = tmp_path
-    vcf, pops = TEST_DATA / "sim.vcf.gz", TEST_DATA / "sim.populations.tsv"
-    _run_module("vcf_to_matrix", w / "convert", {
-        "vcf": vcf, "prefix": "genome", "region_args": "", "population_args": f"--populations {pops}",
-        "holdout_args": "--holdout 0.3 --holdout-output genome.holdout.h5", "args": "--seed 1"},
-        ["genome.h5", "genome.holdout.h5"])
-    matrix, holdout = w / "convert" / "genome.h5", w / "convert" / "genome.holdout.h5"
-    _run_module("train_gan", w / "gan", {"matrix": matrix, "prefix": "genome.gan",
-                                          "args": "--preset wgan-gp --epochs 2 --monitor-every 1 --device cpu"},
-                ["genome.gan.safetensors", "genome.gan.training.tsv", "genome.gan.training.png"])
-    _run_module("train_rbm", w / "rbm", {"matrix": matrix, "prefix": "genome.rbm",
-                                          "args": "--epochs 2 --monitor-every 1 --monitor-gibbs-steps 5 --device cpu"},
-                ["genome.rbm.safetensors", "genome.rbm.hidden.tsv", "genome.rbm.hidden.png"])
-    artificial = {}
-    for model in ("gan", "rbm"):
-        _run_module("sample", w / f"sample_{model}", {
-            "model": w / model / f"genome.{model}.safetensors", "haplotypes": "40", "prefix": f"genome.{model}.ag",
-            "args": "--seed 1 --device cpu"}, [f"genome.{model}.ag.vcf.gz", f"genome.{model}.ag.vcf.gz.tbi"])
-        artificial[model] = w / f"sample_{model}" / f"genome.{model}.ag.vcf.gz"
-    _run_module("evaluate", w / "evaluate", {
-        "real": matrix, "holdout_args": f"--holdout {holdout}", "prefix": "genome.evaluation",
-        "synthetic_args": " ".join(f"--synthetic {m}={p}" for m, p in artificial.items()),
-        "args": "--triplets 200 --seed 1 --device cpu"},
-        ["genome.evaluation/metrics.json", "genome.evaluation/metrics.tsv", "genome.evaluation/report.html",
-         "genome.evaluation/*.png"])
-    metrics = json.loads((w / "evaluate" / "genome.evaluation" / "metrics.json").read_text())
-    assert set(metrics["sets"]) >= {"gan", "rbm"}  # names taken from the files, as the module's Groovy does
-    _run_module("privacy_check", w / "privacy", {
-        "train": matrix, "holdout": holdout, "synthetic": artificial["gan"], "prefix": "genome.gan.privacy",
-        "args": "--seed 1"}, ["genome.gan.privacy/privacy.json", "genome.gan.privacy/report.html"])
-    _run_module("selection_scan", w / "selection", {
-        "matrix": matrix, "target": "CEU", "versus": "YRI", "outgroup_args": "--outgroup CHB",
-        "synthetic": artificial["gan"], "prefix": "genome.gan.selection", "args": "--include-edges"},
-        ["genome.gan.selection/summary.json", "genome.gan.selection/xpehh.tsv", "genome.gan.selection/report.html"])
-    _run_module("impute_augment", w / "impute", {
-        "panel": TEST_DATA / "panel.vcf.gz", "synthetic": artificial["gan"], "target": TEST_DATA / "target.vcf.gz",
-        "memory_args": "--memory 1000m", "prefix": "genome.gan.imputation", "args": "--seed 1"},
-        ["genome.gan.imputation/impute.json", "genome.gan.imputation/augmented_panel.vcf.gz",
-         "genome.gan.imputation/augmented_panel.vcf.gz.tbi", "genome.gan.imputation/report.html"])
-    _run_module("concat_vcf", w / "concat", {"vcfs": artificial["gan"], "prefix": "gan.artificial_genomes", "args": ""},
-                ["gan.artificial_genomes.vcf.gz", "gan.artificial_genomes.vcf.gz.tbi"])
+def _call(expression: str) -> object:
+    """Run ``expression`` with nextflow/functions.nf defined (Groovy, Nextflow's file() and error() stood in)."""
+    result = subprocess.run(["java", "-cp", str(JAR), "groovy.ui.GroovyMain", str(REPO / "nextflow/checks/call.groovy"),
+                             str(REPO / "nextflow/functions.nf"), expression], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.strip()
+    return out if out.startswith("error: ") else json.loads(out)
+
+
+def test_regions_bed_lines_are_checked_with_their_line_numbers(tmp_path):
+    _require_groovy()
+    bed = tmp_path / "regions.bed"
+    bed.write_text("track name=blocks\n# LD blocks\n22\t15000000\t15030000\tblock1\n\n22\t15030000\t15060000\n")
+    assert _call(f'readRegions("{bed}")') == [
+        {"id": "22_15000001_15030000", "region": "22:15000001-15030000", "chrom": "22", "start": 15000001},
+        {"id": "22_15030001_15060000", "region": "22:15030001-15060000", "chrom": "22", "start": 15030001}]
+    cases = {"22 15000000 15030000\n": "line 1: expected at least 3 tab-separated fields",
+             "#c\n22\t15000000\n": "line 2: expected at least 3",
+             "2$(touch INJECTED)\t1\t5\n": "line 1: chromosome name '2$(touch INJECTED)' may hold only",
+             "22\t-5\t10\n": "line 1: start and end must be non-negative integers",
+             "22\t9\t9\n": "line 1: start 9 must be less than end 9",
+             "# nothing\n": "lists no region"}
+    for text, message in cases.items():
+        bed.write_text(text)
+        answer = _call(f'readRegions("{bed}")')
+        assert isinstance(answer, str) and answer.startswith(f"error: genosynth: --regions {bed}") and message in answer
+    assert not list(tmp_path.rglob("INJECTED"))
+
+
+def test_parameter_combinations_stop_the_run_with_one_line():
+    _require_groovy()
+    base = "[models: 'gan', selection_target: 'CEU', selection_versus: 'YRI', populations: 'p.tsv', " \
+           "impute_panel: null, impute_target: null]"
+    assert _call(f"checkParameterCombinations({base})") == ["gan"]
+    for change, message in (("models: 'gan,rbm'", "use --models gan"), ("populations: null", "give --populations"),
+                            ("selection_versus: null", "needs --selection_versus"),
+                            ("impute_panel: 'panel.vcf.gz'", "--impute_panel and --impute_target go together")):
+        answer = _call(f"checkParameterCombinations({base} + [{change}])")
+        assert isinstance(answer, str) and message in answer, (change, answer)
+
+
+def test_gate_lines_and_versions_yaml(tmp_path):
+    _require_groovy()
+    passed, failed = tmp_path / "passed.txt", tmp_path / "failed.txt"
+    passed.write_text("passed\n")
+    failed.write_text("failed: privacy loss 0.123 > 0.05\n")
+    assert _call(f"gateFailure([id: 'chr22_1_1000', model: 'gan'], new File('{passed}'))") is None
+    assert _call(f"gateFailure([id: 'chr22_1_1000', model: 'rbm'], new File('{failed}'))") == \
+        "region chr22_1_1000, model rbm: failed: privacy loss 0.123 > 0.05"
+    yaml_text = _call("versionsYaml([['PIPE:GENOSYNTH_SAMPLE', 'torch', '2.13.0'], "
+                      "['PIPE:GENOSYNTH_SAMPLE', 'genosynth', '0.2.0'], ['CONCAT_VCF', 'bcftools', '1.16']])")
+    assert yaml.safe_load(yaml_text) == {"CONCAT_VCF": {"bcftools": "1.16"},
+                                         "GENOSYNTH_SAMPLE": {"genosynth": "0.2.0", "torch": "2.13.0"}}
+
+
+def test_module_tasks_run_as_nextflow_renders_them_even_with_hostile_names(tmp_path):
+    """Every module's script block rendered by Groovy, inputs staged under the names Nextflow gives them, the
+    script started as `/bin/bash -ue .command.sh`, the versions `eval`s run: input files and the region id hold
+    spaces, quotes and command substitutions, and no injected command runs."""
+    _require_groovy()
+    results = tasks.run_chain(tmp_path, tasks.local_runner, hostile=True)
+    assert not list(tmp_path.rglob("INJECTED"))
+    assert "$(touch INJECTED)" in results["vcf_to_matrix"].script  # the hostile names did reach the scripts, quoted
+    metrics = json.loads(results["evaluate"].outputs["json"][0].read_text())
+    assert list(metrics["sets"]) == ["holdout", "gan", "rbm"]  # set names as the module's Groovy builds them
+    assert results["privacy_check"].outputs["gate"][0].read_text().startswith("failed: privacy loss")
+    assert json.loads(results["privacy_check"].outputs["json"][0].read_text())["gate"]["passed"] is False
+    assert results["train_gan"].evals == {"versions_genosynth": __version__, "versions_torch":
+                                          results["train_gan"].evals["versions_torch"], "versions_cuda": "none"}
+    assert results["impute_augment"].evals["versions_beagle"].startswith("5.")
+    summary = json.loads(results["selection_scan"].outputs["json"][0].read_text())
+    assert summary["populations"]["target"]["name"] == "CEU"
+
+
+def test_vcf_to_matrix_task_reads_one_region(tmp_path):
+    _require_groovy()
+    vcf = tmp_path / "in" / "sim.vcf.gz"
+    vcf.parent.mkdir()
+    shutil.copyfile(tasks.TEST_DATA / "sim.vcf.gz", vcf)
+    subprocess.run(["tabix", "-p", "vcf", str(vcf)], check=True)
+    meta = {"id": "22_15000001_15030000", "region": "22:15000001-15030000", "chrom": "22", "start": 15000001}
+    result = tasks.run_task(tasks.Task("vcf_to_matrix", files={"vcf": vcf, "index": [Path(f"{vcf}.tbi")],
+                                                               "populations": []},
+                                       values={"meta": meta, "holdout": None, "seed": 1}),
+                            tmp_path / "task", tasks.local_runner)
+    assert "--region '22:15000001-15030000'" in result.script and "--holdout" not in result.script
+    from genosynth.formats.hdf5 import read_matrix
+
+    matrix = read_matrix(result.outputs["matrix"][0])
+    assert matrix.n_sites > 0 and matrix.sites.pos.min() >= 15000001 and matrix.sites.pos.max() <= 15030000
+    assert result.outputs["holdout"] == []

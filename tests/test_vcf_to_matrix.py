@@ -265,6 +265,13 @@ def test_bad_input_exits_1_with_one_line_and_no_output(tmp_path, index):
     assert list(out.parent.iterdir()) == [], f"{name}: left {list(out.parent.iterdir())}"
 
 
+def test_an_output_that_cannot_be_written_is_one_line(simulated, tmp_path):
+    run_genosynth("vcf-to-matrix", simulated["vcf_gz"], "-o", tmp_path / "m.h5")
+    result = run_genosynth("export", tmp_path / "m.h5", "-o", tmp_path / "missing" / "m.vcf", check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"genosynth export: error: {tmp_path / 'missing' / 'm.vcf'}: No such file or directory"
+
+
 def test_export_rejects_unknown_suffix_and_non_matrix(tmp_path):
     (tmp_path / "x.h5").write_text("plain text")
     result = run_genosynth("export", tmp_path / "x.h5", "-o", tmp_path / "y.vcf", check=False)
@@ -289,7 +296,9 @@ def test_every_step_has_its_own_executable_with_defaults_in_help():
     assert "(default: 0.0)" in help_text and "(default: 2g)" in help_text
 
 
-def test_interrupted_write_leaves_no_file(simulated, tmp_path):
+@pytest.mark.parametrize("signal_name, code, message", [("SIGTERM", 143, "terminated (SIGTERM)"),
+                                                         ("SIGINT", 130, "interrupted")])
+def test_interrupted_write_leaves_no_file(simulated, tmp_path, signal_name, code, message):
     import signal
     import subprocess
     import sys
@@ -300,9 +309,9 @@ def test_interrupted_write_leaves_no_file(simulated, tmp_path):
                                 str(out), "--phase"], stderr=subprocess.PIPE, text=True)
     assert "phasing" in process.stderr.readline()  # Beagle has started: interrupt it mid-run
     time.sleep(0.3)
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(getattr(signal, signal_name))
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130 and "interrupted" in stderr
+    assert process.returncode == code and message in stderr
     assert list(tmp_path.iterdir()) == [], stderr
 
 

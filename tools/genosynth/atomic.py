@@ -29,7 +29,10 @@ def atomic_outputs(*targets: str | Path) -> Iterator[list[Path]]:
             target = Path(target)
             if target.is_dir():
                 raise IsADirectoryError(f"{target}: is a directory, expected a file name")
-            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+            try:
+                fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+            except OSError as err:  # name the output asked for, not the temporary one
+                raise OSError(err.errno, err.strerror, str(target)) from None
             os.close(fd)
             os.chmod(name, 0o666 & ~_umask())
             temps.append(Path(name))
@@ -55,8 +58,11 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     if target.exists() and not target.is_dir():
         raise FileExistsError(f"{target}: exists and is not a directory")
     parent = target.parent if str(target.parent) else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, str(target)) from None
     os.chmod(temp, 0o777 & ~_umask())
     try:
         yield temp

@@ -1,13 +1,15 @@
 """The command line: ``genosynth STEP ...`` and one ``genosynth-STEP`` executable per step.
 
 Exit codes (shared/DESIGN.md): 0 success; 1 bad input or usage, one line on stderr; 2 a quality or privacy
-gate failed (its report is written); anything else a bug.
+gate failed (its report is written); 130 interrupted (SIGINT) and 143 terminated (SIGTERM, as schedulers and
+spot-instance reclaims send it), with no output written; anything else a bug.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import signal
 import sys
 import traceback
@@ -36,6 +38,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse with usage errors as one line and exit code 1 (argparse's own default is 2)."""
 
     def error(self, message: str) -> NoReturn:
+        # a bounded option's complaint reads as the library's does: "--epochs must be >= 1"
+        message = re.sub(r"^argument (\S+): (must )", r"\1 \2", message)
         self.exit(1, f"{self.prog}: error: {message} (see {self.prog} -h)\n")
 
 
@@ -88,14 +92,25 @@ def _run(step: str, args: argparse.Namespace, parser: argparse.ArgumentParser, a
         _fail(step, _with_flag(err, parser), err.exit_code)
     except (InputError, GateFailed) as err:
         _fail(step, str(err), err.exit_code)
+    except OSError as err:
+        if err.filename is None:  # no file to name: a bug, with its traceback below
+            raise_as_bug(step)
+        _fail(step, f"{err.filename}: {err.strerror or err}", 1)
+    except Terminated:
+        _fail(step, "terminated (SIGTERM); no output was written", 143)
     except KeyboardInterrupt:
         _fail(step, "interrupted; no output was written", 130)
     except BrokenPipeError:
         _fail(step, "output pipe closed", 1)
     except Exception:
-        traceback.print_exc()
-        _fail(step, "internal error (a bug: please report it with the traceback above)", BUG_EXIT_CODE)
+        raise_as_bug(step)
     sys.exit(0)
+
+
+def raise_as_bug(step: str) -> NoReturn:
+    """The exception being handled is a bug: its traceback, then one line and exit code 3."""
+    traceback.print_exc()
+    _fail(step, "internal error (a bug: please report it with the traceback above)", BUG_EXIT_CODE)
 
 
 def _with_flag(err: OptionError, parser: argparse.ArgumentParser) -> str:
@@ -111,8 +126,12 @@ def _fail(step: str, message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is so that every atomic output cleans up as on Ctrl-C."""
+
+
 def _terminate(signum: int, frame: object) -> NoReturn:
-    raise KeyboardInterrupt
+    raise Terminated
 
 
 def _entry_point(step: str) -> Callable[[], None]:

@@ -145,7 +145,9 @@ class Model:
 
         if self.history is None:
             raise ValueError("this model carries no training history (it was read from a model file)")
-        write_history(Path(path), self.history, kept_epoch=self.training_summary.get("kept_epoch"))
+        summary = self.training_summary
+        write_history(Path(path), self.history, kept_epoch=summary.get("kept_epoch"),
+                      max_privacy_loss=summary.get("max_privacy_loss"))
 
     def __repr__(self) -> str:
         conditional = f", populations {', '.join(self.populations)}" if self.populations else ""

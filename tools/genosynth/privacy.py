@@ -141,6 +141,13 @@ class PrivacyReport(Report):
         return {**self.metrics, "gate": {"passed": self.passed, "failures": self.failures},
                 "provenance": self.provenance}
 
+    def verdict(self) -> str:
+        """One line: ``passed``, or ``failed:`` and each exceeded limit (what pipelines read from gate.txt)."""
+        return "passed" if self.passed else "failed: " + "; ".join(self.failures)
+
+    def _write_files(self, folder: Path) -> None:
+        (folder / "gate.txt").write_text(self.verdict() + "\n")
+
     def _report_parts(self, folder: Path) -> ReportParts:
         from .reports.privacy import privacy_figures
 
@@ -201,9 +208,10 @@ def check_privacy(train: HaplotypeMatrix, holdout: HaplotypeMatrix, synthetic: H
     failures = []
     if max_privacy_loss is not None and metrics["privacy_loss"] > parse_float("max_privacy_loss", max_privacy_loss):
         failures.append(f"privacy loss {metrics['privacy_loss']:.3f} > {max_privacy_loss}")
-    if max_exact_copies is not None and metrics["exact_copies"] > parse_int("max_exact_copies", max_exact_copies):
+    if max_exact_copies is not None and metrics["exact_copies"] > parse_int("max_exact_copies", max_exact_copies,
+                                                                          minimum=0):
         failures.append(f"exact copies {metrics['exact_copies']} > {max_exact_copies}")
-    if max_mia_auc is not None and metrics["mia_auc"] > parse_float("max_mia_auc", max_mia_auc):
+    if max_mia_auc is not None and metrics["mia_auc"] > parse_float("max_mia_auc", max_mia_auc, minimum=0, maximum=1):
         failures.append(f"membership-inference AUC {metrics['mia_auc']:.3f} > {max_mia_auc}")
     record = make_record("privacy-check", parameters={"near": near, "repeats": repeats,
                                                       "max_privacy_loss": max_privacy_loss,

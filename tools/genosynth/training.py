@@ -1,6 +1,6 @@
 """The training loop shared by every generator kind: epochs and a wall-clock budget, atomic checkpoints and
-bit-for-bit resume, monitoring on a validation subset (AATS, allele-frequency correlation, fixed sites),
-early stopping at the AATS closest to 0.5, and progress.
+bit-for-bit resume, monitoring against a validation subset and the held-out haplotypes, early stopping
+(:mod:`genosynth.monitoring`), and progress.
 
 All training randomness comes from one torch generator whose state is checkpointed; monitoring draws from
 its own generator seeded by (seed, epoch), so monitoring and checkpoints never change what is trained.
@@ -15,19 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from . import fidelity
 from .devices import DEVICE_CHOICES, resolve_device
-from .errors import InputError, TrainingDiverged
+from .errors import InputError, OptionError, TrainingDiverged
 from .formats.model_file import ModelFile, load_model_file, save_model_file
-from .matrix import HaplotypeMatrix
+from .matrix import HaplotypeMatrix, require_same_sites
 from .model import Model
 from .models.base import Generator
+from .monitoring import EARLY_STOP_CHOICES, EarlyStopping, Monitor
 from .options import parse_choice, parse_duration, parse_float, parse_int
-from .privacy import adversarial_accuracy
 from .progress import Progress, log
 from .provenance import make_record
 
-EARLY_STOP_CHOICES = ("none", "aats")
 CONDITIONS = ("population",)
 
 
@@ -52,11 +50,16 @@ class TrainingOptions:
         Continue from ``checkpoint``; with the same options on CPU a resumed run ends bit for bit where an
         uninterrupted one ends.
     monitor_every, validation_size
-        Every ``monitor_every`` epochs (and at the end) ``validation_size`` training haplotypes are compared with
-        as many generated ones.
-    early_stop, early_stop_tolerance
-        ``"aats"``: the model kept is the monitored state whose AATS is closest to 0.5, the latest of those
-        within ``early_stop_tolerance`` of the closest; ``"none"``: the last state.
+        Every ``monitor_every`` epochs (and at the end) ``validation_size`` training haplotypes (and as many
+        held-out ones) are compared with as many generated ones.
+    holdout
+        Held-out haplotypes (individuals never trained on, on the same sites): monitoring measures the privacy
+        loss against them.
+    early_stop, early_stop_tolerance, max_privacy_loss
+        ``"aats"``: keep the monitored state whose worse AA half is nearest 0.5; ``"fidelity"`` (needs
+        ``holdout``): the best state by AA balance and AF r among those whose privacy loss is at most
+        ``max_privacy_loss``, else the one with the lowest privacy loss; ``"none"``: the last state. Of states
+        within ``early_stop_tolerance`` of the best, the latest is kept (see :mod:`genosynth.monitoring`).
     progress
         Report progress on standard error.
     """
@@ -70,8 +73,10 @@ class TrainingOptions:
     resume: bool = False
     monitor_every: int = 50
     validation_size: int = 1000
+    holdout: HaplotypeMatrix | None = field(default=None, repr=False)
     early_stop: str = "none"
     early_stop_tolerance: float = 0.01
+    max_privacy_loss: float = 0.05
     progress: bool = True
     budget_seconds: float | None = field(init=False, default=None, repr=False)
 
@@ -80,14 +85,21 @@ class TrainingOptions:
             parse_int(name, getattr(self, name), minimum=1)
         parse_float("early_stop_tolerance", self.early_stop_tolerance, minimum=0, below=0.5)
         parse_choice("early_stop", self.early_stop, EARLY_STOP_CHOICES)
+        parse_float("max_privacy_loss", self.max_privacy_loss, minimum=-1, maximum=1)
+        if self.early_stop == "fidelity" and self.holdout is None:
+            raise OptionError("early_stop", "fidelity needs held-out haplotypes (holdout): the privacy loss it keeps "
+                                            "within its limit is measured against them")
         parse_choice("device", self.device, DEVICE_CHOICES)
         if self.resume and self.checkpoint is None:
             raise InputError("resume needs the checkpoint to continue from")
         object.__setattr__(self, "budget_seconds", parse_duration("max_time", self.max_time))
 
     def parameters(self) -> dict[str, Any]:
-        """The options as provenance records them."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "budget_seconds"}
+        """The options as provenance records them (the holdout by name; its digest is among the inputs)."""
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__
+                  if name not in ("budget_seconds", "holdout")}
+        values["holdout"] = None if self.holdout is None else self.holdout.name("in memory")
+        return values
 
 
 @dataclass
@@ -101,10 +113,11 @@ class TrainingData:
     label_frequencies: list[float]
     validation_index: np.ndarray
     allele_frequencies: np.ndarray
+    monitor: Monitor
 
 
 def prepare_data(matrix: HaplotypeMatrix, *, condition_on: str | None, validation_size: int, seed: int,
-                 device: str) -> TrainingData:
+                 device: str, holdout: HaplotypeMatrix | None = None) -> TrainingData:
     """The training haplotypes as a float tensor on ``device``, and the population condition when asked for."""
     import torch
 
@@ -118,9 +131,16 @@ def prepare_data(matrix: HaplotypeMatrix, *, condition_on: str | None, validatio
         codes = np.searchsorted(np.asarray(labels), matrix.haplotype_population)
         frequencies = (np.bincount(codes, minlength=len(labels)) / matrix.n_haplotypes).tolist()
         condition = torch.nn.functional.one_hot(torch.as_tensor(codes), len(labels)).to(torch.float32).to(device)
-    size = min(validation_size, matrix.n_haplotypes)
-    validation = np.sort(np.random.default_rng(seed).choice(matrix.n_haplotypes, size, replace=False))
-    return TrainingData(matrix, data, condition, labels, frequencies, validation, matrix.allele_frequencies())
+    rng = np.random.default_rng(seed)
+    size = min(validation_size, matrix.n_haplotypes, holdout.n_haplotypes if holdout is not None else validation_size)
+    validation = np.sort(rng.choice(matrix.n_haplotypes, size, replace=False))
+    held_out = None
+    if holdout is not None:
+        require_same_sites(matrix.sites, holdout.sites, reference_name=where, other_name=holdout.name("the holdout"))
+        held_out = holdout.haplotypes[np.sort(rng.choice(holdout.n_haplotypes, size, replace=False))]
+    frequencies_training = matrix.allele_frequencies()
+    monitor = Monitor(matrix.haplotypes[validation], frequencies_training, holdout=held_out, device=device)
+    return TrainingData(matrix, data, condition, labels, frequencies, validation, frequencies_training, monitor)
 
 
 def condition_labels(matrix: HaplotypeMatrix, condition_on: str) -> list[str]:
@@ -153,11 +173,11 @@ def train(generator_class: type[Generator], config: Any, matrix: HaplotypeMatrix
 
     device = resolve_device(options.device)
     training = prepare_data(matrix, condition_on=condition_on, validation_size=options.validation_size,
-                            seed=options.seed, device=device)
+                            seed=options.seed, device=device, holdout=options.holdout)
     generator = generator_class(config, device=device, seed=options.seed, frequencies=training.allele_frequencies)
     sampling = generator.parse_sampling_options(matrix.sites, **(monitor_sampling or {}))
     record = make_record(step, parameters={**parameters, **options.parameters()}, seed=options.seed,
-                         inputs=[matrix.describe()])
+                         inputs=[matrix.describe()] + ([options.holdout.describe()] if options.holdout else []))
 
     def model_file(state: dict[str, Any] | None) -> ModelFile:
         return ModelFile(kind=generator.kind, config=config.to_dict(), tensors=generator.model_tensors(),
@@ -167,10 +187,11 @@ def train(generator_class: type[Generator], config: Any, matrix: HaplotypeMatrix
 
     rng = torch.Generator(device=device).manual_seed(options.seed)
     history: list[dict[str, Any]] = []
-    best: dict[str, Any] | None = None
+    stopper = EarlyStopping(options.early_stop, tolerance=options.early_stop_tolerance,
+                            max_privacy_loss=options.max_privacy_loss)
     epoch = 0
     if options.resume:
-        epoch, history, best = _resume(generator, config, rng, options.checkpoint, device)
+        epoch, history = _resume(generator, config, rng, stopper, options.checkpoint, device)
         if epoch >= options.epochs:
             raise InputError(f"{options.checkpoint}: already trained {epoch} epochs; ask for more epochs")
         log(step, f"resuming from {options.checkpoint} after epoch {epoch}")
@@ -183,9 +204,9 @@ def train(generator_class: type[Generator], config: Any, matrix: HaplotypeMatrix
         try:
             row: dict[str, Any] = {"epoch": epoch, **generator.train_epoch(training.data, training.condition, rng)}
         except TrainingDiverged as err:
-            if best is None:
+            if stopper.kept is None:
                 raise
-            log(step, f"epoch {epoch}: {err}; keeping the early-stopping state of epoch {best['epoch']}")
+            log(step, f"epoch {epoch}: {err}; keeping the early-stopping state of epoch {stopper.kept.epoch}")
             epoch -= 1  # the diverged epoch does not count as trained
             stopped_by = "diverged"
             break
@@ -195,46 +216,35 @@ def train(generator_class: type[Generator], config: Any, matrix: HaplotypeMatrix
         last = epoch == options.epochs or out_of_time
         if epoch % options.monitor_every == 0 or last:
             row.update(_monitor(generator, training, sampling, seed=options.seed, epoch=epoch, device=device))
-            if options.early_stop == "aats":
-                best = _keep_closest_to_half(best, row["aats"], epoch, generator,
-                                             tolerance=options.early_stop_tolerance)
+            stopper.offer(epoch, row, generator.model_tensors)
         history.append(row)
         progress.update(1, **{k: v for k, v in row.items() if k not in ("epoch", "seconds")})
         if options.checkpoint is not None and (epoch % options.checkpoint_every == 0 or last):
             state = {"epoch": epoch, "optimizer": generator.optimizer_state(), "rng": rng.get_state(),
-                     "history": history, "best": best}
+                     "history": history, "early_stopping": stopper.state()}
             save_model_file(options.checkpoint, model_file(state))
         if out_of_time and epoch < options.epochs:
             stopped_by = "max_time"
             log(step, f"time budget {options.max_time} reached after epoch {epoch}; stopping")
             break
     progress.close()
-    if best is not None:
-        generator.load_model_tensors(best["tensors"])
+    kept = stopper.kept
+    if kept is not None:
+        generator.load_model_tensors(kept.tensors)
     record["summary"] = {"epochs_trained": epoch, "stopped_by": stopped_by,
                          "seconds_this_run": round(time.monotonic() - start, 3),
-                         "kept_epoch": best["epoch"] if best is not None else epoch,
+                         "kept_epoch": kept.epoch if kept is not None else epoch, **stopper.summary(),
+                         "kept": next((row for row in history if row["epoch"] == (kept.epoch if kept else epoch)), {}),
                          "final": {k: v for k, v in history[-1].items() if k != "epoch"} if history else {}}
+    if "note" in record["summary"]:
+        log(step, record["summary"]["note"])
     return Model(generator, sites=matrix.sites, populations=training.labels,
                  population_frequencies=training.label_frequencies, provenance=matrix.provenance + [record],
                  history=history)
 
 
-def _keep_closest_to_half(best: dict[str, Any] | None, aats: float, epoch: int, generator: Generator, *,
-                          tolerance: float) -> dict[str, Any]:
-    """The state early stopping keeps: this epoch's when its AATS is within ``tolerance`` of the closest to 0.5
-    seen so far, else ``best`` unchanged. Ties within the monitoring's sampling noise thus go to the later,
-    better trained epoch instead of the first that came near 0.5."""
-    distance = abs(aats - 0.5)
-    closest = distance if best is None else min(best["closest"], distance)
-    if best is not None and distance > closest + tolerance:
-        return best
-    return {"epoch": epoch, "aats": aats, "closest": closest,
-            "tensors": {k: v.detach().clone() for k, v in generator.model_tensors().items()}}
-
-
-def _resume(generator: Generator, config: Any, rng: Any, checkpoint: Path,
-            device: str) -> tuple[int, list[dict[str, Any]], dict | None]:
+def _resume(generator: Generator, config: Any, rng: Any, stopper: EarlyStopping, checkpoint: Path,
+            device: str) -> tuple[int, list[dict[str, Any]]]:
     saved = load_model_file(checkpoint, device=device)
     if saved.training is None:
         raise InputError(f"{checkpoint}: a model file, not a checkpoint; nothing to resume")
@@ -244,7 +254,8 @@ def _resume(generator: Generator, config: Any, rng: Any, checkpoint: Path,
     generator.load_model_tensors(saved.tensors)
     generator.load_optimizer_state(saved.training["optimizer"])
     rng.set_state(saved.training["rng"].cpu())
-    return int(saved.training["epoch"]), saved.training["history"], saved.training["best"]
+    stopper.load_state(saved.training["early_stopping"])
+    return int(saved.training["epoch"]), saved.training["history"]
 
 
 def _monitor(generator: Generator, training: TrainingData, sampling: dict[str, Any], *, seed: int, epoch: int,
@@ -254,12 +265,7 @@ def _monitor(generator: Generator, training: TrainingData, sampling: dict[str, A
     rng = torch.Generator(device=device).manual_seed(seed * 1_000_003 + epoch)
     index = training.validation_index
     condition = None if training.condition is None else training.condition[torch.as_tensor(index, device=device)]
-    generated = generator.generate(len(index), rng, condition=condition, **sampling)
-    real = training.matrix.haplotypes[index]
-    aats = adversarial_accuracy(real, generated, repeats=1, rng=np.random.default_rng(seed), device=device)
-    frequencies = fidelity.allele_frequencies(generated)
-    return {"aats": aats.aats, "af_r": fidelity.pearson(training.allele_frequencies, frequencies),
-            "fixed_fraction": fidelity.fixed_fraction(training.allele_frequencies, frequencies)}
+    return training.monitor.measure(generator.generate(len(index), rng, condition=condition, **sampling))
 
 
 def train_gan(matrix: HaplotypeMatrix, *, preset: str = "yelmen2021", condition_on: str | None = None,
@@ -287,7 +293,7 @@ def train_gan(matrix: HaplotypeMatrix, *, preset: str = "yelmen2021", condition_
 
 def train_rbm(matrix: HaplotypeMatrix, *, hidden_units: int | None = None, hidden: str = "relu", k: int = 10,
               chains: int = 100, lr: float = 3e-3, centered: bool = True, batch_size: int = 32,
-              monitor_gibbs_steps: int = 200, epochs: int = 800, **training: Any) -> Model:
+              monitor_gibbs_steps: int = 20, epochs: int = 800, **training: Any) -> Model:
     """Train the restricted Boltzmann machine of Yelmen et al. 2021 on ``matrix`` by persistent contrastive
     divergence (PCD-``k`` with ``chains`` persistent chains, centred gradient unless ``centered`` is False);
     monitoring samples ``monitor_gibbs_steps`` sweeps from the chains; ``training`` takes the

@@ -1,31 +1,41 @@
-"""Print the nf-core ``versions.yml`` of one pipeline process: genosynth, torch and CUDA versions.
+"""Print the version of one piece of software in this environment, for the pipeline's `versions` topic channel.
 
-Usage (inside a Nextflow process): ``python3 -m genosynth.versions "${task.process}" > versions.yml``
+Usage (a Nextflow module's ``eval`` output): ``python3 -m genosynth.versions genosynth|torch|cuda|beagle``
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 from . import __version__
 
 
-def versions_yaml(process: str) -> str:
-    """The YAML text nf-core modules emit as ``versions.yml``.
+def software_version(name: str) -> str:
+    """The version of ``name``: genosynth, torch, cuda (the CUDA runtime torch was built with, ``none`` for a CPU
+    build) or beagle (from its jar's banner).
 
     Example
     -------
-    >>> print(versions_yaml("GENOSYNTH_SAMPLE").splitlines()[0])
-    "GENOSYNTH_SAMPLE":
+    >>> software_version("genosynth") == __version__
+    True
     """
-    import torch
+    if name == "genosynth":
+        return __version__
+    if name in ("torch", "cuda"):
+        import torch
 
-    cuda = torch.version.cuda or "none"
-    return (f'"{process}":\n    genosynth: "{__version__}"\n    torch: "{torch.__version__}"\n'
-            f'    cuda: "{cuda}"\n    gpu_available: {str(torch.cuda.is_available()).lower()}\n')
+        return torch.__version__ if name == "torch" else (torch.version.cuda or "none")
+    if name == "beagle":
+        from .beagle import find_beagle_jar
+
+        banner = subprocess.run(["java", "-jar", str(find_beagle_jar())], capture_output=True, text=True).stdout
+        first = banner.strip().splitlines()[0] if banner.strip() else "unknown"
+        return first.split("(version ")[-1].rstrip(")") if "(version " in first else first
+    raise ValueError(f"no version known for {name!r} (genosynth, torch, cuda, beagle)")
 
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m genosynth.versions PROCESS_NAME")
-    sys.stdout.write(versions_yaml(sys.argv[1]))
+        sys.exit("usage: python3 -m genosynth.versions genosynth|torch|cuda|beagle")
+    print(software_version(sys.argv[1]))

@@ -1,18 +1,21 @@
 // genosynth evaluate: every artificial set of one region against its real and held-out haplotypes
+include { shellQuote } from '../../functions'
+
 process GENOSYNTH_EVALUATE {
     tag "$meta.id"
     label 'process_medium'
-    container "genosynth/evaluate:0.2.0"
+    container "genosynth/evaluate:0.2.0-cpu"
 
     input:
-    tuple val(meta), path(real), path(holdout), path(synthetic)
+    tuple val(meta), path(real), path(holdout), val(names), path(synthetic, arity: '1..*')
+    val seed
 
     output:
     tuple val(meta), path("${prefix}/metrics.json"), emit: json
     tuple val(meta), path("${prefix}/metrics.tsv"), emit: tsv
     tuple val(meta), path("${prefix}/report.html"), emit: report
     tuple val(meta), path("${prefix}/*.{png,pdf}"), emit: plots
-    path "versions.yml", emit: versions
+    tuple val("${task.process}"), val('genosynth'), eval('python3 -m genosynth.versions genosynth'), topic: versions, emit: versions_genosynth
 
     when:
     task.ext.when == null || task.ext.when
@@ -20,17 +23,16 @@ process GENOSYNTH_EVALUATE {
     script:
     def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}.evaluation"
-    def synthetic_args = synthetic.collect { "--synthetic ${it.name.tokenize('.')[-4]}=${it}" }.join(' ')
-    def holdout_args = holdout ? "--holdout ${holdout}" : ''
+    def synthetic_args = names.withIndex().collect { name, i -> "--synthetic ${shellQuote("${name}=${synthetic[i]}")}" }.join(' ')
+    def holdout_args = holdout ? "--holdout ${shellQuote(holdout)}" : ''
     """
-    genosynth-evaluate --real ${real} ${holdout_args} ${synthetic_args} -o ${prefix} ${args}
-    python3 -m genosynth.versions "${task.process}" > versions.yml
+    genosynth-evaluate --real ${shellQuote(real)} ${holdout_args} ${synthetic_args} -o ${shellQuote(prefix)} --seed ${seed} ${args}
     """
 
     stub:
     prefix = task.ext.prefix ?: "${meta.id}.evaluation"
     """
-    mkdir -p ${prefix}
-    touch ${prefix}/metrics.json ${prefix}/metrics.tsv ${prefix}/report.html ${prefix}/pca.png versions.yml
+    mkdir -p ${shellQuote(prefix)}
+    touch ${shellQuote(prefix)}/metrics.json ${shellQuote(prefix)}/metrics.tsv ${shellQuote(prefix)}/report.html ${shellQuote(prefix)}/pca.png
     """
 }

@@ -1,17 +1,22 @@
-// genosynth privacy-check: one artificial set against its training and held-out haplotypes; exit 2 fails the gate
+// genosynth privacy-check: one artificial set against its training and held-out haplotypes. A failed gate (exit 2)
+// still ends the task successfully with its report, so it is published; PRIVACY_GATE fails the run at the end.
+include { shellQuote } from '../../functions'
+
 process GENOSYNTH_PRIVACY_CHECK {
-    tag "$meta.id"
+    tag "${meta.id} ${meta.model}"
     label 'process_medium'
-    container "genosynth/privacy-check:0.2.0"
+    container "genosynth/privacy-check:0.2.0-cpu"
 
     input:
     tuple val(meta), path(train), path(holdout), path(synthetic)
+    val seed
 
     output:
     tuple val(meta), path("${prefix}/privacy.json"), emit: json
+    tuple val(meta), path("${prefix}/gate.txt"), emit: gate
     tuple val(meta), path("${prefix}/report.html"), emit: report
     tuple val(meta), path("${prefix}/*.{png,pdf}"), emit: plots
-    path "versions.yml", emit: versions
+    tuple val("${task.process}"), val('genosynth'), eval('python3 -m genosynth.versions genosynth'), topic: versions, emit: versions_genosynth
 
     when:
     task.ext.when == null || task.ext.when
@@ -20,14 +25,15 @@ process GENOSYNTH_PRIVACY_CHECK {
     def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}.${meta.model}.privacy"
     """
-    genosynth-privacy-check --train ${train} --holdout ${holdout} --synthetic ${synthetic} -o ${prefix} ${args}
-    python3 -m genosynth.versions "${task.process}" > versions.yml
+    genosynth-privacy-check --train ${shellQuote(train)} --holdout ${shellQuote(holdout)} --synthetic ${shellQuote(synthetic)} -o ${shellQuote(prefix)} --seed ${seed} ${args} \\
+        || { status=\$?; [ \$status -eq 2 ] || exit \$status; }
     """
 
     stub:
     prefix = task.ext.prefix ?: "${meta.id}.${meta.model}.privacy"
     """
-    mkdir -p ${prefix}
-    touch ${prefix}/privacy.json ${prefix}/report.html ${prefix}/dcr.png versions.yml
+    mkdir -p ${shellQuote(prefix)}
+    echo passed > ${shellQuote(prefix)}/gate.txt
+    touch ${shellQuote(prefix)}/privacy.json ${shellQuote(prefix)}/report.html ${shellQuote(prefix)}/dcr.png
     """
 }

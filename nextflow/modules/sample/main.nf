@@ -1,17 +1,21 @@
 // genosynth sample: artificial haplotypes from one trained model, as a bgzipped, indexed VCF
+include { shellQuote } from '../../functions'
+
 process GENOSYNTH_SAMPLE {
     tag "$meta.id"
     label 'process_medium'
     label 'process_gpu'
-    container "genosynth/sample:0.2.0"
+    container "genosynth/sample:0.2.0${params.use_gpu ? '' : '-cpu'}"
 
     input:
     tuple val(meta), path(model)
     val haplotypes
+    val seed
 
     output:
     tuple val(meta), path("${prefix}.vcf.gz"), path("${prefix}.vcf.gz.tbi"), emit: vcf
-    path "versions.yml", emit: versions
+    tuple val("${task.process}"), val('genosynth'), eval('python3 -m genosynth.versions genosynth'), topic: versions, emit: versions_genosynth
+    tuple val("${task.process}"), val('torch'), eval('python3 -m genosynth.versions torch'), topic: versions, emit: versions_torch
 
     when:
     task.ext.when == null || task.ext.when
@@ -20,13 +24,12 @@ process GENOSYNTH_SAMPLE {
     def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}.${meta.model}.ag"
     """
-    genosynth-sample ${model} -n ${haplotypes} -o ${prefix}.vcf.gz ${args}
-    python3 -m genosynth.versions "${task.process}" > versions.yml
+    genosynth-sample ${shellQuote(model)} -n ${haplotypes} -o ${shellQuote(prefix + '.vcf.gz')} --seed ${seed} ${args}
     """
 
     stub:
     prefix = task.ext.prefix ?: "${meta.id}.${meta.model}.ag"
     """
-    touch ${prefix}.vcf.gz ${prefix}.vcf.gz.tbi versions.yml
+    touch ${shellQuote(prefix + '.vcf.gz')} ${shellQuote(prefix + '.vcf.gz.tbi')}
     """
 }

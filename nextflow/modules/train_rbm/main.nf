@@ -1,34 +1,39 @@
 // genosynth train-rbm: an RBM trained on one haplotype matrix, with its hidden representation
+include { shellQuote } from '../../functions'
+
 process GENOSYNTH_TRAIN_RBM {
     tag "$meta.id"
     label 'process_high'
     label 'process_gpu'
-    container "genosynth/train-rbm:0.2.0"
+    container "genosynth/train-rbm:0.2.0${params.use_gpu ? '' : '-cpu'}"
 
     input:
-    tuple val(meta), path(matrix)
+    tuple val(meta), path(matrix), path(holdout)
+    val seed
 
     output:
     tuple val(meta), path("${prefix}.safetensors"), emit: model
     tuple val(meta), path("${prefix}.training.tsv"), emit: history
     tuple val(meta), path("${prefix}.hidden.tsv"), emit: hidden
     tuple val(meta), path("${prefix}.{training,hidden}.{png,pdf}"), emit: plots
-    path "versions.yml", emit: versions
+    tuple val("${task.process}"), val('genosynth'), eval('python3 -m genosynth.versions genosynth'), topic: versions, emit: versions_genosynth
+    tuple val("${task.process}"), val('torch'), eval('python3 -m genosynth.versions torch'), topic: versions, emit: versions_torch
+    tuple val("${task.process}"), val('cuda'), eval('python3 -m genosynth.versions cuda'), topic: versions, emit: versions_cuda
 
     when:
     task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''
+    def holdout_args = holdout ? "--holdout ${shellQuote(holdout)}" : ''
     prefix = task.ext.prefix ?: "${meta.id}.rbm"
     """
-    genosynth-train-rbm ${matrix} -o ${prefix}.safetensors ${args}
-    python3 -m genosynth.versions "${task.process}" > versions.yml
+    genosynth-train-rbm ${shellQuote(matrix)} -o ${shellQuote(prefix + '.safetensors')} ${holdout_args} --seed ${seed} ${args}
     """
 
     stub:
     prefix = task.ext.prefix ?: "${meta.id}.rbm"
     """
-    touch ${prefix}.safetensors ${prefix}.training.tsv ${prefix}.hidden.tsv ${prefix}.training.png ${prefix}.hidden.png versions.yml
+    touch ${shellQuote(prefix + '.safetensors')} ${shellQuote(prefix + '.training.tsv')} ${shellQuote(prefix + '.hidden.tsv')} ${shellQuote(prefix + '.training.png')} ${shellQuote(prefix + '.hidden.png')}
     """
 }

@@ -11,16 +11,18 @@ import numpy as np
 from ..formats.tables import write_tsv
 from .html import new_figure, save_figure_beside
 
-MONITORED = ("aats", "af_r", "fixed_fraction")
+def write_history(path: Path, history: list[dict[str, Any]], *, kept_epoch: int | None,
+                  max_privacy_loss: float | None = None) -> None:
+    """The history as TSV (one row per epoch, NA where not monitored) and its curves as PNG and PDF beside it:
+    losses; the two halves of the adversarial accuracy with AATS's standard error; allele-frequency r, the fixed
+    fraction and the privacy loss with its standard error (and the limit early stopping kept it within)."""
+    from ..monitoring import MONITORED
 
-
-def write_history(path: Path, history: list[dict[str, Any]], *, kept_epoch: int | None) -> None:
-    """The history as TSV (one row per epoch, NA where not monitored) and its curves as PNG and PDF beside it."""
     columns = list(dict.fromkeys(key for row in history for key in row))
     write_tsv(path, columns, ([row.get(c) for c in columns] for row in history))
     losses = [c for c in columns if c not in ("epoch", "seconds", *MONITORED)]
-    fig = new_figure(10, 3.6)
-    left, right = fig.subplots(1, 2)
+    fig = new_figure(15, 3.8)
+    left, middle, right = fig.subplots(1, 3)
     epochs = [row["epoch"] for row in history]
     for column in losses:
         left.plot(epochs, [row.get(column, np.nan) for row in history], label=column)
@@ -28,15 +30,32 @@ def write_history(path: Path, history: list[dict[str, Any]], *, kept_epoch: int 
     left.set_ylabel("loss")
     left.legend(fontsize="small")
     monitored = [row for row in history if row.get("aats") is not None]
-    for column in MONITORED:
-        right.plot([r["epoch"] for r in monitored], [np.nan if r.get(column) is None else r[column] for r in monitored],
-                   marker=".", label=column)
-    right.axhline(0.5, color="grey", linestyle=":", linewidth=0.8)
-    if kept_epoch is not None:
-        right.axvline(kept_epoch, color="black", linestyle="--", linewidth=0.8, label=f"kept (epoch {kept_epoch})")
-    right.set_xlabel("epoch")
-    right.set_ylim(0, 1.02)
-    right.legend(fontsize="small")
+    x = np.array([r["epoch"] for r in monitored])
+
+    def values(column: str) -> np.ndarray:
+        return np.array([np.nan if r.get(column) is None else r[column] for r in monitored], dtype=float)
+
+    for column in ("aa_truth", "aa_syn"):
+        middle.plot(x, values(column), marker=".", label=column)
+    aats, error = values("aats"), values("aats_se")
+    middle.plot(x, aats, linestyle=":", marker=".", color="black", label="AATS (± 2 SE)")
+    middle.fill_between(x, aats - 2 * error, aats + 2 * error, color="black", alpha=0.1)
+    middle.axhline(0.5, color="grey", linestyle=":", linewidth=0.8)
+    middle.set_ylim(0, 1.02)
+    middle.set_title("adversarial accuracy against the training haplotypes", fontsize="small")
+    for column in ("af_r", "fixed_fraction"):
+        right.plot(x, values(column), marker=".", label=column)
+    if "privacy_loss" in columns:
+        loss, loss_error = values("privacy_loss"), values("privacy_loss_se")
+        right.errorbar(x, loss, yerr=2 * loss_error, marker=".", capsize=2, label="privacy loss (± 2 SE)")
+        if max_privacy_loss is not None:
+            right.axhline(max_privacy_loss, color="tab:red", linestyle="--", linewidth=0.8, label="privacy limit")
+    right.axhline(0, color="grey", linewidth=0.5)
+    for ax in (middle, right):
+        ax.set_xlabel("epoch")
+        if kept_epoch is not None:
+            ax.axvline(kept_epoch, color="black", linestyle="--", linewidth=0.8, label=f"kept (epoch {kept_epoch})")
+        ax.legend(fontsize="small")
     save_figure_beside(fig, path)
 
 

@@ -9,31 +9,40 @@ from pathlib import Path
 from typing import Any
 
 from ..devices import DEVICE_CHOICES
+from ..formats.hdf5 import read_matrix
 from ..model import Model
+from ..monitoring import EARLY_STOP_CHOICES
 from ..progress import log
-from ..training import EARLY_STOP_CHOICES
+from ._types import Bounded, at_least
 
 
 def add_training_arguments(parser: argparse.ArgumentParser, *, default_epochs: int) -> None:
     """The options of :class:`~genosynth.training.TrainingOptions`, and where the outputs go."""
     parser.add_argument("matrix", type=Path, help="training haplotype matrix (from vcf-to-matrix)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="model file to write (.safetensors)")
-    parser.add_argument("--epochs", type=int, default=default_epochs, help="epochs to train (in total, counting a resumed run's)")
+    parser.add_argument("--epochs", type=at_least(1), default=default_epochs, help="epochs to train (in total, counting a resumed run's)")
     parser.add_argument("--max-time", help="wall-clock budget such as 90s, 20m or 1h30m: stop cleanly after the epoch that reaches it")
-    parser.add_argument("--batch-size", type=int, default=32, help="haplotypes per training batch")
+    parser.add_argument("--batch-size", type=at_least(1), default=32, help="haplotypes per training batch")
     parser.add_argument("--seed", type=int, default=1, help="seed of initialisation, batches and noise")
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where to train")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint file (default: OUTPUT with suffix .ckpt)")
-    parser.add_argument("--checkpoint-every", type=int, default=50, help="epochs between checkpoints (and one at the end)")
+    parser.add_argument("--checkpoint-every", type=at_least(1), default=50, help="epochs between checkpoints (and one at the end)")
     parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
-    parser.add_argument("--monitor-every", type=int, default=50, help="epochs between monitoring rows (and one at the end)")
-    parser.add_argument("--validation-size", type=int, default=1000, help="training haplotypes (and as many generated ones) monitoring compares")
+    parser.add_argument("--monitor-every", type=at_least(1), default=50, help="epochs between monitoring rows (and one at the end)")
+    parser.add_argument("--validation-size", type=at_least(1), default=1000,
+                        help="training haplotypes (and as many held-out and generated ones) monitoring compares")
+    parser.add_argument("--holdout", type=Path,
+                        help="held-out haplotype matrix (vcf-to-matrix --holdout-output): monitoring measures the "
+                             "privacy loss against it")
     parser.add_argument("--early-stop", choices=EARLY_STOP_CHOICES, default="none",
-                        help="aats: the model file keeps the monitored state whose AATS is closest to 0.5 (the latest "
-                             "of those within --early-stop-tolerance of the closest)")
-    parser.add_argument("--early-stop-tolerance", type=float, default=0.01,
-                        help="AATS differences treated as ties, won by the later epoch (about the standard error of "
+                        help="which monitored state the model file keeps: aats, the one whose worse AA half is nearest "
+                             "0.5; fidelity (needs --holdout), the best by AA balance and AF r among those within "
+                             "--max-privacy-loss, else the one with the lowest privacy loss; none, the last")
+    parser.add_argument("--early-stop-tolerance", type=Bounded(float, minimum=0, below=0.5), default=0.01,
+                        help="score differences treated as ties, won by the later epoch (about the standard error of "
                              "AATS on 1000 validation haplotypes)")
+    parser.add_argument("--max-privacy-loss", type=Bounded(float, minimum=-1, maximum=1), default=0.05,
+                        help="--early-stop fidelity keeps only states whose privacy loss is at most this")
     parser.add_argument("--history", type=Path, help="history TSV (default: OUTPUT with suffix .training.tsv); curves beside it as PNG/PDF")
 
 
@@ -55,7 +64,8 @@ def training_options(args: argparse.Namespace, paths: TrainingPaths) -> dict[str
     return {"epochs": args.epochs, "max_time": args.max_time, "seed": args.seed, "device": args.device,
             "checkpoint": paths.checkpoint, "checkpoint_every": args.checkpoint_every, "resume": args.resume,
             "monitor_every": args.monitor_every, "validation_size": args.validation_size,
-            "early_stop": args.early_stop, "early_stop_tolerance": args.early_stop_tolerance,
+            "holdout": read_matrix(args.holdout) if args.holdout else None, "early_stop": args.early_stop,
+            "early_stop_tolerance": args.early_stop_tolerance, "max_privacy_loss": args.max_privacy_loss,
             "batch_size": args.batch_size}
 
 

@@ -12,6 +12,7 @@ from ..fidelity import evaluate, parse_set_name
 from ..formats import read_haplotypes
 from ..formats.tables import format_cell
 from ..progress import log
+from ._types import at_least
 
 STEP = "evaluate"
 DESCRIPTION = ("Compare artificial haplotype sets with a real one: PCA and 2-D Wasserstein distance, allele "
@@ -29,9 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--intersect", action="store_true",
                         help="keep the sites common to all sets instead of failing when they differ")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output directory")
-    parser.add_argument("--components", type=int, default=6, help="principal components computed and plotted")
-    parser.add_argument("--triplets", type=int, default=8000, help="site triplets per 3-point-correlation separation")
-    parser.add_argument("--ld-heatmap-sites", type=int, default=200, help="sites shown in each LD heatmap")
+    parser.add_argument("--components", type=at_least(2), default=6, help="principal components computed and plotted")
+    parser.add_argument("--triplets", type=at_least(1), default=8000, help="site triplets per 3-point-correlation separation")
+    parser.add_argument("--ld-heatmap-sites", type=at_least(2), default=200, help="sites shown in each LD heatmap")
     parser.add_argument("--seed", type=int, help="seed of PCA starts, triplets and AATS subsampling (random and recorded when omitted)")
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where distances, PCA and LD are computed")
 

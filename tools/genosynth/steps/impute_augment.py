@@ -9,6 +9,7 @@ from ..formats import read_haplotypes
 from ..formats.tables import format_cell
 from ..imputation import ENGINES, impute_augment, read_array_sites
 from ..progress import log
+from ._types import at_least
 
 STEP = "impute-augment"
 DESCRIPTION = ("Build an augmented reference panel (real panel + artificial haplotypes, bgzipped and indexed), mask "
@@ -29,12 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ploidy", type=int, choices=(1, 2), default=1,
                         help="add artificial haplotypes as haploid samples (1) or paired into phased diploids (2)")
     array = parser.add_mutually_exclusive_group()
-    array.add_argument("--keep-every", type=int, default=10,
+    array.add_argument("--keep-every", type=at_least(2), default=10,
                        help="the genotyping array keeps every K-th common site; the others are imputed and scored")
     array.add_argument("--array-sites", type=Path, help="file of array sites, CHROM and POS per line, instead")
     parser.add_argument("--engine", choices=ENGINES, default="beagle",
                         help="imputation program (minimac4 needs a phased target)")
-    parser.add_argument("--threads", type=int, default=2, help="threads of the imputation program")
+    parser.add_argument("--threads", type=at_least(1), default=2, help="threads of the imputation program")
     parser.add_argument("--memory", default="2g", help="Java heap limit of Beagle (-Xmx), e.g. 2g or 500m")
     parser.add_argument("--seed", type=int, help="seed of Beagle (random and recorded when omitted)")
 

@@ -10,6 +10,7 @@ from ..errors import GateFailed
 from ..formats import read_haplotypes
 from ..privacy import check_privacy
 from ..progress import log
+from ._types import Bounded, at_least
 
 STEP = "privacy-check"
 DESCRIPTION = ("Measure how close artificial haplotypes are to the training haplotypes compared with held-out ones "
@@ -23,11 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--synthetic", type=Path, required=True, help="artificial haplotypes: matrix, VCF/BCF or .hapt (same sites)")
     parser.add_argument("--legend", type=Path, help="legend of a .hapt --synthetic")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output directory")
-    parser.add_argument("--near", type=int, default=1, help="a near copy differs from a training haplotype at this many sites or fewer")
-    parser.add_argument("--repeats", type=int, default=5, help="subsampling draws when AATS sets differ in size")
+    parser.add_argument("--near", type=at_least(0), default=1, help="a near copy differs from a training haplotype at this many sites or fewer")
+    parser.add_argument("--repeats", type=at_least(1), default=5, help="subsampling draws when AATS sets differ in size")
     parser.add_argument("--max-privacy-loss", type=float, help="gate: fail when privacy loss exceeds this")
-    parser.add_argument("--max-exact-copies", type=int, help="gate: fail when more synthetic haplotypes copy a training one")
-    parser.add_argument("--max-mia-auc", type=float, help="gate: fail when membership-inference AUC exceeds this")
+    parser.add_argument("--max-exact-copies", type=at_least(0), help="gate: fail when more synthetic haplotypes copy a training one")
+    parser.add_argument("--max-mia-auc", type=Bounded(float, minimum=0, maximum=1), help="gate: fail when membership-inference AUC exceeds this")
     parser.add_argument("--seed", type=int, help="seed of the subsampling (random and recorded when omitted)")
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where distances are computed")
 

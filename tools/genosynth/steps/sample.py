@@ -14,6 +14,7 @@ from ..model import load_model
 from ..models.baselines import BASELINES, MAX_WINDOW, sample_baseline
 from ..models.rbm import CHAIN_SWEEPS, OTHER_START_SWEEPS, STARTS
 from ..progress import log
+from ._types import Bounded, at_least
 
 STEP = "sample"
 DESCRIPTION = ("Generate artificial haplotypes from a model file (train-gan, train-rbm) or a baseline without a "
@@ -23,14 +24,14 @@ DESCRIPTION = ("Generate artificial haplotypes from a model file (train-gan, tra
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", type=Path, nargs="?", help="model file from train-gan or train-rbm")
-    parser.add_argument("-n", "--haplotypes", dest="n", type=int, required=True, help="haplotypes to generate")
+    parser.add_argument("-n", "--haplotypes", dest="n", type=at_least(1), required=True, help="haplotypes to generate")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output file (.h5, .vcf, .vcf.gz, .hapt, .hapt.gz)")
     parser.add_argument("--legend", type=Path, help="legend written beside a .hapt output (default: OUTPUT with .legend)")
     parser.add_argument("--ploidy", type=int, choices=(1, 2), default=1,
                         help="1: haploid samples; 2: consecutive haplotypes paired into phased diploids")
     parser.add_argument("--population", help="population to generate (conditional GAN); default: drawn in training proportions")
     parser.add_argument("--bernoulli", action="store_true", help="GAN: draw alleles from the outputs as probabilities instead of rounding")
-    parser.add_argument("--gibbs-steps", type=int,
+    parser.add_argument("--gibbs-steps", type=at_least(1),
                         help=f"RBM: Gibbs sweeps per haplotype (default {CHAIN_SWEEPS} from the persistent chains, whose "
                              f"population mixture longer runs lose; {OTHER_START_SWEEPS} from random or real starts)")
     parser.add_argument("--start", choices=STARTS,
@@ -40,8 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="RBM: start the chains from these real haplotypes (matrix) instead (the paper's scheme)")
     parser.add_argument("--baseline", choices=BASELINES, help="sample a baseline fitted on --reference instead of a model")
     parser.add_argument("--reference", type=Path, help="real haplotypes a baseline is fitted on (matrix, VCF or .hapt)")
-    parser.add_argument("--window", type=int, default=10, help=f"Markov baseline: context window (1-{MAX_WINDOW} sites)")
-    parser.add_argument("--batch", type=int, default=10000,
+    parser.add_argument("--window", type=Bounded(int, minimum=1, maximum=MAX_WINDOW), default=10, help=f"Markov baseline: context window (1-{MAX_WINDOW} sites)")
+    parser.add_argument("--batch", type=at_least(1), default=10000,
                         help="haplotypes generated at a time (the output is gathered in memory before it is written)")
     parser.add_argument("--seed", type=int, help="seed (random and recorded when omitted)")
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where to generate")

@@ -9,6 +9,7 @@ from ..formats import read_haplotypes
 from ..formats.tables import format_cell, read_plink_map
 from ..progress import log
 from ..selection import selection_scan
+from ._types import FRACTION, Bounded, at_least
 
 STEP = "selection-scan"
 DESCRIPTION = ("Scan a target population for selection with scikit-allel (standardised XP-EHH against a second "
@@ -29,15 +30,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="sample -> population table (TSV) replacing the labels stored in MATRIX")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output directory")
     parser.add_argument("--map", type=Path, help="PLINK .map genetic map (CHROM ID cM POS); positions in bp otherwise")
-    parser.add_argument("--min-ehh", type=float, default=0.05, help="EHH below which integration stops")
+    parser.add_argument("--min-ehh", type=FRACTION, default=0.05, help="EHH below which integration stops")
     parser.add_argument("--include-edges", action="store_true", help="score sites whose EHH never decays to --min-ehh")
-    parser.add_argument("--gap-scale", type=int, default=20_000, help="gaps wider than this (bp) are scaled down")
-    parser.add_argument("--max-gap", type=int, default=200_000, help="a gap wider than this (bp) stops EHH integration")
-    parser.add_argument("--window", type=int, default=10, help="PBS window in sites")
-    parser.add_argument("--step", dest="window_step", type=int, default=5, help="PBS window step in sites")
+    parser.add_argument("--gap-scale", type=at_least(1), default=20_000, help="gaps wider than this (bp) are scaled down")
+    parser.add_argument("--max-gap", type=at_least(1), default=200_000, help="a gap wider than this (bp) stops EHH integration")
+    parser.add_argument("--window", type=at_least(2), default=10, help="PBS window in sites")
+    parser.add_argument("--step", dest="window_step", type=at_least(1), default=5, help="PBS window step in sites")
     parser.add_argument("--ihs", action="store_true", help="also compute iHS of the target (and synthetic) haplotypes")
-    parser.add_argument("--min-maf", type=float, default=0.05, help="iHS: sites with a lower minor allele frequency get NaN")
-    parser.add_argument("--percentile", type=float, default=99.0, help="peaks are scores at or above this percentile")
+    parser.add_argument("--min-maf", type=Bounded(float, minimum=0, below=0.5), default=0.05, help="iHS: sites with a lower minor allele frequency get NaN")
+    parser.add_argument("--percentile", type=Bounded(float, minimum=50, below=100), default=99.0, help="peaks are scores at or above this percentile")
 
 
 def run(args: argparse.Namespace) -> None:

@@ -8,6 +8,7 @@ import argparse
 from ..formats.hdf5 import read_matrix
 from ..models.gan import PRESETS
 from ..training import train_gan
+from ._types import POSITIVE, at_least
 from ._training import TrainingPaths, add_training_arguments, training_options, write_training_outputs
 
 STEP = "train-gan"
@@ -20,11 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_training_arguments(parser, default_epochs=20000)
     parser.add_argument("--preset", choices=PRESETS, default="yelmen2021", help="architecture and training recipe")
     parser.add_argument("--condition-on", choices=("population",), help="learn one generator conditioned on this label")
-    parser.add_argument("--lr-discriminator", type=float,
+    parser.add_argument("--lr-discriminator", type=POSITIVE,
                         help="discriminator (critic) learning rate (default: yelmen2021 8e-4, or 8e-5 from 5000 sites; wgan-gp 1e-4)")
-    parser.add_argument("--lr-generator", type=float,
+    parser.add_argument("--lr-generator", type=POSITIVE,
                         help="generator learning rate (default: yelmen2021 1e-4, or 1e-5 from 5000 sites; wgan-gp 1e-4)")
-    parser.add_argument("--latent-size", type=int, default=600, help="size of the generator's standard normal input")
+    parser.add_argument("--latent-size", type=at_least(1), default=600, help="size of the generator's standard normal input")
 
 
 def run(args: argparse.Namespace) -> None:

@@ -7,10 +7,11 @@ import argparse
 from pathlib import Path
 
 from ..formats.hdf5 import read_matrix
-from ..models.rbm import HIDDEN_TYPES
+from ..models.rbm import CHAIN_SWEEPS, HIDDEN_TYPES
 from ..progress import log
 from ..reports.training import write_hidden_representation
 from ..training import train_rbm
+from ._types import POSITIVE, at_least
 from ._training import TrainingPaths, add_training_arguments, training_options, write_training_outputs
 
 STEP = "train-rbm"
@@ -21,18 +22,19 @@ DESCRIPTION = ("Train a restricted Boltzmann machine on real haplotypes (Bernoul
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_training_arguments(parser, default_epochs=800)
-    parser.add_argument("--hidden-units", type=int, help="hidden units (default 100 up to 1000 sites, 500 above)")
+    parser.add_argument("--hidden-units", type=at_least(1), help="hidden units (default 100 up to 1000 sites, 500 above)")
     parser.add_argument("--hidden", choices=HIDDEN_TYPES, default="relu",
                         help="relu: Gaussian units rectified at 0 (truncated normal, the paper's); sigmoid: binary units")
-    parser.add_argument("--k", type=int, default=10, help="Gibbs sweeps of the persistent chains per batch (PCD-k)")
-    parser.add_argument("--chains", type=int, default=100,
+    parser.add_argument("--k", type=at_least(1), default=10, help="Gibbs sweeps of the persistent chains per batch (PCD-k)")
+    parser.add_argument("--chains", type=at_least(1), default=100,
                         help="persistent chains (100-500; each epoch costs about k x chains x batches sweeps)")
-    parser.add_argument("--lr", type=float, default=3e-3,
+    parser.add_argument("--lr", type=POSITIVE, default=3e-3,
                         help="learning rate (on the 805-SNP data with centring, 1e-2 diverged with ReLU hidden units)")
     parser.add_argument("--no-centering", dest="centered", action="store_false",
                         help="plain gradient <v h>_data - <v h>_model instead of the centred one (Melchior et al. 2016)")
-    parser.add_argument("--monitor-gibbs-steps", type=int, default=200,
-                        help="Gibbs sweeps from the persistent chains for the haplotypes monitoring compares")
+    parser.add_argument("--monitor-gibbs-steps", type=at_least(1), default=CHAIN_SWEEPS,
+                        help="Gibbs sweeps from the persistent chains for the haplotypes monitoring compares (sample's "
+                             "default, so monitoring judges what sampling gives)")
     parser.add_argument("--hidden-output", type=Path,
                         help="hidden representation TSV (default: OUTPUT with suffix .hidden.tsv); plot beside it")
 

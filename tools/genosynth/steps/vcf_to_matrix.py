@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..formats.convert import convert_to_matrix
 from ..formats.tables import read_sample_list
+from ._types import FRACTION, Bounded, at_least
 
 STEP = "vcf-to-matrix"
 DESCRIPTION = ("Convert phased haplotypes (VCF, VCF.gz, BCF, or the paper's .hapt with --legend) into a "
@@ -21,13 +22,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples", type=Path, help="file of sample names to keep, one a line")
     parser.add_argument("--populations", type=Path, help="TSV: sample name, population (header line optional)")
     parser.add_argument("--population-column", help="header name of the population column in --populations (default: the second column)")
-    parser.add_argument("--min-maf", type=float, default=0.0, help="drop sites whose minor allele frequency is below this")
+    parser.add_argument("--min-maf", type=Bounded(float, minimum=0, maximum=0.5), default=0.0, help="drop sites whose minor allele frequency is below this")
     parser.add_argument("--keep-monomorphic", action="store_true", help="keep sites where every haplotype carries the same allele")
     parser.add_argument("--phase", action="store_true", help="phase and fill missing calls with Beagle 5 before converting")
     parser.add_argument("--beagle-memory", default="2g", help="Java heap for Beagle (-Xmx)")
-    parser.add_argument("--threads", type=int, default=2,
+    parser.add_argument("--threads", type=at_least(1), default=2,
                         help="processes reading an indexed VCF/BCF in parallel (by position range), and Beagle's threads")
-    parser.add_argument("--holdout", type=float, help="fraction of individuals (per population) to hold out, e.g. 0.2")
+    parser.add_argument("--holdout", type=FRACTION, help="fraction of individuals (per population) to hold out, e.g. 0.2")
     parser.add_argument("--holdout-output", type=Path, help="haplotype matrix of the held-out individuals")
     parser.add_argument("--seed", type=int, help="seed of the holdout draw and of Beagle (random and recorded when omitted)")
 

@@ -1,0 +1,53 @@
+"""argparse types of the bounded numeric options: they parse, check the bound with the library's own validators
+(so a bad value is a one-line usage error before any work starts), and keep the bounds for the tests that hold the
+Galaxy wrappers to them."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import OptionError
+from ..options import parse_float, parse_int
+
+
+class Bounded:
+    """A number of ``kind`` (int or float) within the given bounds; ``below`` and ``above`` are exclusive.
+
+    Example
+    -------
+    >>> Bounded(int, minimum=1)("3"), Bounded(float, above=0, below=1).bounds()
+    (3, (0, 1))
+    """
+
+    def __init__(self, kind: type, *, minimum: float | None = None, maximum: float | None = None,
+                 above: float | None = None, below: float | None = None) -> None:
+        self.kind = kind
+        self.__name__ = kind.__name__  # argparse names the type in its messages
+        self.minimum, self.maximum, self.above, self.below = minimum, maximum, above, below
+
+    def bounds(self) -> tuple[float | None, float | None]:
+        """(lowest, highest) bound, each inclusive or exclusive."""
+        return (self.minimum if self.minimum is not None else self.above,
+                self.maximum if self.maximum is not None else self.below)
+
+    def __call__(self, text: str) -> int | float:
+        try:
+            value = self.kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if self.kind is int else 'a number'}") from None
+        try:
+            if self.kind is int:
+                return parse_int("value", value, minimum=self.minimum, maximum=self.maximum)
+            return parse_float("value", value, minimum=self.minimum, maximum=self.maximum,
+                               exclusive_minimum=self.above, below=self.below)
+        except OptionError as err:
+            raise argparse.ArgumentTypeError(err.problem) from None
+
+
+def at_least(minimum: int) -> Bounded:
+    """An integer >= ``minimum``."""
+    return Bounded(int, minimum=minimum)
+
+
+POSITIVE = Bounded(float, above=0)
+FRACTION = Bounded(float, above=0, below=1)
