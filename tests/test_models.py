@@ -78,7 +78,7 @@ def _to_matrix(vcf, tmp_path):
     return tmp_path / "back.h5"
 
 
-@pytest.mark.parametrize("command, extra", [("train-gan", ()), ("train-gan", ("--preset", "wgan-gp")),
+@pytest.mark.parametrize("command, extra", [("train-gan", ("--preset", "yelmen2021")), ("train-gan", ()),
                                             ("train-rbm", ("--chains", "20", "--monitor-gibbs-steps", "5"))])
 def test_resume_ends_bit_for_bit_where_an_uninterrupted_run_ends(small, tmp_path, command, extra):
     import torch

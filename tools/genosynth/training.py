@@ -268,11 +268,11 @@ def _monitor(generator: Generator, training: TrainingData, sampling: dict[str, A
     return training.monitor.measure(generator.generate(len(index), rng, condition=condition, **sampling))
 
 
-def train_gan(matrix: HaplotypeMatrix, *, preset: str = "yelmen2021", condition_on: str | None = None,
+def train_gan(matrix: HaplotypeMatrix, *, preset: str = "wgan-gp", condition_on: str | None = None,
               lr_discriminator: float | None = None, lr_generator: float | None = None, latent_size: int = 600,
               batch_size: int = 32, epochs: int = 20000, **training: Any) -> Model:
-    """Train a GAN on ``matrix``: the fully connected GAN of Yelmen et al. 2021 (``preset="yelmen2021"``) or a
-    Wasserstein GAN with gradient penalty (``"wgan-gp"``), optionally conditioned on population
+    """Train a GAN on ``matrix``: a Wasserstein GAN with gradient penalty (``preset="wgan-gp"``) or the fully
+    connected GAN of Yelmen et al. 2021 (``"yelmen2021"``), optionally conditioned on population
     (``condition_on="population"``). Learning rates and latent size override the preset's; ``training`` takes
     the :class:`TrainingOptions` (``max_time``, ``seed``, ``device``, ``checkpoint``, ``early_stop``, ...).
 
