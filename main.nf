@@ -3,9 +3,11 @@
  * genosynth: phased VCF(s) + populations -> haplotype matrix with holdout -> GAN and/or RBM -> artificial genomes
  * -> evaluate + privacy-check + selection-scan + impute-augment -> published reports; the run fails at the end,
  * after every report is published, when a privacy gate failed.
- * --input is one VCF/BCF or a samplesheet CSV (chrom,vcf,index) of per-chromosome files; with --regions BED the
- * chain runs per region (each model on its own GPU) and gathers per-region metrics and one concatenated
- * artificial-genome VCF per model.
+ * --input is one VCF/BCF or a samplesheet CSV (chrom,vcf,index) of per-chromosome files. With --window_sites N or
+ * --regions BED (LD blocks, say) each chromosome is cut into windows, every window is trained in parallel (each
+ * model on its own GPU) conditioned on the --context_sites sites before it, and one sampling task per chromosome
+ * and model chains the window models into one coherent artificial chromosome (VCF); evaluate and privacy-check
+ * judge each chained chromosome.
  */
 nextflow.enable.dsl = 2
 
@@ -19,7 +21,6 @@ include { GENOSYNTH_EVALUATE       } from './nextflow/modules/evaluate/main'
 include { GENOSYNTH_PRIVACY_CHECK  } from './nextflow/modules/privacy_check/main'
 include { GENOSYNTH_SELECTION_SCAN } from './nextflow/modules/selection_scan/main'
 include { GENOSYNTH_IMPUTE_AUGMENT } from './nextflow/modules/impute_augment/main'
-include { CONCAT_VCF               } from './nextflow/modules/concat_vcf/main'
 include { PRIVACY_GATE             } from './nextflow/modules/privacy_gate/main'
 
 params.input              = null      // phased VCF/BCF (bgzipped, indexed), or a samplesheet CSV: chrom,vcf,index
@@ -27,9 +28,11 @@ params.populations        = null      // TSV: sample, population
 params.outdir             = 'results'
 params.models             = 'gan,rbm' // which generators to train: gan, rbm or both
 params.holdout            = 0.2       // fraction of individuals held out for privacy-check and evaluate
-params.haplotypes         = 5000      // artificial haplotypes drawn per model and region
-params.regions            = null      // BED of regions (e.g. LD blocks): one model per region
-params.seed               = 1         // every step that draws randomness: the same holdout in every region, reruns alike
+params.haplotypes         = 5000      // artificial haplotypes drawn per model and chromosome
+params.regions            = null      // BED of regions (e.g. LD blocks) whose starts begin windows: one model per window
+params.window_sites       = null      // or windows of this many sites; neither: one model per input file
+params.context_sites      = 100       // sites before a window that its model is conditioned on (the chain's glue)
+params.seed               = 1         // every step that draws randomness: the same holdout everywhere, reruns alike
 params.selection_target   = null      // population scanned by selection-scan (needs selection_versus, a GAN)
 params.selection_versus   = null
 params.selection_outgroup = null
@@ -49,49 +52,72 @@ workflow {
             .collect { row -> [row[0].chrom, row[1], row[2]] }
         : [[null, file(params.input, checkIfExists: true),
             ["${params.input}.tbi", "${params.input}.csi"].collect { name -> file(name) }.findAll { f -> f.exists() }]]
-    def regions = params.regions ? readRegions(params.regions) : null
-    def chromosomes = inputs.collect { entry -> entry[0] }
-    if (regions != null && !chromosomes.contains(null)) {
-        def orphan = regions.find { region -> !chromosomes.contains(region.chrom) }
+    def window_starts = []
+    if (params.regions) {
+        def regions = readRegions(params.regions)   // checked line by line before any task starts
+        def chromosomes = inputs.collect { entry -> entry[0] }
+        def orphan = chromosomes.contains(null) ? null : regions.find { region -> !chromosomes.contains(region.chrom) }
         if (orphan) {
             error("genosynth: --regions: region ${orphan.region} lies on chromosome ${orphan.chrom}, which no --input row holds")
         }
+        window_starts = [file(params.regions)]
     }
-    def tasks = inputs.collectMany { chrom, vcf, index ->
-        def mine = regions == null
-            ? [[id: chrom ?: 'genome', region: chrom, chrom: chrom ?: '', start: 0L]]
-            : regions.findAll { region -> chrom == null || region.chrom == chrom }
-        mine.collect { meta -> [meta, vcf, index] }
-    }
+    def tasks = inputs.collect { chrom, vcf, index -> [[id: chrom ?: 'genome', region: chrom], vcf, index] }
 
-    GENOSYNTH_VCF_TO_MATRIX(channel.fromList(tasks), populations, params.holdout, params.seed)
+    GENOSYNTH_VCF_TO_MATRIX(channel.fromList(tasks), populations, params.holdout, params.seed, window_starts,
+                            params.window_sites ?: '')
     ch_matrix = GENOSYNTH_VCF_TO_MATRIX.out.matrix
     ch_holdout = GENOSYNTH_VCF_TO_MATRIX.out.holdout
+    ch_data = ch_matrix.join(ch_holdout)   // [meta, matrix, holdout] per input file
+
+    // what is trained: every window of every chromosome, or each input file whole
+    ch_train = ch_data.map { meta, matrix, holdout ->
+        [meta + [chromosome: meta.id, window: null, window_index: 0, n_windows: 1], matrix, holdout]
+    }
+    if (params.regions || params.window_sites) {
+        ch_train = GENOSYNTH_VCF_TO_MATRIX.out.windows
+            .join(ch_data)
+            .flatMap { meta, bed, matrix, holdout ->
+                def windows = readRegions(bed)
+                windows.withIndex().collect { window, index ->
+                    [meta + [id: window.id, chromosome: meta.id, window: window.region, window_index: index,
+                             n_windows: windows.size()], matrix, holdout]
+                }
+            }
+    }
 
     ch_models = channel.empty()
     if (models.contains('gan')) {
-        GENOSYNTH_TRAIN_GAN(ch_matrix.join(ch_holdout), params.seed)
+        GENOSYNTH_TRAIN_GAN(ch_train, params.seed, params.context_sites)
         ch_models = ch_models.mix(GENOSYNTH_TRAIN_GAN.out.model.map { meta, model -> [meta + [model: 'gan'], model] })
     }
     if (models.contains('rbm')) {
-        GENOSYNTH_TRAIN_RBM(ch_matrix.join(ch_holdout), params.seed)
+        GENOSYNTH_TRAIN_RBM(ch_train, params.seed, params.context_sites)
         ch_models = ch_models.mix(GENOSYNTH_TRAIN_RBM.out.model.map { meta, model -> [meta + [model: 'rbm'], model] })
     }
 
-    GENOSYNTH_SAMPLE(ch_models, params.haplotypes, params.seed)
-    ch_artificial = GENOSYNTH_SAMPLE.out.vcf   // [meta with model, vcf, tbi]
+    // one chain per chromosome and model, its windows in order; it starts once its last window is trained
+    ch_chains = ch_models
+        .map { meta, model -> [groupKey("${meta.chromosome}\t${meta.model}", meta.n_windows), [meta.window_index, model]] }
+        .groupTuple()
+        .map { key, windows ->
+            def fields = key.toString().tokenize('\t')
+            [[id: fields[0], model: fields[1]], windows.sort { a, b -> a[0] <=> b[0] }.collect { window -> window[1] }]
+        }
+    GENOSYNTH_SAMPLE(ch_chains, params.haplotypes, params.seed)
+    ch_artificial = GENOSYNTH_SAMPLE.out.vcf   // [meta with model, vcf, tbi], one per chromosome and model
 
-    // per region: real, holdout and every model's artificial set
-    ch_real = ch_matrix.join(ch_holdout).map { meta, real, holdout -> [meta.id, meta, real, holdout] }
-    ch_by_region = ch_artificial.map { meta, ag, tbi -> [meta.id, meta.model, ag] }.groupTuple()
+    // per chromosome: real, holdout and every model's artificial set
+    ch_real = ch_data.map { meta, real, holdout -> [meta.id, meta, real, holdout] }
+    ch_by_chromosome = ch_artificial.map { meta, ag, tbi -> [meta.id, meta.model, ag] }.groupTuple()
     GENOSYNTH_EVALUATE(
-        ch_real.join(ch_by_region).map { id, meta, real, holdout, names, ags -> [meta, real, holdout, names, ags] },
+        ch_real.join(ch_by_chromosome).map { id, meta, real, holdout, names, ags -> [meta, real, holdout, names, ags] },
         params.seed)
 
-    // per region and model: the privacy gate's figures (a failed gate fails the run at the end, below)
+    // per chromosome and model: the privacy gate's figures (a failed gate fails the run at the end, below)
     ch_each = ch_artificial.map { meta, ag, tbi -> [meta.id, meta, ag] }
         .combine(ch_real, by: 0)
-        .map { id, meta, ag, region_meta, real, holdout -> [meta, real, holdout, ag] }
+        .map { id, meta, ag, real_meta, real, holdout -> [meta, real, holdout, ag] }
     GENOSYNTH_PRIVACY_CHECK(ch_each, params.seed)
     ch_finished = GENOSYNTH_EVALUATE.out.json.mix(GENOSYNTH_PRIVACY_CHECK.out.json)
 
@@ -108,23 +134,13 @@ workflow {
         ch_finished = ch_finished.mix(GENOSYNTH_IMPUTE_AUGMENT.out.json)
     }
 
-    // gather: metrics of every region in one table, one genome-wide artificial VCF per model
+    // gather: the metrics of every chromosome in one table
     GENOSYNTH_EVALUATE.out.tsv
         .map { meta, tsv ->
             def lines = tsv.text.readLines()
-            (["region\t${lines[0]}"] + lines.drop(1).collect { line -> "${meta.id}\t${line}" }).join('\n') + '\n'
+            (["chromosome\t${lines[0]}"] + lines.drop(1).collect { line -> "${meta.id}\t${line}" }).join('\n') + '\n'
         }
-        .collectFile(name: 'metrics_by_region.tsv', storeDir: "${params.outdir}/summary", keepHeader: true, skip: 1, sort: true)
-    CONCAT_VCF(
-        ch_artificial
-            .map { meta, ag, tbi -> [meta.model, [meta.chrom, meta.start, ag, tbi]] }
-            .groupTuple()
-            .map { model, parts ->
-                // regions in genome order: bcftools concat needs its inputs sorted
-                def ordered = parts.sort { a, b -> a[0] <=> b[0] ?: a[1] <=> b[1] }
-                [model, ordered.collect { part -> part[2] }, ordered.collect { part -> part[3] }]
-            })
-    ch_finished = ch_finished.mix(CONCAT_VCF.out.vcf)
+        .collectFile(name: 'metrics_by_chromosome.tsv', storeDir: "${params.outdir}/summary", keepHeader: true, skip: 1, sort: true)
 
     // the privacy verdict comes last: every other report is done, so a failed gate stops nothing half-way
     PRIVACY_GATE(

@@ -77,13 +77,16 @@ def throughput(args: argparse.Namespace, workdir: Path) -> None:
         print(f"  {name:<50} {1 / per_epoch:7.2f} epochs/s  ({per_epoch:.2f} s/epoch = {per_epoch / yardstick:.1f} x yardstick)")
 
 
-TARGETS_BY_MODEL = {  # issue 16's targets: the median over the seeds must meet them
-    "rbm": {"af_r": (">=", 0.99), "ld_r": (">=", 0.97), "w2d_pca": ("<=", 0.006), "aa_truth": ("in", (0.35, 0.65)),
+# issue 16's targets: the median over the seeds must meet them. LD r is the paper's definition, r² correlated over
+# every pair of sites (ld_r_all_pairs): the issue's table computed it so (the paper's AGs: GAN 0.923, RBM 0.977;
+# over same-chromosome pairs only, ld_r, they score 0.901 and 0.862)
+TARGETS_BY_MODEL = {
+    "rbm": {"af_r": (">=", 0.99), "ld_r_all_pairs": (">=", 0.97), "w2d_pca": ("<=", 0.006), "aa_truth": ("in", (0.35, 0.65)),
             "aa_syn": ("in", (0.35, 0.65)), "privacy_loss": ("<=", 0.05), "exact_copies": ("<=", 0)},
-    "gan": {"af_r": (">=", 0.98), "ld_r": (">=", 0.92), "w2d_pca": ("<=", 0.01), "aa_truth": (">=", 0.2),
+    "gan": {"af_r": (">=", 0.98), "ld_r_all_pairs": (">=", 0.92), "w2d_pca": ("<=", 0.01), "aa_truth": (">=", 0.2),
             "aa_syn": ("<=", 0.95), "privacy_loss": ("<=", 0.05), "exact_copies": ("<=", 0)},
 }
-FIDELITY_COLUMNS = ("epochs", "kept_epoch", "af_r", "ld_r", "w2d_pca", "fixed_fraction", "aa_truth", "aa_syn",
+FIDELITY_COLUMNS = ("epochs", "kept_epoch", "af_r", "ld_r_all_pairs", "ld_r", "w2d_pca", "fixed_fraction", "aa_truth", "aa_syn",
                     "aats", "privacy_loss", "exact_copies")
 
 

@@ -90,9 +90,8 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-for module in vcf_to_matrix train_gan train_rbm sample impute_augment evaluate privacy_check selection_scan concat_vcf; do
+for module in vcf_to_matrix train_gan train_rbm sample impute_augment evaluate privacy_check selection_scan; do
     name=${module//_/-}
-    [ "$module" = concat_vcf ] && name=base
     CONTAINER[$module]=$("${BUILDAH[@]}" from --volume "$WORK:$WORK" "$(image "$name")")
     echo "$module ${CONTAINER[$module]}" >> "$CONTAINERS_FILE"
 done

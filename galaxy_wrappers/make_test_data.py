@@ -36,10 +36,16 @@ def main() -> None:
     genosynth("train-gan", data / "train.h5", "--preset", "wgan-gp", "--epochs", "2", "--monitor-every", "1",
               "--checkpoint-every", "1", "-o", data / "gan.safetensors")
     genosynth("sample", data / "gan.safetensors", "-n", "40", "--seed", "1", "-o", data / "ag.h5")
+    for window, region, context in ((1, "22:15000001-15030000", 0), (2, "22:15030001-15060000", 10)):  # a chain of two windows
+        genosynth("train-rbm", data / "train.h5", "--region", region, "--context-sites", context, "--epochs", "2",
+                  "--monitor-every", "1", "-o", data / f"rbm_window{window}.safetensors")
     genosynth("export", data / "train.h5", "-o", data / "panel.vcf.gz")
     genosynth("export", data / "holdout.h5", "-o", data / "target.vcf.gz")
-    for leftover in ("gan.ckpt", "gan.training.tsv", "gan.training.png", "gan.training.pdf",
-                     "panel.vcf.gz.tbi", "target.vcf.gz.tbi"):
+    for model in ("gan", "rbm_window1", "rbm_window2"):
+        for suffix in (".ckpt", ".training.tsv", ".training.png", ".training.pdf", ".hidden.tsv", ".hidden.png",
+                       ".hidden.pdf"):
+            (data / f"{model}{suffix}").unlink(missing_ok=True)
+    for leftover in ("panel.vcf.gz.tbi", "target.vcf.gz.tbi"):
         (data / leftover).unlink(missing_ok=True)
     for path in sorted(data.iterdir()):
         print(f"{path.name}\t{path.stat().st_size} bytes")

@@ -54,6 +54,9 @@ def checkParameterCombinations(params) {
             error('genosynth: --selection_target needs artificial genomes labelled by population, which only a GAN conditioned on population gives (the RBM cannot): use --models gan')
         }
     }
+    if (params.regions && params.window_sites) {
+        error('genosynth: --regions and --window_sites both cut chromosomes into windows: give one')
+    }
     if ((params.impute_panel == null) != (params.impute_target == null)) {
         error('genosynth: --impute_panel and --impute_target go together')
     }
@@ -64,7 +67,7 @@ def checkParameterCombinations(params) {
 // "failed: ..."), or null when it passed.
 def gateFailure(meta, verdict) {
     def text = verdict.text.trim()
-    return text == 'passed' ? null : "region ${meta.id}, model ${meta.model}: ${text}"
+    return text == 'passed' ? null : "${meta.id}, model ${meta.model}: ${text}"
 }
 
 // software_versions.yml from the (process, tool, version) tuples of the `versions` topic, processes and tools sorted.

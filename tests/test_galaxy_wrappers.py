@@ -46,6 +46,9 @@ def _expanded_text(step: str) -> tuple[str, ET.Element]:
     """The wrapper's text with every macro it expands and every token it uses appended."""
     xml_macros, tokens = _macros()
     text = _wrapper(step).read_text()
+    local = ET.parse(_wrapper(step)).getroot().find("macros")  # the wrapper's own macros beside the shared ones
+    if local is not None:
+        xml_macros.update({m.get("name"): ET.tostring(m, encoding="unicode") for m in local.findall("xml")})
     used = set(re.findall(r'<expand macro="([^"]+)"', text))
     expanded = text + "".join(xml_macros[name] for name in used)
     for _ in range(2):  # tokens inside macros
@@ -102,7 +105,8 @@ def test_test_data_are_small_and_rebuildable():
         assert path.name in script or path.name.split(".")[0] in script, f"{path.name} is not made by make_test_data.py"
     referenced = set()
     for wrapper in WRAPPERS.glob("*.xml"):
-        referenced |= set(re.findall(r'value="([^"]+\.(?:h5|gz|tsv|safetensors))"', wrapper.read_text()))
+        for value in re.findall(r'value="([^"]+\.(?:h5|gz|tsv|safetensors))"', wrapper.read_text()):
+            referenced |= set(value.split(","))  # a multiple data param's test lists its files with commas
     assert referenced <= {p.name for p in files}
 
 
@@ -147,6 +151,7 @@ def test_shed_metadata_describes_every_tool_as_a_suite():
 GALAXY_DEFAULTS = {
     ("vcf-to-matrix", "--holdout"): "asked for through a conditional (no holdout by default), which offers 0.2",
     ("sample", "--haplotypes"): "required on the command line; the form offers 1000",
+    ("vcf-to-matrix", "--window-sites"): "asked for through a conditional (no windows by default), which offers 5000",
 }
 
 

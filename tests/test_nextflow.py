@@ -87,7 +87,8 @@ def test_one_module_per_step_with_image_labels_topic_versions_quoting_and_stub()
         command = script.split('"""')[1]
         bare = [v for v in re.findall(r"\$\{([^}]+)\}", command) if not v.startswith("shellQuote(")]
         assert set(bare) <= {"args", "seed", "task.cpus", "haplotypes", "region_args", "population_args",
-                             "holdout_args", "synthetic_args", "outgroup_args", "memory_args"}, (step, bare)
+                             "holdout_args", "synthetic_args", "outgroup_args", "memory_args", "window_args",
+                             "windows_args", "models_args"}, (step, bare)
         assert (REPO / "containers" / step / "Dockerfile").is_file()
 
 
@@ -109,7 +110,7 @@ def test_main_uses_every_module_and_only_existing_emits():
         assert f"include {{ {module['name'][0]}" in re.sub(r"\s+", " ", main)
     for process, emit in re.findall(r"(\w+)\.out\.(\w+)", main):
         assert emit in emits[process], f"main.nf uses {process}.out.{emit}, which the module does not emit"
-    assert set(re.findall(r"^\s+(GENOSYNTH_\w+|CONCAT_VCF|PRIVACY_GATE)\(", main, re.M)) == set(emits)
+    assert set(re.findall(r"^\s+(GENOSYNTH_\w+|PRIVACY_GATE)\(", main, re.M)) == set(emits)
     assert "validateParameters()" in main and "channel.topic('versions')" in main
 
 
@@ -200,29 +201,35 @@ def test_gate_lines_and_versions_yaml(tmp_path):
     passed, failed = tmp_path / "passed.txt", tmp_path / "failed.txt"
     passed.write_text("passed\n")
     failed.write_text("failed: privacy loss 0.123 > 0.05\n")
-    assert _call(f"gateFailure([id: 'chr22_1_1000', model: 'gan'], new File('{passed}'))") is None
-    assert _call(f"gateFailure([id: 'chr22_1_1000', model: 'rbm'], new File('{failed}'))") == \
-        "region chr22_1_1000, model rbm: failed: privacy loss 0.123 > 0.05"
+    assert _call(f"gateFailure([id: '22', model: 'gan'], new File('{passed}'))") is None
+    assert _call(f"gateFailure([id: '22', model: 'rbm'], new File('{failed}'))") == \
+        "22, model rbm: failed: privacy loss 0.123 > 0.05"
     yaml_text = _call("versionsYaml([['PIPE:GENOSYNTH_SAMPLE', 'torch', '2.13.0'], "
-                      "['PIPE:GENOSYNTH_SAMPLE', 'genosynth', '0.2.0'], ['CONCAT_VCF', 'bcftools', '1.16']])")
-    assert yaml.safe_load(yaml_text) == {"CONCAT_VCF": {"bcftools": "1.16"},
+                      "['PIPE:GENOSYNTH_SAMPLE', 'genosynth', '0.2.0'], ['GENOSYNTH_IMPUTE_AUGMENT', 'beagle', '5.4']])")
+    assert yaml.safe_load(yaml_text) == {"GENOSYNTH_IMPUTE_AUGMENT": {"beagle": "5.4"},
                                          "GENOSYNTH_SAMPLE": {"genosynth": "0.2.0", "torch": "2.13.0"}}
 
 
 def test_module_tasks_run_as_nextflow_renders_them_even_with_hostile_names(tmp_path):
     """Every module's script block rendered by Groovy, inputs staged under the names Nextflow gives them, the
-    script started as `/bin/bash -ue .command.sh`, the versions `eval`s run: input files and the region id hold
-    spaces, quotes and command substitutions, and no injected command runs."""
+    script started as `/bin/bash -ue .command.sh`, the versions `eval`s run: input files and the ids hold spaces,
+    quotes and command substitutions, and no injected command runs. The chromosome is cut into windows, each
+    window trained, and one sampling task chains them into one VCF that evaluate judges across the boundaries."""
     _require_groovy()
     results = tasks.run_chain(tmp_path, tasks.local_runner, hostile=True)
     assert not list(tmp_path.rglob("INJECTED"))
     assert "$(touch INJECTED)" in results["vcf_to_matrix"].script  # the hostile names did reach the scripts, quoted
     metrics = json.loads(results["evaluate"].outputs["json"][0].read_text())
     assert list(metrics["sets"]) == ["holdout", "gan", "rbm"]  # set names as the module's Groovy builds them
+    windows = results["vcf_to_matrix"].outputs["windows"][0].read_text().splitlines()
+    assert len(windows) >= 2 and "--context-sites 10" in results["train_gan_window2"].script
+    assert len(metrics["ld"]["window_boundaries"]) == len(windows) - 1  # read from the chained set's provenance
+    assert metrics["sets"]["rbm"]["boundary_ld_r"] is not None or metrics["ld"]["pairs_by_class"]["boundary"] > 0
     assert results["privacy_check"].outputs["gate"][0].read_text().startswith("failed: privacy loss")
     assert json.loads(results["privacy_check"].outputs["json"][0].read_text())["gate"]["passed"] is False
-    assert results["train_gan"].evals == {"versions_genosynth": __version__, "versions_torch":
-                                          results["train_gan"].evals["versions_torch"], "versions_cuda": "none"}
+    assert results["train_gan_window1"].evals == {"versions_genosynth": __version__, "versions_torch":
+                                                  results["train_gan_window1"].evals["versions_torch"],
+                                                  "versions_cuda": "none"}
     assert results["impute_augment"].evals["versions_beagle"].startswith("5.")
     summary = json.loads(results["selection_scan"].outputs["json"][0].read_text())
     assert summary["populations"]["target"]["name"] == "CEU"
@@ -236,12 +243,12 @@ def test_vcf_to_matrix_task_reads_one_region(tmp_path):
     subprocess.run(["tabix", "-p", "vcf", str(vcf)], check=True)
     meta = {"id": "22_15000001_15030000", "region": "22:15000001-15030000", "chrom": "22", "start": 15000001}
     result = tasks.run_task(tasks.Task("vcf_to_matrix", files={"vcf": vcf, "index": [Path(f"{vcf}.tbi")],
-                                                               "populations": []},
-                                       values={"meta": meta, "holdout": None, "seed": 1}),
+                                                               "populations": [], "window_starts": []},
+                                       values={"meta": meta, "holdout": None, "seed": 1, "window_sites": None}),
                             tmp_path / "task", tasks.local_runner)
     assert "--region '22:15000001-15030000'" in result.script and "--holdout" not in result.script
     from genosynth.formats.hdf5 import read_matrix
 
     matrix = read_matrix(result.outputs["matrix"][0])
     assert matrix.n_sites > 0 and matrix.sites.pos.min() >= 15000001 and matrix.sites.pos.max() <= 15030000
-    assert result.outputs["holdout"] == []
+    assert result.outputs["holdout"] == [] and result.outputs["windows"] == [] and "--window" not in result.script

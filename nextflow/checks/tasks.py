@@ -125,9 +125,10 @@ def _expand(pattern: str) -> list[str]:
 
 
 def run_chain(workdir: Path, runner: Runner, *, hostile: bool = False) -> dict[str, Result]:
-    """Every module once, in workflow order, on the Galaxy test data; with ``hostile`` the input files and the
-    region id carry spaces, quotes and command substitutions (model and population names are checked against
-    the schema's patterns before any task runs)."""
+    """Every module in workflow order on the Galaxy test data: the chromosome cut into windows, each window trained
+    per model (all but the first conditioned on the sites before it), and the windows chained by one sampling task.
+    With ``hostile`` the input files and the ids carry spaces, quotes and command substitutions (model and
+    population names are checked against the schema's patterns before any task runs)."""
     inputs = workdir / "inputs"
     inputs.mkdir(parents=True, exist_ok=True)
     name = (lambda base: f"{HOSTILE}.{base}") if hostile else (lambda base: base)
@@ -135,7 +136,7 @@ def run_chain(workdir: Path, runner: Runner, *, hostile: bool = False) -> dict[s
     for base in ("sim.vcf.gz", "sim.populations.tsv", "panel.vcf.gz", "target.vcf.gz"):
         files[base] = inputs / name(base)
         shutil.copyfile(TEST_DATA / base, files[base])
-    meta = {"id": name("genome"), "region": None, "chrom": "", "start": 0}
+    meta = {"id": name("genome"), "region": None}
     results: dict[str, Result] = {}
 
     def run(key: str, task: Task) -> Result:
@@ -143,16 +144,25 @@ def run_chain(workdir: Path, runner: Runner, *, hostile: bool = False) -> dict[s
         return results[key]
 
     converted = run("vcf_to_matrix", Task("vcf_to_matrix", files={"vcf": files["sim.vcf.gz"], "index": [],
-                                                                   "populations": files["sim.populations.tsv"]},
-                                          values={"meta": meta, "holdout": 0.3, "seed": 1}, cpus=2))
+                                                                   "populations": files["sim.populations.tsv"],
+                                                                   "window_starts": []},
+                                          values={"meta": meta, "holdout": 0.3, "seed": 1, "window_sites": 60},
+                                          cpus=2))
     matrix, holdout = converted.outputs["matrix"][0], converted.outputs["holdout"][0]
+    windows = [line.split("\t")[:3] for line in converted.outputs["windows"][0].read_text().splitlines()]
     artificial = {}
     for model, args in (("gan", "--preset wgan-gp --condition-on population --epochs 2 --monitor-every 1 --device cpu"),
                         ("rbm", "--epochs 2 --monitor-every 1 --monitor-gibbs-steps 5 --device cpu")):
-        trained = run(f"train_{model}", Task(f"train_{model}", files={"matrix": matrix, "holdout": holdout},
-                                             values={"meta": meta, "seed": 1},
-                                             ext={"args": args + " --early-stop fidelity --max-privacy-loss 1"}))
-        sampled = run(f"sample_{model}", Task("sample", files={"model": trained.outputs["model"][0]},
+        window_models = []
+        for index, (chrom, start, end) in enumerate(windows):
+            window = {**meta, "id": name(f"{chrom}_{int(start) + 1}_{end}"), "chromosome": meta["id"],
+                      "window": f"{chrom}:{int(start) + 1}-{end}", "window_index": index, "n_windows": len(windows)}
+            trained = run(f"train_{model}_window{index + 1}",
+                          Task(f"train_{model}", files={"matrix": matrix, "holdout": holdout},
+                               values={"meta": window, "seed": 1, "context_sites": 10},
+                               ext={"args": args + " --early-stop fidelity --max-privacy-loss 1"}))
+            window_models.append(trained.outputs["model"][0])
+        sampled = run(f"sample_{model}", Task("sample", files={"models": window_models},
                                               values={"meta": {**meta, "model": model}, "haplotypes": 40, "seed": 1},
                                               ext={"args": "--device cpu"}))
         artificial[model] = sampled.outputs["vcf"]
@@ -160,7 +170,7 @@ def run_chain(workdir: Path, runner: Runner, *, hostile: bool = False) -> dict[s
     run("evaluate", Task("evaluate", files={"real": matrix, "holdout": holdout,
                                             "synthetic": [artificial[m][0] for m in models]},
                          values={"meta": meta, "names": models, "seed": 1},
-                         ext={"args": "--triplets 200 --device cpu"}))
+                         ext={"args": "--triplets 200 --device cpu --boundary-span 5 --ld-max-distance 100000"}))
     gan = {**meta, "model": "gan"}
     run("privacy_check", Task("privacy_check", files={"train": matrix, "holdout": holdout,
                                                       "synthetic": artificial["gan"][0]},
@@ -172,8 +182,6 @@ def run_chain(workdir: Path, runner: Runner, *, hostile: bool = False) -> dict[s
                                                         "synthetic": artificial["gan"][0],
                                                         "target": files["target.vcf.gz"]},
                                values={"meta": gan, "seed": 1}, memory_mb=1250))
-    run("concat_vcf", Task("concat_vcf", files={"vcfs": [artificial["gan"][0]], "indexes": [artificial["gan"][1]]},
-                           values={"model": "gan"}))
     return results
 
 

@@ -17,9 +17,10 @@ The command line (``genosynth STEP``) is a thin layer over these functions.
 
 __version__ = "0.2.0"
 
+from .chain import sample_chain, write_chain  # noqa: E402
 from .errors import GateFailed, InputError, OptionError  # noqa: E402
 from .fidelity import FidelityReport, evaluate  # noqa: E402
-from .formats import read_haplotypes, write_haplotypes  # noqa: E402
+from .formats import HaplotypeWriter, read_haplotypes, write_haplotypes  # noqa: E402
 from .holdout import split_holdout  # noqa: E402
 from .imputation import ImputationReport, impute_augment  # noqa: E402
 from .matrix import HaplotypeMatrix, Sites  # noqa: E402
@@ -29,10 +30,12 @@ from .privacy import PrivacyReport, check_privacy  # noqa: E402
 from .regions import Region  # noqa: E402
 from .selection import SelectionReport, selection_scan  # noqa: E402
 from .training import TrainingOptions, train_gan, train_rbm  # noqa: E402
+from .windows import Window, split_window  # noqa: E402
 
 __all__ = [
-    "FidelityReport", "GateFailed", "HaplotypeMatrix", "ImputationReport", "InputError", "Model", "OptionError",
-    "PrivacyReport", "Region", "SelectionReport", "Sites", "TrainingOptions", "check_privacy", "evaluate",
-    "impute_augment", "load_model", "read_haplotypes", "sample_baseline", "selection_scan", "split_holdout",
-    "train_gan", "train_rbm", "write_haplotypes",
+    "FidelityReport", "GateFailed", "HaplotypeMatrix", "HaplotypeWriter", "ImputationReport", "InputError", "Model",
+    "OptionError", "PrivacyReport", "Region", "SelectionReport", "Sites", "TrainingOptions", "Window",
+    "check_privacy", "evaluate", "impute_augment", "load_model", "read_haplotypes", "sample_baseline",
+    "sample_chain", "selection_scan", "split_holdout", "split_window", "train_gan", "train_rbm", "write_chain",
+    "write_haplotypes",
 ]

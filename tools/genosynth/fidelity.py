@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from .matrix import HaplotypeMatrix, intersect_sites, require_same_sites
 from .options import parse_int
 from .progress import logger
 from .provenance import make_record, resolve_seed
+from .regions import Region, window_starts
 from .reports import Report, ReportParts
 
 THREE_POINT_SEPARATIONS = (1, 4, 16, 64, 256, 512, 1024, "random")
@@ -212,11 +213,16 @@ def histogram_wasserstein(counts_a: np.ndarray, counts_b: np.ndarray) -> float |
 
 @dataclass
 class LdComparison:
-    """r² between every pair of sites on one chromosome, for the real set and each other set.
+    """r² between pairs of sites, for the real set and each other set.
 
-    ``sites`` are the indices kept (polymorphic in every set); ``bin_edges`` the 50 base-pair distance bins
-    of the decay curves; ``decay[name]`` the mean r² per bin (None for empty bins); ``r[name]`` the Pearson
-    correlation of r² between the real set and that set over all pairs.
+    ``sites`` are the indices kept (polymorphic in every set); ``bin_edges`` the base-pair distance bins of the
+    decay curves; ``decay[name]`` the mean r² per bin over same-chromosome pairs (None for empty bins).
+    Correlations of r² between the real set and each set: ``r`` over same-chromosome pairs (within
+    ``max_distance`` bp when given), ``r_all_pairs`` over every pair, across chromosomes too (Yelmen et al.
+    2021's definition), and, when window boundaries are given, ``r_boundary`` over the pairs that straddle a
+    boundary (each site within ``span`` sites of it) beside ``r_within`` over the pairs inside one window at the
+    same separations (fewer than 2 x span sites apart). ``boundary_decay[name]`` and ``within_decay[name]`` are
+    their mean r² by separation in sites (1 to 2 x span - 1).
     """
 
     sites: np.ndarray
@@ -224,14 +230,71 @@ class LdComparison:
     bin_edges: np.ndarray
     decay: dict[str, list[float | None]] = field(default_factory=dict)
     r: dict[str, float | None] = field(default_factory=dict)
+    r_all_pairs: dict[str, float | None] = field(default_factory=dict)
+    r_boundary: dict[str, float | None] = field(default_factory=dict)
+    r_within: dict[str, float | None] = field(default_factory=dict)
+    boundary_decay: dict[str, list[float | None]] = field(default_factory=dict)
+    within_decay: dict[str, list[float | None]] = field(default_factory=dict)
+    pairs: dict[str, int] = field(default_factory=dict)
+
+
+class _PairClass:
+    """Running sums over one class of site pairs: the moments of (real r², set r²) for each set, and mean r² by
+    separation in sites when ``separations`` is set."""
+
+    def __init__(self, names: list[str], others: list[str], device: str, separations: int = 0) -> None:
+        import torch
+
+        self.others = others
+        self.count = 0
+        self.moments = {name: torch.zeros(5, dtype=torch.float64, device=device) for name in others}
+        self.separations = separations
+        self.by_separation = {name: torch.zeros(separations + 1, dtype=torch.float64, device=device) for name in names}
+        self.separation_counts = torch.zeros(separations + 1, dtype=torch.float64, device=device)
+
+    def add(self, r2: dict[str, Any], keep: Any, separation: Any = None) -> None:
+        import torch
+
+        if not keep.any():
+            return
+        self.count += int(keep.sum())
+        values = {name: r2[name][keep] for name in r2}
+        for name in self.others:
+            x, y = values["real"], values[name]
+            self.moments[name] += torch.stack([x.sum(), y.sum(), (x * x).sum(), (y * y).sum(), (x * y).sum()])
+        if self.separations:
+            index = separation[keep]
+            self.separation_counts += torch.bincount(index, minlength=self.separations + 1).to(torch.float64)
+            for name, v in values.items():
+                self.by_separation[name] += torch.bincount(index, weights=v, minlength=self.separations + 1)
+
+    def correlations(self) -> dict[str, float | None]:
+        result: dict[str, float | None] = {}
+        for name in self.others:
+            sx, sy, sxx, syy, sxy = self.moments[name].cpu().numpy()
+            n = max(self.count, 1)
+            variance_x, variance_y = sxx - sx * sx / n, syy - sy * sy / n
+            covariance = sxy - sx * sy / n
+            result[name] = float(covariance / np.sqrt(variance_x * variance_y)) \
+                if self.count > 1 and variance_x > 0 and variance_y > 0 else None
+        return result
+
+    def curves(self) -> dict[str, list[float | None]]:
+        counts = self.separation_counts.cpu().numpy()[1:]
+        return {name: [float(v / c) if c else None for v, c in zip(sums.cpu().numpy()[1:], counts)]
+                for name, sums in self.by_separation.items()}
 
 
 def compare_ld(real: np.ndarray, others: Mapping[str, np.ndarray], *, positions: np.ndarray, chromosomes: np.ndarray,
-               bins: int = 50, tile: int = 2048, device: str = "cpu") -> LdComparison:
-    """LD (r²) of ``real`` and each set of ``others`` over all same-chromosome site pairs, after removing sites
-    fixed in any set, as LD-decay curves in ``bins`` distance bins and r² correlations with the real set.
+               bins: int = 50, tile: int = 2048, max_distance: int | None = None,
+               boundaries: "list[tuple[str, int]] | None" = None, span: int = 50,
+               device: str = "cpu") -> LdComparison:
+    """LD (r²) of ``real`` and each set of ``others`` over site pairs, after removing sites fixed in any set: decay
+    curves in ``bins`` distance bins and r² correlations with the real set (see :class:`LdComparison`).
 
-    All pairs are visited in site tiles of ``tile`` x ``tile``; no n_sites² matrix is held.
+    ``boundaries`` are the (CHROM, POS) where windows after a chromosome's first start (a chained set's
+    windows); ``span`` how many sites on each side of a boundary its pairs reach. All pairs are visited in site
+    tiles of ``tile`` x ``tile``; no n_sites² matrix is held.
     """
     import torch
 
@@ -241,55 +304,93 @@ def compare_ld(real: np.ndarray, others: Mapping[str, np.ndarray], *, positions:
         frequencies = allele_frequencies(h)
         polymorphic &= (frequencies > 0) & (frequencies < 1)
     sites = np.flatnonzero(polymorphic)
-    chrom_codes = np.unique(chromosomes[sites], return_inverse=True)[1].reshape(-1)
+    chrom_names, chrom_codes = np.unique(chromosomes[sites], return_inverse=True)
+    chrom_codes = chrom_codes.reshape(-1)
     pos = positions[sites].astype(np.int64)
-    span = max((int(pos[chrom_codes == c].max() - pos[chrom_codes == c].min()) for c in np.unique(chrom_codes)),
-               default=0)
-    edges = np.linspace(0, max(span, 1), bins + 1)
+    span_bp = max((int(pos[chrom_codes == c].max() - pos[chrom_codes == c].min()) for c in np.unique(chrom_codes)),
+                  default=0)
+    if max_distance is not None:
+        span_bp = min(span_bp, int(max_distance))
+    edges = np.linspace(0, max(span_bp, 1), bins + 1)
     result = LdComparison(sites=sites, n_pairs=0, bin_edges=edges)
-    if len(sites) < 2:
+    names, other_names = list(sets), list(others)
+    separations = 2 * span - 1
+    classes = {"same_chromosome": _PairClass(names, other_names, device), "all_pairs": _PairClass(names, other_names, device)}
+    if boundaries is not None:
+        classes["boundary"] = _PairClass(names, other_names, device, separations)
+        classes["within"] = _PairClass(names, other_names, device, separations)
+    if len(sites) >= 2:
+        window, from_start, to_end = _window_indices(chrom_names, chrom_codes, pos, boundaries or [])
+        standardised = {name: _standardised(h[:, sites], device) for name, h in sets.items()}
+        as_tensor = {"pos": pos, "chrom": chrom_codes, "window": window, "from_start": from_start, "to_end": to_end}
+        t = {key: torch.as_tensor(value, device=device) for key, value in as_tensor.items()}
+        width = float(edges[1] - edges[0])
+        bin_sums = {name: torch.zeros(bins, dtype=torch.float64, device=device) for name in sets}
+        bin_counts = torch.zeros(bins, dtype=torch.float64, device=device)
+        index = torch.arange(len(sites), device=device)
+        for lo in range(0, len(sites), tile):
+            for hi_lo in range(lo, len(sites), tile):
+                rows, cols = slice(lo, lo + tile), slice(hi_lo, hi_lo + tile)
+                upper = index[rows, None] < index[None, cols]
+                if not upper.any():
+                    continue
+                r2 = {}
+                for name, z in standardised.items():
+                    r = (z[:, rows].T @ z[:, cols]) / len(z)
+                    r2[name] = (r * r).to(torch.float64)
+                classes["all_pairs"].add(r2, upper)
+                distance = (t["pos"][None, cols] - t["pos"][rows, None]).abs()
+                same = upper & (t["chrom"][rows, None] == t["chrom"][None, cols])
+                if max_distance is not None:
+                    same &= distance <= max_distance
+                classes["same_chromosome"].add(r2, same)
+                if same.any():
+                    bin_index = torch.clamp((distance[same] / width).to(torch.int64), max=bins - 1)
+                    bin_counts += torch.bincount(bin_index, minlength=bins).to(torch.float64)
+                    for name in sets:
+                        bin_sums[name] += torch.bincount(bin_index, weights=r2[name][same], minlength=bins)
+                if boundaries is not None:
+                    separation = index[None, cols] - index[rows, None]
+                    close = upper & (separation <= separations)
+                    classes["within"].add(r2, close & (t["window"][rows, None] == t["window"][None, cols]),
+                                          separation.clamp(0, separations))
+                    straddle = close & (t["window"][rows, None] + 1 == t["window"][None, cols]) \
+                        & (t["to_end"][rows, None] < span) & (t["from_start"][None, cols] < span)
+                    classes["boundary"].add(r2, straddle, separation.clamp(0, separations))
+        counts = bin_counts.cpu().numpy()
+        for name in sets:
+            sums = bin_sums[name].cpu().numpy()
+            result.decay[name] = [float(v / c) if c else None for v, c in zip(sums, counts)]
+    else:
         result.decay = {name: [None] * bins for name in sets}
-        result.r = {name: None for name in others}
-        return result
-    standardised = {name: _standardised(h[:, sites], device) for name, h in sets.items()}
-    pos_t = torch.as_tensor(pos, device=device)
-    chrom_t = torch.as_tensor(chrom_codes, device=device)
-    width = float(edges[1] - edges[0])
-    bin_sums = {name: torch.zeros(bins, dtype=torch.float64, device=device) for name in sets}
-    bin_counts = torch.zeros(bins, dtype=torch.float64, device=device)
-    moments = {name: torch.zeros(5, dtype=torch.float64, device=device) for name in others}  # x, y, xx, yy, xy
-    n_pairs = 0
-    for lo in range(0, len(sites), tile):
-        for hi_lo in range(lo, len(sites), tile):
-            rows, cols = slice(lo, lo + tile), slice(hi_lo, hi_lo + tile)
-            keep = chrom_t[rows, None] == chrom_t[None, cols]
-            if hi_lo == lo:
-                keep &= torch.ones_like(keep).triu(diagonal=1)
-            if not keep.any():
-                continue
-            distance = (pos_t[None, cols] - pos_t[rows, None]).abs()[keep]
-            bin_index = torch.clamp((distance / width).to(torch.int64), max=bins - 1)
-            bin_counts += torch.bincount(bin_index, minlength=bins).to(torch.float64)
-            n_pairs += int(keep.sum())
-            r2 = {}
-            for name, z in standardised.items():
-                r = (z[:, rows].T @ z[:, cols]) / len(z)
-                r2[name] = (r * r)[keep].to(torch.float64)
-                bin_sums[name] += torch.bincount(bin_index, weights=r2[name], minlength=bins)
-            for name in others:
-                x, y = r2["real"], r2[name]
-                moments[name] += torch.stack([x.sum(), y.sum(), (x * x).sum(), (y * y).sum(), (x * y).sum()])
-    result.n_pairs = n_pairs
-    counts = bin_counts.cpu().numpy()
-    for name in sets:
-        sums = bin_sums[name].cpu().numpy()
-        result.decay[name] = [float(s / c) if c else None for s, c in zip(sums, counts)]
-    for name in others:
-        sx, sy, sxx, syy, sxy = moments[name].cpu().numpy()
-        variance_x, variance_y = sxx - sx * sx / n_pairs, syy - sy * sy / n_pairs
-        covariance = sxy - sx * sy / n_pairs
-        result.r[name] = float(covariance / np.sqrt(variance_x * variance_y)) if variance_x > 0 and variance_y > 0 else None
+    result.n_pairs = classes["same_chromosome"].count
+    result.r = classes["same_chromosome"].correlations()
+    result.r_all_pairs = classes["all_pairs"].correlations()
+    result.pairs = {name: pair_class.count for name, pair_class in classes.items()}
+    if boundaries is not None:
+        result.r_boundary, result.r_within = classes["boundary"].correlations(), classes["within"].correlations()
+        result.boundary_decay, result.within_decay = classes["boundary"].curves(), classes["within"].curves()
     return result
+
+
+def _window_indices(chrom_names: np.ndarray, chrom_codes: np.ndarray, pos: np.ndarray,
+                    boundaries: list[tuple[str, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each site (sorted by chromosome block and position): a window number, adjacent only for consecutive
+    windows of one chromosome; how many sites of its window precede it; how many follow it."""
+    starts_by_chrom: dict[str, list[int]] = {}
+    for chrom, start in boundaries:
+        starts_by_chrom.setdefault(str(chrom), []).append(int(start))
+    window = np.zeros(len(pos), dtype=np.int64)
+    stride = len(boundaries) + 2
+    for code, name in enumerate(chrom_names):
+        on = chrom_codes == code
+        starts = np.sort(np.asarray(starts_by_chrom.get(str(name), []), dtype=np.int64))
+        window[on] = code * stride + np.searchsorted(starts, pos[on], side="right")
+    change = np.concatenate([[True], window[1:] != window[:-1]])
+    first = np.maximum.accumulate(np.where(change, np.arange(len(pos)), 0))
+    last_change = np.concatenate([window[1:] != window[:-1], [True]])
+    last = np.minimum.accumulate(np.where(last_change, np.arange(len(pos)), len(pos))[::-1])[::-1]
+    return window, np.arange(len(pos)) - first, last - np.arange(len(pos))
 
 
 def r_squared_matrix(haplotypes: np.ndarray) -> np.ndarray:
@@ -363,8 +464,8 @@ def three_point_correlations(haplotypes: np.ndarray, triplets: np.ndarray, *, ch
 SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 RESERVED_SET_NAMES = ("real", "holdout")
 AATS_REPEATS = 3  # subsampling draws when a set and the real set differ in size
-TSV_COLUMNS = ("n_haplotypes", "af_r", "fixed_fraction", "ld_r", "w2d_pca", "pairwise_w", "pairwise_between_w",
-               "aats", "nn_real_to_set_median")
+TSV_COLUMNS = ("n_haplotypes", "af_r", "fixed_fraction", "ld_r", "ld_r_all_pairs", "boundary_ld_r",
+               "within_window_ld_r", "w2d_pca", "pairwise_w", "pairwise_between_w", "aats", "nn_real_to_set_median")
 
 
 @dataclass
@@ -422,8 +523,9 @@ def parse_set_name(name: str) -> str:
 
 def evaluate(real: HaplotypeMatrix, synthetic: Mapping[str, HaplotypeMatrix], *,
              holdout: HaplotypeMatrix | None = None, intersect: bool = False, components: int = 6,
-             triplets: int = 8000, ld_heatmap_sites: int = 200, seed: int | None = None, device: str = "auto",
-             progress: bool = True) -> FidelityReport:
+             triplets: int = 8000, ld_heatmap_sites: int = 200, windows: "Sequence[str | Region] | None" = None,
+             boundary_span: int = 50, ld_max_distance: int | None = None, seed: int | None = None,
+             device: str = "auto", progress: bool = True) -> FidelityReport:
     """Compare artificial haplotype sets with a real one: the metrics of Yelmen et al. 2021.
 
     Parameters
@@ -438,6 +540,12 @@ def evaluate(real: HaplotypeMatrix, synthetic: Mapping[str, HaplotypeMatrix], *,
         Keep the sites (CHROM, POS, REF, ALT) common to all sets instead of an error when they differ.
     components, triplets, ld_heatmap_sites
         Principal components computed, site triplets per 3-point-correlation separation, sites in each LD heatmap.
+    windows, boundary_span
+        The windows a chained set was generated in (regions); by default those its provenance records. LD over
+        the pairs that straddle a boundary (each site within ``boundary_span`` sites of it) is then reported as
+        ``boundary_ld_r`` beside ``within_window_ld_r`` over pairs inside windows at the same separations.
+    ld_max_distance
+        Only same-chromosome pairs at most this many bp apart count in ``ld_r`` and the decay curve.
     seed, device, progress
         Seed of PCA starts, triplets and AATS subsampling (random and recorded when None); where distances, PCA
         and LD are computed; progress lines on standard error.
@@ -455,6 +563,9 @@ def evaluate(real: HaplotypeMatrix, synthetic: Mapping[str, HaplotypeMatrix], *,
     parse_int("components", components, minimum=2)
     parse_int("triplets", triplets, minimum=1)
     parse_int("ld_heatmap_sites", ld_heatmap_sites, minimum=2)
+    parse_int("boundary_span", boundary_span, minimum=1, maximum=10_000)
+    if ld_max_distance is not None:
+        parse_int("ld_max_distance", ld_max_distance, minimum=1)
     if not synthetic:
         raise OptionError("synthetic", "names no set to judge")
     for name in synthetic:
@@ -469,14 +580,33 @@ def evaluate(real: HaplotypeMatrix, synthetic: Mapping[str, HaplotypeMatrix], *,
             raise InputError(f"{matrix.name(name)}: at least 2 haplotypes are needed, found {matrix.n_haplotypes}")
     say(f"real {real.n_haplotypes} haplotypes x {real.n_sites} sites; "
         + ", ".join(f"{name} {m.n_haplotypes}" for name, m in sets.items()) + f"; on {device}")
+    boundaries = window_starts([Region.parse(w, parameter="windows") for w in windows]) if windows is not None \
+        else _recorded_boundaries(sets.values())
     metrics, plot_data = _fidelity_metrics(real, sets, components=components, triplets=triplets,
-                                           ld_heatmap_sites=ld_heatmap_sites, seed=seed, device=device, say=say)
+                                           ld_heatmap_sites=ld_heatmap_sites, boundaries=boundaries,
+                                           boundary_span=boundary_span, ld_max_distance=ld_max_distance, seed=seed,
+                                           device=device, say=say)
     record = make_record("evaluate", parameters={"sets": list(sets), "intersect": intersect, "components": components,
                                                  "triplets": triplets, "ld_heatmap_sites": ld_heatmap_sites,
+                                                 "windows": None if windows is None else [str(w) for w in windows],
+                                                 "boundary_span": boundary_span, "ld_max_distance": ld_max_distance,
                                                  "device": device}, seed=seed,
                          inputs=[real.describe()] + [m.describe() for m in sets.values()])
     return FidelityReport(metrics=metrics, provenance=record, plot_data=plot_data)
 
+
+
+def _recorded_boundaries(sets: Any) -> list[tuple[str, int]] | None:
+    """The window boundaries the first chained set among ``sets`` records in its provenance (sample's
+    ``windows``), None when no set is chained."""
+    for matrix in sets:
+        for record in reversed(matrix.provenance):
+            windows = (record.get("parameters") or {}).get("windows") if record.get("step") == "sample" else None
+            if windows and len(windows) > 1:
+                return window_starts([Region(str(chrom), int(first), int(last)) for chrom, first, last in windows])
+            if record.get("step") == "sample":
+                break
+    return None
 
 
 def _common_sites(real: HaplotypeMatrix, sets: dict[str, HaplotypeMatrix], *, intersect: bool,
@@ -500,7 +630,8 @@ def _common_sites(real: HaplotypeMatrix, sets: dict[str, HaplotypeMatrix], *, in
 
 
 def _fidelity_metrics(real: HaplotypeMatrix, sets: dict[str, HaplotypeMatrix], *, components: int, triplets: int,
-                      ld_heatmap_sites: int, seed: int, device: str, say: Any) -> tuple[dict, dict]:
+                      ld_heatmap_sites: int, boundaries: list[tuple[str, int]] | None, boundary_span: int,
+                      ld_max_distance: int | None, seed: int, device: str, say: Any) -> tuple[dict, dict]:
     from .distances import hamming_summary
     from .privacy import aats_from_nearest, adversarial_accuracy
 
@@ -548,15 +679,19 @@ def _fidelity_metrics(real: HaplotypeMatrix, sets: dict[str, HaplotypeMatrix], *
             "exact_copies_of_real": int((between.nearest_b == 0).sum()),
         }
         data["per_set"][name] = {"af": af, "paired_pca": paired, "within": within, "between": between}
-    say("LD over all site pairs")
+    say("LD over all site pairs" + (f", across {len(boundaries)} window boundaries" if boundaries else ""))
     others = {name: m.haplotypes for name, m in sets.items()}
-    ld = compare_ld(r, others, positions=real.sites.pos, chromosomes=real.sites.chrom, device=device)
+    ld = compare_ld(r, others, positions=real.sites.pos, chromosomes=real.sites.chrom, max_distance=ld_max_distance,
+                    boundaries=boundaries, span=boundary_span, device=device)
     data["ld"] = ld
     shown = ld.sites[:ld_heatmap_sites]
     data["ld_heatmaps"] = {name: (r_squared_matrix(r[:, shown]), r_squared_matrix(h[:, shown]))
                            for name, h in others.items()} if len(shown) >= 2 else {}
-    metrics["ld"] = {"sites": int(len(ld.sites)), "pairs": ld.n_pairs, "bin_edges_bp": ld.bin_edges.tolist(),
-                     "decay": ld.decay}
+    metrics["ld"] = {"sites": int(len(ld.sites)), "pairs": ld.n_pairs, "pairs_by_class": ld.pairs,
+                     "max_distance_bp": ld_max_distance, "bin_edges_bp": ld.bin_edges.tolist(), "decay": ld.decay,
+                     "window_boundaries": None if boundaries is None else [list(b) for b in boundaries],
+                     "boundary_span": boundary_span if boundaries is not None else None,
+                     "boundary_decay": ld.boundary_decay or None, "within_window_decay": ld.within_decay or None}
     say("3-point correlations")
     chosen = choose_triplets(real.n_sites, n_triplets=triplets, rng=rng)
     real_c3 = {sep: three_point_correlations(r, t) for sep, t in chosen.items()}
@@ -566,6 +701,9 @@ def _fidelity_metrics(real: HaplotypeMatrix, sets: dict[str, HaplotypeMatrix], *
         data["three_point"][name] = c3
         m = metrics["sets"][name]
         m["ld_r"] = ld.r[name]
+        m["ld_r_all_pairs"] = ld.r_all_pairs[name]
+        m["boundary_ld_r"] = ld.r_boundary.get(name)
+        m["within_window_ld_r"] = ld.r_within.get(name)
         m["three_point_r"] = {sep: pearson(real_c3[sep], c3[sep]) for sep in chosen}
     metrics["three_point_triplets"] = {sep: int(len(t)) for sep, t in chosen.items()}
     return metrics, data

@@ -47,6 +47,10 @@ class Sites:
         """``CHROM:POS`` of site ``i``, as error messages name it."""
         return f"{self.chrom[i]}:{self.pos[i]}"
 
+    def key(self, i: int) -> SiteKey:
+        """(CHROM, POS, REF, ALT) of site ``i``."""
+        return str(self.chrom[i]), int(self.pos[i]), str(self.ref[i]), str(self.alt[i])
+
     def keys(self) -> list[SiteKey]:
         """(CHROM, POS, REF, ALT) of every site, the key that matches sites across files."""
         return list(zip(self.chrom.tolist(), self.pos.tolist(), self.ref.tolist(), self.alt.tolist()))

@@ -32,7 +32,8 @@ class Model:
 
     def __init__(self, generator: Generator, *, sites: Sites, populations: Sequence[str] = (),
                  population_frequencies: Sequence[float] = (), provenance: Sequence[dict[str, Any]] = (),
-                 history: list[dict[str, Any]] | None = None, source: dict[str, str] | None = None) -> None:
+                 history: list[dict[str, Any]] | None = None, source: dict[str, str] | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
         self.generator = generator
         self.sites = sites
         self.populations = list(populations)
@@ -40,6 +41,22 @@ class Model:
         self.provenance = list(provenance)
         self.history = history
         self.source = source
+        self.extra = dict(extra or {})
+
+    def name(self, fallback: str) -> str:
+        """The name of the file the model was read from, for messages; ``fallback`` for one made in memory."""
+        return (self.source or {}).get("name") or fallback
+
+    @property
+    def window(self) -> dict[str, Any]:
+        """The window the model was trained on: its region, the context sites it is conditioned on (site keys)
+        and the site before it (see :mod:`genosynth.windows`); empty for a model of a whole matrix."""
+        return dict(self.extra.get("window") or {})
+
+    @property
+    def context_sites(self) -> int:
+        """How many sites before its window the model is conditioned on."""
+        return int(getattr(self.config, "context_sites", 0))
 
     @property
     def kind(self) -> str:
@@ -56,7 +73,8 @@ class Model:
         return dict(self.provenance[-1].get("summary", {})) if self.provenance else {}
 
     def sample(self, n: int, *, seed: int | None = None, population: str | None = None, ploidy: int = 1,
-               batch: int = 10_000, progress: bool = True, **options: Any) -> HaplotypeMatrix:
+               batch: int = 10_000, progress: bool = True, context: "HaplotypeMatrix | np.ndarray | None" = None,
+               **options: Any) -> HaplotypeMatrix:
         """Draw ``n`` artificial haplotypes.
 
         Parameters
@@ -72,6 +90,10 @@ class Model:
             1: haploid samples ``AG_1, AG_2, ...``; 2: consecutive haplotypes paired into phased diploids.
         batch
             Haplotypes generated at a time (memory).
+        context
+            A window's model with context sites: the alleles of those sites for each haplotype to draw (a
+            HaplotypeMatrix on them, or uint8 n x context_sites). Whole chromosomes are drawn by
+            :func:`genosynth.sample_chain`, which feeds each window the sites the windows before it generated.
         options
             The kind's sampling options: GAN ``bernoulli``; RBM ``gibbs_steps``, ``start``, ``sampling_set``.
 
@@ -86,20 +108,12 @@ class Model:
         n, ploidy = parse_haplotype_count(n, ploidy)
         batch = parse_int("batch", batch, minimum=1)
         sampling = self.generator.parse_sampling_options(self.sites, **options)
+        context_rows = self._parse_context(context, n)
         seed = resolve_seed(seed)
-        codes = self._population_codes(n, population, ploidy, np.random.default_rng(seed))
-        device = self.generator.device
-        rng = torch.Generator(device=device).manual_seed(seed)
-        out = np.empty((n, len(self.sites)), dtype=np.uint8)
+        codes = self.population_codes(n, population, ploidy, np.random.default_rng(seed))
+        rng = torch.Generator(device=self.generator.device).manual_seed(seed)
         meter = Progress("sample", unit="haplotypes", total=n, enabled=progress)
-        for lo in range(0, n, batch):
-            hi = min(lo + batch, n)
-            condition = None
-            if codes is not None:
-                condition = torch.nn.functional.one_hot(torch.as_tensor(codes[lo:hi], device=device),
-                                                        len(self.populations)).to(torch.float32)
-            out[lo:hi] = self.generator.generate(hi - lo, rng, condition=condition, **sampling)
-            meter.update(hi - lo)
+        out = self.generate(n, rng, codes=codes, context=context_rows, sampling=sampling, batch=batch, meter=meter)
         meter.close()
         inputs = [self.source] if self.source else []
         recorded = {k: v for k, v in sampling.items() if k != "sampling_set"}
@@ -111,8 +125,54 @@ class Model:
         return HaplotypeMatrix.artificial(out, self.sites, ploidy=ploidy, populations=populations,
                                           provenance=self.provenance + [record])
 
-    def _population_codes(self, n: int, population: str | None, ploidy: int,
-                          rng: np.random.Generator) -> np.ndarray | None:
+    def generate(self, n: int, rng: Any, *, codes: np.ndarray | None, context: np.ndarray | None,
+                 sampling: dict[str, Any], batch: int, meter: Progress | None = None) -> np.ndarray:
+        """``n`` haplotypes (uint8 n x sites) in batches of ``batch``, haplotype i conditioned on population
+        ``codes[i]`` and on ``context[i]`` (for a conditional or windowed model); ``sampling`` are parsed
+        sampling options."""
+        import torch
+
+        device = self.generator.device
+        out = np.empty((n, len(self.sites)), dtype=np.uint8)
+        for lo in range(0, n, batch):
+            hi = min(lo + batch, n)
+            parts = []
+            if codes is not None:
+                parts.append(torch.nn.functional.one_hot(torch.as_tensor(codes[lo:hi], device=device),
+                                                         len(self.populations)).to(torch.float32))
+            if context is not None and context.shape[1]:
+                parts.append(torch.as_tensor(context[lo:hi], device=device).to(torch.float32))
+            condition = torch.cat(parts, dim=1) if parts else None
+            out[lo:hi] = self.generator.generate(hi - lo, rng, condition=condition, **sampling)
+            if meter is not None:
+                meter.update(hi - lo)
+        return out
+
+    def _parse_context(self, context: "HaplotypeMatrix | np.ndarray | None", n: int) -> np.ndarray | None:
+        """The context rows (uint8 n x context_sites) of a windowed model; an OptionError when missing or wrong."""
+        needed = self.context_sites
+        if not needed:
+            if context is not None:
+                raise OptionError("context", "the model is not conditioned on sites before a window")
+            return None
+        if context is None:
+            raise OptionError("context", f"the model of window {self.window.get('region')} is conditioned on the "
+                                         f"{needed} sites before it: sample it in a chain after the models of the "
+                                         "windows before it, or give those sites' alleles")
+        if isinstance(context, HaplotypeMatrix):
+            expected = [tuple(key) for key in self.window.get("context", [])]
+            if context.sites.keys() != expected:
+                raise OptionError("context", f"{context.name('the context')}: its sites are not the {needed} sites "
+                                             "the model is conditioned on")
+            context = context.haplotypes
+        rows = np.asarray(context)
+        if rows.shape != (n, needed) or not np.isin(rows, (0, 1)).all():
+            raise OptionError("context", f"must hold 0/1 alleles of {needed} sites for each of {n} haplotypes, "
+                                         f"got shape {rows.shape}")
+        return rows.astype(np.uint8)
+
+    def population_codes(self, n: int, population: str | None, ploidy: int,
+                         rng: np.random.Generator) -> np.ndarray | None:
         """The condition label index of every haplotype to generate (None for an unconditional model)."""
         labels = self.populations
         if not labels:
@@ -133,7 +193,8 @@ class Model:
         """The model as a model file's content."""
         return ModelFile(kind=self.kind, config=self.config.to_dict(), tensors=self.generator.model_tensors(),
                          sites=self.sites, populations=self.populations,
-                         population_frequencies=self.population_frequencies, provenance=self.provenance)
+                         population_frequencies=self.population_frequencies, provenance=self.provenance,
+                         extra=self.extra)
 
     def save(self, path: str | Path) -> None:
         """Write the model file (safetensors with JSON metadata), atomically."""
@@ -181,4 +242,4 @@ def load_model(path: str | Path, *, device: str = "auto") -> Model:
         raise InputError(f"{path}: damaged {saved.kind} model file ({type(err).__name__}: {str(err)[:200]})") from None
     return Model(generator, sites=saved.sites, populations=saved.populations,
                  population_frequencies=saved.population_frequencies, provenance=saved.provenance,
-                 source=describe_file(path))
+                 source=describe_file(path), extra=saved.extra)

@@ -2,8 +2,9 @@
 
 :class:`Monitor` compares generated haplotypes with a validation subset of the training haplotypes, and with as
 many held-out haplotypes when given: both halves of the adversarial accuracy (AA_truth, AA_syn) and their mean
-AATS, allele-frequency correlation, the share of polymorphic sites fixed, the 1-D Wasserstein distance of the
-within-set pairwise-difference distribution from the real one, and against the held-out set the privacy loss
+AATS, allele-frequency correlation, the LD (r²) correlation over same-chromosome site pairs, the share of
+polymorphic sites fixed, the 1-D Wasserstein distance of the within-set pairwise-difference distribution from the
+real one, and against the held-out set the privacy loss
 AATS(holdout) - AATS(train). AATS and the privacy loss come with their standard errors, so a reader of the
 history knows which differences between epochs are noise.
 
@@ -11,9 +12,10 @@ history knows which differences between epochs are noise.
 
 - ``aats``: the state whose worse AA half is nearest 0.5, ``max(|AA_truth - 0.5|, |AA_syn - 0.5|)``. The mean
   AATS alone is not enough: halves of 0 and 1 average 0.5, the opposite of indistinguishable.
-- ``fidelity``: among the states whose privacy loss is within ``max_privacy_loss``, the one with the lowest
-  ``max(|AA_truth - 0.5|, |AA_syn - 0.5|) + (1 - AF r)``: adversarial balance first, allele frequencies as the
-  second term. When no state is within the limit, the state with the lowest privacy loss, and the summary says so.
+- ``fidelity``: among the states whose privacy loss is within ``max_privacy_loss`` (measured value plus one
+  standard error, so that monitoring noise alone rarely admits a state), the one with the lowest
+  ``max(|AA_truth - 0.5|, |AA_syn - 0.5|) + (1 - AF r) + (1 - LD r)``: adversarial balance, allele frequencies
+  and LD. When no state is within the limit, the state with the lowest privacy loss, and the summary says so.
 
 Both keep the latest of the states scoring within ``tolerance`` of the best so far (about one standard error), so
 ties within monitoring noise go to the later, better trained epoch.
@@ -32,7 +34,7 @@ from .distances import hamming_summary
 from .privacy import adversarial_accuracy
 
 EARLY_STOP_CHOICES = ("none", "aats", "fidelity")
-MONITORED = ("aa_truth", "aa_syn", "aats", "aats_se", "af_r", "fixed_fraction", "pairwise_w", "aa_truth_holdout",
+MONITORED = ("aa_truth", "aa_syn", "aats", "aats_se", "af_r", "ld_r", "fixed_fraction", "pairwise_w", "aa_truth_holdout",
              "aa_syn_holdout", "aats_holdout", "privacy_loss", "privacy_loss_se")
 
 
@@ -41,10 +43,12 @@ class Monitor:
     rows) and ``holdout`` (held-out haplotypes, as many rows) when given."""
 
     def __init__(self, real: np.ndarray, training_frequencies: np.ndarray, *, holdout: np.ndarray | None = None,
+                 positions: np.ndarray | None = None, chromosomes: np.ndarray | None = None,
                  device: str = "cpu") -> None:
         self.real = real
         self.holdout = holdout
         self.training_frequencies = training_frequencies
+        self.positions, self.chromosomes = positions, chromosomes
         self.device = device
         self.real_pairwise = hamming_summary(real, histogram=True, device=device).histogram
 
@@ -53,8 +57,10 @@ class Monitor:
         """How many haplotypes each measurement generates."""
         return len(self.real)
 
-    def measure(self, generated: np.ndarray) -> dict[str, float | None]:
-        """One history row's monitored figures for ``generated`` (uint8 rows, ``size`` of them)."""
+    def measure(self, generated: np.ndarray, *, for_holdout: np.ndarray | None = None) -> dict[str, float | None]:
+        """One history row's monitored figures for ``generated`` (uint8 rows, ``size`` of them); ``for_holdout``
+        are the haplotypes compared with the held-out ones when they differ (a window's model generates them
+        conditioned on the held-out contexts)."""
         rng = np.random.default_rng(0)
         on_train = adversarial_accuracy(self.real, generated, repeats=1, rng=rng, device=self.device)
         frequencies = fidelity.allele_frequencies(generated)
@@ -63,11 +69,15 @@ class Monitor:
             "aa_truth": on_train.aa_truth, "aa_syn": on_train.aa_syn, "aats": on_train.aats,
             "aats_se": on_train.standard_error,
             "af_r": fidelity.pearson(self.training_frequencies, frequencies),
+            "ld_r": None if self.positions is None else fidelity.compare_ld(
+                self.real, {"generated": generated}, positions=self.positions, chromosomes=self.chromosomes,
+                device=self.device).r["generated"],
             "fixed_fraction": fidelity.fixed_fraction(self.training_frequencies, frequencies),
             "pairwise_w": fidelity.histogram_wasserstein(self.real_pairwise, within),
         }
         if self.holdout is not None:
-            on_holdout = adversarial_accuracy(self.holdout, generated, repeats=1, rng=rng, device=self.device)
+            on_holdout = adversarial_accuracy(self.holdout, generated if for_holdout is None else for_holdout,
+                                              repeats=1, rng=rng, device=self.device)
             row.update({"aa_truth_holdout": on_holdout.aa_truth, "aa_syn_holdout": on_holdout.aa_syn,
                         "aats_holdout": on_holdout.aats, "privacy_loss": on_holdout.aats - on_train.aats,
                         "privacy_loss_se": math.hypot(on_train.standard_error, on_holdout.standard_error)})
@@ -80,8 +90,9 @@ def imbalance(row: dict[str, Any]) -> float:
 
 
 def fidelity_score(row: dict[str, Any]) -> float:
-    """The ``fidelity`` rule's score, lower is better: AA imbalance plus 1 - AF r."""
-    return imbalance(row) + (1.0 - (row["af_r"] if row["af_r"] is not None else 0.0))
+    """The ``fidelity`` rule's score, lower is better: AA imbalance plus 1 - AF r plus 1 - LD r (an undefined
+    correlation counts as 0)."""
+    return imbalance(row) + sum(1.0 - (row.get(name) or 0.0) for name in ("af_r", "ld_r"))
 
 
 @dataclass
@@ -109,7 +120,7 @@ class EarlyStopping:
             return
         score = imbalance(row) if self.rule == "aats" else fidelity_score(row)
         privacy_loss = row.get("privacy_loss")
-        eligible = self.rule == "aats" or privacy_loss <= self.max_privacy_loss
+        eligible = self.rule == "aats" or privacy_loss + row.get("privacy_loss_se", 0.0) <= self.max_privacy_loss
         if eligible:
             self.best_score = min(self.best_score, score)
             if self.best is None or score <= self.best_score + self.tolerance + 1e-12:  # ties at the edge too

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -71,3 +72,56 @@ class Region:
         lo = first + int(np.searchsorted(pos, self.start, side="left"))
         hi = first + (int(np.searchsorted(pos, self.end, side="right")) if self.end is not None else len(pos))
         return slice(lo, hi)
+
+
+def read_bed(path: "str | Path") -> list[Region]:
+    r"""The regions of a BED file (CHROM, 0-based START, END; further columns ignored; comment, ``track`` and
+    ``browser`` lines skipped) as 1-based inclusive Regions; an InputError naming the line of a malformed one.
+
+    Example
+    -------
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".bed", delete=False) as f:
+    ...     _ = f.write("22\t16000000\t16500000\tblock1\n")
+    >>> read_bed(f.name), os.unlink(f.name)
+    ([Region(chrom='22', start=16000001, end=16500000)], None)
+    """
+    from .errors import InputError
+
+    regions = []
+    with open(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip() or line.startswith(("#", "track", "browser")):
+                continue
+            fields = line.rstrip("\n").split("\t")
+            try:
+                chrom, start, end = fields[0], int(fields[1]), int(fields[2])
+                if start < 0 or end <= start:
+                    raise ValueError
+            except (IndexError, ValueError):
+                raise InputError(f"{path}: line {number}: expected CHROM<TAB>START<TAB>END with 0 <= START < END") from None
+            regions.append(Region(chrom, start + 1, end))
+    if not regions:
+        raise InputError(f"{path}: no regions")
+    return regions
+
+
+def window_starts(regions: "list[Region]") -> list[tuple[str, int]]:
+    """Where each window after a chromosome's first begins (CHROM, POS): the boundaries between the windows.
+
+    Example
+    -------
+    >>> window_starts([Region("1", 1, 100), Region("1", 101, 200), Region("2", 1, 50)])
+    [('1', 101)]
+    """
+    by_chrom: dict[str, list[int]] = {}
+    for region in regions:
+        by_chrom.setdefault(region.chrom, []).append(region.start)
+    return [(chrom, start) for chrom, starts in by_chrom.items() for start in sorted(starts)[1:]]
+
+
+def write_bed(path: "str | Path", regions: "list[Region]") -> None:
+    """``regions`` (each with an end) as a BED file: CHROM, 0-based START, END, and a name ``w1, w2, ...``."""
+    with open(path, "w") as out:
+        for number, region in enumerate(regions, start=1):
+            out.write(f"{region.chrom}\t{region.start - 1}\t{region.end}\tw{number}\n")

@@ -25,6 +25,8 @@ from .monitoring import EARLY_STOP_CHOICES, EarlyStopping, Monitor
 from .options import parse_choice, parse_duration, parse_float, parse_int
 from .progress import Progress, log
 from .provenance import make_record
+from .regions import Region
+from .windows import Window, split_window
 
 CONDITIONS = ("population",)
 
@@ -57,8 +59,8 @@ class TrainingOptions:
         loss against them.
     early_stop, early_stop_tolerance, max_privacy_loss
         ``"aats"``: keep the monitored state whose worse AA half is nearest 0.5; ``"fidelity"`` (needs
-        ``holdout``): the best state by AA balance and AF r among those whose privacy loss is at most
-        ``max_privacy_loss``, else the one with the lowest privacy loss; ``"none"``: the last state. Of states
+        ``holdout``): the best state by AA balance, AF r and LD r among those whose privacy loss plus its
+        standard error is at most ``max_privacy_loss``, else the one with the lowest privacy loss; ``"none"``: the last state. Of states
         within ``early_stop_tolerance`` of the best, the latest is kept (see :mod:`genosynth.monitoring`).
     progress
         Report progress on standard error.
@@ -104,43 +106,75 @@ class TrainingOptions:
 
 @dataclass
 class TrainingData:
-    """The training haplotypes on the device, the condition (one-hot labels) if any, and what monitoring compares."""
+    """The training haplotypes on the device, the condition (one-hot labels, then the context's alleles) if any,
+    and what monitoring compares."""
 
-    matrix: HaplotypeMatrix
+    window: Window
     data: Any
     condition: Any
     labels: list[str]
     label_frequencies: list[float]
     validation_index: np.ndarray
     allele_frequencies: np.ndarray
+    condition_means: np.ndarray | None
     monitor: Monitor
+    holdout_condition: Any = None
 
 
-def prepare_data(matrix: HaplotypeMatrix, *, condition_on: str | None, validation_size: int, seed: int,
-                 device: str, holdout: HaplotypeMatrix | None = None) -> TrainingData:
-    """The training haplotypes as a float tensor on ``device``, and the population condition when asked for."""
+def prepare_data(window: Window, *, condition_on: str | None, validation_size: int, seed: int, device: str,
+                 holdout: Window | None = None) -> TrainingData:
+    """The window's training haplotypes as a float tensor on ``device``, with the condition: the population label
+    when asked for, and the context sites before the window."""
     import torch
 
+    matrix = window.matrix
     where = matrix.name("the training matrix")
     if matrix.n_haplotypes < 2:
         raise InputError(f"{where}: at least 2 haplotypes are needed to train, found {matrix.n_haplotypes}")
     data = torch.as_tensor(matrix.haplotypes, device=device).to(torch.float32)
-    condition, labels, frequencies = None, [], []
+    labels, frequencies = [], []
     if condition_on is not None:
         labels = condition_labels(matrix, condition_on)
-        codes = np.searchsorted(np.asarray(labels), matrix.haplotype_population)
-        frequencies = (np.bincount(codes, minlength=len(labels)) / matrix.n_haplotypes).tolist()
-        condition = torch.nn.functional.one_hot(torch.as_tensor(codes), len(labels)).to(torch.float32).to(device)
+        frequencies = (np.bincount(np.searchsorted(np.asarray(labels), matrix.haplotype_population),
+                                   minlength=len(labels)) / matrix.n_haplotypes).tolist()
+    condition = _condition(window, labels, device)
     rng = np.random.default_rng(seed)
-    size = min(validation_size, matrix.n_haplotypes, holdout.n_haplotypes if holdout is not None else validation_size)
+    size = min(validation_size, matrix.n_haplotypes, holdout.matrix.n_haplotypes if holdout else validation_size)
     validation = np.sort(rng.choice(matrix.n_haplotypes, size, replace=False))
-    held_out = None
+    held_out, holdout_condition = None, None
     if holdout is not None:
-        require_same_sites(matrix.sites, holdout.sites, reference_name=where, other_name=holdout.name("the holdout"))
-        held_out = holdout.haplotypes[np.sort(rng.choice(holdout.n_haplotypes, size, replace=False))]
+        require_same_sites(matrix.sites, holdout.matrix.sites, reference_name=where,
+                           other_name=holdout.matrix.name("the holdout"))
+        require_same_sites(window.context.sites, holdout.context.sites, reference_name=f"{where} (context)",
+                           other_name=f"{holdout.matrix.name('the holdout')} (context)")
+        rows = np.sort(rng.choice(holdout.matrix.n_haplotypes, size, replace=False))
+        held_out = holdout.matrix.haplotypes[rows]
+        if window.context.n_sites:  # a window's model is judged on held-out contexts too
+            holdout_condition = _condition(holdout, labels, device)[torch.as_tensor(rows, device=device)]
     frequencies_training = matrix.allele_frequencies()
-    monitor = Monitor(matrix.haplotypes[validation], frequencies_training, holdout=held_out, device=device)
-    return TrainingData(matrix, data, condition, labels, frequencies, validation, frequencies_training, monitor)
+    condition_means = None if condition is None else condition.mean(0).cpu().numpy().astype(np.float64)
+    monitor = Monitor(matrix.haplotypes[validation], frequencies_training, holdout=held_out,
+                      positions=matrix.sites.pos, chromosomes=matrix.sites.chrom, device=device)
+    return TrainingData(window, data, condition, labels, frequencies, validation, frequencies_training,
+                        condition_means, monitor, holdout_condition)
+
+
+def _condition(window: Window, labels: list[str], device: str) -> Any:
+    """The condition of every haplotype of the window: one-hot population (when ``labels``), then the context's
+    alleles; None when there is neither."""
+    import torch
+
+    parts = []
+    if labels:
+        codes = np.searchsorted(np.asarray(labels), window.matrix.haplotype_population)
+        if not np.isin(window.matrix.haplotype_population, labels).all():
+            unknown = sorted(set(window.matrix.haplotype_population.tolist()) - set(labels))
+            raise InputError(f"{window.matrix.name('the holdout')}: population {unknown[0]} is not among the "
+                             f"training populations ({', '.join(labels)})")
+        parts.append(torch.nn.functional.one_hot(torch.as_tensor(codes), len(labels)).to(torch.float32))
+    if window.context.n_sites:
+        parts.append(torch.as_tensor(window.context.haplotypes).to(torch.float32))
+    return torch.cat(parts, dim=1).to(device) if parts else None
 
 
 def condition_labels(matrix: HaplotypeMatrix, condition_on: str) -> list[str]:
@@ -159,10 +193,11 @@ def condition_labels(matrix: HaplotypeMatrix, condition_on: str) -> list[str]:
     return labels
 
 
-def train(generator_class: type[Generator], config: Any, matrix: HaplotypeMatrix, options: TrainingOptions, *,
+def train(generator_class: type[Generator], config: Any, window: Window, options: TrainingOptions, *,
           step: str, parameters: dict[str, Any], condition_on: str | None = None,
           monitor_sampling: dict[str, Any] | None = None) -> Model:
-    """Train (or resume) a generator of ``generator_class`` with ``config`` on ``matrix``.
+    """Train (or resume) a generator of ``generator_class`` with ``config`` on ``window`` (a window of the
+    training matrix with its context, from :func:`~genosynth.windows.split_window`).
 
     ``parameters`` are the kind's own options for the provenance record; ``monitor_sampling`` the sampling
     options monitoring draws with. Checkpoints go to ``options.checkpoint`` when set. The returned model holds
@@ -171,19 +206,26 @@ def train(generator_class: type[Generator], config: Any, matrix: HaplotypeMatrix
     """
     import torch
 
+    if condition_on is not None and not generator_class.conditions_on_populations:
+        raise OptionError("condition_on", f"{generator_class.kind} models are not conditioned on populations")
+    matrix = window.matrix
     device = resolve_device(options.device)
-    training = prepare_data(matrix, condition_on=condition_on, validation_size=options.validation_size,
-                            seed=options.seed, device=device, holdout=options.holdout)
-    generator = generator_class(config, device=device, seed=options.seed, frequencies=training.allele_frequencies)
+    holdout = None if options.holdout is None else split_window(options.holdout, window.region,
+                                                                   context_sites=window.context.n_sites)
+    training = prepare_data(window, condition_on=condition_on, validation_size=options.validation_size,
+                            seed=options.seed, device=device, holdout=holdout)
+    generator = generator_class(config, device=device, seed=options.seed, frequencies=training.allele_frequencies,
+                                condition_means=training.condition_means)
     sampling = generator.parse_sampling_options(matrix.sites, **(monitor_sampling or {}))
     record = make_record(step, parameters={**parameters, **options.parameters()}, seed=options.seed,
                          inputs=[matrix.describe()] + ([options.holdout.describe()] if options.holdout else []))
+    extra = {"window": window.record()}
 
     def model_file(state: dict[str, Any] | None) -> ModelFile:
         return ModelFile(kind=generator.kind, config=config.to_dict(), tensors=generator.model_tensors(),
                          sites=matrix.sites, populations=training.labels,
                          population_frequencies=training.label_frequencies,
-                         provenance=matrix.provenance + [dict(record)], training=state)
+                         provenance=matrix.provenance + [dict(record)], extra=extra, training=state)
 
     rng = torch.Generator(device=device).manual_seed(options.seed)
     history: list[dict[str, Any]] = []
@@ -240,7 +282,7 @@ def train(generator_class: type[Generator], config: Any, matrix: HaplotypeMatrix
         log(step, record["summary"]["note"])
     return Model(generator, sites=matrix.sites, populations=training.labels,
                  population_frequencies=training.label_frequencies, provenance=matrix.provenance + [record],
-                 history=history)
+                 history=history, extra=extra)
 
 
 def _resume(generator: Generator, config: Any, rng: Any, stopper: EarlyStopping, checkpoint: Path,
@@ -265,39 +307,51 @@ def _monitor(generator: Generator, training: TrainingData, sampling: dict[str, A
     rng = torch.Generator(device=device).manual_seed(seed * 1_000_003 + epoch)
     index = training.validation_index
     condition = None if training.condition is None else training.condition[torch.as_tensor(index, device=device)]
-    return training.monitor.measure(generator.generate(len(index), rng, condition=condition, **sampling))
+    generated = generator.generate(len(index), rng, condition=condition, **sampling)
+    for_holdout = None if training.holdout_condition is None else \
+        generator.generate(len(index), rng, condition=training.holdout_condition, **sampling)
+    return training.monitor.measure(generated, for_holdout=for_holdout)
 
 
 def train_gan(matrix: HaplotypeMatrix, *, preset: str = "wgan-gp", condition_on: str | None = None,
-              lr_discriminator: float | None = None, lr_generator: float | None = None, latent_size: int = 600,
+              region: "str | Region | None" = None, context_sites: int = 0,
+              lr_discriminator: float | None = None, lr_generator: float | None = None, latent_size: int | None = None,
               batch_size: int = 32, epochs: int = 20000, **training: Any) -> Model:
     """Train a GAN on ``matrix``: a Wasserstein GAN with gradient penalty (``preset="wgan-gp"``) or the fully
     connected GAN of Yelmen et al. 2021 (``"yelmen2021"``), optionally conditioned on population
-    (``condition_on="population"``). Learning rates and latent size override the preset's; ``training`` takes
-    the :class:`TrainingOptions` (``max_time``, ``seed``, ``device``, ``checkpoint``, ``early_stop``, ...).
+    (``condition_on="population"``). With ``region`` only that window of ``matrix`` is trained on, conditioned
+    on the ``context_sites`` sites before it (see :mod:`genosynth.windows`). Learning rates and latent size
+    override the preset's; ``training`` takes the :class:`TrainingOptions` (``max_time``, ``seed``, ``device``,
+    ``checkpoint``, ``early_stop``, ...).
 
     Example
     -------
     >>> model = train_gan(train, preset="wgan-gp", epochs=200, max_time="5m", seed=1)  # doctest: +SKIP
+    >>> window2 = train_gan(train, region="22:20000001-21000000", context_sites=100, epochs=200)  # doctest: +SKIP
     """
     from .models.gan import Gan, GanConfig
 
     options = TrainingOptions(epochs=epochs, **training)
-    n_classes = len(condition_labels(matrix, condition_on)) if condition_on is not None else 0
-    config = GanConfig.for_preset(preset, n_sites=matrix.n_sites, n_classes=n_classes, batch_size=batch_size,
+    window = split_window(matrix, region, context_sites=context_sites)
+    n_classes = len(condition_labels(window.matrix, condition_on)) if condition_on is not None else 0
+    config = GanConfig.for_preset(preset, n_sites=window.matrix.n_sites, n_classes=n_classes,
+                                  context_sites=window.context.n_sites, batch_size=batch_size,
                                   lr_discriminator=lr_discriminator, lr_generator=lr_generator, latent_size=latent_size)
-    parameters = {"preset": preset, "condition_on": condition_on, "lr_discriminator": lr_discriminator,
-                  "lr_generator": lr_generator, "latent_size": latent_size, "batch_size": batch_size}
-    return train(Gan, config, matrix, options, step="train-gan", parameters=parameters, condition_on=condition_on)
+    parameters = {"preset": preset, "condition_on": condition_on, "region": None if region is None else str(region),
+                  "context_sites": context_sites, "lr_discriminator": lr_discriminator, "lr_generator": lr_generator,
+                  "latent_size": latent_size, "batch_size": batch_size}
+    return train(Gan, config, window, options, step="train-gan", parameters=parameters, condition_on=condition_on)
 
 
-def train_rbm(matrix: HaplotypeMatrix, *, hidden_units: int | None = None, hidden: str = "relu", k: int = 10,
+def train_rbm(matrix: HaplotypeMatrix, *, region: "str | Region | None" = None, context_sites: int = 0,
+              hidden_units: int | None = None, hidden: str = "relu", k: int = 10,
               chains: int = 100, lr: float = 3e-3, centered: bool = True, batch_size: int = 32,
               monitor_gibbs_steps: int = 20, epochs: int = 800, **training: Any) -> Model:
     """Train the restricted Boltzmann machine of Yelmen et al. 2021 on ``matrix`` by persistent contrastive
     divergence (PCD-``k`` with ``chains`` persistent chains, centred gradient unless ``centered`` is False);
-    monitoring samples ``monitor_gibbs_steps`` sweeps from the chains; ``training`` takes the
-    :class:`TrainingOptions`.
+    monitoring samples ``monitor_gibbs_steps`` sweeps from the chains. With ``region`` only that window is
+    trained on, with the ``context_sites`` sites before it as a block of visible units (the conditional RBM of
+    Yelmen et al. 2023); ``training`` takes the :class:`TrainingOptions`.
 
     Example
     -------
@@ -306,10 +360,12 @@ def train_rbm(matrix: HaplotypeMatrix, *, hidden_units: int | None = None, hidde
     from .models.rbm import Rbm, RbmConfig
 
     options = TrainingOptions(epochs=epochs, **training)
-    config = RbmConfig.for_sites(matrix.n_sites, n_hidden=hidden_units, hidden=hidden, k=k, chains=chains, lr=lr,
-                                 batch_size=batch_size, centered=centered)
+    window = split_window(matrix, region, context_sites=context_sites)
+    config = RbmConfig.for_sites(window.matrix.n_sites, n_hidden=hidden_units, hidden=hidden, k=k, chains=chains,
+                                 lr=lr, batch_size=batch_size, centered=centered, context_sites=window.context.n_sites)
     parse_int("monitor_gibbs_steps", monitor_gibbs_steps, minimum=1)
-    parameters = {"hidden_units": config.n_hidden, "hidden": hidden, "k": k, "chains": chains, "lr": lr,
+    parameters = {"region": None if region is None else str(region), "context_sites": context_sites,
+                  "hidden_units": config.n_hidden, "hidden": hidden, "k": k, "chains": chains, "lr": lr,
                   "centered": centered, "batch_size": batch_size, "monitor_gibbs_steps": monitor_gibbs_steps}
-    return train(Rbm, config, matrix, options, step="train-rbm", parameters=parameters,
+    return train(Rbm, config, window, options, step="train-rbm", parameters=parameters,
                  monitor_sampling={"gibbs_steps": monitor_gibbs_steps})

@@ -1,4 +1,5 @@
-// genosynth sample: artificial haplotypes from one trained model, as a bgzipped, indexed VCF
+// genosynth sample: artificial haplotypes from one trained model, or from the window models of one chromosome
+// chained in window order, as a bgzipped, indexed VCF
 include { shellQuote } from '../../functions'
 
 process GENOSYNTH_SAMPLE {
@@ -8,7 +9,7 @@ process GENOSYNTH_SAMPLE {
     container "genosynth/sample:0.2.0${params.use_gpu ? '' : '-cpu'}"
 
     input:
-    tuple val(meta), path(model)
+    tuple val(meta), path(models, arity: '1..*')
     val haplotypes
     val seed
 
@@ -22,9 +23,10 @@ process GENOSYNTH_SAMPLE {
 
     script:
     def args = task.ext.args ?: ''
+    def models_args = models.collect { model -> shellQuote(model) }.join(' ')
     prefix = task.ext.prefix ?: "${meta.id}.${meta.model}.ag"
     """
-    genosynth-sample ${shellQuote(model)} -n ${haplotypes} -o ${shellQuote(prefix + '.vcf.gz')} --seed ${seed} ${args}
+    genosynth-sample ${models_args} -n ${haplotypes} -o ${shellQuote(prefix + '.vcf.gz')} --seed ${seed} ${args}
     """
 
     stub:

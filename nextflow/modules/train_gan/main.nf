@@ -1,4 +1,5 @@
-// genosynth train-gan: a GAN (preset and options through task.ext.args) trained on one haplotype matrix
+// genosynth train-gan: a GAN (preset and options through task.ext.args) trained on a haplotype matrix, or on one
+// window of it (meta.window) conditioned on the context_sites sites before the window
 include { shellQuote } from '../../functions'
 
 process GENOSYNTH_TRAIN_GAN {
@@ -10,6 +11,7 @@ process GENOSYNTH_TRAIN_GAN {
     input:
     tuple val(meta), path(matrix), path(holdout)
     val seed
+    val context_sites
 
     output:
     tuple val(meta), path("${prefix}.safetensors"), emit: model
@@ -25,9 +27,10 @@ process GENOSYNTH_TRAIN_GAN {
     script:
     def args = task.ext.args ?: ''
     def holdout_args = holdout ? "--holdout ${shellQuote(holdout)}" : ''
+    def window_args = meta.window ? "--region ${shellQuote(meta.window)} --context-sites ${context_sites}" : ''
     prefix = task.ext.prefix ?: "${meta.id}.gan"
     """
-    genosynth-train-gan ${shellQuote(matrix)} -o ${shellQuote(prefix + '.safetensors')} ${holdout_args} --seed ${seed} ${args}
+    genosynth-train-gan ${shellQuote(matrix)} -o ${shellQuote(prefix + '.safetensors')} ${holdout_args} ${window_args} --seed ${seed} ${args}
     """
 
     stub:

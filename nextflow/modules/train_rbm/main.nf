@@ -1,4 +1,5 @@
-// genosynth train-rbm: an RBM trained on one haplotype matrix, with its hidden representation
+// genosynth train-rbm: an RBM trained on a haplotype matrix, or on one window of it (meta.window) conditioned on
+// the context_sites sites before the window, with its hidden representation
 include { shellQuote } from '../../functions'
 
 process GENOSYNTH_TRAIN_RBM {
@@ -10,6 +11,7 @@ process GENOSYNTH_TRAIN_RBM {
     input:
     tuple val(meta), path(matrix), path(holdout)
     val seed
+    val context_sites
 
     output:
     tuple val(meta), path("${prefix}.safetensors"), emit: model
@@ -26,9 +28,10 @@ process GENOSYNTH_TRAIN_RBM {
     script:
     def args = task.ext.args ?: ''
     def holdout_args = holdout ? "--holdout ${shellQuote(holdout)}" : ''
+    def window_args = meta.window ? "--region ${shellQuote(meta.window)} --context-sites ${context_sites}" : ''
     prefix = task.ext.prefix ?: "${meta.id}.rbm"
     """
-    genosynth-train-rbm ${shellQuote(matrix)} -o ${shellQuote(prefix + '.safetensors')} ${holdout_args} --seed ${seed} ${args}
+    genosynth-train-rbm ${shellQuote(matrix)} -o ${shellQuote(prefix + '.safetensors')} ${holdout_args} ${window_args} --seed ${seed} ${args}
     """
 
     stub:

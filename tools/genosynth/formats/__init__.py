@@ -5,8 +5,9 @@ format written by the output's suffix."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -17,9 +18,9 @@ from ..provenance import describe_file
 from ..regions import Region
 from .detect import detect_format
 from .hapt import read_hapt, write_hapt
-from .hdf5 import read_matrix, write_matrix
+from .hdf5 import CHUNK_BYTES, MatrixWriter, read_matrix
 from .tables import population_labels
-from .vcf import VcfSource, write_vcf
+from .vcf import VcfSource, VcfWriter
 
 OUTPUT_SUFFIXES = (".h5", ".vcf", ".vcf.gz", ".hapt", ".hapt.gz")
 
@@ -120,18 +121,89 @@ def write_haplotypes(matrix: HaplotypeMatrix, path: str | Path, *, legend: str |
     -------
     >>> write_haplotypes(matrix, "ag.vcf.gz")  # doctest: +SKIP
     """
-    path = Path(path)
-    suffix = output_format(path)
-    if suffix == ".h5":
-        with atomic_outputs(path) as (temp,):
-            write_matrix(temp, matrix)
-    elif suffix.startswith(".vcf"):
-        targets = [path, Path(f"{path}.tbi")] if suffix == ".vcf.gz" else [path]
-        with atomic_outputs(*targets) as temps:
-            write_vcf(matrix, temps[0], bgzip=suffix == ".vcf.gz")
-            if suffix == ".vcf.gz":
-                Path(f"{temps[0]}.tbi").replace(temps[1])
-    else:
-        legend = Path(legend) if legend else path.with_name(path.name[: -len(suffix)] + ".legend")
-        with atomic_outputs(path, legend) as (hapt_temp, legend_temp):
-            write_hapt(matrix, hapt_temp, legend_temp, gzipped=suffix == ".hapt.gz")
+    with HaplotypeWriter(path, samples=matrix.samples, ploidy=matrix.ploidy, populations=matrix.populations,
+                         label=matrix.label, provenance=matrix.provenance,
+                         contigs=list(dict.fromkeys(matrix.sites.chrom.tolist())), legend=legend) as writer:
+        writer.append(matrix.sites, matrix.haplotypes)
+
+
+class HaplotypeWriter:
+    """Streams sites of a fixed set of samples into a haplotype file of any output format, atomically: the file
+    (and its index or legend) appears when the writer closes without error, and not at all otherwise.
+
+    A matrix or VCF is written as the sites come, so memory stays with one appended block; .hapt holds a
+    haplotype per line, so its sites are gathered in memory and written at the end.
+
+    Example
+    -------
+    >>> with HaplotypeWriter("chr22.vcf.gz", samples=names, ploidy=ploidy, populations=pops, label="AG",
+    ...                      provenance=records, contigs=["22"]) as writer:  # doctest: +SKIP
+    ...     for sites, haplotypes in windows:
+    ...         writer.append(sites, haplotypes)
+    """
+
+    def __init__(self, path: str | Path, *, samples: np.ndarray, ploidy: np.ndarray, populations: np.ndarray,
+                 label: str, provenance: list, contigs: list[str], legend: str | Path | None = None) -> None:
+        self.path = Path(path)
+        self.suffix = output_format(self.path)
+        self._header = {"samples": np.asarray(samples, dtype=str), "ploidy": np.asarray(ploidy, dtype=np.int8),
+                        "populations": np.asarray(populations, dtype=str), "label": label}
+        self._provenance = list(provenance)
+        if self.suffix == ".h5":
+            targets = [self.path]
+        elif self.suffix == ".vcf.gz":
+            targets = [self.path, Path(f"{self.path}.tbi")]
+        elif self.suffix == ".vcf":
+            targets = [self.path]
+        else:
+            targets = [self.path, Path(legend) if legend else self.path.with_name(
+                self.path.name[: -len(self.suffix)] + ".legend")]
+        self._atomic = atomic_outputs(*targets)
+        self._temps = self._atomic.__enter__()
+        try:
+            self._writer = self._open(contigs)
+        except BaseException:
+            self._atomic.__exit__(*sys.exc_info())
+            raise
+        self._parts: list[tuple[Sites, np.ndarray]] = []
+
+    def _open(self, contigs: list[str]):
+        if self.suffix == ".h5":
+            return MatrixWriter(self._temps[0], **self._header)
+        if self.suffix.startswith(".vcf"):
+            return VcfWriter(self._temps[0], **self._header, provenance=self._provenance, contigs=contigs,
+                             bgzip=self.suffix == ".vcf.gz")
+        return None
+
+    def append(self, sites: Sites, haplotypes: np.ndarray) -> None:
+        """Write ``len(sites)`` sites whose alleles are the columns of ``haplotypes`` (n_haplotypes, n_sites)."""
+        if isinstance(self._writer, MatrixWriter):
+            step = max(1, CHUNK_BYTES // max(1, len(haplotypes)))
+            for lo in range(0, len(sites), step):
+                self._writer.append(sites.take(slice(lo, lo + step)), haplotypes[:, lo:lo + step].T)
+        elif self._writer is not None:
+            self._writer.append(sites, haplotypes)
+        else:
+            self._parts.append((sites, haplotypes))
+
+    def __enter__(self) -> "HaplotypeWriter":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            if isinstance(self._writer, MatrixWriter):
+                self._writer.provenance = self._provenance
+            if self._writer is not None:
+                self._writer.__exit__(*exc)
+            elif exc[0] is None:
+                matrix = HaplotypeMatrix(np.concatenate([h for _, h in self._parts], axis=1) if self._parts else
+                                         np.empty((int(self._header["ploidy"].sum()), 0), np.uint8),
+                                         Sites.concatenate([s for s, _ in self._parts]), provenance=self._provenance,
+                                         **self._header)
+                write_hapt(matrix, self._temps[0], self._temps[1], gzipped=self.suffix == ".hapt.gz")
+            if exc[0] is None and self.suffix == ".vcf.gz":
+                Path(f"{self._temps[0]}.tbi").replace(self._temps[1])
+        except BaseException:
+            self._atomic.__exit__(*sys.exc_info())
+            raise
+        self._atomic.__exit__(*exc)

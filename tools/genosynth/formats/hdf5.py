@@ -28,10 +28,12 @@ from ..regions import Region
 FORMAT_NAME = "genosynth-haplotype-matrix"
 FORMAT_VERSION = 1
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-_CHUNK_BYTES = 1 << 21
+CHUNK_BYTES = 1 << 21
 _VARIANT_NAMES = {"chrom": "CHROM", "pos": "POS", "id": "ID", "ref": "REF", "alt": "ALT"}
-def read_matrix(path: str | Path, *, region: "str | Region | None" = None) -> HaplotypeMatrix:
-    """Read and validate a haplotype matrix; with ``region`` only that site range is read from disk.
+def read_matrix(path: str | Path, *, region: "str | Region | None" = None, preceding_sites: int = 0) -> HaplotypeMatrix:
+    """Read and validate a haplotype matrix; with ``region`` only that site range is read from disk, and with
+    ``preceding_sites`` also up to that many sites before it on its chromosome (a window's context: see
+    :func:`genosynth.windows.split_window`).
 
     Raises :class:`InputError` naming the file and the problem when it is not a valid matrix.
 
@@ -56,8 +58,7 @@ def read_matrix(path: str | Path, *, region: "str | Region | None" = None) -> Ha
         if version > FORMAT_VERSION:
             raise InputError(f"{path}: matrix format version {version} is newer than this genosynth reads")
         try:
-            sites = Sites(*(_read_strings(handle, f"variants/{_VARIANT_NAMES[name]}") if name != "pos"
-                            else handle["variants/POS"][:].astype(np.int64) for name in SITE_FIELDS))
+            sites = _read_sites(handle)
             samples = _read_strings(handle, "samples")
             ploidy = handle["sample_info/ploidy"][:].astype(np.int8)
             populations = _read_strings(handle, "sample_info/population")
@@ -67,7 +68,8 @@ def read_matrix(path: str | Path, *, region: "str | Region | None" = None) -> Ha
                                  f"({len(sites)}, {len(samples)}, 2)")
             if len(ploidy) != len(samples) or not np.isin(ploidy, (1, 2)).all():
                 raise InputError(f"{path}: sample_info/ploidy must hold 1 or 2 for each of {len(samples)} samples")
-            selection = region.site_slice(sites.chrom, sites.pos) if region else slice(0, len(sites))
+            selection = _with_preceding(region.site_slice(sites.chrom, sites.pos), sites, region.chrom,
+                                        preceding_sites) if region else slice(0, len(sites))
             haplotypes = _read_haplotypes(gt, ploidy, selection, path, sites)
             provenance = json.loads(handle.attrs.get("provenance", "[]"))
             label = str(handle.attrs.get("label", "Real"))
@@ -82,11 +84,22 @@ def read_matrix(path: str | Path, *, region: "str | Region | None" = None) -> Ha
         raise InputError(f"{path}: {err}") from None
 
 
+def read_sites(path: str | Path) -> Sites:
+    """The site metadata of a matrix file, without its haplotypes."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            return _read_sites(handle)
+    except (OSError, KeyError) as err:
+        raise InputError(f"{path}: not a readable haplotype matrix ({err})") from None
+
+
 def write_matrix(path: str | Path, matrix: HaplotypeMatrix) -> None:
     """Write ``matrix`` to ``path`` (not atomic by itself: pass a temporary name from atomic_outputs)."""
     with MatrixWriter(path, samples=matrix.samples, ploidy=matrix.ploidy, populations=matrix.populations,
                       label=matrix.label) as writer:
-        step = max(1, _CHUNK_BYTES // max(1, matrix.n_haplotypes))
+        step = max(1, CHUNK_BYTES // max(1, matrix.n_haplotypes))
         for start in range(0, matrix.n_sites, step):
             stop = min(start + step, matrix.n_sites)
             writer.append(matrix.sites.take(slice(start, stop)), matrix.haplotypes[:, start:stop].T)
@@ -122,7 +135,7 @@ class MatrixWriter:
         self._file.attrs["format"] = FORMAT_NAME
         self._file.attrs["format_version"] = FORMAT_VERSION
         self._file.attrs["label"] = label
-        chunk_sites = max(1, _CHUNK_BYTES // max(1, 2 * n_samples))
+        chunk_sites = max(1, CHUNK_BYTES // max(1, 2 * n_samples))
         self._gt = self._file.create_dataset(
             "calldata/GT", shape=(0, n_samples, 2), maxshape=(None, n_samples, 2), dtype=np.int8,
             chunks=(chunk_sites, max(1, n_samples), 2), compression="gzip", compression_opts=1)
@@ -166,10 +179,23 @@ class MatrixWriter:
         self._file.attrs["provenance"] = json.dumps(self.provenance)
 
 
+def _with_preceding(selection: slice, sites: Sites, chrom: str, count: int) -> slice:
+    """``selection`` extended back by up to ``count`` sites of chromosome ``chrom``."""
+    if count <= 0 or selection.stop <= selection.start:
+        return selection
+    first = int(np.flatnonzero(sites.chrom == chrom)[0])
+    return slice(max(first, selection.start - count), selection.stop)
+
+
 def _haplotype_columns(ploidy: np.ndarray) -> np.ndarray:
     """Positions of the haplotypes in a flattened (n_samples * 2) GT row: 2i, and 2i+1 for diploids."""
     second = np.flatnonzero(ploidy == 2) * 2 + 1
     return np.sort(np.concatenate([np.arange(len(ploidy)) * 2, second]))
+
+
+def _read_sites(handle: Any) -> Sites:
+    return Sites(*(_read_strings(handle, f"variants/{_VARIANT_NAMES[name]}") if name != "pos"
+                   else handle["variants/POS"][:].astype(np.int64) for name in SITE_FIELDS))
 
 
 def _read_strings(handle: Any, name: str) -> np.ndarray:
@@ -181,7 +207,7 @@ def _read_haplotypes(gt: Any, ploidy: np.ndarray, selection: slice, path: Path, 
     n_samples = len(ploidy)
     start, stop = selection.start, selection.stop
     haplotypes = np.empty((len(keep), stop - start), dtype=np.uint8)
-    step = max(1, _CHUNK_BYTES // max(1, 2 * n_samples))
+    step = max(1, CHUNK_BYTES // max(1, 2 * n_samples))
     haploid_second = np.flatnonzero(ploidy == 1) * 2 + 1
     for lo in range(start, stop, step):
         hi = min(lo + step, stop)

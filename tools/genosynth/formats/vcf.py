@@ -1,4 +1,4 @@
-"""Phased VCF/BCF in (cyvcf2, streamed in chunks of biallelic SNPs) and VCF/VCF.gz out (with a tabix index).
+"""Phased VCF/BCF in (cyvcf2, streamed in chunks of biallelic SNPs) and VCF/VCF.gz out (streamed, with a tabix index).
 
 Only biallelic SNPs become sites; every other record is dropped and counted by reason. Missing calls and
 unphased diploid calls are errors naming the record; haploid calls are one haplotype each.
@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError
-from ..matrix import HaplotypeMatrix, SiteOrderCheck, Sites
+from ..matrix import SiteOrderCheck, Sites
 from ..regions import Region
 
 CHUNK_RECORDS = 2048
@@ -196,57 +196,80 @@ class VcfSource:
         return str(np.repeat(self.samples, self.ploidy)[column])
 
 
-def write_vcf(matrix: HaplotypeMatrix, path: str | Path, *, bgzip: bool) -> None:
-    """Write ``matrix`` as a phased VCF; with ``bgzip`` through ``bgzip`` and index it with ``tabix``.
+class VcfWriter:
+    """Streams sites into a phased VCF (through ``bgzip``, then indexed with ``tabix``, when ``bgzip``).
 
-    Haplotypes of a diploid sample become ``a|b``, haploid samples a single allele. Sample populations
-    are kept in ``##SAMPLE=<ID=...,Population=...>`` header lines; provenance in ``##genosynth_provenance``.
+    Haplotypes of a diploid sample become ``a|b``, haploid samples a single allele. Sample populations are kept
+    in ``##SAMPLE=<ID=...,Population=...>`` header lines; provenance in ``##genosynth_provenance``. ``append``
+    takes haplotypes (n_haplotypes, n_sites_chunk); the file is complete when the writer closes without error.
+
+    Example
+    -------
+    >>> with VcfWriter("ag.vcf.gz", samples=names, ploidy=ploidy, populations=pops, label="AG",
+    ...                provenance=records, contigs=["22"], bgzip=True) as w:  # doctest: +SKIP
+    ...     w.append(sites, haplotypes)
     """
-    path = Path(path)
-    if bgzip:
-        for program in ("bgzip", "tabix"):
-            if shutil.which(program) is None:
-                raise InputError(f"{path}: writing .vcf.gz needs '{program}' (Debian/Ubuntu package 'tabix')")
-        with open(path, "wb") as raw:
-            process = subprocess.Popen(["bgzip", "-c", "-@", "2"], stdin=subprocess.PIPE, stdout=raw)
-            assert process.stdin is not None
-            _write_vcf_text(matrix, process.stdin)
-            process.stdin.close()
-            if process.wait() != 0:
-                raise RuntimeError(f"bgzip failed with exit code {process.returncode}")
-        subprocess.run(["tabix", "-f", "-p", "vcf", str(path)], check=True)
-    else:
-        with open(path, "wb") as out:
-            _write_vcf_text(matrix, out)
 
+    def __init__(self, path: str | Path, *, samples: np.ndarray, ploidy: np.ndarray, populations: np.ndarray,
+                 label: str, provenance: list, contigs: list[str], bgzip: bool) -> None:
+        self.path = Path(path)
+        self.bgzip = bgzip
+        self._process: subprocess.Popen | None = None
+        if bgzip:
+            for program in ("bgzip", "tabix"):
+                if shutil.which(program) is None:
+                    raise InputError(f"{self.path}: writing .vcf.gz needs '{program}' (Debian/Ubuntu package 'tabix')")
+        self._raw = open(self.path, "wb")
+        if bgzip:
+            self._process = subprocess.Popen(["bgzip", "-c", "-@", "2"], stdin=subprocess.PIPE, stdout=self._raw)
+            assert self._process.stdin is not None
+            self._out: IO[bytes] = self._process.stdin
+        else:
+            self._out = self._raw
+        head = ["##fileformat=VCFv4.2", f"##source=genosynth-{__version__}"]
+        head += [f"##contig=<ID={c}>" for c in contigs]
+        head.append('##FORMAT=<ID=GT,Number=1,Type=String,Description="Phased genotype">')
+        head += [f"##SAMPLE=<ID={name},Population={_quoted(pop)}>" for name, pop in zip(samples, populations) if pop]
+        head.append(f"##genosynth_label={label}")
+        head.append("##genosynth_provenance=" + json.dumps(provenance, separators=(",", ":")))
+        head.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *samples]))
+        self._out.write(("\n".join(head) + "\n").encode())
+        # One row of genotype text is a byte template: the allele bytes are filled in per site.
+        widths = np.where(np.asarray(ploidy) == 2, 4, 2)
+        self._template = np.full(int(widths.sum()), ord("\t"), dtype=np.uint8)
+        starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
+        second = starts[np.asarray(ploidy) == 2] + 2
+        self._template[second - 1] = ord("|")
+        self._template[-1] = ord("\n")
+        self._allele_columns = np.sort(np.concatenate([starts, second]))
 
-def _write_vcf_text(matrix: HaplotypeMatrix, out: IO[bytes]) -> None:
-    s = matrix.sites
-    head = ["##fileformat=VCFv4.2", f"##source=genosynth-{__version__}"]
-    head += [f"##contig=<ID={c}>" for c in dict.fromkeys(s.chrom.tolist())]
-    head.append('##FORMAT=<ID=GT,Number=1,Type=String,Description="Phased genotype">')
-    head += [f"##SAMPLE=<ID={name},Population={_quoted(pop)}>" for name, pop in zip(matrix.samples, matrix.populations) if pop]
-    head.append(f"##genosynth_label={matrix.label}")
-    head.append("##genosynth_provenance=" + json.dumps(matrix.provenance, separators=(",", ":")))
-    head.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *matrix.samples]))
-    out.write(("\n".join(head) + "\n").encode())
-    # One row of genotype text is a byte template: the allele bytes are filled in per site.
-    widths = np.where(matrix.ploidy == 2, 4, 2)
-    template = np.full(int(widths.sum()), ord("\t"), dtype=np.uint8)
-    starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
-    first = starts
-    second = starts[matrix.ploidy == 2] + 2
-    template[second - 1] = ord("|")
-    template[-1] = ord("\n")
-    allele_columns = np.sort(np.concatenate([first, second]))
-    step = max(1, (1 << 24) // max(1, len(template)))
-    for lo in range(0, matrix.n_sites, step):
-        hi = min(lo + step, matrix.n_sites)
-        block = np.tile(template, (hi - lo, 1))
-        block[:, allele_columns] = matrix.haplotypes[:, lo:hi].T + ord("0")
-        for i in range(lo, hi):
-            out.write(f"{s.chrom[i]}\t{s.pos[i]}\t{s.id[i]}\t{s.ref[i]}\t{s.alt[i]}\t.\tPASS\t.\tGT\t".encode())
-            out.write(block[i - lo].tobytes())
+    def append(self, sites: Sites, haplotypes: np.ndarray) -> None:
+        """Write ``len(sites)`` sites whose alleles are the columns of ``haplotypes`` (n_haplotypes, n_sites)."""
+        step = max(1, (1 << 24) // max(1, len(self._template)))
+        for lo in range(0, len(sites), step):
+            hi = min(lo + step, len(sites))
+            block = np.tile(self._template, (hi - lo, 1))
+            block[:, self._allele_columns] = haplotypes[:, lo:hi].T + ord("0")
+            for i in range(lo, hi):
+                self._out.write(f"{sites.chrom[i]}\t{sites.pos[i]}\t{sites.id[i]}\t{sites.ref[i]}\t{sites.alt[i]}"
+                                "\t.\tPASS\t.\tGT\t".encode())
+                self._out.write(block[i - lo].tobytes())
+
+    def __enter__(self) -> "VcfWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._out.close()
+            if self._process is not None:
+                if exc[0] is not None:
+                    self._process.kill()
+                if self._process.wait() != 0 and exc[0] is None:
+                    raise RuntimeError(f"bgzip failed with exit code {self._process.returncode}")
+        finally:
+            self._raw.close()
+        if self.bgzip and exc[0] is None:
+            subprocess.run(["tabix", "-f", "-p", "vcf", str(self.path)], check=True)
 
 
 def _drop_reason(ref: str, alt: list[str]) -> str:

@@ -34,15 +34,18 @@ class Generator(ABC):
     """A generative model of haplotypes on one device: one epoch of training, sampling, and its state.
 
     ``condition`` arguments are float tensors (n, n_condition) of what a conditional model is conditioned on
-    (one-hot population labels), or None for an unconditional model.
+    (one-hot population labels, then the alleles of the context sites before a window), or None for an
+    unconditional model. ``frequencies`` are the training allele frequencies, ``condition_means`` the training
+    means of the condition's columns.
     """
 
     kind: ClassVar[str]
     config_class: ClassVar[type]
-    supports_conditioning: ClassVar[bool] = False
+    conditions_on_populations: ClassVar[bool] = False
     sampling_option_names: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, config: Any, *, device: str, seed: int, frequencies: np.ndarray | None = None) -> None:
+    def __init__(self, config: Any, *, device: str, seed: int, frequencies: np.ndarray | None = None,
+                 condition_means: np.ndarray | None = None) -> None:
         self.config = config
         self.device = device
 

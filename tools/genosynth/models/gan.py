@@ -1,6 +1,7 @@
 """The fully connected GAN of Yelmen et al. 2021 (preset ``yelmen2021``) and a Wasserstein GAN with gradient
 penalty (preset ``wgan-gp``, Gulrajani et al. 2017, as Yelmen et al. 2023 use), optionally conditioned on
-population labels (a one-hot label joins the generator's noise and the critic's input).
+population labels and on the context sites before a window (a one-hot label and the context's alleles join
+the generator's noise and the critic's input).
 
 yelmen2021, as the paper's Keras code: generator latent 600 (standard normal) -> round(N/1.2) -> round(N/1.1)
 -> N with tanh; discriminator N -> round(N/2) -> round(N/3) -> 1 with sigmoid; LeakyReLU 0.01; L2 1e-4 on
@@ -10,8 +11,11 @@ subtracted from real haplotypes and real labels drawn in (0.9, 1]; one discrimin
 and one on a generated batch, then one generator step, per batch of 32. Outputs below 0 become 0 and the
 rest are rounded.
 
-wgan-gp: same layer sizes, sigmoid generator outputs (allele probabilities), a linear critic, gradient
-penalty 10, 5 critic steps per generator step, Adam(betas 0.5, 0.9).
+conv-wgan-gp: the convolutional WGAN-GP of Yelmen et al. 2023 for large windows (networks in
+:mod:`genosynth.models.conv_gan`), latent 128, with wgan-gp's recipe.
+
+wgan-gp: same layer sizes as yelmen2021, sigmoid generator outputs (allele probabilities), a linear critic,
+gradient penalty 10, 5 critic steps per generator step, Adam(betas 0.5, 0.9).
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ import numpy as np
 from ..options import parse_choice, parse_float, parse_int
 from .base import Config, Generator
 
-PRESETS = ("yelmen2021", "wgan-gp")
+PRESETS = ("yelmen2021", "wgan-gp", "conv-wgan-gp")
+CONV_CHANNELS = (128, 16)  # conv-wgan-gp: widest and narrowest channel counts (see models.conv_gan)
+CONV_LATENT_SIZE = 128
 LARGE_DATA_SITES = 5000  # the paper lowers the learning rates from about this many sites on
 
 
@@ -54,15 +60,19 @@ class GanConfig(Config):
     label_smoothing: float = 0.0
     gradient_penalty: float = 0.0
     critic_steps: int = 1
+    context_sites: int = 0
+    conv_channels: tuple[int, ...] = ()
 
     @classmethod
-    def for_preset(cls, preset: str, *, n_sites: int, n_classes: int = 0, batch_size: int = 32,
+    def for_preset(cls, preset: str, *, n_sites: int, n_classes: int = 0, context_sites: int = 0, batch_size: int = 32,
                    lr_discriminator: float | None = None, lr_generator: float | None = None,
-                   latent_size: int = 600) -> "GanConfig":
+                   latent_size: int | None = None) -> "GanConfig":
         """The configuration of ``preset`` for ``n_sites`` sites, with any given value overriding the preset's."""
         parse_choice("preset", preset, PRESETS)
         parse_int("batch_size", batch_size, minimum=1)
-        parse_int("latent_size", latent_size, minimum=1)
+        conv = preset == "conv-wgan-gp"
+        latent_size = parse_int("latent_size", latent_size, minimum=1) if latent_size is not None else \
+            (CONV_LATENT_SIZE if conv else 600)
         for name, value in (("lr_discriminator", lr_discriminator), ("lr_generator", lr_generator)):
             if value is not None:
                 parse_float(name, value, exclusive_minimum=0)
@@ -77,10 +87,13 @@ class GanConfig(Config):
             recipe["lr_discriminator"] = lr_discriminator
         if lr_generator is not None:
             recipe["lr_generator"] = lr_generator
-        return cls(preset=preset, n_sites=n_sites, n_classes=n_classes, latent_size=latent_size,
-                   generator_hidden=(max(1, round(n_sites / 1.2)), max(1, round(n_sites / 1.1))),
-                   discriminator_hidden=(max(1, round(n_sites / 2)), max(1, round(n_sites / 3))),
-                   batch_size=batch_size, **recipe)
+        if conv:
+            layers: dict[str, Any] = {"generator_hidden": (), "discriminator_hidden": (), "conv_channels": CONV_CHANNELS}
+        else:
+            layers = {"generator_hidden": (max(1, round(n_sites / 1.2)), max(1, round(n_sites / 1.1))),
+                      "discriminator_hidden": (max(1, round(n_sites / 2)), max(1, round(n_sites / 3)))}
+        return cls(preset=preset, n_sites=n_sites, n_classes=n_classes, context_sites=context_sites,
+                   latent_size=latent_size, batch_size=batch_size, **layers, **recipe)
 
 
 def _mlp(sizes: list[int]):
@@ -99,17 +112,27 @@ class Gan(Generator):
 
     kind = "gan"
     config_class = GanConfig
-    supports_conditioning = True
+    conditions_on_populations = True
     sampling_option_names = ("bernoulli",)
 
-    def __init__(self, config: GanConfig, *, device: str, seed: int, frequencies: np.ndarray | None = None) -> None:
+    def __init__(self, config: GanConfig, *, device: str, seed: int, frequencies: np.ndarray | None = None,
+                 condition_means: np.ndarray | None = None) -> None:
         import torch
 
         super().__init__(config, device=device, seed=seed)
         torch.manual_seed(seed)  # weight initialisation
-        n, k = config.n_sites, config.n_classes
-        self.generator = _mlp([config.latent_size + k, *config.generator_hidden, n]).to(device)
-        self.discriminator = _mlp([n + k, *config.discriminator_hidden, 1]).to(device)
+        n, k = config.n_sites, config.n_classes + config.context_sites
+        if config.conv_channels:
+            from .conv_gan import build_critic, build_generator
+
+            widest, narrowest = config.conv_channels
+            self.generator = build_generator(n_sites=n, latent_size=config.latent_size, n_condition=k, widest=widest,
+                                             narrowest=narrowest).to(device)
+            self.discriminator = build_critic(n_sites=n, n_classes=config.n_classes, context_sites=config.context_sites,
+                                              widest=widest, narrowest=narrowest).to(device)
+        else:
+            self.generator = _mlp([config.latent_size + k, *config.generator_hidden, n]).to(device)
+            self.discriminator = _mlp([n + k, *config.discriminator_hidden, 1]).to(device)
         self.optimizer_g = self._adam(self.generator, config.lr_generator)
         self.optimizer_d = self._adam(self.discriminator, config.lr_discriminator)
         self._steps = 0
@@ -153,12 +176,14 @@ class Gan(Generator):
         z = torch.randn(n, self.config.latent_size, generator=rng, device=self.device)
         if condition is not None:
             z = torch.cat([z, condition], dim=1)
-        out = self.generator(z)
+        out = self.generator(z, rng) if self.config.conv_channels else self.generator(z)
         return torch.tanh(out) if self.config.preset == "yelmen2021" else torch.sigmoid(out)
 
     def _critic(self, x, condition):
         import torch
 
+        if self.config.conv_channels:
+            return self.discriminator(x, condition)
         return self.discriminator(x if condition is None else torch.cat([x, condition], dim=1)).squeeze(1)
 
     def train_epoch(self, data, condition, rng) -> dict[str, float]:

@@ -17,6 +17,10 @@ one population's mode, because Gibbs sampling barely moves between populations; 
 model's own mixture. Long runs from the chains drift from that mixture too: a PCD-trained RBM's persistent
 chains, moved along with the weights, track the data better than the model's own equilibrium; hence
 sampling's default of ``CHAIN_SWEEPS`` sweeps from the chains (the README gives the measurements).
+
+A window's RBM with ``context_sites`` C is the conditional RBM of Yelmen et al. 2023: its visible units are the
+C context sites before the window followed by the window's sites, trained jointly; sampling clamps the context
+block to the given context and Gibbs-samples the window given it.
 """
 
 from __future__ import annotations
@@ -58,10 +62,12 @@ class RbmConfig(Config):
     lr: float = 3e-3
     batch_size: int = 32
     centered: bool = True
+    context_sites: int = 0
 
     @classmethod
     def for_sites(cls, n_sites: int, *, n_hidden: int | None = None, hidden: str = "relu", k: int = 10,
-                  chains: int = 100, lr: float = 3e-3, batch_size: int = 32, centered: bool = True) -> "RbmConfig":
+                  chains: int = 100, lr: float = 3e-3, batch_size: int = 32, centered: bool = True,
+                  context_sites: int = 0) -> "RbmConfig":
         """The configuration for ``n_sites`` sites: 100 hidden units up to 1000 sites, 500 above, unless given."""
         if n_hidden is not None:
             parse_int("hidden_units", n_hidden, minimum=1)
@@ -70,7 +76,7 @@ class RbmConfig(Config):
             parse_int(name, value, minimum=1)
         parse_float("lr", lr, exclusive_minimum=0)
         return cls(n_sites=n_sites, n_hidden=n_hidden or (100 if n_sites <= 1000 else 500), hidden=hidden, k=k,
-                   chains=chains, lr=lr, batch_size=batch_size, centered=bool(centered))
+                   chains=chains, lr=lr, batch_size=batch_size, centered=bool(centered), context_sites=context_sites)
 
 
 class Rbm(Generator):
@@ -80,12 +86,15 @@ class Rbm(Generator):
     config_class = RbmConfig
     sampling_option_names = ("gibbs_steps", "start", "sampling_set")
 
-    def __init__(self, config: RbmConfig, *, device: str, seed: int, frequencies: np.ndarray | None = None) -> None:
+    def __init__(self, config: RbmConfig, *, device: str, seed: int, frequencies: np.ndarray | None = None,
+                 condition_means: np.ndarray | None = None) -> None:
         import torch
 
         super().__init__(config, device=device, seed=seed)
         generator = torch.Generator().manual_seed(seed)
-        n, h = config.n_sites, config.n_hidden
+        n, h = config.context_sites + config.n_sites, config.n_hidden
+        if frequencies is not None and config.context_sites:  # the visible units: context, then window
+            frequencies = np.concatenate([condition_means, frequencies])
         self.w = (0.01 * torch.randn(h, n, generator=generator)).to(device)
         if frequencies is not None:
             p = np.clip(frequencies, 1e-3, 1 - 1e-3)
@@ -142,10 +151,13 @@ class Rbm(Generator):
 
         return torch.sigmoid(h @ self.w + self.b)
 
-    def gibbs(self, v, steps: int, rng):
-        """``steps`` full Gibbs sweeps v -> h -> v from ``v``; returns the last visible sample."""
+    def gibbs(self, v, steps: int, rng, *, clamped=None):
+        """``steps`` full Gibbs sweeps v -> h -> v from ``v``, the first visible units held at ``clamped`` (n x C)
+        when given; returns the last visible sample."""
         for _ in range(steps):
             v = self._bernoulli(self.visible_probability(self.sample_hidden(v, rng)), rng)
+            if clamped is not None:
+                v[:, :clamped.shape[1]] = clamped
         return v
 
     def _bernoulli(self, probability, rng):
@@ -164,7 +176,8 @@ class Rbm(Generator):
         order = torch.randperm(len(data), generator=rng, device=self.device)
         errors = []
         for lo in range(0, len(data) - batch + 1, batch):
-            v = data[order[lo:lo + batch]]
+            index = order[lo:lo + batch]
+            v = data[index] if condition is None else torch.cat([condition[index], data[index]], dim=1)
             h_data = self.hidden_mean(v)
             self.chains = self.gibbs(self.chains, cfg.k, rng)
             h_model = self.hidden_mean(self.chains)
@@ -222,24 +235,34 @@ class Rbm(Generator):
         without replacement while there are enough)."""
         import torch
 
+        context = self.config.context_sites
+        if context and (condition is None or condition.shape != (n, context)):
+            raise ValueError(f"this RBM is conditioned on {context} context sites: give them for each of {n} haplotypes")
         with torch.no_grad():
             if sampling_set is not None:
                 count = len(sampling_set)
                 picks = (torch.randperm(count, generator=rng, device=self.device)[:n] if n <= count
                          else torch.randint(count, (n,), generator=rng, device=self.device))
                 v = torch.as_tensor(sampling_set, device=self.device)[picks].to(torch.float32)
+                if context:  # real haplotypes of the window: the context block is clamped below
+                    v = torch.cat([condition, v], dim=1)
             elif start == "chains":
                 v = self.chains[torch.randint(len(self.chains), (n,), generator=rng, device=self.device)]
             elif start == "random":
-                v = self._bernoulli(torch.full((n, self.config.n_sites), 0.5, device=self.device), rng)
+                v = self._bernoulli(torch.full((n, self.w.shape[1]), 0.5, device=self.device), rng)
             else:
                 raise ValueError(f"unknown start {start!r}")
-            return self.gibbs(v, gibbs_steps, rng).to(torch.uint8).cpu().numpy()
+            if context:
+                v = v.clone()
+                v[:, :context] = condition
+            return self.gibbs(v, gibbs_steps, rng, clamped=condition)[:, context:].to(torch.uint8).cpu().numpy()
 
-    def hidden_representation(self, haplotypes: np.ndarray) -> np.ndarray:
-        """E[h | v] of each haplotype (float32 n x n_hidden)."""
+    def hidden_representation(self, haplotypes: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:
+        """E[h | v] of each haplotype (float32 n x n_hidden); a window's RBM also needs each one's ``context``."""
         import torch
 
+        if self.config.context_sites:
+            haplotypes = np.concatenate([context, haplotypes], axis=1)
         with torch.no_grad():
             v = torch.as_tensor(haplotypes, device=self.device).to(torch.float32)
             return self.hidden_mean(v).cpu().numpy()

@@ -29,6 +29,8 @@ class FidelityPlots:
 
     def all(self) -> list[tuple[str, Path]]:
         figures = [self.pca_combined(), self.pca_paired(), self.allele_frequencies(), self.ld_decay()]
+        if self.data["ld"].boundary_decay:
+            figures.append(self.ld_across_boundaries())
         figures += self.ld_heatmaps()
         figures += [self.pairwise_differences(), self.three_point(), self.nearest_neighbours()]
         return figures
@@ -114,6 +116,28 @@ class FidelityPlots:
         ax.set_title(f"LD decay over {len(ld.sites)} sites polymorphic in every set", fontsize="medium")
         ax.legend(fontsize="small")
         return "LD decay (50 distance bins)", save_figure(fig, self.directory, "ld_decay")
+
+    def ld_across_boundaries(self) -> tuple[str, Path]:
+        """Mean r² by separation in sites, over pairs inside windows (solid) and pairs straddling a window
+        boundary (dashed): a chain that keeps linkage shows the two curves together."""
+        ld = self.data["ld"]
+        fig = new_figure()
+        ax = fig.add_subplot()
+        for name in ["real"] + self.names:
+            colour = REAL_COLOUR if name == "real" else self.colours[name]
+            for curves, style, where in ((ld.within_decay, "-", "within windows"), (ld.boundary_decay, "--", "across boundaries")):
+                values = np.array([np.nan if v is None else v for v in curves[name]])
+                label = f"{name} {where}"
+                if name != "real" and where == "across boundaries":
+                    label += f" (r {_short(self.metrics['sets'][name]['boundary_ld_r'])})"
+                ax.plot(np.arange(1, len(values) + 1), values, linestyle=style, color=colour, label=label,
+                        linewidth=2.5 if name == "real" else 1.2)
+        ax.set_xlabel("separation (sites)")
+        ax.set_ylabel("mean r²")
+        boundaries = self.metrics["ld"]["window_boundaries"]
+        ax.set_title(f"LD decay within windows and across {len(boundaries)} window boundaries", fontsize="medium")
+        ax.legend(fontsize="x-small")
+        return "LD within windows and across window boundaries", save_figure(fig, self.directory, "ld_boundaries")
 
     def ld_heatmaps(self) -> list[tuple[str, Path]]:
         figures = []

@@ -43,7 +43,7 @@ def write_history(path: Path, history: list[dict[str, Any]], *, kept_epoch: int 
     middle.axhline(0.5, color="grey", linestyle=":", linewidth=0.8)
     middle.set_ylim(0, 1.02)
     middle.set_title("adversarial accuracy against the training haplotypes", fontsize="small")
-    for column in ("af_r", "fixed_fraction"):
+    for column in ("af_r", "ld_r", "fixed_fraction"):
         right.plot(x, values(column), marker=".", label=column)
     if "privacy_loss" in columns:
         loss, loss_error = values("privacy_loss"), values("privacy_loss_se")

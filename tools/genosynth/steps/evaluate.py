@@ -12,11 +12,13 @@ from ..fidelity import evaluate, parse_set_name
 from ..formats import read_haplotypes
 from ..formats.tables import format_cell
 from ..progress import log
-from ._types import at_least
+from ..regions import read_bed
+from ._types import Bounded, at_least
 
 STEP = "evaluate"
 DESCRIPTION = ("Compare artificial haplotype sets with a real one: PCA and 2-D Wasserstein distance, allele "
-               "frequencies, LD, pairwise differences, 3-point correlations, nearest neighbours and AATS; write "
+               "frequencies, LD (within windows and across their boundaries for chained sets), pairwise differences, "
+               "3-point correlations, nearest neighbours and AATS; write "
                "metrics.json, metrics.tsv, PNG/PDF plots and report.html.")
 
 
@@ -33,6 +35,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--components", type=at_least(2), default=6, help="principal components computed and plotted")
     parser.add_argument("--triplets", type=at_least(1), default=8000, help="site triplets per 3-point-correlation separation")
     parser.add_argument("--ld-heatmap-sites", type=at_least(2), default=200, help="sites shown in each LD heatmap")
+    parser.add_argument("--windows", type=Path,
+                        help="BED of the windows a chained set was generated in (default: the windows its provenance "
+                             "records); LD across their boundaries is reported as boundary_ld_r")
+    parser.add_argument("--boundary-span", type=Bounded(int, minimum=1, maximum=10000), default=50,
+                        help="sites on each side of a window boundary whose pairs count as straddling it")
+    parser.add_argument("--ld-max-distance", type=at_least(1),
+                        help="only same-chromosome site pairs at most this many bp apart count in ld_r")
     parser.add_argument("--seed", type=int, help="seed of PCA starts, triplets and AATS subsampling (random and recorded when omitted)")
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where distances, PCA and LD are computed")
 
@@ -43,7 +52,9 @@ def run(args: argparse.Namespace) -> None:
                       {name: read_haplotypes(path, legend=args.legend) for name, path in named.items()},
                       holdout=read_haplotypes(args.holdout, legend=args.legend) if args.holdout else None,
                       intersect=args.intersect, components=args.components, triplets=args.triplets,
-                      ld_heatmap_sites=args.ld_heatmap_sites, seed=args.seed, device=args.device)
+                      ld_heatmap_sites=args.ld_heatmap_sites, windows=read_bed(args.windows) if args.windows else None,
+                      boundary_span=args.boundary_span, ld_max_distance=args.ld_max_distance, seed=args.seed,
+                      device=args.device)
     report.write(args.output)
     log(STEP, "; ".join(f"{name}: AF r {format_cell(m['af_r'], '.4f')}, LD r {format_cell(m['ld_r'], '.4f')}, "
                         f"W2D {format_cell(m['w2d_pca'], '.4f')}" for name, m in report.sets.items())

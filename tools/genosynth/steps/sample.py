@@ -1,11 +1,13 @@
-"""sample: draw artificial haplotypes from a trained model file (any kind), or from a Bernoulli or Markov-chain
-baseline fitted on a reference matrix, and write them as a matrix, VCF or .hapt."""
+"""sample: draw artificial haplotypes from a trained model file (any kind), from the window models of a chromosome
+chained into one sequence, or from a Bernoulli or Markov-chain baseline fitted on a reference matrix, and write
+them as a matrix, VCF or .hapt."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from ..chain import write_chain
 from ..devices import DEVICE_CHOICES
 from ..errors import OptionError
 from ..formats import output_format, read_haplotypes, write_haplotypes
@@ -17,13 +19,17 @@ from ..progress import log
 from ._types import Bounded, at_least
 
 STEP = "sample"
-DESCRIPTION = ("Generate artificial haplotypes from a model file (train-gan, train-rbm) or a baseline without a "
-               "model (--baseline bernoulli|markov --reference MATRIX); write a matrix (.h5), VCF (.vcf, .vcf.gz "
-               "bgzipped and indexed) or .hapt[.gz] with the training sites.")
+DESCRIPTION = ("Generate artificial haplotypes from a model file (train-gan, train-rbm), from the models of a "
+               "chromosome's windows in order (each haplotype generated window by window, each window conditioned on "
+               "the sites the windows before it generated), or from a baseline without a model (--baseline "
+               "bernoulli|markov --reference MATRIX); write a matrix (.h5), VCF (.vcf, .vcf.gz bgzipped and indexed) "
+               "or .hapt[.gz] with the training sites.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", type=Path, nargs="?", help="model file from train-gan or train-rbm")
+    parser.add_argument("models", type=Path, nargs="*", metavar="MODEL",
+                        help="model file from train-gan or train-rbm; several: the window models of one chromosome in "
+                             "order, chained into one sequence and written window by window")
     parser.add_argument("-n", "--haplotypes", dest="n", type=at_least(1), required=True, help="haplotypes to generate")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output file (.h5, .vcf, .vcf.gz, .hapt, .hapt.gz)")
     parser.add_argument("--legend", type=Path, help="legend written beside a .hapt output (default: OUTPUT with .legend)")
@@ -43,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reference", type=Path, help="real haplotypes a baseline is fitted on (matrix, VCF or .hapt)")
     parser.add_argument("--window", type=Bounded(int, minimum=1, maximum=MAX_WINDOW), default=10, help=f"Markov baseline: context window (1-{MAX_WINDOW} sites)")
     parser.add_argument("--batch", type=at_least(1), default=10000,
-                        help="haplotypes generated at a time (the output is gathered in memory before it is written)")
+                        help="haplotypes generated at a time (one model's output is gathered in memory before it is "
+                             "written; a chain's is written window by window)")
     parser.add_argument("--seed", type=int, help="seed (random and recorded when omitted)")
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where to generate")
 
@@ -51,22 +58,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     output_format(args.output)
     if args.baseline:
-        if args.model is not None:
-            raise OptionError("baseline", "or a model file, not both")
-        if args.reference is None:
-            raise OptionError("baseline", f"{args.baseline} needs --reference MATRIX")
-        for name in ("population", "sampling_set", "start", "gibbs_steps", "bernoulli"):
-            if getattr(args, name):
-                raise OptionError(name, "applies to models, not to --baseline")
-        artificial = sample_baseline(read_haplotypes(args.reference), args.n, method=args.baseline, window=args.window,
-                                     seed=args.seed, ploidy=args.ploidy)
-    elif args.model is None:
+        _run_baseline(args)
+        return
+    if not args.models:
         raise OptionError("model", "missing: give a model file, or --baseline with --reference")
+    given = {"bernoulli": args.bernoulli or None, "gibbs_steps": args.gibbs_steps, "start": args.start,
+             "sampling_set": read_matrix(args.sampling_set) if args.sampling_set else None}
+    given = {k: v for k, v in given.items() if v is not None}
+    models = [load_model(path, device=args.device) for path in args.models]
+    common = {"seed": args.seed, "population": args.population, "ploidy": args.ploidy, "batch": args.batch}
+    if len(models) == 1:
+        artificial = models[0].sample(args.n, **common, **given)
+        write_haplotypes(artificial, args.output, legend=args.legend)
+        sites = artificial.n_sites
     else:
-        given = {"bernoulli": args.bernoulli or None, "gibbs_steps": args.gibbs_steps, "start": args.start,
-                 "sampling_set": read_matrix(args.sampling_set) if args.sampling_set else None}
-        model = load_model(args.model, device=args.device)
-        artificial = model.sample(args.n, seed=args.seed, population=args.population, ploidy=args.ploidy,
-                                  batch=args.batch, **{k: v for k, v in given.items() if v is not None})
+        write_chain(models, args.n, args.output, legend=args.legend, **common, **given)
+        sites = sum(len(model.sites) for model in models)
+    log(STEP, f"wrote {args.n} haplotypes x {sites} sites to {args.output}")
+
+
+def _run_baseline(args: argparse.Namespace) -> None:
+    if args.models:
+        raise OptionError("baseline", "or model files, not both")
+    if args.reference is None:
+        raise OptionError("baseline", f"{args.baseline} needs --reference MATRIX")
+    for name in ("population", "sampling_set", "start", "gibbs_steps", "bernoulli"):
+        if getattr(args, name):
+            raise OptionError(name, "applies to models, not to --baseline")
+    artificial = sample_baseline(read_haplotypes(args.reference), args.n, method=args.baseline, window=args.window,
+                                 seed=args.seed, ploidy=args.ploidy)
     write_haplotypes(artificial, args.output, legend=args.legend)
     log(STEP, f"wrote {artificial.n_haplotypes} haplotypes x {artificial.n_sites} sites to {args.output}")

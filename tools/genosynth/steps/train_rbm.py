@@ -6,13 +6,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..formats.hdf5 import read_matrix
 from ..models.rbm import CHAIN_SWEEPS, HIDDEN_TYPES
 from ..progress import log
 from ..reports.training import write_hidden_representation
 from ..training import train_rbm
+from ..windows import split_window
 from ._types import POSITIVE, at_least
-from ._training import TrainingPaths, add_training_arguments, training_options, write_training_outputs
+from ._training import TrainingPaths, add_training_arguments, read_training_matrix, training_options, write_training_outputs
 
 STEP = "train-rbm"
 DESCRIPTION = ("Train a restricted Boltzmann machine on real haplotypes (Bernoulli visible units, ReLU or sigmoid "
@@ -41,12 +41,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     paths = TrainingPaths.of(args)
-    matrix = read_matrix(args.matrix)
+    matrix = read_training_matrix(args, args.matrix)
     model = train_rbm(matrix, hidden_units=args.hidden_units, hidden=args.hidden, k=args.k, chains=args.chains,
                       lr=args.lr, centered=args.centered, monitor_gibbs_steps=args.monitor_gibbs_steps,
                       **training_options(args, paths))
     write_training_outputs(STEP, model, paths)
     hidden_path = args.hidden_output or Path(f"{paths.model.with_suffix('')}.hidden.tsv")
-    write_hidden_representation(hidden_path, model.generator.hidden_representation(matrix.haplotypes), matrix,
+    window = split_window(matrix, args.region, context_sites=model.context_sites)
+    hidden = model.generator.hidden_representation(window.matrix.haplotypes, window.context.haplotypes)
+    write_hidden_representation(hidden_path, hidden, window.matrix,
                                 seed=args.seed, device=model.generator.device)
     log(STEP, f"hidden representation in {hidden_path}")

@@ -1,11 +1,18 @@
-"""vcf-to-matrix: phased VCF/BCF or .hapt + legend -> haplotype matrix (optionally a train/holdout pair)."""
+"""vcf-to-matrix: phased VCF/BCF or .hapt + legend -> haplotype matrix (optionally a train/holdout pair, and the
+windows its chromosomes are cut into for per-window training)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from ..atomic import atomic_outputs
+from ..errors import OptionError
 from ..formats.convert import convert_to_matrix
+from ..formats.hdf5 import read_sites
+from ..progress import log
+from ..regions import read_bed, write_bed
+from ..windows import plan_windows
 from ..formats.tables import read_sample_list
 from ._types import FRACTION, Bounded, at_least
 
@@ -31,11 +38,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--holdout", type=FRACTION, help="fraction of individuals (per population) to hold out, e.g. 0.2")
     parser.add_argument("--holdout-output", type=Path, help="haplotype matrix of the held-out individuals")
     parser.add_argument("--seed", type=int, help="seed of the holdout draw and of Beagle (random and recorded when omitted)")
+    parser.add_argument("--windows-output", type=Path,
+                        help="BED of the windows each chromosome's sites are cut into, for training one model per window "
+                             "(train-gan/train-rbm --region) and chaining them (sample): one window per chromosome, or "
+                             "as --window-sites or --window-starts say")
+    parser.add_argument("--window-sites", type=at_least(1), help="with --windows-output: windows of this many sites")
+    parser.add_argument("--window-starts", type=Path,
+                        help="with --windows-output: BED of regions (LD blocks, say) whose starts begin windows; each "
+                             "window runs to the next start, so that the windows hold every site")
 
 
 def run(args: argparse.Namespace) -> None:
+    if (args.window_sites or args.window_starts) and args.windows_output is None:
+        raise OptionError("window_sites" if args.window_sites else "window_starts", "needs --windows-output")
+    if args.window_sites and args.window_starts:
+        raise OptionError("window_sites", "or --window-starts, not both")
+    starts = read_bed(args.window_starts) if args.window_starts else None
     convert_to_matrix(args.input, args.output, legend=args.legend, region=args.region,
                       samples=read_sample_list(args.samples) if args.samples else None, populations=args.populations,
                       population_column=args.population_column, min_maf=args.min_maf,
                       keep_monomorphic=args.keep_monomorphic, phase=args.phase, beagle_memory=args.beagle_memory,
                       threads=args.threads, holdout=args.holdout, holdout_output=args.holdout_output, seed=args.seed)
+    if args.windows_output is not None:
+        windows = plan_windows(read_sites(args.output), window_sites=args.window_sites, starts=starts)
+        with atomic_outputs(args.windows_output) as (temp,):
+            write_bed(temp, windows)
+        log(STEP, f"{len(windows)} windows in {args.windows_output}")

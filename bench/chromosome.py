@@ -1,0 +1,275 @@
+"""Benchmarks of whole chromosomes from window models (issue 17), on a stdpopsim OutOfAfrica_3G09 segment.
+
+chain: 3 x --individuals individuals over --length bp of chr22, split 80/20 by individual, cut into windows of
+    --window-sites sites; the first --windows windows trained per model (rbm; gan, the dense wgan-gp; conv, the
+    conv-wgan-gp) for --budget each, chained (conditioned on --context-sites sites) and independent (no
+    context); and, where it fits, one model of all those sites for --windows x --budget. 2000 haplotypes drawn
+    through each, judged on those sites against the training haplotypes (AF r, LD r over pairs within 100 kb,
+    boundary_ld_r beside within_window_ld_r, PCA W2D, AATS) and against the held-out ones (privacy loss,
+    copies). Two trainings run at once, one thread each.
+throughput: seconds per epoch of 1000 haplotypes and peak memory of one training process for each model at
+    1k, 5k, 10k and 65,536 sites (random haplotypes, 2 epochs of 256), against a yardstick measured in the same
+    run (100 x a 1000 x 1000 float32 matmul); parameters counted for sizes that do not fit.
+sample: haplotypes per second and peak memory of `sample` drawing 5000 haplotypes through the chain of the first
+    window, the first half of the windows and all of them (streamed to a VCF): memory should not grow with them.
+
+    .venv/bin/python bench/chromosome.py chain [--length 5500000] [--windows 4] [--window-sites 1500] [--budget 60s]
+        [--models rbm gan conv]
+    .venv/bin/python bench/chromosome.py throughput [--device cpu]
+    .venv/bin/python bench/chromosome.py sample --workdir DIR   (after chain, with the same --workdir)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from models import _cell  # bench/models.py: the same table cells
+
+MODELS = {"rbm": ("train-rbm",), "gan": ("train-gan", "--preset", "wgan-gp"),
+          "conv": ("train-gan", "--preset", "conv-wgan-gp")}
+ONE_WINDOW_FITS = ("rbm", "conv")  # the dense GAN grows with the square of the sites
+COLUMNS = ("af_r", "ld_r", "boundary_ld_r", "within_window_ld_r", "w2d_pca", "aats", "aa_truth", "aa_syn",
+           "privacy_loss", "exact_copies")
+
+
+def _genosynth(*args: object, env: dict | None = None) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", "genosynth", *map(str, args)], capture_output=True, text=True,
+                            env=env)
+    if result.returncode != 0:
+        raise SystemExit(f"genosynth {' '.join(map(str, args))} failed:\n{result.stderr[-2000:]}")
+    return result
+
+
+def _data(args: argparse.Namespace, workdir: Path) -> tuple[Path, Path, list[str]]:
+    """The simulated segment as train/holdout matrices and the windows' regions."""
+    from genosynth.regions import read_bed
+    from genosynth.simulation import simulate_out_of_africa
+
+    train, holdout, bed = workdir / "train.h5", workdir / "holdout.h5", workdir / "windows.bed"
+    if not train.exists():
+        start = time.perf_counter()
+        vcf, populations = simulate_out_of_africa(workdir / "segment.vcf.gz", individuals_per_population=args.individuals,
+                                                  length=args.length, seed=1)
+        simulated = time.perf_counter() - start
+        _genosynth("vcf-to-matrix", vcf, "--populations", populations, "--holdout", "0.2", "--holdout-output", holdout,
+                   "--window-sites", args.window_sites, "--windows-output", bed, "-o", train, "--seed", 1)
+        print(f"simulated {args.length} bp x {3 * args.individuals} individuals in {simulated:.0f} s")
+    windows = [str(region) for region in read_bed(bed)]
+    return train, holdout, windows
+
+
+def chain(args: argparse.Namespace, workdir: Path) -> None:
+    import genosynth
+    from genosynth.formats.hdf5 import read_sites
+
+    train, holdout, all_windows = _data(args, workdir)
+    windows = all_windows[:args.windows]
+    sites = read_sites(train)
+    print(f"segment: {len(sites)} polymorphic sites, {len(all_windows)} windows of {args.window_sites}; benchmarked "
+          f"on the first {len(windows)} ({windows[0]} to {windows[-1]}), {args.budget} per window and model")
+    jobs = []  # (output model file, command)
+    for model in args.models:
+        command = MODELS[model]
+        for mode, context in (("chained", args.context_sites), ("independent", 0)):
+            for index, region in enumerate(windows):
+                out = workdir / f"{model}.{mode}.w{index + 1}.safetensors"
+                jobs.append((out, (*command, train, "--region", region, "--context-sites", context, "--max-time",
+                                   args.budget, "--epochs", 10**6, "--holdout", holdout, "--early-stop", "fidelity",
+                                   "--monitor-every", 10, "--device", "cpu", "--seed", 1, "-o", out)))
+        if model in ONE_WINDOW_FITS:
+            first, last = windows[0].split("-")[0], windows[-1].split("-")[1]
+            out = workdir / f"{model}.one_window.w1.safetensors"
+            seconds = _seconds(args.budget) * len(windows)
+            jobs.append((out, (*command, train, "--region", f"{first}-{last}", "--max-time", f"{seconds}s",
+                               "--epochs", 10**6, "--holdout", holdout, "--early-stop", "fidelity", "--monitor-every",
+                               10, "--device", "cpu", "--seed", 1, "-o", out)))
+    _run_two_at_a_time([job for job in jobs if not job[0].exists()], workdir)
+    results = {}
+    region = f"{windows[0].split('-')[0]}-{windows[-1].split('-')[1]}"
+    real, held = workdir / "real_region.h5", workdir / "holdout_region.h5"
+    for source, target in ((train, real), (holdout, held)):
+        genosynth.write_haplotypes(genosynth.read_haplotypes(source, region=region), target)
+    for model in args.models:
+        for mode in ("chained", "independent", "one_window"):
+            files = sorted(workdir.glob(f"{model}.{mode}.w*.safetensors"), key=lambda p: int(p.name.split(".w")[-1].split(".")[0]))
+            if not files:
+                continue
+            ag = workdir / f"{model}.{mode}.ag.h5"
+            _genosynth("sample", *files, "-n", args.haplotypes, "--seed", 1, "--device", "cpu", "-o", ag)
+            results[f"{model} {mode}"] = _judge(real, held, ag, windows, workdir / f"{model}.{mode}")
+    print("set".ljust(22) + "".join(c.rjust(14) for c in COLUMNS))
+    for name, metrics in results.items():
+        print(name.ljust(22) + "".join(_cell(metrics.get(c)).rjust(14) for c in COLUMNS))
+    (workdir / "chain.json").write_text(json.dumps({"windows": windows, "budget": args.budget, "results": results},
+                                                   indent=2))
+
+
+def _judge(real: Path, holdout: Path, ag: Path, windows: list[str], out: Path) -> dict:
+    bed = out.with_suffix(".windows.bed")
+    with open(bed, "w") as handle:
+        for region in windows:
+            chrom, span = region.split(":")
+            start, end = span.split("-")
+            handle.write(f"{chrom}\t{int(start) - 1}\t{end}\n")
+    _genosynth("evaluate", "--real", real, "--synthetic", f"set={ag}", "--windows", bed, "--ld-max-distance", 100000,
+               "--seed", 1, "--device", "cpu", "-o", out.with_suffix(".evaluation"))
+    metrics = json.loads((out.with_suffix(".evaluation") / "metrics.json").read_text())["sets"]["set"]
+    _genosynth("privacy-check", "--train", real, "--holdout", holdout, "--synthetic", ag, "--seed", 1,
+               "-o", out.with_suffix(".privacy"))
+    privacy = json.loads((out.with_suffix(".privacy") / "privacy.json").read_text())
+    return {**metrics, "privacy_loss": privacy["privacy_loss"], "exact_copies": privacy["exact_copies"]}
+
+
+def _run_two_at_a_time(jobs: list[tuple[Path, tuple]], workdir: Path) -> None:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    pending, running = list(jobs), []
+    while pending or running:
+        while pending and len(running) < 2:
+            out, command = pending.pop(0)
+            with open(out.with_suffix(".log"), "w") as log:
+                running.append((out, subprocess.Popen([sys.executable, "-m", "genosynth", *map(str, command)],
+                                                      stderr=log, env=env)))
+        time.sleep(1)
+        for out, process in list(running):
+            if process.poll() is not None:
+                running.remove((out, process))
+                if process.returncode != 0:
+                    raise SystemExit(f"training {out.name} failed: see {out.with_suffix('.log')}")
+
+
+def _seconds(budget: str) -> int:
+    from genosynth.options import parse_duration
+
+    return int(parse_duration("budget", budget))
+
+
+THROUGHPUT_CHILD = r"""
+import json, resource, sys, time
+import numpy as np, torch
+kind, n_sites, device = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+from genosynth.models.gan import Gan, GanConfig
+from genosynth.models.rbm import Rbm, RbmConfig
+if kind == "rbm":
+    generator = Rbm(RbmConfig.for_sites(n_sites), device=device, seed=1, frequencies=np.full(n_sites, 0.3))
+else:
+    generator = Gan(GanConfig.for_preset("wgan-gp" if kind == "gan" else "conv-wgan-gp", n_sites=n_sites), device=device, seed=1)
+parameters = sum(t.numel() for t in generator.model_tensors().values())
+data = (torch.rand(256, n_sites, device=device) < 0.3).float()
+rng = torch.Generator(device=device).manual_seed(1)
+generator.train_epoch(data[:64], None, rng)  # warm-up
+start = time.perf_counter()
+generator.train_epoch(data, None, rng)
+if device == "cuda":
+    torch.cuda.synchronize()
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds_per_1000": seconds * 1000 / 256, "peak_mb": peak, "parameters": parameters}))
+"""
+
+
+def throughput(args: argparse.Namespace, workdir: Path) -> None:
+    import torch
+
+    a = torch.rand(1000, 1000)
+    a @ a
+    start = time.perf_counter()
+    for _ in range(100):
+        a @ a
+    yardstick = time.perf_counter() - start
+    print(f"throughput on {args.device}: one epoch of 1000 haplotypes (batch 32), from 256 timed; peak = the training "
+          f"process's maximum resident memory; yardstick 100 x (1000x1000 @ 1000x1000) = {yardstick:.3f} s")
+    print("model".ljust(8) + "sites".rjust(8) + "s/epoch/1000".rjust(14) + "x yardstick".rjust(13)
+          + "peak MB".rjust(10) + "parameters".rjust(14))
+    for kind in ("gan", "conv", "rbm"):
+        for n_sites in (1000, 5000, 10000, 65536):
+            if kind == "gan" and n_sites > 10000:
+                hidden = (round(n_sites / 1.2), round(n_sites / 1.1), round(n_sites / 2), round(n_sites / 3))
+                count = 600 * hidden[0] + hidden[0] * hidden[1] + hidden[1] * n_sites + n_sites * hidden[2] \
+                    + hidden[2] * hidden[3]
+                print(f"{kind:<8}{n_sites:>8}" + "does not fit".rjust(37) + f"{count:>14.3g}  "
+                      f"({count * 16 / 1e9:.0f} GB of weights and Adam states)")
+                continue
+            try:
+                result = subprocess.run([sys.executable, "-c", THROUGHPUT_CHILD, kind, str(n_sites), args.device],
+                                        capture_output=True, text=True, timeout=args.timeout)
+                measured = json.loads(result.stdout.strip().splitlines()[-1])
+            except subprocess.TimeoutExpired:
+                print(f"{kind:<8}{n_sites:>8}" + f"> {args.timeout} s for 320 haplotypes".rjust(37))
+                continue
+            except (json.JSONDecodeError, IndexError):
+                print(f"{kind:<8}{n_sites:>8}  failed: {result.stderr.strip().splitlines()[-1:]}")
+                continue
+            seconds = measured["seconds_per_1000"]
+            print(f"{kind:<8}{n_sites:>8}{seconds:>14.2f}{seconds / yardstick:>13.1f}{measured['peak_mb']:>10.0f}"
+                  f"{measured['parameters']:>14.3g}")
+
+
+SAMPLE_CHILD = r"""
+import json, resource, sys, time
+from genosynth.cli import main
+start = time.perf_counter()
+try:
+    main(["sample", *sys.argv[2:], "-n", sys.argv[1], "--seed", "1", "--device", "cpu", "--batch", "1000"])
+except SystemExit as exit:
+    assert not exit.code, exit.code
+print(json.dumps({"seconds": time.perf_counter() - start,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def sample(args: argparse.Namespace, workdir: Path) -> None:
+    n = 5000
+    print(f"sampling {n} haplotypes through chains of window models to a bgzipped VCF, one process each")
+    for model in MODELS:
+        files = sorted(workdir.glob(f"{model}.chained.w*.safetensors"),
+                       key=lambda p: int(p.name.split(".w")[-1].split(".")[0]))
+        if not files:
+            continue
+        for count in sorted({1, max(1, len(files) // 2), len(files)}):
+            chosen = files[:count]
+            sites = sum(len(json.loads(_header(f)["sites"])["chrom"]) for f in chosen)
+            result = subprocess.run([sys.executable, "-c", SAMPLE_CHILD, str(n), *map(str, chosen), "-o",
+                                     str(workdir / f"sample_{model}_{count}.vcf.gz")], capture_output=True, text=True)
+            measured = json.loads(result.stdout.strip().splitlines()[-1])
+            print(f"  {model:<5} {count} window(s), {sites:>6} sites: {n / measured['seconds']:8.0f} haplotypes/s "
+                  f"({measured['seconds']:.1f} s), peak {measured['peak_mb']:.0f} MB")
+
+
+def _header(path: Path) -> dict:
+    import struct
+
+    with open(path, "rb") as handle:
+        size = struct.unpack("<Q", handle.read(8))[0]
+        return json.loads(handle.read(size))["__metadata__"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("which", choices=("chain", "throughput", "sample"))
+    parser.add_argument("--length", type=int, default=5_500_000, help="chain: simulated bp")
+    parser.add_argument("--individuals", type=int, default=200, help="chain: individuals per population")
+    parser.add_argument("--window-sites", type=int, default=1500)
+    parser.add_argument("--windows", type=int, default=4, help="chain: windows benchmarked")
+    parser.add_argument("--context-sites", type=int, default=100)
+    parser.add_argument("--models", nargs="+", choices=tuple(MODELS), default=list(MODELS), help="chain: models trained")
+    parser.add_argument("--budget", default="60s", help="chain: training time per window and model")
+    parser.add_argument("--haplotypes", type=int, default=2000, help="chain: haplotypes drawn per set")
+    parser.add_argument("--device", default="cpu", help="throughput: where to train")
+    parser.add_argument("--timeout", type=int, default=600, help="throughput: seconds per measurement")
+    parser.add_argument("--workdir", type=Path)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        {"chain": chain, "throughput": throughput, "sample": sample}[args.which](args, workdir)
+
+
+if __name__ == "__main__":
+    main()
