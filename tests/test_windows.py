@@ -1,7 +1,8 @@
 """Whole chromosomes from window models: a chain keeps linkage across a window boundary that independent windows
 break; population labels carried through a chain; every bad chain is one line and no output; training on a
 region reads only that window (the matrix's other chunks may be unreadable); a windowed model resumes bit for
-bit; vcf-to-matrix plans the windows; the convolutional preset trains and samples, and learns."""
+bit; vcf-to-matrix plans the windows; the convolutional preset trains, conditions and samples
+(whether it learns is not tested here: on CPU that takes longer than a test may)."""
 
 from __future__ import annotations
 
