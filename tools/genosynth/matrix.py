@@ -51,6 +51,11 @@ class Sites:
         """(CHROM, POS, REF, ALT) of site ``i``."""
         return str(self.chrom[i]), int(self.pos[i]), str(self.ref[i]), str(self.alt[i])
 
+    def preceding(self, i: int, count: int) -> slice:
+        """The up to ``count`` sites just before site ``i`` on its chromosome (fewer near its start)."""
+        first = int(np.flatnonzero(self.chrom == self.chrom[i])[0])
+        return slice(max(first, i - count), i)
+
     def keys(self) -> list[SiteKey]:
         """(CHROM, POS, REF, ALT) of every site, the key that matches sites across files."""
         return list(zip(self.chrom.tolist(), self.pos.tolist(), self.ref.tolist(), self.alt.tolist()))

@@ -70,9 +70,9 @@ def split_window(matrix: HaplotypeMatrix, region: "str | Region | None", *, cont
     window = region.site_slice(matrix.sites.chrom, matrix.sites.pos)
     if window.stop <= window.start:
         raise InputError(f"{matrix.name('the matrix')}: no sites in the window {region}")
-    first_on_chromosome = int(np.flatnonzero(matrix.sites.chrom == region.chrom)[0])
-    context = slice(max(first_on_chromosome, window.start - context_sites), window.start)
-    preceding = matrix.sites.key(window.start - 1) if window.start > first_on_chromosome else None
+    context = matrix.sites.preceding(window.start, context_sites)
+    has_preceding = matrix.sites.preceding(window.start, 1).start < window.start
+    preceding = matrix.sites.key(window.start - 1) if has_preceding else None
     return Window(region, matrix.select_sites(window), matrix.select_sites(context), preceding)
 
 

@@ -18,7 +18,7 @@ from ..provenance import describe_file
 from ..regions import Region
 from .detect import detect_format
 from .hapt import read_hapt, write_hapt
-from .hdf5 import CHUNK_BYTES, MatrixWriter, read_matrix
+from .hdf5 import MatrixWriter, read_matrix
 from .tables import population_labels
 from .vcf import VcfSource, VcfWriter
 
@@ -178,9 +178,7 @@ class HaplotypeWriter:
     def append(self, sites: Sites, haplotypes: np.ndarray) -> None:
         """Write ``len(sites)`` sites whose alleles are the columns of ``haplotypes`` (n_haplotypes, n_sites)."""
         if isinstance(self._writer, MatrixWriter):
-            step = max(1, CHUNK_BYTES // max(1, len(haplotypes)))
-            for lo in range(0, len(sites), step):
-                self._writer.append(sites.take(slice(lo, lo + step)), haplotypes[:, lo:lo + step].T)
+            self._writer.append_haplotypes(sites, haplotypes)
         elif self._writer is not None:
             self._writer.append(sites, haplotypes)
         else:

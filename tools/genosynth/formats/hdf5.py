@@ -28,7 +28,7 @@ from ..regions import Region
 FORMAT_NAME = "genosynth-haplotype-matrix"
 FORMAT_VERSION = 1
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-CHUNK_BYTES = 1 << 21
+_CHUNK_BYTES = 1 << 21
 _VARIANT_NAMES = {"chrom": "CHROM", "pos": "POS", "id": "ID", "ref": "REF", "alt": "ALT"}
 def read_matrix(path: str | Path, *, region: "str | Region | None" = None, preceding_sites: int = 0) -> HaplotypeMatrix:
     """Read and validate a haplotype matrix; with ``region`` only that site range is read from disk, and with
@@ -68,8 +68,8 @@ def read_matrix(path: str | Path, *, region: "str | Region | None" = None, prece
                                  f"({len(sites)}, {len(samples)}, 2)")
             if len(ploidy) != len(samples) or not np.isin(ploidy, (1, 2)).all():
                 raise InputError(f"{path}: sample_info/ploidy must hold 1 or 2 for each of {len(samples)} samples")
-            selection = _with_preceding(region.site_slice(sites.chrom, sites.pos), sites, region.chrom,
-                                        preceding_sites) if region else slice(0, len(sites))
+            selection = _with_preceding(region.site_slice(sites.chrom, sites.pos), sites, preceding_sites) if region \
+                else slice(0, len(sites))
             haplotypes = _read_haplotypes(gt, ploidy, selection, path, sites)
             provenance = json.loads(handle.attrs.get("provenance", "[]"))
             label = str(handle.attrs.get("label", "Real"))
@@ -99,10 +99,7 @@ def write_matrix(path: str | Path, matrix: HaplotypeMatrix) -> None:
     """Write ``matrix`` to ``path`` (not atomic by itself: pass a temporary name from atomic_outputs)."""
     with MatrixWriter(path, samples=matrix.samples, ploidy=matrix.ploidy, populations=matrix.populations,
                       label=matrix.label) as writer:
-        step = max(1, CHUNK_BYTES // max(1, matrix.n_haplotypes))
-        for start in range(0, matrix.n_sites, step):
-            stop = min(start + step, matrix.n_sites)
-            writer.append(matrix.sites.take(slice(start, stop)), matrix.haplotypes[:, start:stop].T)
+        writer.append_haplotypes(matrix.sites, matrix.haplotypes)
         writer.provenance = matrix.provenance
 
 
@@ -135,7 +132,7 @@ class MatrixWriter:
         self._file.attrs["format"] = FORMAT_NAME
         self._file.attrs["format_version"] = FORMAT_VERSION
         self._file.attrs["label"] = label
-        chunk_sites = max(1, CHUNK_BYTES // max(1, 2 * n_samples))
+        chunk_sites = max(1, _CHUNK_BYTES // max(1, 2 * n_samples))
         self._gt = self._file.create_dataset(
             "calldata/GT", shape=(0, n_samples, 2), maxshape=(None, n_samples, 2), dtype=np.int8,
             chunks=(chunk_sites, max(1, n_samples), 2), compression="gzip", compression_opts=1)
@@ -151,6 +148,13 @@ class MatrixWriter:
         self._gt[self._n_sites:] = gt.reshape(n, len(self.samples), 2)
         self._n_sites += n
         self._site_parts.append(sites)
+
+    def append_haplotypes(self, sites: Sites, haplotypes: np.ndarray) -> None:
+        """Append ``len(sites)`` sites whose alleles are the columns of ``haplotypes`` (n_haplotypes, n_sites), a
+        block of about ``_CHUNK_BYTES`` at a time."""
+        step = max(1, _CHUNK_BYTES // max(1, len(haplotypes)))
+        for start in range(0, len(sites), step):
+            self.append(sites.take(slice(start, start + step)), haplotypes[:, start:start + step].T)
 
     def __enter__(self) -> "MatrixWriter":
         return self
@@ -179,12 +183,11 @@ class MatrixWriter:
         self._file.attrs["provenance"] = json.dumps(self.provenance)
 
 
-def _with_preceding(selection: slice, sites: Sites, chrom: str, count: int) -> slice:
-    """``selection`` extended back by up to ``count`` sites of chromosome ``chrom``."""
+def _with_preceding(selection: slice, sites: Sites, count: int) -> slice:
+    """``selection`` extended back by up to ``count`` sites of its chromosome."""
     if count <= 0 or selection.stop <= selection.start:
         return selection
-    first = int(np.flatnonzero(sites.chrom == chrom)[0])
-    return slice(max(first, selection.start - count), selection.stop)
+    return slice(sites.preceding(selection.start, count).start, selection.stop)
 
 
 def _haplotype_columns(ploidy: np.ndarray) -> np.ndarray:
@@ -207,7 +210,7 @@ def _read_haplotypes(gt: Any, ploidy: np.ndarray, selection: slice, path: Path, 
     n_samples = len(ploidy)
     start, stop = selection.start, selection.stop
     haplotypes = np.empty((len(keep), stop - start), dtype=np.uint8)
-    step = max(1, CHUNK_BYTES // max(1, 2 * n_samples))
+    step = max(1, _CHUNK_BYTES // max(1, 2 * n_samples))
     haploid_second = np.flatnonzero(ploidy == 1) * 2 + 1
     for lo in range(start, stop, step):
         hi = min(lo + step, stop)

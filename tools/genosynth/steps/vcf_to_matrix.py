@@ -10,10 +10,10 @@ from ..atomic import atomic_outputs
 from ..errors import OptionError
 from ..formats.convert import convert_to_matrix
 from ..formats.hdf5 import read_sites
+from ..formats.tables import read_sample_list
 from ..progress import log
 from ..regions import read_bed, write_bed
 from ..windows import plan_windows
-from ..formats.tables import read_sample_list
 from ._types import FRACTION, Bounded, at_least
 
 STEP = "vcf-to-matrix"
@@ -49,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    # the window options are checked before the conversion, which may take long (plan_windows checks them too)
     if (args.window_sites or args.window_starts) and args.windows_output is None:
         raise OptionError("window_sites" if args.window_sites else "window_starts", "needs --windows-output")
     if args.window_sites and args.window_starts:
