@@ -239,20 +239,23 @@ class LdComparison:
 
 
 class _PairClass:
-    """Running sums over one class of site pairs: the moments of (real r², set r²) for each set, and mean r² by
-    separation in sites when ``separations`` is set."""
+    """Running sums over one class of site pairs: the moments of (real r², set r²) for each set, and with
+    ``buckets`` the mean r² of each set per bucket (a distance bin, or a separation in sites), from bucket
+    ``first_bucket`` on."""
 
-    def __init__(self, names: list[str], others: list[str], device: str, separations: int = 0) -> None:
+    def __init__(self, names: list[str], others: list[str], device: str, buckets: int = 0,
+                 first_bucket: int = 0) -> None:
         import torch
 
         self.others = others
         self.count = 0
         self.moments = {name: torch.zeros(5, dtype=torch.float64, device=device) for name in others}
-        self.separations = separations
-        self.by_separation = {name: torch.zeros(separations + 1, dtype=torch.float64, device=device) for name in names}
-        self.separation_counts = torch.zeros(separations + 1, dtype=torch.float64, device=device)
+        self.buckets = buckets
+        self.first_bucket = first_bucket
+        self.bucket_sums = {name: torch.zeros(buckets, dtype=torch.float64, device=device) for name in names}
+        self.bucket_counts = torch.zeros(buckets, dtype=torch.float64, device=device)
 
-    def add(self, r2: dict[str, Any], keep: Any, separation: Any = None) -> None:
+    def add(self, r2: dict[str, Any], keep: Any, bucket: Any = None) -> None:
         import torch
 
         if not keep.any():
@@ -262,11 +265,11 @@ class _PairClass:
         for name in self.others:
             x, y = values["real"], values[name]
             self.moments[name] += torch.stack([x.sum(), y.sum(), (x * x).sum(), (y * y).sum(), (x * y).sum()])
-        if self.separations:
-            index = separation[keep]
-            self.separation_counts += torch.bincount(index, minlength=self.separations + 1).to(torch.float64)
+        if self.buckets:
+            index = bucket[keep]
+            self.bucket_counts += torch.bincount(index, minlength=self.buckets).to(torch.float64)
             for name, v in values.items():
-                self.by_separation[name] += torch.bincount(index, weights=v, minlength=self.separations + 1)
+                self.bucket_sums[name] += torch.bincount(index, weights=v, minlength=self.buckets)
 
     def correlations(self) -> dict[str, float | None]:
         result: dict[str, float | None] = {}
@@ -280,9 +283,9 @@ class _PairClass:
         return result
 
     def curves(self) -> dict[str, list[float | None]]:
-        counts = self.separation_counts.cpu().numpy()[1:]
-        return {name: [float(v / c) if c else None for v, c in zip(sums.cpu().numpy()[1:], counts)]
-                for name, sums in self.by_separation.items()}
+        counts = self.bucket_counts.cpu().numpy()[self.first_bucket:]
+        return {name: [float(v / c) if c else None for v, c in zip(sums.cpu().numpy()[self.first_bucket:], counts)]
+                for name, sums in self.bucket_sums.items()}
 
 
 def compare_ld(real: np.ndarray, others: Mapping[str, np.ndarray], *, positions: np.ndarray, chromosomes: np.ndarray,
@@ -315,18 +318,17 @@ def compare_ld(real: np.ndarray, others: Mapping[str, np.ndarray], *, positions:
     result = LdComparison(sites=sites, n_pairs=0, bin_edges=edges)
     names, other_names = list(sets), list(others)
     separations = 2 * span - 1
-    classes = {"same_chromosome": _PairClass(names, other_names, device), "all_pairs": _PairClass(names, other_names, device)}
+    classes = {"same_chromosome": _PairClass(names, other_names, device, bins),
+               "all_pairs": _PairClass(names, other_names, device)}
     if boundaries is not None:
-        classes["boundary"] = _PairClass(names, other_names, device, separations)
-        classes["within"] = _PairClass(names, other_names, device, separations)
+        classes["boundary"] = _PairClass(names, other_names, device, separations + 1, first_bucket=1)
+        classes["within"] = _PairClass(names, other_names, device, separations + 1, first_bucket=1)
     if len(sites) >= 2:
         window, from_start, to_end = _window_indices(chrom_names, chrom_codes, pos, boundaries or [])
         standardised = {name: _standardised(h[:, sites], device) for name, h in sets.items()}
         as_tensor = {"pos": pos, "chrom": chrom_codes, "window": window, "from_start": from_start, "to_end": to_end}
         t = {key: torch.as_tensor(value, device=device) for key, value in as_tensor.items()}
         width = float(edges[1] - edges[0])
-        bin_sums = {name: torch.zeros(bins, dtype=torch.float64, device=device) for name in sets}
-        bin_counts = torch.zeros(bins, dtype=torch.float64, device=device)
         index = torch.arange(len(sites), device=device)
         for lo in range(0, len(sites), tile):
             for hi_lo in range(lo, len(sites), tile):
@@ -343,12 +345,7 @@ def compare_ld(real: np.ndarray, others: Mapping[str, np.ndarray], *, positions:
                 same = upper & (t["chrom"][rows, None] == t["chrom"][None, cols])
                 if max_distance is not None:
                     same &= distance <= max_distance
-                classes["same_chromosome"].add(r2, same)
-                if same.any():
-                    bin_index = torch.clamp((distance[same] / width).to(torch.int64), max=bins - 1)
-                    bin_counts += torch.bincount(bin_index, minlength=bins).to(torch.float64)
-                    for name in sets:
-                        bin_sums[name] += torch.bincount(bin_index, weights=r2[name][same], minlength=bins)
+                classes["same_chromosome"].add(r2, same, torch.clamp((distance / width).to(torch.int64), max=bins - 1))
                 if boundaries is not None:
                     separation = index[None, cols] - index[rows, None]
                     close = upper & (separation <= separations)
@@ -357,12 +354,7 @@ def compare_ld(real: np.ndarray, others: Mapping[str, np.ndarray], *, positions:
                     straddle = close & (t["window"][rows, None] + 1 == t["window"][None, cols]) \
                         & (t["to_end"][rows, None] < span) & (t["from_start"][None, cols] < span)
                     classes["boundary"].add(r2, straddle, separation.clamp(0, separations))
-        counts = bin_counts.cpu().numpy()
-        for name in sets:
-            sums = bin_sums[name].cpu().numpy()
-            result.decay[name] = [float(v / c) if c else None for v, c in zip(sums, counts)]
-    else:
-        result.decay = {name: [None] * bins for name in sets}
+    result.decay = classes["same_chromosome"].curves()
     result.n_pairs = classes["same_chromosome"].count
     result.r = classes["same_chromosome"].correlations()
     result.r_all_pairs = classes["all_pairs"].correlations()
