@@ -6,6 +6,8 @@ bit; vcf-to-matrix plans the windows; the convolutional preset trains, condition
 
 from __future__ import annotations
 
+import json
+
 import h5py
 import numpy as np
 import pytest
@@ -254,3 +256,35 @@ def test_the_convolutional_preset_trains_conditions_and_samples_on_a_few_hundred
     growth = [(counts[b] - counts[a]) / (b - a) for a, b in ((1024, 8192), (8192, 65536))]
     assert growth[1] <= growth[0] and growth[1] < 16  # at most linear in the sites, a few parameters per site
     assert counts[65536] < 3e6  # the dense networks would need about 1e10 at 65,536 sites
+
+
+def test_evaluate_reads_windows_from_a_bed_and_limits_ld_pairs_by_distance(planted, tmp_path):
+    real, other = tmp_path / "real.h5", tmp_path / "other.h5"
+    write_matrix(real, planted)
+    write_matrix(other, planted)  # a set whose provenance records no windows: the BED gives them
+    bed = tmp_path / "windows.bed"
+    bed.write_text("1\t99\t2000\tw1\n1\t2099\t4000\tw2\n")
+    run_genosynth("evaluate", "--real", real, "--synthetic", f"x={other}", "--windows", bed, "--ld-max-distance", "500",
+                  "--boundary-span", "4", "--triplets", "50", "--seed", "1", "--device", "cpu", "-o", tmp_path / "ev")
+    ld = json.loads((tmp_path / "ev" / "metrics.json").read_text())["ld"]
+    assert ld["window_boundaries"] == [["1", 2100]]
+    n = ld["sites"]  # sites 100 bp apart: same-chromosome pairs within 500 bp are those up to 5 sites apart
+    assert n == 40 and ld["pairs_by_class"]["same_chromosome"] == sum(n - d for d in range(1, 6))
+    assert ld["pairs_by_class"]["all_pairs"] == n * (n - 1) // 2
+    assert ld["pairs_by_class"]["boundary"] == sum(1 for i in range(16, 20) for j in range(20, 24) if j - i <= 7)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("train-rbm", "{matrix}", "--context-sites", "5", "-o", "{out}/m.safetensors"),
+     "--context-sites 5: the context precedes a window; give --region"),
+    (("vcf-to-matrix", "{vcf}", "--windows-output", "{out}/w.bed", "--window-sites", "10", "--window-starts",
+      "{out}/w.bed", "-o", "{out}/m.h5"), "or --window-starts, not both"),
+])
+def test_window_options_without_what_they_need_are_one_line(planted, simulated, tmp_path, args, message):
+    matrix = tmp_path / "planted.h5"
+    write_matrix(matrix, planted)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_genosynth(*(a.format(matrix=matrix, vcf=simulated["vcf_gz"], out=out) for a in args), check=False)
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
+    assert not list(out.iterdir())
