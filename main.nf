@@ -1,6 +1,6 @@
 #!/usr/bin/env nextflow
 /*
- * genosynth: phased VCF(s) + populations -> haplotype matrix with holdout -> GAN and/or RBM -> artificial genomes
+ * genosynth: phased VCF(s) + populations -> haplotype matrix with holdout -> GAN, RBM and/or diffusion model -> artificial genomes
  * -> evaluate + privacy-check + selection-scan + impute-augment -> published reports; the run fails at the end,
  * after every report is published, when a privacy gate failed.
  * --input is one VCF/BCF or a samplesheet CSV (chrom,vcf,index) of per-chromosome files. With --window_sites N or
@@ -13,20 +13,21 @@ nextflow.enable.dsl = 2
 
 include { samplesheetToList; validateParameters } from 'plugin/nf-schema'
 include { checkParameterCombinations; gateFailure; readRegions; versionsYaml } from './nextflow/functions'
-include { GENOSYNTH_VCF_TO_MATRIX  } from './nextflow/modules/vcf_to_matrix/main'
-include { GENOSYNTH_TRAIN_GAN      } from './nextflow/modules/train_gan/main'
-include { GENOSYNTH_TRAIN_RBM      } from './nextflow/modules/train_rbm/main'
-include { GENOSYNTH_SAMPLE         } from './nextflow/modules/sample/main'
-include { GENOSYNTH_EVALUATE       } from './nextflow/modules/evaluate/main'
-include { GENOSYNTH_PRIVACY_CHECK  } from './nextflow/modules/privacy_check/main'
-include { GENOSYNTH_SELECTION_SCAN } from './nextflow/modules/selection_scan/main'
-include { GENOSYNTH_IMPUTE_AUGMENT } from './nextflow/modules/impute_augment/main'
-include { PRIVACY_GATE             } from './nextflow/modules/privacy_gate/main'
+include { GENOSYNTH_VCF_TO_MATRIX   } from './nextflow/modules/vcf_to_matrix/main'
+include { GENOSYNTH_TRAIN_GAN       } from './nextflow/modules/train_gan/main'
+include { GENOSYNTH_TRAIN_RBM       } from './nextflow/modules/train_rbm/main'
+include { GENOSYNTH_TRAIN_DIFFUSION } from './nextflow/modules/train_diffusion/main'
+include { GENOSYNTH_SAMPLE          } from './nextflow/modules/sample/main'
+include { GENOSYNTH_EVALUATE        } from './nextflow/modules/evaluate/main'
+include { GENOSYNTH_PRIVACY_CHECK   } from './nextflow/modules/privacy_check/main'
+include { GENOSYNTH_SELECTION_SCAN  } from './nextflow/modules/selection_scan/main'
+include { GENOSYNTH_IMPUTE_AUGMENT  } from './nextflow/modules/impute_augment/main'
+include { PRIVACY_GATE              } from './nextflow/modules/privacy_gate/main'
 
 params.input              = null      // phased VCF/BCF (bgzipped, indexed), or a samplesheet CSV: chrom,vcf,index
 params.populations        = null      // TSV: sample, population
 params.outdir             = 'results'
-params.models             = 'gan,rbm' // which generators to train: gan, rbm or both
+params.models             = 'gan,rbm' // which generators to train: any of gan, rbm, diffusion
 params.holdout            = 0.2       // fraction of individuals held out for privacy-check and evaluate
 params.haplotypes         = 5000      // artificial haplotypes drawn per model and chromosome
 params.regions            = null      // BED of regions (e.g. LD blocks) whose starts begin windows: one model per window
@@ -94,6 +95,10 @@ workflow {
     if (models.contains('rbm')) {
         GENOSYNTH_TRAIN_RBM(ch_train, params.seed, params.context_sites)
         ch_models = ch_models.mix(GENOSYNTH_TRAIN_RBM.out.model.map { meta, model -> [meta + [model: 'rbm'], model] })
+    }
+    if (models.contains('diffusion')) {
+        GENOSYNTH_TRAIN_DIFFUSION(ch_train, params.seed, params.context_sites)
+        ch_models = ch_models.mix(GENOSYNTH_TRAIN_DIFFUSION.out.model.map { meta, model -> [meta + [model: 'diffusion'], model] })
     }
 
     // one chain per chromosome and model, its windows in order; it starts once its last window is trained

@@ -2,7 +2,7 @@
 
 chain: 3 x --individuals individuals over --length bp of chr22, split 80/20 by individual, cut into windows of
     --window-sites sites; the first --windows windows trained per model (rbm; gan, the dense wgan-gp; conv, the
-    conv-wgan-gp) for --budget each, chained (conditioned on --context-sites sites) and independent (no
+    conv-wgan-gp; diffusion, train-diffusion's U-Net) for --budget each, chained (conditioned on --context-sites sites) and independent (no
     context); and, where it fits, one model of all those sites for --windows x --budget. 2000 haplotypes drawn
     through each, judged on those sites against the training haplotypes (AF r, LD r over pairs within 100 kb,
     boundary_ld_r beside within_window_ld_r, PCA W2D, AATS) and against the held-out ones (privacy loss,
@@ -14,8 +14,8 @@ sample: haplotypes per second and peak memory of `sample` drawing 5000 haplotype
     window, the first half of the windows and all of them (streamed to a VCF): memory should not grow with them.
 
     .venv/bin/python bench/chromosome.py chain [--length 5500000] [--windows 4] [--window-sites 1500] [--budget 60s]
-        [--models rbm gan conv]
-    .venv/bin/python bench/chromosome.py throughput [--device cpu]
+        [--models rbm gan conv diffusion] [--modes chained independent one_window]
+    .venv/bin/python bench/chromosome.py throughput [--device cpu] [--models ...]
     .venv/bin/python bench/chromosome.py sample --workdir DIR   (after chain, with the same --workdir)
 """
 
@@ -33,8 +33,9 @@ from pathlib import Path
 from models import _cell  # bench/models.py: the same table cells
 
 MODELS = {"rbm": ("train-rbm",), "gan": ("train-gan", "--preset", "wgan-gp"),
-          "conv": ("train-gan", "--preset", "conv-wgan-gp")}
-ONE_WINDOW_FITS = ("rbm", "conv")  # the dense GAN grows with the square of the sites
+          "conv": ("train-gan", "--preset", "conv-wgan-gp"), "diffusion": ("train-diffusion",)}
+ONE_WINDOW_FITS = ("rbm", "conv", "diffusion")  # the dense GAN grows with the square of the sites
+MODES = ("chained", "independent", "one_window")
 COLUMNS = ("af_r", "ld_r", "boundary_ld_r", "within_window_ld_r", "w2d_pca", "aats", "aa_truth", "aa_syn",
            "privacy_loss", "exact_copies")
 
@@ -78,12 +79,14 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
     for model in args.models:
         command = MODELS[model]
         for mode, context in (("chained", args.context_sites), ("independent", 0)):
+            if mode not in args.modes:
+                continue
             for index, region in enumerate(windows):
                 out = workdir / f"{model}.{mode}.w{index + 1}.safetensors"
                 jobs.append((out, (*command, train, "--region", region, "--context-sites", context, "--max-time",
                                    args.budget, "--epochs", 10**6, "--holdout", holdout, "--early-stop", "fidelity",
                                    "--monitor-every", 10, "--device", "cpu", "--seed", 1, "-o", out)))
-        if model in ONE_WINDOW_FITS:
+        if model in ONE_WINDOW_FITS and "one_window" in args.modes:
             first, last = windows[0].split("-")[0], windows[-1].split("-")[1]
             out = workdir / f"{model}.one_window.w1.safetensors"
             seconds = _seconds(args.budget) * len(windows)
@@ -97,7 +100,7 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
     for source, target in ((train, real), (holdout, held)):
         genosynth.write_haplotypes(genosynth.read_haplotypes(source, region=region), target)
     for model in args.models:
-        for mode in ("chained", "independent", "one_window"):
+        for mode in args.modes:
             files = sorted(workdir.glob(f"{model}.{mode}.w*.safetensors"), key=lambda p: int(p.name.split(".w")[-1].split(".")[0]))
             if not files:
                 continue
@@ -154,10 +157,13 @@ THROUGHPUT_CHILD = r"""
 import json, resource, sys, time
 import numpy as np, torch
 kind, n_sites, device = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+from genosynth.models.diffusion import Diffusion, DiffusionConfig
 from genosynth.models.gan import Gan, GanConfig
 from genosynth.models.rbm import Rbm, RbmConfig
 if kind == "rbm":
     generator = Rbm(RbmConfig.for_sites(n_sites), device=device, seed=1, frequencies=np.full(n_sites, 0.3))
+elif kind == "diffusion":
+    generator = Diffusion(DiffusionConfig.for_sites(n_sites, n_haplotypes=256), device=device, seed=1)
 else:
     generator = Gan(GanConfig.for_preset("wgan-gp" if kind == "gan" else "conv-wgan-gp", n_sites=n_sites), device=device, seed=1)
 parameters = sum(t.numel() for t in generator.model_tensors().values())
@@ -187,7 +193,7 @@ def throughput(args: argparse.Namespace, workdir: Path) -> None:
           f"process's maximum resident memory; yardstick 100 x (1000x1000 @ 1000x1000) = {yardstick:.3f} s")
     print("model".ljust(8) + "sites".rjust(8) + "s/epoch/1000".rjust(14) + "x yardstick".rjust(13)
           + "peak MB".rjust(10) + "parameters".rjust(14))
-    for kind in ("gan", "conv", "rbm"):
+    for kind in args.models:
         for n_sites in (1000, 5000, 10000, 65536):
             if kind == "gan" and n_sites > 10000:
                 hidden = (round(n_sites / 1.2), round(n_sites / 1.1), round(n_sites / 2), round(n_sites / 3))
@@ -258,8 +264,11 @@ def main() -> None:
     parser.add_argument("--window-sites", type=int, default=1500)
     parser.add_argument("--windows", type=int, default=4, help="chain: windows benchmarked")
     parser.add_argument("--context-sites", type=int, default=100)
-    parser.add_argument("--models", nargs="+", choices=tuple(MODELS), default=list(MODELS), help="chain: models trained")
+    parser.add_argument("--models", nargs="+", choices=tuple(MODELS), default=list(MODELS),
+                        help="chain: models trained; throughput: models measured")
     parser.add_argument("--budget", default="60s", help="chain: training time per window and model")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES),
+                        help="chain: which sets to train (one_window: one model of all the benchmarked windows' sites)")
     parser.add_argument("--haplotypes", type=int, default=2000, help="chain: haplotypes drawn per set")
     parser.add_argument("--device", default="cpu", help="throughput: where to train")
     parser.add_argument("--timeout", type=int, default=600, help="throughput: seconds per measurement")

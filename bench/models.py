@@ -3,14 +3,15 @@
 throughput: epochs per second of train-gan (yelmen2021, wgan-gp) and train-rbm, each in a fresh process for a
     fixed number of epochs, against a yardstick measured in the same run (one 5000 x 805 x 805 float32 matmul
     repeated 100 times), on --device.
-fidelity: for each of --seeds, the data split 80/20 by individual with that seed; GAN and RBM trained with that
-    seed for --max-time each, keeping the monitored state chosen by --early-stop fidelity within the privacy limit
-    (measured against the held-out 20%); 5000 haplotypes sampled from each, then `genosynth evaluate` and
-    `genosynth privacy-check`; the median and range over the seeds against issue 16's targets, beside the
-    paper's released AGs.
+fidelity: for each of --seeds, the data split 80/20 by individual with that seed; each of --models (GAN, RBM,
+    diffusion over sites, diffusion over principal components) trained with that seed for --max-time each, keeping the monitored state chosen by --early-stop fidelity within the privacy limit
+    (measured against the held-out 20%); 5000 haplotypes sampled from each (timed), then `genosynth evaluate` and
+    `genosynth privacy-check`; the median and range over the seeds against issue 16's and issue 18's targets,
+    beside the paper's released AGs.
 
     .venv/bin/python bench/models.py throughput [--device cpu] [--epochs 5]
-    .venv/bin/python bench/models.py fidelity [--max-time 20m] [--seeds 1 2 3] [--workdir DIR] [--parallel]
+    .venv/bin/python bench/models.py fidelity [--max-time 20m] [--seeds 1 2 3] [--models gan rbm diffusion ...]
+        [--workdir DIR] [--parallel]
 """
 
 from __future__ import annotations
@@ -86,15 +87,20 @@ TARGETS_BY_MODEL = {
     "gan": {"af_r": (">=", 0.98), "ld_r_all_pairs": (">=", 0.92), "w2d_pca": ("<=", 0.01), "aa_truth": (">=", 0.2),
             "aa_syn": ("<=", 0.95), "privacy_loss": ("<=", 0.05), "exact_copies": ("<=", 0)},
 }
+# issue 18's targets for the diffusion models, AATS in 0.45-0.60 and 5000 haplotypes sampled within a minute
+TARGETS_BY_MODEL["diffusion"] = TARGETS_BY_MODEL["diffusion_pca"] = {
+    "af_r": (">=", 0.99), "ld_r_all_pairs": (">=", 0.95), "w2d_pca": ("<=", 0.006), "aats": ("in", (0.45, 0.60)),
+    "privacy_loss": ("<=", 0.05), "exact_copies": ("<=", 0), "sample_seconds": ("<=", 60)}
+MODELS = tuple(TARGETS_BY_MODEL)
 FIDELITY_COLUMNS = ("epochs", "kept_epoch", "af_r", "ld_r_all_pairs", "ld_r", "w2d_pca", "fixed_fraction", "aa_truth", "aa_syn",
-                    "aats", "privacy_loss", "exact_copies")
+                    "aats", "privacy_loss", "exact_copies", "sample_seconds")
 
 
 def fidelity(args: argparse.Namespace, workdir: Path) -> None:
-    """For each seed: split 80/20 by individual with that seed, train both models with that seed for --max-time
+    """For each seed: split 80/20 by individual with that seed, train each model with that seed for --max-time
     (fidelity early stopping within the privacy limit, against the holdout), sample 5000 haplotypes each, judge
     them with evaluate and privacy-check; then the median and range over the seeds against the targets."""
-    runs = {name: [] for name in ("gan", "rbm")}
+    runs: dict[str, list] = {name: [] for name in args.models}
     for seed in args.seeds:
         folder = workdir / f"seed_{seed}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -104,7 +110,7 @@ def fidelity(args: argparse.Namespace, workdir: Path) -> None:
     paper = _paper_metrics(workdir)
     print(f"fidelity on 805 SNPs: train 80% / holdout 20% split by individual with seeds {args.seeds} (each model "
           f"trained with the same seed), --max-time {args.max_time} per model on CPU"
-          + (", both models at once, 1 thread each" if args.parallel else "") + f"; GAN preset {args.gan_preset}")
+          + (", all models at once, 1 thread each" if args.parallel else "") + f"; GAN preset {args.gan_preset}")
     print("run".ljust(14) + "".join(c.rjust(14) for c in FIDELITY_COLUMNS))
     for name, results in runs.items():
         for seed, metrics in zip(args.seeds, results):
@@ -139,8 +145,9 @@ def _meets(value: float, op: str, bound) -> bool:
 def _fidelity_run(args: argparse.Namespace, folder: Path, train: Path, holdout: Path, seed: int) -> dict[str, dict]:
     common = ("--max-time", args.max_time, "--epochs", 10**6, "--device", "cpu", "--seed", seed, "--monitor-every",
               args.monitor_every, "--checkpoint-every", 10**6, "--holdout", holdout, "--early-stop", "fidelity")
-    commands = {"gan": ("train-gan", train, "-o", folder / "gan.safetensors", "--preset", args.gan_preset),
-                "rbm": ("train-rbm", train, "-o", folder / "rbm.safetensors")}
+    every = {"gan": ("train-gan", "--preset", args.gan_preset), "rbm": ("train-rbm",), "diffusion": ("train-diffusion",),
+             "diffusion_pca": ("train-diffusion", "--representation", "pca")}
+    commands = {name: (*every[name], train, "-o", folder / f"{name}.safetensors") for name in args.models}
     env = dict(os.environ, **({"OMP_NUM_THREADS": "1"} if args.parallel else {}))
 
     def start(name: str) -> subprocess.Popen:
@@ -154,11 +161,14 @@ def _fidelity_run(args: argparse.Namespace, folder: Path, train: Path, holdout: 
             if process.wait() != 0:
                 raise SystemExit(f"{name} training failed: see {folder / name}.log")
     sample_args = {"gan": args.gan_sample_args.split(), "rbm": args.rbm_sample_args.split()}
+    sample_seconds = {}
     for name in commands:
+        start_time = time.perf_counter()
         _genosynth("sample", folder / f"{name}.safetensors", "-n", 5000, "-o", folder / f"{name}_ag.h5", "--seed", seed,
-                   *sample_args[name])
-    _genosynth("evaluate", "--real", train, "--holdout", holdout, "--synthetic", f"gan={folder / 'gan_ag.h5'}",
-               "--synthetic", f"rbm={folder / 'rbm_ag.h5'}", "-o", folder / "evaluation", "--seed", seed)
+                   "--device", "cpu", *sample_args.get(name, ()))
+        sample_seconds[name] = round(time.perf_counter() - start_time, 1)
+    sets = [arg for name in commands for arg in ("--synthetic", f"{name}={folder / f'{name}_ag.h5'}")]
+    _genosynth("evaluate", "--real", train, "--holdout", holdout, *sets, "-o", folder / "evaluation", "--seed", seed)
     metrics = json.loads((folder / "evaluation" / "metrics.json").read_text())["sets"]
     for name in commands:
         out = folder / f"privacy_{name}"
@@ -168,7 +178,7 @@ def _fidelity_run(args: argparse.Namespace, folder: Path, train: Path, holdout: 
         metrics[name].update({k: privacy[k] for k in ("privacy_loss", "exact_copies")})
         summary = load_model_file(folder / f"{name}.safetensors").provenance[-1]["summary"]
         metrics[name].update(epochs=summary["epochs_trained"], kept_epoch=summary["kept_epoch"],
-                             privacy_limit_met=summary.get("privacy_limit_met"))
+                             privacy_limit_met=summary.get("privacy_limit_met"), sample_seconds=sample_seconds[name])
     return {name: metrics[name] for name in commands}
 
 
@@ -199,8 +209,10 @@ def main() -> None:
     parser.add_argument("--monitor-every", type=int, default=10, help="fidelity: epochs between monitored states")
     parser.add_argument("--gan-sample-args", default="", help="fidelity: extra options of sample for the GAN")
     parser.add_argument("--rbm-sample-args", default="", help="fidelity: extra options of sample for the RBM")
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS),
+                        help="fidelity: the models to train (diffusion_pca: train-diffusion --representation pca)")
     parser.add_argument("--reuse", action="store_true", help="fidelity: reuse models already in --workdir")
-    parser.add_argument("--parallel", action="store_true", help="fidelity: train both models at once, 1 thread each")
+    parser.add_argument("--parallel", action="store_true", help="fidelity: train all models at once, 1 thread each")
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

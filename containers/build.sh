@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build genosynth/base and the eight step images with buildah (no Docker engine needed) and check them as runtimes
+# Build genosynth/base and the nine step images with buildah (no Docker engine needed) and check them as runtimes
 # use them: no image has an ENTRYPOINT and each shows its step's help as CMD; then every Nextflow module's task is
 # rendered from the module (nextflow/checks/tasks.py), staged and started inside its image as Nextflow's docker
 # executor starts it (`/bin/bash -ue .command.sh`, the image's entrypoint composed in as `docker run` does), on tiny
@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION=$(sed -n 's/^__version__ = "\(.*\)"/\1/p' tools/genosynth/__init__.py)
-STEPS="vcf-to-matrix train-gan train-rbm sample impute-augment evaluate privacy-check selection-scan"
+STEPS="vcf-to-matrix train-gan train-rbm train-diffusion sample impute-augment evaluate privacy-check selection-scan"
 BUILD_DIR=${BUILD_DIR:-build/containers}
 PYTHON=${PYTHON:-.venv/bin/python}
 if [ -n "${GPU:-}" ]; then
@@ -90,7 +90,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-for module in vcf_to_matrix train_gan train_rbm sample impute_augment evaluate privacy_check selection_scan; do
+for module in vcf_to_matrix train_gan train_rbm train_diffusion sample impute_augment evaluate privacy_check selection_scan; do
     name=${module//_/-}
     CONTAINER[$module]=$("${BUILDAH[@]}" from --volume "$WORK:$WORK" "$(image "$name")")
     echo "$module ${CONTAINER[$module]}" >> "$CONTAINERS_FILE"

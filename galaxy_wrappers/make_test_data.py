@@ -39,9 +39,11 @@ def main() -> None:
     for window, region, context in ((1, "22:15000001-15030000", 0), (2, "22:15030001-15060000", 10)):  # a chain of two windows
         genosynth("train-rbm", data / "train.h5", "--region", region, "--context-sites", context, "--epochs", "2",
                   "--monitor-every", "1", "-o", data / f"rbm_window{window}.safetensors")
+    genosynth("train-diffusion", data / "train.h5", "--condition-on", "population", "--channels", "16", "--max-channels",
+              "32", "--epochs", "2", "--monitor-every", "1", "--monitor-steps", "5", "-o", data / "diffusion.safetensors")
     genosynth("export", data / "train.h5", "-o", data / "panel.vcf.gz")
     genosynth("export", data / "holdout.h5", "-o", data / "target.vcf.gz")
-    for model in ("gan", "rbm_window1", "rbm_window2"):
+    for model in ("gan", "rbm_window1", "rbm_window2", "diffusion"):
         for suffix in (".ckpt", ".training.tsv", ".training.png", ".training.pdf", ".hidden.tsv", ".hidden.png",
                        ".hidden.pdf"):
             (data / f"{model}{suffix}").unlink(missing_ok=True)

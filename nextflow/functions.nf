@@ -51,7 +51,7 @@ def checkParameterCombinations(params) {
             error('genosynth: --selection_target scans population-labelled artificial genomes: give --populations')
         }
         if (models.contains('rbm')) {
-            error('genosynth: --selection_target needs artificial genomes labelled by population, which only a GAN conditioned on population gives (the RBM cannot): use --models gan')
+            error('genosynth: --selection_target needs artificial genomes labelled by population, which a GAN or diffusion model conditioned on population gives (the RBM cannot): use --models gan and/or diffusion')
         }
     }
     if (params.regions && params.window_sites) {

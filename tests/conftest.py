@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -131,3 +132,35 @@ def require_programs(*names: str) -> None:
     missing = [n for n in names if shutil.which(n) is None]
     if missing:
         pytest.fail(f"missing programs {missing}: run 'make test', which installs them")
+
+
+@pytest.fixture(scope="session")
+def small(data_805, tmp_path_factory):
+    """200 real 1000G individuals (400 haplotypes) x the first 60 of the 805 sites."""
+    from genosynth.formats.hapt import read_hapt
+    from genosynth.formats.hdf5 import write_matrix
+
+    matrix = read_hapt(data_805["hapt"], legend=data_805["legend"])
+    index = np.sort(np.random.default_rng(2).choice(len(matrix.samples), 200, replace=False))
+    small = matrix.select_samples(index).select_sites(np.arange(60))
+    path = tmp_path_factory.mktemp("models") / "small.h5"
+    write_matrix(path, small)
+    return path
+
+
+@pytest.fixture(scope="session")
+def two_populations(tmp_path_factory):
+    """Two populations with opposite allele frequencies at 30 sites: what a conditional model must keep apart."""
+    from genosynth.formats.hdf5 import write_matrix
+    from genosynth.matrix import HaplotypeMatrix, Sites
+
+    rng = np.random.default_rng(7)
+    frequencies = {"AAA": np.linspace(0.05, 0.95, 30), "BBB": np.linspace(0.95, 0.05, 30)}
+    haplotypes = np.concatenate([(rng.random((300, 30)) < f).astype(np.uint8) for f in frequencies.values()])
+    sites = Sites(np.array(["1"] * 30), np.arange(1, 31) * 100, np.array(["."] * 30), np.array(["A"] * 30),
+                  np.array(["C"] * 30))
+    matrix = HaplotypeMatrix(haplotypes, sites, np.array([f"i{k}" for k in range(300)]), np.full(300, 2, dtype=np.int8),
+                             np.array(["AAA"] * 150 + ["BBB"] * 150))
+    path = tmp_path_factory.mktemp("structured") / "structured.h5"
+    write_matrix(path, matrix)
+    return path, frequencies

@@ -53,7 +53,7 @@ def test_image_names_and_flavours_agree_across_galaxy_nextflow_and_the_build():
     macros = (REPO / "galaxy_wrappers" / "macros.xml").read_text()
     assert '<container type="docker">@REGISTRY@genosynth/@STEP@:@TOOL_VERSION@-cpu</container>' in macros
     assert '<container type="docker">@REGISTRY@genosynth/@STEP@:@TOOL_VERSION@</container>' in macros
-    gpu_steps = {"train-gan", "train-rbm", "sample"}
+    gpu_steps = {"train-gan", "train-rbm", "train-diffusion", "sample"}
     for step in PIPELINE_STEPS:
         module = (REPO / "nextflow" / "modules" / step.replace("-", "_") / "main.nf").read_text()
         flavour = "${params.use_gpu ? '' : '-cpu'}" if step in gpu_steps else "-cpu"

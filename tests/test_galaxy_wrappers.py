@@ -15,7 +15,7 @@ from genosynth.cli import STEPS, step_parser
 
 WRAPPERS = Path(__file__).resolve().parents[1] / "galaxy_wrappers"
 WRAPPED_STEPS = list(STEPS)
-GPU_STEPS = {"train-gan", "train-rbm", "sample"}
+GPU_STEPS = {"train-gan", "train-rbm", "train-diffusion", "sample"}
 HIDDEN = {  # option -> why the wrapper does not expose it
     "--output": "the wrapper chooses the output paths",
     "--legend": "a .hapt input is not a Galaxy datatype; export's legend is an output the wrapper names",

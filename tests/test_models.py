@@ -10,12 +10,11 @@ import pytest
 from conftest import read_text, run_genosynth
 
 from genosynth import fidelity
-from genosynth.formats.hapt import read_hapt
-from genosynth.formats.hdf5 import read_matrix, write_matrix
+from genosynth.formats.hdf5 import read_matrix
 from genosynth.formats.model_file import load_model_file
-from genosynth.matrix import HaplotypeMatrix, Sites
 from genosynth.models.baselines import bernoulli_haplotypes, markov_haplotypes
 from genosynth.models.rbm import Rbm, RbmConfig
+
 
 class Payload:
     """An arbitrary object: a pickle-loading reader would import and build it."""
@@ -25,32 +24,6 @@ class Payload:
 
 
 FAST = ("--monitor-every", "2", "--validation-size", "100", "--device", "cpu")
-
-
-@pytest.fixture(scope="module")
-def small(data_805, tmp_path_factory):
-    """200 real 1000G individuals (400 haplotypes) x the first 60 of the 805 sites."""
-    matrix = read_hapt(data_805["hapt"], legend=data_805["legend"])
-    index = np.sort(np.random.default_rng(2).choice(len(matrix.samples), 200, replace=False))
-    small = matrix.select_samples(index).select_sites(np.arange(60))
-    path = tmp_path_factory.mktemp("models") / "small.h5"
-    write_matrix(path, small)
-    return path
-
-
-@pytest.fixture(scope="module")
-def structured(tmp_path_factory):
-    """Two populations with opposite allele frequencies at 30 sites: what a conditional model must keep apart."""
-    rng = np.random.default_rng(7)
-    frequencies = {"AAA": np.linspace(0.05, 0.95, 30), "BBB": np.linspace(0.95, 0.05, 30)}
-    haplotypes = np.concatenate([(rng.random((300, 30)) < f).astype(np.uint8) for f in frequencies.values()])
-    sites = Sites(np.array(["1"] * 30), np.arange(1, 31) * 100, np.array(["."] * 30), np.array(["A"] * 30),
-                  np.array(["C"] * 30))
-    matrix = HaplotypeMatrix(haplotypes, sites, np.array([f"i{k}" for k in range(300)]), np.full(300, 2, dtype=np.int8),
-                             np.array(["AAA"] * 150 + ["BBB"] * 150))
-    path = tmp_path_factory.mktemp("structured") / "structured.h5"
-    write_matrix(path, matrix)
-    return path, frequencies
 
 
 @pytest.mark.parametrize("preset", ["yelmen2021", "wgan-gp"])
@@ -153,8 +126,8 @@ def test_training_that_diverges_keeps_the_early_stopping_state(small, tmp_path):
               step="train-rbm", parameters={}, monitor_sampling={"gibbs_steps": 2})
 
 
-def test_conditional_gan_samples_the_asked_population(structured, tmp_path):
-    path, frequencies = structured
+def test_conditional_gan_samples_the_asked_population(two_populations, tmp_path):
+    path, frequencies = two_populations
     model = tmp_path / "cgan.safetensors"
     run_genosynth("train-gan", path, "-o", model, "--preset", "wgan-gp", "--condition-on", "population", "--epochs",
                   "150", "--monitor-every", "150", "--device", "cpu", "--lr-discriminator", "1e-3", "--lr-generator", "1e-3")

@@ -25,7 +25,7 @@ import tasks  # noqa: E402  (nextflow/checks/tasks.py: render, stage and run mod
 MODULES = REPO / "nextflow" / "modules"
 JAR = tasks.JAR
 PIPELINE_STEPS = [s for s in STEPS if s != "export"]
-GPU_PROCESSES = {"GENOSYNTH_TRAIN_GAN", "GENOSYNTH_TRAIN_RBM", "GENOSYNTH_SAMPLE"}
+GPU_PROCESSES = {"GENOSYNTH_TRAIN_GAN", "GENOSYNTH_TRAIN_RBM", "GENOSYNTH_TRAIN_DIFFUSION", "GENOSYNTH_SAMPLE"}
 NF_FILES = ["main.nf", "nextflow/functions.nf", *sorted(str(p.relative_to(REPO)) for p in MODULES.glob("*/main.nf")),
             "nextflow.config"]
 
@@ -189,6 +189,7 @@ def test_parameter_combinations_stop_the_run_with_one_line():
     base = "[models: 'gan', selection_target: 'CEU', selection_versus: 'YRI', populations: 'p.tsv', " \
            "impute_panel: null, impute_target: null]"
     assert _call(f"checkParameterCombinations({base})") == ["gan"]
+    assert _call(f"checkParameterCombinations({base} + [models: 'gan,diffusion'])") == ["gan", "diffusion"]
     for change, message in (("models: 'gan,rbm'", "use --models gan"), ("populations: null", "give --populations"),
                             ("selection_versus: null", "needs --selection_versus"),
                             ("impute_panel: 'panel.vcf.gz'", "--impute_panel and --impute_target go together")):
@@ -220,7 +221,8 @@ def test_module_tasks_run_as_nextflow_renders_them_even_with_hostile_names(tmp_p
     assert not list(tmp_path.rglob("INJECTED"))
     assert "$(touch INJECTED)" in results["vcf_to_matrix"].script  # the hostile names did reach the scripts, quoted
     metrics = json.loads(results["evaluate"].outputs["json"][0].read_text())
-    assert list(metrics["sets"]) == ["holdout", "gan", "rbm"]  # set names as the module's Groovy builds them
+    assert list(metrics["sets"]) == ["holdout", "gan", "rbm", "diffusion"]  # names as the module's Groovy builds them
+    assert "--monitor-steps 5" in results["train_diffusion_window2"].script
     windows = results["vcf_to_matrix"].outputs["windows"][0].read_text().splitlines()
     assert len(windows) >= 2 and "--context-sites 10" in results["train_gan_window2"].script
     assert len(metrics["ld"]["window_boundaries"]) == len(windows) - 1  # read from the chained set's provenance

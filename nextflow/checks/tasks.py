@@ -152,7 +152,9 @@ def run_chain(workdir: Path, runner: Runner, *, hostile: bool = False) -> dict[s
     windows = [line.split("\t")[:3] for line in converted.outputs["windows"][0].read_text().splitlines()]
     artificial = {}
     for model, args in (("gan", "--preset wgan-gp --condition-on population --epochs 2 --monitor-every 1 --device cpu"),
-                        ("rbm", "--epochs 2 --monitor-every 1 --monitor-gibbs-steps 5 --device cpu")):
+                        ("rbm", "--epochs 2 --monitor-every 1 --monitor-gibbs-steps 5 --device cpu"),
+                        ("diffusion", "--condition-on population --epochs 2 --monitor-every 1 --monitor-steps 5 "
+                                      "--channels 16 --max-channels 32 --device cpu")):
         window_models = []
         for index, (chrom, start, end) in enumerate(windows):
             window = {**meta, "id": name(f"{chrom}_{int(start) + 1}_{end}"), "chromosome": meta["id"],

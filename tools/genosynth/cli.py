@@ -25,6 +25,7 @@ STEPS = {
     "export": "genosynth.steps.export",
     "train-gan": "genosynth.steps.train_gan",
     "train-rbm": "genosynth.steps.train_rbm",
+    "train-diffusion": "genosynth.steps.train_diffusion",
     "sample": "genosynth.steps.sample",
     "evaluate": "genosynth.steps.evaluate",
     "privacy-check": "genosynth.steps.privacy_check",
@@ -147,6 +148,7 @@ vcf_to_matrix_main = _entry_point("vcf-to-matrix")
 export_main = _entry_point("export")
 train_gan_main = _entry_point("train-gan")
 train_rbm_main = _entry_point("train-rbm")
+train_diffusion_main = _entry_point("train-diffusion")
 sample_main = _entry_point("sample")
 evaluate_main = _entry_point("evaluate")
 privacy_check_main = _entry_point("privacy-check")

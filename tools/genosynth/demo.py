@@ -1,6 +1,6 @@
 """The end-to-end demo behind ``make demo``: simulate realistic data, then run every step: matrix and holdout,
-GAN and RBM training, sampling (with the Markov baseline), evaluation, privacy checks, a selection scan and
-reference-panel augmentation for imputation (Beagle 5).
+GAN, RBM and diffusion training, sampling (with the Markov baseline), evaluation, privacy checks, a selection
+scan and reference-panel augmentation for imputation (Beagle 5).
 
 Each step runs through its real command line, printed before it runs, so the demo doubles as a
 worked example. Outputs land in one folder (default ``demo-output/``).
@@ -33,7 +33,7 @@ def _step(*args: object, expect_exit: int = 0) -> None:
 
 def run_demo(out: Path, *, individuals: int = 50, length: int = 500_000, epochs: int = 600, seed: int = 1) -> None:
     """Every step on a simulation of ``individuals`` per population over ``length`` bp, outputs into ``out``;
-    the GAN trains ``epochs`` epochs, the RBM a sixth of them."""
+    the GAN trains ``epochs`` epochs, the diffusion model half of them, the RBM a sixth."""
     out.mkdir(parents=True, exist_ok=True)
     print(f"simulating OutOfAfrica_3G09: 3 populations x {individuals} individuals, {length:,} bp", flush=True)
     vcf, populations = simulate_out_of_africa(out / "simulated.vcf", individuals_per_population=individuals,
@@ -55,13 +55,16 @@ def run_demo(out: Path, *, individuals: int = 50, length: int = 500_000, epochs:
           "--max-time", "3m", "--monitor-every", "100", "--seed", seed)
     _step("train-rbm", out / "train.h5", "-o", out / "rbm.safetensors", "--epochs", epochs // 6, "--max-time", "2m",
           "--monitor-every", "50", "--seed", seed)
+    _step("train-diffusion", out / "train.h5", "-o", out / "diffusion.safetensors", "--epochs", epochs // 2,
+          "--max-time", "2m", "--monitor-every", "100", "--seed", seed)
     _step("sample", out / "gan.safetensors", "-n", n, "--ploidy", "2", "-o", out / "gan_ag.vcf.gz", "--seed", seed)
     _step("sample", out / "rbm.safetensors", "-n", n, "-o", out / "rbm_ag.h5", "--seed", seed)
+    _step("sample", out / "diffusion.safetensors", "-n", n, "-o", out / "diffusion_ag.h5", "--seed", seed)
     _step("sample", "--baseline", "markov", "--reference", out / "train.h5", "-n", n, "-o", out / "markov_ag.h5",
           "--seed", seed)
     _step("evaluate", "--real", out / "train.h5", "--holdout", out / "holdout.h5",
           "--synthetic", f"gan={out / 'gan_ag.vcf.gz'}", "--synthetic", f"rbm={out / 'rbm_ag.h5'}",
-          "--synthetic", f"markov={out / 'markov_ag.h5'}", "--synthetic", f"ideal={out / 'ideal_generator.h5'}",
+          "--synthetic", f"diffusion={out / 'diffusion_ag.h5'}", "--synthetic", f"markov={out / 'markov_ag.h5'}", "--synthetic", f"ideal={out / 'ideal_generator.h5'}",
           "-o", out / "evaluation", "--seed", seed)
     _step("privacy-check", "--train", out / "train.h5", "--holdout", out / "holdout.h5", "--synthetic",
           out / "gan_ag.vcf.gz", "-o", out / "privacy_gan", "--seed", seed)

@@ -1,5 +1,5 @@
 """A trained generator with what sampling needs around it (training sites, population labels, provenance): what
-``train_gan``/``train_rbm`` return and :func:`load_model` reads back from a model file."""
+``train_gan``/``train_rbm``/``train_diffusion`` return and :func:`load_model` reads back from a model file."""
 
 from __future__ import annotations
 
@@ -95,7 +95,8 @@ class Model:
             HaplotypeMatrix on them, or uint8 n x context_sites). Whole chromosomes are drawn by
             :func:`genosynth.sample_chain`, which feeds each window the sites the windows before it generated.
         options
-            The kind's sampling options: GAN ``bernoulli``; RBM ``gibbs_steps``, ``start``, ``sampling_set``.
+            The kind's sampling options: GAN ``bernoulli``; RBM ``gibbs_steps``, ``start``, ``sampling_set``;
+            diffusion ``steps``, ``guidance``, ``bernoulli``.
 
         Returns
         -------
@@ -223,7 +224,7 @@ class Model:
 
 
 def load_model(path: str | Path, *, device: str = "auto") -> Model:
-    """Read a model file written by :meth:`Model.save` (or ``train-gan``/``train-rbm``).
+    """Read a model file written by :meth:`Model.save` (or ``train-gan``/``train-rbm``/``train-diffusion``).
 
     Example
     -------

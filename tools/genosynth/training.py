@@ -369,3 +369,41 @@ def train_rbm(matrix: HaplotypeMatrix, *, region: "str | Region | None" = None, 
                   "centered": centered, "batch_size": batch_size, "monitor_gibbs_steps": monitor_gibbs_steps}
     return train(Rbm, config, window, options, step="train-rbm", parameters=parameters,
                  monitor_sampling={"gibbs_steps": monitor_gibbs_steps})
+
+
+def train_diffusion(matrix: HaplotypeMatrix, *, representation: str = "sites", condition_on: str | None = None,
+                    region: "str | Region | None" = None, context_sites: int = 0,
+                    channels: tuple[int, int] = (32, 128), patch: int = 8, pca_components: int | None = None, mlp_width: int = 1024,
+                    lr: float = 1e-3, batch_size: int = 32, self_conditioning: bool = True, monitor_steps: int = 20,
+                    epochs: int = 2000, **training: Any) -> Model:
+    """Train a denoising diffusion model on ``matrix`` (see :mod:`genosynth.models.diffusion`): ±1 alleles
+    denoised by a 1-D convolutional U-Net (``representation="sites"``) or principal components denoised by a
+    residual MLP (``"pca"``, as Kenneweg et al. 2024), optionally conditioned on population
+    (``condition_on="population"``, sampled with classifier-free guidance) and, with ``region``, on the
+    ``context_sites`` sites before the window; ``self_conditioning`` feeds the denoiser its own previous
+    estimate. Monitoring samples with ``monitor_steps`` DDIM steps; ``training`` takes the
+    :class:`TrainingOptions`.
+
+    Example
+    -------
+    >>> model = train_diffusion(train, epochs=200, max_time="20m", seed=1)  # doctest: +SKIP
+    >>> artificial = model.sample(5000, steps=50, seed=1)                    # doctest: +SKIP
+    """
+    from .models.diffusion import Diffusion, DiffusionConfig
+
+    options = TrainingOptions(epochs=epochs, **training)
+    window = split_window(matrix, region, context_sites=context_sites)
+    n_classes = len(condition_labels(window.matrix, condition_on)) if condition_on is not None else 0
+    config = DiffusionConfig.for_sites(window.matrix.n_sites, n_haplotypes=window.matrix.n_haplotypes,
+                                       n_classes=n_classes, context_sites=window.context.n_sites,
+                                       representation=representation, channels=tuple(channels),
+                                       patch=patch, pca_components=pca_components, mlp_width=mlp_width, lr=lr,
+                                       batch_size=batch_size, self_conditioning=self_conditioning)
+    parse_int("monitor_steps", monitor_steps, minimum=1)
+    parameters = {"representation": representation, "condition_on": condition_on,
+                  "region": None if region is None else str(region), "context_sites": context_sites,
+                  "channels": list(config.channels), "patch": patch, "pca_components": config.pca_components, "mlp_width": mlp_width,
+                  "lr": lr, "batch_size": batch_size, "self_conditioning": self_conditioning,
+                  "monitor_steps": monitor_steps}
+    return train(Diffusion, config, window, options, step="train-diffusion", parameters=parameters,
+                 condition_on=condition_on, monitor_sampling={"steps": monitor_steps})

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ..errors import InputError
 from .base import Generator
+from .diffusion import Diffusion
 from .gan import Gan
 from .rbm import Rbm
 
-KINDS: dict[str, type[Generator]] = {cls.kind: cls for cls in (Gan, Rbm)}
+KINDS: dict[str, type[Generator]] = {cls.kind: cls for cls in (Gan, Rbm, Diffusion)}
 
 
 def generator_class(kind: str) -> type[Generator]:

@@ -14,12 +14,13 @@ from ..formats import output_format, read_haplotypes, write_haplotypes
 from ..formats.hdf5 import read_matrix
 from ..model import load_model
 from ..models.baselines import BASELINES, MAX_WINDOW, sample_baseline
+from ..models.diffusion import DEFAULT_STEPS
 from ..models.rbm import CHAIN_SWEEPS, OTHER_START_SWEEPS, STARTS
 from ..progress import log
 from ._types import Bounded, at_least
 
 STEP = "sample"
-DESCRIPTION = ("Generate artificial haplotypes from a model file (train-gan, train-rbm), from the models of a "
+DESCRIPTION = ("Generate artificial haplotypes from a model file (train-gan, train-rbm, train-diffusion), from the models of a "
                "chromosome's windows in order (each haplotype generated window by window, each window conditioned on "
                "the sites the windows before it generated), or from a baseline without a model (--baseline "
                "bernoulli|markov --reference MATRIX); write a matrix (.h5), VCF (.vcf, .vcf.gz bgzipped and indexed) "
@@ -28,15 +29,21 @@ DESCRIPTION = ("Generate artificial haplotypes from a model file (train-gan, tra
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("models", type=Path, nargs="*", metavar="MODEL",
-                        help="model file from train-gan or train-rbm; several: the window models of one chromosome in "
+                        help="model file from train-gan, train-rbm or train-diffusion; several: the window models of one chromosome in "
                              "order, chained into one sequence and written window by window")
     parser.add_argument("-n", "--haplotypes", dest="n", type=at_least(1), required=True, help="haplotypes to generate")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output file (.h5, .vcf, .vcf.gz, .hapt, .hapt.gz)")
     parser.add_argument("--legend", type=Path, help="legend written beside a .hapt output (default: OUTPUT with .legend)")
     parser.add_argument("--ploidy", type=int, choices=(1, 2), default=1,
                         help="1: haploid samples; 2: consecutive haplotypes paired into phased diploids")
-    parser.add_argument("--population", help="population to generate (conditional GAN); default: drawn in training proportions")
-    parser.add_argument("--bernoulli", action="store_true", help="GAN: draw alleles from the outputs as probabilities instead of rounding")
+    parser.add_argument("--population", help="population to generate (conditional GAN or diffusion model); default: drawn in training proportions")
+    parser.add_argument("--bernoulli", action="store_true",
+                        help="GAN, diffusion: draw alleles from the outputs as probabilities instead of rounding")
+    parser.add_argument("--steps", type=Bounded(int, minimum=1, maximum=10_000),
+                        help=f"diffusion: DDIM denoising steps (default {DEFAULT_STEPS}; fewer is faster and coarser)")
+    parser.add_argument("--guidance", type=Bounded(float, minimum=0, maximum=100),
+                        help="diffusion conditioned on population: classifier-free guidance scale (default 1, the "
+                             "conditional model; above 1 sharpens each population's features, 0 ignores the label)")
     parser.add_argument("--gibbs-steps", type=at_least(1),
                         help=f"RBM: Gibbs sweeps per haplotype (default {CHAIN_SWEEPS} from the persistent chains, whose "
                              f"population mixture longer runs lose; {OTHER_START_SWEEPS} from random or real starts)")
@@ -63,6 +70,7 @@ def run(args: argparse.Namespace) -> None:
     if not args.models:
         raise OptionError("model", "missing: give a model file, or --baseline with --reference")
     given = {"bernoulli": args.bernoulli or None, "gibbs_steps": args.gibbs_steps, "start": args.start,
+             "steps": args.steps, "guidance": args.guidance,
              "sampling_set": read_matrix(args.sampling_set) if args.sampling_set else None}
     given = {k: v for k, v in given.items() if v is not None}
     models = [load_model(path, device=args.device) for path in args.models]
@@ -82,7 +90,7 @@ def _run_baseline(args: argparse.Namespace) -> None:
         raise OptionError("baseline", "or model files, not both")
     if args.reference is None:
         raise OptionError("baseline", f"{args.baseline} needs --reference MATRIX")
-    for name in ("population", "sampling_set", "start", "gibbs_steps", "bernoulli"):
+    for name in ("population", "sampling_set", "start", "gibbs_steps", "bernoulli", "steps", "guidance"):
         if getattr(args, name):
             raise OptionError(name, "applies to models, not to --baseline")
     artificial = sample_baseline(read_haplotypes(args.reference), args.n, method=args.baseline, window=args.window,

@@ -1,0 +1,158 @@
+"""train-diffusion and sampling from diffusion models: tiny real CPU runs of both representations, the loss
+going down, samples on the training sites, conditional sampling with guidance, bit-for-bit resume, windows with
+context, the U-Net's linear growth, and one-line errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import run_genosynth
+
+import genosynth
+from genosynth import fidelity
+from genosynth.formats.hdf5 import read_matrix
+from genosynth.formats.model_file import load_model_file
+
+TINY = ("--channels", "16", "--max-channels", "32", "--monitor-steps", "5", "--validation-size", "100",
+        "--device", "cpu")
+
+
+@pytest.mark.parametrize("representation", ["sites", "pca"])
+def test_training_lowers_the_loss_and_samples_have_the_training_sites(small, tmp_path, representation):
+    model = tmp_path / "diffusion.safetensors"
+    run_genosynth("train-diffusion", small, "-o", model, "--representation", representation, "--epochs", "12",
+                  "--monitor-every", "12", "--mlp-width", "64", *TINY)
+    rows = (tmp_path / "diffusion.training.tsv").read_text().splitlines()
+    header = rows[0].split("\t")
+    losses = [float(row.split("\t")[header.index("loss")]) for row in rows[1:]]
+    saved = load_model_file(model)
+    assert saved.kind == "diffusion" and saved.config["representation"] == representation and len(losses) == 12
+    if representation == "sites":
+        assert np.mean(losses[-3:]) < 0.96 * np.mean(losses[:3]), losses
+    else:  # scaled components are nearly Gaussian, whose v-prediction loss cannot go far below 1: check the basis
+        components = saved.tensors["pca.components"].double()
+        k = saved.config["pca_components"]
+        assert components.shape == (k, 60) and np.allclose(components @ components.T, np.eye(k), atol=1e-4)
+        assert bool((saved.tensors["pca.scale"] > 0).all()) and all(np.isfinite(losses))
+    assert saved.provenance[-1]["step"] == "train-diffusion"
+    run_genosynth("sample", model, "-n", "40", "--steps", "8", "-o", tmp_path / "ag.h5", "--seed", "1")
+    sampled, real = read_matrix(tmp_path / "ag.h5"), read_matrix(small)
+    assert sampled.sites.keys() == real.sites.keys() and sampled.haplotypes.shape == (40, 60)
+    assert set(np.unique(sampled.haplotypes)) <= {0, 1}
+    assert sampled.provenance[-1]["parameters"]["steps"] == 8
+
+
+def test_a_trained_model_keeps_the_allele_frequencies_and_sampling_is_reproducible(small, tmp_path):
+    train = genosynth.read_haplotypes(small)
+    model = genosynth.train_diffusion(train, channels=(16, 32), epochs=40, monitor_every=40, validation_size=100,
+                                      monitor_steps=10, seed=1, device="cpu", progress=False)
+    artificial = model.sample(400, steps=20, seed=5, progress=False)
+    real_af = train.allele_frequencies()
+    assert fidelity.pearson(real_af, artificial.allele_frequencies()) > 0.9
+    model.save(tmp_path / "m.safetensors")
+    again = genosynth.load_model(tmp_path / "m.safetensors", device="cpu").sample(400, steps=20, seed=5, progress=False)
+    assert np.array_equal(again.haplotypes, artificial.haplotypes)
+    assert not np.array_equal(model.sample(400, steps=20, seed=6, progress=False).haplotypes, artificial.haplotypes)
+
+
+def test_conditional_model_samples_the_asked_population_and_guidance_sharpens_it(two_populations, tmp_path):
+    path, frequencies = two_populations
+    train = genosynth.read_haplotypes(path)
+    model = genosynth.train_diffusion(train, condition_on="population", channels=(16, 32), patch=4, epochs=60,
+                                      monitor_every=60, validation_size=100, monitor_steps=10, seed=1, device="cpu",
+                                      progress=False)
+    assert model.populations == ["AAA", "BBB"]
+    for population, other in (("AAA", "BBB"), ("BBB", "AAA")):
+        separation = {}
+        for guidance in (1.0, 3.0):
+            sampled = model.sample(400, population=population, steps=20, guidance=guidance, seed=3, progress=False)
+            assert set(sampled.populations) == {population}
+            af = sampled.allele_frequencies()
+            assert fidelity.pearson(af, frequencies[population]) > 0.8 and fidelity.pearson(af, frequencies[other]) < -0.6
+            assert np.abs(af - frequencies[population]).mean() < np.abs(af - frequencies[other]).mean()
+            separation[guidance] = np.abs(af - frequencies[other]).mean()
+        assert separation[3.0] >= separation[1.0] - 0.01, separation  # guidance pushes away from the other population
+    path = tmp_path / "c.safetensors"
+    model.save(path)
+    run_genosynth("sample", path, "-n", "20", "--population", "BBB", "--guidance", "2", "--steps", "4",
+                  "-o", tmp_path / "b.h5", "--seed", "1")
+    assert set(read_matrix(tmp_path / "b.h5").populations) == {"BBB"}
+
+
+def test_resume_ends_bit_for_bit_where_an_uninterrupted_run_ends(small, tmp_path):
+    import torch
+
+    whole, split = tmp_path / "whole.safetensors", tmp_path / "split.safetensors"
+    options = ("--monitor-every", "2", "--checkpoint-every", "1", *TINY)
+    run_genosynth("train-diffusion", small, "-o", whole, "--epochs", "4", *options)
+    run_genosynth("train-diffusion", small, "-o", split, "--epochs", "2", *options)
+    result = run_genosynth("train-diffusion", small, "-o", split, "--epochs", "4", "--resume", *options)
+    assert "after epoch 2" in result.stderr
+    a, b = load_model_file(whole).tensors, load_model_file(split).tensors
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert any(k.startswith("average.") for k in a) and any(k.startswith("network.") for k in a)
+
+
+def test_windows_chain_with_context_as_known_sites(simulated):
+    train = genosynth.read_haplotypes(simulated["vcf_gz"]).filter_maf(0.05)
+    train = train.select_sites(np.arange(60))
+    pos = train.sites.pos
+    first = f"{train.sites.chrom[0]}:{pos[0]}-{pos[29]}"
+    second = f"{train.sites.chrom[0]}:{pos[30]}-{pos[59]}"
+    common = dict(channels=(16, 32), epochs=2, monitor_every=2, validation_size=50, monitor_steps=4, seed=1,
+                  device="cpu", progress=False)
+    models = [genosynth.train_diffusion(train, region=first, **common),
+              genosynth.train_diffusion(train, region=second, context_sites=10, **common)]
+    assert models[1].context_sites == 10 and models[1].generator.config.context_sites == 10
+    chained = genosynth.sample_chain(models, 20, steps=3, seed=2, progress=False)
+    assert chained.sites.keys() == train.sites.keys() and chained.haplotypes.shape == (20, 60)
+    with pytest.raises(genosynth.OptionError, match="conditioned on the 10 sites before it"):
+        models[1].sample(5, steps=2)
+
+
+def test_unet_parameters_grow_linearly_with_the_sites():
+    from genosynth.models.diffusion import Diffusion, DiffusionConfig
+
+    def parameters(sites: int) -> int:
+        model = Diffusion(DiffusionConfig.for_sites(sites, n_haplotypes=100), device="cpu", seed=1)
+        return sum(p.numel() for p in model.network.parameters())
+
+    small, large, larger = parameters(1024), parameters(8192), parameters(65536)
+    assert larger - large <= 8 * (large - small) * 1.2  # the increments are per site
+    assert larger < 3 * large
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--channels", "4"), "--channels must be >= 8"),
+    (("--channels", "64", "--max-channels", "32"), "--channels (64, 32): the finest level's channels exceed"),
+    (("--representation", "pca", "--pca-components", "100000"), "--pca-components must be <="),
+    (("--patch", "0"), "--patch must be >= 1"),
+    (("--lr", "-1"), "--lr"),
+])
+def test_training_option_errors(small, tmp_path, args, message):
+    result = run_genosynth("train-diffusion", small, "-o", tmp_path / "m.safetensors", "--epochs", "1", *args,
+                           check=False)
+    assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "m.safetensors").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--steps", "0"), "--steps must be >= 1"),
+    (("--guidance", "-1"), "--guidance must be in [0, 100]"),
+    (("--gibbs-steps", "3"), "--gibbs-steps does not apply to diffusion models"),
+    (("--population", "YRI"), "the model is not conditional"),
+])
+def test_sampling_option_errors(small, tmp_path, args, message):
+    model = tmp_path / "m.safetensors"
+    run_genosynth("train-diffusion", small, "-o", model, "--epochs", "1", *TINY)
+    result = run_genosynth("sample", model, "-n", "4", *args, "-o", tmp_path / "x.h5", check=False)
+    assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert not (tmp_path / "x.h5").exists()
+
+
+@pytest.mark.gpu
+def test_diffusion_trains_and_samples_on_cuda(small, tmp_path):
+    model = tmp_path / "m.safetensors"
+    run_genosynth("train-diffusion", small, "-o", model, "--epochs", "2", "--monitor-every", "1", "--device", "cuda")
+    run_genosynth("sample", model, "-n", "100", "-o", tmp_path / "ag.h5", "--device", "cuda", "--steps", "10")
+    assert read_matrix(tmp_path / "ag.h5").haplotypes.shape == (100, 60)

@@ -1,0 +1,303 @@
+"""A denoising diffusion generator of haplotypes (``train-diffusion``), after Kenneweg et al. 2024 ("Generating
+synthetic genotypes using diffusion models"), with the representation chosen differently.
+
+Representation (``representation``):
+
+- ``sites`` (the default): each haplotype as a vector of ±1 alleles (2h - 1) diffused with Gaussian noise,
+  denoised by a 1-D convolutional U-Net over the site axis (:mod:`genosynth.models.diffusion_net`). Alleles stay
+  where they are on the chromosome, so the network sees LD as local structure and its parameters grow linearly
+  with the sites (a learned location channel per site is the only per-site parameter); a window's context sites
+  enter as known positions in front of the window (the network sees the junction), and samples are the signs of
+  the denoised vectors. Gaussian diffusion of ±1 data is the plain, well-understood choice for binary data (it
+  is what "analog bits" diffusion does); a discrete (Bernoulli) diffusion needs a transition kernel per site and
+  gives up the deterministic DDIM sampler.
+- ``pca``: Kenneweg et al.'s choice: the haplotypes' top principal components (scaled to unit variance) are
+  diffused and denoised by a residual MLP, and samples are mapped back through the components and rounded. It
+  compresses well but loses what the components leave out (rare variants, fine LD), which the benchmark
+  measures.
+
+Schedule and objective: continuous time t in [0, 1] with the cosine schedule (alpha = cos(phi), sigma =
+sin(phi), phi = pi/2 (t + s)/(1 + s), s = 0.008: pure noise at t = 1) and v-prediction (v = alpha eps - sigma x0),
+which stays well conditioned at both ends of the schedule. Training draws t uniformly; the weights kept for
+sampling are an exponential moving average (decay 0.999, warmed up) of the trained ones. Self-conditioning
+(Chen, Zhang and Hinton 2023, "Analog bits", where binary data gained most from it): the denoiser also reads an
+estimate of the clean data, its own from the previous sampling step, and in training, for half of each batch,
+its own from the same noisy input (computed without gradient), else zeros.
+
+Sampling: deterministic DDIM (eta 0) over ``steps`` equal steps from t = 1 to 0, the denoised estimate clipped to
+[-1, 1] at every step. A population-conditioned model is trained with its label dropped (zeroed) for 10% of the
+haplotypes and sampled with classifier-free guidance: v = v_uncond + guidance (v_cond - v_uncond), guidance 1
+being the plain conditional model and larger values sharpening the population's features.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import OptionError, TrainingDiverged
+from ..options import parse_choice, parse_float, parse_int
+from .base import Config, Generator
+
+REPRESENTATIONS = ("sites", "pca")
+SCHEDULE_OFFSET = 0.008  # the cosine schedule's s (Nichol and Dhariwal 2021)
+LABEL_DROPOUT = 0.1  # share of haplotypes trained without their population label (classifier-free guidance)
+EMA_DECAY = 0.999
+DEFAULT_STEPS = 20
+MAX_PCA_COMPONENTS = 256
+
+
+@dataclass(frozen=True)
+class DiffusionConfig(Config):
+    """Architecture and recipe of one diffusion model; :meth:`for_sites` fills in the defaults.
+
+    Example
+    -------
+    >>> c = DiffusionConfig.for_sites(805, n_haplotypes=1600)
+    >>> c.representation, c.channels, c.pca_components
+    ('sites', (32, 128), 0)
+    >>> DiffusionConfig.for_sites(805, n_haplotypes=1600, representation="pca").pca_components
+    256
+    """
+
+    n_sites: int
+    n_classes: int
+    representation: str
+    channels: tuple[int, ...]
+    patch: int
+    pca_components: int
+    mlp_width: int
+    lr: float
+    batch_size: int
+    context_sites: int = 0
+    self_conditioning: bool = True
+
+    @classmethod
+    def for_sites(cls, n_sites: int, *, n_haplotypes: int, n_classes: int = 0, context_sites: int = 0,
+                  representation: str = "sites", channels: tuple[int, int] = (32, 128),
+                  patch: int = 8, pca_components: int | None = None, mlp_width: int = 1024, lr: float = 1e-3,
+                  batch_size: int = 32, self_conditioning: bool = True) -> "DiffusionConfig":
+        """The configuration for ``n_sites`` sites and ``n_haplotypes`` training haplotypes: a U-Net whose
+        channels widen from ``channels[0]`` to ``channels[1]`` (``sites``), or ``pca_components`` components
+        (default: as many as the data allows, at most 256) denoised by an MLP ``mlp_width`` wide (``pca``)."""
+        parse_choice("representation", representation, REPRESENTATIONS)
+        narrowest, widest = (parse_int("channels", c, minimum=8) for c in channels)
+        if narrowest > widest:
+            raise OptionError("channels", f"({narrowest}, {widest}): the finest level's channels exceed the coarsest's")
+        parse_int("patch", patch, minimum=1, maximum=64)
+        parse_int("mlp_width", mlp_width, minimum=8)
+        parse_int("batch_size", batch_size, minimum=2)
+        parse_float("lr", lr, exclusive_minimum=0)
+        components = 0
+        if representation == "pca":
+            most = max(1, min(n_sites, n_haplotypes - 1))
+            components = min(most, MAX_PCA_COMPONENTS) if pca_components is None else \
+                parse_int("pca_components", pca_components, minimum=1, maximum=most)
+        return cls(n_sites=n_sites, n_classes=n_classes, representation=representation,
+                   channels=(narrowest, widest), patch=patch, pca_components=components, mlp_width=mlp_width, lr=lr,
+                   batch_size=batch_size, context_sites=context_sites, self_conditioning=bool(self_conditioning))
+
+
+def noise_levels(t):
+    """(alpha, sigma) of the cosine schedule at times ``t`` (a tensor in [0, 1])."""
+    import torch
+
+    phi = (t + SCHEDULE_OFFSET) / (1 + SCHEDULE_OFFSET) * (math.pi / 2)
+    return torch.cos(phi), torch.sin(phi)
+
+
+class Diffusion(Generator):
+    """The denoiser, its moving average (what samples), its optimizer and, for ``pca``, the components."""
+
+    kind = "diffusion"
+    config_class = DiffusionConfig
+    conditions_on_populations = True
+    sampling_option_names = ("steps", "guidance", "bernoulli")
+
+    def __init__(self, config: DiffusionConfig, *, device: str, seed: int, frequencies: np.ndarray | None = None,
+                 condition_means: np.ndarray | None = None) -> None:
+        import torch
+
+        super().__init__(config, device=device, seed=seed)
+        torch.manual_seed(seed)  # weight initialisation
+        self.network = self._build().to(device)
+        self.average = self._build().to(device)
+        self.average.load_state_dict(self.network.state_dict())
+        self.average.requires_grad_(False)
+        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=config.lr)
+        self._steps = 0
+        k = config.pca_components
+        # pca: mean haplotype (0/1), components (k x sites) and the latent scale; fitted on the first epoch's data
+        self.pca = {"mean": torch.zeros(config.n_sites if k else 0, device=device),
+                    "components": torch.zeros(k, config.n_sites if k else 0, device=device),
+                    "scale": torch.zeros(k, device=device)}
+
+    def _build(self) -> Any:
+        from .diffusion_net import build_mlp_denoiser, build_unet
+
+        cfg = self.config
+        if cfg.representation == "sites":
+            return build_unet(n_sites=cfg.n_sites, context_sites=cfg.context_sites, n_classes=cfg.n_classes,
+                              channels=cfg.channels, patch=cfg.patch)
+        return build_mlp_denoiser(size=cfg.pca_components, width=cfg.mlp_width,
+                                  n_condition=cfg.n_classes + cfg.context_sites)
+
+    # -- state -------------------------------------------------------------------------------------------
+    def model_tensors(self) -> dict[str, Any]:
+        """The averaged denoiser (what samples), the trained one (what resume continues) and the components."""
+        state = {f"average.{k}": v for k, v in self.average.state_dict().items()}
+        state.update({f"network.{k}": v for k, v in self.network.state_dict().items()})
+        state.update({f"pca.{k}": v for k, v in self.pca.items()})
+        return state
+
+    def load_model_tensors(self, tensors: dict[str, Any]) -> None:
+        for prefix, module in (("average.", self.average), ("network.", self.network)):
+            module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+        self.pca = {name: tensors[f"pca.{name}"].to(self.device) for name in self.pca}
+
+    def optimizer_state(self) -> dict[str, Any]:
+        return {"adam": self.optimizer.state_dict(), "steps": self._steps}
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state["adam"])
+        self._steps = int(state["steps"])
+
+    # -- representation ----------------------------------------------------------------------------------
+    def _fit_pca(self, data) -> None:
+        import torch
+
+        mean = data.mean(0)
+        _, _, vh = torch.linalg.svd((data - mean).to(torch.float64), full_matrices=False)
+        components = vh[:self.config.pca_components].to(torch.float32)
+        scale = ((data - mean) @ components.T).std(0).clamp(min=1e-6)
+        self.pca = {"mean": mean, "components": components, "scale": scale}
+
+    def _encode(self, haplotypes):
+        """Clean training vectors x0 of 0/1 haplotypes: ±1 alleles, or scaled principal components."""
+        if self.config.representation == "sites":
+            return 2 * haplotypes - 1
+        return (haplotypes - self.pca["mean"]) @ self.pca["components"].T / self.pca["scale"]
+
+    def _decode(self, x0, rng, bernoulli: bool):
+        """Alleles (uint8) of denoised vectors: the sign (or a draw with probability (1 + x)/2) of each site, or
+        the components mapped back and rounded (or drawn)."""
+        import torch
+
+        if self.config.representation == "sites":
+            probability = ((x0 + 1) / 2).clamp(0, 1)
+        else:
+            probability = ((x0 * self.pca["scale"]) @ self.pca["components"] + self.pca["mean"]).clamp(0, 1)
+        alleles = torch.bernoulli(probability, generator=rng) if bernoulli else (probability > 0.5).to(torch.float32)
+        return alleles.to(torch.uint8)
+
+    # -- training ----------------------------------------------------------------------------------------
+    def train_epoch(self, data, condition, rng) -> dict[str, float]:
+        """One pass over ``data`` in shuffled batches (the last partial one dropped): v-prediction loss at
+        uniform times, population labels dropped for LABEL_DROPOUT of the haplotypes. Returns the mean loss."""
+        import torch
+
+        if self.config.pca_components and not bool(self.pca["scale"].any()):
+            self._fit_pca(data)
+        batch = self.config.batch_size
+        order = torch.randperm(len(data), generator=rng, device=self.device)
+        losses = []
+        classes = self.config.n_classes
+        for lo in range(0, len(data) - batch + 1, batch):
+            index = order[lo:lo + batch]
+            x0 = self._encode(data[index])
+            labels = None if condition is None else condition[index]
+            if classes:
+                keep = (torch.rand(batch, 1, generator=rng, device=self.device) >= LABEL_DROPOUT).to(torch.float32)
+                labels = torch.cat([labels[:, :classes] * keep, labels[:, classes:]], dim=1)
+            t = torch.rand(batch, generator=rng, device=self.device)
+            noise = torch.randn(x0.shape, generator=rng, device=self.device)
+            alpha, sigma = (s.unsqueeze(1) for s in noise_levels(t))
+            noisy = alpha * x0 + sigma * noise
+            estimate = self._self_condition(noisy, t, labels, alpha, sigma, rng)
+            target = alpha * noise - sigma * x0
+            loss = ((self.network(noisy, t, labels, estimate) - target) ** 2).mean()
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            self._steps += 1
+            self._update_average()
+            losses.append(loss.item())
+        mean = float(np.mean(losses)) if losses else float("nan")
+        if not math.isfinite(mean):
+            raise TrainingDiverged(f"the diffusion model diverged (loss {mean}) at learning rate {self.config.lr:g}; "
+                                   "train again with a lower learning rate")
+        return {"loss": mean}
+
+    def _self_condition(self, noisy, t, labels, alpha, sigma, rng):
+        """The estimate of x0 the network is given: zeros, or (self-conditioning, for half of the batch) its own
+        estimate from the same noisy input, as the sampler gives it its previous step's."""
+        import torch
+
+        estimate = torch.zeros_like(noisy)
+        if not self.config.self_conditioning:
+            return estimate
+        rows = torch.nonzero(torch.rand(len(noisy), generator=rng, device=self.device) < 0.5).squeeze(1)
+        if len(rows):
+            part = None if labels is None else labels[rows]
+            with torch.no_grad():
+                v = self.network(noisy[rows], t[rows], part, estimate[rows])
+                estimate[rows] = self._denoised(noisy[rows], v, alpha[rows], sigma[rows])
+        return estimate
+
+    def _denoised(self, noisy, v, alpha, sigma):
+        """The estimate of x0 from the predicted v (clipped to [-1, 1] for ±1 alleles)."""
+        x0 = alpha * noisy - sigma * v
+        return x0.clamp(-1, 1) if self.config.representation == "sites" else x0
+
+    def _update_average(self) -> None:
+        import torch
+
+        decay = min(EMA_DECAY, (1 + self._steps) / (10 + self._steps))
+        with torch.no_grad():
+            for average, trained in zip(self.average.parameters(), self.network.parameters()):
+                average.lerp_(trained, 1 - decay)
+            for average, trained in zip(self.average.buffers(), self.network.buffers()):
+                average.copy_(trained)
+
+    # -- sampling ----------------------------------------------------------------------------------------
+    def parse_sampling_options(self, sites: Any, **options: Any) -> dict[str, Any]:
+        """``steps`` (DDIM steps, default 20), ``guidance`` (classifier-free guidance scale of a
+        population-conditioned model, default 1: the conditional model itself) and ``bernoulli`` (draw each
+        allele with the denoised probability instead of rounding)."""
+        options = super().parse_sampling_options(sites, **options)
+        steps = options.get("steps")
+        guidance = options.get("guidance")
+        return {"steps": DEFAULT_STEPS if steps is None else parse_int("steps", steps, minimum=1, maximum=10_000),
+                "guidance": 1.0 if guidance is None else parse_float("guidance", guidance, minimum=0, maximum=100),
+                "bernoulli": bool(options.get("bernoulli", False))}
+
+    def generate(self, n: int, rng, *, condition=None, steps: int = DEFAULT_STEPS, guidance: float = 1.0,
+                 bernoulli: bool = False) -> np.ndarray:
+        """``n`` haplotypes (uint8 n x N) by DDIM from pure noise with the averaged denoiser."""
+        import torch
+
+        classes = self.config.n_classes
+        size = self.config.n_sites if self.config.representation == "sites" else self.config.pca_components
+        guided = classes and guidance != 1.0
+        with torch.no_grad():
+            x = torch.randn(n, size, generator=rng, device=self.device)
+            unconditional = None
+            if guided:
+                unconditional = torch.cat([torch.zeros_like(condition[:, :classes]), condition[:, classes:]], dim=1)
+            times = torch.linspace(1, 0, steps + 1, device=self.device)
+            x0 = torch.zeros_like(x)  # the self-conditioning estimate: none before the first step
+            for now, then in zip(times[:-1], times[1:]):
+                t = now.expand(n)
+                alpha, sigma = noise_levels(now)
+                v = self.average(x, t, condition, x0)
+                if guided:
+                    v_free = self.average(x, t, unconditional, x0)
+                    v = v_free + guidance * (v - v_free)
+                x0 = self._denoised(x, v, alpha, sigma)
+                noise = (x - alpha * x0) / sigma.clamp(min=1e-4)
+                alpha_next, sigma_next = noise_levels(then)
+                x = alpha_next * x0 + sigma_next * noise
+            return self._decode(x0, rng, bernoulli).cpu().numpy()
