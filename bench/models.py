@@ -4,8 +4,9 @@ throughput: epochs per second of train-gan (yelmen2021, wgan-gp) and train-rbm, 
     fixed number of epochs, against a yardstick measured in the same run (one 5000 x 805 x 805 float32 matmul
     repeated 100 times), on --device.
 fidelity: for each of --seeds, the data split 80/20 by individual with that seed; each of --models (GAN, RBM,
-    diffusion over sites, diffusion over principal components) trained with that seed for --max-time each, keeping the monitored state chosen by --early-stop fidelity within the privacy limit
-    (measured against the held-out 20%); 5000 haplotypes sampled from each (timed), then `genosynth evaluate` and
+    diffusion over sites, diffusion over principal components) trained with that seed for --max-time each,
+    keeping the monitored state chosen by --early-stop fidelity within the privacy limit (measured against the
+    held-out 20%); 5000 haplotypes sampled from each (timed), then `genosynth evaluate` and
     `genosynth privacy-check`; the median and range over the seeds against issue 16's and issue 18's targets,
     beside the paper's released AGs.
 

@@ -20,8 +20,9 @@ TINY = ("--channels", "16", "--max-channels", "32", "--monitor-steps", "5", "--v
 @pytest.mark.parametrize("representation", ["sites", "pca"])
 def test_training_lowers_the_loss_and_samples_have_the_training_sites(small, tmp_path, representation):
     model = tmp_path / "diffusion.safetensors"
+    extra = ("--pca-components", "7") if representation == "pca" else ()
     run_genosynth("train-diffusion", small, "-o", model, "--representation", representation, "--epochs", "12",
-                  "--monitor-every", "12", "--mlp-width", "64", *TINY)
+                  "--monitor-every", "12", "--mlp-width", "64", *extra, *TINY)
     rows = (tmp_path / "diffusion.training.tsv").read_text().splitlines()
     header = rows[0].split("\t")
     losses = [float(row.split("\t")[header.index("loss")]) for row in rows[1:]]
@@ -32,6 +33,7 @@ def test_training_lowers_the_loss_and_samples_have_the_training_sites(small, tmp
     else:  # scaled components are nearly Gaussian, whose v-prediction loss cannot go far below 1: check the basis
         components = saved.tensors["pca.components"].double()
         k = saved.config["pca_components"]
+        assert k == 7 and saved.config["mlp_width"] == 64 and saved.tensors["network.first.weight"].shape[0] == 64
         assert components.shape == (k, 60) and np.allclose(components @ components.T, np.eye(k), atol=1e-4)
         assert bool((saved.tensors["pca.scale"] > 0).all()) and all(np.isfinite(losses))
     assert saved.provenance[-1]["step"] == "train-diffusion"
@@ -83,7 +85,7 @@ def test_resume_ends_bit_for_bit_where_an_uninterrupted_run_ends(small, tmp_path
     import torch
 
     whole, split = tmp_path / "whole.safetensors", tmp_path / "split.safetensors"
-    options = ("--monitor-every", "2", "--checkpoint-every", "1", *TINY)
+    options = ("--monitor-every", "2", "--checkpoint-every", "1", "--patch", "4", "--no-self-conditioning", *TINY)
     run_genosynth("train-diffusion", small, "-o", whole, "--epochs", "4", *options)
     run_genosynth("train-diffusion", small, "-o", split, "--epochs", "2", *options)
     result = run_genosynth("train-diffusion", small, "-o", split, "--epochs", "4", "--resume", *options)
@@ -91,6 +93,9 @@ def test_resume_ends_bit_for_bit_where_an_uninterrupted_run_ends(small, tmp_path
     a, b = load_model_file(whole).tensors, load_model_file(split).tensors
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert any(k.startswith("average.") for k in a) and any(k.startswith("network.") for k in a)
+    config = load_model_file(whole).config  # the options reached the model
+    assert (config["channels"], config["patch"], config["self_conditioning"]) == ([16, 32], 4, False)
+    assert a["network.patches.weight"].shape == (16, 3 + 4, 4)  # 16 channels over 4 sites of 3 inputs + location
 
 
 def test_windows_chain_with_context_as_known_sites(simulated):
@@ -108,6 +113,27 @@ def test_windows_chain_with_context_as_known_sites(simulated):
     assert chained.sites.keys() == train.sites.keys() and chained.haplotypes.shape == (20, 60)
     with pytest.raises(genosynth.OptionError, match="conditioned on the 10 sites before it"):
         models[1].sample(5, steps=2)
+
+
+@pytest.mark.parametrize("self_conditioning", [True, False])
+def test_sampling_reads_the_previous_estimate_only_when_trained_to(self_conditioning):
+    """A model trained without self-conditioning only ever saw a zero estimate: sampling must give it zeros too."""
+    import torch
+
+    from genosynth.models.diffusion import Diffusion, DiffusionConfig
+
+    config = DiffusionConfig.for_sites(40, n_haplotypes=100, channels=(8, 16), self_conditioning=self_conditioning)
+    model = Diffusion(config, device="cpu", seed=1)
+    with torch.no_grad():
+        model.average.out.weight.normal_(generator=torch.Generator().manual_seed(2))  # as if trained: not zeros
+
+    def draw():
+        return model.generate(30, torch.Generator().manual_seed(4), steps=5)
+
+    before = draw()
+    with torch.no_grad():  # the weights that read the estimate channel (inputs: noisy, known, estimate, location)
+        model.average.patches.weight[:, 2] += torch.randn_like(model.average.patches.weight[:, 2])
+    assert np.array_equal(draw(), before) != self_conditioning
 
 
 def test_unet_parameters_grow_linearly_with_the_sites():

@@ -21,6 +21,7 @@ from .formats.model_file import ModelFile, load_model_file, save_model_file
 from .matrix import HaplotypeMatrix, require_same_sites
 from .model import Model
 from .models.base import Generator
+from .models.diffusion import DEFAULT_STEPS
 from .monitoring import EARLY_STOP_CHOICES, EarlyStopping, Monitor
 from .options import parse_choice, parse_duration, parse_float, parse_int
 from .progress import Progress, log
@@ -373,9 +374,9 @@ def train_rbm(matrix: HaplotypeMatrix, *, region: "str | Region | None" = None, 
 
 def train_diffusion(matrix: HaplotypeMatrix, *, representation: str = "sites", condition_on: str | None = None,
                     region: "str | Region | None" = None, context_sites: int = 0,
-                    channels: tuple[int, int] = (32, 128), patch: int = 8, pca_components: int | None = None, mlp_width: int = 1024,
-                    lr: float = 1e-3, batch_size: int = 32, self_conditioning: bool = True, monitor_steps: int = 20,
-                    epochs: int = 2000, **training: Any) -> Model:
+                    channels: tuple[int, int] = (32, 128), patch: int = 8, pca_components: int | None = None,
+                    mlp_width: int = 1024, lr: float = 1e-3, batch_size: int = 32, self_conditioning: bool = True,
+                    monitor_steps: int = DEFAULT_STEPS, epochs: int = 2000, **training: Any) -> Model:
     """Train a denoising diffusion model on ``matrix`` (see :mod:`genosynth.models.diffusion`): ±1 alleles
     denoised by a 1-D convolutional U-Net (``representation="sites"``) or principal components denoised by a
     residual MLP (``"pca"``, as Kenneweg et al. 2024), optionally conditioned on population
@@ -402,8 +403,8 @@ def train_diffusion(matrix: HaplotypeMatrix, *, representation: str = "sites", c
     parse_int("monitor_steps", monitor_steps, minimum=1)
     parameters = {"representation": representation, "condition_on": condition_on,
                   "region": None if region is None else str(region), "context_sites": context_sites,
-                  "channels": list(config.channels), "patch": patch, "pca_components": config.pca_components, "mlp_width": mlp_width,
-                  "lr": lr, "batch_size": batch_size, "self_conditioning": self_conditioning,
+                  "channels": list(config.channels), "patch": patch, "pca_components": config.pca_components,
+                  "mlp_width": mlp_width, "lr": lr, "batch_size": batch_size, "self_conditioning": self_conditioning,
                   "monitor_steps": monitor_steps}
     return train(Diffusion, config, window, options, step="train-diffusion", parameters=parameters,
                  condition_on=condition_on, monitor_sampling={"steps": monitor_steps})

@@ -288,15 +288,17 @@ class Diffusion(Generator):
             if guided:
                 unconditional = torch.cat([torch.zeros_like(condition[:, :classes]), condition[:, classes:]], dim=1)
             times = torch.linspace(1, 0, steps + 1, device=self.device)
-            x0 = torch.zeros_like(x)  # the self-conditioning estimate: none before the first step
+            x0 = estimate = torch.zeros_like(x)  # the self-conditioning estimate: none before the first step
             for now, then in zip(times[:-1], times[1:]):
                 t = now.expand(n)
                 alpha, sigma = noise_levels(now)
-                v = self.average(x, t, condition, x0)
+                v = self.average(x, t, condition, estimate)
                 if guided:
-                    v_free = self.average(x, t, unconditional, x0)
+                    v_free = self.average(x, t, unconditional, estimate)
                     v = v_free + guidance * (v - v_free)
                 x0 = self._denoised(x, v, alpha, sigma)
+                if self.config.self_conditioning:  # a model trained without it only ever saw zeros
+                    estimate = x0
                 noise = (x - alpha * x0) / sigma.clamp(min=1e-4)
                 alpha_next, sigma_next = noise_levels(then)
                 x = alpha_next * x0 + sigma_next * noise

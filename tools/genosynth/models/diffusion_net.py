@@ -1,10 +1,12 @@
 """The denoisers of the diffusion generator (:mod:`genosynth.models.diffusion`): a 1-D convolutional U-Net over
 the site axis, and a residual MLP over principal components.
 
-U-Net: the window's sites (after its context sites, which enter as known values) padded to a base sequence of at
-most ``BASE_LENGTH`` positions doubled ``levels`` times (as the convolutional GAN does it); a learned location
-embedding of ``LOCATION_CHANNELS`` channels per site joins the input and the output layer (convolutions alone
-cannot tell which site a position is, and every site has its own allele frequency); residual blocks with group
+U-Net: the window's sites (after its context sites, which enter as known values), with the self-conditioning
+estimate beside them, grouped ``patch`` sites to a position by a strided convolution, the positions padded to a
+base sequence of at most ``BASE_LENGTH`` positions doubled ``levels`` times (as the convolutional GAN does it) and
+split back into sites at the end; a learned location embedding of ``LOCATION_CHANNELS`` channels per site joins
+the input and the output layer (convolutions alone cannot tell which site a position is, and every site has its
+own allele frequency); residual blocks with group
 normalisation, SiLU and the time (and population) embedding added per channel; stride-2 convolutions down,
 nearest-neighbour upsampling and a convolution up, skip connections joined by concatenation; self-attention at
 the coarsest level. Channels widen from the narrowest to the widest as the sequence shortens, so the parameters
