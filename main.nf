@@ -34,9 +34,10 @@ params.regions            = null      // BED of regions (e.g. LD blocks) whose s
 params.window_sites       = null      // or windows of this many sites; neither: one model per input file
 params.context_sites      = 100       // sites before a window that its model is conditioned on (the chain's glue)
 params.seed               = 1         // every step that draws randomness: the same holdout everywhere, reruns alike
-params.selection_target   = null      // population scanned by selection-scan (needs selection_versus, a GAN)
+params.selection_target   = null      // population scanned by selection-scan (XP-EHH and PBS need selection_versus)
 params.selection_versus   = null
 params.selection_outgroup = null
+params.selection_methods  = null      // any of xpehh, pbs, ihs, cnn; null: XP-EHH, and PBS with an outgroup
 params.impute_panel       = null      // real reference panel VCF for impute-augment (needs impute_target)
 params.impute_target      = null
 params.use_gpu            = false     // GPU images for the process_gpu steps (the gpu profile sets it)
@@ -129,7 +130,8 @@ workflow {
     if (params.selection_target) {
         GENOSYNTH_SELECTION_SCAN(
             ch_each.map { meta, real, holdout, ag -> [meta, real, ag] },
-            params.selection_target, params.selection_versus, params.selection_outgroup ?: '')
+            params.selection_target, params.selection_versus ?: '', params.selection_outgroup ?: '',
+            params.selection_methods ?: '')
         ch_finished = ch_finished.mix(GENOSYNTH_SELECTION_SCAN.out.json)
     }
     if (params.impute_panel) {

@@ -41,6 +41,10 @@ def main() -> None:
                   "--monitor-every", "1", "-o", data / f"rbm_window{window}.safetensors")
     genosynth("train-diffusion", data / "train.h5", "--condition-on", "population", "--channels", "16", "--max-channels",
               "32", "--epochs", "2", "--monitor-every", "1", "--monitor-steps", "5", "-o", data / "diffusion.safetensors")
+    with tempfile.TemporaryDirectory() as work_name:  # a selection CNN trained on a few simulations
+        genosynth("selection-scan", data / "train.h5", "--target", "CEU", "--method", "cnn", "--cnn-window-sites", "40",
+                  "--s-grid", "0,400", "--simulations", "10", "--image-size", "64", "--cnn-epochs", "2",
+                  "--cnn-model-output", data / "selection_cnn.safetensors", "-o", Path(work_name) / "scan")
     genosynth("export", data / "train.h5", "-o", data / "panel.vcf.gz")
     genosynth("export", data / "holdout.h5", "-o", data / "target.vcf.gz")
     for model in ("gan", "rbm_window1", "rbm_window2", "diffusion"):

@@ -44,8 +44,14 @@ def parseRegion(line, where) {
 def checkParameterCombinations(params) {
     def models = params.models.tokenize(',').collect { model -> model.trim() }
     if (params.selection_target) {
-        if (!params.selection_versus) {
-            error('genosynth: --selection_target needs --selection_versus')
+        // without selection_methods: XP-EHH, and PBS with an outgroup
+        def statistics = !params.selection_methods || params.selection_methods.tokenize(',').any { method -> method == 'xpehh' || method == 'pbs' }
+        def pbs = params.selection_methods && params.selection_methods.tokenize(',').contains('pbs')
+        if (!params.selection_versus && statistics) {
+            error('genosynth: --selection_target needs --selection_versus for XP-EHH and PBS (or --selection_methods cnn)')
+        }
+        if (pbs && !params.selection_outgroup) {
+            error('genosynth: --selection_methods pbs needs --selection_outgroup')
         }
         if (!params.populations) {
             error('genosynth: --selection_target scans population-labelled artificial genomes: give --populations')

@@ -27,6 +27,8 @@ HIDDEN = {  # option -> why the wrapper does not expose it
     "--hidden-output": "set by the wrapper (the hidden representation is an output)",
     "--beagle-memory": "set from Galaxy's GALAXY_MEMORY_MB",
     "--threads": "set from Galaxy's GALAXY_SLOTS",
+    "--ihs": "selection-scan: the wrapper's method list includes iHS",
+    "--cnn-model-output": "set by the wrapper (the trained CNN is an output)",
     "--memory": "set from Galaxy's GALAXY_MEMORY_MB",
 }
 

@@ -88,7 +88,7 @@ def test_one_module_per_step_with_image_labels_topic_versions_quoting_and_stub()
         bare = [v for v in re.findall(r"\$\{([^}]+)\}", command) if not v.startswith("shellQuote(")]
         assert set(bare) <= {"args", "seed", "task.cpus", "haplotypes", "region_args", "population_args",
                              "holdout_args", "synthetic_args", "outgroup_args", "memory_args", "window_args",
-                             "windows_args", "models_args"}, (step, bare)
+                             "windows_args", "models_args", "versus_args", "method_args", "cnn_args"}, (step, bare)
         assert (REPO / "containers" / step / "Dockerfile").is_file()
 
 
@@ -134,7 +134,8 @@ def test_schema_is_valid_and_matches_the_params_and_refuses_hostile_values():
     assert not list(validator.iter_errors(good))
     assert not list(validator.iter_errors({**good, "input": "chromosomes.csv", "container_registry": "registry.example.org:5000/lab"}))
     for hostile in ({"models": "vae"}, {"selection_target": "CEU; touch INJECTED"}, {"selection_versus": "$(id)"},
-                    {"input": "x.txt"}, {"container_registry": "r.org/lab; rm"}, {"seed": "one"}):
+                    {"input": "x.txt"}, {"container_registry": "r.org/lab; rm"}, {"seed": "one"},
+                    {"selection_methods": "cnn,$(id)"}, {"selection_methods": "lasso"}):
         assert list(validator.iter_errors({**good, **hostile})), hostile
 
 
@@ -190,8 +191,10 @@ def test_parameter_combinations_stop_the_run_with_one_line():
            "impute_panel: null, impute_target: null]"
     assert _call(f"checkParameterCombinations({base})") == ["gan"]
     assert _call(f"checkParameterCombinations({base} + [models: 'gan,diffusion'])") == ["gan", "diffusion"]
+    assert _call(f"checkParameterCombinations({base} + [selection_versus: null, selection_methods: 'cnn'])") == ["gan"]
     for change, message in (("models: 'gan,rbm'", "use --models gan"), ("populations: null", "give --populations"),
                             ("selection_versus: null", "needs --selection_versus"),
+                            ("selection_methods: 'pbs'", "needs --selection_outgroup"),
                             ("impute_panel: 'panel.vcf.gz'", "--impute_panel and --impute_target go together")):
         answer = _call(f"checkParameterCombinations({base} + [{change}])")
         assert isinstance(answer, str) and message in answer, (change, answer)
@@ -235,6 +238,8 @@ def test_module_tasks_run_as_nextflow_renders_them_even_with_hostile_names(tmp_p
     assert results["impute_augment"].evals["versions_beagle"].startswith("5.")
     summary = json.loads(results["selection_scan"].outputs["json"][0].read_text())
     assert summary["populations"]["target"]["name"] == "CEU"
+    assert summary["cnn"]["training"]["simulations"] == 20 and "--threads 2" in results["selection_scan"].script
+    assert results["selection_scan"].outputs["cnn_model"][0].stat().st_size > 0
 
 
 def test_vcf_to_matrix_task_reads_one_region(tmp_path):

@@ -178,8 +178,10 @@ def run_chain(workdir: Path, runner: Runner, *, hostile: bool = False) -> dict[s
                                                       "synthetic": artificial["gan"][0]},
                               values={"meta": gan, "seed": 1}, ext={"args": "--max-privacy-loss -1"}))
     run("selection_scan", Task("selection_scan", files={"matrix": matrix, "synthetic": artificial["gan"][0]},
-                               values={"meta": gan, "target": "CEU", "versus": "YRI", "outgroup": "CHB"},
-                               ext={"args": "--include-edges"}))
+                               values={"meta": gan, "target": "CEU", "versus": "YRI", "outgroup": "CHB",
+                                       "methods": "xpehh,pbs,cnn"},
+                               ext={"args": "--include-edges --s-grid 0,400 --simulations 10 --image-size 64 "
+                                            "--cnn-window-sites 40 --cnn-epochs 2 --device cpu"}, cpus=2))
     run("impute_augment", Task("impute_augment", files={"panel": files["panel.vcf.gz"],
                                                         "synthetic": artificial["gan"][0],
                                                         "target": files["target.vcf.gz"]},

@@ -28,14 +28,17 @@ from .model import Model, load_model  # noqa: E402
 from .models.baselines import sample_baseline  # noqa: E402
 from .privacy import PrivacyReport, check_privacy  # noqa: E402
 from .regions import Region  # noqa: E402
+from .models.selection_cnn import load_selection_network  # noqa: E402
 from .selection import SelectionReport, selection_scan  # noqa: E402
+from .selection_cnn import CnnScanOptions  # noqa: E402
+from .sweeps import SweepSettings  # noqa: E402
 from .training import TrainingOptions, train_diffusion, train_gan, train_rbm  # noqa: E402
 from .windows import Window, split_window  # noqa: E402
 
 __all__ = [
-    "FidelityReport", "GateFailed", "HaplotypeMatrix", "HaplotypeWriter", "ImputationReport", "InputError", "Model",
-    "OptionError", "PrivacyReport", "Region", "SelectionReport", "Sites", "TrainingOptions", "Window",
-    "check_privacy", "evaluate", "impute_augment", "load_model", "read_haplotypes", "sample_baseline",
+    "CnnScanOptions", "FidelityReport", "GateFailed", "HaplotypeMatrix", "HaplotypeWriter", "ImputationReport", "InputError", "Model",
+    "OptionError", "PrivacyReport", "Region", "SelectionReport", "Sites", "SweepSettings", "TrainingOptions", "Window",
+    "check_privacy", "evaluate", "impute_augment", "load_model", "load_selection_network", "read_haplotypes", "sample_baseline",
     "sample_chain", "selection_scan", "split_holdout", "split_window", "train_diffusion", "train_gan", "train_rbm",
     "write_chain",
     "write_haplotypes",

@@ -19,18 +19,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, OptionError
 from .fidelity import pearson
 from .formats.tables import format_cell, write_columns
 from .matrix import HaplotypeMatrix, require_same_sites
 from .options import parse_float, parse_int
 from .progress import logger
-from .provenance import make_record
+from .provenance import describe_file, make_record
 from .reports import Report, ReportParts
+
+if TYPE_CHECKING:
+    from .selection_cnn import CnnScan, CnnScanOptions
 
 
 @dataclass(frozen=True)
@@ -235,14 +238,16 @@ def _check_sites(*arrays: np.ndarray, positions: np.ndarray) -> None:
 
 @dataclass
 class SelectionReport(Report):
-    """Per-site XP-EHH (raw and standardised) and iHS, windowed PBS, for the real target haplotypes and the
-    artificial ones (``"synthetic"``), with ``summary`` (NaN counts, top scores, peaks, real vs synthetic
-    agreement); ``write(folder)`` writes xpehh.tsv, pbs.tsv, ihs.tsv, summary.json, plots and report.html."""
+    """Per-site XP-EHH (raw and standardised) and iHS, windowed PBS, the CNN's windowed posterior of S (``cnn``),
+    for the real target haplotypes and the artificial ones (``"synthetic"``), with ``summary`` (NaN counts, top
+    scores, peaks, real vs synthetic agreement, the CNN's accuracy); ``write(folder)`` writes xpehh.tsv, pbs.tsv,
+    ihs.tsv, cnn.tsv (for the methods run), summary.json, plots and report.html."""
 
     chromosomes: np.ndarray = field(repr=False)
     positions: np.ndarray = field(repr=False)
     scores: dict[str, dict[str, np.ndarray]] = field(repr=False)
     pbs: dict[str, PbsWindows] | None = field(repr=False)
+    cnn: "CnnScan | None" = field(repr=False)
     summary: dict[str, Any]
     options: dict[str, Any]
     provenance: dict[str, Any]
@@ -258,11 +263,13 @@ class SelectionReport(Report):
     def tables(self) -> dict[str, dict[str, np.ndarray]]:
         """The tables written, by file name: column name -> values."""
         site = {"CHROM": self.chromosomes, "POS": self.positions}
-        xpehh = {"XPEHH": self.scores["xpehh"]["real"], "XPEHH_STD": self.scores["xpehh_std"]["real"]}
-        if "synthetic" in self.scores["xpehh"]:
-            xpehh |= {"XPEHH_SYNTHETIC": self.scores["xpehh"]["synthetic"],
-                      "XPEHH_SYNTHETIC_STD": self.scores["xpehh_std"]["synthetic"]}
-        tables = {"xpehh.tsv": site | xpehh}
+        tables = {}
+        if "xpehh" in self.scores:
+            xpehh = {"XPEHH": self.scores["xpehh"]["real"], "XPEHH_STD": self.scores["xpehh_std"]["real"]}
+            if "synthetic" in self.scores["xpehh"]:
+                xpehh |= {"XPEHH_SYNTHETIC": self.scores["xpehh"]["synthetic"],
+                          "XPEHH_SYNTHETIC_STD": self.scores["xpehh_std"]["synthetic"]}
+            tables["xpehh.tsv"] = site | xpehh
         if "ihs" in self.scores:
             tables["ihs.tsv"] = site | {"IHS_STD": self.scores["ihs"]["real"]} | (
                 {"IHS_SYNTHETIC_STD": self.scores["ihs"]["synthetic"]} if "synthetic" in self.scores["ihs"] else {})
@@ -271,6 +278,8 @@ class SelectionReport(Report):
             tables["pbs.tsv"] = {"CHROM": real.chromosomes, "START": real.starts, "END": real.ends,
                                  "PBS": real.values} | (
                 {"PBS_SYNTHETIC": self.pbs["synthetic"].values} if "synthetic" in self.pbs else {})
+        if self.cnn is not None:
+            tables["cnn.tsv"] = self.cnn.columns()
         return tables
 
     def _write_files(self, folder: Path) -> None:
@@ -281,32 +290,37 @@ class SelectionReport(Report):
         from .reports.selection import selection_figures
 
         rows = []
-        for statistic in ("xpehh", "pbs", "ihs"):
+        for statistic in ("xpehh", "pbs", "ihs", "cnn"):
             if statistic not in self.summary:
                 continue
-            real_scan = self.summary[statistic]["real"]
+            entry = self.summary[statistic]["p_selection"] if statistic == "cnn" else self.summary[statistic]
+            real_scan = entry["real"]
             rows.append((f"{statistic} scores (NaN)", f"{real_scan['n']} ({real_scan['nan']})"))
             if real_scan["top"]:
                 top = real_scan["top"]
                 rows.append((f"{statistic} top (real)", f"{top['chrom']}:{top['start']} {top['score']:.3f}"))
-            if "synthetic" in self.summary[statistic]:
-                agreement = self.summary[statistic]["synthetic"]
+            if statistic == "cnn":
+                rows += _cnn_rows(self.summary["cnn"])
+            if "synthetic" in entry:
+                agreement = entry["synthetic"]
                 rows.append((f"{statistic} Pearson / Spearman", f"{format_cell(agreement['pearson'], '.3f')} / "
                                                                 f"{format_cell(agreement['spearman'], '.3f')}"))
                 rows.append((f"{statistic} peaks shared", f"{agreement['peaks_shared']} of {agreement['peaks_real']}"))
         return rows, None, selection_figures(folder, self)
 
 
-def selection_scan(real: HaplotypeMatrix, *, target: str, versus: str, outgroup: str | None = None,
-                   synthetic: HaplotypeMatrix | None = None,
+def selection_scan(real: HaplotypeMatrix, *, target: str, versus: str | None = None, outgroup: str | None = None,
+                   synthetic: HaplotypeMatrix | None = None, methods: Sequence[str] | None = None,
                    genetic_map: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None, min_ehh: float = 0.05,
                    include_edges: bool = False, gap_scale: int = 20_000, max_gap: int = 200_000, window: int = 10,
                    window_step: int = 5, ihs: bool = False, min_maf: float = 0.05, percentile: float = 99.0,
-                   progress: bool = True) -> SelectionReport:
-    """Scan population ``target`` of ``real`` for selection: standardised XP-EHH against ``versus``, PBS with an
-    ``outgroup`` in windows of ``window`` sites moved by ``window_step``, and iHS with ``ihs``; the same for
-    ``synthetic`` (its haplotypes labelled ``target`` when it carries labels, else all of them) against the same
-    real versus and outgroup haplotypes.
+                   cnn: "CnnScanOptions | None" = None, progress: bool = True) -> SelectionReport:
+    """Scan population ``target`` of ``real`` for selection with ``methods`` (any of xpehh, pbs, ihs, cnn):
+    standardised XP-EHH against ``versus``, PBS with an ``outgroup`` in windows of ``window`` sites moved by
+    ``window_step``, iHS, and the CNN's posterior of S = 2Ns in windows (options in ``cnn``, a
+    :class:`~genosynth.selection_cnn.CnnScanOptions`); the same for ``synthetic`` (its haplotypes labelled
+    ``target`` when it carries labels, else all of them) against the same real versus and outgroup haplotypes.
+    Without ``methods``: XP-EHH, PBS when an ``outgroup`` is given, iHS with ``ihs``.
 
     ``genetic_map`` (chromosome -> (bp, cM) arrays, e.g. from :func:`~genosynth.formats.tables.read_plink_map`)
     replaces physical positions in EHH integration; ``min_ehh``, ``include_edges``, ``gap_scale`` and
@@ -318,7 +332,15 @@ def selection_scan(real: HaplotypeMatrix, *, target: str, versus: str, outgroup:
     >>> report.summary["xpehh"]["synthetic"]["pearson"]  # doctest: +SKIP
     0.8...
     """
-    if len({target, versus, outgroup} - {None}) < (3 if outgroup else 2):
+    methods = _parse_methods(methods, outgroup=outgroup, ihs=ihs)
+    if "xpehh" in methods or "pbs" in methods:
+        if versus is None:
+            raise OptionError("versus", f"is needed by {' and '.join(m.upper() for m in methods if m in ('xpehh', 'pbs'))} "
+                                        "(the population the target is compared with)")
+    if "pbs" in methods and outgroup is None:
+        raise OptionError("outgroup", "is needed by PBS")
+    named = [p for p in (target, versus, outgroup) if p is not None]
+    if len(set(named)) < len(named):
         raise InputError("target, versus and outgroup must name different populations")
     parse_float("min_ehh", min_ehh, exclusive_minimum=0, below=1)
     parse_int("gap_scale", gap_scale, minimum=1)
@@ -327,9 +349,13 @@ def selection_scan(real: HaplotypeMatrix, *, target: str, versus: str, outgroup:
     parse_int("window_step", window_step, minimum=1)
     parse_float("min_maf", min_maf, minimum=0, below=0.5)
     parse_float("percentile", percentile, minimum=50, below=100)
+    if "cnn" in methods and cnn is None:
+        from .selection_cnn import CnnScanOptions
+
+        cnn = CnnScanOptions()
     say = logger("selection-scan", progress)
     name = real.name("the real set")
-    groups = {"target": target, "versus": versus} | ({"outgroup": outgroup} if outgroup else {})
+    groups = {"target": target} | ({"versus": versus} if versus else {}) | ({"outgroup": outgroup} if outgroup else {})
     haplotypes = {role: _population_haplotypes(real, population, name) for role, population in groups.items()}
     sets = {"real": haplotypes["target"]}
     if synthetic is not None:
@@ -337,41 +363,113 @@ def selection_scan(real: HaplotypeMatrix, *, target: str, versus: str, outgroup:
                            other_name=synthetic.name("the synthetic set"))
         sets["synthetic"] = _synthetic_target(synthetic, target, say)
     chrom, pos = real.sites.chrom, real.sites.pos
-    chromosome_runs(chrom, pos, name=name)
+    runs = chromosome_runs(chrom, pos, name=name)
     options = EhhOptions(min_ehh=min_ehh, include_edges=include_edges, gap_scale=gap_scale, max_gap=max_gap,
                          map_positions=genetic_positions(genetic_map, chrom, pos) if genetic_map else None)
+    if "cnn" in methods:
+        from .selection_cnn import cnn_scan, plan_cnn_scan
+
+        plan = plan_cnn_scan(sets["real"], positions=pos, runs=runs, options=cnn, name=name)
     say(f"{real.n_sites} sites; " + ", ".join(f"{role} {population} {len(haplotypes[role])} haplotypes"
                                               for role, population in groups.items())
-        + (f", synthetic {len(sets['synthetic'])}" if "synthetic" in sets else ""))
-    scores: dict[str, dict[str, np.ndarray]] = {"xpehh": {}, "xpehh_std": {}}
-    for role, target_haplotypes in sets.items():
-        say(f"XP-EHH of the {role} target haplotypes")
-        raw = xpehh_by_chromosome(target_haplotypes, haplotypes["versus"], chromosomes=chrom, positions=pos,
-                                  options=options, name=name)
-        scores["xpehh"][role], scores["xpehh_std"][role] = raw, standardise(raw)
+        + (f", synthetic {len(sets['synthetic'])}" if "synthetic" in sets else "") + f"; methods {','.join(methods)}")
+    scores: dict[str, dict[str, np.ndarray]] = {}
+    if "xpehh" in methods:
+        scores |= {"xpehh": {}, "xpehh_std": {}}
+        for role, target_haplotypes in sets.items():
+            say(f"XP-EHH of the {role} target haplotypes")
+            raw = xpehh_by_chromosome(target_haplotypes, haplotypes["versus"], chromosomes=chrom, positions=pos,
+                                      options=options, name=name)
+            scores["xpehh"][role], scores["xpehh_std"][role] = raw, standardise(raw)
     pbs = None
-    if outgroup:
+    if "pbs" in methods:
         say(f"PBS in windows of {window} sites, step {window_step}")
         pbs = {role: pbs_by_chromosome(target_haplotypes, haplotypes["versus"], haplotypes["outgroup"],
                                        chromosomes=chrom, positions=pos, window=window, step=window_step, name=name)
                for role, target_haplotypes in sets.items()}
-    if ihs:
+    if "ihs" in methods:
         scores["ihs"] = {}
         for role, target_haplotypes in sets.items():
             say(f"iHS of the {role} target haplotypes")
             scores["ihs"][role] = ihs_by_chromosome(target_haplotypes, chromosomes=chrom, positions=pos,
                                                     options=options, min_maf=min_maf, name=name)
+    cnn_result = None
+    if "cnn" in methods:
+        cnn_result = cnn_scan(sets, chromosomes=chrom, positions=pos, plan=plan, options=cnn, say=say,
+                              progress=progress)
     summary = _scan_summaries(scores, pbs, chrom, pos, percentile)
+    if cnn_result is not None:
+        summary["cnn"] = _cnn_summary(cnn_result, percentile)
     summary["populations"] = {role: {"name": population, "haplotypes": len(haplotypes[role])}
                               for role, population in groups.items()}
-    settings = {"target": target, "versus": versus, "outgroup": outgroup, "min_ehh": min_ehh,
-                "include_edges": include_edges, "gap_scale": gap_scale, "max_gap": max_gap, "window": window,
-                "window_step": window_step, "ihs": ihs, "min_maf": min_maf, "percentile": percentile,
-                "genetic_map": genetic_map is not None}
-    record = make_record("selection-scan", parameters=settings, seed=None,
-                         inputs=[real.describe()] + ([synthetic.describe()] if synthetic is not None else []))
-    return SelectionReport(chromosomes=chrom, positions=pos, scores=scores, pbs=pbs, summary=summary,
-                           options=settings, provenance=record)
+    settings = {"target": target, "versus": versus, "outgroup": outgroup, "methods": list(methods),
+                "min_ehh": min_ehh, "include_edges": include_edges, "gap_scale": gap_scale, "max_gap": max_gap,
+                "window": window, "window_step": window_step, "ihs": "ihs" in methods, "min_maf": min_maf,
+                "percentile": percentile, "genetic_map": genetic_map is not None} | (
+        cnn.parameters() if cnn_result is not None else {})
+    inputs = [real.describe()] + ([synthetic.describe()] if synthetic is not None else [])
+    if cnn is not None and cnn.model is not None and cnn_result is not None:
+        inputs.append(describe_file(cnn.model))
+    record = make_record("selection-scan", parameters=settings, seed=cnn.seed if cnn_result is not None else None,
+                         inputs=inputs)
+    return SelectionReport(chromosomes=chrom, positions=pos, scores=scores, pbs=pbs, cnn=cnn_result,
+                           summary=summary, options=settings, provenance=record)
+
+
+METHODS = ("xpehh", "pbs", "ihs", "cnn")
+
+
+def _parse_methods(methods: Sequence[str] | str | None, *, outgroup: str | None, ihs: bool) -> list[str]:
+    """The methods to run, in METHODS order; None means XP-EHH, PBS with an outgroup, iHS with ``ihs``."""
+    if methods is None:
+        return ["xpehh"] + (["pbs"] if outgroup else []) + (["ihs"] if ihs else [])
+    items = [m.strip().lower() for m in (methods.split(",") if isinstance(methods, str) else methods)]
+    unknown = [m for m in items if m not in METHODS]
+    if unknown or not items:
+        raise OptionError("methods", f"{','.join(items) or '(none)'}: expected a comma-separated list of "
+                                     f"{', '.join(METHODS)}")
+    chosen = set(items) | ({"ihs"} if ihs else set())
+    return [m for m in METHODS if m in chosen]
+
+
+def _cnn_summary(scan: "CnnScan", percentile: float) -> dict:
+    """P_SELECTION and S_MEAN over windows as the other scans summarise theirs, the top windows by P_SELECTION,
+    how the network was trained and how well it classifies its held-out simulations."""
+    real = scan.posteriors["real"]
+    entry: dict[str, Any] = {}
+    for key in ("p_selection", "s_mean"):
+        entry[key] = {"real": _scan_summary(real[key], scan.chromosomes, scan.starts, scan.ends, percentile)}
+        if "synthetic" in scan.posteriors:
+            entry[key]["synthetic"] = compare_scans(real[key], scan.posteriors["synthetic"][key],
+                                                    percentile=percentile)
+    entry["windows"] = int(len(scan.starts))
+    entry["windows_p_selection_over_half"] = {role: int((p["p_selection"] > 0.5).sum())
+                                              for role, p in scan.posteriors.items()}
+    top = int(np.argmax(real["p_selection"]))
+    entry["top_window"] = {"chrom": str(scan.chromosomes[top]), "start": int(scan.starts[top]),
+                           "end": int(scan.ends[top])} | {
+        role: {key: float(p[key][top]) for key in ("p_selection", "s_mean", "s_map", "hpd_low", "hpd_high",
+                                                   "bayes_factor")} for role, p in scan.posteriors.items()}
+    entry["training"] = scan.training
+    return entry
+
+
+def _cnn_rows(entry: dict) -> list[tuple[str, str]]:
+    evaluation = entry["training"]["evaluation"]
+    rows = [("cnn S classes", ", ".join(f"{value:g}" for value in entry["training"]["classes"]))]
+    if "validation_accuracy" in evaluation:
+        rows.append(("cnn validation accuracy", f"{evaluation['validation_accuracy']:.3f}"))
+    if "test_accuracy" in evaluation:
+        rows.append(("cnn test accuracy (neutral vs strongest)",
+                     f"{evaluation['test_accuracy']:.3f} ({format_cell(evaluation['neutral_vs_strongest_accuracy'], '.3f')})"))
+    top = entry["top_window"]
+    for role in ("real", "synthetic"):
+        if role in top:
+            rows.append((f"cnn top window S ({role})", f"{top['chrom']}:{top['start']}-{top['end']} mean "
+                                                        f"{top[role]['s_mean']:.0f}, 95% HPD {top[role]['hpd_low']:g}"
+                                                        f"-{top[role]['hpd_high']:g}, P(selection) "
+                                                        f"{top[role]['p_selection']:.3f}"))
+    return rows
 
 
 def genetic_positions(genetic_map: Mapping[str, tuple[np.ndarray, np.ndarray]], chromosomes: np.ndarray,
