@@ -52,6 +52,7 @@ bench: $(STAMP) system-packages
 	$(PY) bench/evaluate.py
 	$(PY) bench/models.py throughput
 	$(PY) bench/models.py fidelity --max-time 20m
+	$(PY) bench/selection.py
 
 # Galaxy 26.1.1 and planemo in their own environment (they pin versions the project's does not want)
 $(GALAXY_STAMP):

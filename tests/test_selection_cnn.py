@@ -137,15 +137,26 @@ def test_table_summary_report_and_synthetic_agreement(scan):
 
 def test_saved_network_reloads_with_identical_scores(scan):
     out = scan["dir"] / "reloaded"
+    # the synthetic set: all 120 haplotypes of the matrix as an unlabelled VCF, subsampled to the 40 the CNN knows
+    from genosynth.formats.hdf5 import read_matrix, write_matrix
+    from genosynth.matrix import HaplotypeMatrix
+
+    m = read_matrix(scan["matrix"])
+    unlabelled = scan["dir"] / "unlabelled.h5"
+    write_matrix(unlabelled, HaplotypeMatrix(m.haplotypes, m.sites, m.samples, m.ploidy,
+                                             np.full(len(m.populations), "")))
     result = run_genosynth("selection-scan", scan["matrix"], "--target", "A", "--method", "cnn",
-                           "--cnn-model", scan["model"], "--cnn-window-sites", "150", "-o", out)
+                           "--cnn-model", scan["model"], "--cnn-window-sites", "150", "--synthetic", unlabelled,
+                           "-o", out)
     assert "simulations per S class" not in result.stderr  # nothing simulated or trained
+    assert "synthetic set: 120 haplotypes, subsampled to the 40 the CNN was trained on" in result.stderr
     first, again = _table(scan["out"] / "cnn.tsv"), _table(out / "cnn.tsv")
     for column in ("START", "P_SELECTION", "S_MEAN", "S_HPD_LOW", "S_HPD_HIGH", "BAYES_FACTOR"):
         np.testing.assert_array_equal(first[column], again[column])
     summary = json.loads((out / "summary.json").read_text())
     assert summary["provenance"]["inputs"][-1]["name"] == "cnn.safetensors"
     assert summary["cnn"]["training"]["simulation"]["s_grid"] == [0.0, 200.0, 400.0]
+    assert summary["cnn"]["training"]["haplotypes_scanned"] == {"real": 40, "synthetic": 40}
 
 
 def test_cache_is_reused_and_refused_with_other_settings(scan):
@@ -185,6 +196,10 @@ def test_demography_follows_the_population_history():
     assert 1_000 < history.recent_size < 29_725 and history.mutation_rate == pytest.approx(2.35e-8)
     assert history.sizes[-1] == pytest.approx(7_300, rel=0.01) and min(history.sizes) < 3_000
     assert all(t > history.recent_until for t in history.times)
+    settings = SweepSettings(s_grid=(0.0, 400.0), simulations=4, haplotypes=20, length=20_000, image_size=64,
+                             demography="HomSap/OutOfAfrica_3G09", demography_population="CEU", sweep_end_times=(0, 500))
+    data = simulate_training_images(settings, threads=1, progress=False)  # sweeps that outlast the span are redrawn
+    assert data.images.shape == (8, 64, 64) and data.history.mutation_rate == pytest.approx(2.35e-8)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -72,9 +72,10 @@ def run_demo(out: Path, *, individuals: int = 50, length: int = 500_000, epochs:
           out / "train.h5", "-o", out / "privacy_copying_generator", "--seed", seed, "--max-exact-copies", "0",
           expect_exit=2)
     # the ideal generator's CEU haplotypes (unseen real individuals) stand in for artificial CEU genomes; the CNN is
-    # trained on 100 simulations per S class (a real scan wants about 1000)
+    # trained on 100 simulations per S class (a real scan wants about 1000) of the data's own model and MAF filter
     _step("selection-scan", out / "train.h5", "--target", "CEU", "--versus", "YRI", "--outgroup", "CHB",
-          "--method", "xpehh,pbs,cnn", "--simulations", "100", "--image-size", "64", "--cnn-window-sites", "100",
+          "--method", "xpehh,pbs,cnn", "--demography", "HomSap/OutOfAfrica_3G09", "--demography-population", "CEU",
+          "--cnn-min-maf", "0.05", "--simulations", "100", "--image-size", "64", "--cnn-window-sites", "100",
           "--threads", "2", "--seed", seed, "--synthetic", out / "ideal_generator.h5", "-o", out / "selection_scan")
     _step("export", out / "rbm_ag.h5", "-o", out / "rbm_ag.hapt.gz")
     _step("export", out / "train.h5", "-o", out / "panel.vcf.gz")

@@ -184,6 +184,8 @@ def cnn_scan(sets: dict[str, np.ndarray], *, chromosomes: np.ndarray, positions:
                     "recent_size": data.history.recent_size, "recent_generations": data.history.recent_until,
                     "simulation": settings.to_dict()}
     min_maf = float(network.simulation.get("min_maf", options.simulation.min_maf))
+    sets = {role: _as_trained(role, haplotypes, network.simulation.get("haplotypes"), options.seed, say)
+            for role, haplotypes in sets.items()}
     posteriors = {}
     for role, haplotypes in sets.items():
         meter = Progress("selection-scan", unit=f"{role} windows", total=len(windows), enabled=progress)
@@ -195,6 +197,7 @@ def cnn_scan(sets: dict[str, np.ndarray], *, chromosomes: np.ndarray, positions:
         posteriors[role] = posterior_summary(network.probabilities(images), network.classes)
     sites = np.array([_polymorphic(real[:, w], min_maf) for w in windows], dtype=np.int64)
     training |= {"classes": network.classes.tolist(), "image_size": network.image_size,
+                 "haplotypes_scanned": {role: int(len(haplotypes)) for role, haplotypes in sets.items()},
                  "evaluation": network.evaluation, "real_sites_per_window_median": float(np.median(sites)),
                  "window_span_median_bp": float(np.median(plan.spans))}
     index_first = np.array([w[0] for w in windows])
@@ -202,6 +205,21 @@ def cnn_scan(sets: dict[str, np.ndarray], *, chromosomes: np.ndarray, positions:
     return CnnScan(chromosomes=np.array([str(chromosomes[i]) for i in index_first]), starts=positions[index_first],
                    ends=positions[index_last], sites=sites, posteriors=posteriors, network=network,
                    training=training)
+
+
+def _as_trained(role: str, haplotypes: np.ndarray, trained: int | None, seed: int,
+                say: Callable[[str], None]) -> np.ndarray:
+    """A set with more haplotypes than the network's training windows, subsampled to that many (without
+    replacement, seeded): images of other sample sizes are stretched differently and score unlike the simulations."""
+    if trained is None or len(haplotypes) == trained:
+        return haplotypes
+    if len(haplotypes) > trained:
+        rows = np.sort(np.random.default_rng(seed).choice(len(haplotypes), trained, replace=False))
+        say(f"{role} set: {len(haplotypes)} haplotypes, subsampled to the {trained} the CNN was trained on")
+        return haplotypes[rows]
+    say(f"{role} set: {len(haplotypes)} haplotypes, fewer than the {trained} the CNN was trained on: its images "
+        "are stretched and its scores less reliable (sample at least as many)")
+    return haplotypes
 
 
 def _polymorphic(window: np.ndarray, min_maf: float) -> int:

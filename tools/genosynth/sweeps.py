@@ -271,6 +271,7 @@ def _read_metadata(path: str | Path) -> tuple[SweepSettings, dict[str, str]]:
 def _simulate_one(task: tuple[SweepSettings, SizeHistory, int, int]) -> tuple[np.ndarray, int]:
     """One window's image and its number of kept sites (runs in a worker process)."""
     import msprime
+    from msprime import _msprime  # its LibraryError: a sweep met a size change
 
     settings, history, label, replicate = task
     strength = settings.s_grid[label]
@@ -296,7 +297,7 @@ def _simulate_one(task: tuple[SweepSettings, SizeHistory, int, int]) -> tuple[np
                                       recombination_rate=settings.recombination_rate, model=model,
                                       random_seed=int(seeds[0]))
             break
-        except msprime.LibraryError:  # the sweep outlasted the constant-size span
+        except (_msprime.LibraryError, RuntimeError):  # the sweep outlasted the constant-size span
             if attempt == _RETRIES - 1:
                 raise
     ts = msprime.sim_mutations(ts, rate=history.mutation_rate, model=msprime.BinaryMutationModel(),
