@@ -47,11 +47,10 @@ def sort_window(haplotypes: np.ndarray, *, min_maf: float = 0.01) -> np.ndarray:
     if haplotypes.ndim != 2:
         raise ValueError(f"expected a (n_haplotypes, n_sites) window, got shape {haplotypes.shape}")
     window = np.asarray(haplotypes, dtype=np.uint8)
-    frequency = window.mean(axis=0) if window.size else np.zeros(window.shape[1])
+    frequency = _frequencies(window)
     window = np.where(frequency > 0.5, 1 - window, window).astype(np.uint8)
-    minor = np.minimum(frequency, 1 - frequency)
-    keep = (minor > 0) & (minor >= min_maf)
-    window, minor = window[:, keep], minor[keep]
+    keep = _kept(frequency, min_maf)
+    window, minor = window[:, keep], np.minimum(frequency, 1 - frequency)[keep]
     if window.shape[1] == 0:
         return window
     rows, row_of, row_counts = np.unique(window, axis=0, return_inverse=True, return_counts=True)
@@ -60,6 +59,26 @@ def sort_window(haplotypes: np.ndarray, *, min_maf: float = 0.01) -> np.ndarray:
     _, column_of = np.unique(window, axis=1, return_inverse=True)
     column_order = np.lexsort((column_of.ravel(), -minor))
     return np.ascontiguousarray(window[:, column_order])
+
+
+def kept_sites(window: np.ndarray, *, min_maf: float) -> np.ndarray:
+    """Boolean mask of the sites an image keeps: polymorphic, with a minor allele frequency of at least ``min_maf``.
+
+    Example
+    -------
+    >>> kept_sites(np.array([[0, 1, 1], [0, 0, 1], [0, 0, 1], [0, 0, 0]], dtype=np.uint8), min_maf=0.2).tolist()
+    [False, True, True]
+    """
+    return _kept(_frequencies(window), min_maf)
+
+
+def _frequencies(window: np.ndarray) -> np.ndarray:
+    return window.mean(axis=0) if window.size else np.zeros(window.shape[1])
+
+
+def _kept(frequency: np.ndarray, min_maf: float) -> np.ndarray:
+    minor = np.minimum(frequency, 1 - frequency)
+    return (minor > 0) & (minor >= min_maf)
 
 
 def resize_image(window: np.ndarray, *, size: int) -> np.ndarray:

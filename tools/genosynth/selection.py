@@ -236,6 +236,9 @@ def _check_sites(*arrays: np.ndarray, positions: np.ndarray) -> None:
 
 # -- selection_scan: the statistics of a target population, real and artificial, as one typed result --------
 
+METHODS = ("xpehh", "pbs", "ihs", "cnn")  # the scans selection_scan runs, in the order it runs and reports them
+
+
 @dataclass
 class SelectionReport(Report):
     """Per-site XP-EHH (raw and standardised) and iHS, windowed PBS, the CNN's windowed posterior of S (``cnn``),
@@ -282,6 +285,11 @@ class SelectionReport(Report):
             tables["cnn.tsv"] = self.cnn.columns()
         return tables
 
+    def scan_summaries(self) -> list[tuple[str, dict]]:
+        """(statistic, summary) of each scan run, in METHODS order; the CNN's is its P_SELECTION scan."""
+        return [(statistic, self.summary[statistic]["p_selection"] if statistic == "cnn" else self.summary[statistic])
+                for statistic in METHODS if statistic in self.summary]
+
     def _write_files(self, folder: Path) -> None:
         for name, columns in self.tables().items():
             write_columns(folder / name, columns)
@@ -290,10 +298,7 @@ class SelectionReport(Report):
         from .reports.selection import selection_figures
 
         rows = []
-        for statistic in ("xpehh", "pbs", "ihs", "cnn"):
-            if statistic not in self.summary:
-                continue
-            entry = self.summary[statistic]["p_selection"] if statistic == "cnn" else self.summary[statistic]
+        for statistic, entry in self.scan_summaries():
             real_scan = entry["real"]
             rows.append((f"{statistic} scores (NaN)", f"{real_scan['n']} ({real_scan['nan']})"))
             if real_scan["top"]:
@@ -332,7 +337,7 @@ def selection_scan(real: HaplotypeMatrix, *, target: str, versus: str | None = N
     >>> report.summary["xpehh"]["synthetic"]["pearson"]  # doctest: +SKIP
     0.8...
     """
-    methods = _parse_methods(methods, outgroup=outgroup, ihs=ihs)
+    methods = parse_methods(methods, outgroup=outgroup, ihs=ihs)
     if "xpehh" in methods or "pbs" in methods:
         if versus is None:
             raise OptionError("versus", f"is needed by {' and '.join(m.upper() for m in methods if m in ('xpehh', 'pbs'))} "
@@ -408,7 +413,7 @@ def selection_scan(real: HaplotypeMatrix, *, target: str, versus: str | None = N
                 "percentile": percentile, "genetic_map": genetic_map is not None} | (
         cnn.parameters() if cnn_result is not None else {})
     inputs = [real.describe()] + ([synthetic.describe()] if synthetic is not None else [])
-    if cnn is not None and cnn.model is not None and cnn_result is not None:
+    if cnn_result is not None and cnn.model is not None:
         inputs.append(describe_file(cnn.model))
     record = make_record("selection-scan", parameters=settings, seed=cnn.seed if cnn_result is not None else None,
                          inputs=inputs)
@@ -416,10 +421,7 @@ def selection_scan(real: HaplotypeMatrix, *, target: str, versus: str | None = N
                            summary=summary, options=settings, provenance=record)
 
 
-METHODS = ("xpehh", "pbs", "ihs", "cnn")
-
-
-def _parse_methods(methods: Sequence[str] | str | None, *, outgroup: str | None, ihs: bool) -> list[str]:
+def parse_methods(methods: Sequence[str] | str | None, *, outgroup: str | None, ihs: bool) -> list[str]:
     """The methods to run, in METHODS order; None means XP-EHH, PBS with an outgroup, iHS with ``ihs``."""
     if methods is None:
         return ["xpehh"] + (["pbs"] if outgroup else []) + (["ihs"] if ihs else [])

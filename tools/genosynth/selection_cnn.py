@@ -18,12 +18,12 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import OptionError
-from .imagene import haplotype_image, posterior_summary
+from .imagene import haplotype_image, kept_sites, posterior_summary
 from .models.selection_cnn import CnnConfig, SelectionNetwork, load_selection_network, train_selection_network
 from .options import parse_int
 from .progress import Progress
 from .provenance import make_record
-from .sweeps import SweepSettings
+from .sweeps import SweepSettings, check_training_images, load_or_simulate
 
 
 @dataclass(frozen=True)
@@ -123,15 +123,13 @@ class CnnPlan:
     windows: list[np.ndarray]
     spans: np.ndarray
     network: SelectionNetwork | None
-    settings: Any
+    settings: SweepSettings | None
 
 
 def plan_cnn_scan(real: np.ndarray, *, positions: np.ndarray, runs: list[tuple[str, np.ndarray]],
                   options: CnnScanOptions, name: str = "haplotypes") -> CnnPlan:
     """Check ``options`` against the data (window length, the network file, a cached simulation's settings) and
     settle the windows and the training simulations; every problem is a one-line error before work starts."""
-    from .sweeps import check_training_images
-
     longest = max(len(index) for _, index in runs)
     if options.window_sites > longest:
         raise OptionError("cnn_window_sites", f"{options.window_sites}: longer than the data ({name} has at most "
@@ -151,8 +149,6 @@ def cnn_scan(sets: dict[str, np.ndarray], *, chromosomes: np.ndarray, positions:
              progress: bool = True) -> CnnScan:
     """Score every window of each set's haplotypes (``sets["real"]`` the real target's) with the CNN of ``plan``
     (trained first when it comes from simulations)."""
-    from .sweeps import load_or_simulate
-
     windows, real = plan.windows, sets["real"]
     training: dict[str, Any]
     if plan.network is not None:
@@ -195,7 +191,7 @@ def cnn_scan(sets: dict[str, np.ndarray], *, chromosomes: np.ndarray, positions:
             meter.update(1)
         meter.close()
         posteriors[role] = posterior_summary(network.probabilities(images), network.classes)
-    sites = np.array([_polymorphic(real[:, w], min_maf) for w in windows], dtype=np.int64)
+    sites = np.array([kept_sites(real[:, w], min_maf=min_maf).sum() for w in windows], dtype=np.int64)
     training |= {"classes": network.classes.tolist(), "image_size": network.image_size,
                  "haplotypes_scanned": {role: int(len(haplotypes)) for role, haplotypes in sets.items()},
                  "evaluation": network.evaluation, "real_sites_per_window_median": float(np.median(sites)),
@@ -220,12 +216,6 @@ def _as_trained(role: str, haplotypes: np.ndarray, trained: int | None, seed: in
     say(f"{role} set: {len(haplotypes)} haplotypes, fewer than the {trained} the CNN was trained on: its images "
         "are stretched and its scores less reliable (sample at least as many)")
     return haplotypes
-
-
-def _polymorphic(window: np.ndarray, min_maf: float) -> int:
-    frequency = window.mean(axis=0)
-    minor = np.minimum(frequency, 1 - frequency)
-    return int(((minor > 0) & (minor >= min_maf)).sum())
 
 
 def _grid(classes: np.ndarray) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from multiprocessing import get_context
@@ -33,8 +34,9 @@ import numpy as np
 
 from . import __version__
 from .atomic import atomic_outputs
-from .errors import InputError, OptionError
-from .imagene import MIN_IMAGE_SIZE, haplotype_image, parse_s_grid
+from .errors import InputError, OptionError, first_line
+from .imagene import MIN_IMAGE_SIZE, parse_s_grid, resize_image, sort_window
+from .options import parse_float, parse_int
 from .progress import Progress
 
 FORMAT_NAME = "genosynth-sweep-images"
@@ -68,8 +70,6 @@ class SweepSettings:
     seed: int = 1
 
     def __post_init__(self) -> None:
-        from .options import parse_float, parse_int
-
         object.__setattr__(self, "s_grid", tuple(parse_s_grid(list(self.s_grid)).tolist()))
         parse_int("simulations", self.simulations, minimum=2)
         if self.haplotypes is not None:
@@ -146,8 +146,6 @@ def size_history(settings: SweepSettings) -> SizeHistory:
     model = _stdpopsim_model(settings.demography)
     debug = model.model.debug()
     grid = np.unique(np.concatenate([[0.0], np.geomspace(1, 1e6, 400)]))
-    import warnings
-
     with warnings.catch_warnings():  # msprime suggests finer steps; 400 log-spaced steps are plenty here
         warnings.simplefilter("ignore")
         rates, _ = debug.coalescence_rate_trajectory(grid, {settings.demography_population: 2})
@@ -246,8 +244,7 @@ def read_training_images(path: str | Path) -> TrainingImages:
                                                      for k, v in history.items()}),
                               seconds=float(metadata["seconds"]), reused=True)
     except Exception as err:  # safetensors' own errors (truncated data) and missing fields as one line
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputError(f"{path}: damaged genosynth training data file ({reason[:200]})") from None
+        raise InputError(f"{path}: damaged genosynth training data file ({first_line(err)[:200]})") from None
 
 
 def _read_metadata(path: str | Path) -> tuple[SweepSettings, dict[str, str]]:
@@ -257,8 +254,7 @@ def _read_metadata(path: str | Path) -> tuple[SweepSettings, dict[str, str]]:
         with safe_open(str(path), framework="numpy") as handle:
             metadata = handle.metadata() or {}
     except Exception as err:  # not safetensors at all
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputError(f"{path}: not a readable genosynth training data file ({reason[:200]})") from None
+        raise InputError(f"{path}: not a readable genosynth training data file ({first_line(err)[:200]})") from None
     if metadata.get("format") != FORMAT_NAME or metadata.get("format_version") != str(FORMAT_VERSION):
         raise InputError(f"{path}: not a genosynth training data file (format {metadata.get('format')!r} "
                          f"version {metadata.get('format_version')!r}, expected {FORMAT_NAME!r} {FORMAT_VERSION})")
@@ -304,15 +300,8 @@ def _simulate_one(task: tuple[SweepSettings, SizeHistory, int, int]) -> tuple[np
                                discrete_genome=False, random_seed=int(seeds[1]))
     haplotypes = ts.genotype_matrix().T.astype(np.uint8) if ts.num_sites else np.zeros((settings.haplotypes, 0),
                                                                                        np.uint8)
-    frequency = haplotypes.mean(axis=0)
-    minor = np.minimum(frequency, 1 - frequency)
-    kept = int(((minor > 0) & (minor >= settings.min_maf)).sum())
-    return haplotypes_image(haplotypes, settings), kept
-
-
-def haplotypes_image(haplotypes: np.ndarray, settings: SweepSettings) -> np.ndarray:
-    """The image of one window made as the training images are."""
-    return haplotype_image(haplotypes, size=settings.image_size, min_maf=settings.min_maf)
+    kept = sort_window(haplotypes, min_maf=settings.min_maf)  # as haplotype_image makes it, its columns counted
+    return resize_image(kept, size=settings.image_size), kept.shape[1]
 
 
 def check_demography(identifier: str, population: str | None) -> None:

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import __version__
 from ..atomic import atomic_outputs
-from ..errors import InputError
+from ..errors import InputError, first_line
 from ..matrix import Sites
 
 FORMAT_NAME = "genosynth-model"
@@ -83,8 +83,7 @@ def load_model_file(path: str | Path, *, device: str = "cpu") -> ModelFile:
             metadata = handle.metadata() or {}
             tensors = {name: handle.get_tensor(name) for name in handle.keys()}
     except Exception as err:  # safetensors' own errors (truncated data, bad offsets) as one line
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputError(f"{path}: not a readable genosynth model file ({reason[:200]})") from None
+        raise InputError(f"{path}: not a readable genosynth model file ({first_line(err)[:200]})") from None
     if metadata.get("format") != FORMAT_NAME:
         raise InputError(f"{path}: a safetensors file, but not a genosynth model file (no '{FORMAT_NAME}' metadata)")
     if metadata.get("format_version") != str(FORMAT_VERSION):

@@ -181,7 +181,7 @@ def train_selection_network(images: np.ndarray, labels: np.ndarray, classes: np.
         total = 0.0
         for batch in torch.as_tensor(train)[torch.randperm(len(train), generator=shuffler)].split(config.batch_size):
             logits = network(x[batch].to(device))
-            loss = -(targets[batch].to(device) * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+            loss = _soft_cross_entropy(logits, targets[batch].to(device))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -237,12 +237,19 @@ def _targets(labels: np.ndarray, k: int, sd: float) -> np.ndarray:
     return density / density.sum(axis=1, keepdims=True)
 
 
+def _soft_cross_entropy(logits: Any, targets: Any) -> Any:
+    """Cross-entropy of the logits against target distributions over the classes (one-hot or smoothed)."""
+    import torch
+
+    return -(targets * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+
+
 def _evaluate(network: Any, x: Any, targets: Any, y: Any, index: np.ndarray, device: str) -> tuple[float, float]:
     import torch
 
     network.eval()
     with torch.no_grad():
         logits = torch.cat([network(x[batch].to(device)) for batch in torch.as_tensor(index).split(512)])
-        loss = -(targets[index].to(device) * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+        loss = _soft_cross_entropy(logits, targets[index].to(device))
         accuracy = (logits.argmax(dim=1).cpu() == y[index]).double().mean()
     return float(loss), float(accuracy)

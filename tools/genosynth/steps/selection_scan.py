@@ -12,7 +12,7 @@ from ..formats import read_haplotypes
 from ..formats.tables import format_cell, read_plink_map
 from ..progress import log
 from ..imagene import MIN_IMAGE_SIZE, parse_s_grid
-from ..selection import SelectionReport, selection_scan
+from ..selection import SelectionReport, parse_methods, selection_scan
 from ..selection_cnn import CnnScanOptions
 from ..sweeps import SweepSettings
 from ._types import FRACTION, Bounded, at_least
@@ -85,8 +85,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    methods = args.methods.split(",") if args.methods else None
-    cnn = _cnn_options(args, methods)
+    methods = parse_methods(args.methods, outgroup=args.outgroup, ihs=args.ihs)
+    cnn = _cnn_options(args) if "cnn" in methods else None
+    if cnn is None and args.cnn_model_output:
+        raise OptionError("cnn_model_output", "needs --method with cnn")
     real = read_haplotypes(args.matrix, legend=args.legend, populations=args.populations)
     report = selection_scan(real, target=args.target, versus=args.versus, outgroup=args.outgroup, methods=methods,
                             synthetic=read_haplotypes(args.synthetic, legend=args.legend) if args.synthetic else None,
@@ -101,12 +103,8 @@ def run(args: argparse.Namespace) -> None:
     log(STEP, f"report in {args.output}/report.html")
 
 
-def _cnn_options(args: argparse.Namespace, methods: list[str] | None) -> CnnScanOptions | None:
-    """The CNN options when the CNN is among the methods (checked before any input is read)."""
-    if not methods or "cnn" not in [m.strip().lower() for m in methods]:
-        if args.cnn_model_output:
-            raise OptionError("cnn_model_output", "needs --method with cnn")
-        return None
+def _cnn_options(args: argparse.Namespace) -> CnnScanOptions:
+    """The CNN options of the command line (checked before any input is read)."""
     if args.cnn_model is not None and not args.cnn_model.is_file():
         raise InputError(f"{args.cnn_model}: no such file")
     simulation = SweepSettings(s_grid=tuple(parse_s_grid(args.s_grid)), simulations=args.simulations,
@@ -120,10 +118,7 @@ def _cnn_options(args: argparse.Namespace, methods: list[str] | None) -> CnnScan
 
 
 def _log_agreement(report: SelectionReport) -> None:
-    for statistic in ("xpehh", "pbs", "ihs", "cnn"):
-        entry = report.summary.get(statistic, {})
-        if statistic == "cnn" and entry:
-            entry = entry["p_selection"]
+    for statistic, entry in report.scan_summaries():
         if "synthetic" in entry:
             agreement = entry["synthetic"]
             log(STEP, f"{statistic.upper()} real vs synthetic: Pearson {format_cell(agreement['pearson'], '.3f')}, "
