@@ -283,3 +283,32 @@ def test_network_trains_on_a_gpu_and_its_file_scores_alike_on_cpu(tmp_path):
     network.save(tmp_path / "cnn.safetensors")
     on_cpu = load_selection_network(tmp_path / "cnn.safetensors", device="cpu")
     np.testing.assert_allclose(on_cpu.probabilities(data.images), network.probabilities(data.images), atol=1e-4)
+
+
+def test_cnn_options_reach_the_windows_simulations_and_network(scan):
+    out, cache, model = scan["dir"] / "options", scan["dir"] / "options.safetensors", scan["dir"] / "options_cnn.safetensors"
+    run_genosynth("selection-scan", scan["matrix"], "--target", "A", "--method", "cnn", "--s-grid", "0,400",
+                  "--simulations", "4", "--image-size", "64", "--cnn-window-sites", "150", "--cnn-step", "75",
+                  "--cnn-epochs", "1", "--cnn-label-sd", "0.7", "--mutation-rate", "2e-8", "--recombination-rate",
+                  "5e-9", "--sweep-end-times", "0,200", "--ne", "5000", "--cnn-min-maf", "0.05", "--seed", "3",
+                  "--training-data", cache, "--cnn-model-output", model, "-o", out)
+    starts = _table(out / "cnn.tsv")["START"].astype(int)
+    assert len(starts) == (9105 - 150) // 75 + 1  # 150-site windows every 75 sites of the 9105
+    settings = read_training_images(cache).settings
+    assert (settings.mutation_rate, settings.recombination_rate, settings.sweep_end_times, settings.ne,
+            settings.min_maf, settings.seed, settings.simulations) == (2e-8, 5e-9, (0.0, 200.0), 5000.0, 0.05, 3, 4)
+    from genosynth import load_selection_network
+
+    network = load_selection_network(model, device="cpu")
+    assert network.config.label_sd == 0.7 and network.config.max_epochs == 1 and len(network.history) == 1
+
+
+def test_label_sd_smooths_targets_over_neighbouring_bins():
+    from genosynth.models.selection_cnn import _targets
+
+    labels = np.array([0, 2, 4])
+    np.testing.assert_array_equal(_targets(labels, 5, 0.0), np.eye(5)[labels])
+    smooth = _targets(labels, 5, 1.0)
+    np.testing.assert_allclose(smooth.sum(axis=1), 1.0)
+    assert (smooth.argmax(axis=1) == labels).all() and smooth[1, 1] > 0.1
+    assert smooth[1, 1] == pytest.approx(smooth[1, 3])  # symmetric about the class
