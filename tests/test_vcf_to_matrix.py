@@ -10,6 +10,8 @@ import subprocess
 import numpy as np
 import pytest
 from conftest import read_text, require_programs, run_genosynth
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from genosynth.formats.hdf5 import read_matrix
 
@@ -336,22 +338,27 @@ def test_provenance_is_schema_versioned_json_with_checksums_and_no_private_paths
     assert str(tmp_path) not in stored and "/private/" not in stored  # shared files carry no private paths
 
 
-def test_parallel_reading_by_position_range_equals_sequential(simulated, tmp_path, monkeypatch):
+def test_parallel_reading_of_a_bcf_by_position_range_equals_sequential_text_reading(simulated, tmp_path, monkeypatch):
     from genosynth.cli import main
     from genosynth.formats import convert
 
+    require_programs("bcftools")
+    bcf = tmp_path / "sim.bcf"
+    subprocess.run(["bcftools", "view", "-Ob", "-o", str(bcf), str(simulated["vcf_gz"])], check=True)
+    subprocess.run(["bcftools", "index", str(bcf)], check=True)
     monkeypatch.setattr(convert, "_PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(convert, "_PIECE_BYTES", 64 << 10)  # many pieces, more than in flight at once
+    monkeypatch.setattr(convert, "_PIECE_BYTES", 16 << 10)  # many pieces, more than in flight at once
     outputs = {}
-    for threads in (1, 2):
-        out = tmp_path / f"t{threads}.h5"
+    for name, source, threads in (("text", simulated["vcf_gz"], 1), ("bcf", bcf, 2)):
+        out = tmp_path / f"{name}.h5"
         with pytest.raises(SystemExit) as exit_info:
-            main(["vcf-to-matrix", str(simulated["vcf_gz"]), "-o", str(out), "--threads", str(threads),
+            main(["vcf-to-matrix", str(source), "-o", str(out), "--threads", str(threads),
                   "--populations", str(simulated["populations"]), "--holdout", "0.2",
-                  "--holdout-output", str(tmp_path / f"h{threads}.h5"), "--seed", "2"])
+                  "--holdout-output", str(tmp_path / f"h{name}.h5"), "--seed", "2"])
         assert exit_info.value.code == 0
-        outputs[threads] = read_matrix(out), read_matrix(tmp_path / f"h{threads}.h5")
-    for one, two in zip(outputs[1], outputs[2]):
+        outputs[name] = read_matrix(out), read_matrix(tmp_path / f"h{name}.h5")
+    assert len(convert._parallel_regions(convert.VcfSource(bcf), threads=2, region=None)) > 3
+    for one, two in zip(outputs["text"], outputs["bcf"]):
         np.testing.assert_array_equal(one.haplotypes, two.haplotypes)
         np.testing.assert_array_equal(one.sites.pos, two.sites.pos)
         np.testing.assert_array_equal(one.samples, two.samples)
@@ -366,3 +373,77 @@ def test_sample_list_with_a_repeated_name_is_refused(tmp_path):
                            "-o", tmp_path / "m.h5", check=False)
     assert result.returncode == 1 and "want.txt: sample s1 is listed more than once" in result.stderr
     assert not (tmp_path / "m.h5").exists()
+
+
+def _read_source(path, **options):
+    """Everything VcfSource yields for ``path``: (positions, rows, dropped counts), or its one error line."""
+    from genosynth.errors import InputError
+    from genosynth.formats.vcf import VcfSource
+
+    try:
+        source = VcfSource(path, **options)
+        chunks = list(source.chunks())
+    except InputError as err:
+        return str(err).replace(str(path), "FILE")
+    positions = [int(p) for sites, _ in chunks for p in sites.pos]
+    rows = np.concatenate([rows for _, rows in chunks]) if chunks else np.empty((0, int(source.ploidy.sum())))
+    return positions, rows.tolist(), dict(source.dropped), source.ploidy.tolist()
+
+
+_CALL_KINDS = ["phased"] * 6 + ["unphased", "missing", "haploid", "diploid", "other_format", "index_over_9"]
+_ALLELE_KINDS = [("C", "T")] * 5 + [("A", "G,T"), ("AT", "A"), ("A", "<DEL>"), ("A", "*")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_text_reading_equals_htslib_on_the_same_records_as_bcf(tmp_path_factory, data):
+    """Property: the numpy text decoder (block templates + field-by-field fallback) and cyvcf2 reading the same
+    records converted to BCF by bcftools give the same sites, haplotypes, drop counts and the same error line,
+    whole file or a region, all samples or a subset, with blocks cut smaller than one line."""
+    import genosynth.formats.vcf_text as vcf_text
+
+    require_programs("bgzip", "tabix", "bcftools")
+    tmp = tmp_path_factory.mktemp("vcftext")
+    n_samples = data.draw(st.integers(1, 5))
+    ploidy = data.draw(st.lists(st.sampled_from([1, 2]), min_size=n_samples, max_size=n_samples))
+    rows, pos = [], 0
+    for _ in range(data.draw(st.integers(1, 25))):
+        pos += data.draw(st.integers(1, 30))
+        ref, alt = data.draw(st.sampled_from(_ALLELE_KINDS))
+        kinds = data.draw(st.lists(st.sampled_from(_CALL_KINDS), min_size=n_samples, max_size=n_samples))
+        calls = []
+        for p, kind in zip(ploidy, kinds):
+            a, b = data.draw(st.sampled_from("01")), data.draw(st.sampled_from("01"))
+            call = {"phased": f"{a}|{b}" if p == 2 else a, "unphased": f"{a}/{b}" if p == 2 else a,
+                    "missing": ".|." if p == 2 else ".", "haploid": a, "diploid": f"{a}|{b}",
+                    "other_format": f"{a}|{b}" if p == 2 else a, "index_over_9": f"1{a}|{b}" if p == 2 else f"1{a}"}[kind]
+            calls.append(call)
+        extra = any(k == "other_format" for k in kinds)
+        fields = ["1", str(pos), ".", ref, alt, ".", "PASS", ".", "GT:DS" if extra else "GT"]
+        rows.append("\t".join(fields + [c + (":0.5" if extra else "") for c in calls]))
+    names = tuple(f"s{i}" for i in range(n_samples))
+    text = _vcf(rows, samples=names).replace("##contig=<ID=1>", "##contig=<ID=1,length=100000>")
+    text = text.replace('##FORMAT=<ID=GT', '##FORMAT=<ID=DS,Number=1,Type=Float,Description="Dosage">\n##FORMAT=<ID=GT')
+    plain = tmp / "in.vcf"
+    plain.write_text(text)
+    gz, bcf = tmp / "in.vcf.gz", tmp / "in.bcf"
+    subprocess.run(["bgzip", "-k", str(plain)], check=True)
+    subprocess.run(["tabix", "-p", "vcf", str(gz)], check=True)
+    subprocess.run(["bcftools", "view", "--no-version", "-Ob", "-o", str(bcf), str(gz)], check=True, capture_output=True)
+    subprocess.run(["bcftools", "index", str(bcf)], check=True)
+    options = {}
+    if data.draw(st.booleans()):
+        options["samples"] = sorted(data.draw(st.sets(st.sampled_from(names), min_size=1)))
+    if data.draw(st.booleans()):
+        lo = data.draw(st.integers(1, pos))
+        options["region"] = f"1:{lo}-{data.draw(st.integers(lo, pos + 5))}"
+        options["allow_empty"] = True
+    block = data.draw(st.sampled_from([7, 64, 1 << 24]))
+    expected = _read_source(bcf, **options)
+    original = vcf_text.BLOCK_BYTES
+    try:
+        vcf_text.BLOCK_BYTES = block
+        for path in ([gz] if "region" in options else [plain, gz]):
+            assert _read_source(path, **options) == expected, (path.name, options, text)
+    finally:
+        vcf_text.BLOCK_BYTES = original

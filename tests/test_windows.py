@@ -91,6 +91,14 @@ def test_the_chain_from_files_streams_a_vcf_and_records_its_windows(rbm_windows,
     again = genosynth.sample_chain([genosynth.load_model(folder / f"{n}.safetensors", device="cpu") for n in ("w1", "w2")],
                                    50, seed=4, progress=False)
     np.testing.assert_array_equal(back.haplotypes, again.haplotypes)  # streamed and in memory: the same draw
+    # .hapt (a haplotype per line) is assembled from the windows spooled to an anonymous file, which leaves nothing
+    run_genosynth("sample", folder / "w1.safetensors", folder / "w2.safetensors", "-n", "50", "--seed", "4",
+                  "--device", "cpu", "-o", tmp_path / "chrom.hapt.gz")
+    hapt = genosynth.read_haplotypes(tmp_path / "chrom.hapt.gz", legend=tmp_path / "chrom.legend")
+    np.testing.assert_array_equal(hapt.haplotypes, back.haplotypes)
+    np.testing.assert_array_equal(hapt.sites.pos, back.sites.pos)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chrom.hapt.gz", "chrom.legend", "chrom.vcf.gz",
+                                                           "chrom.vcf.gz.tbi"]
 
 
 def test_population_labels_are_carried_through_a_chain(tmp_path):

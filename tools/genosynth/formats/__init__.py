@@ -6,8 +6,9 @@ format written by the output's suffix."""
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -132,7 +133,8 @@ class HaplotypeWriter:
     (and its index or legend) appears when the writer closes without error, and not at all otherwise.
 
     A matrix or VCF is written as the sites come, so memory stays with one appended block; .hapt holds a
-    haplotype per line, so its sites are gathered in memory and written at the end.
+    haplotype per line, so its blocks are spooled to a temporary file beside the output and the lines are
+    assembled from it at the end, one haplotype at a time.
 
     Example
     -------
@@ -165,7 +167,8 @@ class HaplotypeWriter:
         except BaseException:
             self._atomic.__exit__(*sys.exc_info())
             raise
-        self._parts: list[tuple[Sites, np.ndarray]] = []
+        self._spool = None if self._writer is not None else _RowSpool(int(self._header["ploidy"].sum()),
+                                                                        directory=self._temps[0].parent)
 
     def _open(self, contigs: list[str]):
         if self.suffix == ".h5":
@@ -182,7 +185,7 @@ class HaplotypeWriter:
         elif self._writer is not None:
             self._writer.append(sites, haplotypes)
         else:
-            self._parts.append((sites, haplotypes))
+            self._spool.append(sites, haplotypes)
 
     def __enter__(self) -> "HaplotypeWriter":
         return self
@@ -194,14 +197,49 @@ class HaplotypeWriter:
             if self._writer is not None:
                 self._writer.__exit__(*exc)
             elif exc[0] is None:
-                matrix = HaplotypeMatrix(np.concatenate([h for _, h in self._parts], axis=1) if self._parts else
-                                         np.empty((int(self._header["ploidy"].sum()), 0), np.uint8),
-                                         Sites.concatenate([s for s, _ in self._parts]), provenance=self._provenance,
-                                         **self._header)
-                write_hapt(matrix, self._temps[0], self._temps[1], gzipped=self.suffix == ".hapt.gz")
+                write_hapt(self._spool.rows(), self._spool.sites(), self._temps[0], self._temps[1],
+                                samples=self._header["samples"], ploidy=self._header["ploidy"],
+                                label=self._header["label"], gzipped=self.suffix == ".hapt.gz")
             if exc[0] is None and self.suffix == ".vcf.gz":
                 Path(f"{self._temps[0]}.tbi").replace(self._temps[1])
         except BaseException:
             self._atomic.__exit__(*sys.exc_info())
             raise
+        finally:
+            if self._spool is not None:
+                self._spool.close()
         self._atomic.__exit__(*exc)
+
+
+class _RowSpool:
+    """Blocks of haplotypes (n, block sites) written one after another to an anonymous temporary file and read
+    back a haplotype at a time: a .hapt line is one haplotype of every block."""
+
+    def __init__(self, n_haplotypes: int, *, directory: Path) -> None:
+        self._n = n_haplotypes
+        self._file = tempfile.TemporaryFile(dir=directory, prefix=".genosynth-spool-")
+        self._blocks: list[tuple[int, int]] = []  # (byte offset, sites) of each block
+        self._sites: list[Sites] = []
+        self._size = 0
+
+    def append(self, sites: Sites, haplotypes: np.ndarray) -> None:
+        block = np.ascontiguousarray(haplotypes, dtype=np.uint8)
+        if block.shape != (self._n, len(sites)):
+            raise ValueError(f"haplotypes shape {block.shape} != ({self._n}, {len(sites)})")
+        self._file.write(memoryview(block).cast("B"))
+        self._blocks.append((self._size, len(sites)))
+        self._sites.append(sites)
+        self._size += block.size
+
+    def sites(self) -> Sites:
+        return Sites.concatenate(self._sites)
+
+    def rows(self) -> Iterator[np.ndarray]:
+        self._file.flush()
+        data = np.memmap(self._file, dtype=np.uint8, mode="r") if self._size else np.empty(0, np.uint8)
+        for i in range(self._n):
+            yield np.concatenate([data[offset + i * width: offset + (i + 1) * width] for offset, width in self._blocks]
+                                 or [np.empty(0, np.uint8)])
+
+    def close(self) -> None:
+        self._file.close()

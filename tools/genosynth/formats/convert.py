@@ -1,12 +1,13 @@
 """Phased VCF/BCF or .hapt + legend -> haplotype matrix file(s), streamed: sites are read and written chunk by
-chunk (an indexed VCF/BCF in parallel position ranges), so a chromosome never has to fit in memory; optionally
+chunk (VCF text in blocks decoded while the previous is written; an indexed BCF in parallel position ranges), so
+a chromosome never has to fit in memory; optionally
 split by individual into training and held-out files."""
 
 from __future__ import annotations
 
 import tempfile
 from collections import Counter
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -24,6 +25,7 @@ from ..regions import Region
 from .detect import detect_format
 from .hapt import read_hapt
 from .hdf5 import MatrixWriter
+from .read_ahead import read_ahead
 from .tables import population_labels
 from .vcf import VcfSource
 
@@ -52,8 +54,8 @@ def convert_to_matrix(input: str | Path, output: str | Path, *, legend: str | Pa
     min_maf, keep_monomorphic
         Sites below this minor allele frequency are dropped, and monomorphic sites unless kept.
     phase, beagle_memory, threads
-        Phase and fill missing calls with Beagle 5 first (Java heap ``beagle_memory``); processes reading an
-        indexed input in parallel, and Beagle's threads.
+        Phase and fill missing calls with Beagle 5 first (Java heap ``beagle_memory``); threads decompressing VCF
+        text, processes reading an indexed BCF in parallel, and Beagle's threads.
     holdout, holdout_output, seed
         Fraction of individuals per population held out into ``holdout_output``, drawn with ``seed``.
 
@@ -95,7 +97,7 @@ def convert_to_matrix(input: str | Path, output: str | Path, *, legend: str | Pa
                                                               samples=samples, path=input)
         else:
             source = VcfSource(vcf_input, region=None if phase else region,
-                               samples=list(samples) if samples is not None else None)
+                               samples=list(samples) if samples is not None else None, threads=threads)
         labels = None if populations is None else population_labels(source.samples, populations, population_column)
         if holdout is not None:
             parts = split_individuals(labels, fraction=holdout, seed=seed, parameter="holdout")
@@ -154,10 +156,11 @@ def _stream(source: "VcfSource | _MatrixSource", writers: list[MatrixWriter], co
             filters: dict[str, object], progress: Progress) -> Counter[str]:
     """Append the source's filtered chunks to the writers; return kept and dropped counts."""
     counts: Counter[str] = Counter()
-    for sites, rows in _filtered_chunks(source, filters, counts):
-        for writer, cols in zip(writers, columns):
-            writer.append(sites, rows[:, cols])
-        progress.update(counts["read"] - progress.done, kept=counts["kept"])
+    with closing(read_ahead(_filtered_chunks(source, filters, counts))) as chunks:  # decoding overlaps writing
+        for sites, rows in chunks:
+            for writer, cols in zip(writers, columns):
+                writer.append(sites, rows if np.array_equal(cols, np.arange(rows.shape[1])) else rows[:, cols])
+            progress.update(counts["read"] - progress.done, kept=counts["kept"])
     return counts + source.dropped
 
 
@@ -172,12 +175,12 @@ def _filtered_chunks(source: "VcfSource | _MatrixSource", filters: dict[str, obj
 
 
 def _parallel_regions(source: "VcfSource | _MatrixSource", *, threads: int, region: Region | None) -> list[str]:
-    """Split an indexed, large VCF/BCF input into consecutive position ranges, one per reading process.
+    """Split an indexed, large BCF input into consecutive position ranges, one per reading process.
 
     Splitting needs an index and contig lengths in the header; small inputs are not worth the processes.
     """
-    if not isinstance(source, VcfSource) or source.path.stat().st_size < _PARALLEL_MIN_BYTES:
-        return []
+    if not isinstance(source, VcfSource) or source.reads_text or source.path.stat().st_size < _PARALLEL_MIN_BYTES:
+        return []  # VCF text decodes faster in one process (bgzip's threads decompress) than in pieces
     if not any(Path(f"{source.path}{ext}").is_file() for ext in (".tbi", ".csi")):
         return []
     lengths = source.contig_lengths()

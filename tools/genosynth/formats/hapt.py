@@ -11,7 +11,7 @@ import gzip
 import io
 import zlib
 from pathlib import Path
-from typing import IO
+from typing import IO, Iterator
 
 import numpy as np
 
@@ -89,21 +89,23 @@ def read_hapt(path: str | Path, *, legend: str | Path) -> HaplotypeMatrix:
     )
 
 
-def write_hapt(matrix: HaplotypeMatrix, hapt_path: str | Path, legend_path: str | Path, *, gzipped: bool) -> None:
-    """Write ``matrix`` as .hapt (gzip-compressed when ``gzipped``) and its legend."""
+def write_hapt(rows: Iterator[np.ndarray], sites: Sites, hapt_path: str | Path, legend_path: str | Path, *,
+              samples: np.ndarray, ploidy: np.ndarray, label: str, gzipped: bool) -> None:
+    """Write haplotypes as .hapt, one line per row as ``rows`` yields them (each (sites,) uint8, in the order of
+    the samples' haplotypes), and the legend of ``sites``."""
     names = []
-    for sample, ploidy in zip(matrix.samples, matrix.ploidy):
-        names.extend([f"{sample}_A", f"{sample}_B"] if ploidy == 2 else [str(sample)])
+    for sample, count in zip(samples, ploidy):
+        names.extend([f"{sample}_A", f"{sample}_B"] if count == 2 else [str(sample)])
     raw = open(hapt_path, "wb")
     with (gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) if gzipped else raw) as out:
-        chars = np.empty(2 * matrix.n_sites, dtype=np.uint8)
+        chars = np.empty(2 * len(sites), dtype=np.uint8)
         chars[1::2] = ord(" ")
-        chars[-1] = ord("\n")
-        for name, row in zip(names, matrix.haplotypes):
+        chars[-1:] = ord("\n")
+        for name, row in zip(names, rows):
             chars[0::2] = row + ord("0")
-            out.write(f"{matrix.label} {name} ".encode() + chars.tobytes())
+            out.write(f"{label} {name} ".encode() + chars.tobytes())
     raw.close()
-    s = matrix.sites
+    s = sites
     with open(legend_path, "w") as out:
         out.write(" ".join(LEGEND_HEADER) + "\n")
         for i in range(len(s)):

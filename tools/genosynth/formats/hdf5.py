@@ -142,8 +142,11 @@ class MatrixWriter:
         n = len(sites)
         if rows.shape != (n, len(self._keep)):
             raise ValueError(f"rows shape {rows.shape} != ({n}, {len(self._keep)})")
-        gt = np.full((n, len(self.samples) * 2), -1, dtype=np.int8)
-        gt[:, self._keep] = rows
+        if len(self._keep) == 2 * len(self.samples):  # all diploid: the rows are the GT array already
+            gt = np.ascontiguousarray(rows, dtype=np.uint8).view(np.int8)
+        else:
+            gt = np.full((n, len(self.samples) * 2), -1, dtype=np.int8)
+            gt[:, self._keep] = rows
         self._gt.resize(self._n_sites + n, axis=0)
         self._gt[self._n_sites:] = gt.reshape(n, len(self.samples), 2)
         self._n_sites += n

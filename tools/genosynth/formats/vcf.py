@@ -24,9 +24,12 @@ from .. import __version__
 from ..errors import InputError
 from ..matrix import SiteOrderCheck, Sites
 from ..regions import Region
+from .vcf_text import (Block, DecompressionError, GenotypeTemplate, data_blocks, decode_block, is_vcf_text,
+                       parse_genotypes, text_tools_available)
 
 CHUNK_RECORDS = 2048
 _BASES = frozenset("ACGTacgt")  # one-letter alleles that make a SNP
+_BASE_BYTES = np.array(sorted(_BASES), dtype=bytes)
 
 
 class VcfSource:
@@ -43,13 +46,16 @@ class VcfSource:
         Names to keep (in file order); names absent from the file are an error listing them.
     allow_empty
         With no records (in the region), ``has_records`` is False instead of an error.
+    threads
+        Threads of ``bgzip`` decompressing VCF text.
 
     Attributes ``samples``, ``ploidy``, ``populations`` (from ``##SAMPLE=<ID=..,Population=..>`` header lines,
-    "" where absent) describe the columns; ``dropped`` counts records dropped by reason.
+    "" where absent) describe the columns; ``dropped`` counts records dropped by reason; ``reads_text`` says
+    whether records are decoded from VCF text in blocks (else by cyvcf2, record by record: BCF).
     """
 
     def __init__(self, path: str | Path, *, region: "str | Region | None" = None, samples: list[str] | None = None,
-                 allow_empty: bool = False) -> None:
+                 allow_empty: bool = False, threads: int = 2) -> None:
         import cyvcf2
 
         self.path = Path(path)
@@ -65,6 +71,7 @@ class VcfSource:
                     raise InputError(f"{self.path}: missing the '#CHROM' header line") from None
                 raise InputError(f"{self.path}: cannot parse VCF header{detail_of(detail)}") from None
         all_samples = list(self._vcf.samples)
+        self._header_samples = all_samples
         if not all_samples:
             raise InputError(f"{self.path}: the VCF has no samples (no genotype columns)")
         if samples is not None:
@@ -79,34 +86,75 @@ class VcfSource:
         self.populations = np.array([header_populations.get(s, "") for s in all_samples], dtype=str)
         self.provenance, self.label = _header_genosynth_fields(self._vcf.raw_header)
         region = None if region is None else Region.parse(region)
-        if region:
-            if not any(Path(str(self.path) + ext).is_file() for ext in (".tbi", ".csi")):
-                raise InputError(f"{self.path}: reading a region needs an index ({self.path}.tbi or .csi); "
-                                 f"create it with 'bcftools index {self.path}' (the file must be bgzipped or BCF)")
-            with htslib_messages() as messages:
-                try:
-                    self._records = iter(self._vcf(str(region)))
-                except Exception:
-                    raise InputError(f"{self.path}: cannot read region {region}{detail_of(messages.read())}") from None
-            self._records = (record for record in self._records if record.POS >= region.start)
-        else:
-            self._records = iter(self._vcf)
+        if region and not any(Path(str(self.path) + ext).is_file() for ext in (".tbi", ".csi")):
+            raise InputError(f"{self.path}: reading a region needs an index ({self.path}.tbi or .csi); "
+                             f"create it with 'bcftools index {self.path}' (the file must be bgzipped or BCF)")
         self._region = region
-        with htslib_messages() as messages:
-            self._first = next(self._records, None)
-        self.has_records = self._first is not None
-        if self._first is None:
+        self._threads = threads
+        self._keep = np.flatnonzero(np.isin(np.array(self._header_samples, dtype=str), self.samples))
+        self.reads_text = is_vcf_text(self.path) and text_tools_available(region=region)
+        first = self._first_text_record() if self.reads_text else self._first_cyvcf2_record()
+        self.has_records = first is not None
+        if first is None:
             if not allow_empty:
                 where = f" in region {self._region}" if self._region else ""
-                raise InputError(f"{self.path}: no variant records{where}{detail_of(messages.read())}")
+                raise InputError(f"{self.path}: no variant records{where}{detail_of(self._first_messages)}")
             self.ploidy = np.full(len(self.samples), 2, dtype=np.int8)
+            self._first = None
         else:
-            gt = _genotype_array(self._first, self.path)
+            self._first, gt = first
             self.ploidy = np.where(gt[:, 1] == -2, 1, 2).astype(np.int8)
+
+    def _first_cyvcf2_record(self) -> tuple[tuple[str, int], np.ndarray] | None:
+        region = self._region
+        if region:
+            with htslib_messages() as messages:
+                try:
+                    records = iter(self._vcf(str(region)))
+                except Exception:
+                    raise InputError(f"{self.path}: cannot read region {region}{detail_of(messages.read())}") from None
+            self._records = (record for record in records if record.POS >= region.start)
+        else:
+            self._records = iter(self._vcf)
+        with htslib_messages() as messages:
+            self._first_record = next(self._records, None)
+            self._first_messages = messages.read()
+        if self._first_record is None:
+            return None
+        return (self._first_record.CHROM, self._first_record.POS), _genotype_array(self._first_record, self.path)
+
+    def _first_text_record(self) -> tuple[tuple[str, int], np.ndarray] | None:
+        """CHROM and POS of the first record (in the region) and its kept samples' genotypes; sets the template
+        of the lines that decode as whole blocks, from the ploidy of every sample column of that record."""
+        self._first_messages = ""
+        try:
+            with data_blocks(self.path, region=self._region, threads=1) as blocks:
+                for raw in blocks:
+                    start = 0
+                    while start < len(raw):
+                        end = raw.index(b"\n", start)
+                        line, start = raw[start:end], end + 1
+                        if not line:
+                            continue
+                        fields = self._split_line(line)
+                        chrom, pos = self._position(fields)
+                        if self._region and pos < self._region.start:
+                            continue
+                        calls = [field.split(b":", 1)[0] for field in fields[9:]]
+                        every_ploidy = np.array([1 + min(1, c.count(b"|") + c.count(b"/")) for c in calls])
+                        self._template = GenotypeTemplate.of(every_ploidy, self._keep)
+                        return (chrom, pos), parse_genotypes(fields[9:], self._keep, self._where(chrom, pos))
+        except DecompressionError as err:
+            self._first_messages = str(err)
+            if self._region:
+                raise InputError(f"{self.path}: cannot read region {self._region} ({err})") from None
+            raise InputError(f"{self.path}: reading failed before the first record ({err}); "
+                             "truncated or corrupt file?") from None
+        return None
 
     def first_position(self) -> tuple[str, int]:
         """CHROM and POS of the first record."""
-        return self._first.CHROM, self._first.POS
+        return self._first
 
     def contig_lengths(self) -> dict[str, int | None]:
         """Contigs of the header in order, with their ``length`` where the header gives one."""
@@ -117,16 +165,85 @@ class VcfSource:
 
     def chunks(self) -> Iterator[tuple[Sites, np.ndarray]]:
         """Yield (sites, rows) for consecutive chunks of biallelic SNP records."""
-        n_samples = len(self.samples)
-        haploid = self.ploidy == 1
-        diploid_index = np.flatnonzero(~haploid)
-        keep = np.sort(np.concatenate([np.arange(n_samples) * 3, diploid_index * 3 + 1]))  # allele slots
-        order = SiteOrderCheck()
-        buffer = np.empty((CHUNK_RECORDS, n_samples, 3), dtype=np.int16)
-        fields: list[tuple[str, int, str, str, str]] = []
         if self._first is None:
             return
-        records = _chain_first(self._first, self._records)
+        yield from self._text_chunks() if self.reads_text else self._cyvcf2_chunks()
+
+    def _text_chunks(self) -> Iterator[tuple[Sites, np.ndarray]]:
+        """Chunks of VCF text, a block of lines each: lines matching the template decode as arrays, others one by
+        one (and every problem is found there)."""
+        order = SiteOrderCheck()
+        last: list = []
+        try:
+            with data_blocks(self.path, region=self._region, threads=self._threads) as blocks:
+                for raw in blocks:
+                    chunk = self._decode(decode_block(raw, self._template), order)
+                    if chunk is not None:
+                        last = [(chunk[0].chrom[-1], chunk[0].pos[-1])]
+                        yield chunk
+        except DecompressionError as err:
+            raise self._read_error(last, str(err), prefix="") from None
+
+    def _decode(self, block: Block, order: SiteOrderCheck) -> tuple[Sites, np.ndarray] | None:
+        """The block's biallelic SNPs (in the region): matched lines from the block's arrays, the others parsed here."""
+        region = self._region
+        matched = np.flatnonzero(block.matched)
+        try:
+            pos = block.pos.astype(np.int64)
+        except ValueError:  # name the first such line
+            for i in matched.tolist():
+                self._position(self._split_line(block.raw[block.starts[i]:block.ends[i]]))
+            raise
+        listed = pos >= region.start if region else np.ones(len(matched), dtype=bool)
+        snp = np.isin(block.ref, _BASE_BYTES) & np.isin(block.alt, _BASE_BYTES)
+        for k in np.flatnonzero(listed & ~snp).tolist():
+            alt = block.alt[k].decode(errors="replace").split(",")
+            self.dropped[_drop_reason(block.ref[k].decode(errors="replace"), alt)] += 1
+        fast = np.flatnonzero(listed & snp)
+        columns = [block.chrom[fast].astype(str), pos[fast], block.id[fast].astype(str), block.ref[fast].astype(str),
+                   block.alt[fast].astype(str)]
+        line_of = [matched[fast]]
+        rows = [block.alleles[fast]]
+        others: list[tuple[str, int, str, str, str]] = []
+        other_gt, other_lines = [], []
+        for i in np.flatnonzero(~block.matched & (block.ends > block.starts)).tolist():  # blank lines are skipped
+            fields = self._split_line(block.raw[block.starts[i]:block.ends[i]])
+            chrom, position = self._position(fields)
+            if region and position < region.start:
+                continue
+            ref, alt = fields[3].decode(errors="replace"), fields[4].decode(errors="replace").split(",")
+            if not (len(alt) == 1 and ref in _BASES and alt[0] in _BASES):
+                self.dropped[_drop_reason(ref, alt)] += 1
+                continue
+            others.append((chrom, position, fields[2].decode(errors="replace"), ref, alt[0]))
+            other_gt.append(parse_genotypes(fields[9:], self._keep, self._where(chrom, position)))
+            other_lines.append(i)
+        if not len(fast) and not others:
+            return None
+        if others:  # in line order with the matched lines
+            line_of.append(np.array(other_lines, dtype=np.int64))
+            order_of_lines = np.argsort(np.concatenate(line_of), kind="stable")
+            columns = [np.concatenate([column, np.array(extra, dtype=column.dtype if k == 1 else str)])[order_of_lines]
+                       for k, (column, extra) in enumerate(zip(columns, zip(*others)))]
+        sites = Sites(chrom=columns[0], pos=columns[1], id=columns[2], ref=columns[3], alt=columns[4])
+        try:
+            order.check(sites)
+        except InputError as err:
+            raise InputError(f"{self.path}: {err}") from None
+        if not others:
+            return sites, rows[0]
+        slow = np.flatnonzero(order_of_lines >= len(fast))  # where the other lines landed, in line order
+        alleles = np.empty((len(sites), rows[0].shape[1]), dtype=np.uint8)
+        alleles[order_of_lines < len(fast)] = rows[0]
+        alleles[slow] = self._checked_alleles(np.stack(other_gt), sites.take(slow))
+        return sites, alleles
+
+    def _cyvcf2_chunks(self) -> Iterator[tuple[Sites, np.ndarray]]:
+        """Chunks of BCF (or of VCF text without the programs text reading needs), record by record."""
+        order = SiteOrderCheck()
+        buffer = np.empty((CHUNK_RECORDS, len(self.samples), 3), dtype=np.int16)
+        fields: list[tuple[str, int, str, str, str]] = []
+        records = _chain_first(self._first_record, self._records)
         bases = _BASES
         with htslib_messages() as messages:
             try:
@@ -141,7 +258,7 @@ class VcfSource:
                     buffer[len(fields)] = gt
                     fields.append((record.CHROM, record.POS, record.ID or ".", ref, alt[0]))
                     if len(fields) == CHUNK_RECORDS:
-                        yield self._finish_chunk(buffer, fields, keep, haploid, diploid_index, order)
+                        yield self._finish_chunk(buffer, fields, order)
                         fields = []
             except InputError:
                 raise
@@ -151,15 +268,39 @@ class VcfSource:
         if "[E::" in detail:
             raise self._read_error(fields, detail)
         if fields:
-            yield self._finish_chunk(buffer, fields, keep, haploid, diploid_index, order)
+            yield self._finish_chunk(buffer, fields, order)
 
-    def _read_error(self, fields: list, detail: str) -> InputError:
+    def _split_line(self, line: bytes) -> list[bytes]:
+        """A data line's tab-separated fields; a line without one column per sample is an error naming it."""
+        fields = line.rstrip(b"\r").split(b"\t")
+        if len(fields) != 9 + len(self._header_samples):
+            head = b"\t".join(fields[:2]).decode(errors="replace").replace("\t", ":")
+            raise InputError(f"{self.path}: record {head}: {len(fields)} columns, but the header names "
+                             f"{len(self._header_samples)} samples (expected {9 + len(self._header_samples)})")
+        return fields
+
+    def _position(self, fields: list[bytes]) -> tuple[str, int]:
+        chrom = fields[0].decode(errors="replace")
+        try:
+            return chrom, int(fields[1])
+        except ValueError:
+            raise InputError(f"{self.path}: record {chrom}:{fields[1].decode(errors='replace')}: POS is not a "
+                             "number") from None
+
+    def _where(self, chrom: str, pos: int) -> str:
+        return f"{self.path}: record {chrom}:{pos}"
+
+    def _read_error(self, fields: list, detail: str, *, prefix: str = "htslib: ") -> InputError:
         after = f"{fields[-1][0]}:{fields[-1][1]}" if fields else "the last complete chunk"
-        return InputError(f"{self.path}: reading failed after record {after}{detail_of(detail)}; truncated or corrupt file?")
+        reason = detail_of(detail) if prefix else f" ({detail})"
+        return InputError(f"{self.path}: reading failed after record {after}{reason}; truncated or corrupt file?")
 
-    def _finish_chunk(self, buffer: np.ndarray, fields: list, keep: np.ndarray, haploid: np.ndarray,
-                      diploid_index: np.ndarray, order: SiteOrderCheck) -> tuple[Sites, np.ndarray]:
-        n = len(fields)
+    def _finish_chunk(self, buffer: np.ndarray, fields: list, order: SiteOrderCheck) -> tuple[Sites, np.ndarray]:
+        sites = self._checked_sites(fields, order)
+        return sites, self._checked_alleles(buffer[:len(fields)], sites)
+
+    def _checked_sites(self, fields: list[tuple[str, int, str, str, str]], order: SiteOrderCheck) -> Sites:
+        """The sites of these records, checked to follow the previous ones in order."""
         chrom, pos, ids, ref, alt = (np.array(column) for column in zip(*fields))
         sites = Sites(chrom=chrom.astype(str), pos=pos.astype(np.int64), id=ids.astype(str),
                       ref=ref.astype(str), alt=alt.astype(str))
@@ -167,7 +308,15 @@ class VcfSource:
             order.check(sites)
         except InputError as err:
             raise InputError(f"{self.path}: {err}") from None
-        gt = buffer[:n]
+        return sites
+
+    def _checked_alleles(self, gt: np.ndarray, sites: Sites) -> np.ndarray:
+        """Rows (sites, haplotypes) uint8 of genotype arrays (sites, samples, 3) as cyvcf2 gives them; the first
+        call that is missing, unphased, not 0/1 or of another ploidy than at the first record is an error."""
+        n = len(sites)
+        haploid = self.ploidy == 1
+        diploid_index = np.flatnonzero(~haploid)
+        keep = np.sort(np.concatenate([np.arange(len(self.samples)) * 3, diploid_index * 3 + 1]))  # allele slots
         alleles = gt.reshape(n, -1)[:, keep]
         problems = {
             "ploidy": (gt[:, :, 1] == -2) != haploid,
@@ -190,7 +339,7 @@ class VcfSource:
                 raise InputError(f"{where}: allele index {alleles[row, col]} on a biallelic record")
             raise InputError(f"{where}: unphased genotype for sample {self.samples[diploid_index[col]]}; "
                              "phase the input first or pass --phase (Beagle)")
-        return sites, alleles.astype(np.uint8)
+        return alleles.astype(np.uint8)
 
     def _haplotype_sample(self, column: int) -> str:
         return str(np.repeat(self.samples, self.ploidy)[column])
@@ -202,6 +351,7 @@ class VcfWriter:
     Haplotypes of a diploid sample become ``a|b``, haploid samples a single allele. Sample populations are kept
     in ``##SAMPLE=<ID=...,Population=...>`` header lines; provenance in ``##genosynth_provenance``. ``append``
     takes haplotypes (n_haplotypes, n_sites_chunk); the file is complete when the writer closes without error.
+    ``contig_lengths`` (optional) adds ``length=`` to the contig lines of those it names.
 
     Example
     -------
@@ -211,7 +361,8 @@ class VcfWriter:
     """
 
     def __init__(self, path: str | Path, *, samples: np.ndarray, ploidy: np.ndarray, populations: np.ndarray,
-                 label: str, provenance: list, contigs: list[str], bgzip: bool) -> None:
+                 label: str, provenance: list, contigs: list[str], bgzip: bool,
+                 contig_lengths: dict[str, int] | None = None) -> None:
         self.path = Path(path)
         self.bgzip = bgzip
         self._process: subprocess.Popen | None = None
@@ -227,7 +378,8 @@ class VcfWriter:
         else:
             self._out = self._raw
         head = ["##fileformat=VCFv4.2", f"##source=genosynth-{__version__}"]
-        head += [f"##contig=<ID={c}>" for c in contigs]
+        lengths = contig_lengths or {}
+        head += [f"##contig=<ID={c},length={lengths[c]}>" if c in lengths else f"##contig=<ID={c}>" for c in contigs]
         head.append('##FORMAT=<ID=GT,Number=1,Type=String,Description="Phased genotype">')
         head += [f"##SAMPLE=<ID={name},Population={_quoted(pop)}>" for name, pop in zip(samples, populations) if pop]
         head.append(f"##genosynth_label={label}")

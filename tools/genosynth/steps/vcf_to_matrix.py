@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--phase", action="store_true", help="phase and fill missing calls with Beagle 5 before converting")
     parser.add_argument("--beagle-memory", default="2g", help="Java heap for Beagle (-Xmx)")
     parser.add_argument("--threads", type=at_least(1), default=2,
-                        help="processes reading an indexed VCF/BCF in parallel (by position range), and Beagle's threads")
+                        help="threads decompressing a bgzipped VCF, processes reading an indexed BCF in parallel "
+                             "(by position range), and Beagle's threads")
     parser.add_argument("--holdout", type=FRACTION, help="fraction of individuals (per population) to hold out, e.g. 0.2")
     parser.add_argument("--holdout-output", type=Path, help="haplotype matrix of the held-out individuals")
     parser.add_argument("--seed", type=int, help="seed of the holdout draw and of Beagle (random and recorded when omitted)")
