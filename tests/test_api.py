@@ -51,8 +51,10 @@ def _judge(train, holdout, baseline, artificial):
 
 
 # Budgets and bars from measured runs on three simulation seeds (RBM: LD r 0.85-0.91, W2D 0.005-0.008; WGAN-GP:
-# LD r 0.63-0.80, W2D 0.006-0.020; Bernoulli: LD r about 0, W2D 0.15-0.20) and one for the diffusion model (LD r
-# 0.77, W2D 0.022; after 1 epoch LD r 0.00, W2D 0.42), with margin.
+# LD r 0.63-0.80, W2D 0.006-0.020; Bernoulli: LD r about 0, W2D 0.15-0.20), one for the diffusion model (LD r
+# 0.77, W2D 0.022; after 1 epoch LD r 0.00, W2D 0.42) and two for the convolutional WGAN-GP, which learns LD
+# more slowly on CPU (100 epochs: LD r 0.41-0.43, W2D 0.100-0.113 against Bernoulli's 0.150-0.169, no better at
+# 250 epochs; after 1 epoch LD r 0.04, W2D 0.43), with margin. Default margins over Bernoulli: LD r + 0.4, W2D / 3.
 LEARNING = {
     "rbm": (lambda train: genosynth.train_rbm(train, epochs=400, seed=1, progress=False, monitor_every=1000),
             {"ld_r": 0.6, "w2d_pca": 0.04}),
@@ -62,6 +64,9 @@ LEARNING = {
     "diffusion": (lambda train: genosynth.train_diffusion(train, epochs=300, seed=1, progress=False,
                                                           monitor_every=1000, device="cpu"),
                   {"ld_r": 0.6, "w2d_pca": 0.04}),
+    "conv_gan": (lambda train: genosynth.train_gan(train, preset="conv-wgan-gp", epochs=100, seed=1, progress=False,
+                                                   monitor_every=1000, device="cpu"),
+                 {"ld_r": 0.25, "w2d_pca": 0.14, "ld_over_bernoulli": 0.25, "w2d_share_of_bernoulli": 0.85}),
 }
 
 
@@ -73,8 +78,10 @@ def test_generator_learns_what_the_bernoulli_baseline_cannot(structured, kind):
     artificial = model.sample(train.n_haplotypes, seed=1, progress=False)
     learned, bernoulli = _judge(train, holdout, baseline, artificial)
     assert learned["af_r"] > 0.95, learned
-    assert learned["ld_r"] > bars["ld_r"] and learned["ld_r"] > bernoulli["ld_r"] + 0.4, (learned, bernoulli)
-    assert learned["w2d_pca"] < bars["w2d_pca"] and learned["w2d_pca"] < bernoulli["w2d_pca"] / 3, (learned, bernoulli)
+    assert learned["ld_r"] > bars["ld_r"], (learned, bernoulli)
+    assert learned["ld_r"] > bernoulli["ld_r"] + bars.get("ld_over_bernoulli", 0.4), (learned, bernoulli)
+    assert learned["w2d_pca"] < bars["w2d_pca"], (learned, bernoulli)
+    assert learned["w2d_pca"] < bernoulli["w2d_pca"] * bars.get("w2d_share_of_bernoulli", 1 / 3), (learned, bernoulli)
     assert learned["exact_copies_of_real"] < train.n_haplotypes // 10
 
 

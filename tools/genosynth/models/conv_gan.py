@@ -2,7 +2,8 @@
 sites, after Yelmen et al. 2023 (PLOS Comp Biol 19(5): e1011144): residual 1-D convolution blocks in generator
 and critic, a trainable location-specific channel joining every block (what site a position is, which plain
 convolutions cannot tell), per-block noise in the generator, instance normalisation in the critic (which the
-gradient penalty needs per sample) and a sigmoid output.
+gradient penalty needs per sample) and a sigmoid output. The generator's logits end in a per-site bias started
+at the training allele log-odds (not in the paper; without it CPU-sized runs did not learn allele frequencies).
 
 Their network is built for one length (65,535 sites, doubling a latent sequence 16 times); this one fits any
 window length: the generator starts from a sequence of at most ``BASE_LENGTH`` positions and doubles it
@@ -39,8 +40,15 @@ def doublings(n_positions: int) -> tuple[int, int]:
     return levels, math.ceil(n_positions / 2 ** levels)
 
 
-def build_generator(*, n_sites: int, latent_size: int, n_condition: int, widest: int, narrowest: int):
-    """The generator: (latent and condition, noise generator) -> allele logits (n, n_sites)."""
+def build_generator(*, n_sites: int, latent_size: int, n_condition: int, widest: int, narrowest: int,
+                    frequencies: "np.ndarray | None" = None):
+    """The generator: (latent and condition, noise generator) -> allele logits (n, n_sites).
+
+    The logits end in a per-site bias, started at the log-odds of ``frequencies`` (the training allele
+    frequencies) where given, so that training starts from the right allele frequencies and the convolutions
+    learn how sites depend on each other, as an RBM's visible biases start.
+    """
+    import numpy as np
     import torch
     import torch.nn as nn
 
@@ -56,6 +64,9 @@ def build_generator(*, n_sites: int, latent_size: int, n_condition: int, widest:
             self.blocks = nn.ModuleList([_residual_block(c, extra=2, norm=False) for c in channels])
             self.upsample = nn.ModuleList([nn.Conv1d(a, b, 3, padding=1) for a, b in zip(channels, channels[1:])])
             self.out = nn.Conv1d(channels[-1] + 1, 1, 3, padding=1)
+            p = np.clip(np.asarray(frequencies, dtype=np.float64), 1e-3, 1 - 1e-3) if frequencies is not None else 0.5
+            self.site_bias = nn.Parameter(torch.as_tensor(np.broadcast_to(np.log(p / (1 - p)), (n_sites,)),
+                                                          dtype=torch.float32).clone())
 
         def forward(self, z, rng):
             n = len(z)
@@ -67,7 +78,7 @@ def build_generator(*, n_sites: int, latent_size: int, n_condition: int, widest:
                     h = nn.functional.interpolate(h, scale_factor=2, mode="nearest")
                     h = nn.functional.leaky_relu(self.upsample[level](h), NEGATIVE_SLOPE)
             h = self.out(torch.cat([h, self.location[-1].expand(n, -1, -1)], dim=1))
-            return h[:, 0, :n_sites]
+            return h[:, 0, :n_sites] + self.site_bias
 
     return Generator()
 

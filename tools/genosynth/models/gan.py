@@ -127,7 +127,7 @@ class Gan(Generator):
 
             widest, narrowest = config.conv_channels
             self.generator = build_generator(n_sites=n, latent_size=config.latent_size, n_condition=k, widest=widest,
-                                             narrowest=narrowest).to(device)
+                                             narrowest=narrowest, frequencies=frequencies).to(device)
             self.discriminator = build_critic(n_sites=n, n_classes=config.n_classes, context_sites=config.context_sites,
                                               widest=widest, narrowest=narrowest).to(device)
         else:
