@@ -65,8 +65,8 @@ def build_generator(*, n_sites: int, latent_size: int, n_condition: int, widest:
             self.upsample = nn.ModuleList([nn.Conv1d(a, b, 3, padding=1) for a, b in zip(channels, channels[1:])])
             self.out = nn.Conv1d(channels[-1] + 1, 1, 3, padding=1)
             p = np.clip(np.asarray(frequencies, dtype=np.float64), 1e-3, 1 - 1e-3) if frequencies is not None else 0.5
-            self.site_bias = nn.Parameter(torch.as_tensor(np.broadcast_to(np.log(p / (1 - p)), (n_sites,)),
-                                                          dtype=torch.float32).clone())
+            self.site_bias = nn.Parameter(torch.from_numpy(np.broadcast_to(np.log(p / (1 - p)), (n_sites,))
+                                                           .astype(np.float32)))
 
         def forward(self, z, rng):
             n = len(z)
