@@ -49,18 +49,12 @@ START = 0  # the simulated stretch of chr22 (flat recombination map) begins at i
 
 def simulate_vcf(vcf: Path, *, individuals_per_population: int, length: int, seed: int) -> int:
     """Write the simulation as a bgzipped, indexed VCF of its biallelic sites; return the number of records."""
-    import stdpopsim
-
     from genosynth.formats.vcf import VcfWriter
     from genosynth.matrix import Sites
+    from genosynth.simulation import out_of_africa_tree_sequence
 
-    species = stdpopsim.get_species("HomSap")
-    model = species.get_demographic_model("OutOfAfrica_3G09")
-    contig = species.get_contig("chr22", left=START, right=START + length, mutation_rate=model.mutation_rate)
-    populations = ("YRI", "CEU", "CHB")
-    ts = stdpopsim.get_engine("msprime").simulate(model, contig, {p: individuals_per_population for p in populations},
-                                                  seed=seed)
-    ts = ts.keep_intervals([[START, START + length]], simplify=False).trim()
+    ts = out_of_africa_tree_sequence(individuals_per_population=individuals_per_population, start=START,
+                                     length=length, seed=seed)
     labels = np.array([ts.population(ts.node(ind.nodes[0]).population).metadata["name"] for ind in ts.individuals()])
     names = np.array([f"{label}_{i}" for i, label in enumerate(labels)])
     with VcfWriter(vcf, samples=names, ploidy=np.full(len(names), 2, np.int8), populations=labels, label="Real",

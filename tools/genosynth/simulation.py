@@ -47,18 +47,24 @@ def simulate_out_of_africa(
     (vcf_path, populations_path)
         The VCF and a two-column TSV (``sample``, ``population``) with a header line.
     """
+    start = 15_000_000
+    ts = out_of_africa_tree_sequence(individuals_per_population=individuals_per_population, start=start,
+                                     length=length, seed=seed)
+    return _write_vcf_and_populations(ts, vcf_path, contig_id=contig_id, offset=start)
+
+
+def out_of_africa_tree_sequence(*, individuals_per_population: int, start: int, length: int, seed: int) -> object:
+    """The tskit tree sequence of :func:`simulate_out_of_africa`: chr22 from ``start`` for ``length`` bp (flat
+    map), trimmed so that positions count from ``start``; its individuals are YRI, CEU and CHB in turn."""
     import stdpopsim
 
     species = stdpopsim.get_species("HomSap")
     model = species.get_demographic_model("OutOfAfrica_3G09")
-    start = 15_000_000
     contig = species.get_contig("chr22", left=start, right=start + length, mutation_rate=model.mutation_rate)
     engine = stdpopsim.get_engine("msprime")
     samples = {pop: individuals_per_population for pop in POPULATIONS}
     ts = engine.simulate(model, contig, samples, seed=seed)
-    ts = ts.keep_intervals([[start, start + length]], simplify=False).trim()
-
-    return _write_vcf_and_populations(ts, vcf_path, contig_id=contig_id, offset=start)
+    return ts.keep_intervals([[start, start + length]], simplify=False).trim()
 
 
 def simulate_sweep(

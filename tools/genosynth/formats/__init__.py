@@ -198,8 +198,8 @@ class HaplotypeWriter:
                 self._writer.__exit__(*exc)
             elif exc[0] is None:
                 write_hapt(self._spool.rows(), self._spool.sites(), self._temps[0], self._temps[1],
-                                samples=self._header["samples"], ploidy=self._header["ploidy"],
-                                label=self._header["label"], gzipped=self.suffix == ".hapt.gz")
+                           samples=self._header["samples"], ploidy=self._header["ploidy"],
+                           label=self._header["label"], gzipped=self.suffix == ".hapt.gz")
             if exc[0] is None and self.suffix == ".vcf.gz":
                 Path(f"{self._temps[0]}.tbi").replace(self._temps[1])
         except BaseException:

@@ -156,10 +156,12 @@ def _stream(source: "VcfSource | _MatrixSource", writers: list[MatrixWriter], co
             filters: dict[str, object], progress: Progress) -> Counter[str]:
     """Append the source's filtered chunks to the writers; return kept and dropped counts."""
     counts: Counter[str] = Counter()
+    every = np.arange(int(source.ploidy.sum()))
+    picks = [None if np.array_equal(cols, every) else cols for cols in columns]  # None: all rows, no copy
     with closing(read_ahead(_filtered_chunks(source, filters, counts))) as chunks:  # decoding overlaps writing
         for sites, rows in chunks:
-            for writer, cols in zip(writers, columns):
-                writer.append(sites, rows if np.array_equal(cols, np.arange(rows.shape[1])) else rows[:, cols])
+            for writer, pick in zip(writers, picks):
+                writer.append(sites, rows if pick is None else rows[:, pick])
             progress.update(counts["read"] - progress.done, kept=counts["kept"])
     return counts + source.dropped
 

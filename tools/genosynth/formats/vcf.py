@@ -182,7 +182,7 @@ class VcfSource:
                         last = [(chunk[0].chrom[-1], chunk[0].pos[-1])]
                         yield chunk
         except DecompressionError as err:
-            raise self._read_error(last, str(err), prefix="") from None
+            raise self._read_error(last, f" ({err})") from None
 
     def _decode(self, block: Block, order: SiteOrderCheck) -> tuple[Sites, np.ndarray] | None:
         """The block's biallelic SNPs (in the region): matched lines from the block's arrays, the others parsed here."""
@@ -212,7 +212,7 @@ class VcfSource:
             if region and position < region.start:
                 continue
             ref, alt = fields[3].decode(errors="replace"), fields[4].decode(errors="replace").split(",")
-            if not (len(alt) == 1 and ref in _BASES and alt[0] in _BASES):
+            if not _is_snp(ref, alt):
                 self.dropped[_drop_reason(ref, alt)] += 1
                 continue
             others.append((chrom, position, fields[2].decode(errors="replace"), ref, alt[0]))
@@ -225,11 +225,8 @@ class VcfSource:
             order_of_lines = np.argsort(np.concatenate(line_of), kind="stable")
             columns = [np.concatenate([column, np.array(extra, dtype=column.dtype if k == 1 else str)])[order_of_lines]
                        for k, (column, extra) in enumerate(zip(columns, zip(*others)))]
-        sites = Sites(chrom=columns[0], pos=columns[1], id=columns[2], ref=columns[3], alt=columns[4])
-        try:
-            order.check(sites)
-        except InputError as err:
-            raise InputError(f"{self.path}: {err}") from None
+        sites = self._in_order(Sites(chrom=columns[0], pos=columns[1], id=columns[2], ref=columns[3], alt=columns[4]),
+                               order)
         if not others:
             return sites, rows[0]
         slow = np.flatnonzero(order_of_lines >= len(fast))  # where the other lines landed, in line order
@@ -244,12 +241,11 @@ class VcfSource:
         buffer = np.empty((CHUNK_RECORDS, len(self.samples), 3), dtype=np.int16)
         fields: list[tuple[str, int, str, str, str]] = []
         records = _chain_first(self._first_record, self._records)
-        bases = _BASES
         with htslib_messages() as messages:
             try:
                 for record in records:
                     ref, alt = record.REF, record.ALT
-                    if not (len(alt) == 1 and ref in bases and alt[0] in bases):
+                    if not _is_snp(ref, alt):
                         self.dropped[_drop_reason(ref, alt)] += 1
                         continue
                     gt = record.genotype.array()
@@ -263,10 +259,10 @@ class VcfSource:
             except InputError:
                 raise
             except Exception as err:
-                raise self._read_error(fields, messages.read() or str(err)) from None
+                raise self._read_error(fields, detail_of(messages.read() or str(err))) from None
             detail = messages.read()
         if "[E::" in detail:
-            raise self._read_error(fields, detail)
+            raise self._read_error(fields, detail_of(detail))
         if fields:
             yield self._finish_chunk(buffer, fields, order)
 
@@ -290,20 +286,20 @@ class VcfSource:
     def _where(self, chrom: str, pos: int) -> str:
         return f"{self.path}: record {chrom}:{pos}"
 
-    def _read_error(self, fields: list, detail: str, *, prefix: str = "htslib: ") -> InputError:
+    def _read_error(self, fields: list, reason: str) -> InputError:
+        """The error of a read that failed after the last of ``fields`` (CHROM and POS first), ``reason`` a
+        parenthesised suffix."""
         after = f"{fields[-1][0]}:{fields[-1][1]}" if fields else "the last complete chunk"
-        reason = detail_of(detail) if prefix else f" ({detail})"
         return InputError(f"{self.path}: reading failed after record {after}{reason}; truncated or corrupt file?")
 
     def _finish_chunk(self, buffer: np.ndarray, fields: list, order: SiteOrderCheck) -> tuple[Sites, np.ndarray]:
-        sites = self._checked_sites(fields, order)
+        chrom, pos, ids, ref, alt = (np.array(column) for column in zip(*fields))
+        sites = self._in_order(Sites(chrom=chrom.astype(str), pos=pos.astype(np.int64), id=ids.astype(str),
+                                     ref=ref.astype(str), alt=alt.astype(str)), order)
         return sites, self._checked_alleles(buffer[:len(fields)], sites)
 
-    def _checked_sites(self, fields: list[tuple[str, int, str, str, str]], order: SiteOrderCheck) -> Sites:
-        """The sites of these records, checked to follow the previous ones in order."""
-        chrom, pos, ids, ref, alt = (np.array(column) for column in zip(*fields))
-        sites = Sites(chrom=chrom.astype(str), pos=pos.astype(np.int64), id=ids.astype(str),
-                      ref=ref.astype(str), alt=alt.astype(str))
+    def _in_order(self, sites: Sites, order: SiteOrderCheck) -> Sites:
+        """``sites``, checked to follow the sites before them in order."""
         try:
             order.check(sites)
         except InputError as err:
@@ -422,6 +418,11 @@ class VcfWriter:
             self._raw.close()
         if self.bgzip and exc[0] is None:
             subprocess.run(["tabix", "-f", "-p", "vcf", str(self.path)], check=True)
+
+
+def _is_snp(ref: str, alt: list[str]) -> bool:
+    """Whether a record with these alleles is a biallelic SNP."""
+    return len(alt) == 1 and ref in _BASES and alt[0] in _BASES
 
 
 def _drop_reason(ref: str, alt: list[str]) -> str:
