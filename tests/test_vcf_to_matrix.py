@@ -156,6 +156,20 @@ def test_haploid_calls_are_one_haplotype_each(tmp_path):
     assert _genotype_lines(read_text(tmp_path / "back.vcf")) == ["X\t10\tA\tG\t0|1\t1", "X\t20\tC\tT\t1|1\t0"]
 
 
+def test_vcf_writer_records_contig_lengths_that_htslib_reads_back(tmp_path):
+    from genosynth.formats.vcf import VcfSource, VcfWriter
+    from genosynth.matrix import Sites
+
+    require_programs("bgzip", "tabix")
+    path = tmp_path / "w.vcf.gz"
+    sites = Sites(chrom=np.array(["1", "2"]), pos=np.array([5, 7]), id=np.array([".", "."]), ref=np.array(["A", "C"]),
+                  alt=np.array(["G", "T"]))
+    with VcfWriter(path, samples=np.array(["s"]), ploidy=np.array([2], np.int8), populations=np.array([""]),
+                   label="AG", provenance=[], contigs=["1", "2"], contig_lengths={"1": 1000}, bgzip=True) as writer:
+        writer.append(sites, np.array([[0, 1], [1, 1]], np.uint8))
+    assert VcfSource(path).contig_lengths() == {"1": 1000, "2": None}
+
+
 def test_phase_with_beagle_phases_and_fills_missing_calls(simulated, tmp_path):
     require_programs("java")
     lines = read_text(simulated["vcf"]).splitlines()

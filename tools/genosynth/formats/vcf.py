@@ -157,9 +157,10 @@ class VcfSource:
         return self._first
 
     def contig_lengths(self) -> dict[str, int | None]:
-        """Contigs of the header in order, with their ``length`` where the header gives one."""
-        try:
-            return dict(zip(self._vcf.seqnames, self._vcf.seqlens))
+        """Contigs of the header in order, with their ``length`` where the header gives one (else None)."""
+        try:  # cyvcf2 gives -1 for a contig line without a length
+            return {name: (int(length) if length >= 0 else None)
+                    for name, length in zip(self._vcf.seqnames, self._vcf.seqlens)}
         except Exception:  # cyvcf2 raises when the header has no contig lengths
             return {}
 
