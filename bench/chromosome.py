@@ -14,7 +14,7 @@ sample: haplotypes per second and peak memory of `sample` drawing 5000 haplotype
     window, the first half of the windows and all of them (streamed to a VCF): memory should not grow with them.
 
     .venv/bin/python bench/chromosome.py chain [--length 5500000] [--windows 4] [--window-sites 1500] [--budget 60s]
-        [--models rbm gan conv diffusion] [--modes chained independent one_window]
+        [--models rbm gan conv diffusion] [--modes chained independent one_window] [--seed 1]
     .venv/bin/python bench/chromosome.py throughput [--device cpu] [--models ...]
     .venv/bin/python bench/chromosome.py sample --workdir DIR   (after chain, with the same --workdir)
 """
@@ -85,14 +85,14 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
                 out = workdir / f"{model}.{mode}.w{index + 1}.safetensors"
                 jobs.append((out, (*command, train, "--region", region, "--context-sites", context, "--max-time",
                                    args.budget, "--epochs", 10**6, "--holdout", holdout, "--early-stop", "fidelity",
-                                   "--monitor-every", 10, "--device", "cpu", "--seed", 1, "-o", out)))
+                                   "--monitor-every", 10, "--device", "cpu", "--seed", args.seed, "-o", out)))
         if model in ONE_WINDOW_FITS and "one_window" in args.modes:
             first, last = windows[0].split("-")[0], windows[-1].split("-")[1]
             out = workdir / f"{model}.one_window.w1.safetensors"
             seconds = _seconds(args.budget) * len(windows)
             jobs.append((out, (*command, train, "--region", f"{first}-{last}", "--max-time", f"{seconds}s",
                                "--epochs", 10**6, "--holdout", holdout, "--early-stop", "fidelity", "--monitor-every",
-                               10, "--device", "cpu", "--seed", 1, "-o", out)))
+                               10, "--device", "cpu", "--seed", args.seed, "-o", out)))
     _run_two_at_a_time([job for job in jobs if not job[0].exists()], workdir)
     results = {}
     region = f"{windows[0].split('-')[0]}-{windows[-1].split('-')[1]}"
@@ -105,13 +105,13 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
             if not files:
                 continue
             ag = workdir / f"{model}.{mode}.ag.h5"
-            _genosynth("sample", *files, "-n", args.haplotypes, "--seed", 1, "--device", "cpu", "-o", ag)
+            _genosynth("sample", *files, "-n", args.haplotypes, "--seed", args.seed, "--device", "cpu", "-o", ag)
             results[f"{model} {mode}"] = _judge(real, held, ag, windows, workdir / f"{model}.{mode}")
     print("set".ljust(22) + "".join(c.rjust(14) for c in COLUMNS))
     for name, metrics in results.items():
         print(name.ljust(22) + "".join(_cell(metrics.get(c)).rjust(14) for c in COLUMNS))
-    (workdir / "chain.json").write_text(json.dumps({"windows": windows, "budget": args.budget, "results": results},
-                                                   indent=2))
+    (workdir / "chain.json").write_text(json.dumps({"windows": windows, "budget": args.budget, "seed": args.seed,
+                                                   "results": results}, indent=2))
 
 
 def _judge(real: Path, holdout: Path, ag: Path, windows: list[str], out: Path) -> dict:
@@ -270,6 +270,8 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES),
                         help="chain: which sets to train (one_window: one model of all the benchmarked windows' sites)")
     parser.add_argument("--haplotypes", type=int, default=2000, help="chain: haplotypes drawn per set")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="chain: seed of training and sampling (the simulation and its split stay seed 1)")
     parser.add_argument("--device", default="cpu", help="throughput: where to train")
     parser.add_argument("--timeout", type=int, default=600, help="throughput: seconds per measurement")
     parser.add_argument("--workdir", type=Path)

@@ -245,6 +245,23 @@ def test_rbm_sampling_starts_from_the_persistent_chains_by_default():
     assert model.parse_sampling_options(None, start="random")["gibbs_steps"] == 1000
 
 
+def test_a_windows_rbm_starts_each_haplotype_from_a_chain_that_makes_its_context_likely():
+    """With context clamped, Gibbs sampling barely moves a chain towards the context: each draw starts from a
+    persistent chain drawn by the likelihood of the given context under the chain's hidden state (here hidden
+    unit 1 says "context 111", unit 2 "context 000"), its window kept when no sweep runs."""
+    import torch
+
+    model = Rbm(RbmConfig.for_sites(2, n_hidden=2, chains=3, context_sites=3), device="cpu", seed=0)
+    model.w = torch.tensor([[4.0, 4, 4, 0, 0], [-4, -4, -4, 0, 0]])
+    model.b, model.c = torch.tensor([-4.0, -4, -4, 0, 0]), torch.zeros(2)
+    model.chains = torch.tensor([[0, 0, 0, 0, 0], [1, 1, 1, 1, 0], [1, 1, 1, 0, 1]], dtype=torch.float32)
+    contexts = torch.tensor([[0, 0, 0], [1, 1, 1]] * 100, dtype=torch.float32)
+    windows = model.generate(200, torch.Generator().manual_seed(0), condition=contexts, gibbs_steps=0)
+    assert windows[0::2].tolist() == [[0, 0]] * 100  # only the first chain makes 000 likely
+    likely = [tuple(row) for row in windows[1::2].tolist()]  # the other two, equally
+    assert set(likely) == {(1, 0), (0, 1)} and 30 < likely.count((1, 0)) < 70
+
+
 def test_relu_hidden_units_follow_the_truncated_normal():
     """p(h | v) of a ReLU unit is N(a, 1) truncated at 0: sample mean and the closed-form mean agree."""
     import torch

@@ -20,7 +20,13 @@ sampling's default of ``CHAIN_SWEEPS`` sweeps from the chains (the README gives 
 
 A window's RBM with ``context_sites`` C is the conditional RBM of Yelmen et al. 2023: its visible units are the
 C context sites before the window followed by the window's sites, trained jointly; sampling clamps the context
-block to the given context and Gibbs-samples the window given it.
+block to the given context and Gibbs-samples the window given it. Each haplotype starts from a persistent chain
+drawn with probability proportional to the likelihood of its context under that chain's hidden state,
+p(context | E[h | chain]): Gibbs sampling, like between populations, barely moves a chain's window towards a
+clamped context that its hidden units disagree with, so from chains picked at random the first sites of a
+window took hundreds of sweeps to follow the sites before it; always taking the chain with the nearest
+context instead concentrated the draws on a few chains, whose far sites then cost allele frequency fit (the
+README gives the measurements).
 """
 
 from __future__ import annotations
@@ -231,8 +237,9 @@ class Rbm(Generator):
     def generate(self, n: int, rng, *, condition=None, gibbs_steps: int = CHAIN_SWEEPS, start: str | None = "chains",
                  sampling_set: np.ndarray | None = None) -> np.ndarray:
         """``n`` haplotypes after ``gibbs_steps`` Gibbs sweeps from ``start``: "chains" (persistent chains picked
-        uniformly with replacement), "random" (uniform random haplotypes), or rows of ``sampling_set`` (picked
-        without replacement while there are enough)."""
+        uniformly with replacement; for a window's RBM, by how likely each chain makes each ``condition``),
+        "random" (uniform random haplotypes), or rows of ``sampling_set`` (picked without replacement while there
+        are enough)."""
         import torch
 
         context = self.config.context_sites
@@ -246,6 +253,8 @@ class Rbm(Generator):
                 v = torch.as_tensor(sampling_set, device=self.device)[picks].to(torch.float32)
                 if context:  # real haplotypes of the window: the context block is clamped below
                     v = torch.cat([condition, v], dim=1)
+            elif start == "chains" and context:
+                v = self.chains[self._chains_for_context(condition, rng)]
             elif start == "chains":
                 v = self.chains[torch.randint(len(self.chains), (n,), generator=rng, device=self.device)]
             elif start == "random":
@@ -256,6 +265,16 @@ class Rbm(Generator):
                 v = v.clone()
                 v[:, :context] = condition
             return self.gibbs(v, gibbs_steps, rng, clamped=condition)[:, context:].to(torch.uint8).cpu().numpy()
+
+    def _chains_for_context(self, condition, rng):
+        """For each row of ``condition`` (n x C, 0/1), a persistent chain drawn with probability proportional to
+        p(condition | E[h | chain]), the likelihood of that context given the chain's hidden state."""
+        import torch
+        from torch.nn.functional import logsigmoid
+
+        logits = self.hidden_mean(self.chains) @ self.w[:, :condition.shape[1]] + self.b[:condition.shape[1]]
+        log_likelihood = condition @ logsigmoid(logits).T + (1 - condition) @ logsigmoid(-logits).T  # n x chains
+        return torch.multinomial(torch.softmax(log_likelihood, 1), 1, generator=rng).squeeze(1)
 
     def hidden_representation(self, haplotypes: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:
         """E[h | v] of each haplotype (float32 n x n_hidden); a window's RBM also needs each one's ``context``."""
