@@ -6,7 +6,8 @@ chain: 3 x --individuals individuals over --length bp of chr22, split 80/20 by i
     context); and, where it fits, one model of all those sites for --windows x --budget. 2000 haplotypes drawn
     through each, judged on those sites against the training haplotypes (AF r, LD r over pairs within 100 kb,
     boundary_ld_r beside within_window_ld_r, PCA W2D, AATS) and against the held-out ones (privacy loss,
-    copies). Two trainings run at once, one thread each.
+    copies); the held-out haplotypes themselves judged the same way as a reference. Two trainings run at once,
+    one thread each.
 throughput: seconds per epoch of 1000 haplotypes and peak memory of one training process for each model at
     1k, 5k, 10k and 65,536 sites (random haplotypes, 2 epochs of 256), against a yardstick measured in the same
     run (100 x a 1000 x 1000 float32 matmul); parameters counted for sizes that do not fit.
@@ -99,6 +100,12 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
     real, held = workdir / "real_region.h5", workdir / "holdout_region.h5"
     for source, target in ((train, real), (holdout, held)):
         genosynth.write_haplotypes(genosynth.read_haplotypes(source, region=region), target)
+    bed = workdir / "benchmarked_windows.bed"
+    with open(bed, "w") as handle:
+        for window in windows:
+            chrom, span = window.split(":")
+            start, end = span.split("-")
+            handle.write(f"{chrom}\t{int(start) - 1}\t{end}\n")
     for model in args.models:
         for mode in args.modes:
             files = sorted(workdir.glob(f"{model}.{mode}.w*.safetensors"), key=lambda p: int(p.name.split(".w")[-1].split(".")[0]))
@@ -106,7 +113,10 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
                 continue
             ag = workdir / f"{model}.{mode}.ag.h5"
             _genosynth("sample", *files, "-n", args.haplotypes, "--seed", args.seed, "--device", "cpu", "-o", ag)
-            results[f"{model} {mode}"] = _judge(real, held, ag, windows, workdir / f"{model}.{mode}")
+            results[f"{model} {mode}"] = {**_evaluate(real, ag, bed, workdir / f"{model}.{mode}.evaluation"),
+                                          **_privacy(real, held, ag, workdir / f"{model}.{mode}.privacy")}
+    # the reference: real haplotypes no model saw, judged the same way (their own sampling noise)
+    results["held-out real"] = _evaluate(real, held, bed, workdir / "held_out.evaluation")
     print("set".ljust(22) + "".join(c.rjust(14) for c in COLUMNS))
     for name, metrics in results.items():
         print(name.ljust(22) + "".join(_cell(metrics.get(c)).rjust(14) for c in COLUMNS))
@@ -114,20 +124,16 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
                                                    "results": results}, indent=2))
 
 
-def _judge(real: Path, holdout: Path, ag: Path, windows: list[str], out: Path) -> dict:
-    bed = out.with_suffix(".windows.bed")
-    with open(bed, "w") as handle:
-        for region in windows:
-            chrom, span = region.split(":")
-            start, end = span.split("-")
-            handle.write(f"{chrom}\t{int(start) - 1}\t{end}\n")
-    _genosynth("evaluate", "--real", real, "--synthetic", f"set={ag}", "--windows", bed, "--ld-max-distance", 100000,
-               "--seed", 1, "--device", "cpu", "-o", out.with_suffix(".evaluation"))
-    metrics = json.loads((out.with_suffix(".evaluation") / "metrics.json").read_text())["sets"]["set"]
-    _genosynth("privacy-check", "--train", real, "--holdout", holdout, "--synthetic", ag, "--seed", 1,
-               "-o", out.with_suffix(".privacy"))
-    privacy = json.loads((out.with_suffix(".privacy") / "privacy.json").read_text())
-    return {**metrics, "privacy_loss": privacy["privacy_loss"], "exact_copies": privacy["exact_copies"]}
+def _evaluate(real: Path, synthetic: Path, windows_bed: Path, out: Path) -> dict:
+    _genosynth("evaluate", "--real", real, "--synthetic", f"set={synthetic}", "--windows", windows_bed,
+               "--ld-max-distance", 100000, "--seed", 1, "--device", "cpu", "-o", out)
+    return json.loads((out / "metrics.json").read_text())["sets"]["set"]
+
+
+def _privacy(real: Path, holdout: Path, ag: Path, out: Path) -> dict:
+    _genosynth("privacy-check", "--train", real, "--holdout", holdout, "--synthetic", ag, "--seed", 1, "-o", out)
+    privacy = json.loads((out / "privacy.json").read_text())
+    return {"privacy_loss": privacy["privacy_loss"], "exact_copies": privacy["exact_copies"]}
 
 
 def _run_two_at_a_time(jobs: list[tuple[Path, tuple]], workdir: Path) -> None:

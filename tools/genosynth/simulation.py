@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import tskit
 
 POPULATIONS = ("YRI", "CEU", "CHB")
 
@@ -53,7 +57,8 @@ def simulate_out_of_africa(
     return _write_vcf_and_populations(ts, vcf_path, contig_id=contig_id, offset=start)
 
 
-def out_of_africa_tree_sequence(*, individuals_per_population: int, start: int, length: int, seed: int) -> object:
+def out_of_africa_tree_sequence(*, individuals_per_population: int, start: int, length: int,
+                                seed: int) -> "tskit.TreeSequence":
     """The tskit tree sequence of :func:`simulate_out_of_africa`: chr22 from ``start`` for ``length`` bp (flat
     map), trimmed so that positions count from ``start``; its individuals are YRI, CEU and CHB in turn."""
     import stdpopsim
