@@ -12,7 +12,7 @@ fidelity: for each of --seeds, the data split 80/20 by individual with that seed
 
     .venv/bin/python bench/models.py throughput [--device cpu] [--epochs 5]
     .venv/bin/python bench/models.py fidelity [--max-time 20m] [--seeds 1 2 3] [--models gan rbm diffusion ...]
-        [--workdir DIR] [--parallel]
+        [--workdir DIR] [--parallel] [--reuse] [--diffusion-sample-args '--steps 50']
 """
 
 from __future__ import annotations
@@ -161,7 +161,8 @@ def _fidelity_run(args: argparse.Namespace, folder: Path, train: Path, holdout: 
             process = running.get(name) or start(name)
             if process.wait() != 0:
                 raise SystemExit(f"{name} training failed: see {folder / name}.log")
-    sample_args = {"gan": args.gan_sample_args.split(), "rbm": args.rbm_sample_args.split()}
+    sample_args = {"gan": args.gan_sample_args.split(), "rbm": args.rbm_sample_args.split(),
+                   "diffusion": args.diffusion_sample_args.split(), "diffusion_pca": args.diffusion_sample_args.split()}
     sample_seconds = {}
     for name in commands:
         start_time = time.perf_counter()
@@ -210,6 +211,8 @@ def main() -> None:
     parser.add_argument("--monitor-every", type=int, default=10, help="fidelity: epochs between monitored states")
     parser.add_argument("--gan-sample-args", default="", help="fidelity: extra options of sample for the GAN")
     parser.add_argument("--rbm-sample-args", default="", help="fidelity: extra options of sample for the RBM")
+    parser.add_argument("--diffusion-sample-args", default="",
+                        help="fidelity: extra options of sample for both diffusion models (e.g. '--steps 50')")
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS),
                         help="fidelity: the models to train (diffusion_pca: train-diffusion --representation pca)")
     parser.add_argument("--reuse", action="store_true", help="fidelity: reuse models already in --workdir")

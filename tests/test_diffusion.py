@@ -30,12 +30,13 @@ def test_training_lowers_the_loss_and_samples_have_the_training_sites(small, tmp
     assert saved.kind == "diffusion" and saved.config["representation"] == representation and len(losses) == 12
     if representation == "sites":
         assert np.mean(losses[-3:]) < 0.96 * np.mean(losses[:3]), losses
-    else:  # scaled components are nearly Gaussian, whose v-prediction loss cannot go far below 1: check the basis
+    else:  # orthonormal components sharing one scale; learning: test_an_unconditional_model_keeps_two_populations_apart
         components = saved.tensors["pca.components"].double()
         k = saved.config["pca_components"]
         assert k == 7 and saved.config["mlp_width"] == 64 and saved.tensors["network.first.weight"].shape[0] == 64
         assert components.shape == (k, 60) and np.allclose(components @ components.T, np.eye(k), atol=1e-4)
-        assert bool((saved.tensors["pca.scale"] > 0).all()) and all(np.isfinite(losses))
+        scale = saved.tensors["pca.scale"]
+        assert float(scale.min()) > 0 and float(scale.max()) == float(scale.min()) and all(np.isfinite(losses))
     assert saved.provenance[-1]["step"] == "train-diffusion"
     run_genosynth("sample", model, "-n", "40", "--steps", "8", "-o", tmp_path / "ag.h5", "--seed", "1")
     sampled, real = read_matrix(tmp_path / "ag.h5"), read_matrix(small)
@@ -62,6 +63,30 @@ def test_a_trained_model_keeps_the_allele_frequencies_and_sampling_is_reproducib
     monkeypatch.setattr(diffusion, "CPU_CHUNK", 400)
     whole = model.sample(400, steps=20, seed=5, progress=False).haplotypes
     assert (whole == artificial.haplotypes).mean() > 0.999
+
+
+@pytest.mark.parametrize("representation", ["sites", "pca"])
+def test_an_unconditional_model_keeps_two_populations_apart(two_populations, representation):
+    """Haplotypes of two populations with opposite allele frequencies project onto their frequency difference as
+    two separate modes; a model that learns only the Gaussian of the data (as the PCA model with each component
+    scaled to unit variance did) draws most haplotypes between them."""
+    path, frequencies = two_populations
+    train = genosynth.read_haplotypes(path)
+    size = {"channels": (16, 32), "patch": 4} if representation == "sites" else {"mlp_width": 128}
+    model = genosynth.train_diffusion(train, representation=representation, epochs=60, monitor_every=10**6, seed=1,
+                                      device="cpu", progress=False, **size)
+    direction = frequencies["AAA"] - frequencies["BBB"]
+    real = train.haplotypes @ direction
+    population = train.haplotype_population
+    middle = (real[population == "AAA"].mean() + real[population == "BBB"].mean()) / 2
+    gap = real[population == "AAA"].mean() - middle
+
+    def off_middle(scores):
+        return float(np.mean(np.abs(scores - middle) > gap / 2))
+
+    sampled = model.sample(600, seed=2, progress=False).haplotypes @ direction
+    assert off_middle(real) > 0.95
+    assert off_middle(sampled) > 0.85, off_middle(sampled)
 
 
 def test_conditional_model_samples_the_asked_population_and_guidance_sharpens_it(two_populations, tmp_path):
@@ -120,6 +145,37 @@ def test_windows_chain_with_context_as_known_sites(simulated):
     assert chained.sites.keys() == train.sites.keys() and chained.haplotypes.shape == (20, 60)
     with pytest.raises(genosynth.OptionError, match="conditioned on the 10 sites before it"):
         models[1].sample(5, steps=2)
+
+
+@pytest.mark.parametrize("scale", [0.3, 3.0])
+def test_the_sampler_solves_the_probability_flow_of_gaussian_data_to_second_order(scale):
+    """For data drawn from N(0, scale^2 I) the exact denoiser is linear and the probability-flow path from noise z
+    ends at z sqrt(alpha(0)^2 scale^2 + sigma(0)^2): the sampler, given that denoiser, must reach it with an error
+    that falls fourfold when the steps double (DPM-Solver++(2M); a first-order solver such as DDIM halves it)."""
+    import math
+
+    import torch
+
+    from genosynth.models.diffusion import Diffusion, DiffusionConfig, noise_levels
+
+    class ExactDenoiser(torch.nn.Module):
+        def forward(self, x, t, labels, estimate):
+            alpha, sigma = (level.unsqueeze(1) for level in noise_levels(t.double()))
+            x0 = alpha * scale ** 2 / (alpha ** 2 * scale ** 2 + sigma ** 2) * x
+            return (alpha * x - x0) / sigma  # v
+
+    config = DiffusionConfig.for_sites(16, n_haplotypes=100, representation="pca", pca_components=16, mlp_width=8)
+    model = Diffusion(config, device="cpu", seed=1)
+    model.average = ExactDenoiser()
+    noise = torch.randn(2000, 16, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    alpha, sigma = (float(level) for level in noise_levels(torch.tensor(0.0, dtype=torch.float64)))
+    exact = noise * math.sqrt(alpha ** 2 * scale ** 2 + sigma ** 2)
+
+    def error(steps: int) -> float:
+        return float((model._solve(noise, None, steps=steps, guidance=1.0) - exact).abs().max() / exact.abs().max())
+
+    assert error(20) < 0.02
+    assert error(40) / error(80) > 3.5
 
 
 @pytest.mark.parametrize("self_conditioning", [True, False])

@@ -382,7 +382,7 @@ def train_diffusion(matrix: HaplotypeMatrix, *, representation: str = "sites", c
     residual MLP (``"pca"``, as Kenneweg et al. 2024), optionally conditioned on population
     (``condition_on="population"``, sampled with classifier-free guidance) and, with ``region``, on the
     ``context_sites`` sites before the window; ``self_conditioning`` feeds the denoiser its own previous
-    estimate. Monitoring samples with ``monitor_steps`` DDIM steps; ``training`` takes the
+    estimate. Monitoring samples with ``monitor_steps`` sampler steps; ``training`` takes the
     :class:`TrainingOptions`.
 
     Example

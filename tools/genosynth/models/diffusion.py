@@ -11,8 +11,12 @@ Representation (``representation``):
   the denoised vectors. Gaussian diffusion of ±1 data is the plain, well-understood choice for binary data (it
   is what "analog bits" diffusion does); a discrete (Bernoulli) diffusion needs a transition kernel per site and
   gives up the deterministic DDIM sampler.
-- ``pca``: Kenneweg et al.'s choice: the haplotypes' top principal components (scaled to unit variance) are
-  diffused and denoised by a residual MLP, and samples are mapped back through the components and rounded. It
+- ``pca``: Kenneweg et al.'s choice: the haplotypes' top principal components are diffused and denoised by a
+  residual MLP, and samples are mapped back through the components and rounded. The components share one scale
+  (their mean variance made 1), so the leading ones, where population structure lies, keep their larger
+  variance: they stay above the noise longest and weigh most in the loss, as they do in the haplotypes (the
+  components are a rotation of them). Each scaled to unit variance instead, the few structured components weigh
+  no more than hundreds of nearly Gaussian ones, and the MLP learned nothing but the Gaussian (README). It
   compresses well but loses what the components leave out (rare variants, fine LD), which the benchmark
   measures.
 
@@ -24,10 +28,13 @@ sampling are an exponential moving average (decay 0.999, warmed up) of the train
 estimate of the clean data, its own from the previous sampling step, and in training, for half of each batch,
 its own from the same noisy input (computed without gradient), else zeros.
 
-Sampling: deterministic DDIM (eta 0) over ``steps`` equal steps from t = 1 to 0, the denoised estimate clipped to
-[-1, 1] at every step. A population-conditioned model is trained with its label dropped (zeroed) for 10% of the
-haplotypes and sampled with classifier-free guidance: v = v_uncond + guidance (v_cond - v_uncond), guidance 1
-being the plain conditional model and larger values sharpening the population's features.
+Sampling: the deterministic probability-flow path from pure noise, solved by DPM-Solver++(2M) (Lu et al. 2022,
+"DPM-Solver++: fast solver for guided sampling of diffusion probabilistic models"; its first-order case is DDIM)
+in ``steps`` steps: the first from t = 1 to log-SNR ``FIRST_LOGSNR``, the rest equally spaced in log-SNR down to
+t = 0; the denoised estimate is clipped to [-1, 1] at every step (the README's benchmark section compares it with
+DDIM). A population-conditioned model is trained with its label dropped (zeroed) for 10% of the haplotypes and
+sampled with classifier-free guidance: v = v_uncond + guidance (v_cond - v_uncond), guidance 1 being the plain
+conditional model and larger values sharpening the population's features.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ SCHEDULE_OFFSET = 0.008  # the cosine schedule's s (Nichol and Dhariwal 2021)
 LABEL_DROPOUT = 0.1  # share of haplotypes trained without their population label (classifier-free guidance)
 EMA_DECAY = 0.999
 DEFAULT_STEPS = 20
+FIRST_LOGSNR = -5.0  # log(alpha / sigma) where the sampler's first step, from pure noise, ends
 CPU_CHUNK = 256  # haplotypes denoised together on CPU: fewer pay per-call overheads, more leave the cache (README)
 MAX_PCA_COMPONENTS = 256
 
@@ -108,6 +116,31 @@ def noise_levels(t):
 
     phi = (t + SCHEDULE_OFFSET) / (1 + SCHEDULE_OFFSET) * (math.pi / 2)
     return torch.cos(phi), torch.sin(phi)
+
+
+def sampling_times(steps: int) -> list[float]:
+    """The ``steps + 1`` times of the sampler, from 1 (pure noise) to 0: the first step ends where the log
+    signal-to-noise ratio log(alpha / sigma) is ``FIRST_LOGSNR``, the others are equally long in log-SNR.
+
+    Example
+    -------
+    >>> [round(t, 3) for t in sampling_times(4)]
+    [1.0, 0.996, 0.902, 0.17, 0.0]
+    """
+    def time_of(logsnr: float) -> float:  # inverse of the cosine schedule: alpha / sigma = cot(phi)
+        phi = math.atan(math.exp(-logsnr))
+        return phi / (math.pi / 2) * (1 + SCHEDULE_OFFSET) - SCHEDULE_OFFSET
+
+    if steps == 1:
+        return [1.0, 0.0]
+    last = -math.log(math.tan(SCHEDULE_OFFSET / (1 + SCHEDULE_OFFSET) * (math.pi / 2)))  # log-SNR at t = 0
+    return [1.0] + [max(0.0, time_of(FIRST_LOGSNR + (last - FIRST_LOGSNR) * i / (steps - 1))) for i in range(steps)]
+
+
+def _levels(t: float) -> tuple[float, float]:
+    """(alpha, sigma) at one time, in double precision (alpha(1) is 0 to about 1e-17, not a negative float32)."""
+    phi = (t + SCHEDULE_OFFSET) / (1 + SCHEDULE_OFFSET) * (math.pi / 2)
+    return math.cos(phi), math.sin(phi)
 
 
 class Diffusion(Generator):
@@ -173,8 +206,8 @@ class Diffusion(Generator):
         mean = data.mean(0)
         _, _, vh = torch.linalg.svd((data - mean).to(torch.float64), full_matrices=False)
         components = vh[:self.config.pca_components].to(torch.float32)
-        scale = ((data - mean) @ components.T).std(0).clamp(min=1e-6)
-        self.pca = {"mean": mean, "components": components, "scale": scale}
+        spread = ((data - mean) @ components.T).var(0).mean().sqrt().clamp(min=1e-6)  # one scale for all
+        self.pca = {"mean": mean, "components": components, "scale": spread.expand(len(components)).clone()}
 
     def _encode(self, haplotypes):
         """Clean training vectors x0 of 0/1 haplotypes: ±1 alleles, or scaled principal components."""
@@ -265,7 +298,7 @@ class Diffusion(Generator):
 
     # -- sampling ----------------------------------------------------------------------------------------
     def parse_sampling_options(self, sites: Any, **options: Any) -> dict[str, Any]:
-        """``steps`` (DDIM steps, default 20), ``guidance`` (classifier-free guidance scale of a
+        """``steps`` (solver steps, default 20), ``guidance`` (classifier-free guidance scale of a
         population-conditioned model, default 1: the conditional model itself) and ``bernoulli`` (draw each
         allele with the denoised probability instead of rounding)."""
         options = super().parse_sampling_options(sites, **options)
@@ -277,7 +310,7 @@ class Diffusion(Generator):
 
     def generate(self, n: int, rng, *, condition=None, steps: int = DEFAULT_STEPS, guidance: float = 1.0,
                  bernoulli: bool = False) -> np.ndarray:
-        """``n`` haplotypes (uint8 n x N) by DDIM from pure noise with the averaged denoiser; on CPU the noise is
+        """``n`` haplotypes (uint8 n x N) from pure noise with the averaged denoiser; on CPU the noise is
         denoised ``CPU_CHUNK`` haplotypes at a time (the same draw, faster: a U-Net's activations for thousands
         of haplotypes leave the cache)."""
         import torch
@@ -286,13 +319,15 @@ class Diffusion(Generator):
         chunk = CPU_CHUNK if str(self.device) == "cpu" else max(1, n)
         with torch.no_grad():
             x = torch.randn(n, size, generator=rng, device=self.device)
-            x0 = torch.cat([self._ddim(x[lo:lo + chunk], None if condition is None else condition[lo:lo + chunk],
-                                       steps=steps, guidance=guidance) for lo in range(0, n, chunk)])
+            x0 = torch.cat([self._solve(x[lo:lo + chunk], None if condition is None else condition[lo:lo + chunk],
+                                        steps=steps, guidance=guidance) for lo in range(0, n, chunk)])
             return self._decode(x0, rng, bernoulli).cpu().numpy()
 
-    def _ddim(self, x, condition, *, steps: int, guidance: float):
-        """The deterministic DDIM path from noise ``x`` to the denoised estimate, with guidance and the
-        self-conditioning estimate carried from step to step."""
+    def _solve(self, x, condition, *, steps: int, guidance: float):
+        """The probability-flow path from noise ``x`` to clean data by DPM-Solver++(2M) in the data-prediction
+        form, x(next) = (sigma_next / sigma) x - alpha_next (exp(-h) - 1) D, h the step in log-SNR and D the
+        denoised estimate, extrapolated linearly in log-SNR from the previous step's (second order) after the
+        first step; with guidance and the self-conditioning estimate carried from step to step."""
         import torch
 
         n, classes = len(x), self.config.n_classes
@@ -300,11 +335,13 @@ class Diffusion(Generator):
         unconditional = None
         if guided:
             unconditional = torch.cat([torch.zeros_like(condition[:, :classes]), condition[:, classes:]], dim=1)
-        times = torch.linspace(1, 0, steps + 1, device=self.device)
-        x0 = estimate = torch.zeros_like(x)  # the self-conditioning estimate: none before the first step
+        times = sampling_times(steps)
+        estimate = torch.zeros_like(x)  # the self-conditioning estimate: none before the first step
+        previous = None  # (denoised estimate, log-SNR step) of the step before
         for now, then in zip(times[:-1], times[1:]):
-            t = now.expand(n)
-            alpha, sigma = noise_levels(now)
+            t = torch.full((n,), now, device=self.device)
+            alpha, sigma = _levels(now)
+            alpha_next, sigma_next = _levels(then)
             v = self.average(x, t, condition, estimate)
             if guided:
                 v_free = self.average(x, t, unconditional, estimate)
@@ -312,7 +349,11 @@ class Diffusion(Generator):
             x0 = self._denoised(x, v, alpha, sigma)
             if self.config.self_conditioning:  # a model trained without it only ever saw zeros
                 estimate = x0
-            noise = (x - alpha * x0) / sigma.clamp(min=1e-4)
-            alpha_next, sigma_next = noise_levels(then)
-            x = alpha_next * x0 + sigma_next * noise
-        return x0
+            decay = alpha * sigma_next / (sigma * alpha_next)  # exp(-h); about 0 on the first step, from pure noise
+            direction = x0
+            if previous is not None:  # second order: extrapolate the estimate along log-SNR
+                weight = -math.log(decay) / (2 * previous[1])
+                direction = (1 + weight) * x0 - weight * previous[0]
+            x = (sigma_next / sigma) * x + alpha_next * (1 - decay) * direction
+            previous = (x0, -math.log(decay)) if now < 1.0 else None  # the step from pure noise gives no slope
+        return x.clamp(-1, 1) if self.config.representation == "sites" else x

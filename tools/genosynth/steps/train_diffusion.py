@@ -1,6 +1,6 @@
 """train-diffusion: train a denoising diffusion model (a 1-D convolutional U-Net over ±1 alleles, or an MLP over
 principal components) on a haplotype matrix or one window of it, optionally conditioned on population, and write
-a model file that sample draws from with DDIM."""
+a model file that sample draws from by DPM-Solver++."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="do not give the denoiser its own previous estimate of the clean haplotypes (self-"
                              "conditioning, Chen et al. 2023, which binary data gain most from)")
     parser.add_argument("--monitor-steps", type=at_least(1), default=DEFAULT_STEPS,
-                        help="DDIM steps of the haplotypes monitoring compares (sample's default, so monitoring "
+                        help="sampler steps of the haplotypes monitoring compares (sample's default, so monitoring "
                              "judges what sampling gives)")
 
 
