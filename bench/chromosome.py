@@ -70,6 +70,7 @@ def _data(args: argparse.Namespace, workdir: Path) -> tuple[Path, Path, list[str
 def chain(args: argparse.Namespace, workdir: Path) -> None:
     import genosynth
     from genosynth.formats.hdf5 import read_sites
+    from genosynth.regions import Region, write_bed
 
     train, holdout, all_windows = _data(args, workdir)
     windows = all_windows[:args.windows]
@@ -101,11 +102,7 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
     for source, target in ((train, real), (holdout, held)):
         genosynth.write_haplotypes(genosynth.read_haplotypes(source, region=region), target)
     bed = workdir / "benchmarked_windows.bed"
-    with open(bed, "w") as handle:
-        for window in windows:
-            chrom, span = window.split(":")
-            start, end = span.split("-")
-            handle.write(f"{chrom}\t{int(start) - 1}\t{end}\n")
+    write_bed(bed, [Region.parse(window) for window in windows])
     for model in args.models:
         for mode in args.modes:
             files = sorted(workdir.glob(f"{model}.{mode}.w*.safetensors"), key=lambda p: int(p.name.split(".w")[-1].split(".")[0]))

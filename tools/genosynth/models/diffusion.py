@@ -133,14 +133,18 @@ def sampling_times(steps: int) -> list[float]:
 
     if steps == 1:
         return [1.0, 0.0]
-    last = -math.log(math.tan(SCHEDULE_OFFSET / (1 + SCHEDULE_OFFSET) * (math.pi / 2)))  # log-SNR at t = 0
+    alpha, sigma = _levels(0.0)
+    last = math.log(alpha / sigma)  # log-SNR at t = 0
     return [1.0] + [max(0.0, time_of(FIRST_LOGSNR + (last - FIRST_LOGSNR) * i / (steps - 1))) for i in range(steps)]
 
 
 def _levels(t: float) -> tuple[float, float]:
-    """(alpha, sigma) at one time, in double precision (alpha(1) is 0 to about 1e-17, not a negative float32)."""
-    phi = (t + SCHEDULE_OFFSET) / (1 + SCHEDULE_OFFSET) * (math.pi / 2)
-    return math.cos(phi), math.sin(phi)
+    """(alpha, sigma) at one time as floats, computed in double precision (alpha(1) is about 6e-17, where float32
+    gives a negative number)."""
+    import torch
+
+    alpha, sigma = noise_levels(torch.tensor(t, dtype=torch.float64))
+    return float(alpha), float(sigma)
 
 
 class Diffusion(Generator):
@@ -350,10 +354,11 @@ class Diffusion(Generator):
             if self.config.self_conditioning:  # a model trained without it only ever saw zeros
                 estimate = x0
             decay = alpha * sigma_next / (sigma * alpha_next)  # exp(-h); about 0 on the first step, from pure noise
+            h = -math.log(decay)
             direction = x0
             if previous is not None:  # second order: extrapolate the estimate along log-SNR
-                weight = -math.log(decay) / (2 * previous[1])
+                weight = h / (2 * previous[1])
                 direction = (1 + weight) * x0 - weight * previous[0]
             x = (sigma_next / sigma) * x + alpha_next * (1 - decay) * direction
-            previous = (x0, -math.log(decay)) if now < 1.0 else None  # the step from pure noise gives no slope
+            previous = (x0, h) if now < 1.0 else None  # the step from pure noise gives no slope
         return x.clamp(-1, 1) if self.config.representation == "sites" else x

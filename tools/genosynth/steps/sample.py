@@ -40,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bernoulli", action="store_true",
                         help="GAN, diffusion: draw alleles from the outputs as probabilities instead of rounding")
     parser.add_argument("--steps", type=Bounded(int, minimum=1, maximum=10_000),
-                        help=f"diffusion: denoising steps of the DPM-Solver++(2M) sampler (default {DEFAULT_STEPS}; fewer is faster and coarser)")
+                        help=f"diffusion: denoising steps of the DPM-Solver++(2M) sampler (default {DEFAULT_STEPS}; "
+                             "fewer is faster and coarser)")
     parser.add_argument("--guidance", type=Bounded(float, minimum=0, maximum=100),
                         help="diffusion conditioned on population: classifier-free guidance scale (default 1, the "
                              "conditional model; above 1 sharpens each population's features, 0 ignores the label)")
