@@ -2,8 +2,8 @@
 
 chain: 3 x --individuals individuals over --length bp of chr22, split 80/20 by individual, cut into windows of
     --window-sites sites; the first --windows windows trained per model (rbm; gan, the dense wgan-gp; conv, the
-    conv-wgan-gp; diffusion, train-diffusion's U-Net) for --budget each, chained (conditioned on --context-sites sites) and independent (no
-    context); and, where it fits, one model of all those sites for --windows x --budget. 2000 haplotypes drawn
+    conv-wgan-gp; diffusion, train-diffusion's U-Net; diffusion_pca, its PCA representation) for --budget each,
+    chained (conditioned on --context-sites sites) and independent (no context); and, where it fits, one model of all those sites for --windows x --budget. 2000 haplotypes drawn
     through each, judged on those sites against the training haplotypes (AF r, LD r over pairs within 100 kb,
     boundary_ld_r beside within_window_ld_r, PCA W2D, AATS) and against the held-out ones (privacy loss,
     copies); the held-out haplotypes themselves judged the same way as a reference. Two trainings run at once,
@@ -15,7 +15,7 @@ sample: haplotypes per second and peak memory of `sample` drawing 5000 haplotype
     window, the first half of the windows and all of them (streamed to a VCF): memory should not grow with them.
 
     .venv/bin/python bench/chromosome.py chain [--length 5500000] [--windows 4] [--window-sites 1500] [--budget 60s]
-        [--models rbm gan conv diffusion] [--modes chained independent one_window] [--seed 1]
+        [--models rbm gan conv diffusion diffusion_pca] [--modes chained independent one_window] [--seed 1]
     .venv/bin/python bench/chromosome.py throughput [--device cpu] [--models ...]
     .venv/bin/python bench/chromosome.py sample --workdir DIR   (after chain, with the same --workdir)
 """
@@ -34,8 +34,9 @@ from pathlib import Path
 from models import _cell  # bench/models.py: the same table cells
 
 MODELS = {"rbm": ("train-rbm",), "gan": ("train-gan", "--preset", "wgan-gp"),
-          "conv": ("train-gan", "--preset", "conv-wgan-gp"), "diffusion": ("train-diffusion",)}
-ONE_WINDOW_FITS = ("rbm", "conv", "diffusion")  # the dense GAN grows with the square of the sites
+          "conv": ("train-gan", "--preset", "conv-wgan-gp"), "diffusion": ("train-diffusion",),
+          "diffusion_pca": ("train-diffusion", "--representation", "pca")}
+ONE_WINDOW_FITS = ("rbm", "conv", "diffusion", "diffusion_pca")  # the dense GAN grows with the square of the sites
 MODES = ("chained", "independent", "one_window")
 COLUMNS = ("af_r", "ld_r", "boundary_ld_r", "within_window_ld_r", "w2d_pca", "aats", "aa_truth", "aa_syn",
            "privacy_loss", "exact_copies")
@@ -165,8 +166,10 @@ from genosynth.models.gan import Gan, GanConfig
 from genosynth.models.rbm import Rbm, RbmConfig
 if kind == "rbm":
     generator = Rbm(RbmConfig.for_sites(n_sites), device=device, seed=1, frequencies=np.full(n_sites, 0.3))
-elif kind == "diffusion":
-    generator = Diffusion(DiffusionConfig.for_sites(n_sites, n_haplotypes=256), device=device, seed=1)
+elif kind in ("diffusion", "diffusion_pca"):
+    representation = "pca" if kind == "diffusion_pca" else "sites"
+    generator = Diffusion(DiffusionConfig.for_sites(n_sites, n_haplotypes=256, representation=representation),
+                          device=device, seed=1)
 else:
     generator = Gan(GanConfig.for_preset("wgan-gp" if kind == "gan" else "conv-wgan-gp", n_sites=n_sites), device=device, seed=1)
 parameters = sum(t.numel() for t in generator.model_tensors().values())
@@ -194,7 +197,7 @@ def throughput(args: argparse.Namespace, workdir: Path) -> None:
     yardstick = time.perf_counter() - start
     print(f"throughput on {args.device}: one epoch of 1000 haplotypes (batch 32), from 256 timed; peak = the training "
           f"process's maximum resident memory; yardstick 100 x (1000x1000 @ 1000x1000) = {yardstick:.3f} s")
-    print("model".ljust(8) + "sites".rjust(8) + "s/epoch/1000".rjust(14) + "x yardstick".rjust(13)
+    print("model".ljust(14) + "sites".rjust(8) + "s/epoch/1000".rjust(14) + "x yardstick".rjust(13)
           + "peak MB".rjust(10) + "parameters".rjust(14))
     for kind in args.models:
         for n_sites in (1000, 5000, 10000, 65536):
@@ -202,7 +205,7 @@ def throughput(args: argparse.Namespace, workdir: Path) -> None:
                 hidden = (round(n_sites / 1.2), round(n_sites / 1.1), round(n_sites / 2), round(n_sites / 3))
                 count = 600 * hidden[0] + hidden[0] * hidden[1] + hidden[1] * n_sites + n_sites * hidden[2] \
                     + hidden[2] * hidden[3]
-                print(f"{kind:<8}{n_sites:>8}" + "does not fit".rjust(37) + f"{count:>14.3g}  "
+                print(f"{kind:<14}{n_sites:>8}" + "does not fit".rjust(37) + f"{count:>14.3g}  "
                       f"({count * 16 / 1e9:.0f} GB of weights and Adam states)")
                 continue
             try:
@@ -210,13 +213,13 @@ def throughput(args: argparse.Namespace, workdir: Path) -> None:
                                         capture_output=True, text=True, timeout=args.timeout)
                 measured = json.loads(result.stdout.strip().splitlines()[-1])
             except subprocess.TimeoutExpired:
-                print(f"{kind:<8}{n_sites:>8}" + f"> {args.timeout} s for 320 haplotypes".rjust(37))
+                print(f"{kind:<14}{n_sites:>8}" + f"> {args.timeout} s for 320 haplotypes".rjust(37))
                 continue
             except (json.JSONDecodeError, IndexError):
-                print(f"{kind:<8}{n_sites:>8}  failed: {result.stderr.strip().splitlines()[-1:]}")
+                print(f"{kind:<14}{n_sites:>8}  failed: {result.stderr.strip().splitlines()[-1:]}")
                 continue
             seconds = measured["seconds_per_1000"]
-            print(f"{kind:<8}{n_sites:>8}{seconds:>14.2f}{seconds / yardstick:>13.1f}{measured['peak_mb']:>10.0f}"
+            print(f"{kind:<14}{n_sites:>8}{seconds:>14.2f}{seconds / yardstick:>13.1f}{measured['peak_mb']:>10.0f}"
                   f"{measured['parameters']:>14.3g}")
 
 

@@ -9,10 +9,15 @@ fidelity: for each of --seeds, the data split 80/20 by individual with that seed
     held-out 20%); 5000 haplotypes sampled from each (timed), then `genosynth evaluate` and
     `genosynth privacy-check`; the median and range over the seeds against issue 16's and issue 18's targets,
     beside the paper's released AGs.
+pca-round-trip: the ceiling of train-diffusion's PCA representation: the training haplotypes of --seeds' split
+    mapped through their top --components principal components and back, each allele then rounded or drawn
+    with the reconstructed probability (what `sample` does with --no-bernoulli or by default), judged by
+    `genosynth evaluate` against the training haplotypes.
 
     .venv/bin/python bench/models.py throughput [--device cpu] [--epochs 5]
     .venv/bin/python bench/models.py fidelity [--max-time 20m] [--seeds 1 2 3] [--models gan rbm diffusion ...]
         [--workdir DIR] [--parallel] [--reuse] [--diffusion-sample-args '--steps 50']
+    .venv/bin/python bench/models.py pca-round-trip [--seeds 1] [--components 128 256 400]
 """
 
 from __future__ import annotations
@@ -94,7 +99,7 @@ TARGETS_BY_MODEL["diffusion"] = TARGETS_BY_MODEL["diffusion_pca"] = {
     "privacy_loss": ("<=", 0.05), "exact_copies": ("<=", 0), "sample_seconds": ("<=", 60)}
 MODELS = tuple(TARGETS_BY_MODEL)
 FIDELITY_COLUMNS = ("epochs", "kept_epoch", "af_r", "ld_r_all_pairs", "ld_r", "w2d_pca", "fixed_fraction", "aa_truth", "aa_syn",
-                    "aats", "privacy_loss", "exact_copies", "sample_seconds")
+                    "aats", "privacy_loss", "mia_auc", "exact_copies", "sample_seconds")
 
 
 def fidelity(args: argparse.Namespace, workdir: Path) -> None:
@@ -177,11 +182,45 @@ def _fidelity_run(args: argparse.Namespace, folder: Path, train: Path, holdout: 
         _genosynth("privacy-check", "--train", train, "--holdout", holdout, "--synthetic", folder / f"{name}_ag.h5",
                    "-o", out, "--seed", seed)
         privacy = json.loads((out / "privacy.json").read_text())
-        metrics[name].update({k: privacy[k] for k in ("privacy_loss", "exact_copies")})
+        metrics[name].update({k: privacy[k] for k in ("privacy_loss", "mia_auc", "exact_copies")})
         summary = load_model_file(folder / f"{name}.safetensors").provenance[-1]["summary"]
         metrics[name].update(epochs=summary["epochs_trained"], kept_epoch=summary["kept_epoch"],
                              privacy_limit_met=summary.get("privacy_limit_met"), sample_seconds=sample_seconds[name])
     return {name: metrics[name] for name in commands}
+
+
+ROUND_TRIP_COLUMNS = ("af_r", "ld_r_all_pairs", "ld_r", "w2d_pca", "fixed_fraction")
+
+
+def pca_round_trip(args: argparse.Namespace, workdir: Path) -> None:
+    """Real haplotypes through k principal components, rounded and drawn: what the PCA representation keeps."""
+    import torch
+
+    import genosynth
+
+    print("pca-round-trip: training haplotypes through k components (fitted on them) and back, judged against them")
+    print("set".ljust(22) + "".join(c.rjust(16) for c in ROUND_TRIP_COLUMNS))
+    for seed in args.seeds:
+        folder = workdir / f"seed_{seed}"
+        folder.mkdir(parents=True, exist_ok=True)
+        train, holdout = _prepare(folder, seed=seed)
+        real = genosynth.read_haplotypes(train)
+        x = torch.tensor(real.haplotypes, dtype=torch.float64)
+        mean = x.mean(0)
+        components = torch.linalg.svd(x - mean, full_matrices=False).Vh
+        rng = np.random.default_rng(seed)
+        sets = []
+        for k in args.components:
+            probability = ((x - mean) @ components[:k].T @ components[:k] + mean).clamp(0, 1).numpy()
+            for decoding, alleles in (("rounded", probability > 0.5), ("drawn", rng.random(probability.shape) < probability)):
+                name = f"{decoding}_{k}"
+                genosynth.write_haplotypes(genosynth.HaplotypeMatrix.artificial(alleles.astype(np.uint8), real.sites),
+                                           folder / f"{name}.h5")
+                sets += ["--synthetic", f"{name}={folder / f'{name}.h5'}"]
+        _genosynth("evaluate", "--real", train, *sets, "-o", folder / "round_trip", "--seed", seed)
+        metrics = json.loads((folder / "round_trip" / "metrics.json").read_text())["sets"]
+        for name, row in metrics.items():
+            print(f"seed {seed} {name}".ljust(22) + "".join(_cell(row.get(c)).rjust(16) for c in ROUND_TRIP_COLUMNS))
 
 
 def _paper_metrics(workdir: Path) -> dict[str, dict]:
@@ -202,12 +241,12 @@ def _cell(value: object) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", choices=("throughput", "fidelity"))
+    parser.add_argument("which", choices=("throughput", "fidelity", "pca-round-trip"))
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--max-time", default="20m")
     parser.add_argument("--gan-preset", default="wgan-gp", help="fidelity: the GAN's --preset")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="fidelity: split and training seeds")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="fidelity: split and training seeds; pca-round-trip: split seeds")
     parser.add_argument("--monitor-every", type=int, default=10, help="fidelity: epochs between monitored states")
     parser.add_argument("--gan-sample-args", default="", help="fidelity: extra options of sample for the GAN")
     parser.add_argument("--rbm-sample-args", default="", help="fidelity: extra options of sample for the RBM")
@@ -217,12 +256,14 @@ def main() -> None:
                         help="fidelity: the models to train (diffusion_pca: train-diffusion --representation pca)")
     parser.add_argument("--reuse", action="store_true", help="fidelity: reuse models already in --workdir")
     parser.add_argument("--parallel", action="store_true", help="fidelity: train all models at once, 1 thread each")
+    parser.add_argument("--components", type=int, nargs="+", default=[128, 256, 400],
+                        help="pca-round-trip: numbers of principal components")
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        (throughput if args.which == "throughput" else fidelity)(args, workdir)
+        {"throughput": throughput, "fidelity": fidelity, "pca-round-trip": pca_round_trip}[args.which](args, workdir)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,7 @@ def test_models_save_load_and_sample_with_kind_options(structured, tmp_path):
     with pytest.raises(OptionError, match=r"bernoulli does not apply to rbm models \(their sampling options: "
                                           r"gibbs_steps, start, sampling_set\)"):
         again.sample(5, bernoulli=True)
+    assert again.sample(5, seed=3, bernoulli=None, progress=False).n_haplotypes == 5  # None: not given
     with pytest.raises(OptionError, match="n 3: ploidy 2 pairs haplotypes, so n must be even"):
         again.sample(3, ploidy=2)
 

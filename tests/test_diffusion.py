@@ -43,6 +43,8 @@ def test_training_lowers_the_loss_and_samples_have_the_training_sites(small, tmp
     assert sampled.sites.keys() == real.sites.keys() and sampled.haplotypes.shape == (40, 60)
     assert set(np.unique(sampled.haplotypes)) <= {0, 1}
     assert sampled.provenance[-1]["parameters"]["steps"] == 8
+    # the default decoding: sign for sites; for pca on these 805-SNP panel sites, drawing (next tests)
+    assert sampled.provenance[-1]["parameters"]["bernoulli"] is (representation == "pca")
 
 
 def test_a_trained_model_keeps_the_allele_frequencies_and_sampling_is_reproducible(small, tmp_path, monkeypatch):
@@ -87,6 +89,65 @@ def test_an_unconditional_model_keeps_two_populations_apart(two_populations, rep
     sampled = model.sample(600, seed=2, progress=False).haplotypes @ direction
     assert off_middle(real) > 0.95
     assert off_middle(sampled) > 0.85, off_middle(sampled)
+
+
+def test_drawing_a_pca_models_alleles_keeps_the_frequencies_that_rounding_makes_a_consensus(two_populations):
+    """Through fewer components than sites a haplotype maps back to about its population's allele frequencies:
+    drawn (the default chosen for these data), a population's haplotypes keep those frequencies; rounded, each
+    gets the population's consensus, frequencies 0 or 1 and the rarer allele of every site lost."""
+    path, frequencies = two_populations
+    train = genosynth.read_haplotypes(path)
+    model = genosynth.train_diffusion(train, representation="pca", pca_components=2, mlp_width=128, epochs=60,
+                                      monitor_every=10**6, seed=1, device="cpu", progress=False)
+    direction = frequencies["AAA"] - frequencies["BBB"]
+    middle = float((train.haplotypes @ direction).mean())  # the populations are the same size
+
+    def frequency_error(artificial):  # of the haplotypes on AAA's side
+        aaa = artificial.haplotypes[artificial.haplotypes @ direction > middle]
+        assert len(aaa) > 100
+        return float(np.abs(aaa.mean(0) - frequencies["AAA"]).mean())
+
+    drawn = model.sample(600, seed=2, progress=False)  # the default here
+    rounded = model.sample(600, seed=2, bernoulli=False, progress=False)
+    assert drawn.provenance[-1]["parameters"]["bernoulli"] is True
+    assert rounded.provenance[-1]["parameters"]["bernoulli"] is False
+    assert frequency_error(drawn) < 0.07 and frequency_error(rounded) > 0.12, (frequency_error(drawn),
+                                                                               frequency_error(rounded))
+
+
+def _banded_ld_correlation(real, decoded, band=100):
+    """Pearson correlation of real and decoded r² over the site pairs at most ``band`` apart (both varying in
+    the real haplotypes; 0 where a decoded site does not vary), from fidelity's r² matrix."""
+    varies = real.std(0) > 0
+    real, decoded = real[:, varies], decoded[:, varies]
+    near = np.triu(np.ones((real.shape[1],) * 2, dtype=bool), 1) & ~np.triu(np.ones((real.shape[1],) * 2, dtype=bool), band + 1)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a site rounding leaves without variation: r² 0
+        decoded_r2 = np.nan_to_num(fidelity.r_squared_matrix(decoded))
+    return fidelity.pearson(fidelity.r_squared_matrix(real)[near], decoded_r2[near])
+
+
+@pytest.mark.parametrize("data, components, drawing", [("small", 7, True), ("simulated", 16, False)])
+def test_a_pca_model_decodes_alleles_the_way_that_keeps_more_of_its_training_ld(request, data, components, drawing,
+                                                                                tmp_path):
+    """Drawing wins on the 805-SNP panel (common SNPs: rounding gives every haplotype near a mode its consensus),
+    rounding on a dense simulated window (independent draws scatter the rare alleles that few haplotypes share);
+    the choice, made when the components are fitted, agrees with LD measured here on the same reconstruction."""
+    fixture = request.getfixturevalue(data)
+    train = genosynth.read_haplotypes(fixture if data == "small" else fixture["vcf_gz"])
+    model = genosynth.train_diffusion(train, representation="pca", pca_components=components, mlp_width=64, epochs=1,
+                                      monitor_every=10**6, seed=1, device="cpu", progress=False)
+    model.save(tmp_path / "m.safetensors")
+    tensors = load_model_file(tmp_path / "m.safetensors").tensors
+    mean, basis = tensors["pca.mean"].numpy(), tensors["pca.components"].numpy()
+    real = train.haplotypes.astype(np.float64)
+    probability = np.clip((real - mean) @ basis.T @ basis + mean, 0, 1)
+    drawn = (np.random.default_rng(1).random(probability.shape) < probability).astype(np.uint8)
+    rounded = (probability > 0.5).astype(np.uint8)
+    measured = {True: _banded_ld_correlation(train.haplotypes, drawn),
+                False: _banded_ld_correlation(train.haplotypes, rounded)}
+    assert (measured[True] > measured[False]) is drawing, measured
+    assert model.sample(20, seed=1, progress=False).provenance[-1]["parameters"]["bernoulli"] is drawing
+    assert bool(tensors["pca.draw"].item()) is drawing
 
 
 def test_conditional_model_samples_the_asked_population_and_guidance_sharpens_it(two_populations, tmp_path):

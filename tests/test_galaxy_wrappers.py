@@ -4,6 +4,7 @@ The wrappers' own <tests> run on a real Galaxy server with `make galaxy-test`.""
 
 from __future__ import annotations
 
+import argparse
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -174,12 +175,16 @@ def test_wrapper_parameters_agree_with_the_command_line(step):
     """Type, default, bounds and choices of every exposed option are the command line's."""
     from genosynth.steps._types import Bounded
 
-    actions = {max(a.option_strings, key=len): a for a in step_parser(step)._actions if a.option_strings}
+    actions = {flag: a for a in step_parser(step)._actions for flag in a.option_strings}
     problems = []
     for option, param in _galaxy_params(step).items():
         action = actions[option]
         kind = param.get("type")
-        if action.choices is not None and kind == "select":
+        if isinstance(action, argparse.BooleanOptionalAction):  # --bernoulli / --no-bernoulli: default, draw or round
+            options = {o.get("value"): o.get("selected") == "true" for o in param.iter("option")}
+            if kind != "select" or options != {"default": True, "draw": False, "round": False}:
+                problems.append(f"{option}: Galaxy {kind} {options}, command line {action.option_strings}")
+        elif action.choices is not None and kind == "select":
             options = {o.get("value") for o in param.iter("option")}
             if options - {str(c) for c in action.choices} or (not param.get("optional") and
                                                              {str(c) for c in action.choices} - options):

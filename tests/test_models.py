@@ -305,6 +305,11 @@ def test_sample_baselines_through_the_cli(small, tmp_path):
     assert (tmp_path / "m.legend").is_file() and read_text(tmp_path / "m.hapt.gz").startswith("AG ")
     run_genosynth("sample", "--baseline", "bernoulli", "--reference", small, "-n", "40", "-o", tmp_path / "b.h5")
     assert read_matrix(tmp_path / "b.h5").label == "AG"
+    for option in ("--bernoulli", "--no-bernoulli"):  # a model's options, refused however they are given
+        result = run_genosynth("sample", "--baseline", "bernoulli", "--reference", small, "-n", "4", option,
+                               "-o", tmp_path / "x.h5", check=False)
+        assert result.returncode == 1 and "--bernoulli applies to models, not to --baseline" in result.stderr
+        assert not (tmp_path / "x.h5").exists()
 
 
 def test_model_files_that_are_not_ours_are_one_line_refusals(small, tmp_path):

@@ -118,7 +118,8 @@ def _with_flag(err: OptionError, parser: argparse.ArgumentParser) -> str:
     """The error with the command-line flag of its parameter (``--max-time`` for ``max_time``) when the step has one."""
     for action in parser._actions:
         if action.dest == err.parameter and action.option_strings:
-            return err.message_for(max(action.option_strings, key=len))
+            long_flags = [flag for flag in action.option_strings if flag.startswith("--")]  # --bernoulli, not --no-bernoulli
+            return err.message_for((long_flags or action.option_strings)[0])
     return str(err)
 
 

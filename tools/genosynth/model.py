@@ -96,7 +96,8 @@ class Model:
             :func:`genosynth.sample_chain`, which feeds each window the sites the windows before it generated.
         options
             The kind's sampling options: GAN ``bernoulli``; RBM ``gibbs_steps``, ``start``, ``sampling_set``;
-            diffusion ``steps``, ``guidance``, ``bernoulli``.
+            diffusion ``steps``, ``guidance``, ``bernoulli`` (None, the default: round, except a ``pca`` model's
+            own choice, made on its training haplotypes).
 
         Returns
         -------

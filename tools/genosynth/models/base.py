@@ -74,7 +74,9 @@ class Generator(ABC):
         """Take up a state from :meth:`optimizer_state`."""
 
     def parse_sampling_options(self, sites: Any, **options: Any) -> dict[str, Any]:
-        """The sampling options of this kind with their defaults, validated; an OptionError for another kind's."""
+        """The sampling options of this kind with their defaults, validated; an OptionError for another kind's
+        (an option given as None counts as not given)."""
+        options = {name: value for name, value in options.items() if value is not None}
         for name in options:
             if name not in self.sampling_option_names:
                 accepted = ", ".join(self.sampling_option_names) or "none"

@@ -12,7 +12,10 @@ Representation (``representation``):
   is what "analog bits" diffusion does); a discrete (Bernoulli) diffusion needs a transition kernel per site and
   gives up the deterministic DDIM sampler.
 - ``pca``: Kenneweg et al.'s choice: the haplotypes' top principal components are diffused and denoised by a
-  residual MLP, and samples are mapped back through the components and rounded. The components share one scale
+  residual MLP, and samples are mapped back through the components: a probability per site, from which each
+  allele is drawn or rounded, whichever keeps more of the training haplotypes' own LD through the components
+  (chosen when they are fitted: drawing on a panel of common SNPs, where rounding gives each mode its consensus;
+  rounding on a dense window, where independent draws scatter the rare alleles; README). The components share one scale
   (their mean variance made 1), so the leading ones, where population structure lies, keep their larger
   variance: they stay above the noise longest and weigh most in the loss, as they do in the haplotypes (the
   components are a rotation of them). Each scaled to unit variance instead, the few structured components weigh
@@ -57,6 +60,8 @@ DEFAULT_STEPS = 20
 FIRST_LOGSNR = -5.0  # log(alpha / sigma) where the sampler's first step, from pure noise, ends
 CPU_CHUNK = 256  # haplotypes denoised together on CPU: fewer pay per-call overheads, more leave the cache (README)
 MAX_PCA_COMPONENTS = 256
+DECODING_BAND = 100  # pca: LD of the site pairs at most this many sites apart chooses drawing or rounding
+DECODING_HAPLOTYPES = 1000  # pca: training haplotypes that choice is measured on
 
 
 @dataclass(frozen=True)
@@ -168,10 +173,11 @@ class Diffusion(Generator):
         self.optimizer = torch.optim.Adam(self.network.parameters(), lr=config.lr)
         self._steps = 0
         k = config.pca_components
-        # pca: mean haplotype (0/1), components (k x sites) and the latent scale; fitted on the first epoch's data
+        # pca: mean haplotype (0/1), components (k x sites), the latent scale and whether sampled alleles are
+        # drawn (1) or rounded (0); fitted on the first epoch's data
         self.pca = {"mean": torch.zeros(config.n_sites if k else 0, device=device),
                     "components": torch.zeros(k, config.n_sites if k else 0, device=device),
-                    "scale": torch.zeros(k, device=device)}
+                    "scale": torch.zeros(k, device=device), "draw": torch.zeros(1, device=device)}
 
     def _build(self) -> Any:
         from .diffusion_net import build_mlp_denoiser, build_unet
@@ -194,7 +200,8 @@ class Diffusion(Generator):
     def load_model_tensors(self, tensors: dict[str, Any]) -> None:
         for prefix, module in (("average.", self.average), ("network.", self.network)):
             module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
-        self.pca = {name: tensors[f"pca.{name}"].to(self.device) for name in self.pca}
+        # a model file from before the choice of decoding (no pca.draw) rounds, as it did
+        self.pca = {name: tensors.get(f"pca.{name}", empty).to(self.device) for name, empty in self.pca.items()}
 
     def optimizer_state(self) -> dict[str, Any]:
         return {"adam": self.optimizer.state_dict(), "steps": self._steps}
@@ -211,7 +218,33 @@ class Diffusion(Generator):
         _, _, vh = torch.linalg.svd((data - mean).to(torch.float64), full_matrices=False)
         components = vh[:self.config.pca_components].to(torch.float32)
         spread = ((data - mean) @ components.T).var(0).mean().sqrt().clamp(min=1e-6)  # one scale for all
-        self.pca = {"mean": mean, "components": components, "scale": spread.expand(len(components)).clone()}
+        self.pca = {"mean": mean, "components": components, "scale": spread.expand(len(components)).clone(),
+                    "draw": torch.zeros(1, device=data.device)}
+        if self._drawing_keeps_more_ld(data):
+            self.pca["draw"].fill_(1.0)
+
+    def _drawing_keeps_more_ld(self, data) -> bool:
+        """Whether drawing each allele from its reconstruction keeps more of the training haplotypes' LD than
+        rounding it: r² of the site pairs at most ``DECODING_BAND`` sites apart, in ``DECODING_HAPLOTYPES``
+        training haplotypes and in each decoding of them mapped through the components, correlated (Pearson).
+        Measured with a generator of its own, so training draws the same numbers either way."""
+        import torch
+
+        if data.shape[1] < 2:  # no pairs of sites, no LD to keep
+            return False
+        generator = torch.Generator(device=data.device).manual_seed(0)
+        rows = torch.randperm(len(data), generator=generator, device=data.device)[:DECODING_HAPLOTYPES]
+        real = data[rows]
+        probability = self._reconstruct(self._encode(real))
+        target = _banded_r_squared(real)
+        drawn = _banded_r_squared(torch.bernoulli(probability, generator=generator))
+        rounded = _banded_r_squared((probability > 0.5).to(real.dtype))
+        correlation = torch.corrcoef(torch.stack([target, drawn, rounded]))[0].nan_to_num(-1.0)  # NaN: no LD at all
+        return bool(correlation[1] > correlation[2])
+
+    def _reconstruct(self, latent):
+        """The allele probabilities (n x sites) of scaled principal components."""
+        return ((latent * self.pca["scale"]) @ self.pca["components"] + self.pca["mean"]).clamp(0, 1)
 
     def _encode(self, haplotypes):
         """Clean training vectors x0 of 0/1 haplotypes: ±1 alleles, or scaled principal components."""
@@ -221,13 +254,10 @@ class Diffusion(Generator):
 
     def _decode(self, x0, rng, bernoulli: bool):
         """Alleles (uint8) of denoised vectors: the sign (or a draw with probability (1 + x)/2) of each site, or
-        the components mapped back and rounded (or drawn)."""
+        the components mapped back (a probability per site) and rounded (or drawn)."""
         import torch
 
-        if self.config.representation == "sites":
-            probability = ((x0 + 1) / 2).clamp(0, 1)
-        else:
-            probability = ((x0 * self.pca["scale"]) @ self.pca["components"] + self.pca["mean"]).clamp(0, 1)
+        probability = ((x0 + 1) / 2).clamp(0, 1) if self.config.representation == "sites" else self._reconstruct(x0)
         alleles = torch.bernoulli(probability, generator=rng) if bernoulli else (probability > 0.5).to(torch.float32)
         return alleles.to(torch.uint8)
 
@@ -304,19 +334,28 @@ class Diffusion(Generator):
     def parse_sampling_options(self, sites: Any, **options: Any) -> dict[str, Any]:
         """``steps`` (solver steps, default 20), ``guidance`` (classifier-free guidance scale of a
         population-conditioned model, default 1: the conditional model itself) and ``bernoulli`` (draw each
-        allele with the denoised probability instead of rounding)."""
+        allele with the denoised probability instead of rounding; default: round for ``sites``, whose denoised
+        values end at ±1; for ``pca`` the decoding chosen when the components were fitted, None until then)."""
         options = super().parse_sampling_options(sites, **options)
         steps = options.get("steps")
         guidance = options.get("guidance")
         return {"steps": DEFAULT_STEPS if steps is None else parse_int("steps", steps, minimum=1, maximum=10_000),
                 "guidance": 1.0 if guidance is None else parse_float("guidance", guidance, minimum=0, maximum=100),
-                "bernoulli": bool(options.get("bernoulli", False))}
+                "bernoulli": self._default_drawing() if options.get("bernoulli") is None
+                else bool(options["bernoulli"])}
+
+    def _default_drawing(self) -> bool | None:
+        """Whether alleles are drawn when ``bernoulli`` is not given (None while a pca model has no components)."""
+        if self.config.representation == "sites":
+            return False
+        return bool(self.pca["draw"].item()) if bool(self.pca["scale"].any()) else None
 
     def generate(self, n: int, rng, *, condition=None, steps: int = DEFAULT_STEPS, guidance: float = 1.0,
-                 bernoulli: bool = False) -> np.ndarray:
+                 bernoulli: bool | None = False) -> np.ndarray:
         """``n`` haplotypes (uint8 n x N) from pure noise with the averaged denoiser; on CPU the noise is
         denoised ``CPU_CHUNK`` haplotypes at a time (the same draw, faster: a U-Net's activations for thousands
-        of haplotypes leave the cache)."""
+        of haplotypes leave the cache). ``bernoulli`` None: the model's default decoding (monitoring resolves
+        its options before the first epoch fits a pca model's components)."""
         import torch
 
         size = self.config.n_sites if self.config.representation == "sites" else self.config.pca_components
@@ -325,7 +364,8 @@ class Diffusion(Generator):
             x = torch.randn(n, size, generator=rng, device=self.device)
             x0 = torch.cat([self._solve(x[lo:lo + chunk], None if condition is None else condition[lo:lo + chunk],
                                         steps=steps, guidance=guidance) for lo in range(0, n, chunk)])
-            return self._decode(x0, rng, bernoulli).cpu().numpy()
+            drawing = self._default_drawing() if bernoulli is None else bernoulli
+            return self._decode(x0, rng, drawing).cpu().numpy()
 
     def _solve(self, x, condition, *, steps: int, guidance: float):
         """The probability-flow path from noise ``x`` to clean data by DPM-Solver++(2M) in the data-prediction
@@ -362,3 +402,17 @@ class Diffusion(Generator):
             x = (sigma_next / sigma) * x + alpha_next * (1 - decay) * direction
             previous = (x0, h) if now < 1.0 else None  # the step from pure noise gives no slope
         return x.clamp(-1, 1) if self.config.representation == "sites" else x
+
+
+def _banded_r_squared(haplotypes):
+    """r² of every pair of sites at most ``DECODING_BAND`` apart (0 where a site does not vary), one vector."""
+    import torch
+
+    centred = haplotypes - haplotypes.mean(0)
+    spread = centred.pow(2).mean(0).sqrt()
+    standard = centred / spread.clamp(min=1e-12)
+    pairs = []
+    for gap in range(1, min(DECODING_BAND, haplotypes.shape[1] - 1) + 1):
+        r = (standard[:, :-gap] * standard[:, gap:]).mean(0)
+        pairs.append(torch.where((spread[:-gap] > 0) & (spread[gap:] > 0), r * r, torch.zeros_like(r)))
+    return torch.cat(pairs)

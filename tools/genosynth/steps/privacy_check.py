@@ -42,5 +42,7 @@ def run(args: argparse.Namespace) -> None:
     m = report.metrics
     log(STEP, f"AATS train {m['aats_train']:.3f}, holdout {m['aats_holdout']:.3f}, privacy loss {m['privacy_loss']:.3f}, "
               f"exact copies {m['exact_copies']}, MIA AUC {m['mia_auc']:.3f}; report in {args.output}/report.html")
+    for caveat in report.caveats:
+        log(STEP, f"caveat: {caveat}")
     if not report.passed:
         raise GateFailed("privacy gate failed: " + "; ".join(report.failures) + f" (report: {args.output}/report.html)")

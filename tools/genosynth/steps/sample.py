@@ -37,8 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ploidy", type=int, choices=(1, 2), default=1,
                         help="1: haploid samples; 2: consecutive haplotypes paired into phased diploids")
     parser.add_argument("--population", help="population to generate (conditional GAN or diffusion model); default: drawn in training proportions")
-    parser.add_argument("--bernoulli", action="store_true",
-                        help="GAN, diffusion: draw alleles from the outputs as probabilities instead of rounding")
+    parser.add_argument("--bernoulli", action=argparse.BooleanOptionalAction,
+                        help="GAN, diffusion: draw alleles from the outputs as probabilities (--bernoulli) or round "
+                             "them (--no-bernoulli); default: round, except for a PCA diffusion model, which does "
+                             "what kept more of its training haplotypes' LD")
     parser.add_argument("--steps", type=Bounded(int, minimum=1, maximum=10_000),
                         help=f"diffusion: denoising steps of the DPM-Solver++(2M) sampler (default {DEFAULT_STEPS}; "
                              "fewer is faster and coarser)")
@@ -70,7 +72,7 @@ def run(args: argparse.Namespace) -> None:
         return
     if not args.models:
         raise OptionError("model", "missing: give a model file, or --baseline with --reference")
-    given = {"bernoulli": args.bernoulli or None, "gibbs_steps": args.gibbs_steps, "start": args.start,
+    given = {"bernoulli": args.bernoulli, "gibbs_steps": args.gibbs_steps, "start": args.start,
              "steps": args.steps, "guidance": args.guidance,
              "sampling_set": read_matrix(args.sampling_set) if args.sampling_set else None}
     given = {k: v for k, v in given.items() if v is not None}
@@ -92,7 +94,7 @@ def _run_baseline(args: argparse.Namespace) -> None:
     if args.reference is None:
         raise OptionError("baseline", f"{args.baseline} needs --reference MATRIX")
     for name in ("population", "sampling_set", "start", "gibbs_steps", "bernoulli", "steps", "guidance"):
-        if getattr(args, name):
+        if getattr(args, name) is not None:
             raise OptionError(name, "applies to models, not to --baseline")
     artificial = sample_baseline(read_haplotypes(args.reference), args.n, method=args.baseline, window=args.window,
                                  seed=args.seed, ploidy=args.ploidy)
