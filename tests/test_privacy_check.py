@@ -100,6 +100,7 @@ def test_training_set_as_its_own_synthetic_set_fails_the_gate(sets_805, tmp_path
     result, metrics = _check(sets_805, sets_805["train"], tmp_path / "out", "--max-privacy-loss", "0.1")
     assert metrics["aats_train"] == 0.0 and metrics["aa_truth_train"] == 0.0 and metrics["aa_syn_train"] == 0.0
     assert metrics["privacy_loss"] > 0.3 and metrics["exact_copies"] == 600 and metrics["mia_auc"] == 1.0
+    assert metrics["caveats"] == []  # both halves at 0: the privacy loss shows the copying plainly
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("genosynth privacy-check: error: privacy gate failed: privacy loss")
     assert metrics["gate"]["passed"] is False and (tmp_path / "out" / "report.html").is_file()
