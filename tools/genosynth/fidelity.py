@@ -325,7 +325,7 @@ def compare_ld(real: np.ndarray, others: Mapping[str, np.ndarray], *, positions:
         classes["within"] = _PairClass(names, other_names, device, separations + 1, first_bucket=1)
     if len(sites) >= 2:
         window, from_start, to_end = _window_indices(chrom_names, chrom_codes, pos, boundaries or [])
-        standardised = {name: _standardised(h[:, sites], device) for name, h in sets.items()}
+        z_by_set = {name: standardised(h[:, sites], device) for name, h in sets.items()}
         as_tensor = {"pos": pos, "chrom": chrom_codes, "window": window, "from_start": from_start, "to_end": to_end}
         t = {key: torch.as_tensor(value, device=device) for key, value in as_tensor.items()}
         width = float(edges[1] - edges[0])
@@ -337,7 +337,7 @@ def compare_ld(real: np.ndarray, others: Mapping[str, np.ndarray], *, positions:
                 if not upper.any():
                     continue
                 r2 = {}
-                for name, z in standardised.items():
+                for name, z in z_by_set.items():
                     r = (z[:, rows].T @ z[:, cols]) / len(z)
                     r2[name] = (r * r).to(torch.float64)
                 classes["all_pairs"].add(r2, upper)
@@ -393,7 +393,7 @@ def r_squared_matrix(haplotypes: np.ndarray) -> np.ndarray:
     return r * r
 
 
-def _standardised(haplotypes: np.ndarray, device: str):
+def standardised(haplotypes: np.ndarray, device: str):
     """Z = (X - p) / sqrt(p (1 - p)) column by column, float32 on ``device``: Z_i.Z_j / n_haplotypes = r_ij."""
     import torch
 

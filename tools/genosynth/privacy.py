@@ -12,10 +12,9 @@ few sites and in simulations) counts for neither side, and two samples of one di
 AATS is only comparable between equal-sized sets, so the larger of (real, synthetic) is subsampled to the
 smaller one, averaged over ``repeats`` draws; a set already of equal size is used whole.
 With either half of AATS within ``SATURATED_HALF`` of 0 or 1 (but not both near 0, as copies of the training
-haplotypes score), AATS moves little whatever the set
-holds and the privacy loss can understate memorisation (one PCA diffusion model scored 0.02-0.04 with its halves
-at 0.05 / 0.99 or 0.96 / 0.04, and 0.15 with them balanced, README); the report says so beside the
-membership-inference AUC, which does not depend on the halves.
+haplotypes score), AATS moves little whatever the set holds and the privacy loss can understate memorisation
+(one PCA diffusion model scored 0.02-0.04 with its halves at 0.05 / 0.99 or 0.96 / 0.04, and 0.15 with them
+balanced, README); the report says so beside the membership-inference AUC, which does not depend on the halves.
 """
 
 from __future__ import annotations

@@ -201,7 +201,8 @@ class Diffusion(Generator):
         for prefix, module in (("average.", self.average), ("network.", self.network)):
             module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
         # a model file from before the choice of decoding (no pca.draw) rounds, as it did
-        self.pca = {name: tensors.get(f"pca.{name}", empty).to(self.device) for name, empty in self.pca.items()}
+        self.pca = {name: (tensors[f"pca.{name}"] if name != "draw" else tensors.get("pca.draw", empty)).to(self.device)
+                    for name, empty in self.pca.items()}
 
     def optimizer_state(self) -> dict[str, Any]:
         return {"adam": self.optimizer.state_dict(), "steps": self._steps}
@@ -408,11 +409,8 @@ def _banded_r_squared(haplotypes):
     """r² of every pair of sites at most ``DECODING_BAND`` apart (0 where a site does not vary), one vector."""
     import torch
 
-    centred = haplotypes - haplotypes.mean(0)
-    spread = centred.pow(2).mean(0).sqrt()
-    standard = centred / spread.clamp(min=1e-12)
-    pairs = []
-    for gap in range(1, min(DECODING_BAND, haplotypes.shape[1] - 1) + 1):
-        r = (standard[:, :-gap] * standard[:, gap:]).mean(0)
-        pairs.append(torch.where((spread[:-gap] > 0) & (spread[gap:] > 0), r * r, torch.zeros_like(r)))
-    return torch.cat(pairs)
+    from ..fidelity import standardised
+
+    z = standardised(haplotypes, haplotypes.device)  # NaN where a site does not vary
+    return torch.cat([(z[:, :-gap] * z[:, gap:]).mean(0).pow(2).nan_to_num(0.0)
+                      for gap in range(1, min(DECODING_BAND, haplotypes.shape[1] - 1) + 1)])
