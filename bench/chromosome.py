@@ -5,9 +5,10 @@ chain: 3 x --individuals individuals over --length bp of chr22, split 80/20 by i
     conv-wgan-gp; diffusion, train-diffusion's U-Net; diffusion_pca, its PCA representation) for --budget each,
     chained (conditioned on --context-sites sites) and independent (no context); and, where it fits, one model of all those sites for --windows x --budget. 2000 haplotypes drawn
     through each, judged on those sites against the training haplotypes (AF r, LD r over pairs within 100 kb,
-    boundary_ld_r beside within_window_ld_r, PCA W2D, AATS) and against the held-out ones (privacy loss,
-    copies); the held-out haplotypes themselves judged the same way as a reference. Two trainings run at once,
-    one thread each.
+    boundary_ld_r beside within_window_ld_r, PCA W2D, AATS, share of polymorphic sites fixed, W1 of the pairwise
+    differences) and against the held-out ones (privacy loss, copies); the held-out haplotypes themselves judged
+    the same way as a reference. Two trainings run at once, one thread each; --rbm-train-args passes options
+    to train-rbm.
 throughput: seconds per epoch of 1000 haplotypes and peak memory of one training process for each model at
     1k, 5k, 10k and 65,536 sites (random haplotypes, 2 epochs of 256), against a yardstick measured in the same
     run (100 x a 1000 x 1000 float32 matmul); parameters counted for sizes that do not fit.
@@ -16,6 +17,7 @@ sample: haplotypes per second and peak memory of `sample` drawing 5000 haplotype
 
     .venv/bin/python bench/chromosome.py chain [--length 5500000] [--windows 4] [--window-sites 1500] [--budget 60s]
         [--models rbm gan conv diffusion diffusion_pca] [--modes chained independent one_window] [--seed 1]
+        [--rbm-train-args "--k 1"]
     .venv/bin/python bench/chromosome.py throughput [--device cpu] [--models ...]
     .venv/bin/python bench/chromosome.py sample --workdir DIR   (after chain, with the same --workdir)
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -39,7 +42,7 @@ MODELS = {"rbm": ("train-rbm",), "gan": ("train-gan", "--preset", "wgan-gp"),
 ONE_WINDOW_FITS = ("rbm", "conv", "diffusion", "diffusion_pca")  # the dense GAN grows with the square of the sites
 MODES = ("chained", "independent", "one_window")
 COLUMNS = ("af_r", "ld_r", "boundary_ld_r", "within_window_ld_r", "w2d_pca", "aats", "aa_truth", "aa_syn",
-           "privacy_loss", "exact_copies")
+           "fixed_fraction", "pairwise_w", "privacy_loss", "exact_copies")
 
 
 def _genosynth(*args: object, env: dict | None = None) -> subprocess.CompletedProcess[str]:
@@ -80,7 +83,7 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
           f"on the first {len(windows)} ({windows[0]} to {windows[-1]}), {args.budget} per window and model")
     jobs = []  # (output model file, command)
     for model in args.models:
-        command = MODELS[model]
+        command = (*MODELS[model], *shlex.split(args.rbm_train_args)) if model == "rbm" else MODELS[model]
         for mode, context in (("chained", args.context_sites), ("independent", 0)):
             if mode not in args.modes:
                 continue
@@ -275,6 +278,7 @@ def main() -> None:
     parser.add_argument("--budget", default="60s", help="chain: training time per window and model")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES),
                         help="chain: which sets to train (one_window: one model of all the benchmarked windows' sites)")
+    parser.add_argument("--rbm-train-args", default="", help="chain: extra options of train-rbm (e.g. \"--k 1\")")
     parser.add_argument("--haplotypes", type=int, default=2000, help="chain: haplotypes drawn per set")
     parser.add_argument("--seed", type=int, default=1,
                         help="chain: seed of training and sampling (the simulation and its split stay seed 1)")

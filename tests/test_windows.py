@@ -1,8 +1,8 @@
 """Whole chromosomes from window models: a chain keeps linkage across a window boundary that independent windows
 break; population labels carried through a chain; every bad chain is one line and no output; training on a
 region reads only that window (the matrix's other chunks may be unreadable); a windowed model resumes bit for
-bit; vcf-to-matrix plans the windows; the convolutional preset trains, conditions and samples
-(whether it learns is not tested here: on CPU that takes longer than a test may)."""
+bit from its own checkpoint, never another window's; vcf-to-matrix plans the windows; the convolutional preset
+trains, conditions and samples (whether it learns is not tested here: on CPU that takes longer than a test may)."""
 
 from __future__ import annotations
 
@@ -207,19 +207,26 @@ def test_training_a_region_reads_only_its_window_and_context(tmp_path):
     assert whole.returncode == 1 and whole.stderr.startswith(f"genosynth train-rbm: error: {path}: cannot read")
 
 
-def test_a_windowed_model_resumes_bit_for_bit(planted, tmp_path):
+def test_a_windowed_model_resumes_bit_for_bit_from_its_own_checkpoint(planted, tmp_path):
     import torch
 
     source = tmp_path / "planted.h5"
     write_matrix(source, planted)
-    common = ("--region", "1:2001-4000", "--context-sites", "5", "--device", "cpu", "--monitor-every", "2",
-              "--validation-size", "100")
-    whole, split = tmp_path / "whole.safetensors", tmp_path / "split.safetensors"
-    run_genosynth("train-rbm", source, "-o", whole, "--epochs", "4", *common)
-    run_genosynth("train-rbm", source, "-o", split, "--epochs", "2", *common)
-    run_genosynth("train-rbm", source, "-o", split, "--epochs", "4", "--resume", *common)
+    common = ("--context-sites", "5", "--device", "cpu", "--monitor-every", "2", "--validation-size", "100")
+    whole, split = tmp_path / "whole.safetensors", tmp_path / "chr1.w1.safetensors"
+    run_genosynth("train-rbm", source, "-o", whole, "--epochs", "4", "--region", "1:1001-2500", *common)
+    run_genosynth("train-rbm", source, "-o", split, "--epochs", "2", "--region", "1:1001-2500", *common)
+    # the next window, as large, trained beside it: each window keeps its own checkpoint
+    run_genosynth("train-rbm", source, "-o", tmp_path / "chr1.w2.safetensors", "--epochs", "2", "--region",
+                  "1:2501-4000", *common)
+    assert (tmp_path / "chr1.w1.ckpt").is_file() and (tmp_path / "chr1.w2.ckpt").is_file()
+    wrong = run_genosynth("train-rbm", source, "-o", split, "--epochs", "4", "--resume", "--region", "1:1001-2500",
+                          "--checkpoint", tmp_path / "chr1.w2.ckpt", *common, check=False)
+    assert wrong.returncode == 1 and wrong.stderr.startswith(
+        f"genosynth train-rbm: error: {tmp_path / 'chr1.w2.ckpt'}: site 1 is 1:2600") and wrong.stderr.count("\n") == 1
+    run_genosynth("train-rbm", source, "-o", split, "--epochs", "4", "--resume", "--region", "1:1001-2500", *common)
     a, b = load_model_file(whole), load_model_file(split)
-    assert a.extra == b.extra and a.extra["window"]["region"] == "1:2001-4000"
+    assert a.extra == b.extra and a.extra["window"]["region"] == "1:1001-2500"
     assert all(torch.equal(a.tensors[k], b.tensors[k]) for k in a.tensors)
 
 

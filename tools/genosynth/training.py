@@ -234,7 +234,7 @@ def train(generator_class: type[Generator], config: Any, window: Window, options
                             max_privacy_loss=options.max_privacy_loss)
     epoch = 0
     if options.resume:
-        epoch, history = _resume(generator, config, rng, stopper, options.checkpoint, device)
+        epoch, history = _resume(generator, config, matrix.sites, rng, stopper, options.checkpoint, device)
         if epoch >= options.epochs:
             raise InputError(f"{options.checkpoint}: already trained {epoch} epochs; ask for more epochs")
         log(step, f"resuming from {options.checkpoint} after epoch {epoch}")
@@ -286,7 +286,7 @@ def train(generator_class: type[Generator], config: Any, window: Window, options
                  history=history, extra=extra)
 
 
-def _resume(generator: Generator, config: Any, rng: Any, stopper: EarlyStopping, checkpoint: Path,
+def _resume(generator: Generator, config: Any, sites: Any, rng: Any, stopper: EarlyStopping, checkpoint: Path,
             device: str) -> tuple[int, list[dict[str, Any]]]:
     saved = load_model_file(checkpoint, device=device)
     if saved.training is None:
@@ -294,6 +294,8 @@ def _resume(generator: Generator, config: Any, rng: Any, stopper: EarlyStopping,
     if saved.kind != generator.kind or saved.config != config.to_dict():
         raise InputError(f"{checkpoint}: was trained with another model or configuration "
                          f"({saved.kind} {saved.config}); resume needs the same options")
+    # another window of the same size has the same configuration: only its sites tell them apart
+    require_same_sites(sites, saved.sites, reference_name="the training data", other_name=str(checkpoint))
     generator.load_model_tensors(saved.tensors)
     generator.load_optimizer_state(saved.training["optimizer"])
     rng.set_state(saved.training["rng"].cpu())

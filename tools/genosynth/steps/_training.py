@@ -67,7 +67,7 @@ class TrainingPaths:
     @classmethod
     def of(cls, args: argparse.Namespace) -> "TrainingPaths":
         base = args.output.with_suffix("") if args.output.suffix else args.output
-        return cls(model=args.output, checkpoint=args.checkpoint or base.with_suffix(".ckpt"),
+        return cls(model=args.output, checkpoint=args.checkpoint or Path(f"{base}.ckpt"),
                    history=args.history or Path(f"{base}.training.tsv"))
 
 
