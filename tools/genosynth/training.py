@@ -18,7 +18,7 @@ import numpy as np
 from .devices import DEVICE_CHOICES, resolve_device
 from .errors import InputError, OptionError, TrainingDiverged
 from .formats.model_file import ModelFile, load_model_file, save_model_file
-from .matrix import HaplotypeMatrix, require_same_sites
+from .matrix import HaplotypeMatrix, Sites, require_same_sites
 from .model import Model
 from .models.base import Generator
 from .models.diffusion import DEFAULT_STEPS
@@ -286,7 +286,7 @@ def train(generator_class: type[Generator], config: Any, window: Window, options
                  history=history, extra=extra)
 
 
-def _resume(generator: Generator, config: Any, sites: Any, rng: Any, stopper: EarlyStopping, checkpoint: Path,
+def _resume(generator: Generator, config: Any, sites: Sites, rng: Any, stopper: EarlyStopping, checkpoint: Path,
             device: str) -> tuple[int, list[dict[str, Any]]]:
     saved = load_model_file(checkpoint, device=device)
     if saved.training is None:
