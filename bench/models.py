@@ -10,8 +10,9 @@ fidelity: for each of --seeds, the data split 80/20 by individual with that seed
     `genosynth privacy-check`; the median and range over the seeds against issue 16's and issue 18's targets,
     beside the paper's released AGs.
 pca-round-trip: the ceiling of train-diffusion's PCA representation: the training haplotypes of --seeds' split
-    mapped through their top --components principal components and back, each allele then rounded or drawn
-    with the reconstructed probability (what `sample` does with --no-bernoulli or by default), judged by
+    mapped through their top --components principal components and back, each allele then rounded to the
+    expected counts (what `sample --no-bernoulli` does) or drawn with the reconstructed probability
+    (`--bernoulli`), judged by
     `genosynth evaluate` against the training haplotypes.
 
     .venv/bin/python bench/models.py throughput [--device cpu] [--epochs 5]
@@ -34,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from genosynth.formats.model_file import load_model_file
+from genosynth.models.diffusion import round_to_expected_counts
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "1000G_805"
 
@@ -211,8 +213,10 @@ def pca_round_trip(args: argparse.Namespace, workdir: Path) -> None:
         rng = np.random.default_rng(seed)
         sets = []
         for k in args.components:
-            probability = ((x - mean) @ components[:k].T @ components[:k] + mean).clamp(0, 1).numpy()
-            for decoding, alleles in (("rounded", probability > 0.5), ("drawn", rng.random(probability.shape) < probability)):
+            expected = (x - mean) @ components[:k].T @ components[:k] + mean
+            rounded = round_to_expected_counts(expected).numpy()
+            drawn = rng.random(expected.shape) < expected.clamp(0, 1).numpy()
+            for decoding, alleles in (("rounded", rounded), ("drawn", drawn)):
                 name = f"{decoding}_{k}"
                 genosynth.write_haplotypes(genosynth.HaplotypeMatrix.artificial(alleles.astype(np.uint8), real.sites),
                                            folder / f"{name}.h5")

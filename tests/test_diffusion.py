@@ -7,11 +7,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import run_genosynth
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import genosynth
 from genosynth import fidelity
 from genosynth.formats.hdf5 import read_matrix
 from genosynth.formats.model_file import load_model_file
+from genosynth.models.diffusion import round_to_expected_counts
 
 TINY = ("--channels", "16", "--max-channels", "32", "--monitor-steps", "5", "--validation-size", "100",
         "--device", "cpu")
@@ -93,8 +97,9 @@ def test_an_unconditional_model_keeps_two_populations_apart(two_populations, rep
 
 def test_drawing_a_pca_models_alleles_keeps_the_frequencies_that_rounding_makes_a_consensus(two_populations):
     """Through fewer components than sites a haplotype maps back to about its population's allele frequencies:
-    drawn (the default chosen for these data), a population's haplotypes keep those frequencies; rounded, each
-    gets the population's consensus, frequencies 0 or 1 and the rarer allele of every site lost."""
+    drawn (the default chosen for these data), a population's haplotypes keep those frequencies; rounded to the
+    sample's expected counts, each site's alleles go to the haplotypes that map back highest, mostly of the
+    population where the allele is commoner, and the frequencies within each population are lost."""
     path, frequencies = two_populations
     train = genosynth.read_haplotypes(path)
     model = genosynth.train_diffusion(train, representation="pca", pca_components=2, mlp_width=128, epochs=60,
@@ -115,6 +120,43 @@ def test_drawing_a_pca_models_alleles_keeps_the_frequencies_that_rounding_makes_
                                                                                frequency_error(rounded))
 
 
+def _carriers_of_expected_counts(expected):
+    """0/1 alleles: at each site the round(sum) haplotypes (within 0..n) with the highest expected allele."""
+    counts = np.clip(np.round(expected.sum(0)), 0, len(expected)).astype(int)
+    alleles = np.zeros(expected.shape, dtype=np.uint8)
+    for site, count in enumerate(counts):
+        alleles[np.argsort(-expected[:, site], kind="stable")[:count], site] = 1
+    return alleles
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.int8, st.tuples(st.integers(1, 12), st.integers(1, 9)), elements=st.integers(-8, 24)),
+       st.integers(1, 4))
+def test_rounding_to_expected_counts_gives_each_site_its_expected_count_on_its_likeliest_haplotypes(grid, block):
+    """Against a per-site numpy sort: values in sixteenths, so that sums and halves are exact."""
+    import torch
+
+    expected = grid.astype(np.float64) / 16
+    got = round_to_expected_counts(torch.as_tensor(expected, dtype=torch.float32), block=block).numpy()
+    assert np.array_equal(got.astype(np.uint8), _carriers_of_expected_counts(expected))
+    if len(expected) == 1:  # one haplotype alone: rounding at 0.5
+        assert np.array_equal(got[0], expected[0] > 0.5)
+
+
+def test_a_pca_models_rounded_samples_keep_the_rare_alleles_that_rounding_each_at_a_half_drops(simulated):
+    """On a dense simulated window (where rounding is the decoding chosen) most sites carry an allele too rare to
+    reach 0.5 in any haplotype's reconstruction; rounded to the sample's expected counts they stay polymorphic."""
+    train = genosynth.read_haplotypes(simulated["vcf_gz"])
+    model = genosynth.train_diffusion(train, representation="pca", pca_components=16, mlp_width=64, epochs=40,
+                                      monitor_every=10**6, seed=1, device="cpu", progress=False)
+    sampled = model.sample(480, seed=2, progress=False)
+    assert sampled.provenance[-1]["parameters"]["bernoulli"] is False
+    real_frequency, sampled_frequency = train.haplotypes.mean(0), sampled.haplotypes.mean(0)
+    fixed = np.mean((sampled_frequency == 0) | (sampled_frequency == 1))
+    assert fixed < 0.1, fixed
+    assert np.corrcoef(real_frequency, sampled_frequency)[0, 1] > 0.95
+
+
 def _banded_ld_correlation(real, decoded, band=100):
     """Pearson correlation of real and decoded r² over the site pairs at most ``band`` apart (both varying in
     the real haplotypes; 0 where a decoded site does not vary), from fidelity's r² matrix."""
@@ -129,7 +171,7 @@ def _banded_ld_correlation(real, decoded, band=100):
 @pytest.mark.parametrize("data, components, drawing", [("small", 7, True), ("simulated", 16, False)])
 def test_a_pca_model_decodes_alleles_the_way_that_keeps_more_of_its_training_ld(request, data, components, drawing,
                                                                                 tmp_path):
-    """Drawing wins on the 805-SNP panel (common SNPs: rounding gives every haplotype near a mode its consensus),
+    """Drawing wins on the 805-SNP panel (common SNPs: rounding gives the haplotypes near a mode alike alleles),
     rounding on a dense simulated window (independent draws scatter the rare alleles that few haplotypes share);
     the choice, made when the components are fitted, agrees with LD measured here on the same reconstruction."""
     fixture = request.getfixturevalue(data)
@@ -140,9 +182,9 @@ def test_a_pca_model_decodes_alleles_the_way_that_keeps_more_of_its_training_ld(
     tensors = load_model_file(tmp_path / "m.safetensors").tensors
     mean, basis = tensors["pca.mean"].numpy(), tensors["pca.components"].numpy()
     real = train.haplotypes.astype(np.float64)
-    probability = np.clip((real - mean) @ basis.T @ basis + mean, 0, 1)
-    drawn = (np.random.default_rng(1).random(probability.shape) < probability).astype(np.uint8)
-    rounded = (probability > 0.5).astype(np.uint8)
+    expected = (real - mean) @ basis.T @ basis + mean
+    drawn = (np.random.default_rng(1).random(expected.shape) < np.clip(expected, 0, 1)).astype(np.uint8)
+    rounded = _carriers_of_expected_counts(expected)
     measured = {True: _banded_ld_correlation(train.haplotypes, drawn),
                 False: _banded_ld_correlation(train.haplotypes, rounded)}
     assert (measured[True] > measured[False]) is drawing, measured

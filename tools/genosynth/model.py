@@ -89,7 +89,8 @@ class Model:
         ploidy
             1: haploid samples ``AG_1, AG_2, ...``; 2: consecutive haplotypes paired into phased diploids.
         batch
-            Haplotypes generated at a time (memory).
+            Haplotypes generated at a time (memory; a ``pca`` diffusion model's rounded alleles keep each batch's
+            expected allele counts).
         context
             A window's model with context sites: the alleles of those sites for each haplotype to draw (a
             HaplotypeMatrix on them, or uint8 n x context_sites). Whole chromosomes are drawn by

@@ -12,11 +12,14 @@ Representation (``representation``):
   is what "analog bits" diffusion does); a discrete (Bernoulli) diffusion needs a transition kernel per site and
   gives up the deterministic DDIM sampler.
 - ``pca``: Kenneweg et al.'s choice: the haplotypes' top principal components are diffused and denoised by a
-  residual MLP, and samples are mapped back through the components: a probability per site, from which each
-  allele is drawn or rounded, whichever keeps more of the training haplotypes' own LD through the components
-  (chosen when they are fitted: drawing on a panel of common SNPs, where rounding gives each mode its consensus;
-  rounding on a dense window, where independent draws scatter the rare alleles; README). The components share one scale
-  (their mean variance made 1), so the leading ones, where population structure lies, keep their larger
+  residual MLP, and samples are mapped back through the components: an expected allele per site, from which
+  each allele is drawn, or rounded to the batch's expected counts (at each site the round(sum) haplotypes with
+  the highest expected allele carry it: rare alleles land together on the haplotypes most like their carriers,
+  where rounding each at 0.5 would drop them), whichever keeps more of the training haplotypes' own LD through
+  the components (chosen when they are fitted: drawing on a panel of common SNPs, where rounding gives the
+  haplotypes near a mode alike alleles; rounding on a dense window, where independent draws scatter the rare
+  alleles; README). The components share one scale (their mean variance made 1), so the leading ones, where
+  population structure lies, keep their larger
   variance: they stay above the noise longest and weigh most in the loss, as they do in the haplotypes (the
   components are a rotation of them). Each scaled to unit variance instead, the few structured components weigh
   no more than hundreds of nearly Gaussian ones, and the MLP learned nothing but the Gaussian (README). It
@@ -236,16 +239,17 @@ class Diffusion(Generator):
         generator = torch.Generator(device=data.device).manual_seed(0)
         rows = torch.randperm(len(data), generator=generator, device=data.device)[:DECODING_HAPLOTYPES]
         real = data[rows]
-        probability = self._reconstruct(self._encode(real))
+        expected = self._expected_alleles(self._encode(real))
         target = _banded_r_squared(real)
-        drawn = _banded_r_squared(torch.bernoulli(probability, generator=generator))
-        rounded = _banded_r_squared((probability > 0.5).to(real.dtype))
+        drawn = _banded_r_squared(torch.bernoulli(expected.clamp(0, 1), generator=generator))
+        rounded = _banded_r_squared(round_to_expected_counts(expected).to(real.dtype))
         correlation = torch.corrcoef(torch.stack([target, drawn, rounded]))[0].nan_to_num(-1.0)  # NaN: no LD at all
         return bool(correlation[1] > correlation[2])
 
-    def _reconstruct(self, latent):
-        """The allele probabilities (n x sites) of scaled principal components."""
-        return ((latent * self.pca["scale"]) @ self.pca["components"] + self.pca["mean"]).clamp(0, 1)
+    def _expected_alleles(self, latent):
+        """Scaled principal components mapped back to sites (n x sites): about 0 to 1, not clipped, so that
+        their sum over haplotypes keeps the allele counts the components imply."""
+        return (latent * self.pca["scale"]) @ self.pca["components"] + self.pca["mean"]
 
     def _encode(self, haplotypes):
         """Clean training vectors x0 of 0/1 haplotypes: ±1 alleles, or scaled principal components."""
@@ -255,12 +259,16 @@ class Diffusion(Generator):
 
     def _decode(self, x0, rng, bernoulli: bool):
         """Alleles (uint8) of denoised vectors: the sign (or a draw with probability (1 + x)/2) of each site, or
-        the components mapped back (a probability per site) and rounded (or drawn)."""
+        the components mapped back (an expected allele per site) and rounded to the expected counts of the
+        haplotypes decoded together (or drawn)."""
         import torch
 
-        probability = ((x0 + 1) / 2).clamp(0, 1) if self.config.representation == "sites" else self._reconstruct(x0)
-        alleles = torch.bernoulli(probability, generator=rng) if bernoulli else (probability > 0.5).to(torch.float32)
-        return alleles.to(torch.uint8)
+        if self.config.representation == "sites":
+            probability = ((x0 + 1) / 2).clamp(0, 1)
+            return (torch.bernoulli(probability, generator=rng) if bernoulli else probability > 0.5).to(torch.uint8)
+        expected = self._expected_alleles(x0)
+        return (torch.bernoulli(expected.clamp(0, 1), generator=rng) if bernoulli
+                else round_to_expected_counts(expected)).to(torch.uint8)
 
     # -- training ----------------------------------------------------------------------------------------
     def train_epoch(self, data, condition, rng) -> dict[str, float]:
@@ -403,6 +411,30 @@ class Diffusion(Generator):
             x = (sigma_next / sigma) * x + alpha_next * (1 - decay) * direction
             previous = (x0, h) if now < 1.0 else None  # the step from pure noise gives no slope
         return x.clamp(-1, 1) if self.config.representation == "sites" else x
+
+
+def round_to_expected_counts(expected, *, block: int = 1024):
+    """0/1 alleles (bool, n x sites) from expected alleles (n x sites, any real values): at each site the
+    ``round(sum)`` haplotypes (clipped to 0..n) with the highest expected allele carry it, ties to the earlier
+    haplotype. One haplotype alone is rounded at 0.5; many keep each site's expected count, so an allele too rare
+    to pass 0.5 anywhere still lands on the haplotypes nearest its carriers. Sorted ``block`` sites at a time.
+
+    Examples
+    --------
+    >>> import torch
+    >>> round_to_expected_counts(torch.tensor([[0.3, 0.9], [0.2, 0.8], [0.1, 0.2]])).int().tolist()
+    [[1, 1], [0, 1], [0, 0]]
+    """
+    import torch
+
+    n = len(expected)
+    counts = expected.sum(0, dtype=torch.float64).round().clamp(0, n).to(torch.int64)
+    alleles = torch.zeros(expected.shape, dtype=torch.bool, device=expected.device)
+    rank = torch.arange(n, device=expected.device).unsqueeze(1)
+    for lo in range(0, expected.shape[1], block):
+        order = torch.sort(expected[:, lo:lo + block], dim=0, descending=True, stable=True).indices
+        alleles[:, lo:lo + block].scatter_(0, order, rank < counts[lo:lo + block])
+    return alleles
 
 
 def _banded_r_squared(haplotypes):

@@ -39,8 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--population", help="population to generate (conditional GAN or diffusion model); default: drawn in training proportions")
     parser.add_argument("--bernoulli", action=argparse.BooleanOptionalAction,
                         help="GAN, diffusion: draw alleles from the outputs as probabilities (--bernoulli) or round "
-                             "them (--no-bernoulli); default: round, except for a PCA diffusion model, which does "
-                             "what kept more of its training haplotypes' LD")
+                             "them (--no-bernoulli; a PCA diffusion model rounds each --batch to its expected allele "
+                             "counts); default: round, except for a PCA diffusion model, which does what kept more "
+                             "of its training haplotypes' LD")
     parser.add_argument("--steps", type=Bounded(int, minimum=1, maximum=10_000),
                         help=f"diffusion: denoising steps of the DPM-Solver++(2M) sampler (default {DEFAULT_STEPS}; "
                              "fewer is faster and coarser)")
