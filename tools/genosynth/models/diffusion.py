@@ -12,19 +12,18 @@ Representation (``representation``):
   is what "analog bits" diffusion does); a discrete (Bernoulli) diffusion needs a transition kernel per site and
   gives up the deterministic DDIM sampler.
 - ``pca``: Kenneweg et al.'s choice: the haplotypes' top principal components are diffused and denoised by a
-  residual MLP, and samples are mapped back through the components: an expected allele per site, from which
-  each allele is drawn, or rounded to the batch's expected counts (at each site the round(sum) haplotypes with
-  the highest expected allele carry it: rare alleles land together on the haplotypes most like their carriers,
-  where rounding each at 0.5 would drop them), whichever keeps more of the training haplotypes' own LD through
-  the components (chosen when they are fitted: drawing on a panel of common SNPs, where rounding gives the
-  haplotypes near a mode alike alleles; rounding on a dense window, where independent draws scatter the rare
-  alleles; README). The components share one scale (their mean variance made 1), so the leading ones, where
-  population structure lies, keep their larger
-  variance: they stay above the noise longest and weigh most in the loss, as they do in the haplotypes (the
-  components are a rotation of them). Each scaled to unit variance instead, the few structured components weigh
-  no more than hundreds of nearly Gaussian ones, and the MLP learned nothing but the Gaussian (README). It
-  compresses well but loses what the components leave out (rare variants, fine LD), which the benchmark
-  measures.
+  residual MLP, and samples are mapped back through the components: an expected allele per site, from which each
+  allele is drawn, or rounded to the batch's expected counts (at each site the round(sum) haplotypes with the
+  highest expected allele carry it: rare alleles land together on the haplotypes most like their carriers, where
+  rounding each at 0.5 would drop them), whichever keeps more of the training haplotypes' own LD through the
+  components (chosen when they are fitted: drawing on a panel of common SNPs, where rounding gives the haplotypes
+  near a mode alike alleles; rounding on a dense window, where independent draws scatter the rare alleles;
+  README). The components share one scale (their mean variance made 1), so the leading ones, where population
+  structure lies, keep their larger variance: they stay above the noise longest and weigh most in the loss, as
+  they do in the haplotypes (the components are a rotation of them). Each scaled to unit variance instead, the few
+  structured components weigh no more than hundreds of nearly Gaussian ones, and the MLP learned nothing but the
+  Gaussian (README). It compresses well but loses what the components leave out (rare variants, fine LD), which
+  the benchmark measures.
 
 Schedule and objective: continuous time t in [0, 1] with the cosine schedule (alpha = cos(phi), sigma =
 sin(phi), phi = pi/2 (t + s)/(1 + s), s = 0.008: pure noise at t = 1) and v-prediction (v = alpha eps - sigma x0),
