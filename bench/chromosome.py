@@ -7,8 +7,9 @@ chain: 3 x --individuals individuals over --length bp of chr22, split 80/20 by i
     through each, judged on those sites against the training haplotypes (AF r, LD r over pairs within 100 kb,
     boundary_ld_r beside within_window_ld_r, PCA W2D, AATS, share of polymorphic sites fixed, W1 of the pairwise
     differences) and against the held-out ones (privacy loss, copies); the held-out haplotypes themselves judged
-    the same way as a reference. Two trainings run at once, one thread each; --rbm-train-args passes options
-    to train-rbm.
+    the same way as a reference; then LD r, boundary_ld_r and within_window_ld_r of every set and the held-out
+    haplotypes on the sites all of them vary at (one evaluate). Two trainings run at once, one thread each;
+    --rbm-train-args passes options to train-rbm.
 throughput: seconds per epoch of 1000 haplotypes and peak memory of one training process for each model at
     1k, 5k, 10k and 65,536 sites (random haplotypes, 2 epochs of 256), against a yardstick measured in the same
     run (100 x a 1000 x 1000 float32 matmul); parameters counted for sizes that do not fit.
@@ -107,12 +108,13 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
         genosynth.write_haplotypes(genosynth.read_haplotypes(source, region=region), target)
     bed = workdir / "benchmarked_windows.bed"
     write_bed(bed, [Region.parse(window) for window in windows])
+    samples = {}
     for model in args.models:
         for mode in args.modes:
             files = sorted(workdir.glob(f"{model}.{mode}.w*.safetensors"), key=lambda p: int(p.name.split(".w")[-1].split(".")[0]))
             if not files:
                 continue
-            ag = workdir / f"{model}.{mode}.ag.h5"
+            ag = samples[f"{model}_{mode}"] = workdir / f"{model}.{mode}.ag.h5"
             _genosynth("sample", *files, "-n", args.haplotypes, "--seed", args.seed, "--device", "cpu", "-o", ag)
             results[f"{model} {mode}"] = {**_evaluate(real, ag, bed, workdir / f"{model}.{mode}.evaluation"),
                                           **_privacy(real, held, ag, workdir / f"{model}.{mode}.privacy")}
@@ -121,8 +123,26 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
     print("set".ljust(22) + "".join(c.rjust(14) for c in COLUMNS))
     for name, metrics in results.items():
         print(name.ljust(22) + "".join(_cell(metrics.get(c)).rjust(14) for c in COLUMNS))
+    joint = _ld_on_common_sites(real, held, samples, bed, workdir / "common_sites.evaluation")
     (workdir / "chain.json").write_text(json.dumps({"windows": windows, "budget": args.budget, "seed": args.seed,
-                                                   "results": results}, indent=2))
+                                                   "results": results, "ld_on_common_sites": joint}, indent=2))
+
+
+def _ld_on_common_sites(real: Path, holdout: Path, samples: dict[str, Path], windows_bed: Path, out: Path) -> dict:
+    """LD figures of every set and the held-out haplotypes judged in one evaluate: on the sites all of them vary
+    at (evaluate drops the sites a set leaves fixed, so each row of the table above is judged on its own sites,
+    and a set that loses its rare alleles is judged on fewer, commoner ones). Printed and returned."""
+    synthetic = [arg for name, ag in samples.items() for arg in ("--synthetic", f"{name}={ag}")]
+    _genosynth("evaluate", "--real", real, *synthetic, "--holdout", holdout, "--windows", windows_bed,
+               "--ld-max-distance", 100000, "--seed", 1, "--device", "cpu", "-o", out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    columns = ("ld_r", "boundary_ld_r", "within_window_ld_r")
+    joint = {name: {c: row.get(c) for c in columns} for name, row in metrics["sets"].items()}
+    print(f"LD on the {metrics['ld']['sites']} sites every set and the held-out haplotypes vary at")
+    print("set".ljust(22) + "".join(c.rjust(20) for c in columns))
+    for name, row in joint.items():
+        print(name.ljust(22) + "".join(_cell(row[c]).rjust(20) for c in columns))
+    return joint
 
 
 def _evaluate(real: Path, synthetic: Path, windows_bed: Path, out: Path) -> dict:
