@@ -132,10 +132,7 @@ def _ld_on_common_sites(real: Path, holdout: Path, samples: dict[str, Path], win
     """LD figures of every set and the held-out haplotypes judged in one evaluate: on the sites all of them vary
     at (evaluate drops the sites a set leaves fixed, so each row of the table above is judged on its own sites,
     and a set that loses its rare alleles is judged on fewer, commoner ones). Printed and returned."""
-    synthetic = [arg for name, ag in samples.items() for arg in ("--synthetic", f"{name}={ag}")]
-    _genosynth("evaluate", "--real", real, *synthetic, "--holdout", holdout, "--windows", windows_bed,
-               "--ld-max-distance", 100000, "--seed", 1, "--device", "cpu", "-o", out)
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = _evaluate_sets(real, samples, windows_bed, out, "--holdout", holdout)
     columns = ("ld_r", "boundary_ld_r", "within_window_ld_r")
     joint = {name: {c: row.get(c) for c in columns} for name, row in metrics["sets"].items()}
     print(f"LD on the {metrics['ld']['sites']} sites every set and the held-out haplotypes vary at")
@@ -146,9 +143,16 @@ def _ld_on_common_sites(real: Path, holdout: Path, samples: dict[str, Path], win
 
 
 def _evaluate(real: Path, synthetic: Path, windows_bed: Path, out: Path) -> dict:
-    _genosynth("evaluate", "--real", real, "--synthetic", f"set={synthetic}", "--windows", windows_bed,
-               "--ld-max-distance", 100000, "--seed", 1, "--device", "cpu", "-o", out)
-    return json.loads((out / "metrics.json").read_text())["sets"]["set"]
+    return _evaluate_sets(real, {"set": synthetic}, windows_bed, out)["sets"]["set"]
+
+
+def _evaluate_sets(real: Path, sets: dict[str, Path], windows_bed: Path, out: Path, *extra: object) -> dict:
+    """One `genosynth evaluate` of ``sets`` (name: file) against ``real`` (LD within 100 kb, boundaries of the
+    benchmarked windows); its metrics.json."""
+    synthetic = [arg for name, path in sets.items() for arg in ("--synthetic", f"{name}={path}")]
+    _genosynth("evaluate", "--real", real, *synthetic, *extra, "--windows", windows_bed, "--ld-max-distance", 100000,
+               "--seed", 1, "--device", "cpu", "-o", out)
+    return json.loads((out / "metrics.json").read_text())
 
 
 def _privacy(real: Path, holdout: Path, ag: Path, out: Path) -> dict:
