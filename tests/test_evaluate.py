@@ -174,6 +174,7 @@ def test_evaluate_known_answers_report_and_unequal_sizes(sets_805, tmp_path):
     assert independent["n_haplotypes"] == 200 and metrics["real"]["n_haplotypes"] == 400
     assert independent["af_r"] > 0.95 and independent["ld_r"] > 0.8 and independent["w2d_pca"] < 0.03
     assert independent["aats_se"] < 0.04 and abs(independent["aats"] - 0.5) < 3 * independent["aats_se"]
+    assert (independent["aats_size"], same["aats_size"]) == (200, 400)  # the smaller of the set and the real one
     assert independent["exact_copies_of_real"] == 0
     # the metrics file and the table agree
     rows = [line.split("\t") for line in (out / "metrics.tsv").read_text().splitlines()]

@@ -42,6 +42,7 @@ def privacy_figures(folder: Path, metrics: dict[str, Any], curves: dict[str, Any
     ax.axhline(0.5, color="grey", linestyle=":")
     ax.set_xticks(range(3), ["AA truth", "AA syn", "AATS"])
     ax.set_ylim(0, 1)
+    ax.set_title(f"on {metrics['aats_size']} haplotypes of each set", fontsize="medium")
     ax.legend()
     figures.append(("Nearest-neighbour adversarial accuracy", save_figure(fig, folder, "aats")))
     return figures

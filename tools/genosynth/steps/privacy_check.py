@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--legend", type=Path, help="legend of a .hapt --synthetic")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output directory")
     parser.add_argument("--near", type=at_least(0), default=1, help="a near copy differs from a training haplotype at this many sites or fewer")
-    parser.add_argument("--repeats", type=at_least(1), default=5, help="subsampling draws when AATS sets differ in size")
+    parser.add_argument("--repeats", type=at_least(1), default=5, help="subsampling draws of each set larger than the AATS size (the smallest set's)")
     parser.add_argument("--max-privacy-loss", type=float, help="gate: fail when privacy loss exceeds this")
     parser.add_argument("--max-exact-copies", type=at_least(0), help="gate: fail when more synthetic haplotypes copy a training one")
     parser.add_argument("--max-mia-auc", type=Bounded(float, minimum=0, maximum=1), help="gate: fail when membership-inference AUC exceeds this")
@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> None:
                            max_mia_auc=args.max_mia_auc, seed=args.seed, device=args.device)
     report.write(args.output)
     m = report.metrics
-    log(STEP, f"AATS train {m['aats_train']:.3f}, holdout {m['aats_holdout']:.3f}, privacy loss {m['privacy_loss']:.3f}, "
+    log(STEP, f"AATS train {m['aats_train']:.3f}, holdout {m['aats_holdout']:.3f}, privacy loss {m['privacy_loss']:.3f} "
+              f"(standard error {m['privacy_loss_se']:.3f}), "
               f"exact copies {m['exact_copies']}, MIA AUC {m['mia_auc']:.3f}; report in {args.output}/report.html")
     for caveat in report.caveats:
         log(STEP, f"caveat: {caveat}")
