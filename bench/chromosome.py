@@ -43,7 +43,7 @@ MODELS = {"rbm": ("train-rbm",), "gan": ("train-gan", "--preset", "wgan-gp"),
 ONE_WINDOW_FITS = ("rbm", "conv", "diffusion", "diffusion_pca")  # the dense GAN grows with the square of the sites
 MODES = ("chained", "independent", "one_window")
 COLUMNS = ("af_r", "ld_r", "boundary_ld_r", "within_window_ld_r", "w2d_pca", "aats", "aa_truth", "aa_syn",
-           "fixed_fraction", "pairwise_w", "privacy_loss", "exact_copies")
+           "fixed_fraction", "pairwise_w", "privacy_loss", "privacy_loss_se", "exact_copies")
 
 
 def _genosynth(*args: object, env: dict | None = None) -> subprocess.CompletedProcess[str]:
@@ -120,9 +120,10 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
                                           **_privacy(real, held, ag, workdir / f"{model}.{mode}.privacy")}
     # the reference: real haplotypes no model saw, judged the same way (their own sampling noise)
     results["held-out real"] = _evaluate(real, held, bed, workdir / "held_out.evaluation")
-    print("set".ljust(22) + "".join(c.rjust(14) for c in COLUMNS))
+    widths = [max(14, len(c) + 2) for c in COLUMNS]
+    print("set".ljust(22) + "".join(c.rjust(w) for c, w in zip(COLUMNS, widths)))
     for name, metrics in results.items():
-        print(name.ljust(22) + "".join(_cell(metrics.get(c)).rjust(14) for c in COLUMNS))
+        print(name.ljust(22) + "".join(_cell(metrics.get(c)).rjust(w) for c, w in zip(COLUMNS, widths)))
     joint = _ld_on_common_sites(real, held, samples, bed, workdir / "common_sites.evaluation")
     (workdir / "chain.json").write_text(json.dumps({"windows": windows, "budget": args.budget, "seed": args.seed,
                                                    "results": results, "ld_on_common_sites": joint}, indent=2))
@@ -158,7 +159,7 @@ def _evaluate_sets(real: Path, sets: dict[str, Path], windows_bed: Path, out: Pa
 def _privacy(real: Path, holdout: Path, ag: Path, out: Path) -> dict:
     _genosynth("privacy-check", "--train", real, "--holdout", holdout, "--synthetic", ag, "--seed", 1, "-o", out)
     privacy = json.loads((out / "privacy.json").read_text())
-    return {"privacy_loss": privacy["privacy_loss"], "exact_copies": privacy["exact_copies"]}
+    return {key: privacy[key] for key in ("privacy_loss", "privacy_loss_se", "exact_copies")}
 
 
 def _run_two_at_a_time(jobs: list[tuple[Path, tuple]], workdir: Path) -> None:
