@@ -120,10 +120,7 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
                                           **_privacy(real, held, ag, workdir / f"{model}.{mode}.privacy")}
     # the reference: real haplotypes no model saw, judged the same way (their own sampling noise)
     results["held-out real"] = _evaluate(real, held, bed, workdir / "held_out.evaluation")
-    widths = [max(14, len(c) + 2) for c in COLUMNS]
-    print("set".ljust(22) + "".join(c.rjust(w) for c, w in zip(COLUMNS, widths)))
-    for name, metrics in results.items():
-        print(name.ljust(22) + "".join(_cell(metrics.get(c)).rjust(w) for c, w in zip(COLUMNS, widths)))
+    _print_table(results, COLUMNS)
     joint = _ld_on_common_sites(real, held, samples, bed, workdir / "common_sites.evaluation")
     (workdir / "chain.json").write_text(json.dumps({"windows": windows, "budget": args.budget, "seed": args.seed,
                                                    "results": results, "ld_on_common_sites": joint}, indent=2))
@@ -137,10 +134,16 @@ def _ld_on_common_sites(real: Path, holdout: Path, samples: dict[str, Path], win
     columns = ("ld_r", "boundary_ld_r", "within_window_ld_r")
     joint = {name: {c: row.get(c) for c in columns} for name, row in metrics["sets"].items()}
     print(f"LD on the {metrics['ld']['sites']} sites every set and the held-out haplotypes vary at")
-    print("set".ljust(22) + "".join(c.rjust(20) for c in columns))
-    for name, row in joint.items():
-        print(name.ljust(22) + "".join(_cell(row[c]).rjust(20) for c in columns))
+    _print_table(joint, columns)
     return joint
+
+
+def _print_table(rows: dict[str, dict], columns: tuple[str, ...]) -> None:
+    """One line per set (its name, then each column's cell, "-" where missing), under a header of the columns."""
+    widths = [max(14, len(c) + 2) for c in columns]
+    print("set".ljust(22) + "".join(c.rjust(w) for c, w in zip(columns, widths)))
+    for name, row in rows.items():
+        print(name.ljust(22) + "".join(_cell(row.get(c)).rjust(w) for c, w in zip(columns, widths)))
 
 
 def _evaluate(real: Path, synthetic: Path, windows_bed: Path, out: Path) -> dict:

@@ -665,7 +665,7 @@ def _fidelity_metrics(real: HaplotypeMatrix, sets: dict[str, HaplotypeMatrix], *
             "pairwise_w": histogram_wasserstein(within_real.histogram, within.histogram),
             "pairwise_between_w": histogram_wasserstein(within_real.histogram, between.histogram),
             "aats": aats.aats, "aa_truth": aats.aa_truth, "aa_syn": aats.aa_syn,
-            "aats_ties": aats.ties, "aats_se": aats.standard_error, "aats_size": int(min(len(r), len(h))),
+            "aats_ties": aats.ties, "aats_se": aats.standard_error, "aats_size": aats.size,
             "nn_real_to_set_median": float(np.median(between.nearest_a)),
             "nn_set_to_real_median": float(np.median(between.nearest_b)),
             "exact_copies_of_real": int((between.nearest_b == 0).sum()),

@@ -48,14 +48,16 @@ SATURATED_HALF = 0.1  # an AATS half nearer than this to 0 or 1 is saturated (mo
 
 @dataclass
 class AATS:
-    """Adversarial accuracy of one real set against one synthetic set, the share of ties behind each half, and
-    the standard error of AATS (from the spread of the per-haplotype scores, the halves taken as independent)."""
+    """Adversarial accuracy of one real set against one synthetic set, the share of ties behind each half, the
+    standard error of AATS (from the spread of the per-haplotype scores, the halves taken as independent), and
+    ``size``, the haplotypes of each set compared."""
 
     aa_truth: float
     aa_syn: float
     ties_truth: float = 0.0
     ties_syn: float = 0.0
     standard_error: float = 0.0
+    size: int = 0
 
     @property
     def aats(self) -> float:
@@ -92,7 +94,7 @@ def adversarial_accuracy(real: np.ndarray, synthetic: np.ndarray, *, repeats: in
                                          synthetic_to_real=between.nearest_b,
                                          synthetic_to_synthetic=hamming_summary(s, device=device).nearest_a))
     return AATS(*(float(np.mean([getattr(x, name) for x in results]))
-                  for name in ("aa_truth", "aa_syn", "ties_truth", "ties_syn", "standard_error")))
+                  for name in ("aa_truth", "aa_syn", "ties_truth", "ties_syn", "standard_error")), size=n)
 
 
 def aats_from_nearest(*, real_to_synthetic: np.ndarray, real_to_real: np.ndarray, synthetic_to_real: np.ndarray,
@@ -106,7 +108,8 @@ def aats_from_nearest(*, real_to_synthetic: np.ndarray, real_to_real: np.ndarray
     syn = (synthetic_to_real > synthetic_to_synthetic) + 0.5 * syn_ties
     n = len(truth)
     return AATS(aa_truth=float(truth.mean()), aa_syn=float(syn.mean()), ties_truth=float(truth_ties.mean()),
-                ties_syn=float(syn_ties.mean()), standard_error=float(0.5 * np.sqrt((truth.var() + syn.var()) / n)))
+                ties_syn=float(syn_ties.mean()), standard_error=float(0.5 * np.sqrt((truth.var() + syn.var()) / n)),
+                size=n)
 
 
 def roc_auc(positive: np.ndarray, negative: np.ndarray) -> float:
@@ -262,12 +265,14 @@ def _privacy_metrics(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarr
     size = min(len(train), len(holdout), len(synthetic))  # one size for both AATS (module docstring)
     on_train = adversarial_accuracy(train, synthetic, repeats=repeats, rng=rng, size=size, device=device)
     on_holdout = adversarial_accuracy(holdout, synthetic, repeats=repeats, rng=rng, size=size, device=device)
-    syn_to_train = nearest_hamming(synthetic, train, device=device)
-    syn_to_holdout = nearest_hamming(synthetic, holdout, device=device)
+    # one pass over each pair gives the nearest neighbour both ways: synthetic -> real for the copies and the
+    # distances to closest records, real -> synthetic for membership inference (a training haplotype is guessed
+    # when its nearest synthetic neighbour is close)
+    on_train_pairs = hamming_summary(synthetic, train, device=device)
+    on_holdout_pairs = hamming_summary(synthetic, holdout, device=device)
+    syn_to_train, train_to_syn = on_train_pairs.nearest_a, on_train_pairs.nearest_b
+    syn_to_holdout, holdout_to_syn = on_holdout_pairs.nearest_a, on_holdout_pairs.nearest_b
     holdout_to_train = nearest_hamming(holdout, train, device=device)
-    # membership inference: a training haplotype is guessed when its nearest synthetic neighbour is close
-    train_to_syn = nearest_hamming(train, synthetic, device=device)
-    holdout_to_syn = nearest_hamming(holdout, synthetic, device=device)
     metrics = {
         "n_sites": int(train.shape[1]),
         "n_train": int(len(train)), "n_holdout": int(len(holdout)), "n_synthetic": int(len(synthetic)),
