@@ -4,11 +4,11 @@ chain: 3 x --individuals individuals over --length bp of chr22, split 80/20 by i
     --window-sites sites; the first --windows windows trained per model (rbm; gan, the dense wgan-gp; conv, the
     conv-wgan-gp; diffusion, train-diffusion's U-Net; diffusion_pca, its PCA representation) for --budget each,
     chained (conditioned on --context-sites sites) and independent (no context); and, where it fits, one model of all those sites for --windows x --budget. 2000 haplotypes drawn
-    through each, judged on those sites against the training haplotypes (AF r, LD r over pairs within 100 kb,
-    boundary_ld_r beside within_window_ld_r, PCA W2D, AATS, share of polymorphic sites fixed, W1 of the pairwise
+    through each, judged on those sites against the training haplotypes (AF r, LD r and LD strength over pairs
+    within 100 kb, boundary_ld_r beside within_window_ld_r and the two strengths, PCA W2D, AATS, share of polymorphic sites fixed, W1 of the pairwise
     differences) and against the held-out ones (privacy loss, copies); the held-out haplotypes themselves judged
-    the same way as a reference; then LD r, boundary_ld_r and within_window_ld_r of every set and the held-out
-    haplotypes on the sites all of them vary at (one evaluate). Two trainings run at once, one thread each;
+    the same way as a reference; then those LD figures of every set and the held-out haplotypes on the sites
+    all of them vary at (one evaluate). Two trainings run at once, one thread each;
     --rbm-train-args passes options to train-rbm.
 throughput: seconds per epoch of 1000 haplotypes and peak memory of one training process for each model at
     1k, 5k, 10k and 65,536 sites (random haplotypes, 2 epochs of 256), against a yardstick measured in the same
@@ -42,7 +42,8 @@ MODELS = {"rbm": ("train-rbm",), "gan": ("train-gan", "--preset", "wgan-gp"),
           "diffusion_pca": ("train-diffusion", "--representation", "pca")}
 ONE_WINDOW_FITS = ("rbm", "conv", "diffusion", "diffusion_pca")  # the dense GAN grows with the square of the sites
 MODES = ("chained", "independent", "one_window")
-COLUMNS = ("af_r", "ld_r", "boundary_ld_r", "within_window_ld_r", "w2d_pca", "aats", "aa_truth", "aa_syn",
+COLUMNS = ("af_r", "ld_r", "ld_strength", "boundary_ld_r", "within_window_ld_r", "boundary_ld_strength",
+           "within_window_ld_strength", "w2d_pca", "aats", "aa_truth", "aa_syn",
            "fixed_fraction", "pairwise_w", "privacy_loss", "privacy_loss_se", "exact_copies")
 
 
@@ -131,7 +132,8 @@ def _ld_on_common_sites(real: Path, holdout: Path, samples: dict[str, Path], win
     at (evaluate drops the sites a set leaves fixed, so each row of the table above is judged on its own sites,
     and a set that loses its rare alleles is judged on fewer, commoner ones). Printed and returned."""
     metrics = _evaluate_sets(real, samples, windows_bed, out, "--holdout", holdout)
-    columns = ("ld_r", "boundary_ld_r", "within_window_ld_r")
+    columns = ("ld_r", "ld_strength", "boundary_ld_r", "within_window_ld_r", "boundary_ld_strength",
+               "within_window_ld_strength")
     joint = {name: {c: row.get(c) for c in columns} for name, row in metrics["sets"].items()}
     print(f"LD on the {metrics['ld']['sites']} sites every set and the held-out haplotypes vary at")
     _print_table(joint, columns)

@@ -119,6 +119,29 @@ def test_compare_ld_matches_numpy_over_tiles_and_chromosomes():
     for b in range(5):
         assert ld.decay["real"][b] == pytest.approx(r2_real[i, j][bins == b].mean(), abs=1e-5)
         assert ld.decay["other"][b] == pytest.approx(r2_other[i, j][bins == b].mean(), abs=1e-5)
+    corrected = [(r2[i, j].mean() - 1 / len(h)) / (1 - 1 / len(h)) for r2, h in ((r2_real, real), (r2_other, other))]
+    assert ld.strength["other"] == pytest.approx(corrected[1] / corrected[0], rel=1e-4)
+
+
+def test_ld_strength_sees_uniformly_weaker_ld_that_ld_r_cannot_whatever_the_set_sizes():
+    """A set drawn from the real set's process with each allele redrawn at random 16% of the time has r² scaled
+    by about 0.84^4 = 0.5 at every pair: r² still correlates with the real one (ld_r near 1), ld_strength reads
+    about 0.5. The same process at 2000 and 250 haplotypes reads about 1 only with each mean corrected for its
+    sample size (raw, the small set's r² look 20% stronger: unlinked pairs average about 1/n)."""
+    sites = 60
+    positions, chromosomes = np.arange(sites) * 100, np.array(["1"] * sites)
+    real, same_small, same_large = _haplotypes(1, 2000, sites), _haplotypes(2, 250, sites), _haplotypes(3, 2000, sites)
+    rng = np.random.default_rng(4)
+    weaker = _haplotypes(5, 2000, sites)
+    redrawn = rng.random(weaker.shape) < 0.16
+    weaker[redrawn] = (rng.random(int(redrawn.sum())) < weaker.mean()).astype(np.uint8)
+    ld = fidelity.compare_ld(real, {"small": same_small, "large": same_large, "weaker": weaker},
+                             positions=positions, chromosomes=chromosomes)
+    assert ld.r["weaker"] > 0.95 and 0.4 < ld.strength["weaker"] < 0.6
+    assert 0.9 < ld.strength["small"] < 1.1 and 0.95 < ld.strength["large"] < 1.05
+    pairs = np.triu_indices(sites, 1)
+    raw = [fidelity.r_squared_matrix(h)[pairs].mean() for h in (same_small, real)]
+    assert raw[0] / raw[1] > 1.15
 
 
 @settings(max_examples=30, deadline=None)

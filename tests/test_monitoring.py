@@ -88,10 +88,13 @@ def test_a_short_run_with_a_holdout_records_every_monitored_figure(split, tmp_pa
     run_genosynth(command, split["train"], "-o", model, "--epochs", "4", "--monitor-every", "2", "--holdout",
                   split["holdout"], "--early-stop", "fidelity", "--max-privacy-loss", "0.5", "--validation-size",
                   "200", "--device", "cpu", *extra)
-    header = (tmp_path / "m.training.tsv").read_text().splitlines()[0].split("\t")
-    for column in ("aa_truth", "aa_syn", "aats", "aats_se", "af_r", "fixed_fraction", "pairwise_w",
-                   "aa_truth_holdout", "aa_syn_holdout", "aats_holdout", "privacy_loss", "privacy_loss_se"):
+    lines = (tmp_path / "m.training.tsv").read_text().splitlines()
+    header = lines[0].split("\t")
+    for column in ("aa_truth", "aa_syn", "aats", "aats_se", "af_r", "ld_r", "ld_strength", "fixed_fraction",
+                   "pairwise_w", "aa_truth_holdout", "aa_syn_holdout", "aats_holdout", "privacy_loss",
+                   "privacy_loss_se"):
         assert column in header, column
+    assert np.isfinite(float(dict(zip(header, lines[-1].split("\t")))["ld_strength"]))  # epoch 4 is monitored
     summary = load_model_file(model).provenance[-1]["summary"]
     assert summary["early_stop"] == "fidelity" and summary["kept_epoch"] in (2, 4) and summary["kept"]["privacy_loss"] <= 0.5
     record = load_model_file(model).provenance[-1]

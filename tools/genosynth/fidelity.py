@@ -222,7 +222,10 @@ class LdComparison:
     2021's definition), and, when window boundaries are given, ``r_boundary`` over the pairs that straddle a
     boundary (each site within ``span`` sites of it) beside ``r_within`` over the pairs inside one window at the
     same separations (fewer than 2 x span sites apart). ``boundary_decay[name]`` and ``within_decay[name]`` are
-    their mean r² by separation in sites (1 to 2 x span - 1).
+    their mean r² by separation in sites (1 to 2 x span - 1). ``strength``, ``boundary_strength`` and
+    ``within_strength`` are each set's mean r² over the pairs of ``r``, ``r_boundary`` and ``r_within`` as a
+    fraction of the real set's (see :meth:`_PairClass.strengths`): a correlation is blind to LD that is uniformly
+    weaker, these are not.
     """
 
     sites: np.ndarray
@@ -235,6 +238,9 @@ class LdComparison:
     r_within: dict[str, float | None] = field(default_factory=dict)
     boundary_decay: dict[str, list[float | None]] = field(default_factory=dict)
     within_decay: dict[str, list[float | None]] = field(default_factory=dict)
+    strength: dict[str, float | None] = field(default_factory=dict)
+    boundary_strength: dict[str, float | None] = field(default_factory=dict)
+    within_strength: dict[str, float | None] = field(default_factory=dict)
     pairs: dict[str, int] = field(default_factory=dict)
 
 
@@ -280,6 +286,21 @@ class _PairClass:
             covariance = sxy - sx * sy / n
             result[name] = float(covariance / np.sqrt(variance_x * variance_y)) \
                 if self.count > 1 and variance_x > 0 and variance_y > 0 else None
+        return result
+
+    def strengths(self, sizes: Mapping[str, int]) -> dict[str, float | None]:
+        """Each set's mean r² over these pairs as a fraction of the real set's, both corrected for the bias of r²
+        in a sample of n haplotypes (about 1/n for unlinked sites: (r² - 1/n) / (1 - 1/n)), so that sets of
+        different sizes compare; ``sizes`` are the haplotype counts by name, "real" included. None without pairs
+        or without LD in the real set."""
+        def corrected_mean(total: float, n: int) -> float:
+            return (total / self.count - 1 / n) / (1 - 1 / n)
+
+        result: dict[str, float | None] = {}
+        for name in self.others:
+            sx, sy = self.moments[name][:2].cpu().numpy()
+            real = corrected_mean(sx, sizes["real"]) if self.count else 0.0
+            result[name] = float(corrected_mean(sy, sizes[name]) / real) if real > 0 else None
         return result
 
     def curves(self) -> dict[str, list[float | None]]:
@@ -358,9 +379,13 @@ def compare_ld(real: np.ndarray, others: Mapping[str, np.ndarray], *, positions:
     result.n_pairs = classes["same_chromosome"].count
     result.r = classes["same_chromosome"].correlations()
     result.r_all_pairs = classes["all_pairs"].correlations()
+    sizes = {name: len(h) for name, h in sets.items()}
+    result.strength = classes["same_chromosome"].strengths(sizes)
     result.pairs = {name: pair_class.count for name, pair_class in classes.items()}
     if boundaries is not None:
         result.r_boundary, result.r_within = classes["boundary"].correlations(), classes["within"].correlations()
+        result.boundary_strength = classes["boundary"].strengths(sizes)
+        result.within_strength = classes["within"].strengths(sizes)
         result.boundary_decay, result.within_decay = classes["boundary"].curves(), classes["within"].curves()
     return result
 
@@ -456,8 +481,9 @@ def three_point_correlations(haplotypes: np.ndarray, triplets: np.ndarray, *, ch
 SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 RESERVED_SET_NAMES = ("real", "holdout")
 AATS_REPEATS = 3  # subsampling draws when a set and the real set differ in size
-TSV_COLUMNS = ("n_haplotypes", "af_r", "fixed_fraction", "ld_r", "ld_r_all_pairs", "boundary_ld_r",
-               "within_window_ld_r", "w2d_pca", "pairwise_w", "pairwise_between_w", "aats", "nn_real_to_set_median")
+TSV_COLUMNS = ("n_haplotypes", "af_r", "fixed_fraction", "ld_r", "ld_strength", "ld_r_all_pairs", "boundary_ld_r",
+               "within_window_ld_r", "boundary_ld_strength", "within_window_ld_strength", "w2d_pca", "pairwise_w",
+               "pairwise_between_w", "aats", "nn_real_to_set_median")
 
 
 @dataclass
@@ -496,7 +522,8 @@ class FidelityReport(Report):
         return summary, None, figures
 
     def __repr__(self) -> str:
-        shown = "; ".join(f"{name}: AF r {format_cell(m['af_r'], '.3f')}, LD r {format_cell(m['ld_r'], '.3f')}, "
+        shown = "; ".join(f"{name}: AF r {format_cell(m['af_r'], '.3f')}, LD r {format_cell(m['ld_r'], '.3f')} "
+                          f"(strength {format_cell(m['ld_strength'], '.2f')}), "
                           f"W2D {format_cell(m['w2d_pca'], '.4f')}, AATS {format_cell(m['aats'], '.3f')}"
                           for name, m in self.sets.items())
         return f"FidelityReport({self.metrics['n_sites']} sites; {shown})"
@@ -535,9 +562,13 @@ def evaluate(real: HaplotypeMatrix, synthetic: Mapping[str, HaplotypeMatrix], *,
     windows, boundary_span
         The windows a chained set was generated in (regions); by default those its provenance records. LD over
         the pairs that straddle a boundary (each site within ``boundary_span`` sites of it) is then reported as
-        ``boundary_ld_r`` beside ``within_window_ld_r`` over pairs inside windows at the same separations.
+        ``boundary_ld_r`` beside ``within_window_ld_r`` over pairs inside windows at the same separations, with
+        ``boundary_ld_strength`` and ``within_window_ld_strength``.
     ld_max_distance
-        Only same-chromosome pairs at most this many bp apart count in ``ld_r`` and the decay curve.
+        Only same-chromosome pairs at most this many bp apart count in ``ld_r``, ``ld_strength`` and the decay
+        curve. ``ld_r`` correlates the real and the set's r² over those pairs; ``ld_strength`` is the set's mean
+        r² over them as a fraction of the real set's (1: as strong; both corrected for their sample sizes), which
+        a correlation cannot see: LD uniformly half as strong keeps ``ld_r`` at 1.
     seed, device, progress
         Seed of PCA starts, triplets and AATS subsampling (random and recorded when None); where distances, PCA
         and LD are computed; progress lines on standard error.
@@ -696,6 +727,9 @@ def _fidelity_metrics(real: HaplotypeMatrix, sets: dict[str, HaplotypeMatrix], *
         m["ld_r_all_pairs"] = ld.r_all_pairs[name]
         m["boundary_ld_r"] = ld.r_boundary.get(name)
         m["within_window_ld_r"] = ld.r_within.get(name)
+        m["ld_strength"] = ld.strength[name]
+        m["boundary_ld_strength"] = ld.boundary_strength.get(name)
+        m["within_window_ld_strength"] = ld.within_strength.get(name)
         m["three_point_r"] = {sep: pearson(real_c3[sep], c3[sep]) for sep in chosen}
     metrics["three_point_triplets"] = {sep: int(len(t)) for sep, t in chosen.items()}
     return metrics, data

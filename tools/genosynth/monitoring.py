@@ -2,7 +2,8 @@
 
 :class:`Monitor` compares generated haplotypes with a validation subset of the training haplotypes, and with as
 many held-out haplotypes when given: both halves of the adversarial accuracy (AA_truth, AA_syn) and their mean
-AATS, allele-frequency correlation, the LD (r²) correlation over same-chromosome site pairs, the share of
+AATS, allele-frequency correlation, the LD (r²) correlation over same-chromosome site pairs and the LD strength
+(the generated set's mean r² over them as a fraction of the real one's: :meth:`fidelity.compare_ld`), the share of
 polymorphic sites fixed, the 1-D Wasserstein distance of the within-set pairwise-difference distribution from the
 real one, and against the held-out set the privacy loss
 AATS(holdout) - AATS(train). AATS and the privacy loss come with their standard errors, so a reader of the
@@ -34,7 +35,7 @@ from .distances import hamming_summary
 from .privacy import adversarial_accuracy
 
 EARLY_STOP_CHOICES = ("none", "aats", "fidelity")
-MONITORED = ("aa_truth", "aa_syn", "aats", "aats_se", "af_r", "ld_r", "fixed_fraction", "pairwise_w", "aa_truth_holdout",
+MONITORED = ("aa_truth", "aa_syn", "aats", "aats_se", "af_r", "ld_r", "ld_strength", "fixed_fraction", "pairwise_w", "aa_truth_holdout",
              "aa_syn_holdout", "aats_holdout", "privacy_loss", "privacy_loss_se")
 
 
@@ -65,13 +66,15 @@ class Monitor:
         on_train = adversarial_accuracy(self.real, generated, repeats=1, rng=rng, device=self.device)
         frequencies = fidelity.allele_frequencies(generated)
         within = hamming_summary(generated, histogram=True, device=self.device).histogram
+        ld = None if self.positions is None else fidelity.compare_ld(
+            self.real, {"generated": generated}, positions=self.positions, chromosomes=self.chromosomes,
+            device=self.device)
         row: dict[str, float | None] = {
             "aa_truth": on_train.aa_truth, "aa_syn": on_train.aa_syn, "aats": on_train.aats,
             "aats_se": on_train.standard_error,
             "af_r": fidelity.pearson(self.training_frequencies, frequencies),
-            "ld_r": None if self.positions is None else fidelity.compare_ld(
-                self.real, {"generated": generated}, positions=self.positions, chromosomes=self.chromosomes,
-                device=self.device).r["generated"],
+            "ld_r": None if ld is None else ld.r["generated"],
+            "ld_strength": None if ld is None else ld.strength["generated"],
             "fixed_fraction": fidelity.fixed_fraction(self.training_frequencies, frequencies),
             "pairwise_w": fidelity.histogram_wasserstein(self.real_pairwise, within),
         }

@@ -129,7 +129,8 @@ class FidelityPlots:
                 values = np.array([np.nan if v is None else v for v in curves[name]])
                 label = f"{name} {where}"
                 if name != "real" and where == "across boundaries":
-                    label += f" (r {_short(self.metrics['sets'][name]['boundary_ld_r'])})"
+                    m = self.metrics["sets"][name]
+                    label += f" (r {_short(m['boundary_ld_r'])}, strength {_short(m['boundary_ld_strength'])})"
                 ax.plot(np.arange(1, len(values) + 1), values, linestyle=style, color=colour, label=label,
                         linewidth=2.5 if name == "real" else 1.2)
         ax.set_xlabel("separation (sites)")

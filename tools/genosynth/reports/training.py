@@ -14,8 +14,8 @@ from .html import new_figure, save_figure_beside
 def write_history(path: Path, history: list[dict[str, Any]], *, kept_epoch: int | None,
                   max_privacy_loss: float | None = None) -> None:
     """The history as TSV (one row per epoch, NA where not monitored) and its curves as PNG and PDF beside it:
-    losses; the two halves of the adversarial accuracy with AATS's standard error; allele-frequency r, the fixed
-    fraction and the privacy loss with its standard error (and the limit early stopping kept it within)."""
+    losses; the two halves of the adversarial accuracy with AATS's standard error; allele-frequency r, LD r and
+    LD strength, the fixed fraction and the privacy loss with its standard error (and the limit early stopping kept it within)."""
     from ..monitoring import MONITORED
 
     columns = list(dict.fromkeys(key for row in history for key in row))
@@ -43,7 +43,7 @@ def write_history(path: Path, history: list[dict[str, Any]], *, kept_epoch: int 
     middle.axhline(0.5, color="grey", linestyle=":", linewidth=0.8)
     middle.set_ylim(0, 1.02)
     middle.set_title("adversarial accuracy against the training haplotypes", fontsize="small")
-    for column in ("af_r", "ld_r", "fixed_fraction"):
+    for column in ("af_r", "ld_r", "ld_strength", "fixed_fraction"):
         right.plot(x, values(column), marker=".", label=column)
     if "privacy_loss" in columns:
         loss, loss_error = values("privacy_loss"), values("privacy_loss_se")

@@ -37,11 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ld-heatmap-sites", type=at_least(2), default=200, help="sites shown in each LD heatmap")
     parser.add_argument("--windows", type=Path,
                         help="BED of the windows a chained set was generated in (default: the windows its provenance "
-                             "records); LD across their boundaries is reported as boundary_ld_r")
+                             "records); LD across their boundaries is reported as boundary_ld_r and boundary_ld_strength")
     parser.add_argument("--boundary-span", type=Bounded(int, minimum=1, maximum=10000), default=50,
                         help="sites on each side of a window boundary whose pairs count as straddling it")
     parser.add_argument("--ld-max-distance", type=at_least(1),
-                        help="only same-chromosome site pairs at most this many bp apart count in ld_r")
+                        help="only same-chromosome site pairs at most this many bp apart count in ld_r and ld_strength")
     parser.add_argument("--seed", type=int, help="seed of PCA starts, triplets and AATS subsampling (random and recorded when omitted)")
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where distances, PCA and LD are computed")
 
@@ -56,8 +56,8 @@ def run(args: argparse.Namespace) -> None:
                       boundary_span=args.boundary_span, ld_max_distance=args.ld_max_distance, seed=args.seed,
                       device=args.device)
     report.write(args.output)
-    log(STEP, "; ".join(f"{name}: AF r {format_cell(m['af_r'], '.4f')}, LD r {format_cell(m['ld_r'], '.4f')}, "
-                        f"W2D {format_cell(m['w2d_pca'], '.4f')}" for name, m in report.sets.items())
+    log(STEP, "; ".join(f"{name}: AF r {format_cell(m['af_r'], '.4f')}, LD r {format_cell(m['ld_r'], '.4f')} "
+                        f"(strength {format_cell(m['ld_strength'], '.2f')}), W2D {format_cell(m['w2d_pca'], '.4f')}" for name, m in report.sets.items())
         + f"; report in {args.output}/report.html")
 
 
