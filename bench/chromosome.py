@@ -5,11 +5,11 @@ chain: 3 x --individuals individuals over --length bp of chr22, split 80/20 by i
     conv-wgan-gp; diffusion, train-diffusion's U-Net; diffusion_pca, its PCA representation) for --budget each,
     chained (conditioned on --context-sites sites) and independent (no context); and, where it fits, one model of all those sites for --windows x --budget. 2000 haplotypes drawn
     through each, judged on those sites against the training haplotypes (AF r, LD r and LD strength over pairs
-    within 100 kb, boundary_ld_r beside within_window_ld_r and the two strengths, PCA W2D, AATS, share of polymorphic sites fixed, W1 of the pairwise
-    differences) and against the held-out ones (privacy loss, copies); the held-out haplotypes themselves judged
-    the same way as a reference; then those LD figures of every set and the held-out haplotypes on the sites
-    all of them vary at (one evaluate). Two trainings run at once, one thread each;
-    --rbm-train-args passes options to train-rbm.
+    within 100 kb, boundary_ld_r beside within_window_ld_r and the two strengths, PCA W2D, AATS, share of
+    polymorphic sites fixed, W1 of the pairwise differences) and against the held-out ones (privacy loss,
+    copies); the held-out haplotypes themselves judged the same way as a reference; then those LD figures of
+    every set and the held-out haplotypes on the sites all of them vary at (one evaluate). Two trainings run at
+    once, one thread each; --rbm-train-args passes options to train-rbm.
 throughput: seconds per epoch of 1000 haplotypes and peak memory of one training process for each model at
     1k, 5k, 10k and 65,536 sites (random haplotypes, 2 epochs of 256), against a yardstick measured in the same
     run (100 x a 1000 x 1000 float32 matmul); parameters counted for sizes that do not fit.

@@ -100,8 +100,8 @@ TARGETS_BY_MODEL["diffusion"] = TARGETS_BY_MODEL["diffusion_pca"] = {
     "af_r": (">=", 0.99), "ld_r_all_pairs": (">=", 0.95), "w2d_pca": ("<=", 0.006), "aats": ("in", (0.45, 0.60)),
     "privacy_loss": ("<=", 0.05), "exact_copies": ("<=", 0), "sample_seconds": ("<=", 60)}
 MODELS = tuple(TARGETS_BY_MODEL)
-FIDELITY_COLUMNS = ("epochs", "kept_epoch", "af_r", "ld_r_all_pairs", "ld_r", "ld_strength", "w2d_pca", "fixed_fraction",
-                    "aa_truth", "aa_syn", "aats", "privacy_loss", "mia_auc", "exact_copies", "sample_seconds")
+FIDELITY_COLUMNS = ("epochs", "kept_epoch", "af_r", "ld_r_all_pairs", "ld_r", "ld_strength", "w2d_pca",
+                    "fixed_fraction", "aa_truth", "aa_syn", "aats", "privacy_loss", "mia_auc", "exact_copies", "sample_seconds")
 
 
 def fidelity(args: argparse.Namespace, workdir: Path) -> None:

@@ -296,12 +296,10 @@ class _PairClass:
         def corrected_mean(total: float, n: int) -> float:
             return (total / self.count - 1 / n) / (1 - 1 / n)
 
-        result: dict[str, float | None] = {}
-        for name in self.others:
-            sx, sy = self.moments[name][:2].cpu().numpy()
-            real = corrected_mean(sx, sizes["real"]) if self.count else 0.0
-            result[name] = float(corrected_mean(sy, sizes[name]) / real) if real > 0 else None
-        return result
+        sums = {name: self.moments[name][:2].cpu().numpy() for name in self.others}  # (real's sum, the set's)
+        real = corrected_mean(next(iter(sums.values()))[0], sizes["real"]) if self.count and sums else 0.0
+        return {name: float(corrected_mean(total, sizes[name]) / real) if real > 0 else None
+                for name, (_, total) in sums.items()}
 
     def curves(self) -> dict[str, list[float | None]]:
         counts = self.bucket_counts.cpu().numpy()[self.first_bucket:]

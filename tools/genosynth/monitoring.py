@@ -35,8 +35,8 @@ from .distances import hamming_summary
 from .privacy import adversarial_accuracy
 
 EARLY_STOP_CHOICES = ("none", "aats", "fidelity")
-MONITORED = ("aa_truth", "aa_syn", "aats", "aats_se", "af_r", "ld_r", "ld_strength", "fixed_fraction", "pairwise_w", "aa_truth_holdout",
-             "aa_syn_holdout", "aats_holdout", "privacy_loss", "privacy_loss_se")
+MONITORED = ("aa_truth", "aa_syn", "aats", "aats_se", "af_r", "ld_r", "ld_strength", "fixed_fraction", "pairwise_w",
+             "aa_truth_holdout", "aa_syn_holdout", "aats_holdout", "privacy_loss", "privacy_loss_se")
 
 
 class Monitor:

@@ -15,7 +15,8 @@ def write_history(path: Path, history: list[dict[str, Any]], *, kept_epoch: int 
                   max_privacy_loss: float | None = None) -> None:
     """The history as TSV (one row per epoch, NA where not monitored) and its curves as PNG and PDF beside it:
     losses; the two halves of the adversarial accuracy with AATS's standard error; allele-frequency r, LD r and
-    LD strength, the fixed fraction and the privacy loss with its standard error (and the limit early stopping kept it within)."""
+    LD strength, the fixed fraction and the privacy loss with its standard error (and the limit early stopping
+    kept it within)."""
     from ..monitoring import MONITORED
 
     columns = list(dict.fromkeys(key for row in history for key in row))

@@ -37,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ld-heatmap-sites", type=at_least(2), default=200, help="sites shown in each LD heatmap")
     parser.add_argument("--windows", type=Path,
                         help="BED of the windows a chained set was generated in (default: the windows its provenance "
-                             "records); LD across their boundaries is reported as boundary_ld_r and boundary_ld_strength")
+                             "records); LD across their boundaries is reported as boundary_ld_r and "
+                             "boundary_ld_strength")
     parser.add_argument("--boundary-span", type=Bounded(int, minimum=1, maximum=10000), default=50,
                         help="sites on each side of a window boundary whose pairs count as straddling it")
     parser.add_argument("--ld-max-distance", type=at_least(1),
@@ -57,7 +58,8 @@ def run(args: argparse.Namespace) -> None:
                       device=args.device)
     report.write(args.output)
     log(STEP, "; ".join(f"{name}: AF r {format_cell(m['af_r'], '.4f')}, LD r {format_cell(m['ld_r'], '.4f')} "
-                        f"(strength {format_cell(m['ld_strength'], '.2f')}), W2D {format_cell(m['w2d_pca'], '.4f')}" for name, m in report.sets.items())
+                        f"(strength {format_cell(m['ld_strength'], '.2f')}), W2D {format_cell(m['w2d_pca'], '.4f')}"
+                        for name, m in report.sets.items())
         + f"; report in {args.output}/report.html")
 
 
