@@ -3,13 +3,14 @@
 chain: 3 x --individuals individuals over --length bp of chr22, split 80/20 by individual, cut into windows of
     --window-sites sites; the first --windows windows trained per model (rbm; gan, the dense wgan-gp; conv, the
     conv-wgan-gp; diffusion, train-diffusion's U-Net; diffusion_pca, its PCA representation) for --budget each,
-    chained (conditioned on --context-sites sites) and independent (no context); and, where it fits, one model of all those sites for --windows x --budget. 2000 haplotypes drawn
-    through each, judged on those sites against the training haplotypes (AF r, LD r and LD strength over pairs
-    within 100 kb, boundary_ld_r beside within_window_ld_r and the two strengths, PCA W2D, AATS, share of
-    polymorphic sites fixed, W1 of the pairwise differences) and against the held-out ones (privacy loss,
-    copies); the held-out haplotypes themselves judged the same way as a reference; then those LD figures of
-    every set and the held-out haplotypes on the sites all of them vary at (one evaluate). Two trainings run at
-    once, one thread each; --rbm-train-args passes options to train-rbm.
+    chained (conditioned on --context-sites sites) and independent (no context); and, where it fits, one model
+    of all those sites for --windows x --budget. 2000 haplotypes drawn through each, judged on those sites
+    against the training haplotypes (AF r, LD r and LD strength over pairs within 100 kb, boundary_ld_r beside
+    within_window_ld_r and the two strengths, PCA W2D, AATS, share of polymorphic sites fixed, W1 of the pairwise
+    differences) and against the held-out ones (privacy loss, copies, and the held-out haplotypes identical to a
+    training one, their reference); the held-out haplotypes themselves judged the same way as a reference; then
+    those LD figures of every set and the held-out haplotypes on the sites all of them vary at (one evaluate).
+    Two trainings run at once, one thread each; --rbm-train-args passes options to train-rbm.
 throughput: seconds per epoch of 1000 haplotypes and peak memory of one training process for each model at
     1k, 5k, 10k and 65,536 sites (random haplotypes, 2 epochs of 256), against a yardstick measured in the same
     run (100 x a 1000 x 1000 float32 matmul); parameters counted for sizes that do not fit.
@@ -122,6 +123,10 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
     # the reference: real haplotypes no model saw, judged the same way (their own sampling noise)
     results["held-out real"] = _evaluate(real, held, bed, workdir / "held_out.evaluation")
     _print_table(results, COLUMNS)
+    privacy = next((r for r in results.values() if "n_holdout" in r), None)
+    if privacy:  # the reference for exact_copies: a new sample of the population copies training haplotypes too
+        print(f"held-out haplotypes identical to a training one: {privacy['holdout_copies_of_train']} of "
+              f"{privacy['n_holdout']}")
     joint = _ld_on_common_sites(real, held, samples, bed, workdir / "common_sites.evaluation")
     (workdir / "chain.json").write_text(json.dumps({"windows": windows, "budget": args.budget, "seed": args.seed,
                                                    "results": results, "ld_on_common_sites": joint}, indent=2))
@@ -164,7 +169,8 @@ def _evaluate_sets(real: Path, sets: dict[str, Path], windows_bed: Path, out: Pa
 def _privacy(real: Path, holdout: Path, ag: Path, out: Path) -> dict:
     _genosynth("privacy-check", "--train", real, "--holdout", holdout, "--synthetic", ag, "--seed", 1, "-o", out)
     privacy = json.loads((out / "privacy.json").read_text())
-    return {key: privacy[key] for key in ("privacy_loss", "privacy_loss_se", "exact_copies")}
+    return {key: privacy[key] for key in ("privacy_loss", "privacy_loss_se", "exact_copies", "holdout_copies_of_train",
+                                          "n_holdout")}
 
 
 def _run_two_at_a_time(jobs: list[tuple[Path, tuple]], workdir: Path) -> None:

@@ -115,6 +115,40 @@ def test_privacy_loss_of_a_generator_that_never_saw_the_training_set_is_near_zer
     assert m["aats_holdout"] - at_own_sizes < -0.05  # what comparing AATS at 1200 with AATS at 300 would report
 
 
+def test_exact_copies_are_read_against_held_out_haplotypes_identical_to_training_ones():
+    """A coalescent window of 200 kb and 2000 haplotypes, where real individuals share whole haplotypes (86% of
+    the held-out ones are identical to a training one): unseen real haplotypes copy training ones about as often
+    (no sign of memorisation, the caveat says), the training set itself clearly more often."""
+    import msprime
+
+    from genosynth.matrix import HaplotypeMatrix, Sites
+    from genosynth.privacy import check_privacy
+
+    ts = msprime.sim_ancestry(samples=1000, population_size=10_000, sequence_length=200_000, recombination_rate=1e-8,
+                              random_seed=4)
+    h = msprime.sim_mutations(ts, rate=1e-8, random_seed=4, model=msprime.BinaryMutationModel()).genotype_matrix().T
+    h = h[np.random.default_rng(0).permutation(len(h))].astype(np.uint8)
+    train, holdout, unseen = h[:1200], h[1200:1500], h[1500:]
+    n_sites = h.shape[1]
+    sites = Sites(np.array(["1"] * n_sites), np.arange(1, n_sites + 1) * 100, np.array(["."] * n_sites),
+                  np.array(["A"] * n_sites), np.array(["C"] * n_sites))
+    training = {bytes(row) for row in train}
+    reports = {name: check_privacy(*(HaplotypeMatrix.artificial(x, sites) for x in (train, holdout, synthetic)),
+                                   seed=1, device="cpu", progress=False)
+               for name, synthetic in (("unseen", unseen), ("train", train))}
+    m = reports["unseen"].metrics
+    assert m["holdout_copies_of_train"] == sum(bytes(row) in training for row in holdout) > 100
+    assert m["exact_copies"] == sum(bytes(row) in training for row in unseen) > 100
+    assert reports["unseen"].caveats == [
+        f"{m['exact_copies'] / 500:.1%} of the synthetic haplotypes are exact copies of training ones, and "
+        f"{m['holdout_copies_of_train'] / 300:.1%} of the held-out haplotypes are identical to a training one: copies "
+        f"at about that rate or below are what real individuals share, no sign of memorisation by themselves"]
+    m = reports["train"].metrics
+    assert m["exact_copies"] == 1200 and m["holdout_copies_of_train"] < 300
+    assert len(reports["train"].caveats) == 1 and reports["train"].caveats[0].startswith("100.0% of the synthetic")
+    assert "clearly more often than held-out individuals do" in reports["train"].caveats[0]
+
+
 def test_two_samples_of_one_tie_heavy_distribution_score_half():
     """A coalescent simulation with few sites, where most nearest neighbours tie: two halves of it (a perfect
     generator) score AATS 0.5 up to sampling error, which strict inequalities alone would put near 0.05."""

@@ -42,7 +42,9 @@ def run(args: argparse.Namespace) -> None:
     m = report.metrics
     log(STEP, f"AATS train {m['aats_train']:.3f}, holdout {m['aats_holdout']:.3f}, privacy loss {m['privacy_loss']:.3f} "
               f"(standard error {m['privacy_loss_se']:.3f}), "
-              f"exact copies {m['exact_copies']}, MIA AUC {m['mia_auc']:.3f}; report in {args.output}/report.html")
+              f"exact copies {m['exact_copies']} (held-out haplotypes identical to a training one: "
+              f"{m['holdout_copies_of_train']} of {m['n_holdout']}), MIA AUC {m['mia_auc']:.3f}; "
+              f"report in {args.output}/report.html")
     for caveat in report.caveats:
         log(STEP, f"caveat: {caveat}")
     if not report.passed:
