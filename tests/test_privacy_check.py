@@ -86,13 +86,21 @@ def _mosaics(pool: np.ndarray, n: int, *, switches: int, rng: np.random.Generato
     return out
 
 
+def _numbered_sites(n_sites: int):
+    """Sites 1..n of chromosome 1, 100 bp apart, A>C: the coordinates of a simulated genotype matrix."""
+    from genosynth.matrix import Sites
+
+    return Sites(np.array(["1"] * n_sites), np.arange(1, n_sites + 1) * 100, np.array(["."] * n_sites),
+                 np.array(["A"] * n_sites), np.array(["C"] * n_sites))
+
+
 def test_privacy_loss_of_a_generator_that_never_saw_the_training_set_is_near_zero_whatever_the_set_sizes():
     """A dense coalescent window, 1200 training, 300 held-out and 1200 artificial haplotypes, the artificial
     ones mosaics of a third set: AATS depends on the size here, so measured at each set's own size the privacy
     loss would read about -0.1; measured at one size (the smallest set's) it reads 0 up to noise."""
     import msprime
 
-    from genosynth.matrix import HaplotypeMatrix, Sites
+    from genosynth.matrix import HaplotypeMatrix
     from genosynth.privacy import check_privacy
 
     ts = msprime.sim_ancestry(samples=1000, population_size=10_000, sequence_length=300_000, recombination_rate=1e-8,
@@ -101,9 +109,7 @@ def test_privacy_loss_of_a_generator_that_never_saw_the_training_set_is_near_zer
     rng = np.random.default_rng(0)
     h = h[rng.permutation(len(h))].astype(np.uint8)
     train, holdout, synthetic = h[:1200], h[1200:1500], _mosaics(h[1500:], 1200, switches=3, rng=rng)
-    n_sites = h.shape[1]
-    sites = Sites(np.array(["1"] * n_sites), np.arange(1, n_sites + 1) * 100, np.array(["."] * n_sites),
-                  np.array(["A"] * n_sites), np.array(["C"] * n_sites))
+    sites = _numbered_sites(h.shape[1])
     report = check_privacy(*(HaplotypeMatrix.artificial(x, sites) for x in (train, holdout, synthetic)), seed=1,
                            device="cpu", progress=False)
     m = report.metrics
@@ -121,7 +127,7 @@ def test_exact_copies_are_read_against_held_out_haplotypes_identical_to_training
     (no sign of memorisation, the caveat says), the training set itself clearly more often."""
     import msprime
 
-    from genosynth.matrix import HaplotypeMatrix, Sites
+    from genosynth.matrix import HaplotypeMatrix
     from genosynth.privacy import check_privacy
 
     ts = msprime.sim_ancestry(samples=1000, population_size=10_000, sequence_length=200_000, recombination_rate=1e-8,
@@ -129,9 +135,7 @@ def test_exact_copies_are_read_against_held_out_haplotypes_identical_to_training
     h = msprime.sim_mutations(ts, rate=1e-8, random_seed=4, model=msprime.BinaryMutationModel()).genotype_matrix().T
     h = h[np.random.default_rng(0).permutation(len(h))].astype(np.uint8)
     train, holdout, unseen = h[:1200], h[1200:1500], h[1500:]
-    n_sites = h.shape[1]
-    sites = Sites(np.array(["1"] * n_sites), np.arange(1, n_sites + 1) * 100, np.array(["."] * n_sites),
-                  np.array(["A"] * n_sites), np.array(["C"] * n_sites))
+    sites = _numbered_sites(h.shape[1])
     training = {bytes(row) for row in train}
     reports = {name: check_privacy(*(HaplotypeMatrix.artificial(x, sites) for x in (train, holdout, synthetic)),
                                    seed=1, device="cpu", progress=False)
