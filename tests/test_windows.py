@@ -6,6 +6,7 @@ trains, conditions and samples (whether it learns is not tested here: on CPU tha
 
 from __future__ import annotations
 
+import gc
 import json
 
 import h5py
@@ -99,6 +100,30 @@ def test_the_chain_from_files_streams_a_vcf_and_records_its_windows(rbm_windows,
     np.testing.assert_array_equal(hapt.sites.pos, back.sites.pos)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chrom.hapt.gz", "chrom.legend", "chrom.vcf.gz",
                                                            "chrom.vcf.gz.tbi"]
+
+
+def test_a_chain_of_model_files_holds_one_window_model_at_a_time(rbm_windows, tmp_path):
+    folder = rbm_windows["folder"]
+    files = [folder / "w1.safetensors", folder / "w2.safetensors"]
+    draw = genosynth.chain.draw_chain(files, 300, seed=6, device="cpu", progress=False)
+    assert (draw.chromosome, draw.n_sites) == ("1", 40)
+    loaded_between_windows, parts = [], []
+    for _, haplotypes in draw.windows:  # a window's model is released once its window is drawn
+        gc.collect()
+        loaded_between_windows.append([o for o in gc.get_objects() if type(o) is genosynth.Model and o.source])
+        parts.append(haplotypes)
+    assert loaded_between_windows == [[], []]
+    eager = genosynth.sample_chain([genosynth.load_model(path, device="cpu") for path in files], 300, seed=6,
+                                   progress=False)
+    np.testing.assert_array_equal(np.concatenate(parts, axis=1), eager.haplotypes)  # the same draw either way
+    assert genosynth.write_chain(files, 10, tmp_path / "a.h5", seed=1, device="cpu", progress=False).n_sites == 40
+    header = genosynth.read_model_header(files[1])
+    assert (header.kind, header.context_sites, len(header.sites)) == ("rbm", 5, 20)
+    rbm_windows["models"]["w2_alone"].save(tmp_path / "w2.safetensors")
+    moved = genosynth.read_model_header(tmp_path / "w2.safetensors")
+    rbm_windows["models"]["w2"].save(tmp_path / "w2.safetensors")  # replaced between the checks and the draw
+    with pytest.raises(genosynth.InputError, match="w2.safetensors: the model file changed"):
+        moved.load("cpu")
 
 
 def test_population_labels_are_carried_through_a_chain(tmp_path):

@@ -24,7 +24,7 @@ from .formats import HaplotypeWriter, read_haplotypes, write_haplotypes  # noqa:
 from .holdout import split_holdout  # noqa: E402
 from .imputation import ImputationReport, impute_augment  # noqa: E402
 from .matrix import HaplotypeMatrix, Sites  # noqa: E402
-from .model import Model, load_model  # noqa: E402
+from .model import Model, ModelHeader, load_model, read_model_header  # noqa: E402
 from .models.baselines import sample_baseline  # noqa: E402
 from .privacy import PrivacyReport, check_privacy  # noqa: E402
 from .regions import Region  # noqa: E402
@@ -37,8 +37,9 @@ from .windows import Window, split_window  # noqa: E402
 
 __all__ = [
     "CnnScanOptions", "FidelityReport", "GateFailed", "HaplotypeMatrix", "HaplotypeWriter", "ImputationReport", "InputError", "Model",
-    "OptionError", "PrivacyReport", "Region", "SelectionReport", "Sites", "SweepSettings", "TrainingOptions", "Window",
-    "check_privacy", "evaluate", "impute_augment", "load_model", "load_selection_network", "read_haplotypes", "sample_baseline",
+    "ModelHeader", "OptionError", "PrivacyReport", "Region", "SelectionReport", "Sites", "SweepSettings", "TrainingOptions", "Window",
+    "check_privacy", "evaluate", "impute_augment", "load_model", "load_selection_network", "read_haplotypes",
+    "read_model_header", "sample_baseline",
     "sample_chain", "selection_scan", "split_holdout", "split_window", "train_diffusion", "train_gan", "train_rbm",
     "write_chain",
     "write_haplotypes",

@@ -20,26 +20,20 @@ from .progress import Progress
 from .provenance import describe_file, make_record, resolve_seed
 
 
-class Model:
-    """A generator of artificial haplotypes on the sites it was trained on.
+class ModelDescription:
+    """What a model is apart from its weights: the sites it was trained on, its population labels, the window it
+    covers, its provenance; shared by a loaded :class:`Model` and a :class:`ModelHeader` read from a file."""
 
-    Example
-    -------
-    >>> model = genosynth.train_rbm(train, epochs=50)            # doctest: +SKIP
-    >>> artificial = model.sample(1000, seed=1)                  # doctest: +SKIP
-    >>> model.save("rbm.safetensors")                            # doctest: +SKIP
-    """
+    kind: str
+    config: Any
 
-    def __init__(self, generator: Generator, *, sites: Sites, populations: Sequence[str] = (),
-                 population_frequencies: Sequence[float] = (), provenance: Sequence[dict[str, Any]] = (),
-                 history: list[dict[str, Any]] | None = None, source: dict[str, str] | None = None,
+    def __init__(self, *, sites: Sites, populations: Sequence[str] = (), population_frequencies: Sequence[float] = (),
+                 provenance: Sequence[dict[str, Any]] = (), source: dict[str, str] | None = None,
                  extra: dict[str, Any] | None = None) -> None:
-        self.generator = generator
         self.sites = sites
         self.populations = list(populations)
         self.population_frequencies = list(population_frequencies)
         self.provenance = list(provenance)
-        self.history = history
         self.source = source
         self.extra = dict(extra or {})
 
@@ -59,6 +53,54 @@ class Model:
         return int(getattr(self.config, "context_sites", 0))
 
     @property
+    def sampling_option_names(self) -> tuple[str, ...]:
+        """The sampling options of the model's kind."""
+        return generator_class(self.kind).sampling_option_names
+
+    @property
+    def training_summary(self) -> dict[str, Any]:
+        """How training ended: epochs trained, why it stopped, the epoch kept, the last monitored figures."""
+        return dict(self.provenance[-1].get("summary", {})) if self.provenance else {}
+
+    def population_codes(self, n: int, population: str | None, ploidy: int,
+                         rng: np.random.Generator) -> np.ndarray | None:
+        """The condition label index of every haplotype to generate (None for an unconditional model)."""
+        labels = self.populations
+        if not labels:
+            if population is not None:
+                raise OptionError("population", f"{population}: the model is not conditional "
+                                                "(train it conditioned on population)")
+            return None
+        if population is not None:
+            if population not in labels:
+                raise OptionError("population", f"{population}: not among the model's populations "
+                                                f"({', '.join(labels)})")
+            return np.full(n, labels.index(population))
+        # a diploid individual's two haplotypes come from one population
+        per_sample = rng.choice(len(labels), n // ploidy, p=self.population_frequencies)
+        return np.repeat(per_sample, ploidy)
+
+
+class Model(ModelDescription):
+    """A generator of artificial haplotypes on the sites it was trained on.
+
+    Example
+    -------
+    >>> model = genosynth.train_rbm(train, epochs=50)            # doctest: +SKIP
+    >>> artificial = model.sample(1000, seed=1)                  # doctest: +SKIP
+    >>> model.save("rbm.safetensors")                            # doctest: +SKIP
+    """
+
+    def __init__(self, generator: Generator, *, sites: Sites, populations: Sequence[str] = (),
+                 population_frequencies: Sequence[float] = (), provenance: Sequence[dict[str, Any]] = (),
+                 history: list[dict[str, Any]] | None = None, source: dict[str, str] | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
+        super().__init__(sites=sites, populations=populations, population_frequencies=population_frequencies,
+                         provenance=provenance, source=source, extra=extra)
+        self.generator = generator
+        self.history = history
+
+    @property
     def kind(self) -> str:
         return self.generator.kind
 
@@ -66,11 +108,6 @@ class Model:
     def config(self) -> Any:
         """The typed configuration (a dataclass of the kind's)."""
         return self.generator.config
-
-    @property
-    def training_summary(self) -> dict[str, Any]:
-        """How training ended: epochs trained, why it stopped, the epoch kept, the last monitored figures."""
-        return dict(self.provenance[-1].get("summary", {})) if self.provenance else {}
 
     def sample(self, n: int, *, seed: int | None = None, population: str | None = None, ploidy: int = 1,
                batch: int = 10_000, progress: bool = True, context: "HaplotypeMatrix | np.ndarray | None" = None,
@@ -174,24 +211,6 @@ class Model:
                                          f"got shape {rows.shape}")
         return rows.astype(np.uint8)
 
-    def population_codes(self, n: int, population: str | None, ploidy: int,
-                         rng: np.random.Generator) -> np.ndarray | None:
-        """The condition label index of every haplotype to generate (None for an unconditional model)."""
-        labels = self.populations
-        if not labels:
-            if population is not None:
-                raise OptionError("population", f"{population}: the model is not conditional "
-                                                "(train it conditioned on population)")
-            return None
-        if population is not None:
-            if population not in labels:
-                raise OptionError("population", f"{population}: not among the model's populations "
-                                                f"({', '.join(labels)})")
-            return np.full(n, labels.index(population))
-        # a diploid individual's two haplotypes come from one population
-        per_sample = rng.choice(len(labels), n // ploidy, p=self.population_frequencies)
-        return np.repeat(per_sample, ploidy)
-
     def to_file(self) -> ModelFile:
         """The model as a model file's content."""
         return ModelFile(kind=self.kind, config=self.config.to_dict(), tensors=self.generator.model_tensors(),
@@ -225,6 +244,44 @@ class Model:
         return f"<table><caption>genosynth Model</caption>{body}</table>"
 
 
+class ModelHeader(ModelDescription):
+    """A model file as its header describes it, without its weights: what checking a chain of window models
+    needs, so that :func:`genosynth.write_chain` holds one window's model in memory at a time."""
+
+    def __init__(self, path: str | Path, *, kind: str, config: Any, **description: Any) -> None:
+        super().__init__(**description)
+        self.path = Path(path)
+        self.kind = kind
+        self.config = config
+
+    def load(self, device: str = "auto") -> Model:
+        """The model itself (see :func:`load_model`); an InputError if the file changed since its header was
+        read."""
+        model = load_model(self.path, device=device)
+        if model.source != self.source:
+            raise InputError(f"{self.path}: the model file changed after its header was read")
+        return model
+
+    def __repr__(self) -> str:
+        return f"ModelHeader({self.kind}, {len(self.sites)} sites, {self.path.name})"
+
+
+def read_model_header(path: str | Path) -> ModelHeader:
+    """Read what a model file says about its model (kind, configuration, sites, populations, window,
+    provenance) without its weights.
+
+    Example
+    -------
+    >>> header = read_model_header("chr22.w2.safetensors")   # doctest: +SKIP
+    >>> header.window["region"], header.context_sites          # doctest: +SKIP
+    ('22:15075706-15152402', 100)
+    """
+    saved = load_model_file(path, tensors=False)
+    return ModelHeader(path, kind=saved.kind, config=_typed_config(path, saved), sites=saved.sites,
+                       populations=saved.populations, population_frequencies=saved.population_frequencies,
+                       provenance=saved.provenance, source=describe_file(path), extra=saved.extra)
+
+
 def load_model(path: str | Path, *, device: str = "auto") -> Model:
     """Read a model file written by :meth:`Model.save` (or ``train-gan``/``train-rbm``/``train-diffusion``).
 
@@ -234,15 +291,28 @@ def load_model(path: str | Path, *, device: str = "auto") -> Model:
     """
     device = resolve_device(device)
     saved = load_model_file(path, device=device)
+    config = _typed_config(path, saved)
+    try:
+        generator = generator_class(saved.kind)(config, device=device, seed=0)
+        generator.load_model_tensors(saved.tensors)
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        raise _damaged(path, saved.kind, err) from None
+    return Model(generator, sites=saved.sites, populations=saved.populations,
+                 population_frequencies=saved.population_frequencies, provenance=saved.provenance,
+                 source=describe_file(path), extra=saved.extra)
+
+
+def _typed_config(path: str | Path, saved: ModelFile) -> Any:
+    """The kind's configuration dataclass from a model file's JSON; an InputError naming the file otherwise."""
     try:
         cls = generator_class(saved.kind)
     except InputError as err:
         raise InputError(f"{path}: {err}") from None
     try:
-        generator = cls(cls.config_class.from_dict(saved.config), device=device, seed=0)
-        generator.load_model_tensors(saved.tensors)
-    except (KeyError, TypeError, ValueError, RuntimeError) as err:
-        raise InputError(f"{path}: damaged {saved.kind} model file ({type(err).__name__}: {str(err)[:200]})") from None
-    return Model(generator, sites=saved.sites, populations=saved.populations,
-                 population_frequencies=saved.population_frequencies, provenance=saved.provenance,
-                 source=describe_file(path), extra=saved.extra)
+        return cls.config_class.from_dict(saved.config)
+    except (KeyError, TypeError, ValueError) as err:
+        raise _damaged(path, saved.kind, err) from None
+
+
+def _damaged(path: str | Path, kind: str, err: Exception) -> InputError:
+    return InputError(f"{path}: damaged {kind} model file ({type(err).__name__}: {str(err)[:200]})")

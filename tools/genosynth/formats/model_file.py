@@ -70,8 +70,9 @@ def save_model_file(path: str | Path, model: ModelFile) -> None:
         save_file(tensors, str(temp), metadata=metadata)
 
 
-def load_model_file(path: str | Path, *, device: str = "cpu") -> ModelFile:
-    """Read a model or checkpoint file; anything else is an InputError naming the file in one line."""
+def load_model_file(path: str | Path, *, device: str = "cpu", tensors: bool = True) -> ModelFile:
+    """Read a model or checkpoint file; anything else is an InputError naming the file in one line. With
+    ``tensors=False`` only its header and sites (no weights, no training state)."""
     from safetensors import safe_open
 
     path = Path(path)
@@ -81,7 +82,8 @@ def load_model_file(path: str | Path, *, device: str = "cpu") -> ModelFile:
     try:
         with safe_open(str(path), framework="pt", device=device) as handle:
             metadata = handle.metadata() or {}
-            tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+            names = handle.keys() if tensors else [name for name in handle.keys() if name == "sites.pos"]
+            read = {name: handle.get_tensor(name) for name in names}
     except Exception as err:  # safetensors' own errors (truncated data, bad offsets) as one line
         raise InputError(f"{path}: not a readable genosynth model file ({first_line(err)[:200]})") from None
     if metadata.get("format") != FORMAT_NAME:
@@ -91,13 +93,13 @@ def load_model_file(path: str | Path, *, device: str = "cpu") -> ModelFile:
                          f"(this genosynth reads version {FORMAT_VERSION})")
     try:
         text = json.loads(metadata["sites"])
-        sites = Sites(np.array(text["chrom"], dtype=str), tensors.pop("sites.pos").cpu().numpy().astype(np.int64),
+        sites = Sites(np.array(text["chrom"], dtype=str), read.pop("sites.pos").cpu().numpy().astype(np.int64),
                       np.array(text["id"], dtype=str), np.array(text["ref"], dtype=str), np.array(text["alt"], dtype=str))
         populations = json.loads(metadata["populations"])
-        model_tensors = {name[len("model."):]: t for name, t in tensors.items() if name.startswith("model.")}
+        model_tensors = {name[len("model."):]: t for name, t in read.items() if name.startswith("model.")}
         training = None
-        if "training" in metadata:
-            training = _unflatten(json.loads(metadata["training"]), tensors)
+        if "training" in metadata and tensors:
+            training = _unflatten(json.loads(metadata["training"]), read)
         return ModelFile(kind=metadata["kind"], config=json.loads(metadata["config"]), tensors=model_tensors,
                          sites=sites, populations=populations["labels"],
                          population_frequencies=populations["frequencies"],

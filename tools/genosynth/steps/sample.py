@@ -77,15 +77,14 @@ def run(args: argparse.Namespace) -> None:
              "steps": args.steps, "guidance": args.guidance,
              "sampling_set": read_matrix(args.sampling_set) if args.sampling_set else None}
     given = {k: v for k, v in given.items() if v is not None}
-    models = [load_model(path, device=args.device) for path in args.models]
     common = {"seed": args.seed, "population": args.population, "ploidy": args.ploidy, "batch": args.batch}
-    if len(models) == 1:
-        artificial = models[0].sample(args.n, **common, **given)
+    if len(args.models) == 1:
+        artificial = load_model(args.models[0], device=args.device).sample(args.n, **common, **given)
         write_haplotypes(artificial, args.output, legend=args.legend)
         sites = artificial.n_sites
-    else:
-        write_chain(models, args.n, args.output, legend=args.legend, **common, **given)
-        sites = sum(len(model.sites) for model in models)
+    else:  # the window models are loaded one at a time as the chain reaches them
+        sites = write_chain(args.models, args.n, args.output, legend=args.legend, device=args.device, **common,
+                            **given).n_sites
     log(STEP, f"wrote {args.n} haplotypes x {sites} sites to {args.output}")
 
 
