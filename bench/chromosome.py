@@ -276,6 +276,8 @@ print(json.dumps({"seconds": time.perf_counter() - start,
 
 
 def sample(args: argparse.Namespace, workdir: Path) -> None:
+    from genosynth import read_model_header
+
     n = 5000
     print(f"sampling {n} haplotypes through chains of window models to a bgzipped VCF, one process each")
     for model in MODELS:
@@ -285,20 +287,12 @@ def sample(args: argparse.Namespace, workdir: Path) -> None:
             continue
         for count in sorted({1, max(1, len(files) // 2), len(files)}):
             chosen = files[:count]
-            sites = sum(len(json.loads(_header(f)["sites"])["chrom"]) for f in chosen)
+            sites = sum(len(read_model_header(f).sites) for f in chosen)
             result = subprocess.run([sys.executable, "-c", SAMPLE_CHILD, str(n), *map(str, chosen), "-o",
                                      str(workdir / f"sample_{model}_{count}.vcf.gz")], capture_output=True, text=True)
             measured = json.loads(result.stdout.strip().splitlines()[-1])
             print(f"  {model:<5} {count} window(s), {sites:>6} sites: {n / measured['seconds']:8.0f} haplotypes/s "
                   f"({measured['seconds']:.1f} s), peak {measured['peak_mb']:.0f} MB")
-
-
-def _header(path: Path) -> dict:
-    import struct
-
-    with open(path, "rb") as handle:
-        size = struct.unpack("<Q", handle.read(8))[0]
-        return json.loads(handle.read(size))["__metadata__"]
 
 
 def main() -> None:
