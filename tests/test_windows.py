@@ -117,6 +117,9 @@ def test_a_chain_of_model_files_holds_one_window_model_at_a_time(rbm_windows, tm
                                    progress=False)
     np.testing.assert_array_equal(np.concatenate(parts, axis=1), eager.haplotypes)  # the same draw either way
     assert genosynth.write_chain(files, 10, tmp_path / "a.h5", seed=1, device="cpu", progress=False).n_sites == 40
+    for bad in ({"gibbs_steps": 0}, {"start": "data"}):  # every file's option values, before any model is loaded
+        with pytest.raises(genosynth.OptionError, match=next(iter(bad))):
+            genosynth.chain.draw_chain(files, 10, device="cpu", progress=False, **bad)
     header = genosynth.read_model_header(files[1])
     assert (header.kind, header.context_sites, len(header.sites)) == ("rbm", 5, 20)
     rbm_windows["models"]["w2_alone"].save(tmp_path / "w2.safetensors")
@@ -124,6 +127,16 @@ def test_a_chain_of_model_files_holds_one_window_model_at_a_time(rbm_windows, tm
     rbm_windows["models"]["w2"].save(tmp_path / "w2.safetensors")  # replaced between the checks and the draw
     with pytest.raises(genosynth.InputError, match="w2.safetensors: the model file changed"):
         moved.load("cpu")
+
+
+@pytest.mark.gpu
+def test_a_chain_on_two_devices_is_refused_before_anything_is_loaded(rbm_windows):
+    folder = rbm_windows["folder"]
+    on_gpu = genosynth.load_model(folder / "w1.safetensors", device="cuda")
+    with pytest.raises(genosynth.OptionError, match="must be on one device, not cpu and cuda"):
+        genosynth.chain.draw_chain([on_gpu, folder / "w2.safetensors"], 10, device="cpu", progress=False)
+    drawn = genosynth.sample_chain([on_gpu, folder / "w2.safetensors"], 10, seed=1, device="cuda", progress=False)
+    assert drawn.haplotypes.shape == (10, 40)
 
 
 def test_population_labels_are_carried_through_a_chain(tmp_path):

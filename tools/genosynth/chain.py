@@ -50,7 +50,8 @@ def draw_chain(models: Sequence[ChainModel], n: int, *, seed: int | None = None,
     never holds more than one file's model. ``population`` (a conditional chain) draws every haplotype from
     it; otherwise each sample's population is drawn once, in the first window's training proportions, and
     carried through the chain. ``options`` are sampling options, each passed to the models of the kinds it
-    applies to.
+    applies to; their values are checked against every window's model (a file's header) before anything is
+    drawn, so a bad one is an OptionError here, not midway through the chain.
     """
     if not models:
         raise OptionError("models", "a chain needs at least one model")
@@ -71,8 +72,8 @@ def draw_chain(models: Sequence[ChainModel], n: int, *, seed: int | None = None,
     for name in options:
         if not any(name in model.sampling_option_names for model in described):
             raise OptionError(name, "applies to none of the chain's models")
-    # loaded models' options are checked now; a file's when its model is loaded
-    sampling = [_options_for(model, options) if isinstance(model, Model) else None for model in described]
+    for model in described:  # every window's option values, before anything is drawn or loaded
+        model.check_sampling_options(options)
     seed = resolve_seed(seed)
     codes = described[0].population_codes(n, population, ploidy, np.random.default_rng(seed))
     windows = [[str(m.sites.chrom[0]), int(m.sites.pos[0]), int(m.sites.pos[-1])] for m in described]
@@ -84,23 +85,22 @@ def draw_chain(models: Sequence[ChainModel], n: int, *, seed: int | None = None,
     header = HaplotypeMatrix.artificial(np.empty((n, 0), dtype=np.uint8), Sites.concatenate([]), ploidy=ploidy,
                                         populations=populations, provenance=provenance)
     return ChainDraw(header, windows[0][0], sum(len(m.sites) for m in described),
-                     _generate(described, n, seed, codes, sampling, options, batch, devices.pop(), progress))
+                     _generate(described, n, seed, codes, options, batch, devices.pop(), progress))
 
 
 def _generate(described: Sequence[ModelDescription], n: int, seed: int, codes: np.ndarray | None,
-              sampling: list[dict[str, Any] | None], options: dict[str, Any], batch: int, device: str,
-              progress: bool) -> Iterator[tuple[Sites, np.ndarray]]:
+              options: dict[str, Any], batch: int, device: str, progress: bool) -> Iterator[tuple[Sites, np.ndarray]]:
     import torch
 
     rng = torch.Generator(device=device).manual_seed(seed)
     longest_context = max(model.context_sites for model in described)
     tail = np.empty((n, 0), dtype=np.uint8)  # the last sites generated, as many as any window's context
     meter = Progress("sample", unit="haplotype windows", total=n * len(described), enabled=progress)
-    for description, parsed in zip(described, sampling):
+    for description in described:
         model = description if isinstance(description, Model) else description.load(device)
         context = tail[:, tail.shape[1] - model.context_sites:] if model.context_sites else None
         haplotypes = model.generate(n, rng, codes=codes, context=context, batch=batch, meter=meter,
-                                    sampling=_options_for(model, options) if parsed is None else parsed)
+                                    sampling=_options_for(model, options))
         del model  # a model read from a file is released before the next one is loaded
         tail = np.concatenate([tail, haplotypes], axis=1)
         tail = tail[:, max(0, tail.shape[1] - longest_context):]

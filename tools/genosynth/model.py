@@ -57,6 +57,13 @@ class ModelDescription:
         """The sampling options of the model's kind."""
         return generator_class(self.kind).sampling_option_names
 
+    def check_sampling_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Those of ``options`` that apply to the model's kind, validated against its configuration and sites
+        without its weights (see :meth:`genosynth.models.base.Generator.check_sampling_options`)."""
+        kind = generator_class(self.kind)
+        return kind.check_sampling_options(self.config, self.sites,
+                                           **{k: v for k, v in options.items() if k in kind.sampling_option_names})
+
     @property
     def training_summary(self) -> dict[str, Any]:
         """How training ended: epochs trained, why it stopped, the epoch kept, the last monitored figures."""

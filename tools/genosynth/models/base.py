@@ -73,15 +73,21 @@ class Generator(ABC):
     def load_optimizer_state(self, state: dict[str, Any]) -> None:
         """Take up a state from :meth:`optimizer_state`."""
 
-    def parse_sampling_options(self, sites: Any, **options: Any) -> dict[str, Any]:
-        """The sampling options of this kind with their defaults, validated; an OptionError for another kind's
+    @classmethod
+    def check_sampling_options(cls, config: Any, sites: Any, **options: Any) -> dict[str, Any]:
+        """The sampling options of this kind validated against a model's ``config`` and ``sites`` (not its
+        weights), with the defaults that do not depend on them; an OptionError for another kind's or a bad value
         (an option given as None counts as not given)."""
         options = {name: value for name, value in options.items() if value is not None}
         for name in options:
-            if name not in self.sampling_option_names:
-                accepted = ", ".join(self.sampling_option_names) or "none"
-                raise OptionError(name, f"does not apply to {self.kind} models (their sampling options: {accepted})")
+            if name not in cls.sampling_option_names:
+                accepted = ", ".join(cls.sampling_option_names) or "none"
+                raise OptionError(name, f"does not apply to {cls.kind} models (their sampling options: {accepted})")
         return dict(options)
+
+    def parse_sampling_options(self, sites: Any, **options: Any) -> dict[str, Any]:
+        """The sampling options of this kind with all their defaults (see :meth:`check_sampling_options`)."""
+        return self.check_sampling_options(self.config, sites, **options)
 
 
 def _plain(value: Any) -> Any:

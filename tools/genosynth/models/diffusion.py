@@ -339,18 +339,26 @@ class Diffusion(Generator):
                 average.copy_(trained)
 
     # -- sampling ----------------------------------------------------------------------------------------
-    def parse_sampling_options(self, sites: Any, **options: Any) -> dict[str, Any]:
+    @classmethod
+    def check_sampling_options(cls, config: Any, sites: Any, **options: Any) -> dict[str, Any]:
         """``steps`` (solver steps, default 20), ``guidance`` (classifier-free guidance scale of a
         population-conditioned model, default 1: the conditional model itself) and ``bernoulli`` (draw each
-        allele with the denoised probability instead of rounding; default: round for ``sites``, whose denoised
-        values end at ±1; for ``pca`` the decoding chosen when the components were fitted, None until then)."""
-        options = super().parse_sampling_options(sites, **options)
+        allele with the denoised probability instead of rounding; None when not given: its default is the
+        model's, see :meth:`parse_sampling_options`)."""
+        options = super().check_sampling_options(config, sites, **options)
         steps = options.get("steps")
         guidance = options.get("guidance")
         return {"steps": DEFAULT_STEPS if steps is None else parse_int("steps", steps, minimum=1, maximum=10_000),
                 "guidance": 1.0 if guidance is None else parse_float("guidance", guidance, minimum=0, maximum=100),
-                "bernoulli": self._default_drawing() if options.get("bernoulli") is None
-                else bool(options["bernoulli"])}
+                "bernoulli": None if options.get("bernoulli") is None else bool(options["bernoulli"])}
+
+    def parse_sampling_options(self, sites: Any, **options: Any) -> dict[str, Any]:
+        """As :meth:`check_sampling_options`, with ``bernoulli`` by default round for ``sites``, whose denoised
+        values end at ±1; for ``pca`` the decoding chosen when the components were fitted, None until then."""
+        options = super().parse_sampling_options(sites, **options)
+        if options["bernoulli"] is None:
+            options["bernoulli"] = self._default_drawing()
+        return options
 
     def _default_drawing(self) -> bool | None:
         """Whether alleles are drawn when ``bernoulli`` is not given (None while a pca model has no components)."""

@@ -262,9 +262,10 @@ class Gan(Generator):
         return loss_d.item(), loss_g.item()
 
     # -- sampling ----------------------------------------------------------------------------------------
-    def parse_sampling_options(self, sites: Any, **options: Any) -> dict[str, Any]:
+    @classmethod
+    def check_sampling_options(cls, config: Any, sites: Any, **options: Any) -> dict[str, Any]:
         """``bernoulli`` (default False): draw alleles from the outputs as probabilities instead of rounding."""
-        options = super().parse_sampling_options(sites, **options)
+        options = super().check_sampling_options(config, sites, **options)
         return {"bernoulli": bool(options.get("bernoulli", False))}
 
     def generate(self, n: int, rng, *, condition=None, bernoulli: bool = False) -> np.ndarray:

@@ -208,11 +208,12 @@ class Rbm(Generator):
                                    "train again with a lower learning rate")
         return {"reconstruction_error": float(np.mean(errors)) if errors else float("nan")}
 
-    def parse_sampling_options(self, sites: Any, **options: Any) -> dict[str, Any]:
+    @classmethod
+    def check_sampling_options(cls, config: Any, sites: Any, **options: Any) -> dict[str, Any]:
         """``gibbs_steps`` (default 20 from the persistent chains, 1000 from other starts), ``start`` ("chains",
         the default, or "random") or ``sampling_set`` (real haplotypes, a HaplotypeMatrix on the model's sites:
         the paper's scheme)."""
-        options = super().parse_sampling_options(sites, **options)
+        options = super().check_sampling_options(config, sites, **options)
         start, sampling_set = options.get("start"), options.get("sampling_set")
         if start is not None and sampling_set is not None:
             raise OptionError("start", "cannot be given with a sampling set: both say where the RBM's chains start")
@@ -226,8 +227,8 @@ class Rbm(Generator):
                 rows = sampling_set.haplotypes
             else:
                 rows = np.asarray(sampling_set, dtype=np.uint8)
-            if rows.ndim != 2 or rows.shape[1] != self.config.n_sites or len(rows) == 0:
-                raise OptionError("sampling_set", f"must hold haplotypes of {self.config.n_sites} sites")
+            if rows.ndim != 2 or rows.shape[1] != config.n_sites or len(rows) == 0:
+                raise OptionError("sampling_set", f"must hold haplotypes of {config.n_sites} sites")
         from_chains = rows is None and start in (None, "chains")
         steps = options.get("gibbs_steps")
         steps = (CHAIN_SWEEPS if from_chains else OTHER_START_SWEEPS) if steps is None else \
