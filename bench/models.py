@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from genosynth.formats.model_file import load_model_file
-from genosynth.models.diffusion import round_to_expected_counts
+from genosynth.models.decoding import round_to_expected_counts
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "1000G_805"
 

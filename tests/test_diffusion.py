@@ -15,7 +15,7 @@ import genosynth
 from genosynth import fidelity
 from genosynth.formats.hdf5 import read_matrix
 from genosynth.formats.model_file import load_model_file
-from genosynth.models.diffusion import round_to_expected_counts
+from genosynth.models.decoding import round_to_expected_counts
 
 TINY = ("--channels", "16", "--max-channels", "32", "--monitor-steps", "5", "--validation-size", "100",
         "--device", "cpu")

@@ -46,6 +46,31 @@ def test_gan_trains_and_samples_on_the_training_sites(small, tmp_path, preset):
     assert sampled.n_haplotypes == 50 and set(np.unique(sampled.haplotypes)) <= {0, 1}
 
 
+def test_gan_expected_counts_keep_each_sites_summed_output_where_rounding_loses_rare_alleles(small, tmp_path):
+    import torch
+
+    import genosynth
+
+    path = tmp_path / "gan.safetensors"
+    run_genosynth("train-gan", small, "-o", path, "--preset", "wgan-gp", "--epochs", "3", *FAST)
+    model = genosynth.load_model(path, device="cpu")
+    with torch.no_grad():  # the outputs sample(seed=5) decodes: a fresh generator seeded 5, one batch
+        outputs = model.generator._generate_raw(300, torch.Generator().manual_seed(5), None).clamp(0, 1).numpy()
+    rounded = model.sample(300, seed=5, progress=False).haplotypes
+    counted = model.sample(300, seed=5, expected_counts=True, progress=False)
+    assert np.array_equal(rounded, np.round(outputs))  # the paper's rounding, each output at 0.5
+    assert np.array_equal(counted.haplotypes.sum(0), np.round(outputs.sum(0, dtype=np.float64)))
+    lost = (outputs.max(0) < 0.5) & (np.round(outputs.sum(0, dtype=np.float64)) >= 1)
+    assert lost.any() and not rounded[:, lost].any()
+    assert (counted.haplotypes[:, lost].sum(0) >= 1).all()
+    carriers = counted.haplotypes.astype(bool)  # who carries an allele: the haplotypes with the highest outputs
+    assert all(outputs[carriers[:, j], j].min(initial=1) >= outputs[~carriers[:, j], j].max(initial=0)
+               for j in range(outputs.shape[1]))
+    assert counted.provenance[-1]["parameters"]["expected_counts"] is True
+    with pytest.raises(genosynth.OptionError, match="expected_counts rounds the outputs and bernoulli draws"):
+        model.sample(5, bernoulli=True, expected_counts=True)
+
+
 def _to_matrix(vcf, tmp_path):
     run_genosynth("vcf-to-matrix", vcf, "-o", tmp_path / "back.h5", "--keep-monomorphic")
     return tmp_path / "back.h5"
@@ -346,10 +371,11 @@ def test_model_files_that_are_not_ours_are_one_line_refusals(small, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (("--population", "YRI"), "--population YRI: the model is not conditional"),
     (("--ploidy", "2", "-n", "3"), "must be even"),
-    (("--sampling-set", "{small}"), "--sampling-set does not apply to gan models (their sampling options: bernoulli)"),
+    (("--sampling-set", "{small}"), "--sampling-set does not apply to gan models (their sampling options: bernoulli, expected_counts)"),
     (("--start", "random"), "--start does not apply to gan models"),
     (("--gibbs-steps", "3"), "--gibbs-steps does not apply to gan models"),
     (("--batch", "0"), "--batch must be >= 1"),
+    (("--bernoulli", "--expected-counts"), "--expected-counts rounds the outputs and bernoulli draws from them"),
 ])
 def test_sample_option_errors(small, tmp_path, args, message):
     model = tmp_path / "gan.safetensors"

@@ -133,15 +133,15 @@ class Model(ModelDescription):
         ploidy
             1: haploid samples ``AG_1, AG_2, ...``; 2: consecutive haplotypes paired into phased diploids.
         batch
-            Haplotypes generated at a time (memory; a ``pca`` diffusion model's rounded alleles keep each batch's
-            expected allele counts).
+            Haplotypes generated at a time (memory; a ``pca`` diffusion model's rounded alleles, and a GAN's with
+            ``expected_counts``, keep each batch's expected allele counts).
         context
             A window's model with context sites: the alleles of those sites for each haplotype to draw (a
             HaplotypeMatrix on them, or uint8 n x context_sites). Whole chromosomes are drawn by
             :func:`genosynth.sample_chain`, which feeds each window the sites the windows before it generated.
         options
-            The kind's sampling options: GAN ``bernoulli``; RBM ``gibbs_steps``, ``start``, ``sampling_set``;
-            diffusion ``steps``, ``guidance``, ``bernoulli`` (None, the default: round, except a ``pca`` model's
+            The kind's sampling options: GAN ``bernoulli``, ``expected_counts``; RBM ``gibbs_steps``, ``start``,
+            ``sampling_set``; diffusion ``steps``, ``guidance``, ``bernoulli`` (None, the default: round, except a ``pca`` model's
             own choice, made on its training haplotypes).
 
         Returns

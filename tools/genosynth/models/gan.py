@@ -25,8 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import OptionError
 from ..options import parse_choice, parse_float, parse_int
 from .base import Config, Generator
+from .decoding import round_to_expected_counts
 
 PRESETS = ("yelmen2021", "wgan-gp", "conv-wgan-gp")
 CONV_CHANNELS = (128, 16)  # conv-wgan-gp: widest and narrowest channel counts (see models.conv_gan)
@@ -113,7 +115,7 @@ class Gan(Generator):
     kind = "gan"
     config_class = GanConfig
     conditions_on_populations = True
-    sampling_option_names = ("bernoulli",)
+    sampling_option_names = ("bernoulli", "expected_counts")
 
     def __init__(self, config: GanConfig, *, device: str, seed: int, frequencies: np.ndarray | None = None,
                  condition_means: np.ndarray | None = None) -> None:
@@ -264,16 +266,28 @@ class Gan(Generator):
     # -- sampling ----------------------------------------------------------------------------------------
     @classmethod
     def check_sampling_options(cls, config: Any, sites: Any, **options: Any) -> dict[str, Any]:
-        """``bernoulli`` (default False): draw alleles from the outputs as probabilities instead of rounding."""
+        """``bernoulli`` (default False): draw alleles from the outputs as probabilities; ``expected_counts``
+        (default False): round the haplotypes generated together to their expected allele counts instead of each
+        output at 0.5; not both."""
         options = super().check_sampling_options(config, sites, **options)
-        return {"bernoulli": bool(options.get("bernoulli", False))}
+        bernoulli, expected_counts = bool(options.get("bernoulli", False)), bool(options.get("expected_counts", False))
+        if bernoulli and expected_counts:
+            raise OptionError("expected_counts", "rounds the outputs and bernoulli draws from them: give one")
+        return {"bernoulli": bernoulli, "expected_counts": expected_counts}
 
-    def generate(self, n: int, rng, *, condition=None, bernoulli: bool = False) -> np.ndarray:
-        """``n`` haplotypes (uint8 n x N): the paper's rounding (negative outputs to 0, then round), or
-        alleles drawn from the outputs taken as probabilities with ``bernoulli``."""
+    def generate(self, n: int, rng, *, condition=None, bernoulli: bool = False,
+                 expected_counts: bool = False) -> np.ndarray:
+        """``n`` haplotypes (uint8 n x N): the paper's rounding (negative outputs to 0, then round), alleles drawn
+        from the outputs taken as probabilities with ``bernoulli``, or, with ``expected_counts``, at each site the
+        round(sum of outputs) haplotypes with the highest outputs carrying the allele
+        (:func:`~genosynth.models.decoding.round_to_expected_counts`), so that an allele whose output stays below
+        0.5 keeps its share of carriers."""
         import torch
 
         with torch.no_grad():
             out = self._generate_raw(n, rng, condition).clamp(0, 1)
-            alleles = torch.bernoulli(out, generator=rng) if bernoulli else torch.round(out)
+            if bernoulli:
+                alleles = torch.bernoulli(out, generator=rng)
+            else:
+                alleles = round_to_expected_counts(out) if expected_counts else torch.round(out)
         return alleles.to(torch.uint8).cpu().numpy()

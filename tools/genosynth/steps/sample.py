@@ -42,6 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "them (--no-bernoulli; a PCA diffusion model rounds each --batch to its expected allele "
                              "counts); default: round, except for a PCA diffusion model, which does what kept more "
                              "of its training haplotypes' LD")
+    parser.add_argument("--expected-counts", action="store_true", default=None,
+                        help="GAN: round the haplotypes generated together (a --batch) to their expected allele "
+                             "counts, carried by the haplotypes with the highest outputs, instead of each output at "
+                             "0.5, so that alleles whose outputs stay below 0.5 keep their carriers")
     parser.add_argument("--steps", type=Bounded(int, minimum=1, maximum=10_000),
                         help=f"diffusion: denoising steps of the DPM-Solver++(2M) sampler (default {DEFAULT_STEPS}; "
                              "fewer is faster and coarser)")
@@ -73,8 +77,8 @@ def run(args: argparse.Namespace) -> None:
         return
     if not args.models:
         raise OptionError("model", "missing: give a model file, or --baseline with --reference")
-    given = {"bernoulli": args.bernoulli, "gibbs_steps": args.gibbs_steps, "start": args.start,
-             "steps": args.steps, "guidance": args.guidance,
+    given = {"bernoulli": args.bernoulli, "expected_counts": args.expected_counts, "gibbs_steps": args.gibbs_steps,
+             "start": args.start, "steps": args.steps, "guidance": args.guidance,
              "sampling_set": read_matrix(args.sampling_set) if args.sampling_set else None}
     given = {k: v for k, v in given.items() if v is not None}
     common = {"seed": args.seed, "population": args.population, "ploidy": args.ploidy, "batch": args.batch}
@@ -93,7 +97,8 @@ def _run_baseline(args: argparse.Namespace) -> None:
         raise OptionError("baseline", "or model files, not both")
     if args.reference is None:
         raise OptionError("baseline", f"{args.baseline} needs --reference MATRIX")
-    for name in ("population", "sampling_set", "start", "gibbs_steps", "bernoulli", "steps", "guidance"):
+    for name in ("population", "sampling_set", "start", "gibbs_steps", "bernoulli", "expected_counts", "steps",
+                 "guidance"):
         if getattr(args, name) is not None:
             raise OptionError(name, "applies to models, not to --baseline")
     artificial = sample_baseline(read_haplotypes(args.reference), args.n, method=args.baseline, window=args.window,
