@@ -321,8 +321,11 @@ def test_interrupted_write_leaves_no_file(simulated, tmp_path, signal_name, code
     import time
 
     out = tmp_path / "m.h5"
+    # SIGINT at its default, as a terminal's Ctrl-C finds it: a process started with SIGINT ignored (a background
+    # job of a non-interactive shell) keeps ignoring it, as it should
     process = subprocess.Popen([sys.executable, "-m", "genosynth", "vcf-to-matrix", str(simulated["vcf"]), "-o",
-                                str(out), "--phase"], stderr=subprocess.PIPE, text=True)
+                                str(out), "--phase"], stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert "phasing" in process.stderr.readline()  # Beagle has started: interrupt it mid-run
     time.sleep(0.3)
     process.send_signal(getattr(signal, signal_name))
