@@ -11,8 +11,9 @@ chain: 3 x --individuals individuals over --length bp of chr22, split 80/20 by i
     training one, their reference); the held-out haplotypes themselves judged the same way as a reference; then
     those LD figures of every set and the held-out haplotypes on the sites all of them vary at (one evaluate).
     Two trainings run at once, one thread each; --rbm-train-args passes options to train-rbm, --sample-args to
-    every set's sample (e.g. "--expected-counts" for GANs). Model files already in --workdir are reused, so a
-    second run there with other --sample-args draws and judges the same models again.
+    every set's sample (e.g. --sample-args=--expected-counts for GANs: a value that is a single option needs the
+    `=` form, or argparse reads it as an option). Model files already in --workdir are reused, so a second run
+    there with other --sample-args draws and judges the same models again.
 throughput: seconds per epoch of 1000 haplotypes and peak memory of one training process for each model at
     1k, 5k, 10k and 65,536 sites (random haplotypes, 2 epochs of 256), against a yardstick measured in the same
     run (100 x a 1000 x 1000 float32 matmul); parameters counted for sizes that do not fit.
@@ -21,7 +22,7 @@ sample: haplotypes per second and peak memory of `sample` drawing 5000 haplotype
 
     .venv/bin/python bench/chromosome.py chain [--length 5500000] [--windows 4] [--window-sites 1500] [--budget 60s]
         [--models rbm gan conv diffusion diffusion_pca] [--modes chained independent one_window] [--seed 1]
-        [--rbm-train-args "--k 1"] [--sample-args "--expected-counts"] [--workdir DIR]
+        [--rbm-train-args "--k 1"] [--sample-args=--expected-counts] [--workdir DIR]
     .venv/bin/python bench/chromosome.py throughput [--device cpu] [--models ...]
     .venv/bin/python bench/chromosome.py sample --workdir DIR   (after chain, with the same --workdir)
 """
@@ -314,7 +315,8 @@ def main() -> None:
                         help="chain: which sets to train (one_window: one model of all the benchmarked windows' sites)")
     parser.add_argument("--rbm-train-args", default="", help="chain: extra options of train-rbm (e.g. \"--k 1\")")
     parser.add_argument("--sample-args", default="",
-                        help="chain: extra options of every set's sample (e.g. \"--expected-counts\" for GANs)")
+                        help="chain: extra options of every set's sample, in the = form "
+                             "(e.g. --sample-args=--expected-counts for GANs)")
     parser.add_argument("--haplotypes", type=int, default=2000, help="chain: haplotypes drawn per set")
     parser.add_argument("--seed", type=int, default=1,
                         help="chain: seed of training and sampling (the simulation and its split stay seed 1)")
