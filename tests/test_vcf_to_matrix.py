@@ -117,7 +117,7 @@ def test_holdout_splits_by_individual_and_stratifies(simulated, tmp_path):
 def test_region_and_sample_subsetting(simulated, tmp_path):
     full = tmp_path / "full.h5"
     run_genosynth("vcf-to-matrix", simulated["vcf_gz"], "-o", full, "--keep-monomorphic")
-    (tmp_path / "keep.txt").write_text("CHB_3\nYRI_0\n")
+    (tmp_path / "keep.txt").write_text("# wanted\nCHB_3\tEast Asian\n\n  YRI_0\n")  # first fields; no comments
     run_genosynth("vcf-to-matrix", simulated["vcf_gz"], "-o", tmp_path / "part.h5", "--keep-monomorphic",
                   "--region", "22:15100001-15200000", "--samples", tmp_path / "keep.txt")
     part, whole = read_matrix(tmp_path / "part.h5"), read_matrix(full)

@@ -26,7 +26,7 @@ from .atomic import atomic_outputs
 from .beagle import require_beagle, run_beagle
 from .errors import InputError, OptionError
 from .formats import write_haplotypes
-from .formats.tables import format_cell, write_tsv
+from .formats.tables import format_cell, read_fields, write_tsv
 from .formats.vcf import detail_of, htslib_messages
 from .matrix import HaplotypeMatrix, SiteKey
 from .options import parse_choice, parse_haplotype_count, parse_int, parse_memory
@@ -329,16 +329,8 @@ def impute_augment(panel: HaplotypeMatrix, synthetic: HaplotypeMatrix, target: s
 
 def read_array_sites(path: str | Path) -> list[tuple[str, int]]:
     """(CHROM, POS) of every line of an array-sites file (``#`` lines skipped)."""
-    path = Path(path)
     sites = []
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as err:
-        raise InputError(f"{path}: cannot read ({err.strerror})") from None
-    for number, line in enumerate(lines, start=1):
-        fields = line.split()
-        if not fields or fields[0].startswith("#"):
-            continue
+    for number, fields in read_fields(path):
         try:
             sites.append((fields[0], int(fields[1])))
         except (IndexError, ValueError):

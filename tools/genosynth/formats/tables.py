@@ -52,13 +52,31 @@ def write_columns(path: Path, columns: dict[str, Sequence[Any]], *, spec: str = 
     write_tsv(path, list(columns), zip(*columns.values()), spec=spec)
 
 
-def read_sample_list(path: str | Path) -> list[str]:
-    """Sample names, one per line; blank lines and lines starting with '#' are skipped."""
+def read_fields(path: str | Path) -> list[tuple[int, list[str]]]:
+    """(line number, whitespace-separated fields) of every line of a text table that is neither blank nor a
+    ``#`` comment; an unreadable file is an InputError naming it.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     table = Path(folder, "sites.txt")
+    ...     _ = table.write_text("# CHROM POS\\n\\n22 16050075\\n22\\t16050115 x\\n")
+    ...     read_fields(table)
+    [(3, ['22', '16050075']), (4, ['22', '16050115', 'x'])]
+    """
     path = Path(path)
     try:
-        names = [line.split()[0] for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+        lines = path.read_text().splitlines()
     except OSError as err:
         raise InputError(f"{path}: cannot read ({err.strerror})") from None
+    rows = ((number, line.split()) for number, line in enumerate(lines, start=1))
+    return [(number, fields) for number, fields in rows if fields and not fields[0].startswith("#")]
+
+
+def read_sample_list(path: str | Path) -> list[str]:
+    """Sample names, one per line (the first field); blank lines and lines starting with '#' are skipped."""
+    names = [fields[0] for _, fields in read_fields(path)]
     if not names:
         raise InputError(f"{path}: lists no samples")
     duplicated = sorted(name for name, count in Counter(names).items() if count > 1)
@@ -121,16 +139,8 @@ def read_population_table(path: str | Path, *, samples: np.ndarray, column: str 
 def read_plink_map(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """A PLINK .map genetic map (``CHROM ID cM POS`` per line) as chromosome -> (bp, cM) arrays; a ``chr``
     prefix is dropped from chromosome names, and positions and cM must increase along each chromosome."""
-    path = Path(path)
     table: dict[str, list[tuple[int, float]]] = {}
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as err:
-        raise InputError(f"{path}: cannot read ({err.strerror})") from None
-    for number, line in enumerate(lines, start=1):
-        fields = line.split()
-        if not fields or fields[0].startswith("#"):
-            continue
+    for number, fields in read_fields(path):
         try:
             chrom, centimorgans, bp = fields[0], float(fields[2]), int(fields[3])
         except (IndexError, ValueError):
