@@ -244,9 +244,13 @@ def _bad_inputs(tmp_path):
         "want.txt": "s1\nnobody\n",
         "bad.legend": "id position a0 a1\n1:10_A_G 10 A G\n",
         "short.hapt": "Real s1_A 0 1\n",
+        "short_row.tsv": "## from IGSR\n\ns1\tYRI\ns2\n",
+        "reversed.bed": "track name=windows\n1\t0\t15\n1\t30\t20\n",
     }
     for name, text in files.items():
         (tmp_path / name).write_text(text)
+    (tmp_path / "binary.txt").write_bytes(b"s1\n\xff\xfe\n")
+    (tmp_path / "binary.bed").write_bytes(b"1\t0\t15\n1\t15\t30\n\x89PNG\n")
     p = tmp_path
     cases += [
         ("unreadable", [p / "absent.vcf"], r"absent\.vcf: no such file"),
@@ -257,6 +261,12 @@ def _bad_inputs(tmp_path):
         ("missing call", [p / "missing.vcf"], r"missing\.vcf: record 1:10: missing genotype call for sample s2"),
         ("samples not found", [good, "--samples", p / "want.txt"], r"good\.vcf: 1 requested sample\(s\) not in the file: nobody"),
         ("population missing", [good, "--populations", p / "pops.tsv"], r"pops\.tsv: 1 sample\(s\) missing from the population table: s2"),
+        ("population row", [good, "--populations", p / "short_row.tsv"], r"short_row\.tsv: line 4: expected at least 2 tab-separated columns"),
+        ("sample list not text", [good, "--samples", p / "binary.txt"], r"binary\.txt: line 2: not UTF-8 text"),
+        ("bad window", [good, "--window-starts", p / "reversed.bed", "--windows-output", p / "out" / "w.bed"],
+         r"reversed\.bed: line 3: expected CHROM<TAB>START<TAB>END with 0 <= START < END"),
+        ("windows not text", [good, "--window-starts", p / "binary.bed", "--windows-output", p / "out" / "w.bed"],
+         r"binary\.bed: line 3: not UTF-8 text"),
         ("empty after filtering", [p / "monomorphic.vcf"], r"monomorphic\.vcf: no sites left after filtering"),
         ("region without index", [good, "--region", "1:1-100"], r"good\.vcf: reading a region needs an index"),
         ("hapt value count", [p / "short.hapt", "--legend", p / "bad.legend"], r"short\.hapt: line 1: 2 values, but legend .* lists 1 sites"),
@@ -266,7 +276,7 @@ def _bad_inputs(tmp_path):
     return cases
 
 
-@pytest.mark.parametrize("index", range(13))
+@pytest.mark.parametrize("index", range(17))
 def test_bad_input_exits_1_with_one_line_and_no_output(tmp_path, index):
     require_programs("bgzip")
     name, argv, pattern = _bad_inputs(tmp_path)[index]

@@ -87,20 +87,20 @@ def read_bed(path: "str | Path") -> list[Region]:
     ([Region(chrom='22', start=16000001, end=16500000)], None)
     """
     from .errors import InputError
+    from .formats.tables import read_lines
 
     regions = []
-    with open(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip() or line.startswith(("#", "track", "browser")):
-                continue
-            fields = line.rstrip("\n").split("\t")
-            try:
-                chrom, start, end = fields[0], int(fields[1]), int(fields[2])
-                if start < 0 or end <= start:
-                    raise ValueError
-            except (IndexError, ValueError):
-                raise InputError(f"{path}: line {number}: expected CHROM<TAB>START<TAB>END with 0 <= START < END") from None
-            regions.append(Region(chrom, start + 1, end))
+    for number, line in enumerate(read_lines(path), start=1):
+        if not line.strip() or line.startswith(("#", "track", "browser")):
+            continue
+        fields = line.split("\t")
+        try:
+            chrom, start, end = fields[0], int(fields[1]), int(fields[2])
+            if start < 0 or end <= start:
+                raise ValueError
+        except (IndexError, ValueError):
+            raise InputError(f"{path}: line {number}: expected CHROM<TAB>START<TAB>END with 0 <= START < END") from None
+        regions.append(Region(chrom, start + 1, end))
     if not regions:
         raise InputError(f"{path}: no regions")
     return regions

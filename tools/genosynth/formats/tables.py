@@ -65,13 +65,23 @@ def read_fields(path: str | Path) -> list[tuple[int, list[str]]]:
     ...     read_fields(table)
     [(3, ['22', '16050075']), (4, ['22', '16050115', 'x'])]
     """
+    rows = ((number, line.split()) for number, line in enumerate(read_lines(path), start=1))
+    return [(number, fields) for number, fields in rows if fields and not fields[0].startswith("#")]
+
+
+def read_lines(path: str | Path) -> list[str]:
+    """The lines of a text file; an unreadable file, or one that is not UTF-8 text, is an InputError naming it
+    (and the line)."""
     path = Path(path)
     try:
-        lines = path.read_text().splitlines()
+        data = path.read_bytes()
     except OSError as err:
         raise InputError(f"{path}: cannot read ({err.strerror})") from None
-    rows = ((number, line.split()) for number, line in enumerate(lines, start=1))
-    return [(number, fields) for number, fields in rows if fields and not fields[0].startswith("#")]
+    try:
+        return data.decode().splitlines()
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise InputError(f"{path}: line {line}: not UTF-8 text") from None
 
 
 def read_sample_list(path: str | Path) -> list[str]:
@@ -109,22 +119,21 @@ def read_population_table(path: str | Path, *, samples: np.ndarray, column: str 
     array(['EUR'], dtype='<U3')
     """
     path = Path(path)
-    try:
-        lines = [line.rstrip("\r\n") for line in path.read_text().splitlines() if line.strip() and not line.startswith("##")]
-    except OSError as err:
-        raise InputError(f"{path}: cannot read ({err.strerror})") from None
-    if not lines:
+    rows = [(number, line) for number, line in enumerate(read_lines(path), start=1)
+            if line.strip() and not line.startswith("##")]
+    if not rows:
         raise InputError(f"{path}: empty population table")
     known = set(samples.tolist())
-    first = lines[0].lstrip("#").split("\t")
+    header_number, header = rows[0]
+    first = header.lstrip("#").split("\t")
     has_header = column is not None or first[0] not in known
     index = 1
     if column is not None:
         if column not in first:
-            raise InputError(f"{path}: line 1: no column named {column!r} (columns: {', '.join(first)})")
+            raise InputError(f"{path}: line {header_number}: no column named {column!r} (columns: {', '.join(first)})")
         index = first.index(column)
     table: dict[str, str] = {}
-    for number, line in enumerate(lines[1:] if has_header else lines, start=2 if has_header else 1):
+    for number, line in rows[1:] if has_header else rows:
         fields = line.split("\t")
         if len(fields) <= index:
             raise InputError(f"{path}: line {number}: expected at least {index + 1} tab-separated columns")
