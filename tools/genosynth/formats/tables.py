@@ -54,7 +54,7 @@ def write_columns(path: Path, columns: dict[str, Sequence[Any]], *, spec: str = 
 
 def read_fields(path: str | Path) -> list[tuple[int, list[str]]]:
     """(line number, whitespace-separated fields) of every line of a text table that is neither blank nor a
-    ``#`` comment; an unreadable file is an InputError naming it.
+    ``#`` comment; an unreadable file, or one that is not UTF-8 text, is an InputError naming it (:func:`read_lines`).
 
     Example
     -------
