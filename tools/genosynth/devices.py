@@ -37,10 +37,9 @@ def prepare_cpu_math() -> None:
     oneMKL 2024.2, the one in torch's CPU wheels, picks a VML function's kernel on that function's first call.
     When the first call runs on several intra-op threads at once, one thread can run a low-accuracy kernel for
     its whole share of that call although high accuracy is asked for (pytorch/pytorch#188792, fixed in oneMKL
-    2025.0). Here, on two threads, about one fresh process in five computed float64 ``exp`` of a 32 x 100 tensor
-    with half its values off by up to 3e7 ulp, so two identical training runs could differ and a resumed one
-    did not continue bit for bit (the bad kernel serves that one call, but training carries its error on).
-    First calls on one thread pick the right kernels.
+    2025.0). On two threads here that struck a fair share of fresh processes (the README gives the measurement):
+    two identical training runs could differ and a resumed one did not continue bit for bit (the bad kernel
+    serves that one call, but training carries its error on). First calls on one thread pick the right kernels.
 
     Example
     -------
