@@ -251,6 +251,7 @@ def _bad_inputs(tmp_path):
         (tmp_path / name).write_text(text)
     (tmp_path / "binary.txt").write_bytes(b"s1\n\xff\xfe\n")
     (tmp_path / "binary.bed").write_bytes(b"1\t0\t15\n1\t15\t30\n\x89PNG\n")
+    (tmp_path / "old_mac.txt").write_bytes(b"s1\rs2\r\xe9\r")  # Latin-1 text with CR line ends
     p = tmp_path
     cases += [
         ("unreadable", [p / "absent.vcf"], r"absent\.vcf: no such file"),
@@ -263,6 +264,7 @@ def _bad_inputs(tmp_path):
         ("population missing", [good, "--populations", p / "pops.tsv"], r"pops\.tsv: 1 sample\(s\) missing from the population table: s2"),
         ("population row", [good, "--populations", p / "short_row.tsv"], r"short_row\.tsv: line 4: expected at least 2 tab-separated columns"),
         ("sample list not text", [good, "--samples", p / "binary.txt"], r"binary\.txt: line 2: not UTF-8 text"),
+        ("CR lines not text", [good, "--samples", p / "old_mac.txt"], r"old_mac\.txt: line 3: not UTF-8 text"),
         ("bad window", [good, "--window-starts", p / "reversed.bed", "--windows-output", p / "out" / "w.bed"],
          r"reversed\.bed: line 3: expected CHROM<TAB>START<TAB>END with 0 <= START < END"),
         ("windows not text", [good, "--window-starts", p / "binary.bed", "--windows-output", p / "out" / "w.bed"],
@@ -276,7 +278,7 @@ def _bad_inputs(tmp_path):
     return cases
 
 
-@pytest.mark.parametrize("index", range(17))
+@pytest.mark.parametrize("index", range(18))
 def test_bad_input_exits_1_with_one_line_and_no_output(tmp_path, index):
     require_programs("bgzip")
     name, argv, pattern = _bad_inputs(tmp_path)[index]

@@ -80,7 +80,8 @@ def read_lines(path: str | Path) -> list[str]:
     try:
         return data.decode().splitlines()
     except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
+        # the line as splitlines counts them (\r and other separators too): the text up to the bad byte
+        line = len(data[:err.start + 1].decode(errors="replace").splitlines())
         raise InputError(f"{path}: line {line}: not UTF-8 text") from None
 
 
