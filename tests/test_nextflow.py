@@ -5,8 +5,10 @@ renders it, staged, started as `/bin/bash -ue .command.sh` and checked, with hos
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -16,7 +18,7 @@ import pytest
 import yaml
 
 from genosynth import __version__
-from genosynth.cli import STEPS
+from genosynth.cli import STEPS, step_parser
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "nextflow" / "checks"))
@@ -135,8 +137,44 @@ def test_schema_is_valid_and_matches_the_params_and_refuses_hostile_values():
     assert not list(validator.iter_errors({**good, "input": "chromosomes.csv", "container_registry": "registry.example.org:5000/lab"}))
     for hostile in ({"models": "vae"}, {"selection_target": "CEU; touch INJECTED"}, {"selection_versus": "$(id)"},
                     {"input": "x.txt"}, {"container_registry": "r.org/lab; rm"}, {"seed": "one"},
-                    {"selection_methods": "cnn,$(id)"}, {"selection_methods": "lasso"}):
+                    {"selection_methods": "cnn,$(id)"}, {"selection_methods": "lasso"}, {"max_privacy_loss": 1.5},
+                    {"max_exact_copies": -1}, {"max_mia_auc": 2}, {"max_privacy_loss": None}):
         assert list(validator.iter_errors({**good, **hostile})), hostile
+
+
+def _parse_ext_args(process: str, args: str) -> argparse.Namespace:
+    """``args`` parsed by the parser of the step ``process`` runs, its required arguments given placeholders."""
+    parser = step_parser(process.removeprefix("GENOSYNTH_").lower().replace("_", "-"))
+    required = [token for action in parser._actions if action.required
+                for token in ([action.option_strings[-1], "1"] if action.option_strings else ["1"])]
+    try:
+        return parser.parse_args(required + shlex.split(args))
+    except SystemExit:
+        pytest.fail(f"nextflow.config: {process} ext.args {args!r} are not options of its step")
+
+
+def test_config_ext_args_are_their_steps_options_and_carry_one_privacy_limit(tmp_path):
+    """nextflow.config read by Nextflow's config parser, each ext.args evaluated by Groovy for a run (profiles and
+    command-line params), then parsed by the step's own parser: the run's --max_privacy_loss is training's early
+    stopping limit and privacy-check's gate, the other limits gate only when given."""
+    _require_groovy()
+    training = ("GENOSYNTH_TRAIN_GAN", "GENOSYNTH_TRAIN_RBM", "GENOSYNTH_TRAIN_DIFFUSION")
+    default = _schema()["$defs"]["privacy_options"]["properties"]["max_privacy_loss"]["default"]
+    for profiles in ((), ("test",), ("docker", "gpu")):
+        for params in ({}, {"selection_target": "CEU", "max_privacy_loss": 0.1, "max_exact_copies": 0,
+                            "max_mia_auc": 0.6}):
+            ext_args = tasks.config_ext_args(tmp_path, profiles=profiles, params=params)
+            parsed = {process: _parse_ext_args(process, args) for process, args in ext_args.items()}
+            gate = parsed["GENOSYNTH_PRIVACY_CHECK"]
+            limit = params.get("max_privacy_loss", default)
+            assert (gate.max_privacy_loss, gate.max_exact_copies, gate.max_mia_auc) == \
+                (limit, params.get("max_exact_copies"), params.get("max_mia_auc")), (profiles, params)
+            if "test" not in profiles:  # the test profile trains 2 epochs with no early stopping
+                assert all(parsed[p].max_privacy_loss == limit and parsed[p].early_stop == "fidelity"
+                           for p in training), (profiles, params)
+                assert all((parsed[p].condition_on == "population") == ("selection_target" in params)
+                           for p in training if p != "GENOSYNTH_TRAIN_RBM")
+    assert _parse_ext_args("GENOSYNTH_TRAIN_RBM", "").max_privacy_loss == default  # the steps' own default
 
 
 def test_samplesheet_schema_accepts_chromosome_files_and_names_bad_rows():

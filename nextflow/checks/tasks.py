@@ -26,6 +26,7 @@ from typing import Callable, Sequence
 REPO = Path(__file__).resolve().parents[2]
 MODULES = REPO / "nextflow" / "modules"
 RENDER = REPO / "nextflow" / "checks" / "render.groovy"
+EXT_ARGS = REPO / "nextflow" / "checks" / "ext_args.groovy"
 JAR = Path(os.environ.get("GENOSYNTH_NF_LANGUAGE_SERVER", REPO / ".nextflow-tools" / "language-server-all.jar"))
 TEST_DATA = REPO / "galaxy_wrappers" / "test-data"
 COMMAND = ["/bin/bash", "-ue", ".command.sh"]  # what Nextflow's docker, podman and k8s executors start
@@ -65,6 +66,18 @@ def render(task: Task, staged: dict[str, object], taskdir: Path, params: dict) -
                              str(MODULES / task.module / "main.nf"), str(path)], capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"{task.module}: rendering failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def config_ext_args(workdir: Path, *, profiles: Sequence[str] = (), params: dict | None = None) -> dict[str, str]:
+    """The ext.args nextflow.config gives each process (name -> args) in a run with ``profiles`` and the command
+    line's ``params`` (ext_args.groovy: Nextflow's config parser, each value evaluated by Groovy)."""
+    path = workdir / "run_params.json"
+    path.write_text(json.dumps(params or {}))
+    result = subprocess.run(["java", "-cp", str(JAR), "groovy.ui.GroovyMain", str(EXT_ARGS), str(REPO / "nextflow.config"),
+                             ",".join(profiles), str(path)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"nextflow.config: evaluating ext.args failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -174,9 +187,11 @@ def run_chain(workdir: Path, runner: Runner, *, hostile: bool = False) -> dict[s
                          values={"meta": meta, "names": models, "seed": 1},
                          ext={"args": "--triplets 200 --device cpu --boundary-span 5 --ld-max-distance 100000"}))
     gan = {**meta, "model": "gan"}
+    # the run's privacy limit as the config passes it on, at -1, the least a privacy loss can be: the gate fails
+    gate = config_ext_args(workdir, params={"max_privacy_loss": -1})["GENOSYNTH_PRIVACY_CHECK"]
     run("privacy_check", Task("privacy_check", files={"train": matrix, "holdout": holdout,
                                                       "synthetic": artificial["gan"][0]},
-                              values={"meta": gan, "seed": 1}, ext={"args": "--max-privacy-loss -1"}))
+                              values={"meta": gan, "seed": 1}, ext={"args": gate}))
     run("selection_scan", Task("selection_scan", files={"matrix": matrix, "synthetic": artificial["gan"][0]},
                                values={"meta": gan, "target": "CEU", "versus": "YRI", "outgroup": "CHB",
                                        "methods": "xpehh,pbs,cnn"},
