@@ -1,7 +1,8 @@
 """The Nextflow pipeline without Nextflow: lint with Nextflow's own language server (type checking on); the
-structure main.nf relies on; the parameter and samplesheet schemas; the pipeline's Groovy functions (regions BED,
-parameter combinations, gate lines, versions) run by Groovy; and every module's task rendered by Groovy as Nextflow
-renders it, staged, started as `/bin/bash -ue .command.sh` and checked, with hostile file names and ids."""
+structure main.nf relies on; the parameter and samplesheet schemas; nextflow.config's ext.args as a run resolves
+them, parsed by each step's own parser; the pipeline's Groovy functions (regions BED, parameter combinations, gate
+lines, versions) run by Groovy; and every module's task rendered by Groovy as Nextflow renders it, staged, started
+as `/bin/bash -ue .command.sh` and checked, with hostile file names and ids."""
 
 from __future__ import annotations
 
