@@ -175,7 +175,8 @@ def _run_workflow_tests(url: str, user_key: str, admin_key: str, work: Path) -> 
     report = work / "workflow_tests.json"
     command = [str(Path(sys.executable).parent / "planemo"), "test", "--engine", "external_galaxy", "--galaxy_url", url,
                "--galaxy_admin_key", admin_key, "--galaxy_user_key", user_key, "--no_shed_install",
-               "--test_output_json", str(report), "--test_timeout", "1200", str(WORKFLOW)]
+               "--test_output_json", str(report), "--test_output", str(work / "workflow_tests.html"),
+               "--test_timeout", "1200", str(WORKFLOW)]
     result = subprocess.run(command, capture_output=True, text=True)
     tests = json.loads(report.read_text())["tests"] if report.is_file() else []
     statuses = [test.get("data", {}).get("status") for test in tests]
