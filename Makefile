@@ -66,6 +66,7 @@ $(GALAXY_STAMP):
 
 galaxy-lint: $(GALAXY_STAMP)
 	$(GALAXY_VENV)/bin/planemo lint --fail_level warn galaxy_wrappers/
+	$(GALAXY_VENV)/bin/planemo workflow_lint --iwc --fail_level warn galaxy_wrappers/workflows/
 
 # every wrapper's <tests> and the example workflow on a real local Galaxy server
 galaxy-test: $(STAMP) system-packages galaxy-lint

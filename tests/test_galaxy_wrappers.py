@@ -124,21 +124,29 @@ def test_workflow_uses_existing_tools_and_outputs():
         root = ET.parse(ids[step["tool_id"]]).getroot()
         text, _ = _expanded_text(ids[step["tool_id"]].stem.replace("_", "-"))
         outputs[name] = set(re.findall(r'<(?:data|collection) name="([^"]+)"', text))
-        for source in step.get("in", {}).values():
+        params = set(re.findall(r'<(?:param|section|conditional|repeat) name="([^"]+)"', text))
+        params |= {a.lstrip("-").replace("-", "_") for a in re.findall(r'<param argument="([^"]+)"', text)}
+        for target, source in step.get("in", {}).items():
             if "/" in source:
                 producer, output = source.split("/")
                 assert output in outputs[producer], source
+            else:  # a workflow input, connected to a parameter of the tool (in its sections: `section|name`)
+                assert source in workflow["inputs"], source
+                assert set(target.split("|")) <= params, f"{name}: {target} is not a parameter of {step['tool_id']}"
         assert root is not None
     for output in workflow["outputs"].values():
         producer, name = output["outputSource"].split("/")
         assert name in outputs[producer]
     assert workflow["release"] == __version__
     folder = WRAPPERS / "workflows"
-    assert (folder / "README.md").is_file() and f"## {__version__}" in (folder / "CHANGELOG.md").read_text()
+    assert (folder / "README.md").is_file() and f"## [{__version__}]" in (folder / "CHANGELOG.md").read_text()
     tests = yaml.safe_load((folder / "generate_and_check.gxwf-tests.yml").read_text())  # what planemo runs
+    required = {label for label, spec in workflow["inputs"].items()
+                if not spec.get("optional") and "default" not in spec}
     for test in tests:
-        assert set(test["job"]) == set(workflow["inputs"])
-        assert all((folder / entry["path"]).is_file() for entry in test["job"].values())
+        assert required <= set(test["job"]) <= set(workflow["inputs"])
+        files = [entry for entry in test["job"].values() if isinstance(entry, dict)]
+        assert files and all((folder / entry["path"]).is_file() for entry in files)
         assert set(test["outputs"]) <= set(workflow["outputs"]) and all(o["asserts"] for o in test["outputs"].values())
 
 
