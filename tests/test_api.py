@@ -54,7 +54,9 @@ def _judge(train, holdout, baseline, artificial):
 # LD r 0.63-0.80, W2D 0.006-0.020; Bernoulli: LD r about 0, W2D 0.15-0.20), one for the diffusion model (LD r
 # 0.77, W2D 0.022; after 1 epoch LD r 0.00, W2D 0.42) and two for the convolutional WGAN-GP, which learns LD
 # more slowly on CPU (100 epochs: LD r 0.41-0.43, W2D 0.100-0.113 against Bernoulli's 0.150-0.169, no better at
-# 250 epochs; after 1 epoch LD r 0.04, W2D 0.43), with margin. Default margins over Bernoulli: LD r + 0.4, W2D / 3.
+# 250 epochs; after 1 epoch LD r 0.04, W2D 0.43; measured again 2026-12-03: seed 2 LD r 0.41, W2D 0.091-0.106,
+# but seed 3 AF r 0.92, W2D 0.21-0.26, so its bars hold for this seed, not for every one), with margin. Default
+# margins over Bernoulli: LD r + 0.4, W2D / 3.
 # LD strength (mean r² as a fraction of the real one's; simulation seed 2): RBM 0.75, WGAN-GP 1.42, diffusion 0.37,
 # convolutional WGAN-GP 0.43; Bernoulli and the RBM after 1 epoch 0.00, the held-out haplotypes 1.08.
 LEARNING = {
