@@ -34,8 +34,8 @@ system-packages:
 demo: $(STAMP) system-packages
 	$(PY) -m genosynth.demo --output demo-output
 
-# the tests spread over TEST_WORKERS processes (pytest-xdist; default one per core), each with one torch thread so
-# that workers do not contend for the cores
+# the tests spread over TEST_WORKERS processes (pytest-xdist; default one per usable core, a container's CPU quota
+# included: tests/conftest.py), each with one torch thread so that workers do not contend for the cores
 TEST_WORKERS ?= auto
 test: $(STAMP) system-packages $(NF_JAR)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(TEST_WORKERS)
