@@ -16,29 +16,13 @@ REPO = Path(__file__).resolve().parents[1]
 DATA_805 = REPO.parent / "shared" / "data" / "1000G_805"
 
 
-def usable_cpus(cgroup: Path = Path("/sys/fs/cgroup")) -> int:
-    """The cores this process may use: its CPU affinity, lowered to a container's CPU quota (cgroup v2
-    ``cpu.max`` or v1 ``cpu.cfs_quota_us``), rounded up. Docker's ``--cpus 2`` on a 64-core host leaves the
-    affinity at 64, where one test worker per core would run 64 workers, each training models, on 2 cores' time."""
-    cpus = len(os.sched_getaffinity(0))
-    for quota_file, period_file in ((cgroup / "cpu.max", None),
-                                    (cgroup / "cpu" / "cpu.cfs_quota_us", cgroup / "cpu" / "cpu.cfs_period_us")):
-        try:
-            fields = quota_file.read_text().split()
-            quota, period = fields[0], (fields[1] if period_file is None else period_file.read_text().strip())
-        except (OSError, IndexError):
-            continue
-        if quota not in ("max", "-1"):
-            cpus = min(cpus, max(1, -(-int(quota) // int(period))))
-        break
-    return cpus
-
-
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto`` (make test's default): one worker per usable core, a CPU quota included (xdist counts the
     affinity, or psutil's physical cores); PYTEST_XDIST_AUTO_NUM_WORKERS still overrides."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
+    from genosynth.devices import usable_cpus
+
     return usable_cpus()
 
 

@@ -1,6 +1,6 @@
 """The end-to-end demo behind ``make demo``: simulate realistic data, then run every step: matrix and holdout,
-GAN, RBM and diffusion training, sampling (with the Markov baseline), evaluation, privacy checks, a selection
-scan and reference-panel augmentation for imputation (Beagle 5).
+GAN, RBM and diffusion training, sampling (with the Markov baseline), the chromosome as a chain of window models,
+evaluation, privacy checks, a selection scan and reference-panel augmentation for imputation (Beagle 5).
 
 Each step runs through its real command line, printed before it runs, so the demo doubles as a
 worked example. Outputs land in one folder (default ``demo-output/``).
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .formats.hdf5 import read_matrix, write_matrix
+from .regions import read_bed
 from .simulation import simulate_out_of_africa
 
 
@@ -33,14 +34,17 @@ def _step(*args: object, expect_exit: int = 0) -> None:
 
 def run_demo(out: Path, *, individuals: int = 50, length: int = 500_000, epochs: int = 600, seed: int = 1) -> None:
     """Every step on a simulation of ``individuals`` per population over ``length`` bp, outputs into ``out``;
-    the GAN trains ``epochs`` epochs, the diffusion model half of them, the RBM a sixth."""
+    the GAN trains ``epochs`` epochs, the diffusion model and each window's RBM half of them, the RBM of the whole
+    matrix a sixth."""
     out.mkdir(parents=True, exist_ok=True)
     print(f"simulating OutOfAfrica_3G09: 3 populations x {individuals} individuals, {length:,} bp", flush=True)
     vcf, populations = simulate_out_of_africa(out / "simulated.vcf", individuals_per_population=individuals,
                                               length=length, seed=seed)
-    # common sites only (--min-maf 0.05) keep the paper's fully connected networks small enough for a laptop
+    # common sites only (--min-maf 0.05) keep the paper's fully connected networks small enough for a laptop;
+    # --window-sites plans the windows the chromosome is also trained in, as one sequence (here two of about 500)
     _step("vcf-to-matrix", vcf, "--populations", populations, "--min-maf", "0.05", "--holdout", "0.4",
-          "--seed", seed, "-o", out / "train.h5", "--holdout-output", out / "not_trained.h5")
+          "--seed", seed, "-o", out / "train.h5", "--holdout-output", out / "not_trained.h5",
+          "--window-sites", "500", "--windows-output", out / "windows.bed")
     # Half of the individuals not trained on become the held-out set; the other half stand for what an ideal
     # generator would produce (new individuals of the same populations), the reference row of the evaluation.
     not_trained = read_matrix(out / "not_trained.h5")
@@ -60,11 +64,20 @@ def run_demo(out: Path, *, individuals: int = 50, length: int = 500_000, epochs:
     _step("sample", out / "gan.safetensors", "-n", n, "--ploidy", "2", "-o", out / "gan_ag.vcf.gz", "--seed", seed)
     _step("sample", out / "rbm.safetensors", "-n", n, "-o", out / "rbm_ag.h5", "--seed", seed)
     _step("sample", out / "diffusion.safetensors", "-n", n, "-o", out / "diffusion_ag.h5", "--seed", seed)
+    # the chromosome as one sequence: an RBM per window, each conditioned on the 100 sites before it, chained by
+    # sample (each haplotype drawn window by window); evaluate judges every set's linkage across the boundary
+    windows = read_bed(out / "windows.bed")
+    chain = [out / f"rbm.w{i}.safetensors" for i in range(1, len(windows) + 1)]
+    for model, window in zip(chain, windows):
+        _step("train-rbm", out / "train.h5", "--region", window, "--context-sites", "100", "-o", model,
+              "--epochs", epochs // 2, "--max-time", "1m", "--seed", seed)
+    _step("sample", *chain, "-n", n, "-o", out / "rbm_chain_ag.h5", "--seed", seed)
     _step("sample", "--baseline", "markov", "--reference", out / "train.h5", "-n", n, "-o", out / "markov_ag.h5",
           "--seed", seed)
-    _step("evaluate", "--real", out / "train.h5", "--holdout", out / "holdout.h5",
-          "--synthetic", f"gan={out / 'gan_ag.vcf.gz'}", "--synthetic", f"rbm={out / 'rbm_ag.h5'}",
-          "--synthetic", f"diffusion={out / 'diffusion_ag.h5'}", "--synthetic", f"markov={out / 'markov_ag.h5'}", "--synthetic", f"ideal={out / 'ideal_generator.h5'}",
+    sets = {"gan": "gan_ag.vcf.gz", "rbm": "rbm_ag.h5", "diffusion": "diffusion_ag.h5", "rbm_chain": "rbm_chain_ag.h5",
+            "markov": "markov_ag.h5", "ideal": "ideal_generator.h5"}
+    _step("evaluate", "--real", out / "train.h5", "--holdout", out / "holdout.h5", "--windows", out / "windows.bed",
+          *(option for name, file in sets.items() for option in ("--synthetic", f"{name}={out / file}")),
           "-o", out / "evaluation", "--seed", seed)
     _step("privacy-check", "--train", out / "train.h5", "--holdout", out / "holdout.h5", "--synthetic",
           out / "gan_ag.vcf.gz", "-o", out / "privacy_gan", "--seed", seed)

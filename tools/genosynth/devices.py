@@ -1,9 +1,11 @@
-"""The ``--device auto|cpu|cuda`` option shared by every step that computes, and the one-off preparation of the
-CPU maths those steps run on (:func:`prepare_cpu_math`)."""
+"""The ``--device auto|cpu|cuda`` and ``--threads`` options shared by every step that computes with torch, and the
+one-off preparation of the CPU maths those steps run on (:func:`prepare_cpu_math`)."""
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 
 from .errors import OptionError
 
@@ -56,3 +58,50 @@ def prepare_cpu_math() -> None:
             for function in VML_FUNCTIONS:
                 getattr(torch, function)(values)
         _cpu_math_prepared = True
+
+
+def usable_cpus(cgroup: "str | Path" = "/sys/fs/cgroup") -> int:
+    """The cores this process may use: its CPU affinity, lowered to its container's CPU quota (cgroup v2
+    ``cpu.max``, else v1 ``cpu.cfs_quota_us``), rounded up.
+
+    ``docker run --cpus 2`` (and Nextflow's and Galaxy's docker runners, which limit CPUs the same way) leaves the
+    affinity at every core of the host; only the quota says 2.
+
+    Example
+    -------
+    >>> 1 <= usable_cpus() <= len(os.sched_getaffinity(0))
+    True
+    """
+    cgroup = Path(cgroup)
+    cpus = len(os.sched_getaffinity(0))
+    for quota_file, period_file in ((cgroup / "cpu.max", None),
+                                    (cgroup / "cpu" / "cpu.cfs_quota_us", cgroup / "cpu" / "cpu.cfs_period_us")):
+        try:
+            fields = quota_file.read_text().split()
+            quota, period = fields[0], (fields[1] if period_file is None else period_file.read_text().strip())
+        except (OSError, IndexError):
+            continue
+        if quota not in ("max", "-1"):
+            cpus = min(cpus, max(1, -(-int(quota) // int(period))))
+        break
+    return cpus
+
+
+def set_cpu_threads(threads: int | None = None) -> int:
+    """Set torch's intra-op CPU threads to ``threads``; when None, lower torch's own default (the host's physical
+    cores, or ``OMP_NUM_THREADS``) to :func:`usable_cpus`, so that a step in a CPU-limited container does not run
+    more threads than its share of cores. Returns the threads set.
+
+    Example
+    -------
+    >>> set_cpu_threads(1)
+    1
+    """
+    import torch
+
+    if threads is None:
+        threads = min(torch.get_num_threads(), usable_cpus())
+    elif threads < 1:
+        raise OptionError("threads", f"{threads}: must be >= 1")
+    torch.set_num_threads(threads)
+    return threads

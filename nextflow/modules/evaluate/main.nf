@@ -26,7 +26,7 @@ process GENOSYNTH_EVALUATE {
     def synthetic_args = names.withIndex().collect { name, i -> "--synthetic ${shellQuote("${name}=${synthetic[i]}")}" }.join(' ')
     def holdout_args = holdout ? "--holdout ${shellQuote(holdout)}" : ''
     """
-    genosynth-evaluate --real ${shellQuote(real)} ${holdout_args} ${synthetic_args} -o ${shellQuote(prefix)} --seed ${seed} ${args}
+    genosynth-evaluate --real ${shellQuote(real)} ${holdout_args} ${synthetic_args} -o ${shellQuote(prefix)} --seed ${seed} --threads ${task.cpus} ${args}
     """
 
     stub:

@@ -25,7 +25,7 @@ process GENOSYNTH_PRIVACY_CHECK {
     def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}.${meta.model}.privacy"
     """
-    genosynth-privacy-check --train ${shellQuote(train)} --holdout ${shellQuote(holdout)} --synthetic ${shellQuote(synthetic)} -o ${shellQuote(prefix)} --seed ${seed} ${args} \\
+    genosynth-privacy-check --train ${shellQuote(train)} --holdout ${shellQuote(holdout)} --synthetic ${shellQuote(synthetic)} -o ${shellQuote(prefix)} --seed ${seed} --threads ${task.cpus} ${args} \\
         || { status=\$?; [ \$status -eq 2 ] || exit \$status; }
     """
 

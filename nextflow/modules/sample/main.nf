@@ -26,7 +26,7 @@ process GENOSYNTH_SAMPLE {
     def models_args = models.collect { model -> shellQuote(model) }.join(' ')
     prefix = task.ext.prefix ?: "${meta.id}.${meta.model}.ag"
     """
-    genosynth-sample ${models_args} -n ${haplotypes} -o ${shellQuote(prefix + '.vcf.gz')} --seed ${seed} ${args}
+    genosynth-sample ${models_args} -n ${haplotypes} -o ${shellQuote(prefix + '.vcf.gz')} --seed ${seed} --threads ${task.cpus} ${args}
     """
 
     stub:

@@ -30,7 +30,7 @@ process GENOSYNTH_TRAIN_DIFFUSION {
     def window_args = meta.window ? "--region ${shellQuote(meta.window)} --context-sites ${context_sites}" : ''
     prefix = task.ext.prefix ?: "${meta.id}.diffusion"
     """
-    genosynth-train-diffusion ${shellQuote(matrix)} -o ${shellQuote(prefix + '.safetensors')} ${holdout_args} ${window_args} --seed ${seed} ${args}
+    genosynth-train-diffusion ${shellQuote(matrix)} -o ${shellQuote(prefix + '.safetensors')} ${holdout_args} ${window_args} --seed ${seed} --threads ${task.cpus} ${args}
     """
 
     stub:

@@ -31,7 +31,7 @@ process GENOSYNTH_TRAIN_RBM {
     def window_args = meta.window ? "--region ${shellQuote(meta.window)} --context-sites ${context_sites}" : ''
     prefix = task.ext.prefix ?: "${meta.id}.rbm"
     """
-    genosynth-train-rbm ${shellQuote(matrix)} -o ${shellQuote(prefix + '.safetensors')} ${holdout_args} ${window_args} --seed ${seed} ${args}
+    genosynth-train-rbm ${shellQuote(matrix)} -o ${shellQuote(prefix + '.safetensors')} ${holdout_args} ${window_args} --seed ${seed} --threads ${task.cpus} ${args}
     """
 
     stub:

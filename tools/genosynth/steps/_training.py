@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..devices import DEVICE_CHOICES
 from ..errors import OptionError
 from ..formats.hdf5 import read_matrix
 from ..matrix import HaplotypeMatrix
@@ -16,6 +15,7 @@ from ..model import Model
 from ..monitoring import EARLY_STOP_CHOICES
 from ..progress import log
 from ..windows import MAX_CONTEXT_SITES
+from ._compute import add_compute_arguments
 from ._types import Bounded, at_least
 
 
@@ -34,7 +34,7 @@ def add_training_arguments(parser: argparse.ArgumentParser, *, default_epochs: i
     parser.add_argument("--max-time", help="wall-clock budget such as 90s, 20m or 1h30m: stop cleanly after the epoch that reaches it")
     parser.add_argument("--batch-size", type=at_least(1), default=32, help="haplotypes per training batch")
     parser.add_argument("--seed", type=int, default=1, help="seed of initialisation, batches and noise")
-    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where to train")
+    add_compute_arguments(parser, device_help="where to train")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint file (default: OUTPUT with suffix .ckpt)")
     parser.add_argument("--checkpoint-every", type=at_least(1), default=50, help="epochs between checkpoints (and one at the end)")
     parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")

@@ -6,13 +6,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..devices import DEVICE_CHOICES
 from ..errors import OptionError
 from ..fidelity import evaluate, parse_set_name
 from ..formats import read_haplotypes
 from ..formats.tables import format_cell
 from ..progress import log
 from ..regions import read_bed
+from ._compute import add_compute_arguments
 from ._types import Bounded, at_least
 
 STEP = "evaluate"
@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ld-max-distance", type=at_least(1),
                         help="only same-chromosome site pairs at most this many bp apart count in ld_r and ld_strength")
     parser.add_argument("--seed", type=int, help="seed of PCA starts, triplets and AATS subsampling (random and recorded when omitted)")
-    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where distances, PCA and LD are computed")
+    add_compute_arguments(parser, device_help="where distances, PCA and LD are computed")
 
 
 def run(args: argparse.Namespace) -> None:

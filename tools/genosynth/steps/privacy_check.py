@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..devices import DEVICE_CHOICES
 from ..errors import GateFailed
 from ..formats import read_haplotypes
 from ..privacy import check_privacy
 from ..progress import log
+from ._compute import add_compute_arguments
 from ._types import Bounded, at_least
 
 STEP = "privacy-check"
@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-exact-copies", type=at_least(0), help="gate: fail when more synthetic haplotypes copy a training one")
     parser.add_argument("--max-mia-auc", type=Bounded(float, minimum=0, maximum=1), help="gate: fail when membership-inference AUC exceeds this")
     parser.add_argument("--seed", type=int, help="seed of the subsampling (random and recorded when omitted)")
-    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where distances are computed")
+    add_compute_arguments(parser, device_help="where distances are computed")
 
 
 def run(args: argparse.Namespace) -> None:

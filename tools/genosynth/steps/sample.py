@@ -8,7 +8,6 @@ import argparse
 from pathlib import Path
 
 from ..chain import write_chain
-from ..devices import DEVICE_CHOICES
 from ..errors import OptionError
 from ..formats import output_format, read_haplotypes, write_haplotypes
 from ..formats.hdf5 import read_matrix
@@ -17,6 +16,7 @@ from ..models.baselines import BASELINES, MAX_WINDOW, sample_baseline
 from ..models.diffusion import DEFAULT_STEPS
 from ..models.rbm import CHAIN_SWEEPS, OTHER_START_SWEEPS, STARTS
 from ..progress import log
+from ._compute import add_compute_arguments
 from ._types import Bounded, at_least
 
 STEP = "sample"
@@ -67,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="haplotypes generated at a time (one model's output is gathered in memory before it is "
                              "written; a chain's is written window by window)")
     parser.add_argument("--seed", type=int, help="seed (random and recorded when omitted)")
-    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where to generate")
+    add_compute_arguments(parser, device_help="where to generate")
 
 
 def run(args: argparse.Namespace) -> None:
