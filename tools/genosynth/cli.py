@@ -171,7 +171,7 @@ def demo_main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, default=Path("demo-output"), help="folder of every output")
     parser.add_argument("--individuals", type=int, default=50, help="diploid individuals per population (3 populations)")
     parser.add_argument("--length", type=int, default=500_000, help="simulated base pairs of chr22")
-    parser.add_argument("--epochs", type=int, default=600, help="GAN epochs (the RBM gets a sixth)")
+    parser.add_argument("--epochs", type=int, default=600, help="GAN epochs (the diffusion model and each window's RBM get half, the whole matrix's RBM a sixth)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the simulation and every step")
     args = parser.parse_args(argv)
     run_demo(args.output, individuals=args.individuals, length=args.length, epochs=args.epochs, seed=args.seed)
