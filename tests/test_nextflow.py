@@ -275,6 +275,9 @@ def test_module_tasks_run_as_nextflow_renders_them_even_with_hostile_names(tmp_p
                                                   results["train_gan_window1"].evals["versions_torch"],
                                                   "versions_cuda": "none"}
     assert results["impute_augment"].evals["versions_beagle"].startswith("5.")
+    for key in ("train_gan_window1", "train_rbm_window2", "train_diffusion_window1", "sample_rbm", "evaluate",
+                "privacy_check"):  # torch's threads are the task's cpus (the tasks here run with 1)
+        assert re.search(r"--threads 1(\s|$)", results[key].script), key
     summary = json.loads(results["selection_scan"].outputs["json"][0].read_text())
     assert summary["populations"]["target"]["name"] == "CEU"
     assert summary["cnn"]["training"]["simulations"] == 20 and "--threads 2" in results["selection_scan"].script

@@ -64,8 +64,7 @@ def usable_cpus(cgroup: "str | Path" = "/sys/fs/cgroup") -> int:
     """The cores this process may use: its CPU affinity, lowered to its container's CPU quota (cgroup v2
     ``cpu.max``, else v1 ``cpu.cfs_quota_us``), rounded up.
 
-    ``docker run --cpus 2`` (and Nextflow's and Galaxy's docker runners, which limit CPUs the same way) leaves the
-    affinity at every core of the host; only the quota says 2.
+    ``docker run --cpus 2`` leaves the affinity at every core of the host; only the quota says 2.
 
     Example
     -------
@@ -94,8 +93,11 @@ def set_cpu_threads(threads: int | None = None) -> int:
 
     Example
     -------
-    >>> set_cpu_threads(1)
-    1
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> set_cpu_threads(1), torch.get_num_threads()
+    (1, 1)
+    >>> _ = set_cpu_threads(before)
     """
     import torch
 
