@@ -85,3 +85,15 @@ def test_threads_below_one_are_a_usage_error(small, tmp_path):
                            "--threads", "0", check=False)
     assert result.returncode == 1 and "--threads must be >= 1" in result.stderr
     assert not (tmp_path / "e").exists()
+
+
+def test_a_step_that_does_not_compute_with_torch_does_not_import_it(small, tmp_path):
+    """--threads waits until a step resolves its device: a baseline sample (0.3 s) never loads torch (1.6 s)."""
+    code = ("import sys; from genosynth.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit as exit:\n    assert exit.code == 0, exit.code\n"
+            "print('torch imported', 'torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code, "sample", "--baseline", "bernoulli", "--reference", str(small),
+                             "-n", "10", "-o", str(tmp_path / "b.h5"), "--seed", "1", "--threads", "1"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "torch imported False" in result.stdout and (tmp_path / "b.h5").is_file()

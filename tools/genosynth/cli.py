@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Callable, NoReturn, Sequence
 
 from . import __version__
-from .devices import set_cpu_threads
+from .devices import defer_cpu_threads
 from .errors import GateFailed, InputError, OptionError
 from .provenance import command_line
 
@@ -90,7 +90,7 @@ def _run(step: str, args: argparse.Namespace, parser: argparse.ArgumentParser, a
     try:
         with command_line(argv):
             if hasattr(args, "cpu_threads"):  # the steps computing with torch (steps/_compute.py)
-                set_cpu_threads(args.cpu_threads)
+                defer_cpu_threads(args.cpu_threads)
             step_module(step).run(args)
     except OptionError as err:
         _fail(step, _with_flag(err, parser), err.exit_code)

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 from .errors import OptionError
+from .options import parse_int
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
@@ -16,16 +17,22 @@ VML_FUNCTIONS = ("acos", "asin", "atan", "cos", "erf", "erfc", "erfinv", "exp", 
                  "sqrt", "tan", "tanh", "trunc")
 _cpu_math_lock = threading.Lock()
 _cpu_math_prepared = False
+_deferred_threads: "tuple[int | None] | None" = None  # the command line's --threads, until a step computes
 
 
 def resolve_device(name: str) -> str:
     """The torch device to use: ``auto`` is ``cuda`` when a GPU is visible, else ``cpu``. Prepares the CPU
-    maths first (:func:`prepare_cpu_math`), since every device computes some of its work there."""
+    maths first (:func:`prepare_cpu_math`), since every device computes some of its work there, and sets the CPU
+    threads the command line asked for (:func:`defer_cpu_threads`)."""
     import torch
 
     if name not in DEVICE_CHOICES:
         raise OptionError("device", f"{name!r}: expected one of {', '.join(DEVICE_CHOICES)}")
     prepare_cpu_math()
+    global _deferred_threads
+    if _deferred_threads is not None:
+        set_cpu_threads(_deferred_threads[0])
+        _deferred_threads = None
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
@@ -101,9 +108,15 @@ def set_cpu_threads(threads: int | None = None) -> int:
     """
     import torch
 
-    if threads is None:
-        threads = min(torch.get_num_threads(), usable_cpus())
-    elif threads < 1:
-        raise OptionError("threads", f"{threads}: must be >= 1")
+    threads = min(torch.get_num_threads(), usable_cpus()) if threads is None else parse_int("threads", threads,
+                                                                                              minimum=1)
     torch.set_num_threads(threads)
     return threads
+
+
+def defer_cpu_threads(threads: int | None) -> None:
+    """Have the next :func:`resolve_device` call :func:`set_cpu_threads` with ``threads``: the command line's
+    ``--threads``, applied once a step computes with torch, so that a step that does not (a baseline sample) does
+    not import it."""
+    global _deferred_threads
+    _deferred_threads = (None if threads is None else parse_int("threads", threads, minimum=1),)

@@ -1,5 +1,5 @@
-"""The ``--device`` and ``--threads`` options of every step that computes with torch (the command line applies
-``--threads`` before the step runs: :func:`genosynth.devices.set_cpu_threads`)."""
+"""The ``--device`` and ``--threads`` options of every step that computes with torch (the command line hands
+``--threads`` to :func:`genosynth.devices.defer_cpu_threads`, applied when the step first resolves its device)."""
 
 from __future__ import annotations
 
