@@ -1,4 +1,4 @@
-"""Benchmarks of the generative models on the real 1000 Genomes 805-SNP data (../shared/data/1000G_805).
+"""Benchmarks of the generative models on the real 1000 Genomes 805-SNP data shipped with genosynth.
 
 throughput: epochs per second of train-gan (yelmen2021, wgan-gp) and train-rbm, each in a fresh process for a
     fixed number of epochs, against a yardstick measured in the same run (one 5000 x 805 x 805 float32 matmul
@@ -35,9 +35,10 @@ from pathlib import Path
 import numpy as np
 
 from genosynth.formats.model_file import load_model_file
+from genosynth.datasets import data_805
 from genosynth.models.decoding import round_to_expected_counts
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "1000G_805"
+DATA = data_805().folder
 
 
 def _genosynth(*args: object) -> subprocess.CompletedProcess[str]:

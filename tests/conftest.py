@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DATA_805 = REPO.parent / "shared" / "data" / "1000G_805"
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
@@ -66,15 +65,12 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def data_805() -> dict[str, Path]:
-    """The real 1000 Genomes 805-SNP benchmark (../shared/data/1000G_805), read in place."""
-    if not DATA_805.is_dir():
-        pytest.fail(f"{DATA_805} is missing: the tests need ../shared beside the checkout (CI has it)", pytrace=False)
-    return {
-        "hapt": DATA_805 / "805_SNP_1000G_real.hapt.gz",
-        "legend": DATA_805 / "805_SNP.legend",
-        "samples": DATA_805 / "igsr_samples.tsv",
-        "paper_gan": DATA_805 / "paper_GAN_AG_20000epochs.hapt.gz",
-    }
+    """The real 1000 Genomes 805-SNP benchmark shipped in the package (genosynth/data/1000G_805), read in place."""
+    from genosynth.datasets import data_805 as shipped
+
+    data = shipped()
+    return {"hapt": data.hapt, "legend": data.legend, "samples": data.samples, "paper_gan": data.paper_gan,
+            "paper_rbm": data.paper_rbm}
 
 
 def write_805_split(data: dict[str, Path], workdir: Path, sizes: dict[str, int], *, seed: int) -> dict[str, Path]:
