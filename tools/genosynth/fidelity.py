@@ -24,6 +24,7 @@ from .progress import logger
 from .provenance import make_record, resolve_seed
 from .regions import Region, window_starts
 from .reports import Report, ReportParts
+from .reports.html import HtmlTable
 
 THREE_POINT_SEPARATIONS = (1, 4, 16, 64, 256, 512, 1024, "random")
 
@@ -514,10 +515,14 @@ class FidelityReport(Report):
         from .reports.fidelity import FidelityPlots
 
         figures = FidelityPlots(folder, list(self.sets), self.plot_data, self.metrics).all()
-        summary = [("sites", str(self.metrics["n_sites"])), ("real haplotypes", str(self.metrics["real"]["n_haplotypes"]))]
-        summary += [(name, ", ".join(f"{c} {format_cell(m[c], '.4f')}" for c in TSV_COLUMNS))
-                    for name, m in self.sets.items()]
+        summary = [("sites", str(self.metrics["n_sites"])), ("real haplotypes", str(self.metrics["real"]["n_haplotypes"])),
+                   ("sets", str(len(self.sets)))]
         return summary, None, figures
+
+    def _report_tables(self) -> list[HtmlTable]:
+        from .reports.fidelity import metrics_table
+
+        return [metrics_table(self.sets)]
 
     def __repr__(self) -> str:
         shown = "; ".join(f"{name}: AF r {format_cell(m['af_r'], '.3f')}, LD r {format_cell(m['ld_r'], '.3f')} "

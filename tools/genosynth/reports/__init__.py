@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..atomic import atomic_directory
-from .html import notebook_html, write_html_report, write_json
+from .html import HtmlTable, notebook_html, write_html_report, write_json
 
 ReportParts = tuple[Sequence[tuple[str, str]], "str | None", Sequence[tuple[str, Path]]]
 
@@ -27,6 +27,10 @@ class Report:
     def _report_parts(self, folder: Path) -> ReportParts:
         raise NotImplementedError
 
+    def _report_tables(self) -> Sequence[HtmlTable]:
+        """Tables the report shows under its summary (none unless a subclass has them)."""
+        return ()
+
     def _write_files(self, folder: Path) -> None:
         """Tables and other files beside the JSON, the figures and report.html."""
 
@@ -42,7 +46,7 @@ class Report:
             write_json(temp / self.json_name, self.to_dict())
             self._write_files(temp)
             write_html_report(temp / "report.html", title=self.report_title, summary=summary, verdict=verdict,
-                              figures=figures, provenance=self.provenance)
+                              figures=figures, provenance=self.provenance, tables=self._report_tables())
         return folder
 
     def _repr_html_(self) -> str:
