@@ -98,6 +98,7 @@ def main() -> None:
     parser.add_argument("--length", type=lambda text: int(text.replace("_", "")), default=5_500_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, help="keep the simulated VCF here (reused when present)")
+    parser.add_argument("--json", type=Path, help="also write the table here for the docs (docs/benchmarks/*.json)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
@@ -110,6 +111,7 @@ def main() -> None:
                                    length=args.length, seed=args.seed)
             meta.write_text(json.dumps({"records": records, "seconds": time.perf_counter() - start}))
         records = json.loads(meta.read_text())["records"]
+        size_mib = vcf.stat().st_size / 2**20
         haplotypes = 6 * args.individuals_per_population
         results: dict[str, list[dict[str, float]]] = {"genosynth-1": [], "genosynth-2": [], "allel": []}
         for _ in range(args.repeats):
@@ -119,7 +121,7 @@ def main() -> None:
     seconds = {k: statistics.median(r["seconds"] for r in v) for k, v in results.items()}
     peak = {k: statistics.median(r["peak_mib"] for r in v) for k, v in results.items()}
     print(f"input: {vcf.name}, {records} records x {haplotypes} haplotypes "
-          f"({vcf.stat().st_size / 2**20:.0f} MiB bgzipped), {args.repeats} alternating rounds, medians")
+          f"({size_mib:.0f} MiB bgzipped), {args.repeats} alternating rounds, medians")
     names = {"genosynth-1": "vcf-to-matrix --threads 1 (to HDF5)", "genosynth-2": "vcf-to-matrix --threads 2 (to HDF5)",
              "allel": "allel.read_vcf (to memory)"}
     print(f"{'reader':<40}{'seconds':>10}{'peak MiB':>10}{'speed-up':>10}{'memory':>8}{'s per M sites':>15}")
@@ -128,6 +130,18 @@ def main() -> None:
         print(f"{name:<40}{seconds[kind]:>10.2f}{peak[kind]:>10.0f}{seconds['allel'] / seconds[kind]:>9.2f}x"
               f"{peak[kind] / peak['allel']:>8.2f}{seconds[kind] * per_million:>15.1f}")
     print("speed-up = allel seconds / these seconds; memory = this peak / allel's peak")
+    if args.json:
+        from results import write_result
+
+        write_result(args.json, title=f"{records:,} sites x {haplotypes:,} haplotypes, "
+                                      f"{size_mib:.0f} MiB bgzipped",
+                     columns=["reader", "seconds", "peak memory (MiB)", "speed-up", "memory vs allel",
+                              "seconds per million sites"],
+                     rows=[[name, round(seconds[kind], 2), round(peak[kind]), round(seconds["allel"] / seconds[kind], 2),
+                            round(peak[kind] / peak["allel"], 2), round(seconds[kind] * per_million, 1)]
+                           for kind, name in names.items()],
+                     notes=f"median of {args.repeats} alternating rounds, each reader in a fresh process; speed-up = "
+                           "allel's seconds / these seconds")
 
 
 if __name__ == "__main__":
