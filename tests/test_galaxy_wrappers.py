@@ -19,6 +19,7 @@ WRAPPED_STEPS = list(STEPS)
 GPU_STEPS = {"train-gan", "train-rbm", "train-diffusion", "sample"}
 HIDDEN = {  # option -> why the wrapper does not expose it
     "--output": "the wrapper chooses the output paths",
+    "--quiet": "Galaxy keeps a tool's whole log", "--verbose": "Galaxy keeps a tool's whole log",
     "--legend": "a .hapt input is not a Galaxy datatype; export's legend is an output the wrapper names",
     "--region": "vcf-to-matrix: Galaxy users cut regions upstream (bcftools view), an index is not guaranteed",
     "--holdout-output": "set by the wrapper when a holdout is asked for",

@@ -297,7 +297,8 @@ def test_an_output_that_cannot_be_written_is_one_line(simulated, tmp_path):
     run_genosynth("vcf-to-matrix", simulated["vcf_gz"], "-o", tmp_path / "m.h5")
     result = run_genosynth("export", tmp_path / "m.h5", "-o", tmp_path / "missing" / "m.vcf", check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr.strip() == f"genosynth export: error: {tmp_path / 'missing' / 'm.vcf'}: No such file or directory"
+    assert result.stderr.strip() == (f"genosynth export: error: {tmp_path / 'missing' / 'm.vcf'}: the folder "
+                                     f"{tmp_path / 'missing'} does not exist (--output)")
 
 
 def test_export_rejects_unknown_suffix_and_non_matrix(tmp_path):

@@ -1,14 +1,32 @@
 """Atomic outputs: files and folders are written under a hidden temporary name beside the target and renamed
-onto it only on success, so a failed or interrupted run leaves the previous complete output or none."""
+onto it only on success, so a failed or interrupted run leaves the previous complete output or none. A folder
+written here holds a small manifest (:data:`MANIFEST`) so that a later run replaces only folders genosynth wrote.
+Every temporary path is registered in :data:`PENDING` until it is renamed or removed, so that a signal arriving
+where Python cannot raise (:func:`remove_pending`) still leaves nothing behind."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+from .errors import InputError
+
+MANIFEST = ".genosynth-output.json"
+PENDING: set[Path] = set()  # temporary files and folders not yet renamed onto their targets
+STOP_SIGNALS: list[int] = []  # the signals asking this process to stop (the command line's handler appends)
+
+
+def raise_if_stopped() -> None:
+    """Raise KeyboardInterrupt when a signal asked this process to stop: called before an output is renamed onto
+    its final name, and by long loops, so that a signal whose exception Python discarded (raised in a weakref
+    callback or a destructor) still stops the run."""
+    if STOP_SIGNALS:
+        raise KeyboardInterrupt
 
 
 @contextmanager
@@ -27,27 +45,31 @@ def atomic_outputs(*targets: str | Path) -> Iterator[list[Path]]:
     try:
         for target in targets:
             target = Path(target)
-            if target.is_dir():
-                raise IsADirectoryError(f"{target}: is a directory, expected a file name")
+            if target.is_dir() or not target.name:
+                raise InputError(f"{target}: is a folder; expected a file name")
             try:
                 fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
             except OSError as err:  # name the output asked for, not the temporary one
                 raise OSError(err.errno, err.strerror, str(target)) from None
             os.close(fd)
-            os.chmod(name, 0o666 & ~_umask())
             temps.append(Path(name))
+            PENDING.add(temps[-1])
         yield temps
+        raise_if_stopped()
         for temp, target in zip(temps, targets):
+            os.chmod(temp, 0o666 & ~_umask())  # writers that replace the file (safetensors) leave it 0600
             os.replace(temp, target)
     finally:
         for temp in temps:
             temp.unlink(missing_ok=True)
+            PENDING.discard(temp)
 
 
 @contextmanager
 def atomic_directory(target: str | Path) -> Iterator[Path]:
-    """Yield an empty temporary folder beside ``target``; when the block succeeds it becomes ``target``
-    (a previous ``target`` folder is replaced whole), otherwise it is removed and ``target`` is untouched.
+    """Yield an empty temporary folder beside ``target``; when the block succeeds it becomes ``target`` with
+    :data:`MANIFEST` added (a previous ``target`` folder is replaced whole, only when it is empty or holds the
+    manifest), otherwise it is removed and ``target`` is untouched.
 
     Example
     -------
@@ -55,8 +77,7 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     ...     (folder / "metrics.json").write_text("{}")
     """
     target = Path(target)
-    if target.exists() and not target.is_dir():
-        raise FileExistsError(f"{target}: exists and is not a directory")
+    check_folder_target(target)
     parent = target.parent if str(target.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -64,8 +85,14 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     except OSError as err:
         raise OSError(err.errno, err.strerror, str(target)) from None
     os.chmod(temp, 0o777 & ~_umask())
+    PENDING.add(temp)
     try:
         yield temp
+        with open(temp / MANIFEST, "w") as manifest:
+            manifest.write(json.dumps({"written_by": "genosynth"}) + "\n")
+        os.chmod(temp / MANIFEST, 0o666 & ~_umask())
+        check_folder_target(target)
+        raise_if_stopped()
         if target.is_dir():
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=parent))
             os.replace(target, old / target.name)
@@ -75,6 +102,31 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
             os.replace(temp, target)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
+        PENDING.discard(temp)
+
+
+def check_folder_target(target: Path) -> None:
+    """Refuse (:class:`~genosynth.errors.InputError`) a folder output ``target`` that exists and is not a folder, is
+    the current folder or one above it, or is a folder neither empty nor written by genosynth."""
+    if os.path.lexists(target) and not target.is_dir():
+        raise InputError(f"{target}: exists and is not a folder")
+    if target.is_dir():
+        if Path(os.path.realpath(target)) in (Path.cwd(), *Path.cwd().parents):
+            raise InputError(f"{target}: would replace the current folder; give a new folder")
+        entries = os.listdir(target)
+        if entries and MANIFEST not in entries:
+            raise InputError(f"{target}: is a folder genosynth did not write ({len(entries)} entries and no "
+                             f"{MANIFEST}); give a new or empty folder")
+
+
+def remove_pending() -> None:
+    """Remove every temporary output still pending (a run stopped by a signal)."""
+    for path in list(PENDING):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        PENDING.discard(path)
 
 
 def _umask() -> int:

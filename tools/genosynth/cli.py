@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import os
 import re
 import signal
 import sys
+import threading
+import time
 import traceback
+from pathlib import Path
 from types import ModuleType
 from typing import Callable, NoReturn, Sequence
 
 from . import __version__
+from .atomic import STOP_SIGNALS, raise_if_stopped, remove_pending
 from .devices import defer_cpu_threads
 from .errors import GateFailed, InputError, OptionError
+from .options import parse_seed
+from .progress import configure_logging, log
 from .provenance import command_line
+from .steps._paths import check_paths, step_paths
 
 STEPS = {
     "vcf-to-matrix": "genosynth.steps.vcf_to_matrix",
@@ -34,6 +43,17 @@ STEPS = {
     "impute-augment": "genosynth.steps.impute_augment",
 }
 BUG_EXIT_CODE = 3
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default once: added as ``(default: X)`` unless its help already says what the default is,
+    and never for an option without one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text.lower() or action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+            return text
+        return super()._get_help_string(action)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,23 +72,37 @@ def step_module(step: str) -> ModuleType:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``genosynth`` parser with one subcommand per step."""
-    parser = _Parser(prog="genosynth", description="Artificial human genomes from generative neural networks.")
-    parser.add_argument("--version", action="version", version=f"genosynth {__version__}")
-    commands = parser.add_subparsers(dest="step", required=True, metavar="STEP", parser_class=_Parser)
+    parser = _Parser(prog="genosynth", description="Artificial human genomes from generative neural networks.",
+                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                     epilog="steps:\n" + "\n".join(f"  {step:<16} {step_module(step).SUMMARY}" for step in STEPS)
+                            + "\n\n'genosynth STEP -h' shows a step's options.")
+    _add_common_options(parser)
+    commands = parser.add_subparsers(dest="step", required=True, metavar="STEP", parser_class=_Parser,
+                                     help="the step to run (below)")
     for step in STEPS:
         module = step_module(step)
-        sub = commands.add_parser(step, help=module.DESCRIPTION.split(".")[0], description=module.DESCRIPTION,
-                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        sub = commands.add_parser(step, description=module.DESCRIPTION, formatter_class=_HelpFormatter)
+        _add_common_options(sub, suppress_defaults=True)
         module.add_arguments(sub)
     return parser
+
+
+def _add_common_options(parser: argparse.ArgumentParser, *, suppress_defaults: bool = False) -> None:
+    """--version, --quiet and --verbose, accepted before and after the step's name."""
+    default = argparse.SUPPRESS if suppress_defaults else False  # a step's parser keeps what the main one parsed
+    parser.add_argument("--version", action="version", version=f"genosynth {__version__}")
+    messages = parser.add_mutually_exclusive_group()
+    messages.add_argument("-q", "--quiet", action="store_true", default=default,
+                          help="only warnings and errors on standard error (no progress or result lines)")
+    messages.add_argument("-v", "--verbose", action="store_true", default=default,
+                          help="also debugging lines on standard error")
 
 
 def step_parser(step: str) -> argparse.ArgumentParser:
     """The parser of one step, as its ``genosynth-STEP`` executable sees it."""
     module = step_module(step)
-    parser = _Parser(prog=f"genosynth-{step}", description=module.DESCRIPTION,
-                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"genosynth {__version__}")
+    parser = _Parser(prog=f"genosynth-{step}", description=module.DESCRIPTION, formatter_class=_HelpFormatter)
+    _add_common_options(parser)
     module.add_arguments(parser)
     return parser
 
@@ -77,35 +111,55 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``genosynth``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.given_options = _given_options(args.step, argv[argv.index(args.step) + 1:])
     _run(args.step, args, step_parser(args.step), ["genosynth", *argv])
 
 
 def _step_main(step: str) -> None:
     parser = step_parser(step)
-    _run(step, parser.parse_args(), parser, [f"genosynth-{step}", *sys.argv[1:]])
+    args = parser.parse_args()
+    args.given_options = _given_options(step, sys.argv[1:])
+    _run(step, args, parser, [f"genosynth-{step}", *sys.argv[1:]])
+
+
+def _given_options(step: str, argv: list[str]) -> frozenset[str]:
+    """The destinations of the options ``argv`` gives explicitly (not left at their defaults), so that a step can
+    refuse an option that does not apply to what it was asked to do."""
+    parser = step_parser(step)
+    for action in parser._actions:
+        action.default, action.required = argparse.SUPPRESS, False
+    given, _ = parser.parse_known_args(argv)
+    return frozenset(vars(given))
 
 
 def _run(step: str, args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str]) -> NoReturn:
-    signal.signal(signal.SIGTERM, _terminate)
+    module = step_module(step)
+    configure_logging(step, level=logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO)
+    _stop_on_signals(step, module, args)
     try:
         with command_line(argv):
+            if getattr(args, "seed", None) is not None:
+                parse_seed("seed", args.seed)
+            check_paths(step_paths(module, parser, args))  # before any work: no output may replace an input
             if hasattr(args, "cpu_threads"):  # the steps computing with torch (steps/_compute.py)
                 defer_cpu_threads(args.cpu_threads)
-            step_module(step).run(args)
+            module.run(args)
+            raise_if_stopped()  # a signal whose exception was discarded where it was raised
     except OptionError as err:
         _fail(step, _with_flag(err, parser), err.exit_code)
     except (InputError, GateFailed) as err:
         _fail(step, str(err), err.exit_code)
+    except MemoryError:
+        _fail(step, "not enough memory for this run (ask for less: fewer haplotypes, a smaller --batch or a region)", 1)
+    except BrokenPipeError:
+        _fail(step, "output pipe closed", 1)
     except OSError as err:
         if err.filename is None:  # no file to name: a bug, with its traceback below
             raise_as_bug(step)
         _fail(step, f"{err.filename}: {err.strerror or err}", 1)
-    except Terminated:
-        _fail(step, "terminated (SIGTERM); no output was written", 143)
-    except KeyboardInterrupt:
-        _fail(step, "interrupted; no output was written", 130)
-    except BrokenPipeError:
-        _fail(step, "output pipe closed", 1)
+    except KeyboardInterrupt as err:  # Terminated included
+        signum = STOP_SIGNALS[0] if STOP_SIGNALS else signal.SIGTERM if isinstance(err, Terminated) else signal.SIGINT
+        _fail(step, _stopped_message(module, args, signum), 128 + signum)
     except Exception:
         raise_as_bug(step)
     sys.exit(0)
@@ -127,16 +181,77 @@ def _with_flag(err: OptionError, parser: argparse.ArgumentParser) -> str:
 
 
 def _fail(step: str, message: str, code: int) -> NoReturn:
-    print(f"genosynth {step}: error: {message}", file=sys.stderr, flush=True)
-    sys.exit(code)
+    with _exit_lock:
+        log(step, f"error: {message}", level=logging.ERROR)
+        sys.exit(code)
 
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the process is so that every atomic output cleans up as on Ctrl-C."""
 
 
-def _terminate(signum: int, frame: object) -> NoReturn:
-    raise Terminated
+_exit_lock = threading.Lock()  # one final line, from the main thread or the watchdog, never both
+STARTED = time.time()  # files written by this run are not older
+STOP_SECONDS = 2.0  # a signalled run that has not unwound by then is ended by the watchdog
+
+
+def _stop_on_signals(step: str, module: ModuleType, args: argparse.Namespace) -> None:
+    """SIGTERM and SIGINT raise where the main thread is (Terminated, KeyboardInterrupt), so that every atomic output
+    cleans up; a watchdog started by the first signal ends the process :data:`STOP_SECONDS` later if it has not
+    (the exception was raised where Python discards it, in a weakref callback or a destructor, or a long call in C
+    did not return): it removes the pending temporary outputs, stops the child processes and exits 143 or 130."""
+    def handler(signum: int, frame: object) -> None:
+        if not STOP_SIGNALS:
+            STOP_SIGNALS.append(signum)
+            threading.Thread(target=_watchdog, args=(step, _stopped_message(module, args, signum), 128 + signum),
+                             daemon=True).start()
+        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+    default_hook = sys.unraisablehook
+
+    def unraisable(report: "sys.UnraisableHookArgs") -> None:  # the signal's exception where Python cannot raise it
+        if not isinstance(report.exc_value, KeyboardInterrupt):
+            default_hook(report)
+
+    sys.unraisablehook = unraisable
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def _watchdog(step: str, message: str, code: int) -> None:
+    time.sleep(STOP_SECONDS)
+    if not _exit_lock.acquire(blocking=False):
+        return  # the main thread is exiting already
+    remove_pending()
+    for child in _child_processes():
+        try:
+            os.kill(child, signal.SIGTERM)
+        except OSError:
+            pass
+    log(step, f"error: {message}", level=logging.ERROR)
+    os._exit(code)
+
+
+def _child_processes() -> list[int]:
+    """The process ids of this process's children (Linux's /proc), to stop with it."""
+    children = []
+    for task in Path(f"/proc/{os.getpid()}/task").glob("*"):
+        try:
+            children += [int(pid) for pid in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return children
+
+
+def _stopped_message(module: ModuleType, args: argparse.Namespace, signum: int) -> str:
+    """What a signal stopped: no output written, or only the checkpoint kept to resume from."""
+    what = "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted (SIGINT)"
+    kept = [path for path in getattr(module, "kept_when_stopped", lambda args: [])(args)
+            if path.is_file() and path.stat().st_mtime >= STARTED]
+    if kept:
+        return (f"{what}; no output was written except the checkpoint {kept[0]}, kept so that --resume continues "
+                "from it")
+    return f"{what}; no output was written"
 
 
 def _entry_point(step: str) -> Callable[[], None]:

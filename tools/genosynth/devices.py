@@ -1,14 +1,17 @@
-"""The ``--device auto|cpu|cuda`` and ``--threads`` options shared by every step that computes with torch, and the
-one-off preparation of the CPU maths those steps run on (:func:`prepare_cpu_math`)."""
+"""The machine a step runs on: the ``--device auto|cpu|cuda`` and ``--threads`` options shared by every step that
+computes with torch, the one-off preparation of the CPU maths those steps run on (:func:`prepare_cpu_math`), and
+the memory an output may take (:func:`require_memory`)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from pathlib import Path
 
-from .errors import OptionError
+from .errors import InputError, OptionError
 from .options import parse_int
+from .progress import log, warn
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
@@ -21,9 +24,10 @@ _deferred_threads: "tuple[int | None] | None" = None  # the command line's --thr
 
 
 def resolve_device(name: str) -> str:
-    """The torch device to use: ``auto`` is ``cuda`` when a GPU is visible, else ``cpu``. Prepares the CPU
-    maths first (:func:`prepare_cpu_math`), since every device computes some of its work there, and sets the CPU
-    threads the command line asked for (:func:`defer_cpu_threads`)."""
+    """The torch device to use: ``auto`` is ``cuda`` when a GPU is visible and usable, else ``cpu`` (with one
+    warning saying why when a GPU is present but not usable). Prepares the CPU maths first
+    (:func:`prepare_cpu_math`), since every device computes some of its work there, sets the CPU threads the
+    command line asked for (:func:`defer_cpu_threads`), and says once which device the step computes on."""
     import torch
 
     if name not in DEVICE_CHOICES:
@@ -33,11 +37,116 @@ def resolve_device(name: str) -> str:
     if _deferred_threads is not None:
         set_cpu_threads(_deferred_threads[0])
         _deferred_threads = None
+    problem = cuda_problem()
+    if name == "cuda" and problem is not None:
+        raise OptionError("device", f"cuda: {problem} (use auto or cpu)")
     if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise OptionError("device", "cuda: no CUDA device is visible (use auto or cpu)")
+        name = "cpu" if problem is not None else "cuda"
+        if problem is not None and problem != NO_GPU and problem not in _announced:
+            _announced.add(problem)
+            warn(f"--device auto: {problem}; computing on the CPU")
+    _announce(name)
     return name
+
+
+NO_GPU = "no CUDA device is visible"
+_announced: set[str] = set()  # the devices (and CUDA problems) already reported by this process
+
+
+@functools.cache
+def cuda_problem() -> str | None:
+    """Why torch cannot compute on a GPU here (None when it can): no GPU, a PyTorch without CUDA on a machine
+    with an NVIDIA GPU, a driver torch cannot use, or a GPU whose architecture this torch has no kernels for.
+
+    Example
+    -------
+    >>> cuda_problem() in (None, NO_GPU) or isinstance(cuda_problem(), str)
+    True
+    """
+    import warnings
+
+    import torch
+
+    gpu_present = Path("/dev/nvidia0").exists() or Path("/proc/driver/nvidia/gpus").is_dir()
+    if torch.version.cuda is None:
+        return (f"an NVIDIA GPU is present but this PyTorch ({torch.__version__}) is built without CUDA"
+                if gpu_present else NO_GPU)
+    with warnings.catch_warnings(record=True) as caught:  # torch says why CUDA failed to initialise as a warning
+        warnings.simplefilter("always")
+        available = torch.cuda.is_available()
+    if not available:
+        if gpu_present or caught:
+            reason = str(caught[0].message).strip().splitlines()[0] if caught else "CUDA could not be initialised"
+            return f"a CUDA device is visible but not usable ({reason})"
+        return NO_GPU
+    try:
+        (torch.ones(1, device="cuda") + 1).item()  # a GPU whose architecture this build has no kernel for fails here
+    except Exception as err:  # torch raises RuntimeError or its AcceleratorError subclasses
+        return f"a CUDA device is visible but not usable ({str(err).strip().splitlines()[0]})"
+    return None
+
+
+def _announce(device: str) -> None:
+    """Say once which device this process computes on."""
+    if device in _announced:
+        return
+    _announced.add(device)
+    if device == "cuda":
+        import torch
+
+        log(None, f"computing on cuda ({torch.cuda.get_device_name(0)})")
+    else:
+        import torch
+
+        log(None, f"computing on cpu ({torch.get_num_threads()} threads)")
+
+
+def available_memory(cgroup: "str | Path" = "/sys/fs/cgroup") -> int | None:
+    """Bytes of memory this process may still take: the kernel's MemAvailable, lowered to what its container's
+    memory limit (cgroup v2 ``memory.max``) leaves; None when unknown.
+
+    Example
+    -------
+    >>> available_memory() is None or available_memory() > 0
+    True
+    """
+    free = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                free = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        limit, used = (Path(cgroup) / "memory.max").read_text().strip(), (Path(cgroup) / "memory.current").read_text()
+        if limit != "max":
+            left = max(0, int(limit) - int(used))
+            free = left if free is None else min(free, left)
+    except (OSError, ValueError):
+        pass
+    return free
+
+
+def require_memory(needed: int, what: str, *, advice: str) -> None:
+    """Refuse up front (an InputError with the figures) an output that needs ``needed`` bytes of memory when the
+    machine has less available; ``what`` says what needs it and ``advice`` how to need less.
+
+    Example
+    -------
+    >>> require_memory(1_000, "1 haplotype x 1000 sites", advice="ask for fewer")
+    """
+    free = available_memory()
+    if free is not None and needed > free:
+        raise InputError(f"{what} need {_size(needed)} of memory, and this machine has {_size(free)} available: "
+                         f"{advice}")
+
+
+def _size(count: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    raise AssertionError
 
 
 def prepare_cpu_math() -> None:

@@ -10,12 +10,13 @@ from .options import parse_float
 from .provenance import make_record, resolve_seed
 
 
-def split_individuals(populations: np.ndarray, *, fraction: float, seed: int,
+def split_individuals(populations: np.ndarray | int, *, fraction: float, seed: int,
                       parameter: str = "fraction") -> tuple[np.ndarray, np.ndarray]:
     """Indices of the training and held-out individuals (each sorted).
 
-    Within every population (all individuals form one group when labels are empty), ``round(fraction * n)``
-    individuals drawn at random go to the holdout; ``parameter`` names the fraction in error messages.
+    Within every population (all individuals form one group when labels are empty, or when ``populations`` is
+    the number of individuals, without labels), ``round(fraction * n)`` individuals drawn at random go to the
+    holdout; ``parameter`` names the fraction in error messages.
 
     Example
     -------
@@ -24,6 +25,8 @@ def split_individuals(populations: np.ndarray, *, fraction: float, seed: int,
     (5, 5)
     """
     fraction = parse_float(parameter, fraction, exclusive_minimum=0, below=1)
+    if not isinstance(populations, np.ndarray):
+        populations = np.full(int(populations), "")
     rng = np.random.default_rng(seed)
     holdout = []
     for population in dict.fromkeys(populations.tolist()):

@@ -13,6 +13,8 @@ Example
 
 from __future__ import annotations
 
+import gzip
+import os
 import shutil
 import subprocess
 import tempfile
@@ -222,7 +224,7 @@ class ImputationReport(Report):
         write_haplotypes(self.augmented_panel, folder / "augmented_panel.vcf.gz")
         for name, source in self.engine_files.items():
             with atomic_outputs(folder / name) as (temp,):
-                shutil.copyfile(source, temp)
+                _copy_without_private_paths(source, temp, Path(self.workdir.name))
 
     def _report_parts(self, folder: Path) -> ReportParts:
         from .reports.imputation import imputation_figure
@@ -325,6 +327,31 @@ def impute_augment(panel: HaplotypeMatrix, synthetic: HaplotypeMatrix, target: s
     return ImputationReport(summary=summary, provenance=record,
                             augmented_panel=panels["augmented"].with_provenance(record), engine_files=engine_files,
                             workdir=workdir)
+
+
+def _copy_without_private_paths(source: Path, target: Path, work: Path) -> None:
+    """Copy an engine's log or VCF with the temporary work folder (and the home folder) cut from every path in its
+    text (a log) or header (a bgzipped VCF), so that the report's files name no private or temporary folder."""
+    folders = sorted({str(work), os.path.realpath(work)}, key=len, reverse=True)
+    home = os.path.expanduser("~")
+
+    def shareable(text: str) -> str:
+        for folder in folders:
+            text = text.replace(folder + os.sep, "").replace(folder, ".")
+        return text.replace(home + os.sep, "~" + os.sep) if len(home) > 1 else text
+
+    if source.name.endswith(".vcf.gz"):
+        with gzip.open(source, "rt") as vcf, open(target, "wb") as out:
+            bgzip = subprocess.Popen(["bgzip", "-c"], stdin=subprocess.PIPE, stdout=out, text=True)
+            try:
+                for line in vcf:
+                    bgzip.stdin.write(shareable(line) if line.startswith("#") else line)
+            finally:
+                bgzip.stdin.close()
+                if bgzip.wait() != 0:
+                    raise InputError(f"{source.name}: bgzip failed while copying the engine's output")
+    else:
+        target.write_text(shareable(source.read_text(errors="replace")))
 
 
 def read_array_sites(path: str | Path) -> list[tuple[str, int]]:

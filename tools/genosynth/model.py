@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .devices import resolve_device
+from .devices import require_memory, resolve_device
 from .errors import InputError, OptionError
 from .formats.model_file import ModelFile, load_model_file, save_model_file
 from .matrix import HaplotypeMatrix, Sites
@@ -157,6 +157,10 @@ class Model(ModelDescription):
         sampling = self.generator.parse_sampling_options(self.sites, **options)
         context_rows = self._parse_context(context, n)
         seed = resolve_seed(seed)
+        # the uint8 output, and a batch's float32 outputs with their intermediates on the CPU
+        require_memory(n * len(self.sites) + min(batch, n) * len(self.sites) * 16,
+                       f"{n} haplotypes x {len(self.sites)} sites",
+                       advice="ask for fewer haplotypes (-n) and a smaller --batch, or draw them in several runs")
         codes = self.population_codes(n, population, ploidy, np.random.default_rng(seed))
         rng = torch.Generator(device=self.generator.device).manual_seed(seed)
         meter = Progress("sample", unit="haplotypes", total=n, enabled=progress)

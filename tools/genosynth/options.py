@@ -30,6 +30,21 @@ def parse_int(name: str, value: Any, *, minimum: int | None = None, maximum: int
     return value
 
 
+MAX_SEED = 2**31 - 1  # what every seeded engine takes: numpy, torch, msprime and Beagle (a Java int)
+
+
+def parse_seed(name: str, value: Any) -> int:
+    """``value`` as a seed in [0, MAX_SEED].
+
+    Example
+    -------
+    >>> parse_seed("seed", -1)
+    Traceback (most recent call last):
+    genosynth.errors.OptionError: seed must be >= 0
+    """
+    return parse_int(name, value, minimum=0, maximum=MAX_SEED)
+
+
 def parse_float(name: str, value: Any, *, minimum: float | None = None, maximum: float | None = None,
                 exclusive_minimum: float | None = None, below: float | None = None) -> float:
     """``value`` as a finite float: >= minimum, <= maximum, > exclusive_minimum, < below (each when given).

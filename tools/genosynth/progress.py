@@ -1,11 +1,15 @@
-"""Progress reporting on standard error: a live line on a terminal, plain periodic log lines otherwise
-(Galaxy and Nextflow logs)."""
+"""Messages and progress on standard error, through :mod:`logging` (logger ``genosynth``): informational lines
+``genosynth STEP: ...``, a live progress line on a terminal and plain periodic lines otherwise (Galaxy and Nextflow
+logs). The command line's ``--quiet`` keeps warnings and errors only, ``--verbose`` adds debugging lines."""
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from typing import Callable
+
+from .atomic import raise_if_stopped
 
 
 class Progress:
@@ -38,6 +42,7 @@ class Progress:
 
     def update(self, advance: int, **fields: object) -> None:
         """Add ``advance`` units done and remember ``fields`` for the next report."""
+        raise_if_stopped()
         self.done += advance
         self._fields.update(fields)
         now = time.monotonic()
@@ -50,7 +55,7 @@ class Progress:
         self._report(final=True)
 
     def _report(self, *, final: bool) -> None:
-        if not self.enabled:
+        if not self.enabled or not LOGGER.isEnabledFor(logging.INFO):
             return
         elapsed = time.monotonic() - self._start
         text = f"{self.done:,}" + (f"/{self.total:,}" if self.total else "") + f" {self.unit}"
@@ -61,17 +66,58 @@ class Progress:
             if self.time_limit is not None:
                 remaining = min(remaining, max(0.0, self.time_limit - elapsed))
             text += f", ETA {_clock(remaining)}"
-        line = f"genosynth {self.step}: {text}"
         if self._tty:
-            sys.stderr.write("\r\033[K" + line + ("\n" if final else ""))
+            sys.stderr.write(f"\r\033[Kgenosynth {self.step}: {text}" + ("\n" if final else ""))
+            sys.stderr.flush()
         else:
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
+            log(self.step, text)
 
 
-def log(step: str, message: str) -> None:
-    """One informational line on standard error."""
-    print(f"genosynth {step}: {message}", file=sys.stderr, flush=True)
+LOGGER = logging.getLogger("genosynth")
+
+
+class _StepFormatter(logging.Formatter):
+    """``genosynth STEP: message``, the step being the record's own or the command's (:func:`configure_logging`)."""
+
+    step = ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        step = getattr(record, "step", None) or self.step
+        return f"genosynth {step}: {record.getMessage()}" if step else f"genosynth: {record.getMessage()}"
+
+
+_HANDLER = logging.StreamHandler()  # standard error as it is when a message is written (tests swap it)
+_HANDLER.setFormatter(_StepFormatter())
+
+
+def configure_logging(step: str = "", *, level: int = logging.INFO) -> None:
+    """Write the ``genosynth`` logger's messages of ``level`` and above on standard error, each line naming
+    ``step`` unless the message names its own.
+
+    Example
+    -------
+    >>> configure_logging("sample", level=logging.WARNING)
+    >>> log("sample", "not shown")
+    >>> configure_logging()
+    """
+    _HANDLER.formatter.step = step  # type: ignore[union-attr]
+    LOGGER.setLevel(level)
+    if _HANDLER not in LOGGER.handlers:
+        LOGGER.addHandler(_HANDLER)
+    LOGGER.propagate = False
+
+
+def log(step: str | None, message: str, *, level: int = logging.INFO) -> None:
+    """One line on standard error (``step`` None: the command's step)."""
+    if not LOGGER.handlers:
+        configure_logging()
+    _HANDLER.setStream(sys.stderr)
+    LOGGER.log(level, message, extra={"step": step})
+
+
+def warn(message: str) -> None:
+    """One warning line on standard error, shown even with ``--quiet``."""
+    log(None, f"warning: {message}", level=logging.WARNING)
 
 
 def logger(step: str, enabled: bool = True) -> Callable[[str], None]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from . import __version__
+from .options import MAX_SEED, parse_seed
 
 SCHEMA_VERSION = 2
 _COMMAND: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("genosynth_command", default=None)
@@ -100,10 +101,11 @@ def shareable(value: Any) -> Any:
 
 
 def resolve_seed(seed: int | None) -> int:
-    """The seed to use and record: the given one, or a fresh random one when None."""
+    """The seed to use and record: the given one (checked: an integer in [0, 2**31 - 1]), or a fresh random one
+    when None."""
     import secrets
 
-    return int(seed) if seed is not None else secrets.randbelow(2**31 - 1)
+    return parse_seed("seed", seed) if seed is not None else secrets.randbelow(MAX_SEED)
 
 
 def _without_directories(text: str) -> str:

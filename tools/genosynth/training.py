@@ -194,6 +194,22 @@ def condition_labels(matrix: HaplotypeMatrix, condition_on: str) -> list[str]:
     return labels
 
 
+def parse_batch_size(batch_size: int, window: Window) -> int:
+    """``batch_size`` when the window has at least that many training haplotypes: a larger batch would train no
+    optimiser step at all (an OptionError saying how many there are).
+
+    Example
+    -------
+    >>> parse_batch_size(32, split_window(train, None))  # doctest: +SKIP
+    32
+    """
+    batch_size = parse_int("batch_size", batch_size, minimum=1)
+    if batch_size > window.matrix.n_haplotypes:
+        raise OptionError("batch_size", f"{batch_size} is more than the {window.matrix.n_haplotypes} training "
+                                        f"haplotypes; ask for at most {window.matrix.n_haplotypes}")
+    return batch_size
+
+
 def train(generator_class: type[Generator], config: Any, window: Window, options: TrainingOptions, *,
           step: str, parameters: dict[str, Any], condition_on: str | None = None,
           monitor_sampling: dict[str, Any] | None = None) -> Model:
@@ -336,6 +352,7 @@ def train_gan(matrix: HaplotypeMatrix, *, preset: str = "wgan-gp", condition_on:
 
     options = TrainingOptions(epochs=epochs, **training)
     window = split_window(matrix, region, context_sites=context_sites)
+    batch_size = parse_batch_size(batch_size, window)
     n_classes = len(condition_labels(window.matrix, condition_on)) if condition_on is not None else 0
     config = GanConfig.for_preset(preset, n_sites=window.matrix.n_sites, n_classes=n_classes,
                                   context_sites=window.context.n_sites, batch_size=batch_size,
@@ -364,6 +381,7 @@ def train_rbm(matrix: HaplotypeMatrix, *, region: "str | Region | None" = None, 
 
     options = TrainingOptions(epochs=epochs, **training)
     window = split_window(matrix, region, context_sites=context_sites)
+    batch_size = parse_batch_size(batch_size, window)
     config = RbmConfig.for_sites(window.matrix.n_sites, n_hidden=hidden_units, hidden=hidden, k=k, chains=chains,
                                  lr=lr, batch_size=batch_size, centered=centered, context_sites=window.context.n_sites)
     parse_int("monitor_gibbs_steps", monitor_gibbs_steps, minimum=1)
@@ -396,6 +414,7 @@ def train_diffusion(matrix: HaplotypeMatrix, *, representation: str = "sites", c
 
     options = TrainingOptions(epochs=epochs, **training)
     window = split_window(matrix, region, context_sites=context_sites)
+    batch_size = parse_batch_size(batch_size, window)
     n_classes = len(condition_labels(window.matrix, condition_on)) if condition_on is not None else 0
     config = DiffusionConfig.for_sites(window.matrix.n_sites, n_haplotypes=window.matrix.n_haplotypes,
                                        n_classes=n_classes, context_sites=window.context.n_sites,

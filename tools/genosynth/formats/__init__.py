@@ -114,6 +114,22 @@ def output_format(path: Path, *, allowed: tuple[str, ...] = OUTPUT_SUFFIXES) -> 
     return suffix
 
 
+def companion_files(path: Path, *, legend: str | Path | None = None) -> list[Path]:
+    """The files written beside the haplotype file ``path``: a .vcf.gz's tabix index, a .hapt's legend.
+
+    Example
+    -------
+    >>> companion_files(Path("ag.vcf.gz")), companion_files(Path("ag.hapt.gz"))
+    ([PosixPath('ag.vcf.gz.tbi')], [PosixPath('ag.legend')])
+    """
+    suffix = output_format(path)
+    if suffix == ".vcf.gz":
+        return [Path(f"{path}.tbi")]
+    if suffix.startswith(".hapt"):
+        return [Path(legend) if legend else path.with_name(path.name[: -len(suffix)] + ".legend")]
+    return []
+
+
 def write_haplotypes(matrix: HaplotypeMatrix, path: str | Path, *, legend: str | Path | None = None) -> None:
     """Write ``matrix`` atomically as the suffix of ``path`` says: haplotype matrix (.h5), VCF, bgzipped VCF
     with its tabix index (.vcf.gz), or .hapt[.gz] with a legend (default: beside it, suffix .legend).
@@ -151,15 +167,7 @@ class HaplotypeWriter:
         self._header = {"samples": np.asarray(samples, dtype=str), "ploidy": np.asarray(ploidy, dtype=np.int8),
                         "populations": np.asarray(populations, dtype=str), "label": label}
         self._provenance = list(provenance)
-        if self.suffix == ".h5":
-            targets = [self.path]
-        elif self.suffix == ".vcf.gz":
-            targets = [self.path, Path(f"{self.path}.tbi")]
-        elif self.suffix == ".vcf":
-            targets = [self.path]
-        else:
-            targets = [self.path, Path(legend) if legend else self.path.with_name(
-                self.path.name[: -len(self.suffix)] + ".legend")]
+        targets = [self.path, *companion_files(self.path, legend=legend)]
         self._atomic = atomic_outputs(*targets)
         self._temps = self._atomic.__enter__()
         try:

@@ -100,7 +100,7 @@ def convert_to_matrix(input: str | Path, output: str | Path, *, legend: str | Pa
                                samples=list(samples) if samples is not None else None, threads=threads)
         labels = None if populations is None else population_labels(source.samples, populations, population_column)
         if holdout is not None:
-            parts = split_individuals(labels, fraction=holdout, seed=seed, parameter="holdout")
+            parts = split_individuals(len(source.samples) if labels is None else labels, fraction=holdout, seed=seed, parameter="holdout")
             outputs = [output, Path(holdout_output)]
         else:
             parts = (np.arange(len(source.samples)),)

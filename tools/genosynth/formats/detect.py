@@ -52,7 +52,11 @@ def detect_format(path: str | Path) -> Detected:
         with (gzip.open if compressed else open)(path, "rb") as handle:
             start = handle.read(1 << 16)
     except (OSError, EOFError, zlib.error):
-        raise InputError(f"{path}: truncated or corrupt gzip data") from None
+        from .vcf_text import last_complete_record
+
+        last = last_complete_record(path) if compressed else None
+        after = f" after record {last[0]}:{last[1]}" if last else ""
+        raise InputError(f"{path}: truncated or corrupt gzip data{after}") from None
     if start.startswith(b"##fileformat=VCF"):
         return Detected("vcf", compressed)
     if start.startswith(b"BCF"):

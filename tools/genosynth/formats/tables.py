@@ -138,7 +138,11 @@ def read_population_table(path: str | Path, *, samples: np.ndarray, column: str 
         fields = line.split("\t")
         if len(fields) <= index:
             raise InputError(f"{path}: line {number}: expected at least {index + 1} tab-separated columns")
-        table[fields[0]] = fields[index].strip()
+        label = fields[index].strip()
+        if table.get(fields[0], label) != label:
+            raise InputError(f"{path}: line {number}: sample {fields[0]} is in population {table[fields[0]]} already; "
+                             f"a sample belongs to one population, here also {label}")
+        table[fields[0]] = label
     missing = [s for s in samples.tolist() if s not in table]
     if missing:
         shown = ", ".join(missing[:10]) + (f", ... ({len(missing) - 10} more)" if len(missing) > 10 else "")

@@ -25,7 +25,7 @@ from ..errors import InputError
 from ..matrix import SiteOrderCheck, Sites
 from ..regions import Region
 from .vcf_text import (Block, DecompressionError, GenotypeTemplate, data_blocks, decode_block, is_vcf_text,
-                       parse_genotypes, text_tools_available)
+                       last_complete_record, parse_genotypes, text_tools_available)
 
 CHUNK_RECORDS = 2048
 _BASES = frozenset("ACGTacgt")  # one-letter alleles that make a SNP
@@ -182,8 +182,9 @@ class VcfSource:
                     if chunk is not None:
                         last = [(chunk[0].chrom[-1], chunk[0].pos[-1])]
                         yield chunk
-        except DecompressionError as err:
-            raise self._read_error(last, f" ({err})") from None
+        except DecompressionError as err:  # name the file's last whole record, not where the reading got to
+            last_record = last_complete_record(self.path) if self._region is None else None
+            raise self._read_error([last_record] if last_record else last, f" ({err})") from None
 
     def _decode(self, block: Block, order: SiteOrderCheck) -> tuple[Sites, np.ndarray] | None:
         """The block's biallelic SNPs (in the region): matched lines from the block's arrays, the others parsed here."""

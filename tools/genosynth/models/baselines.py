@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..devices import require_memory
 from ..matrix import HaplotypeMatrix
 from ..options import parse_choice, parse_haplotype_count, parse_int
 from ..progress import Progress
@@ -32,6 +33,9 @@ def sample_baseline(reference: HaplotypeMatrix, n: int, *, method: str = "bernou
     n, ploidy = parse_haplotype_count(n, ploidy)
     window = parse_int("window", window, minimum=1, maximum=MAX_WINDOW)
     seed = resolve_seed(seed)
+    # bytes per allele drawn: the Bernoulli draw's float64 uniforms, its comparison and the uint8 result
+    require_memory(n * reference.n_sites * (10 if method == "bernoulli" else 2),
+                   f"{n} haplotypes x {reference.n_sites} sites", advice="ask for fewer haplotypes (-n)")
     rng = np.random.default_rng(seed)
     if method == "bernoulli":
         haplotypes = bernoulli_haplotypes(reference.haplotypes, n, rng)

@@ -16,13 +16,14 @@ from ..monitoring import EARLY_STOP_CHOICES
 from ..progress import log
 from ..windows import MAX_CONTEXT_SITES
 from ._compute import add_compute_arguments
-from ._types import Bounded, at_least
+from ._paths import figures_beside
+from ._types import OUTPUT_FILE, Bounded, at_least
 
 
 def add_training_arguments(parser: argparse.ArgumentParser, *, default_epochs: int) -> None:
     """The options of :class:`~genosynth.training.TrainingOptions`, and where the outputs go."""
     parser.add_argument("matrix", type=Path, help="training haplotype matrix (from vcf-to-matrix)")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="model file to write (.safetensors)")
+    parser.add_argument("-o", "--output", type=OUTPUT_FILE, required=True, help="model file to write (.safetensors)")
     parser.add_argument("--region",
                         help="train on this window of the matrix only (CHR:START-END, 1-based inclusive); only its "
                              "sites and the context's are read from the matrix")
@@ -35,7 +36,7 @@ def add_training_arguments(parser: argparse.ArgumentParser, *, default_epochs: i
     parser.add_argument("--batch-size", type=at_least(1), default=32, help="haplotypes per training batch")
     parser.add_argument("--seed", type=int, default=1, help="seed of initialisation, batches and noise")
     add_compute_arguments(parser, device_help="where to train")
-    parser.add_argument("--checkpoint", type=Path, help="checkpoint file (default: OUTPUT with suffix .ckpt)")
+    parser.add_argument("--checkpoint", type=OUTPUT_FILE, help="checkpoint file (default: OUTPUT with suffix .ckpt)")
     parser.add_argument("--checkpoint-every", type=at_least(1), default=50, help="epochs between checkpoints (and one at the end)")
     parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     parser.add_argument("--monitor-every", type=at_least(1), default=50, help="epochs between monitoring rows (and one at the end)")
@@ -55,7 +56,7 @@ def add_training_arguments(parser: argparse.ArgumentParser, *, default_epochs: i
     parser.add_argument("--max-privacy-loss", type=Bounded(float, minimum=-1, maximum=1), default=0.05,
                         help="--early-stop fidelity keeps only states whose privacy loss (plus its standard error) is at most "
                              "this")
-    parser.add_argument("--history", type=Path, help="history TSV (default: OUTPUT with suffix .training.tsv); curves beside it as PNG/PDF")
+    parser.add_argument("--history", type=OUTPUT_FILE, help="history TSV (default: OUTPUT with suffix .training.tsv); curves beside it as PNG/PDF")
 
 
 @dataclass
@@ -69,6 +70,19 @@ class TrainingPaths:
         base = args.output.with_suffix("") if args.output.suffix else args.output
         return cls(model=args.output, checkpoint=args.checkpoint or Path(f"{base}.ckpt"),
                    history=args.history or Path(f"{base}.training.tsv"))
+
+
+def training_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """The files a trainer writes beside its model: the default checkpoint and history, the history's curves."""
+    paths = TrainingPaths.of(args)
+    derived = [] if args.checkpoint else [("-o (its checkpoint, .ckpt)", paths.checkpoint)]
+    derived += [] if args.history else [("-o (its history, .training.tsv)", paths.history)]
+    return derived + [("--history (its curves)", path) for path in figures_beside(paths.history)]
+
+
+def training_checkpoint(args: argparse.Namespace) -> list[Path]:
+    """The checkpoint a stopped training run keeps (the command line's ``kept_when_stopped``)."""
+    return [TrainingPaths.of(args).checkpoint]
 
 
 def read_training_matrix(args: argparse.Namespace, path: Path) -> HaplotypeMatrix:

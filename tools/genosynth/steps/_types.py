@@ -5,6 +5,8 @@ Galaxy wrappers to them."""
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
 from ..errors import OptionError
 from ..options import parse_float, parse_int
@@ -51,3 +53,29 @@ def at_least(minimum: int) -> Bounded:
 
 POSITIVE = Bounded(float, above=0)
 FRACTION = Bounded(float, above=0, below=1)
+
+
+class _PathType:
+    """An argparse type for a path, named by its role (input, output file, output folder) so that the command
+    line can resolve and check every path of a step before any work (:mod:`genosynth.steps._paths`)."""
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+        self.__name__ = "path"
+
+    def __call__(self, text: str) -> Path:
+        if not text.strip():
+            raise argparse.ArgumentTypeError("an empty name is not a path")
+        if self.role == "output file" and (text.endswith(os.sep) or Path(text).name in ("", ".", "..")):
+            raise argparse.ArgumentTypeError(f"{text!r} names a folder; expected a file name")
+        return Path(text)
+
+    def __repr__(self) -> str:
+        return f"<{self.role}>"
+
+
+INPUT = _PathType("input")
+OUTPUT_FILE = _PathType("output file")
+OUTPUT_FOLDER = _PathType("output folder")
+CACHE_FILE = _PathType("cache")  # read when it exists, else written (selection-scan --training-data)
+SEED = Bounded(int, minimum=0, maximum=2**32 - 1)

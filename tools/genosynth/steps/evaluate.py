@@ -13,9 +13,10 @@ from ..formats.tables import format_cell
 from ..progress import log
 from ..regions import read_bed
 from ._compute import add_compute_arguments
-from ._types import Bounded, at_least
+from ._types import OUTPUT_FOLDER, Bounded, at_least
 
 STEP = "evaluate"
+SUMMARY = "Compare artificial haplotype sets with a real one: fidelity metrics, plots and a report."
 DESCRIPTION = ("Compare artificial haplotype sets with a real one: PCA and 2-D Wasserstein distance, allele "
                "frequencies, LD (within windows and across their boundaries for chained sets), pairwise differences, "
                "3-point correlations, nearest neighbours and AATS; write "
@@ -31,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--legend", type=Path, help="legend shared by every .hapt input")
     parser.add_argument("--intersect", action="store_true",
                         help="keep the sites common to all sets instead of failing when they differ")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    parser.add_argument("-o", "--output", type=OUTPUT_FOLDER, required=True, help="output directory")
     parser.add_argument("--components", type=at_least(2), default=6, help="principal components computed and plotted")
     parser.add_argument("--triplets", type=at_least(1), default=8000, help="site triplets per 3-point-correlation separation")
     parser.add_argument("--ld-heatmap-sites", type=at_least(2), default=200, help="sites shown in each LD heatmap")
@@ -45,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only same-chromosome site pairs at most this many bp apart count in ld_r and ld_strength")
     parser.add_argument("--seed", type=int, help="seed of PCA starts, triplets and AATS subsampling (random and recorded when omitted)")
     add_compute_arguments(parser, device_help="where distances, PCA and LD are computed")
+
+
+def extra_inputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """The files of the --synthetic NAME=FILE sets."""
+    return [(f"--synthetic {name}", path) for name, path in _named_sets(args.synthetic).items()]
 
 
 def run(args: argparse.Namespace) -> None:

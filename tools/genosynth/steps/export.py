@@ -6,12 +6,14 @@ import argparse
 from pathlib import Path
 
 from ..errors import InputError
-from ..formats import output_format, write_haplotypes
+from ..formats import companion_files, output_format, write_haplotypes
 from ..formats.hdf5 import read_matrix
 from ..progress import log
 from ..provenance import make_record
+from ._types import OUTPUT_FILE
 
 STEP = "export"
+SUMMARY = "Write a haplotype matrix as VCF, bgzipped and indexed VCF, or .hapt with its legend."
 DESCRIPTION = ("Write a haplotype matrix as VCF (.vcf), bgzipped and tabix-indexed VCF (.vcf.gz) or .hapt/.hapt.gz "
                "with a legend, chosen by the output's suffix. The two haplotypes of an individual become one phased "
                "diploid sample; haploid samples stay haploid.")
@@ -20,9 +22,16 @@ SUFFIXES = (".vcf", ".vcf.gz", ".hapt", ".hapt.gz")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("matrix", type=Path, help="haplotype matrix")
-    parser.add_argument("-o", "--output", type=Path, required=True, help=f"output file ({', '.join(SUFFIXES)})")
-    parser.add_argument("--legend", type=Path, help="legend to write beside a .hapt output (default: OUTPUT with .legend)")
+    parser.add_argument("-o", "--output", type=OUTPUT_FILE, required=True, help=f"output file ({', '.join(SUFFIXES)})")
+    parser.add_argument("--legend", type=OUTPUT_FILE, help="legend to write beside a .hapt output (default: OUTPUT with .legend)")
     parser.add_argument("--region", help="CHR:START-END: export only these sites")
+
+
+def derived_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """The index or legend written beside the output."""
+    output_format(args.output, allowed=SUFFIXES)
+    return [("-o (its index or legend)", path) for path in companion_files(args.output, legend=args.legend)
+            if args.legend is None or path != args.legend]
 
 
 def run(args: argparse.Namespace) -> None:

@@ -9,9 +9,10 @@ from ..formats import read_haplotypes
 from ..formats.tables import format_cell
 from ..imputation import ENGINES, impute_augment, read_array_sites
 from ..progress import log
-from ._types import at_least
+from ._types import OUTPUT_FOLDER, at_least
 
 STEP = "impute-augment"
+SUMMARY = "Measure what adding artificial haplotypes to a reference panel does to imputation."
 DESCRIPTION = ("Build an augmented reference panel (real panel + artificial haplotypes, bgzipped and indexed), mask "
                "a target to array sites, impute it with Beagle 5 (or minimac4) from the panel alone, the augmented "
                "panel and optionally a panel with private real data, and score imputed dosages against the truth "
@@ -24,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--legend", type=Path, help="legend of a .hapt --synthetic")
     parser.add_argument("--target", type=Path, required=True,
                         help="VCF/BCF of the individuals to impute with all their genotypes (the truth that is masked)")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    parser.add_argument("-o", "--output", type=OUTPUT_FOLDER, required=True, help="output directory")
     parser.add_argument("--private", type=Path,
                         help="real private haplotypes (VCF/matrix) for the 'perfect' panel: panel + private")
     parser.add_argument("--ploidy", type=int, choices=(1, 2), default=1,

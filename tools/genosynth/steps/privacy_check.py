@@ -10,9 +10,10 @@ from ..formats import read_haplotypes
 from ..privacy import check_privacy
 from ..progress import log
 from ._compute import add_compute_arguments
-from ._types import Bounded, at_least
+from ._types import OUTPUT_FOLDER, Bounded, at_least
 
 STEP = "privacy-check"
+SUMMARY = "Measure whether artificial haplotypes leak their training individuals; exit 2 when a gate is exceeded."
 DESCRIPTION = ("Measure how close artificial haplotypes are to the training haplotypes compared with held-out ones "
                "(AATS and privacy loss, exact and near copies, distance to closest record, membership inference), "
                "write privacy.json, plots and report.html, and exit 2 when a gate is exceeded.")
@@ -23,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--holdout", type=Path, required=True, help="haplotype matrix of held-out individuals (same sites)")
     parser.add_argument("--synthetic", type=Path, required=True, help="artificial haplotypes: matrix, VCF/BCF or .hapt (same sites)")
     parser.add_argument("--legend", type=Path, help="legend of a .hapt --synthetic")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    parser.add_argument("-o", "--output", type=OUTPUT_FOLDER, required=True, help="output directory")
     parser.add_argument("--near", type=at_least(0), default=1, help="a near copy differs from a training haplotype at this many sites or fewer")
     parser.add_argument("--repeats", type=at_least(1), default=5, help="subsampling draws of each set larger than the AATS size (the smallest set's)")
     parser.add_argument("--max-privacy-loss", type=float, help="gate: fail when privacy loss exceeds this")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..chain import write_chain
 from ..errors import OptionError
-from ..formats import output_format, read_haplotypes, write_haplotypes
+from ..formats import companion_files, output_format, read_haplotypes, write_haplotypes
 from ..formats.hdf5 import read_matrix
 from ..model import load_model
 from ..models.baselines import BASELINES, MAX_WINDOW, sample_baseline
@@ -17,9 +17,10 @@ from ..models.diffusion import DEFAULT_STEPS
 from ..models.rbm import CHAIN_SWEEPS, OTHER_START_SWEEPS, STARTS
 from ..progress import log
 from ._compute import add_compute_arguments
-from ._types import Bounded, at_least
+from ._types import OUTPUT_FILE, Bounded, at_least
 
 STEP = "sample"
+SUMMARY = "Generate artificial haplotypes from a model, a chain of window models, or a baseline."
 DESCRIPTION = ("Generate artificial haplotypes from a model file (train-gan, train-rbm, train-diffusion), from the models of a "
                "chromosome's windows in order (each haplotype generated window by window, each window conditioned on "
                "the sites the windows before it generated), or from a baseline without a model (--baseline "
@@ -32,8 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="model file from train-gan, train-rbm or train-diffusion; several: the window models of one chromosome in "
                              "order, chained into one sequence and written window by window")
     parser.add_argument("-n", "--haplotypes", dest="n", type=at_least(1), required=True, help="haplotypes to generate")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="output file (.h5, .vcf, .vcf.gz, .hapt, .hapt.gz)")
-    parser.add_argument("--legend", type=Path, help="legend written beside a .hapt output (default: OUTPUT with .legend)")
+    parser.add_argument("-o", "--output", type=OUTPUT_FILE, required=True, help="output file (.h5, .vcf, .vcf.gz, .hapt, .hapt.gz)")
+    parser.add_argument("--legend", type=OUTPUT_FILE, help="legend written beside a .hapt output (default: OUTPUT with .legend)")
     parser.add_argument("--ploidy", type=int, choices=(1, 2), default=1,
                         help="1: haploid samples; 2: consecutive haplotypes paired into phased diploids")
     parser.add_argument("--population", help="population to generate (conditional GAN or diffusion model); default: drawn in training proportions")
@@ -70,6 +71,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_compute_arguments(parser, device_help="where to generate")
 
 
+def derived_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """The index or legend written beside the output."""
+    output_format(args.output)
+    return [("-o (its index or legend)", path) for path in companion_files(args.output, legend=args.legend)
+            if args.legend is None or path != args.legend]
+
+
 def run(args: argparse.Namespace) -> None:
     output_format(args.output)
     if args.baseline:
@@ -77,6 +85,9 @@ def run(args: argparse.Namespace) -> None:
         return
     if not args.models:
         raise OptionError("model", "missing: give a model file, or --baseline with --reference")
+    for name in ("reference", "window"):
+        if name in getattr(args, "given_options", ()) or (name == "reference" and args.reference is not None):
+            raise OptionError(name, "applies to --baseline, not to model files")
     given = {"bernoulli": args.bernoulli, "expected_counts": args.expected_counts, "gibbs_steps": args.gibbs_steps,
              "start": args.start, "steps": args.steps, "guidance": args.guidance,
              "sampling_set": read_matrix(args.sampling_set) if args.sampling_set else None}

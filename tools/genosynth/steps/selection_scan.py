@@ -15,15 +15,21 @@ from ..imagene import MIN_IMAGE_SIZE, parse_s_grid
 from ..selection import SelectionReport, parse_methods, selection_scan
 from ..selection_cnn import CnnScanOptions
 from ..sweeps import SweepSettings
-from ._types import FRACTION, Bounded, at_least
+from ._types import CACHE_FILE, FRACTION, OUTPUT_FILE, OUTPUT_FOLDER, Bounded, at_least
 
 STEP = "selection-scan"
+SUMMARY = "Scan real and artificial haplotypes for selection (XP-EHH, PBS, iHS and a CNN)."
 DESCRIPTION = ("Scan a target population for selection with scikit-allel (standardised XP-EHH against a second "
                "population, PBS in windows with an outgroup, iHS) and with a CNN trained on msprime sweep "
                "simulations (ImaGene: P(selection) and the posterior of S = 2Ns per window), for the real haplotypes "
                "and for an artificial set of the target population on the same sites; write xpehh.tsv, pbs.tsv, "
                "ihs.tsv, cnn.tsv, summary.json (real vs synthetic correlations and shared 99th-percentile peaks), "
                "plots and report.html.")
+
+# the options of the CNN group that only the CNN uses (--seed, --threads and --device serve the whole scan)
+CNN_ONLY = ("cnn_window_sites", "cnn_step", "cnn_model", "cnn_model_output", "training_data", "s_grid", "simulations",
+            "ne", "demography", "demography_population", "sweep_end_times", "mutation_rate", "recombination_rate",
+            "image_size", "cnn_min_maf", "cnn_epochs", "cnn_label_sd")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--legend", type=Path, help="legend of a .hapt MATRIX or --synthetic")
     parser.add_argument("--populations", type=Path,
                         help="sample -> population table (TSV) replacing the labels stored in MATRIX")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    parser.add_argument("-o", "--output", type=OUTPUT_FOLDER, required=True, help="output directory")
     parser.add_argument("--map", type=Path, help="PLINK .map genetic map (CHROM ID cM POS); positions in bp otherwise")
     parser.add_argument("--min-ehh", type=FRACTION, default=0.05, help="EHH below which integration stops")
     parser.add_argument("--include-edges", action="store_true", help="score sites whose EHH never decays to --min-ehh")
@@ -55,8 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cnn.add_argument("--cnn-window-sites", type=at_least(10), default=200, help="sites per scanned window")
     cnn.add_argument("--cnn-step", type=at_least(1), help="window step in sites (default: half a window)")
     cnn.add_argument("--cnn-model", type=Path, help="trained network to use instead of simulating and training")
-    cnn.add_argument("--cnn-model-output", type=Path, help="write the trained network here (a model file)")
-    cnn.add_argument("--training-data", type=Path,
+    cnn.add_argument("--cnn-model-output", type=OUTPUT_FILE, help="write the trained network here (a model file)")
+    cnn.add_argument("--training-data", type=CACHE_FILE,
                      help="simulated training images: read when the file exists (its settings must match), "
                           "else simulated and written there for later runs")
     cnn.add_argument("--s-grid", default="0,100,200,300,400",
@@ -87,8 +93,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     methods = parse_methods(args.methods, outgroup=args.outgroup, ihs=args.ihs)
     cnn = _cnn_options(args) if "cnn" in methods else None
-    if cnn is None and args.cnn_model_output:
-        raise OptionError("cnn_model_output", "needs --method with cnn")
+    if cnn is None:  # the CNN's options apply to --method cnn only
+        for name in CNN_ONLY:
+            if name in getattr(args, "given_options", ()) or (name == "cnn_model_output" and args.cnn_model_output):
+                raise OptionError(name, "applies to --method with cnn")
     real = read_haplotypes(args.matrix, legend=args.legend, populations=args.populations)
     report = selection_scan(real, target=args.target, versus=args.versus, outgroup=args.outgroup, methods=methods,
                             synthetic=read_haplotypes(args.synthetic, legend=args.legend) if args.synthetic else None,

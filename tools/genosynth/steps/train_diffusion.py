@@ -6,17 +6,23 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import OptionError
 from ..models.diffusion import DEFAULT_STEPS, REPRESENTATIONS
 from ..training import train_diffusion
 from ._types import POSITIVE, at_least
-from ._training import TrainingPaths, add_training_arguments, read_training_matrix, training_options, write_training_outputs
+from ._training import (TrainingPaths, add_training_arguments, read_training_matrix, training_checkpoint,
+                        training_options, training_outputs, write_training_outputs)
 
 STEP = "train-diffusion"
+SUMMARY = "Train a denoising diffusion model on a haplotype matrix."
 DESCRIPTION = ("Train a denoising diffusion model on real haplotypes (Kenneweg et al. 2024): Gaussian diffusion of "
                "±1 alleles denoised by a 1-D convolutional U-Net over the sites (representation sites, the default) or "
                "of principal components denoised by an MLP (pca), cosine schedule, v-prediction, weights averaged "
                "for sampling; optionally conditioned on population (classifier-free guidance at sampling) and on the "
                "sites before a window; checkpoints, resume, monitoring and early stopping as the other trainers.")
+
+derived_outputs = training_outputs  # the checkpoint, history and curves beside the model
+kept_when_stopped = training_checkpoint
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    if args.representation == "sites" and args.pca_components is not None:
+        raise OptionError("pca_components", "applies to --representation pca")
     paths = TrainingPaths.of(args)
     model = train_diffusion(read_training_matrix(args, args.matrix), representation=args.representation,
                             condition_on=args.condition_on, channels=(args.channels, args.max_channels), patch=args.patch,

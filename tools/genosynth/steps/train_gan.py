@@ -9,14 +9,19 @@ import argparse
 from ..models.gan import PRESETS
 from ..training import train_gan
 from ._types import POSITIVE, at_least
-from ._training import TrainingPaths, add_training_arguments, read_training_matrix, training_options, write_training_outputs
+from ._training import (TrainingPaths, add_training_arguments, read_training_matrix, training_checkpoint,
+                        training_options, training_outputs, write_training_outputs)
 
 STEP = "train-gan"
+SUMMARY = "Train a GAN (WGAN-GP, the paper's GAN or a convolutional WGAN-GP) on a haplotype matrix."
 DESCRIPTION = ("Train a generative adversarial network on real haplotypes: a Wasserstein GAN with gradient penalty "
                "(preset wgan-gp, the default), the fully connected GAN of Yelmen et al. 2021 (yelmen2021) or the "
                "convolutional WGAN-GP of Yelmen et al. 2023 for large windows (conv-wgan-gp), optionally "
                "conditioned on population; checkpoints, resume, monitoring against held-out haplotypes, and early "
                "stopping at the most faithful state within a privacy limit.")
+
+derived_outputs = training_outputs  # the checkpoint, history and curves beside the model
+kept_when_stopped = training_checkpoint
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,10 +11,13 @@ from ..progress import log
 from ..reports.training import write_hidden_representation
 from ..training import train_rbm
 from ..windows import split_window
-from ._types import POSITIVE, at_least
-from ._training import TrainingPaths, add_training_arguments, read_training_matrix, training_options, write_training_outputs
+from ._paths import figures_beside
+from ._types import OUTPUT_FILE, POSITIVE, at_least
+from ._training import (TrainingPaths, add_training_arguments, read_training_matrix, training_checkpoint,
+                        training_options, training_outputs, write_training_outputs)
 
 STEP = "train-rbm"
+SUMMARY = "Train the paper's restricted Boltzmann machine on a haplotype matrix."
 DESCRIPTION = ("Train a restricted Boltzmann machine on real haplotypes (Bernoulli visible units, ReLU or sigmoid "
                "hidden units, persistent contrastive divergence) as in Yelmen et al. 2021; checkpoints, resume, "
                "monitoring, early stopping at AATS 0.5, and the hidden representation of the training haplotypes.")
@@ -35,8 +38,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--monitor-gibbs-steps", type=at_least(1), default=CHAIN_SWEEPS,
                         help="Gibbs sweeps from the persistent chains for the haplotypes monitoring compares (sample's "
                              "default, so monitoring judges what sampling gives)")
-    parser.add_argument("--hidden-output", type=Path,
+    parser.add_argument("--hidden-output", type=OUTPUT_FILE,
                         help="hidden representation TSV (default: OUTPUT with suffix .hidden.tsv); plot beside it")
+
+
+kept_when_stopped = training_checkpoint
+
+
+def derived_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """The trainer's files beside the model, and the hidden representation's table and plot."""
+    hidden = _hidden_path(args)
+    derived = [] if args.hidden_output else [("-o (its hidden representation, .hidden.tsv)", hidden)]
+    return training_outputs(args) + derived + [("--hidden-output (its plot)", path) for path in figures_beside(hidden)]
+
+
+def _hidden_path(args: argparse.Namespace) -> Path:
+    return args.hidden_output or Path(f"{TrainingPaths.of(args).model.with_suffix('')}.hidden.tsv")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -46,7 +63,7 @@ def run(args: argparse.Namespace) -> None:
                       lr=args.lr, centered=args.centered, monitor_gibbs_steps=args.monitor_gibbs_steps,
                       **training_options(args, paths))
     write_training_outputs(STEP, model, paths)
-    hidden_path = args.hidden_output or Path(f"{paths.model.with_suffix('')}.hidden.tsv")
+    hidden_path = _hidden_path(args)
     window = split_window(matrix, args.region, context_sites=model.context_sites)
     hidden = model.generator.hidden_representation(window.matrix.haplotypes, window.context.haplotypes)
     write_hidden_representation(hidden_path, hidden, window.matrix,

@@ -14,16 +14,17 @@ from ..formats.tables import read_sample_list
 from ..progress import log
 from ..regions import read_bed, write_bed
 from ..windows import plan_windows
-from ._types import FRACTION, Bounded, at_least
+from ._types import FRACTION, INPUT, OUTPUT_FILE, Bounded, at_least
 
 STEP = "vcf-to-matrix"
+SUMMARY = "Convert phased VCF/BCF or .hapt haplotypes into a haplotype matrix, optionally split into training and held-out individuals."
 DESCRIPTION = ("Convert phased haplotypes (VCF, VCF.gz, BCF, or the paper's .hapt with --legend) into a "
                "haplotype matrix of biallelic SNPs, optionally split by individual into training and held-out sets.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", type=Path, help="VCF, bgzipped VCF or BCF (phased), or .hapt/.hapt.gz with --legend")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="haplotype matrix to write (training set when --holdout)")
+    parser.add_argument("input", type=INPUT, help="VCF, bgzipped VCF or BCF (phased), or .hapt/.hapt.gz with --legend")
+    parser.add_argument("-o", "--output", type=OUTPUT_FILE, required=True, help="haplotype matrix to write (training set when --holdout)")
     parser.add_argument("--legend", type=Path, help="legend of a .hapt input (id position a0 a1)")
     parser.add_argument("--region", help="CHR:START-END (1-based, inclusive) to convert; VCF/BCF input needs an index")
     parser.add_argument("--samples", type=Path, help="file of sample names to keep, one a line")
@@ -37,9 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="threads decompressing a bgzipped VCF, processes reading an indexed BCF in parallel "
                              "(by position range), and Beagle's threads")
     parser.add_argument("--holdout", type=FRACTION, help="fraction of individuals (per population) to hold out, e.g. 0.2")
-    parser.add_argument("--holdout-output", type=Path, help="haplotype matrix of the held-out individuals")
+    parser.add_argument("--holdout-output", type=OUTPUT_FILE, help="haplotype matrix of the held-out individuals")
     parser.add_argument("--seed", type=int, help="seed of the holdout draw and of Beagle (random and recorded when omitted)")
-    parser.add_argument("--windows-output", type=Path,
+    parser.add_argument("--windows-output", type=OUTPUT_FILE,
                         help="BED of the windows each chromosome's sites are cut into, for training one model per window "
                              "(train-gan/train-rbm --region) and chaining them (sample): one window per chromosome, or "
                              "as --window-sites or --window-starts say")
@@ -53,6 +54,8 @@ def run(args: argparse.Namespace) -> None:
     # the window options are checked before the conversion, which may take long (plan_windows checks them too)
     if (args.window_sites or args.window_starts) and args.windows_output is None:
         raise OptionError("window_sites" if args.window_sites else "window_starts", "needs --windows-output")
+    if args.population_column is not None and args.populations is None:
+        raise OptionError("population_column", "needs --populations")
     if args.window_sites and args.window_starts:
         raise OptionError("window_sites", "or --window-starts, not both")
     starts = read_bed(args.window_starts) if args.window_starts else None
