@@ -127,7 +127,7 @@ def test_results_serialise_write_whole_folders_and_render(structured, tmp_path):
     assert "Privacy gate FAILED" in report._repr_html_() and "<img" in report._repr_html_()
     report.write(tmp_path / "privacy")
     assert sorted(p.name for p in (tmp_path / "privacy").iterdir()) == [
-        "aats.pdf", "aats.png", "dcr.pdf", "dcr.png", "gate.txt", "mia_roc.pdf", "mia_roc.png", "privacy.json",
+        ".genosynth-output.json", "aats.pdf", "aats.png", "dcr.pdf", "dcr.png", "gate.txt", "mia_roc.pdf", "mia_roc.png", "privacy.json",
         "report.html"]
     assert (tmp_path / "privacy" / "gate.txt").read_text() == f"failed: {report.failures[0]}\n"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left beside it

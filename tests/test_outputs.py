@@ -5,6 +5,7 @@ genomes, model files, reports) name inputs without their folders."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -81,3 +82,39 @@ def test_shared_outputs_name_inputs_without_their_folders(sets, tmp_path):
     provenance = json.loads((private / "privacy" / "privacy.json").read_text())["provenance"]
     assert [entry["name"] for entry in provenance["inputs"]] == ["train.h5", "holdout.h5", "ag.vcf.gz"]
     assert provenance["command"][0] == "genosynth" and "ag.vcf.gz" in provenance["command"]
+
+
+def test_every_output_file_follows_the_umask(sets, tmp_path):
+    """Model and checkpoint files were once written 0600 while every other output followed the umask."""
+    run = subprocess.run([sys.executable, "-m", "genosynth", "train-rbm", str(sets["holdout"]), "-o",
+                          str(tmp_path / "m.safetensors"), "--epochs", "1", "--hidden-units", "4", "--chains", "10",
+                          "--monitor-gibbs-steps", "2", "--device", "cpu"],
+                         capture_output=True, text=True, preexec_fn=lambda: os.umask(0o027))
+    assert run.returncode == 0, run.stderr
+    modes = {p.name: oct(p.stat().st_mode & 0o777) for p in tmp_path.iterdir()}
+    assert set(modes.values()) == {"0o640"}, modes
+
+
+def test_engine_logs_name_no_temporary_or_home_folder(tmp_path, simulated):
+    """impute-augment copies Beagle's logs and outputs into its report: with TMPDIR inside a home folder their
+    command lines named the private temporary folder."""
+    from conftest import require_programs
+
+    require_programs("beagle", "bgzip", "tabix")
+    home = tmp_path / "home" / "alice"
+    (home / "tmp").mkdir(parents=True)
+    run_genosynth("vcf-to-matrix", simulated["vcf_gz"], "-o", tmp_path / "panel.h5", "--populations",
+                  simulated["populations"], "--holdout", "0.3", "--holdout-output", tmp_path / "target.h5", "--seed", "1")
+    run_genosynth("export", tmp_path / "target.h5", "-o", tmp_path / "target.vcf.gz")
+    run_genosynth("sample", "--baseline", "bernoulli", "--reference", tmp_path / "panel.h5", "-n", "20", "-o",
+                  tmp_path / "ag.h5", "--seed", "1")
+    run_genosynth("impute-augment", "--panel", tmp_path / "panel.h5", "--synthetic", tmp_path / "ag.h5", "--target",
+                  tmp_path / "target.vcf.gz", "-o", tmp_path / "impute", "--seed", "1",
+                  env={"TMPDIR": str(home / "tmp"), "HOME": str(home)})
+    import gzip
+
+    shared = {p.name: (gzip.open(p, "rt").read() if p.name.endswith(".gz") else p.read_text(errors="replace"))
+              for p in (tmp_path / "impute").iterdir() if p.name.startswith("imputed_")}
+    assert any(name.endswith(".log") for name in shared), sorted(shared)
+    for name, text in shared.items():
+        assert str(home) not in text and "/home/alice" not in text, name
