@@ -73,6 +73,16 @@ def data_805() -> dict[str, Path]:
             "paper_rbm": data.paper_rbm}
 
 
+@pytest.fixture(scope="session")
+def docs_site(tmp_path_factory) -> Path:
+    """The documentation site built as `make docs` builds it (mkdocs build --strict), into a temporary folder."""
+    site = tmp_path_factory.mktemp("site") / "site"
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)], cwd=REPO,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return site
+
+
 def write_805_split(data: dict[str, Path], workdir: Path, sizes: dict[str, int], *, seed: int) -> dict[str, Path]:
     """Disjoint random sets of the real 1000G 805-SNP individuals (``sizes``: name -> individuals), each
     written as a matrix ``workdir/NAME.h5``."""
