@@ -1,4 +1,4 @@
-"""Benchmarks of whole chromosomes from window models (issue 17), on a stdpopsim OutOfAfrica_3G09 segment.
+"""Benchmarks of whole chromosomes from window models, on a stdpopsim OutOfAfrica_3G09 segment.
 
 chain: 3 x --individuals individuals over --length bp of chr22, split 80/20 by individual, cut into windows of
     --window-sites sites; the first --windows windows trained per model (rbm; gan, the dense wgan-gp; conv, the

@@ -7,7 +7,7 @@ fidelity: for each of --seeds, the data split 80/20 by individual with that seed
     diffusion over sites, diffusion over principal components) trained with that seed for --max-time each,
     keeping the monitored state chosen by --early-stop fidelity within the privacy limit (measured against the
     held-out 20%); 5000 haplotypes sampled from each (timed), then `genosynth evaluate` and
-    `genosynth privacy-check`; the median and range over the seeds against issue 16's and issue 18's targets,
+    `genosynth privacy-check`; the median and range over the seeds against the benchmark's targets,
     beside the paper's released AGs.
 pca-round-trip: the ceiling of train-diffusion's PCA representation: the training haplotypes of --seeds' split
     mapped through their top --components principal components and back, each allele then rounded to the
@@ -87,8 +87,8 @@ def throughput(args: argparse.Namespace, workdir: Path) -> None:
         print(f"  {name:<50} {1 / per_epoch:7.2f} epochs/s  ({per_epoch:.2f} s/epoch = {per_epoch / yardstick:.1f} x yardstick)")
 
 
-# issue 16's targets: the median over the seeds must meet them. LD r is the paper's definition, r² correlated over
-# every pair of sites (ld_r_all_pairs): the issue's table computed it so (the paper's AGs: GAN 0.923, RBM 0.977;
+# the GAN's and the RBM's targets: the median over the seeds must meet them. LD r is the paper's definition, r² correlated over
+# every pair of sites (ld_r_all_pairs) (the paper's AGs: GAN 0.923, RBM 0.977;
 # over same-chromosome pairs only, ld_r, they score 0.901 and 0.862)
 TARGETS_BY_MODEL = {
     "rbm": {"af_r": (">=", 0.99), "ld_r_all_pairs": (">=", 0.97), "w2d_pca": ("<=", 0.006), "aa_truth": ("in", (0.35, 0.65)),
@@ -96,7 +96,7 @@ TARGETS_BY_MODEL = {
     "gan": {"af_r": (">=", 0.98), "ld_r_all_pairs": (">=", 0.92), "w2d_pca": ("<=", 0.01), "aa_truth": (">=", 0.2),
             "aa_syn": ("<=", 0.95), "privacy_loss": ("<=", 0.05), "exact_copies": ("<=", 0)},
 }
-# issue 18's targets for the diffusion models, AATS in 0.45-0.60 and 5000 haplotypes sampled within a minute
+# the diffusion models' targets, AATS in 0.45-0.60 and 5000 haplotypes sampled within a minute
 TARGETS_BY_MODEL["diffusion"] = TARGETS_BY_MODEL["diffusion_pca"] = {
     "af_r": (">=", 0.99), "ld_r_all_pairs": (">=", 0.95), "w2d_pca": ("<=", 0.006), "aats": ("in", (0.45, 0.60)),
     "privacy_loss": ("<=", 0.05), "exact_copies": ("<=", 0), "sample_seconds": ("<=", 60)}
