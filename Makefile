@@ -49,7 +49,7 @@ $(NF_JAR): | $(STAMP)
 
 # lint main.nf, every module and nextflow.config with Nextflow's language server (type checking on)
 nextflow-lint: $(STAMP) $(NF_JAR)
-	java -cp $(NF_JAR) groovy.ui.GroovyMain nextflow/checks/check.groovy . main.nf nextflow/functions.nf nextflow/modules/*/main.nf nextflow.config
+	java -cp $(NF_JAR) groovy.ui.GroovyMain nextflow/checks/check.groovy . main.nf nextflow/functions.nf nextflow/modules/*/main.nf nextflow.config conf/*.config
 
 # the documentation site into site/ (MkDocs Material; step pages generated from the parsers, benchmark tables from
 # bench/'s result files); --strict: a broken link, a missing page or an API docstring that does not parse fails it

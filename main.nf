@@ -3,7 +3,10 @@
  * genosynth: phased VCF(s) + populations -> haplotype matrix with holdout -> GAN, RBM and/or diffusion model -> artificial genomes
  * -> evaluate + privacy-check + selection-scan + impute-augment -> published reports; the run fails at the end,
  * after every report is published, when a privacy gate failed.
- * --input is one VCF/BCF or a samplesheet CSV (chrom,vcf,index) of per-chromosome files. With --window_sites N or
+ * --input is a samplesheet (chrom,vcf,index) of per-chromosome files, or --vcf one VCF/BCF (or the paper's .hapt with
+ * --legend). Parameters and their defaults: nextflow.config; their descriptions and checks: nextflow_schema.json
+ * (--help prints them). The last step gathers every chromosome's and model's fidelity and privacy figures and the
+ * privacy gate's verdict into one MultiQC report. With --window_sites N or
  * --regions BED (LD blocks, say) each chromosome is cut into windows, every window is trained in parallel (each
  * model on its own GPU) conditioned on the --context_sites sites before it, and one sampling task per chromosome
  * and model chains the window models into one coherent artificial chromosome (VCF); evaluate and privacy-check
@@ -12,7 +15,7 @@
 nextflow.enable.dsl = 2
 
 include { samplesheetToList; validateParameters } from 'plugin/nf-schema'
-include { checkParameterCombinations; gateFailure; readRegions; versionsYaml } from './nextflow/functions'
+include { checkParameterCombinations; fidelityMqc; gateFailure; privacyMqc; readRegions; versionsYaml } from './nextflow/functions'
 include { GENOSYNTH_VCF_TO_MATRIX   } from './nextflow/modules/vcf_to_matrix/main'
 include { GENOSYNTH_TRAIN_GAN       } from './nextflow/modules/train_gan/main'
 include { GENOSYNTH_TRAIN_RBM       } from './nextflow/modules/train_rbm/main'
@@ -23,40 +26,21 @@ include { GENOSYNTH_PRIVACY_CHECK   } from './nextflow/modules/privacy_check/mai
 include { GENOSYNTH_SELECTION_SCAN  } from './nextflow/modules/selection_scan/main'
 include { GENOSYNTH_IMPUTE_AUGMENT  } from './nextflow/modules/impute_augment/main'
 include { PRIVACY_GATE              } from './nextflow/modules/privacy_gate/main'
-
-params.input              = null      // phased VCF/BCF (bgzipped, indexed), or a samplesheet CSV: chrom,vcf,index
-params.populations        = null      // TSV: sample, population
-params.outdir             = 'results'
-params.models             = 'gan,rbm' // which generators to train: any of gan, rbm, diffusion
-params.holdout            = 0.2       // fraction of individuals held out for privacy-check and evaluate
-params.haplotypes         = 5000      // artificial haplotypes drawn per model and chromosome
-params.regions            = null      // BED of regions (e.g. LD blocks) whose starts begin windows: one model per window
-params.window_sites       = null      // or windows of this many sites; neither: one model per input file
-params.context_sites      = 100       // sites before a window that its model is conditioned on (the chain's glue)
-params.seed               = 1         // every step that draws randomness: the same holdout everywhere, reruns alike
-params.max_privacy_loss   = 0.05      // privacy limit: training keeps states within it; a chromosome's AGs past it fail the run
-params.max_exact_copies   = null      // exact copies of training haplotypes allowed (null: not gated)
-params.max_mia_auc        = null      // membership-inference AUC allowed (null: not gated)
-params.selection_target   = null      // population scanned by selection-scan (XP-EHH and PBS need selection_versus)
-params.selection_versus   = null
-params.selection_outgroup = null
-params.selection_methods  = null      // any of xpehh, pbs, ihs, cnn; null: XP-EHH, and PBS with an outgroup
-params.impute_panel       = null      // real reference panel VCF for impute-augment (needs impute_target)
-params.impute_target      = null
-params.use_gpu            = false     // GPU images for the process_gpu steps (the gpu profile sets it)
-params.container_registry = ''        // registry the images are pulled from (docker.registry and its kin)
+include { MULTIQC                   } from './nextflow/modules/multiqc/main'
 
 workflow {
     validateParameters()
     def models = checkParameterCombinations(params)
     def populations = params.populations ? [file(params.populations, checkIfExists: true)] : []
 
-    // one entry per input file: [chromosome or null, vcf, index or []]
-    def inputs = params.input.endsWith('.csv')
+    // one entry per input file: [chromosome or null, vcf, index or [], legend or []]; nf-schema reads a chromosome
+    // that looks like a number as one (22), so it is made a name again
+    def inputs = params.input
         ? samplesheetToList(params.input, "${projectDir}/assets/schema_input.json")
-            .collect { row -> [row[0].chrom, row[1], row[2]] }
-        : [[null, file(params.input, checkIfExists: true),
-            ["${params.input}.tbi", "${params.input}.csi"].collect { name -> file(name) }.findAll { f -> f.exists() }]]
+            .collect { row -> [row[0].chrom.toString(), row[1], row[2], []] }
+        : [[null, file(params.vcf, checkIfExists: true),
+            ["${params.vcf}.tbi", "${params.vcf}.csi"].collect { name -> file(name) }.findAll { f -> f.exists() },
+            params.legend ? [file(params.legend, checkIfExists: true)] : []]]
     def window_starts = []
     if (params.regions) {
         def regions = readRegions(params.regions)   // checked line by line before any task starts
@@ -67,7 +51,7 @@ workflow {
         }
         window_starts = [file(params.regions)]
     }
-    def tasks = inputs.collect { chrom, vcf, index -> [[id: chrom ?: 'genome', region: chrom], vcf, index] }
+    def tasks = inputs.collect { chrom, vcf, index, legend -> [[id: chrom ?: 'genome', region: chrom], vcf, index, legend] }
 
     GENOSYNTH_VCF_TO_MATRIX(channel.fromList(tasks), populations, params.holdout, params.seed, window_starts,
                             params.window_sites ?: '')
@@ -152,12 +136,23 @@ workflow {
         }
         .collectFile(name: 'metrics_by_chromosome.tsv', storeDir: "${params.outdir}/summary", keepHeader: true, skip: 1, sort: true)
 
+    // the report: every chromosome's and model's fidelity and privacy figures and the gate's verdict (MultiQC custom
+    // content), with the software versions; it waits for every report, so it is the last task to finish
+    // (MULTIQC itself sends no version to the topic: the topic ends when every process sending to it has finished,
+    // and the report waits for it)
+    ch_versions = channel.topic('versions').unique().toList().map { entries -> versionsYaml(entries) }
+    ch_versions.collectFile(name: 'software_versions.yml', storeDir: "${params.outdir}/pipeline_info")
+    ch_multiqc_files = GENOSYNTH_EVALUATE.out.tsv.toList().flatMap { evaluations -> fidelityMqc(evaluations) }
+        .mix(GENOSYNTH_PRIVACY_CHECK.out.json.toList().flatMap { checks -> privacyMqc(checks) })
+        .mix(ch_versions.map { text -> ['genosynth_software_mqc_versions.yml', text] })
+        .collectFile { name_and_text -> name_and_text }
+    MULTIQC(ch_multiqc_files.collect(), file("${projectDir}/assets/multiqc_config.yml", checkIfExists: true),
+            params.multiqc_title ?: '')
+
     // the privacy verdict comes last: every other report is done, so a failed gate stops nothing half-way
     PRIVACY_GATE(
         GENOSYNTH_PRIVACY_CHECK.out.gate.map { meta, verdict -> gateFailure(meta, verdict) }
             .filter { line -> line != null }.toList(),
-        ch_finished.count().combine(GENOSYNTH_PRIVACY_CHECK.out.json.count()).map { finished, checked -> checked })
-
-    channel.topic('versions').unique().toList().map { entries -> versionsYaml(entries) }
-        .collectFile(name: 'software_versions.yml', storeDir: "${params.outdir}/pipeline_info")
+        ch_finished.mix(MULTIQC.out.report).count().combine(GENOSYNTH_PRIVACY_CHECK.out.json.count())
+            .map { finished, checked -> checked })
 }

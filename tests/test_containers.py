@@ -57,15 +57,18 @@ def test_image_names_and_flavours_agree_across_galaxy_nextflow_and_the_build():
     for step in PIPELINE_STEPS:
         module = (REPO / "nextflow" / "modules" / step.replace("-", "_") / "main.nf").read_text()
         flavour = "${params.use_gpu ? '' : '-cpu'}" if step in gpu_steps else "-cpu"
-        assert f'container "genosynth/{step}:{__version__}{flavour}"' in module
+        assert f'container "genosynth/{step}:${{workflow.manifest.version}}{flavour}"' in module
         wrapper = (REPO / "galaxy_wrappers" / f"{step.replace('-', '_')}.xml").read_text()
         macro = "gpu_requirements" if step in gpu_steps else "requirements"
         assert f'<expand macro="{macro}" step="{step}"/>' in wrapper
     build = (REPO / "containers" / "build.sh").read_text()
     assert 'image() { echo "${REGISTRY}genosynth/$1:$VERSION$SUFFIX"; }' in build and 'SUFFIX="-cpu"' in build
     config = (REPO / "nextflow.config").read_text()
+    assert re.search(rf"^    version\s+= '{re.escape(__version__)}'$", config, re.M)  # workflow.manifest.version
     for engine in ("docker", "podman", "singularity", "apptainer"):
         assert f"{engine}.registry" in config
+    multiqc = (REPO / "nextflow" / "modules" / "multiqc" / "main.nf").read_text()
+    assert 'container "genosynth/base:${workflow.manifest.version}-cpu"' in multiqc  # MultiQC is in the base image
 
 
 def test_every_step_has_the_executable_its_image_runs():

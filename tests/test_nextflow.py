@@ -30,7 +30,7 @@ JAR = tasks.JAR
 PIPELINE_STEPS = [s for s in STEPS if s != "export"]
 GPU_PROCESSES = {"GENOSYNTH_TRAIN_GAN", "GENOSYNTH_TRAIN_RBM", "GENOSYNTH_TRAIN_DIFFUSION", "GENOSYNTH_SAMPLE"}
 NF_FILES = ["main.nf", "nextflow/functions.nf", *sorted(str(p.relative_to(REPO)) for p in MODULES.glob("*/main.nf")),
-            "nextflow.config"]
+            "nextflow.config", *sorted(str(p.relative_to(REPO)) for p in (REPO / "conf").glob("*.config"))]
 
 
 def _require_groovy():
@@ -80,7 +80,8 @@ def test_one_module_per_step_with_image_labels_topic_versions_quoting_and_stub()
         process = f"GENOSYNTH_{step.replace('-', '_').upper()}"
         assert module["name"] == [process]
         flavour = "${params.use_gpu ? '' : '-cpu'}" if process in GPU_PROCESSES else "-cpu"
-        assert module["container"] == [f"genosynth/{step}:{__version__}{flavour}"]  # the images containers/ builds
+        # the images containers/ builds, tagged with the manifest's version (test_manifest_version_is_the_package_s)
+        assert module["container"] == [f"genosynth/{step}:${{workflow.manifest.version}}{flavour}"]
         assert ("process_gpu" in module["labels"]) == (process in GPU_PROCESSES)
         assert module["emits"]["versions_genosynth"].endswith("topic: versions")
         script = module["script"].group(1)
@@ -90,18 +91,53 @@ def test_one_module_per_step_with_image_labels_topic_versions_quoting_and_stub()
         command = script.split('"""')[1]
         bare = [v for v in re.findall(r"\$\{([^}]+)\}", command) if not v.startswith("shellQuote(")]
         assert set(bare) <= {"args", "seed", "task.cpus", "haplotypes", "region_args", "population_args",
-                             "holdout_args", "synthetic_args", "outgroup_args", "memory_args", "window_args",
+                             "holdout_args", "synthetic_args", "outgroup_args", "memory_args", "window_args", "legend_args",
                              "windows_args", "models_args", "versus_args", "method_args", "cnn_args"}, (step, bare)
         assert (REPO / "containers" / step / "Dockerfile").is_file()
 
 
-def test_meta_yml_declares_what_each_module_declares():
-    for path in MODULES.glob("*/main.nf"):
+def _elements(declaration: str) -> list[str]:
+    """The element names of an input or output declaration, as nf-core's meta.yml names them: `val(meta)` meta,
+    `path(vcf, stageAs: ...)` vcf, `path("${prefix}.h5")` ${prefix}.h5, `eval('cmd')` cmd; `val seed` seed."""
+    single = re.match(r"(?:val|path) (\w+|\"[^\"]*\")", declaration)
+    if single and not declaration.startswith("tuple"):
+        return [single.group(1).strip('"')]
+    names = []
+    for inner in re.findall(r"\b(?:val|path|eval)\(((?:[^()'\"]|'[^']*'|\"[^\"]*\")*)\)", declaration):
+        first = re.split(r",\s*(?=\w+:)", inner)[0].strip()
+        names.append(first[1:-1] if first[0] in "'\"" else first)
+    return names
+
+
+def test_meta_yml_validates_against_the_nf_core_meta_schema_and_matches_the_module():
+    """Each module's meta.yml: valid by nf-core/modules' meta-schema (vendored: nextflow/checks/nf-core/), every
+    input and output element described with its type (files with a pattern and EDAM formats), the outputs sent to
+    the versions topic listed under topics, in the order main.nf declares them."""
+    import jsonschema
+
+    schema = json.loads((REPO / "nextflow" / "checks" / "nf-core" / "meta-schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in sorted(MODULES.glob("*/main.nf")):
         module = _module(path.parent.name)
         meta = yaml.safe_load((path.parent / "meta.yml").read_text())
-        assert [entry["declaration"] for entry in meta["input"]] == [line.strip() for line in module["inputs"]]
-        outputs = {name: value["declaration"] for entry in meta.get("output", []) for name, value in entry.items()}
-        assert outputs == module["emits"], path.parent.name
+        errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(meta)]
+        assert not errors, (path.parent.name, errors)
+        assert meta["name"] == module["name"][0].lower()
+        inputs = [[name for element in (entry if isinstance(entry, list) else [entry]) for name in element]
+                  for entry in meta["input"]]
+        assert inputs == [_elements(line.strip()) for line in module["inputs"]], path.parent.name
+        outputs = {emit: [name for element in (entries[0] if isinstance(entries[0], list) else entries)
+                          for name in element] for emit, entries in meta["output"].items()}
+        assert outputs == {emit: _elements(line) for emit, line in module["emits"].items()}, path.parent.name
+        topic = [line for line in module["emits"].values() if line.endswith("topic: versions")]
+        assert [[name for element in entry for name in element] for entry in meta.get("topics", {}).get("versions", [])] \
+            == [_elements(line) for line in topic], path.parent.name
+        for entry in [*meta["input"], *(e for entries in meta["output"].values() for e in entries)]:
+            for element in (entry if isinstance(entry, list) else [entry]):
+                (name, spec), = element.items()
+                if spec["type"] in ("file", "directory"):
+                    assert spec.get("pattern") and spec.get("ontologies"), (path.parent.name, name)
+                    assert all(o["edam"].startswith("http://edamontology.org/format_") for o in spec["ontologies"])
 
 
 def test_main_uses_every_module_and_only_existing_emits():
@@ -113,7 +149,7 @@ def test_main_uses_every_module_and_only_existing_emits():
         assert f"include {{ {module['name'][0]}" in re.sub(r"\s+", " ", main)
     for process, emit in re.findall(r"(\w+)\.out\.(\w+)", main):
         assert emit in emits[process], f"main.nf uses {process}.out.{emit}, which the module does not emit"
-    assert set(re.findall(r"^\s+(GENOSYNTH_\w+|PRIVACY_GATE)\(", main, re.M)) == set(emits)
+    assert set(re.findall(r"^\s+(GENOSYNTH_\w+|PRIVACY_GATE|MULTIQC)\(", main, re.M)) == set(emits)
     assert "validateParameters()" in main and "channel.topic('versions')" in main
 
 
@@ -121,25 +157,46 @@ def _schema() -> dict:
     return json.loads((REPO / "nextflow_schema.json").read_text())
 
 
-def test_schema_is_valid_and_matches_the_params_and_refuses_hostile_values():
+def _config_params_block() -> set[str]:
+    block = re.search(r"^params \{\n(.*?)\n\}", (REPO / "nextflow.config").read_text(), re.S | re.M).group(1)
+    return set(re.findall(r"^\s+(\w+)\s*=", block, re.M))
+
+
+def test_parameters_are_declared_once_and_the_manifest_is_complete():
+    """Every parameter in nextflow.config's params block and in the schema, none in main.nf or the modules; the
+    manifest names what nf-core's lint reads, and its version is the package's (tools/genosynth/__init__.py)."""
+    schema = _schema()
+    in_schema = {name for group in schema["$defs"].values() for name in group["properties"]}
+    assert in_schema == _config_params_block()
+    for path in [REPO / "main.nf", *MODULES.glob("*/main.nf")]:
+        assert not re.search(r"^\s*params\.\w+\s*=", path.read_text(), re.M), path
+    config = (REPO / "nextflow.config").read_text()
+    manifest = dict(re.findall(r"^    (\w+)\s+= '([^']*)'", re.search(r"^manifest \{\n(.*?)\n\}", config, re.S | re.M).group(1), re.M))
+    assert manifest["version"] == __version__
+    assert {"name", "description", "homePage", "mainScript", "nextflowVersion", "license", "defaultBranch"} <= set(manifest)
+    for included in ("conf/base.config", "conf/modules.config", "conf/test.config", "conf/test_full.config"):
+        assert f"includeConfig '{included}'" in config and (REPO / included).is_file()
+    assert not re.search(r"executor\s*=", config + "".join(p.read_text() for p in (REPO / "conf").glob("*.config")))
+
+
+def test_schema_is_valid_and_refuses_hostile_values():
     import jsonschema
 
     schema = _schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    in_schema = {name for group in schema["$defs"].values() for name in group["properties"]}
-    in_main = set(re.findall(r"^params\.(\w+)\s*=", (REPO / "main.nf").read_text(), re.M))
-    block = re.search(r"^params \{\n(.*?)\n\}", (REPO / "nextflow.config").read_text(), re.S | re.M).group(1)
-    assert in_schema == in_main == set(re.findall(r"^\s+(\w+)\s*=", block, re.M))
     validator = jsonschema.Draft202012Validator(schema)
     defaults = {name: prop["default"] for g in schema["$defs"].values() for name, prop in g["properties"].items()
                 if "default" in prop}
-    good = {**defaults, "input": "x.vcf.gz", "selection_target": "CEU", "selection_versus": "YRI"}
+    good = {**defaults, "vcf": "x.vcf.gz", "selection_target": "CEU", "selection_versus": "YRI"}
     assert not list(validator.iter_errors(good))
-    assert not list(validator.iter_errors({**good, "input": "chromosomes.csv", "container_registry": "registry.example.org:5000/lab"}))
+    assert not list(validator.iter_errors({**good, "vcf": None, "input": "chromosomes.csv",
+                                           "container_registry": "registry.example.org:5000/lab"}))
     for hostile in ({"models": "vae"}, {"selection_target": "CEU; touch INJECTED"}, {"selection_versus": "$(id)"},
-                    {"input": "x.txt"}, {"container_registry": "r.org/lab; rm"}, {"seed": "one"},
+                    {"input": "x.vcf.gz"}, {"vcf": "x.txt"}, {"vcf": "my file.vcf.gz"},
+                    {"container_registry": "r.org/lab; rm"}, {"seed": "one"},
                     {"selection_methods": "cnn,$(id)"}, {"selection_methods": "lasso"}, {"max_privacy_loss": 1.5},
-                    {"max_exact_copies": -1}, {"max_mia_auc": 2}, {"max_privacy_loss": None}):
+                    {"max_exact_copies": -1}, {"max_mia_auc": 2}, {"max_privacy_loss": None},
+                    {"publish_dir_mode": "hardlink"}, {"multiqc_title": "a\nb"}):
         assert list(validator.iter_errors({**good, **hostile})), hostile
 
 
@@ -182,13 +239,15 @@ def test_samplesheet_schema_accepts_chromosome_files_and_names_bad_rows():
     import jsonschema
 
     schema = json.loads((REPO / "assets" / "schema_input.json").read_text())
-    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator.check_schema(schema)  # as nf-schema reads samplesheets: tests/test_nf_schema.py
     assert _schema()["$defs"]["input_output_options"]["properties"]["input"]["schema"] == "assets/schema_input.json"
     validator = jsonschema.Draft202012Validator(schema)
     rows = [{"chrom": "22", "vcf": "ALL.chr22.phase3.vcf.gz", "index": "ALL.chr22.phase3.vcf.gz.tbi"},
             {"chrom": "X", "vcf": "chrX.bcf"}]
     assert not list(validator.iter_errors(rows))
+    assert not list(validator.iter_errors([{"chrom": 22, "vcf": "chr22.vcf.gz"}]))  # nf-schema reads 22 as a number
     for bad in ({"chrom": "22 1", "vcf": "a.vcf.gz"}, {"chrom": "22"}, {"chrom": "2", "vcf": "a.vcf"},
+                {"chrom": -1, "vcf": "a.vcf.gz"}, {"chrom": 2.5, "vcf": "a.vcf.gz"},
                 {"chrom": "2", "vcf": "my file.vcf.gz"}, {"chrom": "2", "vcf": "a.vcf.gz", "index": "a.idx"}):
         errors = list(validator.iter_errors([bad]))
         assert errors, bad
@@ -227,14 +286,18 @@ def test_regions_bed_lines_are_checked_with_their_line_numbers(tmp_path):
 def test_parameter_combinations_stop_the_run_with_one_line():
     _require_groovy()
     base = "[models: 'gan', selection_target: 'CEU', selection_versus: 'YRI', populations: 'p.tsv', " \
-           "impute_panel: null, impute_target: null]"
+           "impute_panel: null, impute_target: null, input: null, vcf: 'x.vcf.gz', legend: null]"
     assert _call(f"checkParameterCombinations({base})") == ["gan"]
     assert _call(f"checkParameterCombinations({base} + [models: 'gan,diffusion'])") == ["gan", "diffusion"]
     assert _call(f"checkParameterCombinations({base} + [selection_versus: null, selection_methods: 'cnn'])") == ["gan"]
+    assert _call(f"checkParameterCombinations({base} + [vcf: 'x.hapt.gz', legend: 'x.legend'])") == ["gan"]
+    assert _call(f"checkParameterCombinations({base} + [vcf: null, input: 's.csv'])") == ["gan"]
     for change, message in (("models: 'gan,rbm'", "use --models gan"), ("populations: null", "give --populations"),
                             ("selection_versus: null", "needs --selection_versus"),
                             ("selection_methods: 'pbs'", "needs --selection_outgroup"),
-                            ("impute_panel: 'panel.vcf.gz'", "--impute_panel and --impute_target go together")):
+                            ("impute_panel: 'panel.vcf.gz'", "--impute_panel and --impute_target go together"),
+                            ("input: 's.csv'", "give --input (a samplesheet"), ("vcf: null", "give --input (a samplesheet"),
+                            ("vcf: 'x.hapt.gz'", "give its --legend"), ("legend: 'x.legend'", "--legend goes with a .hapt")):
         answer = _call(f"checkParameterCombinations({base} + [{change}])")
         assert isinstance(answer, str) and message in answer, (change, answer)
 
@@ -291,7 +354,7 @@ def test_vcf_to_matrix_task_reads_one_region(tmp_path):
     shutil.copyfile(tasks.TEST_DATA / "sim.vcf.gz", vcf)
     subprocess.run(["tabix", "-p", "vcf", str(vcf)], check=True)
     meta = {"id": "22_15000001_15030000", "region": "22:15000001-15030000", "chrom": "22", "start": 15000001}
-    result = tasks.run_task(tasks.Task("vcf_to_matrix", files={"vcf": vcf, "index": [Path(f"{vcf}.tbi")],
+    result = tasks.run_task(tasks.Task("vcf_to_matrix", files={"vcf": vcf, "index": [Path(f"{vcf}.tbi")], "legend": [],
                                                                "populations": [], "window_starts": []},
                                        values={"meta": meta, "holdout": None, "seed": 1, "window_sites": None}),
                             tmp_path / "task", tasks.local_runner)
@@ -301,3 +364,49 @@ def test_vcf_to_matrix_task_reads_one_region(tmp_path):
     matrix = read_matrix(result.outputs["matrix"][0])
     assert matrix.n_sites > 0 and matrix.sites.pos.min() >= 15000001 and matrix.sites.pos.max() <= 15030000
     assert result.outputs["holdout"] == [] and result.outputs["windows"] == [] and "--window" not in result.script
+
+
+def test_every_module_stub_creates_every_declared_output(tmp_path):
+    """`nextflow run -stub-run`: each module's stub: block, rendered and run as a task, creates every output it
+    declares (the optional ones too, where the script would: vcf_to_matrix's windows.bed with window_sites), with
+    contents the workflow's Groovy reads (a window in the BED, a gate in privacy.json)."""
+    _require_groovy()
+    placeholder = tmp_path / "in"
+    placeholder.mkdir()
+
+    def file(name: str) -> Path:
+        (placeholder / name).touch()
+        return placeholder / name
+
+    meta = {"id": "22", "region": "22", "model": "gan", "window": None}
+    cases = {
+        "vcf_to_matrix": ({"vcf": file("a.vcf.gz"), "index": [], "legend": [], "populations": [], "window_starts": []},
+                          {"holdout": 0.2, "seed": 1, "window_sites": 60}),
+        "train_gan": ({"matrix": file("m.h5"), "holdout": file("h.h5")}, {"seed": 1, "context_sites": 10}),
+        "train_rbm": ({"matrix": file("m.h5"), "holdout": file("h.h5")}, {"seed": 1, "context_sites": 10}),
+        "train_diffusion": ({"matrix": file("m.h5"), "holdout": file("h.h5")}, {"seed": 1, "context_sites": 10}),
+        "sample": ({"models": [file("a.safetensors")]}, {"haplotypes": 4, "seed": 1}),
+        "evaluate": ({"real": file("m.h5"), "holdout": file("h.h5"), "synthetic": [file("s.vcf.gz")]},
+                     {"names": ["gan"], "seed": 1}),
+        "privacy_check": ({"train": file("m.h5"), "holdout": file("h.h5"), "synthetic": file("s.vcf.gz")}, {"seed": 1}),
+        "selection_scan": ({"matrix": file("m.h5"), "synthetic": file("s.vcf.gz")},
+                           {"target": "CEU", "versus": "YRI", "outgroup": "", "methods": "xpehh,cnn"}),
+        "impute_augment": ({"panel": file("p.vcf.gz"), "synthetic": file("s.vcf.gz"), "target": file("t.vcf.gz")},
+                           {"seed": 1}),
+        "multiqc": ({"multiqc_files": [file("x_mqc.tsv")], "multiqc_config": file("c.yml")}, {"title": ""}),
+    }
+    assert set(cases) == {p.parent.name for p in MODULES.glob("*/main.nf")} - {"privacy_gate"}  # exec: no stub
+
+    def stub_runner(module: str, taskdir: Path, argv: list[str]) -> subprocess.CompletedProcess:
+        if argv[:2] == ["/bin/bash", "-c"]:  # the versions evals: run for real by the chain test above
+            return subprocess.CompletedProcess(argv, 0, "stub\n", "")
+        return tasks.local_runner(module, taskdir, argv)
+
+    for module, (files, values) in cases.items():
+        result = tasks.run_task(tasks.Task(module, files=files, values={"meta": meta, **values}, stub=True),
+                                tmp_path / module, stub_runner)
+        declared = {emit for emit, line in _module(module)["emits"].items() if "path(" in line or "path " in line}
+        assert {emit for emit, paths in result.outputs.items() if paths} == declared, module
+    assert _call(f'readRegions("{tmp_path}/vcf_to_matrix/22.windows.bed")')[0]["chrom"] == "22"
+    privacy = json.loads((tmp_path / "privacy_check" / "22.gan.privacy" / "privacy.json").read_text())
+    assert privacy["gate"]["passed"] is True

@@ -1,6 +1,6 @@
 // Render one module's task as Nextflow would, without Nextflow: evaluate the process's `script:` block (its Groovy
-// lines and the GString they end in) with the given task, meta, inputs and params, then its output patterns and
-// `eval` commands in the same context. Prints JSON: script, outputs (emit -> [patterns, optional]), stage_as
+// lines and the GString they end in; the `stub:` block when BINDINGS.json has "stub": true, as `-stub-run` does)
+// with the given task, meta, inputs and params, then its output patterns and `eval` commands in the same context. Prints JSON: script, outputs (emit -> [patterns, optional]), stage_as
 // (input -> name it is staged under), evals (emit -> command).
 //
 //   java -cp language-server-all.jar groovy.ui.GroovyMain render.groovy MODULE.nf BINDINGS.json
@@ -77,7 +77,7 @@ def section = { String name, String until ->
 def context = new Binding(convert(bindings.inputs ?: [:]) + [task: convert(bindings.task ?: [:]),
                                                             params: convert(bindings.params ?: [:])])
 def shell = new GroovyShell(context)
-def script = shell.evaluate(functions.toString() + section('script', 'stub')).toString()
+def script = shell.evaluate(functions.toString() + (bindings.stub ? section('stub', '') : section('script', 'stub'))).toString()
 
 def outputs = [:]
 def evals = [:]
@@ -85,7 +85,7 @@ section('output', 'when|script|exec').eachLine { line ->
     def emit = (line =~ /emit:\s*(\w+)/)
     if (!emit) { return }
     def name = emit[0][1]
-    def patterns = (line =~ /path\((".*?"|'.*?')\)/).collect { m -> shell.evaluate(m[1]).toString() }
+    def patterns = (line =~ /path\((".*?"|'.*?')\)|^\s*path (".*?"|'.*?')/).collect { m -> shell.evaluate(m[1] ?: m[2]).toString() }
     outputs[name] = [patterns, line.contains('optional: true')]
     def command = (line =~ /eval\((".*?"|'.*?')\)/)
     if (command) { evals[name] = shell.evaluate(command[0][1]).toString() }

@@ -45,6 +45,7 @@ class Task:
     ext: dict[str, str] = field(default_factory=dict)
     cpus: int = 1
     memory_mb: int = 2048
+    stub: bool = False  # run the module's stub: block instead of its script: (Nextflow's -stub-run)
 
 
 @dataclass
@@ -59,7 +60,7 @@ def render(task: Task, staged: dict[str, object], taskdir: Path, params: dict) -
     """The module's rendered script, output patterns, stageAs names and eval commands (render.groovy's JSON)."""
     bindings = {"task": {"ext": task.ext, "process": f"GENOSYNTH_{task.module.upper()}", "cpus": task.cpus,
                          "memory": {"memory_mb": task.memory_mb}, "attempt": 1},
-                "params": params, "inputs": {**task.values, **staged}}
+                "params": params, "inputs": {**task.values, **staged}, "stub": task.stub}
     path = taskdir / ".bindings.json"
     path.write_text(json.dumps(bindings))
     result = subprocess.run(["java", "-cp", str(JAR), "groovy.ui.GroovyMain", str(RENDER),
@@ -78,6 +79,18 @@ def config_ext_args(workdir: Path, *, profiles: Sequence[str] = (), params: dict
                              ",".join(profiles), str(path)], capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"nextflow.config: evaluating ext.args failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def config_params(workdir: Path, *, profiles: Sequence[str] = (), params: dict | None = None) -> dict:
+    """The params of a run with ``profiles`` and the command line's ``params``, as nextflow.config (its included
+    files and profiles) gives them to the workflow (ext_args.groovy --params)."""
+    path = workdir / "run_params.json"
+    path.write_text(json.dumps(params or {}))
+    result = subprocess.run(["java", "-cp", str(JAR), "groovy.ui.GroovyMain", str(EXT_ARGS), str(REPO / "nextflow.config"),
+                             ",".join(profiles), str(path), "--params"], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"nextflow.config: evaluating params failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -156,7 +169,7 @@ def run_chain(workdir: Path, runner: Runner, *, hostile: bool = False) -> dict[s
         results[key] = run_task(task, workdir / key, runner)
         return results[key]
 
-    converted = run("vcf_to_matrix", Task("vcf_to_matrix", files={"vcf": files["sim.vcf.gz"], "index": [],
+    converted = run("vcf_to_matrix", Task("vcf_to_matrix", files={"vcf": files["sim.vcf.gz"], "index": [], "legend": [],
                                                                    "populations": files["sim.populations.tsv"],
                                                                    "window_starts": []},
                                           values={"meta": meta, "holdout": 0.3, "seed": 1, "window_sites": 60},

@@ -4,7 +4,7 @@ include { shellQuote } from '../../functions'
 process GENOSYNTH_EVALUATE {
     tag "$meta.id"
     label 'process_medium'
-    container "genosynth/evaluate:0.2.0-cpu"
+    container "genosynth/evaluate:${workflow.manifest.version}-cpu"
 
     input:
     tuple val(meta), path(real), path(holdout), val(names), path(synthetic, arity: '1..*')
@@ -33,6 +33,8 @@ process GENOSYNTH_EVALUATE {
     prefix = task.ext.prefix ?: "${meta.id}.evaluation"
     """
     mkdir -p ${shellQuote(prefix)}
-    touch ${shellQuote(prefix)}/metrics.json ${shellQuote(prefix)}/metrics.tsv ${shellQuote(prefix)}/report.html ${shellQuote(prefix)}/pca.png
+    echo '{}' > ${shellQuote(prefix)}/metrics.json
+    printf 'set\\n' > ${shellQuote(prefix)}/metrics.tsv
+    touch ${shellQuote(prefix)}/report.html ${shellQuote(prefix)}/pca.png
     """
 }

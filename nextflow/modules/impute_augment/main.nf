@@ -4,7 +4,7 @@ include { shellQuote } from '../../functions'
 process GENOSYNTH_IMPUTE_AUGMENT {
     tag "${meta.id} ${meta.model}"
     label 'process_medium'
-    container "genosynth/impute-augment:0.2.0-cpu"
+    container "genosynth/impute-augment:${workflow.manifest.version}-cpu"
 
     input:
     tuple val(meta), path(panel, stageAs: 'panel/*'), path(synthetic), path(target, stageAs: 'target/*')

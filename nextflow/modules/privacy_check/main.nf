@@ -5,7 +5,7 @@ include { shellQuote } from '../../functions'
 process GENOSYNTH_PRIVACY_CHECK {
     tag "${meta.id} ${meta.model}"
     label 'process_medium'
-    container "genosynth/privacy-check:0.2.0-cpu"
+    container "genosynth/privacy-check:${workflow.manifest.version}-cpu"
 
     input:
     tuple val(meta), path(train), path(holdout), path(synthetic)
@@ -34,6 +34,7 @@ process GENOSYNTH_PRIVACY_CHECK {
     """
     mkdir -p ${shellQuote(prefix)}
     echo passed > ${shellQuote(prefix)}/gate.txt
-    touch ${shellQuote(prefix)}/privacy.json ${shellQuote(prefix)}/report.html ${shellQuote(prefix)}/dcr.png
+    echo '{"gate": {"passed": true, "failures": []}}' > ${shellQuote(prefix)}/privacy.json
+    touch ${shellQuote(prefix)}/report.html ${shellQuote(prefix)}/dcr.png
     """
 }

@@ -6,7 +6,7 @@ process GENOSYNTH_SAMPLE {
     tag "$meta.id"
     label 'process_medium'
     label 'process_gpu'
-    container "genosynth/sample:0.2.0${params.use_gpu ? '' : '-cpu'}"
+    container "genosynth/sample:${workflow.manifest.version}${params.use_gpu ? '' : '-cpu'}"
 
     input:
     tuple val(meta), path(models, arity: '1..*')

@@ -6,7 +6,7 @@ include { shellQuote } from '../../functions'
 process GENOSYNTH_SELECTION_SCAN {
     tag "${meta.id} ${meta.model}"
     label 'process_medium'
-    container "genosynth/selection-scan:0.2.0-cpu"
+    container "genosynth/selection-scan:${workflow.manifest.version}-cpu"
 
     input:
     tuple val(meta), path(matrix), path(synthetic)
@@ -38,8 +38,9 @@ process GENOSYNTH_SELECTION_SCAN {
 
     stub:
     prefix = task.ext.prefix ?: "${meta.id}.${meta.model}.selection"
+    def cnn_stub = methods.tokenize(',').contains('cnn') ? shellQuote(prefix + '.cnn.safetensors') : ''
     """
     mkdir -p ${shellQuote(prefix)}
-    touch ${shellQuote(prefix)}/summary.json ${shellQuote(prefix)}/xpehh.tsv ${shellQuote(prefix)}/report.html
+    touch ${shellQuote(prefix)}/summary.json ${shellQuote(prefix)}/xpehh.tsv ${shellQuote(prefix)}/report.html ${cnn_stub}
     """
 }

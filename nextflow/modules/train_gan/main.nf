@@ -6,7 +6,7 @@ process GENOSYNTH_TRAIN_GAN {
     tag "$meta.id"
     label 'process_high'
     label 'process_gpu'
-    container "genosynth/train-gan:0.2.0${params.use_gpu ? '' : '-cpu'}"
+    container "genosynth/train-gan:${workflow.manifest.version}${params.use_gpu ? '' : '-cpu'}"
 
     input:
     tuple val(meta), path(matrix), path(holdout)

@@ -1,14 +1,15 @@
-// genosynth vcf-to-matrix: phased VCF/BCF (one region of it with meta.region) -> haplotype matrix + holdout, and
-// the windows its chromosomes are cut into (window_sites sites each, or starting where window_starts' regions start)
+// genosynth vcf-to-matrix: phased VCF/BCF (one region of it with meta.region), or a .hapt with its legend ->
+// haplotype matrix + holdout, and the windows its chromosomes are cut into (window_sites sites each, or starting
+// where window_starts' regions start)
 include { shellQuote } from '../../functions'
 
 process GENOSYNTH_VCF_TO_MATRIX {
     tag "$meta.id"
     label 'process_low'
-    container "genosynth/vcf-to-matrix:0.2.0-cpu"
+    container "genosynth/vcf-to-matrix:${workflow.manifest.version}-cpu"
 
     input:
-    tuple val(meta), path(vcf, stageAs: 'input/*'), path(index, stageAs: 'input/*')
+    tuple val(meta), path(vcf, stageAs: 'input/*'), path(index, stageAs: 'input/*'), path(legend, stageAs: 'legend/*')
     path populations, stageAs: 'populations/*'
     val holdout
     val seed
@@ -28,6 +29,7 @@ process GENOSYNTH_VCF_TO_MATRIX {
     def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}"
     def region_args = meta.region ? "--region ${shellQuote(meta.region)}" : ''
+    def legend_args = legend ? "--legend ${shellQuote(legend)}" : ''
     def population_args = populations ? "--populations ${shellQuote(populations)}" : ''
     def holdout_args = holdout ? "--holdout ${holdout} --holdout-output ${shellQuote(prefix + '.holdout.h5')}" : ''
     def windows_output = "--windows-output ${shellQuote(prefix + '.windows.bed')}"
@@ -38,12 +40,15 @@ process GENOSYNTH_VCF_TO_MATRIX {
         windows_args = "${windows_output} --window-sites ${window_sites}"
     }
     """
-    genosynth-vcf-to-matrix ${shellQuote(vcf)} -o ${shellQuote(prefix + '.h5')} ${region_args} ${population_args} ${holdout_args} ${windows_args} --seed ${seed} --threads ${task.cpus} ${args}
+    genosynth-vcf-to-matrix ${shellQuote(vcf)} -o ${shellQuote(prefix + '.h5')} ${region_args} ${legend_args} ${population_args} ${holdout_args} ${windows_args} --seed ${seed} --threads ${task.cpus} ${args}
     """
 
     stub:
     prefix = task.ext.prefix ?: "${meta.id}"
+    // one window, so that a stub run's workflow reads a region from it
+    def windows_stub = window_starts || window_sites ? "printf '%s\\t0\\t1\\tw1\\n' ${shellQuote(meta.region ?: 'genome')} > ${shellQuote(prefix + '.windows.bed')}" : ''
     """
     touch ${shellQuote(prefix + '.h5')} ${shellQuote(prefix + '.holdout.h5')}
+    ${windows_stub}
     """
 }
