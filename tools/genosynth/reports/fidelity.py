@@ -280,39 +280,49 @@ class FidelityPlots:
                                                                                         "pairwise_differences")
 
     def three_point(self) -> tuple[str, Path]:
+        """One small panel per set: its connected 3-point correlations against the real ones, every separation
+        pooled (each separation's r in the metrics table's JSON and in the panel's legend)."""
         correlations = self.data["three_point"]
         separations = list(correlations["real"])
-        fig, axes = self._grid(max(1, len(separations)), columns=4, size=2.8)
-        for ax, sep in zip(axes, separations):
-            real = correlations["real"][sep]
-            for name in self.names:
-                ax.scatter(real, correlations[name][sep], s=3, alpha=0.4, color=self.colours[name], rasterized=True,
-                           label=f"{name} r {_short(self.metrics['sets'][name]['three_point_r'][sep])}")
-            low, high = float(real.min(initial=0)), float(real.max(initial=0))
+        fig, axes = self._grid(len(self.names), columns=4, size=2.8)
+        real = np.concatenate([correlations["real"][sep] for sep in separations]) if separations else np.zeros(0)
+        low, high = float(real.min(initial=0)), float(real.max(initial=0))
+        for ax, name in zip(axes, self.names):
+            values = np.concatenate([correlations[name][sep] for sep in separations]) if separations else np.zeros(0)
+            ax.scatter(real, values, s=2, alpha=0.3, color=self.colours[name], rasterized=True)
             ax.plot([low, high], [low, high], color="black", linewidth=0.8, linestyle=":")
-            ax.set_title(f"separation {sep}", fontsize="medium")
-            ax.set_xlabel("real")
-            ax.set_ylabel("synthetic")
-            ax.legend(fontsize="x-small", markerscale=3)
-        return "3-point correlations of site triplets", save_figure(fig, self.directory, "three_point")
+            by_separation = self.metrics["sets"][name]["three_point_r"]
+            shown = ", ".join(f"{sep}: {_short(by_separation[sep])}" for sep in separations[:3])
+            ax.set_title(f"{name}", fontsize="small")
+            ax.text(0.02, 0.98, f"r by separation\n{shown}", transform=ax.transAxes, va="top", fontsize="x-small")
+            ax.set_xlabel("real", fontsize="small")
+            ax.set_ylabel(name, fontsize="small")
+            ax.tick_params(labelsize="x-small")
+        fig.suptitle("Connected 3-point correlations of site triplets, set against real (dotted: equal)",
+                     fontsize="medium")
+        return "3-point correlations of site triplets, one panel per set", save_figure(fig, self.directory, "three_point")
 
     def nearest_neighbours(self) -> tuple[str, Path]:
-        fig = new_figure()
-        ax = fig.add_subplot()
+        """One small panel per set: each real haplotype's distance to its nearest member of the set, against its
+        distance to its nearest other real haplotype (grey)."""
         real_real = self.data["within_real"].nearest_a
-        series = [("real → nearest other real", real_real, REAL_COLOUR)]
-        series += [(f"real → nearest {name}", self.data["per_set"][name]["between"].nearest_a, self.colours[name])
-                   for name in self.names]
-        top = int(max(s[1].max() for s in series)) + 2
+        per_set = {name: self.data["per_set"][name]["between"].nearest_a for name in self.names}
+        top = int(max([real_real.max(initial=0)] + [v.max(initial=0) for v in per_set.values()])) + 2
         edges = np.linspace(0, top, min(top, 60) + 1)
-        for label, values, colour in series:
-            ax.hist(values, bins=edges, histtype="step", density=True, label=label, color=colour,
-                    linewidth=2 if colour == REAL_COLOUR else 1.2)
-        ax.set_xlabel("Hamming distance to nearest neighbour (sites)")
-        ax.set_ylabel("density")
-        ax.legend(fontsize="small")
-        return "Distance of each real haplotype to its nearest neighbour", save_figure(fig, self.directory,
-                                                                                     "nearest_neighbours")
+        fig, axes = self._grid(len(self.names), columns=4, size=2.6)
+        for ax, name in zip(axes, self.names):
+            ax.hist(real_real, bins=edges, histtype="step", density=True, color=REAL_COLOUR, linewidth=2,
+                    label="to nearest other real")
+            ax.hist(per_set[name], bins=edges, histtype="step", density=True, color=self.colours[name], linewidth=1.2,
+                    label=f"to nearest {name}")
+            ax.set_title(f"{name}: AATS {_short(self.metrics['sets'][name]['aats'])}", fontsize="small")
+            ax.set_xlabel("Hamming distance (sites)", fontsize="small")
+            ax.set_ylabel("density", fontsize="small")
+            ax.tick_params(labelsize="x-small")
+            ax.legend(fontsize="x-small")
+        fig.suptitle("Distance of each real haplotype to its nearest neighbour", fontsize="medium")
+        return "Distance of each real haplotype to its nearest neighbour, one panel per set", save_figure(
+            fig, self.directory, "nearest_neighbours")
 
 
 def _last_nonzero(histograms: list[np.ndarray]) -> int:
