@@ -6,7 +6,10 @@
 # data, in workflow order. Prints every image's size.
 #
 #   containers/build.sh            the CPU flavour (tags VERSION-cpu; this machine's CPU torch wheel when it has one)
-#   GPU=1 containers/build.sh      the GPU flavour (tags VERSION; CUDA wheels from the Python package index)
+#   GPU=1 containers/build.sh      the GPU flavour (tags VERSION; CUDA 13.0 wheels from the Python package index:
+#                                  hosts need an NVIDIA driver >= 580)
+#   GPU=1 CUDA=cu126 containers/build.sh   the GPU flavour for older drivers (tags VERSION-cu126; PyTorch's CUDA 12.6
+#                                  wheels from its own index, download.pytorch.org/whl/cu126: drivers >= 525.60.13)
 #   REGISTRY=registry.example.org/lab containers/build.sh    tags registry.example.org/lab/genosynth/STEP:...
 #
 # The base root filesystem comes from Debian packages (mmdebstrap), so no registry pull is needed; BASE_IMAGE=...
@@ -17,9 +20,13 @@ VERSION=$(sed -n 's/^__version__ = "\(.*\)"/\1/p' tools/genosynth/__init__.py)
 STEPS="vcf-to-matrix train-gan train-rbm train-diffusion sample impute-augment evaluate privacy-check selection-scan"
 BUILD_DIR=${BUILD_DIR:-build/containers}
 PYTHON=${PYTHON:-.venv/bin/python}
-if [ -n "${GPU:-}" ]; then
-    SUFFIX="" TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0} TORCH_INDEX_URL=${TORCH_INDEX_URL:-}
+if [ -n "${GPU:-}" ] && [ -n "${CUDA:-}" ]; then
+    SUFFIX="-$CUDA" FLAVOUR="$CUDA" TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
+    TORCH_INDEX_URL=${TORCH_INDEX_URL:-https://download.pytorch.org/whl/$CUDA}
+elif [ -n "${GPU:-}" ]; then
+    SUFFIX="" FLAVOUR=cu130 TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0} TORCH_INDEX_URL=${TORCH_INDEX_URL:-}
 else
+    FLAVOUR=cpu
     SUFFIX="-cpu"
     LOCAL_TORCH=$(ls /opt/wheels/torch-2.13.0+cpu-*.whl 2>/dev/null | head -1 || true)
     if [ -z "${TORCH_SPEC:-}" ] && [ -n "$LOCAL_TORCH" ]; then
@@ -63,7 +70,9 @@ if [ -z "${BASE_IMAGE:-}" ]; then
 fi
 echo "containers: $(image base) from $BASE_IMAGE with $TORCH_SPEC ($STORAGE_DRIVER storage)"
 "${BUILD[@]}" --build-arg BASE_IMAGE="$BASE_IMAGE" --build-arg TORCH_SPEC="$TORCH_SPEC" \
-    --build-arg TORCH_INDEX_URL="${TORCH_INDEX_URL:-}" --build-arg VERSION="$VERSION" \
+    --build-arg TORCH_INDEX_URL="${TORCH_INDEX_URL:-}" --build-arg VERSION="$VERSION" --build-arg FLAVOUR="$FLAVOUR" \
+    --build-arg REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
+    --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
     -f containers/base/Dockerfile -t "$(image base)" .
 for step in $STEPS; do
     "${BUILD[@]}" --build-arg BASE="$(image base)" -f "containers/$step/Dockerfile" -t "$(image "$step")" "containers/$step"

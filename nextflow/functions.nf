@@ -149,12 +149,16 @@ def privacyMqc(checks) {
     ]
 }
 
-// The commented YAML header of a MultiQC custom content table: its section, plot type and column titles.
+// The commented YAML header of a MultiQC custom content table: its section, plot type and column titles, figures
+// shown to 3 decimals except counts (and the gate's words).
 def mqcHeader(id, section, plotType, names, titles, description) {
+    def counts = ['n_haplotypes', 'exact_copies', 'near_copies', 'gate']
     def lines = ["id: '${id}'", "section_name: '${section}'"]
     lines += description ? ["description: '${description.replace("'", "''")}'"] : []
     lines += ["plot_type: '${plotType}'", 'pconfig:', "    id: '${id}_table'", "    namespace: 'genosynth'", 'headers:']
-    lines += names.withIndex().collectMany { name, i -> ["    ${name}:", "        title: '${titles[i]}'"] }
+    lines += names.withIndex().collectMany { name, i ->
+        ["    ${name}:", "        title: '${titles[i]}'"] + (name in counts ? [] : ["        format: '{:,.3f}'"])
+    }
     return lines.collect { line -> "# ${line}" }.join('\n') + '\n'
 }
 

@@ -81,3 +81,21 @@ def test_every_step_has_the_executable_its_image_runs():
         module, function = scripts[f"genosynth-{step}"].split(":")
         assert module == "genosynth.cli" and f"genosynth-{step}`" in getattr(cli, function).__doc__
     assert set(scripts) == {"genosynth"} | {f"genosynth-{step}" for step in STEPS}
+
+
+def test_images_carry_the_oci_labels():
+    """Base: source, revision and creation time (build.sh passes them), licences, version and a description of what
+    the images hold today; each step image its own title and description (the rest inherited from the base)."""
+    base = (REPO / "containers" / "base" / "Dockerfile").read_text()
+    for key in ("source", "revision", "created", "licenses", "version", "url", "documentation", "vendor"):
+        assert f"org.opencontainers.image.{key}=" in base, key
+    description = re.search(r'org.opencontainers.image.description="([^"]+)"', base).group(1)
+    assert all(word in description for word in ("GAN", "RBM", "diffusion", "privacy", "MultiQC"))
+    assert "multiqc==1.35" in base  # the MULTIQC process runs in the base image
+    build = (REPO / "containers" / "build.sh").read_text()
+    for argument in ("REVISION", "CREATED", "FLAVOUR", "VERSION"):
+        assert f"--build-arg {argument}=" in build and f"ARG {argument}" in base
+    for step in PIPELINE_STEPS:
+        text = (REPO / "containers" / step / "Dockerfile").read_text()
+        assert f'org.opencontainers.image.title="genosynth-{step}"' in text
+        assert f'org.opencontainers.image.description="genosynth-{step}: ' in text

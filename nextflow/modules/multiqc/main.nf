@@ -13,7 +13,7 @@ process MULTIQC {
 
     output:
     path "multiqc_report.html", emit: report
-    path "multiqc_data", emit: data
+    path "multiqc_report_data", emit: data
     // no `topic: versions`: the versions topic ends when every process sending to it has finished, and this report
     // waits for it (MultiQC states its own version in the report)
     tuple val("${task.process}"), val('multiqc'), eval('multiqc --version | sed "s/.* //"'), emit: versions_multiqc
@@ -25,12 +25,12 @@ process MULTIQC {
     def args = task.ext.args ?: ''
     def title_args = title ? "--title ${shellQuote(title)}" : ''
     """
-    multiqc --force --no-ansi --config ${shellQuote(multiqc_config)} ${title_args} ${args} .
+    multiqc --force --no-ansi --config ${shellQuote(multiqc_config)} ${title_args} --filename multiqc_report.html ${args} .
     """
 
     stub:
     """
-    mkdir multiqc_data
+    mkdir multiqc_report_data
     touch multiqc_report.html
     """
 }
