@@ -81,7 +81,7 @@ def metrics_table(sets: dict[str, dict[str, Any]]) -> HtmlTable:
               + "; ".join(f"{c.heading} {_better_text(c)}" for c in columns if c.better != "none") + ".")
     if reference is not None:
         legend += (" Δ: the difference from the reference row, the held-out real haplotypes (what a perfect generator "
-                   "scores).")
+                   "scores); where that row misses a target, the target does not suit these data.")
     header = ["set"] + [c.heading for c in columns]
     return HtmlTable("Metrics by set", header, rows, reference_rows=(0,) if reference is not None else (), legend=legend)
 
