@@ -95,7 +95,8 @@ def run_demo(out: Path, *, individuals: int = 50, length: int = 500_000, epochs:
     _step("export", out / "holdout.h5", "-o", out / "holdout.vcf.gz")
     _step("impute-augment", "--panel", out / "panel.vcf.gz", "--synthetic", out / "gan_ag.vcf.gz", "--target",
           out / "holdout.vcf.gz", "--memory", "1g", "--seed", seed, "-o", out / "imputation")
-    print(f"demo finished: outputs in {out}/", flush=True)
+    print(f"demo finished: outputs in {out}/; open {out / 'evaluation' / 'report.html'} and "
+          f"{out / 'privacy_gan' / 'report.html'} in a browser", flush=True)
 
 
 if __name__ == "__main__":
