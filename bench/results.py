@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 
 def machine() -> str:
-    """The CPU model, usable cores, Python and PyTorch versions, in one line."""
+    """The CPU model, usable cores and how busy they were, Python and PyTorch versions, in one line."""
     model = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -30,8 +30,9 @@ def machine() -> str:
         torch_version = torch.__version__
     except ImportError:
         torch_version = "absent"
-    return (f"{model}, {usable_cpus()} usable cores, no GPU used, Python {platform.python_version()}, "
-            f"PyTorch {torch_version}")
+    load = os.getloadavg()[0]
+    return (f"{model}, {usable_cpus()} usable cores (load average {load:.1f} when it "
+            f"finished), no GPU used, Python {platform.python_version()}, PyTorch {torch_version}")
 
 
 def write_result(path: Path, *, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
