@@ -14,7 +14,7 @@ process MULTIQC {
     output:
     path "multiqc_report.html", emit: report
     path "multiqc_report_data", emit: data
-    // no `topic: versions`: the versions topic ends when every process sending to it has finished, and this report
+    // not sent to the versions topic: the topic ends when every process sending to it has finished, and this report
     // waits for it (MultiQC states its own version in the report)
     tuple val("${task.process}"), val('multiqc'), eval('multiqc --version | sed "s/.* //"'), emit: versions_multiqc
 
