@@ -23,7 +23,7 @@ from typing import Callable, NoReturn, Sequence
 
 from . import __version__
 from .atomic import STOP_SIGNALS, raise_if_stopped, remove_pending
-from .devices import defer_cpu_threads
+from .devices import defer_cpu_threads, format_bytes
 from .errors import GateFailed, InputError, OptionError
 from .options import parse_seed
 from .progress import configure_logging, log
@@ -151,6 +151,11 @@ def _run(step: str, args: argparse.Namespace, parser: argparse.ArgumentParser, a
         _fail(step, str(err), err.exit_code)
     except MemoryError:
         _fail(step, "not enough memory for this run (ask for less: fewer haplotypes, a smaller --batch or a region)", 1)
+    except RuntimeError as err:  # torch's allocators: "can't allocate memory" (CPU), torch.OutOfMemoryError (GPU)
+        if not _allocation_failure(err):
+            raise_as_bug(step)
+        _fail(step, f"not enough memory for this run: {_allocation_failure(err)} (ask for smaller sizes: fewer "
+                    "haplotypes, units, chains or a smaller batch)", 1)
     except BrokenPipeError:
         _fail(step, "output pipe closed", 1)
     except OSError as err:
@@ -163,6 +168,19 @@ def _run(step: str, args: argparse.Namespace, parser: argparse.ArgumentParser, a
     except Exception:
         raise_as_bug(step)
     sys.exit(0)
+
+
+def _allocation_failure(err: RuntimeError) -> str | None:
+    """What a torch allocation that failed asked for (``"a block of 1.1 TiB on cpu"``), or None for another error."""
+    text = str(err)
+    if type(err).__name__ != "OutOfMemoryError" and "can't allocate memory" not in text:
+        return None
+    size = re.search(r"allocate (\d+) bytes|Tried to allocate ([\d.]+ [KMGT]?i?B)", text)
+    if size is None:
+        return "an allocation failed"
+    if size.group(1):
+        return f"one allocation of {format_bytes(int(size.group(1)))} failed"
+    return f"one allocation of {size.group(2)} failed"
 
 
 def raise_as_bug(step: str) -> NoReturn:

@@ -137,13 +137,20 @@ def require_memory(needed: int, what: str, *, advice: str) -> None:
     """
     free = available_memory()
     if free is not None and needed > free:
-        raise InputError(f"{what} need {_size(needed)} of memory, and this machine has {_size(free)} available: "
+        raise InputError(f"{what} need {format_bytes(needed)} of memory, and this machine has {format_bytes(free)} available: "
                          f"{advice}")
 
 
-def _size(count: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
+def format_bytes(count: float) -> str:
+    """A byte count in bytes, KiB, MiB, GiB or TiB.
+
+    Example
+    -------
+    >>> format_bytes(3 * 2**30)
+    '3.0 GiB'
+    """
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if count < 1024 or unit == "TiB":
             return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
         count /= 1024
     raise AssertionError

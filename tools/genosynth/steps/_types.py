@@ -12,6 +12,9 @@ from ..errors import OptionError
 from ..options import parse_float, parse_int
 
 
+MAX_INTEGER = 2**63 - 1  # the largest int64
+
+
 class Bounded:
     """A number of ``kind`` (int or float) within the given bounds; ``below`` and ``above`` are exclusive.
 
@@ -37,6 +40,8 @@ class Bounded:
             value = self.kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if self.kind is int else 'a number'}") from None
+        if self.kind is int and abs(value) > MAX_INTEGER:  # past what numpy and torch can hold, whatever the bounds
+            raise argparse.ArgumentTypeError(f"{text}: must be at most {MAX_INTEGER} in size")
         try:
             if self.kind is int:
                 return parse_int("value", value, minimum=self.minimum, maximum=self.maximum)

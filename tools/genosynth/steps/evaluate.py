@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..devices import require_memory
 from ..errors import OptionError
 from ..fidelity import evaluate, parse_set_name
 from ..formats import read_haplotypes
@@ -55,6 +56,8 @@ def extra_inputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
 
 def run(args: argparse.Namespace) -> None:
     named = _named_sets(args.synthetic)
+    # the random triplets are drawn as int64 site triples before any is used
+    require_memory(args.triplets * 24, f"{args.triplets} random site triplets", advice="ask for fewer (--triplets)")
     report = evaluate(read_haplotypes(args.real, legend=args.legend),
                       {name: read_haplotypes(path, legend=args.legend) for name, path in named.items()},
                       holdout=read_haplotypes(args.holdout, legend=args.legend) if args.holdout else None,
