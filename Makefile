@@ -16,7 +16,7 @@ NF_WHEEL_SHA256 := 8ee0c4361d28d2168b523518b88c83244f9bac529ae9dd50185c51fdf4c15
 GALAXY_VENV := .galaxy/venv
 GALAXY_STAMP := $(GALAXY_VENV)/.installed
 
-.PHONY: demo test bench system-packages clean galaxy-lint galaxy-test nextflow-lint containers docs package
+.PHONY: demo test bench system-packages clean galaxy-lint galaxy-test nextflow-lint nf-core-lint containers docs package
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,13 @@ $(NF_JAR): | $(STAMP)
 # lint main.nf, every module and nextflow.config with Nextflow's language server (type checking on)
 nextflow-lint: $(STAMP) $(NF_JAR)
 	java -cp $(NF_JAR) groovy.ui.GroovyMain nextflow/checks/check.groovy . main.nf nextflow/functions.nf nextflow/modules/*/main.nf nextflow.config conf/*.config
+
+# nf-core tools' module and pipeline lint, in their own environment (nf-core pins versions of its own); a report,
+# not a gate and not part of make test: docs/pipeline-verification.md says what each finding led to
+NF_CORE_VENV := .nf-core/venv
+nf-core-lint: $(NF_JAR)
+	[ -x $(NF_CORE_VENV)/bin/nf-core ] || { $(PYTHON) -m venv $(NF_CORE_VENV) && $(NF_CORE_VENV)/bin/pip install --quiet nf-core==4.2.1; }
+	nextflow/checks/nf-core-lint.sh $(NF_CORE_VENV) $(NF_JAR)
 
 # the documentation site into site/ (MkDocs Material; step pages generated from the parsers, benchmark tables from
 # bench/'s result files); --strict: a broken link, a missing page or an API docstring that does not parse fails it
