@@ -461,3 +461,18 @@ def test_drawn_option_values_hold_the_contract(workspace, step):
                 assert not TRACEBACK.search(result.stderr), result.stderr
 
     check()
+
+
+def test_help_lists_every_step_whole_and_each_default_once():
+    from genosynth.cli import STEPS, step_module
+
+    listing = " ".join(subprocess.run([str(GENOSYNTH), "--help"], capture_output=True, text=True, check=True)
+                       .stdout.split())
+    for step in STEPS:
+        assert f"{step} {step_module(step).SUMMARY}" in listing, step
+        text = subprocess.run([str(GENOSYNTH), step, "-h"], capture_output=True, text=True, check=True).stdout
+        options = re.split(r"\n  (?=-)", text)  # one entry per option
+        twice = [entry.split()[0] for entry in options if len(re.findall(r"\bdefault:? [\w.'-]", " ".join(entry.split()),
+                                                                         re.IGNORECASE)) > 1]
+        assert not twice, f"{step}: defaults given twice for {twice}"
+        assert "(default: None)" not in text, step

@@ -8,6 +8,7 @@ spot-instance reclaims send it), with no output written; anything else a bug.
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import logging
 import os
@@ -46,12 +47,13 @@ BUG_EXIT_CODE = 3
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Each option's default once: added as ``(default: X)`` unless its help already says what the default is,
-    and never for an option without one."""
+    """Each option's default once: added as ``(default: X)`` unless its help already states it, and never for an
+    option without one."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
-        if "default" in text.lower() or action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+        stated = "default" in text.lower() and str(action.default) in text  # the help says it already
+        if stated or action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
             return text
         return super()._get_help_string(action)
 
@@ -164,7 +166,9 @@ def _run(step: str, args: argparse.Namespace, parser: argparse.ArgumentParser, a
         _fail(step, f"{err.filename}: {err.strerror or err}", 1)
     except KeyboardInterrupt as err:  # Terminated included
         signum = STOP_SIGNALS[0] if STOP_SIGNALS else signal.SIGTERM if isinstance(err, Terminated) else signal.SIGINT
-        _fail(step, _stopped_message(module, args, signum), 128 + signum)
+        with _exit_lock:  # every output is cleaned up by now: skip the interpreter's slow teardown (torch's)
+            log(step, f"error: {_stopped_message(module, args, signum)}", level=logging.ERROR)
+            _exit_now(128 + signum)
     except Exception:
         raise_as_bug(step)
     sys.exit(0)
@@ -247,6 +251,15 @@ def _watchdog(step: str, message: str, code: int) -> None:
         except OSError:
             pass
     log(step, f"error: {message}", level=logging.ERROR)
+    _exit_now(code)
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Exit at once, after the exit handlers (temporary folders' finalizers among them), without the interpreter's
+    teardown, which takes a second with torch loaded."""
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
     os._exit(code)
 
 
