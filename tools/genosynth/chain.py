@@ -13,7 +13,7 @@ from typing import Any, Iterator, Sequence, Union
 
 import numpy as np
 
-from .devices import resolve_device
+from .devices import require_memory, resolve_device
 from .errors import OptionError
 from .formats import HaplotypeWriter
 from .matrix import HaplotypeMatrix, Sites
@@ -75,6 +75,10 @@ def draw_chain(models: Sequence[ChainModel], n: int, *, seed: int | None = None,
     for model in described:  # every window's option values, before anything is drawn or loaded
         model.check_sampling_options(options)
     seed = resolve_seed(seed)
+    widest = max(len(m.sites) for m in described) + max(m.context_sites for m in described)
+    # one window's uint8 haplotypes with the context kept, and a batch's float32 outputs with their intermediates
+    require_memory(n * widest * 2 + min(batch, n) * widest * 16, f"{n} haplotypes x {widest} sites of a window",
+                   advice="ask for fewer haplotypes (-n) and a smaller --batch, or draw them in several runs")
     codes = described[0].population_codes(n, population, ploidy, np.random.default_rng(seed))
     windows = [[str(m.sites.chrom[0]), int(m.sites.pos[0]), int(m.sites.pos[-1])] for m in described]
     inputs = [m.source for m in described if m.source]

@@ -142,7 +142,10 @@ def _run(step: str, args: argparse.Namespace, parser: argparse.ArgumentParser, a
         with command_line(argv):
             if getattr(args, "seed", None) is not None:
                 parse_seed("seed", args.seed)
-            check_paths(step_paths(module, parser, args))  # before any work: no output may replace an input
+            paths = step_paths(module, parser, args)
+            check_paths(paths)  # before any work: no output may replace an input
+            log(step, "reads " + (", ".join(f"{name} {path}" for name, path in paths.inputs) or "no file") + "; writes "
+                + ", ".join(f"{name} {path}" for name, path in paths.files + paths.folders), level=logging.DEBUG)
             if hasattr(args, "cpu_threads"):  # the steps computing with torch (steps/_compute.py)
                 defer_cpu_threads(args.cpu_threads)
             module.run(args)
