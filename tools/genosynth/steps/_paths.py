@@ -121,12 +121,21 @@ def _check_output_folder(name: str, path: Path) -> None:
         parent = parent.parent
     if not parent.is_dir():
         raise InputError(f"{path}: {parent} is not a folder ({name})")
+    _check_length(name, Path(os.path.realpath(path)), parent)
 
 
 def _check_parent(name: str, path: Path) -> None:
     parent = path.parent
     if not parent.is_dir():
         raise InputError(f"{path}: the folder {parent} does not exist ({name})")
+    _check_length(name, path, parent)
+
+
+def _check_length(name: str, path: Path, parent: Path) -> None:
+    longest = os.pathconf(parent, "PC_NAME_MAX") - len(".XXXXXXXX.tmp.tbi")  # the temporary name's additions
+    if len(os.fsencode(path.name)) > longest:
+        raise InputError(f"{path}: the name is too long ({len(os.fsencode(path.name))} bytes; at most {longest} here) "
+                         f"({name})")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"{path}: permission denied: cannot write in {parent} ({name})")
 
