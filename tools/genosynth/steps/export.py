@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, OptionError
 from ..formats import companion_files, output_format, write_haplotypes
 from ..formats.hdf5 import read_matrix
 from ..progress import log
@@ -29,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def derived_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
     """The index or legend written beside the output."""
+    if args.legend is not None and not output_format(args.output).startswith(".hapt"):
+        raise OptionError("legend", f"applies to a .hapt output, not to {args.output.name}")
     output_format(args.output, allowed=SUFFIXES)
     return [("-o (its index or legend)", path) for path in companion_files(args.output, legend=args.legend)
             if args.legend is None or path != args.legend]

@@ -73,6 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def derived_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
     """The index or legend written beside the output."""
+    if args.legend is not None and not output_format(args.output).startswith(".hapt"):
+        raise OptionError("legend", f"applies to a .hapt output, not to {args.output.name}")
     output_format(args.output)
     return [("-o (its index or legend)", path) for path in companion_files(args.output, legend=args.legend)
             if args.legend is None or path != args.legend]

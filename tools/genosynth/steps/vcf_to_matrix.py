@@ -9,6 +9,7 @@ from pathlib import Path
 from ..atomic import atomic_outputs
 from ..errors import OptionError
 from ..formats.convert import convert_to_matrix
+from ..formats.detect import detect_format
 from ..formats.hdf5 import read_sites
 from ..formats.tables import read_sample_list
 from ..progress import log
@@ -54,6 +55,8 @@ def run(args: argparse.Namespace) -> None:
     # the window options are checked before the conversion, which may take long (plan_windows checks them too)
     if (args.window_sites or args.window_starts) and args.windows_output is None:
         raise OptionError("window_sites" if args.window_sites else "window_starts", "needs --windows-output")
+    if args.legend is not None and detect_format(args.input).format != "hapt":
+        raise OptionError("legend", f"applies to a .hapt input; {args.input.name} is not one")
     if args.population_column is not None and args.populations is None:
         raise OptionError("population_column", "needs --populations")
     if args.window_sites and args.window_starts:
