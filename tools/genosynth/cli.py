@@ -53,7 +53,8 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
         stated = "default" in text.lower() and str(action.default) in text  # the help says it already
-        if stated or action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+        if stated or any(action.default is nothing for nothing in (None, False, argparse.SUPPRESS)) \
+                or not action.option_strings:
             return text
         return super()._get_help_string(action)
 

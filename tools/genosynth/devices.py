@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import InputError, OptionError
 from .options import parse_int
-from .progress import log, warn
+from .progress import note, warn
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
@@ -87,18 +87,18 @@ def cuda_problem() -> str | None:
 
 
 def _announce(device: str) -> None:
-    """Say once which device this process computes on."""
+    """Say once which device this process computes on (with the step's next progress or result line)."""
     if device in _announced:
         return
     _announced.add(device)
     if device == "cuda":
         import torch
 
-        log(None, f"computing on cuda ({torch.cuda.get_device_name(0)})")
+        note(f"computing on cuda ({torch.cuda.get_device_name(0)})")
     else:
         import torch
 
-        log(None, f"computing on cpu ({torch.get_num_threads()} threads)")
+        note(f"computing on cpu ({torch.get_num_threads()} threads)")
 
 
 def available_memory(cgroup: "str | Path" = "/sys/fs/cgroup") -> int | None:

@@ -67,6 +67,8 @@ class Progress:
                 remaining = min(remaining, max(0.0, self.time_limit - elapsed))
             text += f", ETA {_clock(remaining)}"
         if self._tty:
+            while _PENDING_NOTES:
+                log(None, _PENDING_NOTES.pop(0))
             sys.stderr.write(f"\r\033[Kgenosynth {self.step}: {text}" + ("\n" if final else ""))
             sys.stderr.flush()
         else:
@@ -107,12 +109,24 @@ def configure_logging(step: str = "", *, level: int = logging.INFO) -> None:
     LOGGER.propagate = False
 
 
+_PENDING_NOTES: list[str] = []  # said before the next progress or result line, not before an error
+
+
 def log(step: str | None, message: str, *, level: int = logging.INFO) -> None:
     """One line on standard error (``step`` None: the command's step)."""
     if not LOGGER.handlers:
         configure_logging()
     _HANDLER.setStream(sys.stderr)
+    if level < logging.ERROR:
+        while _PENDING_NOTES:
+            LOGGER.info(_PENDING_NOTES.pop(0), extra={"step": None})
     LOGGER.log(level, message, extra={"step": step})
+
+
+def note(message: str) -> None:
+    """An informational line said with the step's next progress or result line: a run that fails before either
+    ends with its one error line only."""
+    _PENDING_NOTES.append(message)
 
 
 def warn(message: str) -> None:

@@ -88,7 +88,7 @@ def _check_input(name: str, path: Path) -> None:
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file ({name})") from None
+        return  # the step says so where it reads it, after its own checks of the options
     except OSError as err:
         raise InputError(f"{path}: {err.strerror} ({name})") from None
     if stat.S_ISDIR(mode):
