@@ -135,7 +135,7 @@ def test_errors_exit_1_with_one_line(split, tmp_path):
     cases = [
         (["--target", renamed], {}, "no chromosome is in every input (the target has 7; the panel set has 22"),
         (["--target", unphased, "--engine", "minimac4"], {}, "is unphased; minimac4 needs a phased target"),
-        (["--target", split["target"]], {"BEAGLE_JAR": str(tmp_path / "none.jar")}, "Beagle 5 not found"),
+        (["--target", split["target"]], {"BEAGLE_JAR": str(tmp_path / "none.jar")}, "BEAGLE_JAR names"),
         (["--target", split["target"], "--keep-every", "1"], {}, "--keep-every must be >= 2"),
     ]
     for extra, env, message in cases:
@@ -159,3 +159,51 @@ def test_array_sites_file_and_bad_memory(split, tmp_path):
     bad = run_genosynth("impute-augment", "--panel", split["panel"], "--synthetic", split["own"], "--target",
                         split["target"], "--memory", "lots", "-o", tmp_path / "bad", check=False)
     assert bad.returncode == 1 and "--memory 'lots': expected a size such as 2g or 500m" in bad.stderr
+
+
+def _conda_like_prefix(tmp_path):
+    """A conda/bioconda-style environment: PREFIX/bin/beagle (a wrapper) and PREFIX/share/beagle-5.4-0/beagle.jar
+    (a copy of the Debian jar), PREFIX/bin/java linked to the real one."""
+    import os
+    import shutil
+
+    from genosynth.beagle import DEBIAN_BEAGLE_JAR
+
+    prefix = tmp_path / "env"
+    (prefix / "bin").mkdir(parents=True)
+    (prefix / "share" / "beagle-5.4-0").mkdir(parents=True)
+    shutil.copy(DEBIAN_BEAGLE_JAR, prefix / "share" / "beagle-5.4-0" / "beagle.jar")
+    wrapper = prefix / "bin" / "beagle"
+    wrapper.write_text('#!/bin/sh\nexec java -jar "$(dirname "$0")/../share/beagle-5.4-0/beagle.jar" "$@"\n')
+    wrapper.chmod(0o755)
+    os.symlink(os.path.realpath(shutil.which("java")), prefix / "bin" / "java")
+    return prefix
+
+
+def test_beagle_and_java_are_found_where_conda_installs_them(split, tmp_path):
+    """A fresh Python whose PATH holds only a conda-like prefix (no Debian jar named, no BEAGLE_JAR) finds Beagle's
+    jar beside the `beagle` wrapper and java on PATH, and the jar runs; without java, one line names it."""
+    import os
+    import subprocess
+    import sys
+
+    prefix = _conda_like_prefix(tmp_path)
+    code = ("from genosynth.versions import software_version; from genosynth.beagle import require_beagle; "
+            "java, jar = require_beagle('test'); print(java); print(jar); print(software_version('beagle'))")
+    env = {k: v for k, v in os.environ.items() if k not in ("BEAGLE_JAR", "JAVA_HOME")}
+    found = subprocess.run([sys.executable, "-c", code], env={**env, "PATH": str(prefix / "bin")},
+                           capture_output=True, text=True, check=True).stdout.splitlines()
+    assert found[0] == str(prefix / "bin" / "java")
+    assert found[1] == str(prefix / "share" / "beagle-5.4-0" / "beagle.jar")
+    assert found[2].startswith("5.")  # the banner's version: the conda jar ran
+    (prefix / "bin" / "java").unlink()
+    missing = subprocess.run([sys.executable, "-m", "genosynth", "impute-augment", "--panel", str(split["panel"]),
+                              "--synthetic", str(split["own"]), "--target", str(split["target"]), "-o",
+                              str(tmp_path / "out")], env={**env, "PATH": str(prefix / "bin")}, capture_output=True,
+                             text=True)
+    assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
+    assert "java not found" in missing.stderr and "Traceback" not in missing.stderr
+    assert not (tmp_path / "out").exists()
+    broken = subprocess.run([sys.executable, "-c", code], env={**env, "BEAGLE_JAR": str(tmp_path / "none.jar")},
+                            capture_output=True, text=True)
+    assert broken.returncode != 0 and "BEAGLE_JAR names" in broken.stderr

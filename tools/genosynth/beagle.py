@@ -1,5 +1,5 @@
-"""Beagle 5 (Debian package ``beagle``) run with a bounded heap: phasing and gap filling before conversion,
-and imputation from a reference panel."""
+"""Beagle 5 run with a bounded heap: phasing and gap filling before conversion, and imputation from a reference
+panel. Beagle and Java are found where Debian and conda (bioconda) install them."""
 
 from __future__ import annotations
 
@@ -11,23 +11,47 @@ from pathlib import Path
 from .errors import InputError
 from .formats.detect import detect_format
 
-BEAGLE_JARS = (Path("/usr/share/beagle/beagle.jar"),)
+DEBIAN_BEAGLE_JAR = Path("/usr/share/beagle/beagle.jar")
 
 
 def find_beagle_jar() -> Path:
-    """The Beagle 5 jar: ``$BEAGLE_JAR`` when set, else the Debian package's; an InputError when absent."""
-    candidates = [Path(os.environ["BEAGLE_JAR"])] if os.environ.get("BEAGLE_JAR") else list(BEAGLE_JARS)
-    for jar in candidates:
-        if jar.is_file():
-            return jar
-    raise InputError("Beagle 5 not found: install the Debian/Ubuntu package 'beagle' or set BEAGLE_JAR to beagle.jar")
+    """The Beagle 5 jar: the file ``$BEAGLE_JAR`` names when it is set; else the jar installed beside a ``beagle``
+    program on ``PATH`` (``PREFIX/bin/beagle`` with ``PREFIX/share/beagle*/beagle*.jar``, as bioconda and Debian lay
+    them out; the newest name first); else Debian's; an InputError naming what to install when there is none."""
+    named = os.environ.get("BEAGLE_JAR")
+    if named:
+        if not Path(named).is_file():
+            raise InputError(f"BEAGLE_JAR names {named}, which is not a file: point it at Beagle 5's jar")
+        return Path(named)
+    program = shutil.which("beagle")
+    if program is not None:
+        prefix = Path(os.path.realpath(program)).parent.parent
+        jars = sorted(prefix.glob("share/beagle*/beagle*.jar"), reverse=True)
+        if jars:
+            return jars[0]
+    if DEBIAN_BEAGLE_JAR.is_file():
+        return DEBIAN_BEAGLE_JAR
+    raise InputError("Beagle 5 not found: install the Debian/Ubuntu package 'beagle' or bioconda's 'beagle', "
+                     "or set BEAGLE_JAR to its jar")
 
 
-def require_beagle(task: str) -> Path:
-    """The Beagle jar, after checking that java can run it; an InputError naming what is missing for ``task``."""
-    if shutil.which("java") is None:
-        raise InputError(f"{task} needs java (Debian/Ubuntu package 'default-jre-headless') for Beagle")
-    return find_beagle_jar()
+def find_java() -> str:
+    """The ``java`` program: on ``PATH``, else ``$JAVA_HOME/bin/java``; an InputError naming it when absent."""
+    program = shutil.which("java")
+    if program is None and os.environ.get("JAVA_HOME"):
+        program = shutil.which("java", path=str(Path(os.environ["JAVA_HOME"]) / "bin"))
+    if program is None:
+        raise InputError("java not found on PATH or in JAVA_HOME: Beagle needs a Java runtime (Debian/Ubuntu "
+                         "package 'default-jre-headless', or conda's 'openjdk')")
+    return program
+
+
+def require_beagle(task: str) -> tuple[str, Path]:
+    """``java`` and the Beagle jar, or an InputError naming what is missing for ``task``."""
+    try:
+        return find_java(), find_beagle_jar()
+    except InputError as err:
+        raise InputError(f"{task}: {err}") from None
 
 
 def run_beagle(options: dict[str, object], *, memory: str, task: str, source: Path) -> Path:
@@ -36,7 +60,8 @@ def run_beagle(options: dict[str, object], *, memory: str, task: str, source: Pa
     ``memory`` bounds the JVM heap (``-Xmx``), e.g. ``"2g"``; Beagle's log lands at ``out``.log. A failure is
     an InputError naming ``source``, the ``task`` and Beagle's own error line.
     """
-    command = ["java", f"-Xmx{memory}", "-jar", str(require_beagle(task))]
+    java, jar = require_beagle(task)
+    command = [java, f"-Xmx{memory}", "-jar", str(jar)]
     command += [f"{key}={value}" for key, value in options.items()]
     output = Path(f"{options['out']}.vcf.gz")
     result = subprocess.run(command, capture_output=True, text=True)

@@ -341,6 +341,8 @@ def _copy_without_private_paths(source: Path, target: Path, work: Path) -> None:
         return text.replace(home + os.sep, "~" + os.sep) if len(home) > 1 else text
 
     if source.name.endswith(".vcf.gz"):
+        if shutil.which("bgzip") is None:
+            raise InputError(f"{target.name}: copying the engine's output needs 'bgzip' (Debian/Ubuntu package 'tabix')")
         with gzip.open(source, "rt") as vcf, open(target, "wb") as out:
             bgzip = subprocess.Popen(["bgzip", "-c"], stdin=subprocess.PIPE, stdout=out, text=True)
             try:

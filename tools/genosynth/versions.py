@@ -27,9 +27,10 @@ def software_version(name: str) -> str:
 
         return torch.__version__ if name == "torch" else (torch.version.cuda or "none")
     if name == "beagle":
-        from .beagle import find_beagle_jar
+        from .beagle import require_beagle
 
-        banner = subprocess.run(["java", "-jar", str(find_beagle_jar())], capture_output=True, text=True).stdout
+        java, jar = require_beagle("beagle's version")
+        banner = subprocess.run([java, "-jar", str(jar)], capture_output=True, text=True).stdout
         first = banner.strip().splitlines()[0] if banner.strip() else "unknown"
         return first.split("(version ")[-1].rstrip(")") if "(version " in first else first
     raise ValueError(f"no version known for {name!r} (genosynth, torch, cuda, beagle)")
