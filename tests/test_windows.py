@@ -331,7 +331,7 @@ def test_evaluate_reads_windows_from_a_bed_and_limits_ld_pairs_by_distance(plant
     (("train-rbm", "{matrix}", "--context-sites", "5", "-o", "{out}/m.safetensors"),
      "--context-sites 5: the context precedes a window; give --region"),
     (("vcf-to-matrix", "{vcf}", "--windows-output", "{out}/w.bed", "--window-sites", "10", "--window-starts",
-      "{out}/w.bed", "-o", "{out}/m.h5"), "or --window-starts, not both"),
+      "{out}/starts.bed", "-o", "{out}/m.h5"), "or --window-starts, not both"),
 ])
 def test_window_options_without_what_they_need_are_one_line(planted, simulated, tmp_path, args, message):
     matrix = tmp_path / "planted.h5"
