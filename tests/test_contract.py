@@ -95,6 +95,10 @@ def _prepare(workspace: Path, where: Path, setup: str | None) -> None:
         (where / "proj").mkdir()
         for name in ("train.h5", "hold.h5", "ag.h5"):
             shutil.copy(where / name, where / "proj" / name)
+    elif setup == "tbi":
+        (where / "real.vcf.gz.tbi").write_bytes(b"an index beside the input\n")  # checked by name before any read
+    elif setup == "devlink":
+        os.symlink("/dev/stdout", where / "out.h5")
     elif setup == "folders":
         (where / "own").mkdir()
         (where / "own" / "notes.txt").write_text("a user's own folder\n")
@@ -149,6 +153,13 @@ CASES = {  # step -> (case, argv, setup, pattern of the error line)
         ("seed past 64 bits", ["real.vcf.gz", "-o", "a.h5", "--seed", str(2**70)], None, r"--seed must be <="),
         ("legend for a VCF input", ["real.vcf.gz", "-o", "a.h5", "--legend", "real.legend"], None,
          r"--legend applies to a .hapt input"),
+        ("output is the input's index", ["real.vcf.gz", "-o", "real.vcf.gz.tbi", "--region", "1:1-3000"], "tbi",
+         r"same file as the input INPUT's index"),
+        ("windows output is the input's index", ["real.vcf.gz", "-o", "a.h5", "--windows-output", "real.vcf.gz.tbi"],
+         "tbi", r"same file as the input INPUT's index"),
+        ("output is standard output's name", ["real.vcf.gz", "-o", "-"], None, r"names standard output"),
+        ("output is a link to /dev/stdout", ["real.vcf.gz", "-o", "out.h5"], "devlink", r"links to\) /dev/stdout"),
+        ("output under /proc", ["real.vcf.gz", "-o", "/proc/self/fd/1"], None, r"device, stream or system file"),
         ("population column without a table", ["real.vcf.gz", "-o", "a.h5", "--population-column", "pop"], None,
          r"--population-column needs --populations"),
     ],
@@ -298,6 +309,19 @@ def test_a_truncated_bgzip_names_the_same_last_record_on_every_run(workspace, tm
         assert_refused(result, before, tmp_path / str(attempt), pattern=r"after record \S+:\d+")
         lines.add(result.stderr.strip().splitlines()[-1])
     assert len(lines) == 1, lines
+
+
+def test_an_output_naming_dev_stdout_redirected_to_a_file_is_refused(workspace, tmp_path):
+    """As root, /dev/stdout (a link to /proc/self/fd/1, itself a link to the redirected file) was replaced by the
+    rename: the output must be refused before any work, whatever the stream is."""
+    _prepare(workspace, tmp_path, None)
+    (tmp_path / "stdout.txt").write_text("")
+    before, link = _tree(tmp_path), os.readlink("/dev/stdout")
+    with open(tmp_path / "stdout.txt", "w") as stdout:
+        result = subprocess.run([str(GENOSYNTH), "vcf-to-matrix", "real.vcf.gz", "-o", "/dev/stdout"], cwd=tmp_path,
+                                stdout=stdout, stderr=subprocess.PIPE, text=True)
+    assert os.path.islink("/dev/stdout") and os.readlink("/dev/stdout") == link
+    assert_refused(result, before, tmp_path, pattern=r"/dev/stdout: --output is \(or links to\) /dev/stdout")
 
 
 def test_an_output_folder_genosynth_wrote_or_an_empty_one_is_replaced(workspace, tmp_path):

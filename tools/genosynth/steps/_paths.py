@@ -48,6 +48,7 @@ def step_paths(module: ModuleType, parser: argparse.ArgumentParser, args: argpar
             else:
                 paths.inputs.append((name, value))
     paths.inputs += getattr(module, "extra_inputs", lambda args: [])(args)
+    paths.inputs += [(f"{name}'s index", index) for name, path in list(paths.inputs) for index in _indexes(path)]
     paths.files += getattr(module, "derived_outputs", lambda args: [])(args)
     return paths
 
@@ -100,7 +101,36 @@ def _check_input(name: str, path: Path) -> None:
         raise InputError(f"{path}: permission denied ({name})")
 
 
+def _indexes(path: Path) -> list[Path]:
+    """The index files beside a bgzipped VCF or a BCF input (``.tbi``, ``.csi``) that exist: inputs too."""
+    if not str(path).endswith((".vcf.gz", ".vcf.bgz", ".bcf")):
+        return []
+    return [Path(f"{path}{suffix}") for suffix in (".tbi", ".csi") if os.path.lexists(f"{path}{suffix}")]
+
+
+SYSTEM_FOLDERS = ("/dev", "/proc", "/sys")  # files there are devices, pipes or the process's own streams
+
+
+def _check_not_system(name: str, path: Path) -> None:
+    """Refuse an output named ``-`` or one that is, or resolves through a link to, a path under /dev, /proc or
+    /sys (``/dev/stdout``, ``/proc/self/fd/1``): replacing it would replace the link, not write to the stream."""
+    if str(path) == "-":
+        raise InputError(f"{path}: {name} names standard output; genosynth writes only to a file it can replace "
+                         "whole: give a file name")
+    current, hops = os.path.abspath(path), 0
+    while hops < 40:
+        for candidate in (current, os.path.realpath(os.path.dirname(current))):
+            if any(_inside(candidate, folder) for folder in SYSTEM_FOLDERS):
+                raise InputError(f"{path}: {name} is (or links to) {candidate}, a device, stream or system file; "
+                                 "give a regular file name")
+        if not os.path.islink(current):
+            return
+        current = os.path.normpath(os.path.join(os.path.dirname(current), os.readlink(current)))
+        hops += 1
+
+
 def _check_output_file(name: str, path: Path) -> None:
+    _check_not_system(name, path)
     if str(path).endswith(os.sep) or path.name in ("", ".", ".."):
         raise InputError(f"{path}: {name} names a folder; expected a file name")
     if os.path.lexists(path):
@@ -112,6 +142,7 @@ def _check_output_file(name: str, path: Path) -> None:
 
 
 def _check_output_folder(name: str, path: Path) -> None:
+    _check_not_system(name, path)
     try:
         check_folder_target(path)
     except InputError as err:
