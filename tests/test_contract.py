@@ -104,6 +104,14 @@ def _prepare(workspace: Path, where: Path, setup: str | None) -> None:
         (where / "own" / "notes.txt").write_text("a user's own folder\n")
         (where / "written").mkdir()
         (where / "written" / ".genosynth-output.json").write_text("{}\n")
+    elif setup == "evaluated":  # folders as evaluate writes them: one with a user's notes added
+        for folder, extra in (("ev", None), ("evnotes", "my_notes.txt")):
+            (where / folder).mkdir()
+            (where / folder / "metrics.json").write_text("{}\n")
+            (where / folder / ".genosynth-output.json").write_text(
+                '{"written_by": "genosynth", "step": "evaluate", "files": ["metrics.json"]}\n')
+            if extra:
+                (where / folder / extra).write_text("a user's notes\n")
 
 
 def run_case(workspace: Path, where: Path, argv: list[str], setup: str | None = None, timeout: float = 120):
@@ -245,6 +253,9 @@ CASES = {  # step -> (case, argv, setup, pattern of the error line)
         ("output is a genosynth folder holding an input", ["--real", "train.h5", "--synthetic",
                                                            "a=written/.genosynth-output.json", "-o", "written"],
          "folders", r"folder holding"),
+        ("output is a genosynth folder holding a user's file", ["--real", "train.h5", "--synthetic", "a=ag.h5", "-o",
+                                                                "evnotes"], "evaluated",
+         r"evnotes: holds 1 file\(s\) genosynth did not write \('my_notes.txt'\)"),
         ("a set is a pipe", ["--real", "train.h5", "--synthetic", "a=pipe.h5", "-o", "ev"], "fifo", r"regular file"),
         ("negative seed", ["--real", "train.h5", "--synthetic", "a=ag.h5", "-o", "ev", "--seed", "-1"], None,
          r"--seed must be >= 0"),
@@ -259,6 +270,8 @@ CASES = {  # step -> (case, argv, setup, pattern of the error line)
          r"genosynth did not write|folder holding"),
         ("output is the current folder", ["--train", "train.h5", "--holdout", "hold.h5", "--synthetic", "ag.h5",
                                           "-o", "."], None, r"current folder"),
+        ("output is evaluate's folder", ["--train", "train.h5", "--holdout", "hold.h5", "--synthetic", "ag.h5", "-o",
+                                         "ev"], "evaluated", r"ev: was written by genosynth evaluate"),
         ("output is the parent folder", ["--train", "train.h5", "--holdout", "hold.h5", "--synthetic", "ag.h5",
                                          "-o", ".."], None, r"current folder"),
         ("synthetic is a folder", ["--train", "train.h5", "--holdout", "hold.h5", "--synthetic", "own", "-o", "pc"],
@@ -327,7 +340,7 @@ def test_an_output_naming_dev_stdout_redirected_to_a_file_is_refused(workspace, 
 def test_an_output_folder_genosynth_wrote_or_an_empty_one_is_replaced(workspace, tmp_path):
     _prepare(workspace, tmp_path, "folders")
     (tmp_path / "empty").mkdir()
-    for folder in ("empty", "written"):
+    for folder in ("empty", "written", "written"):  # the last replaces the folder (and manifest) it wrote
         result = subprocess.run([str(GENOSYNTH), "privacy-check", "--train", "train.h5", "--holdout", "hold.h5",
                                  "--synthetic", "ag.h5", "-o", folder, "--seed", "1", "--device", "cpu"],
                                 cwd=tmp_path, capture_output=True, text=True)

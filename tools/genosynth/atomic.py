@@ -1,6 +1,7 @@
 """Atomic outputs: files and folders are written under a hidden temporary name beside the target and renamed
 onto it only on success, so a failed or interrupted run leaves the previous complete output or none. A folder
-written here holds a small manifest (:data:`MANIFEST`) so that a later run replaces only folders genosynth wrote.
+written here holds a small manifest (:data:`MANIFEST`: the step that wrote it and the files it wrote) so that a
+later run of the same step replaces only a folder genosynth wrote, and only when it holds nothing else.
 Every temporary path is registered in :data:`PENDING` until it is renamed or removed, so that a signal arriving
 where Python cannot raise (:func:`remove_pending`) still leaves nothing behind."""
 
@@ -66,10 +67,10 @@ def atomic_outputs(*targets: str | Path) -> Iterator[list[Path]]:
 
 
 @contextmanager
-def atomic_directory(target: str | Path) -> Iterator[Path]:
+def atomic_directory(target: str | Path, *, step: str | None = None) -> Iterator[Path]:
     """Yield an empty temporary folder beside ``target``; when the block succeeds it becomes ``target`` with
-    :data:`MANIFEST` added (a previous ``target`` folder is replaced whole, only when it is empty or holds the
-    manifest), otherwise it is removed and ``target`` is untouched.
+    :data:`MANIFEST` added, naming ``step`` and the files written (a previous ``target`` folder is replaced whole,
+    only when :func:`check_folder_target` allows it), otherwise it is removed and ``target`` is untouched.
 
     Example
     -------
@@ -77,7 +78,7 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     ...     (folder / "metrics.json").write_text("{}")
     """
     target = Path(target)
-    check_folder_target(target)
+    check_folder_target(target, step=step)
     parent = target.parent if str(target.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -89,9 +90,9 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     try:
         yield temp
         with open(temp / MANIFEST, "w") as manifest:
-            manifest.write(json.dumps({"written_by": "genosynth"}) + "\n")
+            manifest.write(json.dumps({"written_by": "genosynth", "step": step, "files": _files_in(temp)}) + "\n")
         os.chmod(temp / MANIFEST, 0o666 & ~_umask())
-        check_folder_target(target)
+        check_folder_target(target, step=step)
         raise_if_stopped()
         if target.is_dir():
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=parent))
@@ -105,9 +106,10 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
         PENDING.discard(temp)
 
 
-def check_folder_target(target: Path) -> None:
+def check_folder_target(target: Path, *, step: str | None = None) -> None:
     """Refuse (:class:`~genosynth.errors.InputError`) a folder output ``target`` that exists and is not a folder, is
-    the current folder or one above it, or is a folder neither empty nor written by genosynth."""
+    the current folder or one above it, is a folder neither empty nor written by genosynth, was written by another
+    step than ``step``, or holds files its manifest does not list (a user's notes added to it)."""
     if os.path.lexists(target) and not target.is_dir():
         raise InputError(f"{target}: exists and is not a folder")
     if target.is_dir():
@@ -117,6 +119,40 @@ def check_folder_target(target: Path) -> None:
         if entries and MANIFEST not in entries:
             raise InputError(f"{target}: is a folder genosynth did not write ({len(entries)} entries and no "
                              f"{MANIFEST}); give a new or empty folder")
+        if entries:
+            _check_manifest(target, step)
+
+
+def _check_manifest(target: Path, step: str | None) -> None:
+    """Refuse replacing the genosynth folder ``target`` when another step wrote it or it holds unlisted files.
+    A manifest without a file list (an older genosynth's) is trusted as before."""
+    try:
+        with open(target / MANIFEST) as manifest:
+            written = json.load(manifest)
+    except (OSError, ValueError) as err:
+        raise InputError(f"{target / MANIFEST}: unreadable manifest ({getattr(err, 'strerror', None) or err}); "
+                         "give a new or empty folder") from None
+    if not isinstance(written, dict):
+        raise InputError(f"{target / MANIFEST}: not a genosynth manifest; give a new or empty folder")
+    if step is not None and written.get("step") not in (None, step):
+        raise InputError(f"{target}: was written by genosynth {written['step']}; replacing it would lose those "
+                         f"results: give {step} a folder of its own")
+    if isinstance(written.get("files"), list):
+        unlisted = sorted(set(_files_in(target)) - set(written["files"]))
+        if unlisted:
+            raise InputError(f"{target}: holds {len(unlisted)} file(s) genosynth did not write ({unlisted[0]!r}"
+                             f"{', ...' if len(unlisted) > 1 else ''}); replacing the folder would delete them: move "
+                             "them out or give a new folder")
+
+
+def _files_in(folder: Path) -> list[str]:
+    """Every file (and link) under ``folder`` but the manifest, as sorted paths relative to it."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        found += [os.path.relpath(os.path.join(root, name), folder) for name in files]
+        found += [os.path.relpath(os.path.join(root, name), folder) for name in dirs
+                  if os.path.islink(os.path.join(root, name))]
+    return sorted(name for name in found if name != MANIFEST)
 
 
 def remove_pending() -> None:

@@ -144,7 +144,7 @@ def _run(step: str, args: argparse.Namespace, parser: argparse.ArgumentParser, a
             if getattr(args, "seed", None) is not None:
                 parse_seed("seed", args.seed)
             paths = step_paths(module, parser, args)
-            check_paths(paths)  # before any work: no output may replace an input
+            check_paths(paths, step=step)  # before any work: no output may replace an input
             log(step, "reads " + (", ".join(f"{name} {path}" for name, path in paths.inputs) or "no file") + "; writes "
                 + ", ".join(f"{name} {path}" for name, path in paths.files + paths.folders), level=logging.DEBUG)
             if hasattr(args, "cpu_threads"):  # the steps computing with torch (steps/_compute.py)

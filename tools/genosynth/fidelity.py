@@ -495,6 +495,7 @@ class FidelityReport(Report):
     plot_data: dict[str, Any] = field(repr=False)
     report_title = "genosynth evaluate"
     json_name = "metrics.json"
+    step = "evaluate"
 
     @property
     def sets(self) -> dict[str, dict[str, Any]]:

@@ -208,6 +208,7 @@ class ImputationReport(Report):
     workdir: Any = field(repr=False)  # the TemporaryDirectory holding engine_files while the report lives
     report_title = "genosynth impute-augment"
     json_name = "impute.json"
+    step = "impute-augment"
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.summary, "provenance": self.provenance}

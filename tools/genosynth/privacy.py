@@ -159,6 +159,7 @@ class PrivacyReport(Report):
     caveats: list[str] = field(default_factory=list)
     report_title = "genosynth privacy-check"
     json_name = "privacy.json"
+    step = "privacy-check"
 
     @property
     def passed(self) -> bool:

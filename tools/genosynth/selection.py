@@ -255,6 +255,7 @@ class SelectionReport(Report):
     options: dict[str, Any]
     provenance: dict[str, Any]
     json_name = "summary.json"
+    step = "selection-scan"
 
     @property
     def report_title(self) -> str:  # type: ignore[override]

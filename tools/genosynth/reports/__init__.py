@@ -19,6 +19,7 @@ class Report:
 
     report_title = "genosynth"
     json_name = "result.json"
+    step: str | None = None  # the command-line step writing this report (recorded in the folder's manifest)
     provenance: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,7 +42,7 @@ class Report:
         failed write leaves the previous complete folder, or none.
         """
         folder = Path(folder)
-        with atomic_directory(folder) as temp:
+        with atomic_directory(folder, step=self.step) as temp:
             summary, verdict, figures = self._report_parts(temp)
             write_json(temp / self.json_name, self.to_dict())
             self._write_files(temp)

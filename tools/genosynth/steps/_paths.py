@@ -53,14 +53,15 @@ def step_paths(module: ModuleType, parser: argparse.ArgumentParser, args: argpar
     return paths
 
 
-def check_paths(paths: StepPaths) -> None:
-    """Raise an :class:`~genosynth.errors.InputError` naming the first path that could lose data or fail late."""
+def check_paths(paths: StepPaths, *, step: str | None = None) -> None:
+    """Raise an :class:`~genosynth.errors.InputError` naming the first path that could lose data or fail late
+    (``step``: the command, whose folder outputs replace only folders that same step wrote)."""
     for name, path in paths.inputs:
         _check_input(name, path)
     for name, path in paths.files:
         _check_output_file(name, path)
     for name, path in paths.folders:
-        _check_output_folder(name, path)
+        _check_output_folder(name, path, step)
     seen: dict[object, tuple[str, str, Path]] = {}
     for name, path in paths.inputs:
         seen.setdefault(_identity(path), ("input", name, path))
@@ -141,10 +142,10 @@ def _check_output_file(name: str, path: Path) -> None:
     _check_parent(name, path)
 
 
-def _check_output_folder(name: str, path: Path) -> None:
+def _check_output_folder(name: str, path: Path, step: str | None) -> None:
     _check_not_system(name, path)
     try:
-        check_folder_target(path)
+        check_folder_target(path, step=step)
     except InputError as err:
         raise InputError(f"{err} ({name})") from None
     parent = Path(os.path.realpath(path)).parent
