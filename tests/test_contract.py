@@ -400,6 +400,74 @@ def test_a_terminated_training_keeps_only_its_checkpoint_and_says_so(workspace, 
     assert left == ["m.ckpt"], left
 
 
+def _leftovers(folder: Path) -> list[str]:
+    """Temporary outputs and set-aside old folders left anywhere under ``folder``."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob(".*") if p.name.endswith((".tmp", ".old")))
+
+
+def test_a_training_stopped_while_writing_its_outputs_writes_all_of_them_or_none_and_says_which(workspace, tmp_path):
+    """The model, its history with curves and the RBM's hidden representation with its plot are one group: a signal
+    while they are written (the model's temporary file exists, the plots are being drawn) leaves all or none, and
+    the last line says which (once the model and history stayed while the line said only the checkpoint was kept)."""
+    _prepare(workspace, tmp_path, None)
+    argv = ["train-rbm", "train.h5", "-o", "m.safetensors", "--epochs", "2", "--hidden-units", "4", "--chains", "10",
+            "--monitor-gibbs-steps", "2", "--validation-size", "10", "--device", "cpu"]
+    result, _ = _stop_when_started(argv, tmp_path, lambda: list(tmp_path.glob(".m.safetensors.*.tmp")),
+                                   signal.SIGTERM)
+    assert result.returncode == 143 and not TRACEBACK.search(result.stderr), result.stderr
+    group = ["m.hidden.pdf", "m.hidden.png", "m.hidden.tsv", "m.safetensors", "m.training.pdf", "m.training.png",
+             "m.training.tsv"]
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("m.", ".m.")))
+    last = result.stderr.splitlines()[-1]
+    if "after writing" in last:  # the signal came after the renames: every output, and the line says so
+        assert left == sorted(group + ["m.ckpt"]) and "m.safetensors" in last, (left, last)
+    else:
+        assert left == ["m.ckpt"] and last.endswith("except the checkpoint m.ckpt, kept so that --resume continues "
+                                                     "from it"), (left, last)
+
+
+def test_a_folder_output_stopped_while_written_leaves_no_created_parent_and_no_temporary(workspace, tmp_path):
+    _prepare(workspace, tmp_path, None)
+    before = _tree(tmp_path)
+    argv = ["evaluate", "--real", "train.h5", "--synthetic", "a=ag.h5", "-o", "n1/n2/ev", "--triplets", "50",
+            "--device", "cpu"]
+    result, _ = _stop_when_started(argv, tmp_path, lambda: list(tmp_path.glob("n1/n2/.ev.*.tmp")), signal.SIGTERM)
+    assert_refused(result, before, tmp_path, code=143, pattern=r"terminated \(SIGTERM\); no output was written$")
+
+
+@pytest.mark.parametrize("moment", ["writing", "replacing"])
+def test_a_folder_replaced_under_a_signal_is_the_old_or_the_new_one_and_the_line_says_which(workspace, tmp_path,
+                                                                                           moment):
+    """A signal while a genosynth folder is replaced: the old folder stays whole (and the line says nothing was
+    written) or the new one is in place (and the line names it); no temporary or set-aside folder is left."""
+    _prepare(workspace, tmp_path, None)
+    argv = ["evaluate", "--real", "train.h5", "--synthetic", "a=ag.h5", "-o", "ev", "--triplets", "50",
+            "--device", "cpu"]
+    subprocess.run([str(GENOSYNTH), *argv, "--seed", "1"], cwd=tmp_path, check=True, capture_output=True)
+    if moment == "replacing":  # an old folder large enough that setting it aside and removing it takes a while
+        import json
+
+        (tmp_path / "ev" / "bulk").mkdir()
+        for index in range(20000):
+            (tmp_path / "ev" / "bulk" / str(index)).write_bytes(b"")
+        manifest = tmp_path / "ev" / ".genosynth-output.json"
+        written = json.loads(manifest.read_text())
+        written["files"] += [f"bulk/{index}" for index in range(20000)]
+        manifest.write_text(json.dumps(written))
+    old = _tree(tmp_path / "ev")
+    pattern = ".ev.*.old" if moment == "replacing" else ".ev.*.tmp"
+    result, _ = _stop_when_started([*argv, "--seed", "2"], tmp_path, lambda: list(tmp_path.glob(pattern)),
+                                   signal.SIGTERM)
+    last = result.stderr.splitlines()[-1]
+    assert result.returncode == 143 and not TRACEBACK.search(result.stderr), result.stderr
+    assert not _leftovers(tmp_path), _leftovers(tmp_path)
+    if _tree(tmp_path / "ev") == old:
+        assert last.endswith("terminated (SIGTERM); no output was written"), last
+    else:
+        assert "terminated (SIGTERM) after writing ev; no other output was written" in last, last
+        assert (tmp_path / "ev" / "report.html").is_file()
+
+
 # --- the property test: each option's value drawn from its declared type and bounds, and past them ---
 
 BASE = {  # a quick command of each step that succeeds; the drawn option is added to it

@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import Callable, NoReturn, Sequence
 
 from . import __version__
-from .atomic import STOP_SIGNALS, raise_if_stopped, remove_pending
+from .atomic import COMMITTED, STOP_SIGNALS, committing, raise_if_stopped, remove_pending
 from .devices import defer_cpu_threads, format_bytes
 from .errors import GateFailed, InputError, OptionError
 from .options import parse_seed
@@ -229,8 +229,9 @@ def _stop_on_signals(step: str, module: ModuleType, args: argparse.Namespace) ->
     def handler(signum: int, frame: object) -> None:
         if not STOP_SIGNALS:
             STOP_SIGNALS.append(signum)
-            threading.Thread(target=_watchdog, args=(step, _stopped_message(module, args, signum), 128 + signum),
-                             daemon=True).start()
+            threading.Thread(target=_watchdog, args=(step, module, args, signum), daemon=True).start()
+        if committing():
+            return  # outputs are being renamed into place: the rename finishes, then raise_if_stopped raises
         raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
 
     default_hook = sys.unraisablehook
@@ -244,11 +245,12 @@ def _stop_on_signals(step: str, module: ModuleType, args: argparse.Namespace) ->
     signal.signal(signal.SIGINT, handler)
 
 
-def _watchdog(step: str, message: str, code: int) -> None:
+def _watchdog(step: str, module: ModuleType, args: argparse.Namespace, signum: int) -> None:
     time.sleep(STOP_SECONDS)
     if not _exit_lock.acquire(blocking=False):
         return  # the main thread is exiting already
     remove_pending()
+    message, code = _stopped_message(module, args, signum), 128 + signum
     for child in _child_processes():
         try:
             os.kill(child, signal.SIGTERM)
@@ -279,10 +281,17 @@ def _child_processes() -> list[int]:
 
 
 def _stopped_message(module: ModuleType, args: argparse.Namespace, signum: int) -> str:
-    """What a signal stopped: no output written, or only the checkpoint kept to resume from."""
+    """What a signal stopped: no output written, only the checkpoint kept to resume from, or (a signal after some
+    outputs were complete) which outputs were written."""
     what = "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted (SIGINT)"
     kept = [path for path in getattr(module, "kept_when_stopped", lambda args: [])(args)
             if path.is_file() and path.stat().st_mtime >= STARTED]
+    kept_names = {os.path.abspath(path) for path in kept}
+    written = list(dict.fromkeys(str(path) for path in COMMITTED if os.path.abspath(path) not in kept_names))
+    if written:
+        shown = ", ".join(written[:3]) + (f" and {len(written) - 3} more" if len(written) > 3 else "")
+        return f"{what} after writing {shown}; no other output was written" + (
+            f" except the checkpoint {kept[0]}" if kept else "")
     if kept:
         return (f"{what}; no output was written except the checkpoint {kept[0]}, kept so that --resume continues "
                 "from it")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_group
 from ..errors import OptionError
 from ..formats.hdf5 import read_matrix
 from ..matrix import HaplotypeMatrix
@@ -105,9 +106,10 @@ def training_options(args: argparse.Namespace, paths: TrainingPaths) -> dict[str
 
 
 def write_training_outputs(step: str, model: Model, paths: TrainingPaths) -> None:
-    """The model file and the history with its curves."""
-    model.save(paths.model)
-    model.write_history(paths.history)
+    """The model file and the history with its curves, all or none (in an enclosing atomic group, with its outputs)."""
+    with atomic_group():
+        model.save(paths.model)
+        model.write_history(paths.history)
     summary = model.training_summary
     log(step, f"trained {summary['epochs_trained']} epochs ({summary['stopped_by']}), kept epoch "
               f"{summary['kept_epoch']}; model in {paths.model}")

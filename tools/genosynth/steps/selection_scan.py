@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..atomic import atomic_group
 from ..devices import DEVICE_CHOICES
 from ..errors import InputError, OptionError
 from ..formats import read_haplotypes
@@ -104,9 +105,10 @@ def run(args: argparse.Namespace) -> None:
                             include_edges=args.include_edges, gap_scale=args.gap_scale, max_gap=args.max_gap,
                             window=args.window, window_step=args.window_step, ihs=args.ihs, min_maf=args.min_maf,
                             percentile=args.percentile, cnn=cnn)
-    report.write(args.output)
-    if args.cnn_model_output:
-        report.cnn.network.save(args.cnn_model_output)
+    with atomic_group():  # the folder and the trained network: both or neither
+        report.write(args.output)
+        if args.cnn_model_output:
+            report.cnn.network.save(args.cnn_model_output)
     _log_agreement(report)
     log(STEP, f"report in {args.output}/report.html")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..atomic import atomic_group
 from ..models.rbm import CHAIN_SWEEPS, HIDDEN_TYPES
 from ..progress import log
 from ..reports.training import write_hidden_representation
@@ -62,10 +63,11 @@ def run(args: argparse.Namespace) -> None:
     model = train_rbm(matrix, hidden_units=args.hidden_units, hidden=args.hidden, k=args.k, chains=args.chains,
                       lr=args.lr, centered=args.centered, monitor_gibbs_steps=args.monitor_gibbs_steps,
                       **training_options(args, paths))
-    write_training_outputs(STEP, model, paths)
     hidden_path = _hidden_path(args)
     window = split_window(matrix, args.region, context_sites=model.context_sites)
     hidden = model.generator.hidden_representation(window.matrix.haplotypes, window.context.haplotypes)
-    write_hidden_representation(hidden_path, hidden, window.matrix,
-                                seed=args.seed, device=model.generator.device)
+    with atomic_group():  # the model, its history and the hidden representation: all or none
+        write_training_outputs(STEP, model, paths)
+        write_hidden_representation(hidden_path, hidden, window.matrix,
+                                    seed=args.seed, device=model.generator.device)
     log(STEP, f"hidden representation in {hidden_path}")
