@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import errno
 import importlib
 import logging
 import os
@@ -29,7 +30,7 @@ from .errors import GateFailed, InputError, OptionError
 from .options import parse_seed
 from .progress import configure_logging, log
 from .provenance import command_line
-from .steps._paths import check_paths, step_paths
+from .steps._paths import StepPaths, check_paths, step_paths
 
 STEPS = {
     "vcf-to-matrix": "genosynth.steps.vcf_to_matrix",
@@ -139,6 +140,7 @@ def _run(step: str, args: argparse.Namespace, parser: argparse.ArgumentParser, a
     module = step_module(step)
     configure_logging(step, level=logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO)
     _stop_on_signals(step, module, args)
+    paths = None
     try:
         with command_line(argv):
             if getattr(args, "seed", None) is not None:
@@ -158,6 +160,7 @@ def _run(step: str, args: argparse.Namespace, parser: argparse.ArgumentParser, a
     except MemoryError:
         _fail(step, "not enough memory for this run (ask for less: fewer haplotypes, a smaller --batch or a region)", 1)
     except RuntimeError as err:  # torch's allocators: "can't allocate memory" (CPU), torch.OutOfMemoryError (GPU)
+        _fail_if_write_failed(step, err, paths, module, args)
         if not _allocation_failure(err):
             raise_as_bug(step)
         _fail(step, f"not enough memory for this run: {_allocation_failure(err)} (ask for smaller sizes: fewer "
@@ -165,17 +168,56 @@ def _run(step: str, args: argparse.Namespace, parser: argparse.ArgumentParser, a
     except BrokenPipeError:
         _fail(step, "output pipe closed", 1)
     except OSError as err:
+        _fail_if_write_failed(step, err, paths, module, args)
         if err.filename is None:  # no file to name: a bug, with its traceback below
             raise_as_bug(step)
         _fail(step, f"{err.filename}: {err.strerror or err}", 1)
     except KeyboardInterrupt as err:  # Terminated included
         signum = STOP_SIGNALS[0] if STOP_SIGNALS else signal.SIGTERM if isinstance(err, Terminated) else signal.SIGINT
         with _exit_lock:  # every output is cleaned up by now: skip the interpreter's slow teardown (torch's)
-            log(step, f"error: {_stopped_message(module, args, signum)}", level=logging.ERROR)
+            log(step, f"error: {_escape(_stopped_message(module, args, signum))}", level=logging.ERROR)
             _exit_now(128 + signum)
-    except Exception:
+    except Exception as err:
+        _fail_if_write_failed(step, err, paths, module, args)
         raise_as_bug(step)
     sys.exit(0)
+
+
+_WRITE_FAILURES = {errno.ENOSPC: "No space left on device", errno.EDQUOT: "Disk quota exceeded",
+                   errno.EROFS: "Read-only file system", errno.EFBIG: "File too large"}  # the disk refused a write
+
+
+def _write_failure(err: BaseException | None) -> int | None:
+    """The errno of a write the disk refused (full, over quota, read-only), found in ``err`` or the errors that led
+    to it, including the ones writers report as text (h5py's "errno = 28", safetensors' "os error 28")."""
+    while err is not None:
+        if isinstance(err, OSError) and err.errno in _WRITE_FAILURES:
+            return err.errno
+        text = str(err)
+        for number, words in _WRITE_FAILURES.items():
+            if words in text or re.search(rf"(errno = |os error ){number}\b", text):
+                return number
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def _fail_if_write_failed(step: str, err: BaseException, paths: "StepPaths | None", module: ModuleType,
+                          args: argparse.Namespace) -> None:
+    """One line naming the outputs when the disk refused a write, then exit at once: the temporary outputs are
+    gone by now, and a writer left in a failed state (h5py's) may crash the interpreter's teardown."""
+    number = _write_failure(err)
+    if number is None:
+        return
+    outputs = _names([str(path) for _, path in paths.files + paths.folders]) if paths else "the output"
+    kept = [path for path in getattr(module, "kept_when_stopped", lambda args: [])(args)
+            if path.is_file() and path.stat().st_mtime >= STARTED]
+    written = list(dict.fromkeys(str(path) for path in COMMITTED if path not in kept))
+    said = (f"; only {_names(written)} {'was' if len(written) == 1 else 'were'} written" if written
+            else "; nothing was written") + (f" except the checkpoint {kept[0]}" if kept else "")
+    with _exit_lock:
+        log(step, f"error: {_escape(f'{outputs}: {_WRITE_FAILURES[number]} while writing{said}')}",
+            level=logging.ERROR)
+        _exit_now(1)
 
 
 def _allocation_failure(err: RuntimeError) -> str | None:
@@ -197,6 +239,16 @@ def raise_as_bug(step: str) -> NoReturn:
     _fail(step, "internal error (a bug: please report it with the traceback above)", BUG_EXIT_CODE)
 
 
+def _names(names: list[str]) -> str:
+    """The first three of ``names``, and how many more."""
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def _escape(name: str) -> str:
+    """``name`` with control characters (a newline in a file name) escaped, so that an error stays one line."""
+    return re.sub(r"[\x00-\x1f\x7f]", lambda match: repr(match.group())[1:-1], name)
+
+
 def _with_flag(err: OptionError, parser: argparse.ArgumentParser) -> str:
     """The error with the command-line flag of its parameter (``--max-time`` for ``max_time``) when the step has one."""
     for action in parser._actions:
@@ -208,7 +260,7 @@ def _with_flag(err: OptionError, parser: argparse.ArgumentParser) -> str:
 
 def _fail(step: str, message: str, code: int) -> NoReturn:
     with _exit_lock:
-        log(step, f"error: {message}", level=logging.ERROR)
+        log(step, f"error: {_escape(message)}", level=logging.ERROR)
         sys.exit(code)
 
 
@@ -237,10 +289,18 @@ def _stop_on_signals(step: str, module: ModuleType, args: argparse.Namespace) ->
     default_hook = sys.unraisablehook
 
     def unraisable(report: "sys.UnraisableHookArgs") -> None:  # the signal's exception where Python cannot raise it
-        if not isinstance(report.exc_value, KeyboardInterrupt):
+        # (and h5py's objects failing to close on a full disk: the write's own error says so in one line)
+        if not isinstance(report.exc_value, KeyboardInterrupt) and _write_failure(report.exc_value) is None:
             default_hook(report)
 
+    default_excepthook = sys.excepthook
+
+    def excepthook(kind: type, value: BaseException, trace: object) -> None:  # h5py's objects printing their own
+        if _write_failure(value) is None:  # failure to close on a full disk (Cython's unraisable, full traceback)
+            default_excepthook(kind, value, trace)
+
     sys.unraisablehook = unraisable
+    sys.excepthook = excepthook
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
 
@@ -256,7 +316,7 @@ def _watchdog(step: str, module: ModuleType, args: argparse.Namespace, signum: i
             os.kill(child, signal.SIGTERM)
         except OSError:
             pass
-    log(step, f"error: {message}", level=logging.ERROR)
+    log(step, f"error: {_escape(message)}", level=logging.ERROR)
     _exit_now(code)
 
 
@@ -289,8 +349,7 @@ def _stopped_message(module: ModuleType, args: argparse.Namespace, signum: int) 
     kept_names = {os.path.abspath(path) for path in kept}
     written = list(dict.fromkeys(str(path) for path in COMMITTED if os.path.abspath(path) not in kept_names))
     if written:
-        shown = ", ".join(written[:3]) + (f" and {len(written) - 3} more" if len(written) > 3 else "")
-        return f"{what} after writing {shown}; no other output was written" + (
+        return f"{what} after writing {_names(written)}; no other output was written" + (
             f" except the checkpoint {kept[0]}" if kept else "")
     if kept:
         return (f"{what}; no output was written except the checkpoint {kept[0]}, kept so that --resume continues "
