@@ -99,6 +99,21 @@ def _prepare(workspace: Path, where: Path, setup: str | None) -> None:
         (where / "real.vcf.gz.tbi").write_bytes(b"an index beside the input\n")  # checked by name before any read
     elif setup == "devlink":
         os.symlink("/dev/stdout", where / "out.h5")
+    elif setup == "damaged":  # files damaged in one way each, made from the good ones
+        import h5py
+        from safetensors import safe_open
+        from safetensors.numpy import save_file
+
+        for name, change in (("bad_provenance.h5", lambda f: f.attrs.__setitem__("provenance", "{not json")),
+                             ("bad_position.h5", lambda f: f["variants/POS"].__setitem__(0, -5))):
+            shutil.copy(where / "train.h5", where / name)
+            with h5py.File(where / name, "r+") as handle:
+                change(handle)
+        with safe_open(str(where / "rbm.safetensors"), "np") as handle:
+            metadata, tensors = handle.metadata(), {key: handle.get_tensor(key) for key in handle.keys()}
+        weights = tensors["model.w"]
+        save_file({**tensors, "model.w": weights[:, 1:].copy()}, str(where / "bad_shape.safetensors"), metadata)
+        save_file({**tensors, "model.w": np.full_like(weights, np.nan)}, str(where / "bad_nan.safetensors"), metadata)
     elif setup == "folders":
         (where / "own").mkdir()
         (where / "own" / "notes.txt").write_text("a user's own folder\n")
@@ -169,6 +184,8 @@ CASES = {  # step -> (case, argv, setup, pattern of the error line)
         ("output is standard output's name", ["real.vcf.gz", "-o", "-"], None, r"names standard output"),
         ("output is a link to /dev/stdout", ["real.vcf.gz", "-o", "out.h5"], "devlink", r"links to\) /dev/stdout"),
         ("output under /proc", ["real.vcf.gz", "-o", "/proc/self/fd/1"], None, r"device, stream or system file"),
+        ("more threads than any machine", ["real.vcf.gz", "-o", "a.h5", "--threads", "100000"], None,
+         r"--threads must be <= 1024"),
         ("population column without a table", ["real.vcf.gz", "-o", "a.h5", "--population-column", "pop"], None,
          r"--population-column needs --populations"),
     ],
@@ -180,6 +197,10 @@ CASES = {  # step -> (case, argv, setup, pattern of the error line)
         ("legend is the output", ["ag.h5", "-o", "x.hapt", "--legend", "x.hapt"], None, SAME),
         ("index beside the output is the input", ["x.vcf.gz.tbi", "-o", "x.vcf.gz"], "index", SAME),
         ("output is a folder", ["train.h5", "-o", "own/"], "folders", r"names a folder"),
+        ("provenance attribute not JSON", ["bad_provenance.h5", "-o", "x.vcf"], "damaged",
+         r"bad_provenance.h5: the provenance attribute is not valid JSON"),
+        ("a position below 1", ["bad_position.h5", "-o", "x.vcf"], "damaged",
+         r"bad_position.h5: site 1 \(\S+:-5\) has position -5; positions start at 1"),
         ("input is a pipe", ["pipe.h5", "-o", "x.vcf"], "fifo", r"regular file"),
     ],
     "train-rbm": [
@@ -241,6 +262,12 @@ CASES = {  # step -> (case, argv, setup, pattern of the error line)
         ("output is a symbolic link to the reference", ["--baseline", "markov", "--reference", "train.h5", "-n", "10",
                                                         "-o", "soft.h5"], "links", SAME),
         ("model is a pipe", ["pipe.h5", "-n", "10", "-o", "x.h5"], "fifo", r"regular file"),
+        ("a weight matrix of the wrong shape", ["bad_shape.safetensors", "-n", "10", "-o", "x.h5", "--device", "cpu"],
+         "damaged", r"bad_shape.safetensors: tensor model.w has shape \(\d+, \d+\); this rbm model's configuration"),
+        ("NaN weights", ["bad_nan.safetensors", "-n", "10", "-o", "x.h5", "--device", "cpu"], "damaged",
+         r"bad_nan.safetensors: tensor model.w holds NaN or infinite values"),
+        ("more threads than any machine", ["rbm.safetensors", "-n", "10", "-o", "x.h5", "--threads", "5000"], None,
+         r"--threads must be <= 1024"),
     ],
     "evaluate": [
         ("output is the current folder", ["--real", "train.h5", "--synthetic", "a=ag.h5", "-o", "."], None,
@@ -257,6 +284,8 @@ CASES = {  # step -> (case, argv, setup, pattern of the error line)
         ("output is a genosynth folder holding a user's file", ["--real", "train.h5", "--synthetic", "a=ag.h5", "-o",
                                                                 "evnotes"], "evaluated",
          r"evnotes: holds 1 file\(s\) genosynth did not write \('my_notes.txt'\)"),
+        ("a newline ending a set name", ["--real", "train.h5", "--synthetic", "a\n=ag.h5", "-o", "ev"], None,
+         r"--synthetic 'a\\n': a set name is"),
         ("a set is a pipe", ["--real", "train.h5", "--synthetic", "a=pipe.h5", "-o", "ev"], "fifo", r"regular file"),
         ("negative seed", ["--real", "train.h5", "--synthetic", "a=ag.h5", "-o", "ev", "--seed", "-1"], None,
          r"--seed must be >= 0"),

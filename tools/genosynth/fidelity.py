@@ -477,7 +477,7 @@ def three_point_correlations(haplotypes: np.ndarray, triplets: np.ndarray, *, ch
 
 # -- evaluate: every metric of every set, as one typed result ------------------------------------------------
 
-SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
+SET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")  # the whole name (fullmatch: no trailing newline)
 RESERVED_SET_NAMES = ("real", "holdout")
 AATS_REPEATS = 3  # subsampling draws when a set and the real set differ in size
 TSV_COLUMNS = ("n_haplotypes", "af_r", "fixed_fraction", "ld_r", "ld_strength", "ld_r_all_pairs", "boundary_ld_r",
@@ -536,7 +536,7 @@ class FidelityReport(Report):
 def parse_set_name(name: str) -> str:
     """A set name for tables and plots: 1-64 letters, digits or ``_.+-`` starting with a letter or digit, and not
     one of the names reserved for the real sets."""
-    if not SET_NAME.match(name):
+    if not SET_NAME.fullmatch(name):
         raise OptionError("synthetic", f"{name!r}: a set name is 1-64 letters, digits or _.+- starting with a "
                                        "letter or digit")
     if name.lower() in RESERVED_SET_NAMES:

@@ -305,6 +305,7 @@ def load_model(path: str | Path, *, device: str = "auto") -> Model:
     config = _typed_config(path, saved)
     try:
         generator = generator_class(saved.kind)(config, device=device, seed=0)
+        _check_tensors(path, saved, config, generator.model_tensors())
         generator.load_model_tensors(saved.tensors)
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
         raise _damaged(path, saved.kind, err) from None
@@ -323,6 +324,27 @@ def _typed_config(path: str | Path, saved: ModelFile) -> Any:
         return cls.config_class.from_dict(saved.config)
     except (KeyError, TypeError, ValueError) as err:
         raise _damaged(path, saved.kind, err) from None
+
+
+def _check_tensors(path: str | Path, saved: ModelFile, config: Any, expected: dict[str, Any]) -> None:
+    """Refuse a model file whose tensors disagree with its configuration and sites (a shape, a missing tensor) or
+    hold NaN or infinite values, naming the tensor, before sampling would fail or draw from garbage."""
+    import torch
+
+    n_sites = getattr(config, "n_sites", None)
+    if n_sites is not None and n_sites != len(saved.sites):
+        raise InputError(f"{path}: the configuration says {n_sites} sites, the file lists {len(saved.sites)}")
+    for name, model_tensor in expected.items():
+        if model_tensor is None or not hasattr(model_tensor, "shape"):
+            continue
+        if name not in saved.tensors:
+            raise InputError(f"{path}: damaged {saved.kind} model file: tensor model.{name} is missing")
+        tensor = saved.tensors[name]
+        if tuple(tensor.shape) != tuple(model_tensor.shape):
+            raise InputError(f"{path}: tensor model.{name} has shape {tuple(tensor.shape)}; this {saved.kind} "
+                             f"model's configuration needs {tuple(model_tensor.shape)}")
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise InputError(f"{path}: tensor model.{name} holds NaN or infinite values")
 
 
 def _damaged(path: str | Path, kind: str, err: Exception) -> InputError:

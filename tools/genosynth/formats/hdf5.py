@@ -71,7 +71,11 @@ def read_matrix(path: str | Path, *, region: "str | Region | None" = None, prece
             selection = _with_preceding(region.site_slice(sites.chrom, sites.pos), sites, preceding_sites) if region \
                 else slice(0, len(sites))
             haplotypes = _read_haplotypes(gt, ploidy, selection, path, sites)
-            provenance = json.loads(handle.attrs.get("provenance", "[]"))
+            provenance = _read_provenance(handle, path)
+            if len(sites) and sites.pos.min() < 1:
+                first = int(np.flatnonzero(sites.pos < 1)[0])
+                raise InputError(f"{path}: site {first + 1} ({sites.chrom[first]}:{sites.pos[first]}) has position {sites.pos[first]}; "
+                                 "positions start at 1")
             label = str(handle.attrs.get("label", "Real"))
         except KeyError as missing:
             raise InputError(f"{path}: not a valid haplotype matrix, missing {missing}") from None
@@ -184,6 +188,17 @@ class MatrixWriter:
         self._file.create_dataset("sample_info/ploidy", data=self.ploidy)
         self._file.create_dataset("sample_info/population", data=self.populations.astype(object), dtype=text)
         self._file.attrs["provenance"] = json.dumps(self.provenance)
+
+
+def _read_provenance(handle: Any, path: Path) -> list[dict[str, Any]]:
+    """The file's provenance records (a JSON list); a damaged one is an InputError naming the file."""
+    try:
+        provenance = json.loads(handle.attrs.get("provenance", "[]"))
+    except (ValueError, TypeError) as err:
+        raise InputError(f"{path}: the provenance attribute is not valid JSON ({err})") from None
+    if not isinstance(provenance, list) or not all(isinstance(record, dict) for record in provenance):
+        raise InputError(f"{path}: the provenance attribute is not a list of records")
+    return provenance
 
 
 def _with_preceding(selection: slice, sites: Sites, count: int) -> slice:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import argparse
 
 from ..devices import DEVICE_CHOICES
-from ._types import at_least
+from ._types import THREADS
 
 
 def add_compute_arguments(parser: argparse.ArgumentParser, *, device_help: str) -> None:
     """``--device`` (helped by ``device_help``) and ``--threads`` (stored as ``cpu_threads``)."""
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help=device_help)
-    parser.add_argument("--threads", dest="cpu_threads", type=at_least(1),
+    parser.add_argument("--threads", dest="cpu_threads", type=THREADS,
                         help="CPU threads of torch's maths (Nextflow passes task.cpus, Galaxy GALAXY_SLOTS); default: "
                              "torch's own, lowered to the cores this process may use, a container's CPU quota "
                              "included")

@@ -56,6 +56,8 @@ def at_least(minimum: int) -> Bounded:
     return Bounded(int, minimum=minimum)
 
 
+MAX_THREADS = 1024  # more threads or processes than any machine's cores; past it the libraries crash (OpenMP)
+THREADS = Bounded(int, minimum=1, maximum=MAX_THREADS)
 POSITIVE = Bounded(float, above=0)
 FRACTION = Bounded(float, above=0, below=1)
 

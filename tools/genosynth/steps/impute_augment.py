@@ -9,7 +9,7 @@ from ..formats import read_haplotypes
 from ..formats.tables import format_cell
 from ..imputation import ENGINES, impute_augment, read_array_sites
 from ..progress import log
-from ._types import OUTPUT_FOLDER, at_least
+from ._types import OUTPUT_FOLDER, THREADS, at_least
 
 STEP = "impute-augment"
 SUMMARY = "Measure what adding artificial haplotypes to a reference panel does to imputation."
@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     array.add_argument("--array-sites", type=Path, help="file of array sites, CHROM and POS per line, instead")
     parser.add_argument("--engine", choices=ENGINES, default="beagle",
                         help="imputation program (minimac4 needs a phased target)")
-    parser.add_argument("--threads", type=at_least(1), default=2, help="threads of the imputation program")
+    parser.add_argument("--threads", type=THREADS, default=2, help="threads of the imputation program")
     parser.add_argument("--memory", default="2g", help="Java heap limit of Beagle (-Xmx), e.g. 2g or 500m")
     parser.add_argument("--seed", type=int, help="seed of Beagle (random and recorded when omitted)")
 

@@ -16,7 +16,7 @@ from ..imagene import MIN_IMAGE_SIZE, parse_s_grid
 from ..selection import SelectionReport, parse_methods, selection_scan
 from ..selection_cnn import CnnScanOptions
 from ..sweeps import SweepSettings
-from ._types import CACHE_FILE, FRACTION, OUTPUT_FILE, OUTPUT_FOLDER, Bounded, at_least
+from ._types import CACHE_FILE, FRACTION, OUTPUT_FILE, OUTPUT_FOLDER, THREADS, Bounded, at_least
 
 STEP = "selection-scan"
 SUMMARY = "Scan real and artificial haplotypes for selection (XP-EHH, PBS, iHS and a CNN)."
@@ -86,7 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cnn.add_argument("--cnn-epochs", type=at_least(1), default=20, help="most training epochs (early stopping)")
     cnn.add_argument("--cnn-label-sd", type=Bounded(float, minimum=0), default=0.0,
                      help="smooth class targets with a normal density of this SD in bins (0: categorical)")
-    cnn.add_argument("--threads", type=at_least(1), default=1, help="processes simulating in parallel")
+    cnn.add_argument("--threads", type=THREADS, default=1, help="processes simulating in parallel")
     cnn.add_argument("--seed", type=int, default=1, help="seed of simulations and training (>= 0)")
     cnn.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="device that trains and runs the CNN")
 

@@ -15,7 +15,7 @@ from ..formats.tables import read_sample_list
 from ..progress import log
 from ..regions import read_bed, write_bed
 from ..windows import plan_windows
-from ._types import FRACTION, INPUT, OUTPUT_FILE, Bounded, at_least
+from ._types import FRACTION, INPUT, OUTPUT_FILE, THREADS, Bounded, at_least
 
 STEP = "vcf-to-matrix"
 SUMMARY = "Convert phased VCF/BCF or .hapt haplotypes into a haplotype matrix, optionally split into training and held-out individuals."
@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-monomorphic", action="store_true", help="keep sites where every haplotype carries the same allele")
     parser.add_argument("--phase", action="store_true", help="phase and fill missing calls with Beagle 5 before converting")
     parser.add_argument("--beagle-memory", default="2g", help="Java heap for Beagle (-Xmx)")
-    parser.add_argument("--threads", type=at_least(1), default=2,
+    parser.add_argument("--threads", type=THREADS, default=2,
                         help="threads decompressing a bgzipped VCF, processes reading an indexed BCF in parallel "
                              "(by position range), and Beagle's threads")
     parser.add_argument("--holdout", type=FRACTION, help="fraction of individuals (per population) to hold out, e.g. 0.2")
