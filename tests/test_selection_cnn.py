@@ -227,7 +227,7 @@ def test_bad_cnn_options_exit_1_with_one_line(scan, args, message):
     (["--method", "xpehh,cnn"], "--versus is needed by XPEHH"),
     (["--method", "pbs", "--versus", "B"], "--outgroup is needed by PBS"),
     (["--method", "cnn,lasso"], "--method cnn,lasso: expected a comma-separated list"),
-    (["--versus", "B", "--cnn-model-output", "x.safetensors"], "--cnn-model-output needs --method with cnn"),
+    (["--versus", "B", "--cnn-model-output", "x.safetensors"], "--cnn-model-output applies to --method with cnn"),
     (["--method", "cnn", "--cnn-model", "MATRIX"], "not a genosynth model file"),
 ])
 def test_bad_method_combinations_exit_1(scan, args, message):
