@@ -105,7 +105,8 @@ def _prepare(workspace: Path, where: Path, setup: str | None) -> None:
         from safetensors.numpy import save_file
 
         for name, change in (("bad_provenance.h5", lambda f: f.attrs.__setitem__("provenance", "{not json")),
-                             ("bad_position.h5", lambda f: f["variants/POS"].__setitem__(0, -5))):
+                             ("bad_position.h5", lambda f: f["variants/POS"].__setitem__(0, -5)),
+                             ("bad_samples.h5", lambda f: f["samples"].__setitem__(1, f["samples"][0]))):
             shutil.copy(where / "train.h5", where / name)
             with h5py.File(where / name, "r+") as handle:
                 change(handle)
@@ -199,6 +200,8 @@ CASES = {  # step -> (case, argv, setup, pattern of the error line)
         ("output is a folder", ["train.h5", "-o", "own/"], "folders", r"names a folder"),
         ("provenance attribute not JSON", ["bad_provenance.h5", "-o", "x.vcf"], "damaged",
          r"bad_provenance.h5: the provenance attribute is not valid JSON"),
+        ("a sample named twice", ["bad_samples.h5", "-o", "x.vcf"], "damaged",
+         r"bad_samples.h5: sample '[^']+' appears more than once"),
         ("a position below 1", ["bad_position.h5", "-o", "x.vcf"], "damaged",
          r"bad_position.h5: site 1 \(\S+:-5\) has position -5; positions start at 1"),
         ("input is a pipe", ["pipe.h5", "-o", "x.vcf"], "fifo", r"regular file"),
@@ -328,6 +331,9 @@ CASES = {  # step -> (case, argv, setup, pattern of the error line)
         ("output is the folder of the inputs", ["--panel", "proj/train.h5", "--synthetic", "proj/ag.h5", "--target",
                                                 "target.vcf.gz", "-o", "proj"], "project",
          r"genosynth did not write|folder holding"),
+        ("truncated bgzipped target", ["--panel", "real.vcf.gz", "--synthetic", "ag.h5", "--target",
+                                       "truncated.vcf.gz", "-o", "ia"], None,
+         r"truncated.vcf.gz: truncated or corrupt gzip data after record \S+:\d+"),
         ("panel is a pipe", ["--panel", "pipe.h5", "--synthetic", "ag.h5", "--target", "target.vcf.gz", "-o", "ia"],
          "fifo", r"regular file"),
         ("negative seed", ["--panel", "real.vcf.gz", "--synthetic", "ag.h5", "--target", "target.vcf.gz", "-o", "ia",

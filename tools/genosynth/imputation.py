@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -51,6 +52,24 @@ class Dosages:
     values: np.ndarray
     quality: np.ndarray  # the engine's estimated r² per site (Beagle DR2, minimac4 R2); NaN when absent
     unphased: str | None  # "record N, sample S" of the first unphased diploid call, None when all are phased
+
+
+def check_whole_gzip(path: Path) -> None:
+    """Refuse a gzip or BGZF file that does not decompress to its end (truncated, corrupt), naming its last complete
+    record, before htslib reads it (htslib reports such a file as an unparsable header, or stops early)."""
+    from .formats.vcf_text import last_complete_record
+
+    with open(path, "rb") as raw:
+        if raw.read(2) != b"\x1f\x8b":
+            return
+    try:
+        with gzip.open(path, "rb") as handle:
+            while handle.read(1 << 24):
+                pass
+    except (OSError, EOFError, zlib.error):
+        last = last_complete_record(path)
+        after = f" after record {last[0]}:{last[1]}" if last else " before the first record"
+        raise InputError(f"{path}: truncated or corrupt gzip data{after}") from None
 
 
 def read_dosages(path: Path, *, field: str = "GT", keys: set[SiteKey] | None = None) -> Dosages:
@@ -281,6 +300,7 @@ def impute_augment(panel: HaplotypeMatrix, synthetic: HaplotypeMatrix, target: s
     require_engine(engine)
     seed = resolve_seed(seed)
     say = logger("impute-augment", progress)
+    check_whole_gzip(target)
     truth = read_dosages(target)
     if engine == "minimac4" and truth.unphased:
         raise InputError(f"{target}: {truth.unphased} is unphased; minimac4 needs a phased target "

@@ -294,7 +294,7 @@ def _validate(matrix: HaplotypeMatrix) -> None:
             raise InputError(f"site field {name} has {len(getattr(s, name))} entries for {h.shape[1]} sites")
     if len(np.unique(matrix.samples)) != n_samples:
         names, counts = np.unique(matrix.samples, return_counts=True)
-        raise InputError(f"sample {names[counts > 1][0]!r} appears more than once")
+        raise InputError(f"sample {str(names[counts > 1][0])!r} appears more than once")
     if h.size and h.max() > 1:
         row, col = np.argwhere(h > 1)[0]
         raise InputError(f"site {s.label(col)}: allele value {h[row, col]} is not 0 or 1")

@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> None:
     output_format(args.output, allowed=SUFFIXES)
     matrix = read_matrix(args.matrix, region=args.region)
     if matrix.n_sites == 0:
-        raise InputError(f"{args.matrix}: no sites in region {args.region}")
+        raise InputError(f"{args.matrix}: no sites in region {args.region}" if args.region else
+                         f"{args.matrix}: the matrix holds no sites")
     record = make_record(STEP, parameters={"region": args.region, "format": output_format(args.output)}, seed=None,
                          inputs=[matrix.describe()])
     write_haplotypes(matrix.with_provenance(record), args.output, legend=args.legend)
