@@ -19,7 +19,8 @@ from pathlib import Path
 from types import ModuleType
 
 from ..atomic import check_folder_target
-from ..errors import InputError
+from ..errors import InputError, OptionError
+from ..formats.detect import detect_format
 from ._types import CACHE_FILE, INPUT, OUTPUT_FILE, OUTPUT_FOLDER
 
 
@@ -78,6 +79,13 @@ def check_paths(paths: StepPaths, *, step: str | None = None) -> None:
             if _inside(os.path.realpath(path), real):
                 raise InputError(f"{folder}: {folder_name} would replace the folder holding {name} ({path}); "
                                  f"give {folder_name} a folder of its own")
+
+
+def refuse_legend_without_hapt(legend: Path | None, inputs: list[Path]) -> None:
+    """Refuse ``--legend`` when none of ``inputs`` (the ones it would apply to) is a .hapt file."""
+    if legend is not None and not any(detect_format(path).format == "hapt" for path in inputs):
+        raise OptionError("legend", f"applies to a .hapt input; {', '.join(path.name for path in inputs)} "
+                                    f"{'is not one' if len(inputs) == 1 else 'are not .hapt files'}")
 
 
 def figures_beside(table: Path) -> list[Path]:

@@ -14,6 +14,7 @@ from ..formats.tables import format_cell
 from ..progress import log
 from ..regions import read_bed
 from ._compute import add_compute_arguments
+from ._paths import refuse_legend_without_hapt
 from ._types import OUTPUT_FOLDER, Bounded, at_least
 
 STEP = "evaluate"
@@ -56,6 +57,7 @@ def extra_inputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
 
 def run(args: argparse.Namespace) -> None:
     named = _named_sets(args.synthetic)
+    refuse_legend_without_hapt(args.legend, [args.real, *named.values(), *([args.holdout] if args.holdout else [])])
     # the random triplets are drawn as int64 site triples before any is used
     require_memory(args.triplets * 24, f"{args.triplets} random site triplets", advice="ask for fewer (--triplets)")
     report = evaluate(read_haplotypes(args.real, legend=args.legend),

@@ -9,6 +9,7 @@ from ..formats import read_haplotypes
 from ..formats.tables import format_cell
 from ..imputation import ENGINES, impute_augment, read_array_sites
 from ..progress import log
+from ._paths import refuse_legend_without_hapt
 from ._types import OUTPUT_FOLDER, THREADS, at_least
 
 STEP = "impute-augment"
@@ -42,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    refuse_legend_without_hapt(args.legend, [args.synthetic])
     report = impute_augment(read_haplotypes(args.panel), read_haplotypes(args.synthetic, legend=args.legend),
                             args.target, private=read_haplotypes(args.private) if args.private else None,
                             ploidy=args.ploidy, keep_every=args.keep_every,

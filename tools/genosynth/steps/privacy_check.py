@@ -10,6 +10,7 @@ from ..formats import read_haplotypes
 from ..privacy import check_privacy
 from ..progress import log
 from ._compute import add_compute_arguments
+from ._paths import refuse_legend_without_hapt
 from ._types import OUTPUT_FOLDER, Bounded, at_least
 
 STEP = "privacy-check"
@@ -35,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    refuse_legend_without_hapt(args.legend, [args.synthetic])
     report = check_privacy(read_haplotypes(args.train), read_haplotypes(args.holdout),
                            read_haplotypes(args.synthetic, legend=args.legend), near=args.near, repeats=args.repeats,
                            max_privacy_loss=args.max_privacy_loss, max_exact_copies=args.max_exact_copies,

@@ -16,6 +16,7 @@ from ..imagene import MIN_IMAGE_SIZE, parse_s_grid
 from ..selection import SelectionReport, parse_methods, selection_scan
 from ..selection_cnn import CnnScanOptions
 from ..sweeps import SweepSettings
+from ._paths import refuse_legend_without_hapt
 from ._types import CACHE_FILE, FRACTION, OUTPUT_FILE, OUTPUT_FOLDER, THREADS, Bounded, at_least
 
 STEP = "selection-scan"
@@ -30,7 +31,7 @@ DESCRIPTION = ("Scan a target population for selection with scikit-allel (standa
 # the options of the CNN group that only the CNN uses (--seed, --threads and --device serve the whole scan)
 CNN_ONLY = ("cnn_window_sites", "cnn_step", "cnn_model", "cnn_model_output", "training_data", "s_grid", "simulations",
             "ne", "demography", "demography_population", "sweep_end_times", "mutation_rate", "recombination_rate",
-            "image_size", "cnn_min_maf", "cnn_epochs", "cnn_label_sd")
+            "image_size", "cnn_min_maf", "cnn_epochs", "cnn_label_sd", "device")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,6 +99,7 @@ def run(args: argparse.Namespace) -> None:
         for name in CNN_ONLY:
             if name in getattr(args, "given_options", ()) or (name == "cnn_model_output" and args.cnn_model_output):
                 raise OptionError(name, "applies to --method with cnn")
+    refuse_legend_without_hapt(args.legend, [args.matrix, *([args.synthetic] if args.synthetic else [])])
     real = read_haplotypes(args.matrix, legend=args.legend, populations=args.populations)
     report = selection_scan(real, target=args.target, versus=args.versus, outgroup=args.outgroup, methods=methods,
                             synthetic=read_haplotypes(args.synthetic, legend=args.legend) if args.synthetic else None,
