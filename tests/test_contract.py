@@ -482,6 +482,18 @@ def test_a_folder_output_stopped_while_written_leaves_no_created_parent_and_no_t
     assert_refused(result, before, tmp_path, code=143, pattern=r"terminated \(SIGTERM\); no output was written$")
 
 
+def test_a_selection_scan_stopped_while_writing_leaves_neither_its_folder_nor_its_network(workspace, tmp_path):
+    """The scan's folder and --cnn-model-output are one group: once the folder stayed, the network was written
+    after it, and the line said nothing was written."""
+    _prepare(workspace, tmp_path, None)
+    before = _tree(tmp_path)
+    argv = ["selection-scan", "train.h5", "--target", "AAA", "--versus", "BBB", "-o", "ss", "--method", "cnn",
+            "--s-grid", "0,400", "--simulations", "10", "--image-size", "64", "--cnn-window-sites", "20",
+            "--cnn-epochs", "1", "--device", "cpu", "--cnn-model-output", "net.safetensors"]
+    result, _ = _stop_when_started(argv, tmp_path, lambda: list(tmp_path.glob(".ss.*.tmp")), signal.SIGTERM)
+    assert_refused(result, before, tmp_path, code=143, pattern=r"terminated \(SIGTERM\); no output was written$")
+
+
 @pytest.mark.parametrize("moment", ["writing", "replacing"])
 def test_a_folder_replaced_under_a_signal_is_the_old_or_the_new_one_and_the_line_says_which(workspace, tmp_path,
                                                                                            moment):
