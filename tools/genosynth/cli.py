@@ -209,9 +209,7 @@ def _fail_if_write_failed(step: str, err: BaseException, paths: "StepPaths | Non
     if number is None:
         return
     outputs = _names([str(path) for _, path in paths.files + paths.folders]) if paths else "the output"
-    kept = [path for path in getattr(module, "kept_when_stopped", lambda args: [])(args)
-            if path.is_file() and path.stat().st_mtime >= STARTED]
-    written = list(dict.fromkeys(str(path) for path in COMMITTED if path not in kept))
+    written, kept = _written_and_kept(module, args)
     said = (f"; only {_names(written)} {'was' if len(written) == 1 else 'were'} written" if written
             else "; nothing was written") + (f" except the checkpoint {kept[0]}" if kept else "")
     with _exit_lock:
@@ -340,14 +338,20 @@ def _child_processes() -> list[int]:
     return children
 
 
-def _stopped_message(module: ModuleType, args: argparse.Namespace, signum: int) -> str:
-    """What a signal stopped: no output written, only the checkpoint kept to resume from, or (a signal after some
-    outputs were complete) which outputs were written."""
-    what = "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted (SIGINT)"
+def _written_and_kept(module: ModuleType, args: argparse.Namespace) -> tuple[list[str], list[Path]]:
+    """The outputs this run renamed into place, and the checkpoints it wrote and keeps (a trainer's)."""
     kept = [path for path in getattr(module, "kept_when_stopped", lambda args: [])(args)
             if path.is_file() and path.stat().st_mtime >= STARTED]
     kept_names = {os.path.abspath(path) for path in kept}
     written = list(dict.fromkeys(str(path) for path in COMMITTED if os.path.abspath(path) not in kept_names))
+    return written, kept
+
+
+def _stopped_message(module: ModuleType, args: argparse.Namespace, signum: int) -> str:
+    """What a signal stopped: no output written, only the checkpoint kept to resume from, or (a signal after some
+    outputs were complete) which outputs were written."""
+    what = "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted (SIGINT)"
+    written, kept = _written_and_kept(module, args)
     if written:
         return f"{what} after writing {_names(written)}; no other output was written" + (
             f" except the checkpoint {kept[0]}" if kept else "")
