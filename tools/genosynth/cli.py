@@ -1,8 +1,9 @@
 """The command line: ``genosynth STEP ...`` and one ``genosynth-STEP`` executable per step.
 
-Exit codes (shared/DESIGN.md): 0 success; 1 bad input or usage, one line on stderr; 2 a quality or privacy
-gate failed (its report is written); 130 interrupted (SIGINT) and 143 terminated (SIGTERM, as schedulers and
-spot-instance reclaims send it), with no output written; anything else a bug.
+Exit codes (docs/your-files.md): 0 success; 1 bad input or usage, one line on stderr; 2 a quality or privacy
+gate failed (its report is written); 3 a bug (its traceback above the last line); 130 interrupted (SIGINT) and 143
+terminated (SIGTERM, as schedulers and spot-instance reclaims send it), with nothing written unless the last line
+names what was.
 """
 
 from __future__ import annotations
