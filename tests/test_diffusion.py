@@ -4,6 +4,8 @@ context, the U-Net's linear growth, and one-line errors."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from conftest import run_genosynth
@@ -348,3 +350,22 @@ def test_diffusion_trains_and_samples_on_cuda(small, tmp_path):
     run_genosynth("train-diffusion", small, "-o", model, "--epochs", "2", "--monitor-every", "1", "--device", "cuda")
     run_genosynth("sample", model, "-n", "100", "-o", tmp_path / "ag.h5", "--device", "cuda", "--steps", "10")
     assert read_matrix(tmp_path / "ag.h5").haplotypes.shape == (100, 60)
+
+
+def test_a_model_file_from_before_the_decoding_choice_still_loads_and_samples(tmp_path):
+    """The Galaxy test data's diffusion model predates pca.draw; the tensor checks at load accept its absence (the
+    model rounds, as it did) while still refusing a missing tensor the kind needs."""
+    from safetensors import safe_open
+
+    from genosynth.formats.model_file import load_model_file, save_model_file
+
+    old = Path(__file__).resolve().parents[1] / "galaxy_wrappers" / "test-data" / "diffusion.safetensors"
+    with safe_open(str(old), "pt") as handle:
+        assert "model.pca.draw" not in handle.keys()
+    model = genosynth.load_model(old, device="cpu")
+    assert model.sample(20, seed=1, progress=False).n_haplotypes == 20
+    saved = load_model_file(old)
+    del saved.tensors["pca.scale"]
+    save_model_file(tmp_path / "damaged.safetensors", saved)
+    with pytest.raises(genosynth.InputError, match="tensor model.pca.scale is missing"):
+        genosynth.load_model(tmp_path / "damaged.safetensors", device="cpu")

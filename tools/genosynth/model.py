@@ -334,8 +334,9 @@ def _check_tensors(path: str | Path, saved: ModelFile, config: Any, expected: di
     n_sites = getattr(config, "n_sites", None)
     if n_sites is not None and n_sites != len(saved.sites):
         raise InputError(f"{path}: the configuration says {n_sites} sites, the file lists {len(saved.sites)}")
+    optional = generator_class(saved.kind).optional_tensor_names
     for name, model_tensor in expected.items():
-        if model_tensor is None or not hasattr(model_tensor, "shape"):
+        if model_tensor is None or not hasattr(model_tensor, "shape") or (name in optional and name not in saved.tensors):
             continue
         if name not in saved.tensors:
             raise InputError(f"{path}: damaged {saved.kind} model file: tensor model.{name} is missing")

@@ -43,6 +43,8 @@ class Generator(ABC):
     config_class: ClassVar[type]
     conditions_on_populations: ClassVar[bool] = False
     sampling_option_names: ClassVar[tuple[str, ...]] = ()
+    # tensors a model file written by an earlier genosynth may lack (load_model_tensors supplies them)
+    optional_tensor_names: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Any, *, device: str, seed: int, frequencies: np.ndarray | None = None,
                  condition_means: np.ndarray | None = None) -> None:
