@@ -75,6 +75,11 @@ def test_genetic_map_is_interpolated_and_a_bad_row_names_its_line(tmp_path):
                     "22\t3000000\t0.5\t2.5\n")
     cm = genetic_positions(np.array([1_500_000, 2_000_000, 2_500_000, 500_000, 3_500_000]), genetic_map=good)
     np.testing.assert_allclose(cm, [1.0, 2.0, 2.25, -1.0, 2.75])
+    two = tmp_path / "two.txt"  # a whole-genome map: each chromosome's rows, with or without 'chr'
+    two.write_text("Chromosome Position Rate Map\nchr1 1000000 1.0 0.0\nchr1 2000000 1.0 1.0\n"
+                   "chr2 1000000 1.0 5.0\nchr2 2000000 1.0 9.0\n")
+    np.testing.assert_allclose(genetic_positions(np.array([1_500_000]), genetic_map=two, chromosome="2"), [7.0])
+    np.testing.assert_allclose(genetic_positions(np.array([1_500_000]), genetic_map=two, chromosome="chr1"), [0.5])
     bad = tmp_path / "bad.txt"
     bad.write_text("Chromosome Position Rate Map\n22 1000 1.0 0.0\n22 900 1.0 0.1\n")
     with pytest.raises(InputError, match=r"bad.txt: line 3: positions must increase"):

@@ -20,6 +20,7 @@ with haplotypes x sites and its memory with the output alone.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -107,28 +108,48 @@ def genetic_positions(positions: np.ndarray, *, cm_per_mb: float = 1.0, genetic_
 def _read_map(path: Path, chromosome: str | None) -> tuple[np.ndarray, np.ndarray]:
     """Base-pair and centimorgan columns of a HapMap-format genetic map's rows of ``chromosome`` (``chr`` prefixes
     ignored), checked to increase."""
-    from ..formats.tables import read_lines
-
     bp, cm = [], []
     wanted = None if chromosome is None else str(chromosome).removeprefix("chr")
-    for number, line in enumerate(read_lines(path), start=1):
-        fields = line.split()
-        if not fields or line.startswith("#") or (wanted is not None and number > 1
-                                                   and fields[0].removeprefix("chr") != wanted):
+    for number, name, position, centimorgan, line in _map_lines(str(path), *_file_version(path)):
+        if wanted is not None and number > 1 and name != wanted:
             continue
-        try:
-            bp.append(float(fields[1]))
-            cm.append(float(fields[3]))
-        except (IndexError, ValueError):
+        if position is None:
             if number == 1:  # the header line
                 continue
-            raise InputError(f"{path}: line {number}: expected 'chromosome position rate cM', got {line[:80]!r}") from None
+            raise InputError(f"{path}: line {number}: expected 'chromosome position rate cM', got {line[:80]!r}")
+        bp.append(position)
+        cm.append(centimorgan)
         if len(bp) > 1 and (bp[-1] <= bp[-2] or cm[-1] < cm[-2]):
             raise InputError(f"{path}: line {number}: positions must increase and centimorgans not decrease")
     if not bp:
         raise InputError(f"{path}: no map rows (chromosome position rate cM)"
                          + (f" for chromosome {chromosome}" if chromosome is not None else ""))
     return np.array(bp), np.array(cm)
+
+
+def _file_version(path: Path) -> tuple[int, int]:
+    """What tells one state of a file from another for the parsed-map cache: its modification time and size."""
+    status = Path(path).stat()
+    return status.st_mtime_ns, status.st_size
+
+
+@functools.lru_cache(maxsize=4)
+def _map_lines(path: str, mtime_ns: int, size: int) -> tuple[tuple[int, str, float | None, float | None, str], ...]:
+    """A genetic map's non-blank, non-comment lines parsed once (a whole-genome map is read once, not once per
+    chromosome): (line number, chromosome without ``chr``, position, centimorgans, line), the two numbers None
+    where the line does not parse."""
+    from ..formats.tables import read_lines
+
+    rows = []
+    for number, line in enumerate(read_lines(path), start=1):
+        fields = line.split()
+        if not fields or line.startswith("#"):
+            continue
+        try:
+            rows.append((number, fields[0].removeprefix("chr"), float(fields[1]), float(fields[3]), line))
+        except (IndexError, ValueError):
+            rows.append((number, fields[0].removeprefix("chr"), None, None, line))
+    return tuple(rows)
 
 
 def mosaic_haplotypes(reference: np.ndarray, n: int, rng: np.random.Generator, *, centimorgans: np.ndarray,
