@@ -61,8 +61,8 @@ def _genosynth(*args: object, env: dict | None = None) -> subprocess.CompletedPr
 
 def _data(args: argparse.Namespace, workdir: Path) -> tuple[Path, Path, list[str]]:
     """The simulated segment as train/holdout matrices and the windows' regions."""
-    from genosynth.regions import read_bed
-    from genosynth.simulation import simulate_out_of_africa
+    from genosynth.io.regions import read_bed
+    from genosynth.downstream.simulation import simulate_out_of_africa
 
     train, holdout, bed = workdir / "train.h5", workdir / "holdout.h5", workdir / "windows.bed"
     if not train.exists():
@@ -79,8 +79,8 @@ def _data(args: argparse.Namespace, workdir: Path) -> tuple[Path, Path, list[str
 
 def chain(args: argparse.Namespace, workdir: Path) -> None:
     import genosynth
-    from genosynth.formats.hdf5 import read_sites
-    from genosynth.regions import Region, write_bed
+    from genosynth.io.hdf5 import read_sites
+    from genosynth.io.regions import Region, write_bed
 
     train, holdout, all_windows = _data(args, workdir)
     windows = all_windows[:args.windows]
@@ -196,7 +196,7 @@ def _run_two_at_a_time(jobs: list[tuple[Path, tuple]], workdir: Path) -> None:
 
 
 def _seconds(budget: str) -> int:
-    from genosynth.options import parse_duration
+    from genosynth._infra.options import parse_duration
 
     return int(parse_duration("budget", budget))
 
@@ -205,9 +205,9 @@ THROUGHPUT_CHILD = r"""
 import json, resource, sys, time
 import numpy as np, torch
 kind, n_sites, device = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-from genosynth.models.diffusion import Diffusion, DiffusionConfig
-from genosynth.models.gan import Gan, GanConfig
-from genosynth.models.rbm import Rbm, RbmConfig
+from genosynth.generate.models.diffusion import Diffusion, DiffusionConfig
+from genosynth.generate.models.gan import Gan, GanConfig
+from genosynth.generate.models.rbm import Rbm, RbmConfig
 if kind == "rbm":
     generator = Rbm(RbmConfig.for_sites(n_sites), device=device, seed=1, frequencies=np.full(n_sites, 0.3))
 elif kind in ("diffusion", "diffusion_pca"):

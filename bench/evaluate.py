@@ -29,8 +29,8 @@ N_SITES = 10_000
 def _simulate(workdir: Path) -> tuple[Path, Path]:
     import msprime
 
-    from genosynth.formats.hdf5 import write_matrix
-    from genosynth.matrix import HaplotypeMatrix, Sites
+    from genosynth.io.hdf5 import write_matrix
+    from genosynth.io.matrix import HaplotypeMatrix, Sites
 
     real_path, synthetic_path = workdir / "real.h5", workdir / "synthetic.h5"
     if real_path.exists() and synthetic_path.exists():

@@ -220,14 +220,14 @@ def yardstick(run: Run, share: float) -> dict[str, Any]:
 # -- throughput ---------------------------------------------------------------------------------------------------
 def _config(kind: str, options: dict[str, Any], n_sites: int, n_haplotypes: int, batch_size: int) -> Any:
     if kind == "gan":
-        from genosynth.models.gan import GanConfig
+        from genosynth.generate.models.gan import GanConfig
 
         return GanConfig.for_preset(options["preset"], n_sites=n_sites, batch_size=batch_size)
     if kind == "rbm":
-        from genosynth.models.rbm import RbmConfig
+        from genosynth.generate.models.rbm import RbmConfig
 
         return RbmConfig.for_sites(n_sites, batch_size=batch_size)
-    from genosynth.models.diffusion import DiffusionConfig
+    from genosynth.generate.models.diffusion import DiffusionConfig
 
     return DiffusionConfig.for_sites(n_sites, n_haplotypes=n_haplotypes, representation=options["representation"],
                                      batch_size=batch_size)
@@ -237,7 +237,7 @@ def state_bytes(kind: str, config: Any) -> int | None:
     """Bytes of a dense GAN's training state (weights, gradients and Adam's two moments, float32); None for the
     other kinds, whose parameters do not grow with the square of the sites.
 
-    >>> from genosynth.models.gan import GanConfig
+    >>> from genosynth.generate.models.gan import GanConfig
     >>> round(state_bytes("gan", GanConfig.for_preset("wgan-gp", n_sites=65_536)) / 2**30)
     161
     """
@@ -251,7 +251,7 @@ def state_bytes(kind: str, config: Any) -> int | None:
 
 
 def _sites(n: int) -> Any:
-    from genosynth.matrix import Sites
+    from genosynth.io.matrix import Sites
 
     return Sites(chrom=np.full(n, "1"), pos=np.arange(1, n + 1) * 100, id=np.full(n, "."), ref=np.full(n, "A"),
                  alt=np.full(n, "C"))
@@ -262,7 +262,7 @@ def measure_generator(name: str, n_sites: int, *, device: str, n_haplotypes: int
     """Training and sampling throughput of generator ``name`` on random haplotypes of ``n_sites`` sites."""
     import torch
 
-    from genosynth.models.registry import generator_class
+    from genosynth.generate.models.registry import generator_class
 
     kind, options = GENERATORS[name]
     config = _config(kind, options, n_sites, n_haplotypes, batch_size)
@@ -307,8 +307,8 @@ def measure_cnn(*, device: str, seconds: float, batch_size: int = 32, autocast: 
     """Training steps and scoring of the selection CNN (images per second) on random images."""
     import torch
 
-    from genosynth.models.selection_cnn import CnnConfig, build_network
-    from genosynth.sweeps import SweepSettings
+    from genosynth.downstream.selection.network import CnnConfig, build_network
+    from genosynth.downstream.selection.sweeps import SweepSettings
 
     size = image_size or SweepSettings.__dataclass_fields__["image_size"].default
     config = CnnConfig(batch_size=batch_size)
@@ -534,8 +534,8 @@ def simulate_window(data_dir: Path, *, scale: str) -> tuple[Path, Path]:
     """The first ``sites`` sites with minor allele frequency at least 1% of a stdpopsim OutOfAfrica_3G09 stretch
     of chr22 (flat map), split 80/20 by individual: train.h5 and holdout.h5 in ``data_dir`` (made once)."""
     import genosynth
-    from genosynth.matrix import HaplotypeMatrix, Sites
-    from genosynth.simulation import POPULATIONS, out_of_africa_tree_sequence
+    from genosynth.io.matrix import HaplotypeMatrix, Sites
+    from genosynth.downstream.simulation import POPULATIONS, out_of_africa_tree_sequence
 
     settings = WINDOW[scale]
     folder = data_dir / f"window_{settings['sites']}"

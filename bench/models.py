@@ -34,9 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from genosynth.formats.model_file import load_model_file
+from genosynth.io.model_file import load_model_file
 from genosynth.datasets import data_805
-from genosynth.models.decoding import round_to_expected_counts
+from genosynth.generate.models.decoding import round_to_expected_counts
 
 DATA = data_805().folder
 

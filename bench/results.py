@@ -22,7 +22,7 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    from genosynth.devices import usable_cpus
+    from genosynth._infra.devices import usable_cpus
 
     try:
         import torch

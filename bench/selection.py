@@ -31,9 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from genosynth.imagene import haplotype_image, posterior_summary
-from genosynth.models.selection_cnn import CnnConfig, SelectionNetwork, train_selection_network
-from genosynth.sweeps import SweepSettings, simulate_training_images
+from genosynth.downstream.selection.imagene import haplotype_image, posterior_summary
+from genosynth.downstream.selection.network import CnnConfig, SelectionNetwork, train_selection_network
+from genosynth.downstream.selection.sweeps import SweepSettings, simulate_training_images
 
 GRID = tuple(float(s) for s in range(0, 401, 40))
 SIZE, LENGTH, SPLIT = 10_000, 80_000, 4_000
@@ -156,7 +156,7 @@ def _tpr(score: np.ndarray, labels: np.ndarray) -> float:
 
 
 def sweep(args: argparse.Namespace) -> dict:
-    from genosynth.simulation import simulate_sweep
+    from genosynth.downstream.simulation import simulate_sweep
 
     def genosynth(*words: object) -> str:
         return subprocess.run([sys.executable, "-m", "genosynth", *map(str, words)], check=True, capture_output=True,

@@ -49,9 +49,9 @@ START = 0  # the simulated stretch of chr22 (flat recombination map) begins at i
 
 def simulate_vcf(vcf: Path, *, individuals_per_population: int, length: int, seed: int) -> int:
     """Write the simulation as a bgzipped, indexed VCF of its biallelic sites; return the number of records."""
-    from genosynth.formats.vcf import VcfWriter
-    from genosynth.matrix import Sites
-    from genosynth.simulation import out_of_africa_tree_sequence
+    from genosynth.io.vcf import VcfWriter
+    from genosynth.io.matrix import Sites
+    from genosynth.downstream.simulation import out_of_africa_tree_sequence
 
     ts = out_of_africa_tree_sequence(individuals_per_population=individuals_per_population, start=START,
                                      length=length, seed=seed)

@@ -20,7 +20,7 @@ def genosynth(*args: object) -> None:
 
 
 def main() -> None:
-    from genosynth.simulation import simulate_out_of_africa
+    from genosynth.downstream.simulation import simulate_out_of_africa
 
     TEST_DATA.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as work_name:

@@ -20,7 +20,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     affinity, or psutil's physical cores); PYTEST_XDIST_AUTO_NUM_WORKERS still overrides."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
-    from genosynth.devices import usable_cpus
+    from genosynth._infra.devices import usable_cpus
 
     return usable_cpus()
 
@@ -51,7 +51,7 @@ def run_genosynth(*args: object, check: bool = True, env: dict[str, str] | None 
 @pytest.fixture(scope="session")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A phased simulated VCF (3 populations x 20 individuals, 300 kb), bgzipped + indexed, with populations."""
-    from genosynth.simulation import simulate_out_of_africa
+    from genosynth.downstream.simulation import simulate_out_of_africa
 
     workdir = tmp_path_factory.mktemp("simulated")
     vcf, populations = simulate_out_of_africa(workdir / "sim.vcf", individuals_per_population=20,
@@ -88,8 +88,8 @@ def write_805_split(data: dict[str, Path], workdir: Path, sizes: dict[str, int],
     written as a matrix ``workdir/NAME.h5``."""
     import numpy as np
 
-    from genosynth.formats.hapt import read_hapt
-    from genosynth.formats.hdf5 import write_matrix
+    from genosynth.io.hapt import read_hapt
+    from genosynth.io.hdf5 import write_matrix
 
     matrix = read_hapt(data["hapt"], legend=data["legend"])
     order = np.random.default_rng(seed).permutation(len(matrix.samples))
@@ -103,7 +103,7 @@ def write_805_split(data: dict[str, Path], workdir: Path, sizes: dict[str, int],
 
 def write_with_moved_site(path: Path, output: Path, index: int):
     """Copy the matrix at ``path`` to ``output`` with site ``index`` moved one base on; returns the new sites."""
-    from genosynth.formats.hdf5 import read_matrix, write_matrix
+    from genosynth.io.hdf5 import read_matrix, write_matrix
 
     matrix = read_matrix(path)
     sites = matrix.sites.take(slice(None))
@@ -153,8 +153,8 @@ def require_programs(*names: str) -> None:
 @pytest.fixture(scope="session")
 def small(data_805, tmp_path_factory):
     """200 real 1000G individuals (400 haplotypes) x the first 60 of the 805 sites."""
-    from genosynth.formats.hapt import read_hapt
-    from genosynth.formats.hdf5 import write_matrix
+    from genosynth.io.hapt import read_hapt
+    from genosynth.io.hdf5 import write_matrix
 
     matrix = read_hapt(data_805["hapt"], legend=data_805["legend"])
     index = np.sort(np.random.default_rng(2).choice(len(matrix.samples), 200, replace=False))
@@ -167,8 +167,8 @@ def small(data_805, tmp_path_factory):
 @pytest.fixture(scope="session")
 def two_populations(tmp_path_factory):
     """Two populations with opposite allele frequencies at 30 sites: what a conditional model must keep apart."""
-    from genosynth.formats.hdf5 import write_matrix
-    from genosynth.matrix import HaplotypeMatrix, Sites
+    from genosynth.io.hdf5 import write_matrix
+    from genosynth.io.matrix import HaplotypeMatrix, Sites
 
     rng = np.random.default_rng(7)
     frequencies = {"AAA": np.linspace(0.05, 0.95, 30), "BBB": np.linspace(0.95, 0.05, 30)}

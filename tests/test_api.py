@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import genosynth
-from genosynth.errors import OptionError
+from genosynth._infra.errors import OptionError
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "tools" / "genosynth"
@@ -34,7 +34,7 @@ def test_readme_python_example_runs_as_a_doctest_in_a_fresh_python(tmp_path):
 def structured(tmp_path_factory):
     """Three simulated populations (stdpopsim OutOfAfrica_3G09, 40 individuals each, 150 kb, MAF >= 0.05), split
     by individual; and the Bernoulli baseline's figures, the bar every generator must clear."""
-    from genosynth.simulation import simulate_out_of_africa
+    from genosynth.downstream.simulation import simulate_out_of_africa
 
     work = tmp_path_factory.mktemp("learning")
     vcf, populations = simulate_out_of_africa(work / "sim.vcf", individuals_per_population=40, length=150_000, seed=2)

@@ -87,7 +87,7 @@ def test_dense_gan_training_state_is_estimated_before_it_is_allocated():
     sys.path.insert(0, str(REPO / "bench"))
     from gpu import state_bytes
 
-    from genosynth.models.gan import GanConfig
+    from genosynth.generate.models.gan import GanConfig
 
     config = GanConfig.for_preset("wgan-gp", n_sites=1000)
     layers = [(600, 833), (833, 909), (909, 1000), (1000, 500), (500, 333), (333, 1)]

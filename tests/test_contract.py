@@ -32,8 +32,8 @@ def workspace(two_populations, tmp_path_factory):
     """Small inputs of every kind, made once: matrices (train, holdout), VCFs, a .hapt, a model, artificial
     haplotypes, a population table giving one sample two populations, a truncated bgzipped VCF."""
     import genosynth
-    from genosynth.formats import write_haplotypes
-    from genosynth.formats.hdf5 import read_matrix, write_matrix
+    from genosynth.io import write_haplotypes
+    from genosynth.io.hdf5 import read_matrix, write_matrix
 
     folder = tmp_path_factory.mktemp("contract")
     matrix = read_matrix(two_populations[0])
@@ -416,9 +416,9 @@ def _stop_when_started(argv: list[str], cwd: Path, started, sig: int) -> tuple[s
 def test_a_signalled_conversion_stops_within_two_seconds_and_writes_nothing(workspace, tmp_path, sig, code):
     """vcf-to-matrix once ignored signals: the handler's exception was raised inside a weakref callback, where
     Python discards it, and the run finished with exit 0."""
-    from genosynth.formats import write_haplotypes
-    from genosynth.formats.hdf5 import read_matrix
-    from genosynth.matrix import HaplotypeMatrix, Sites
+    from genosynth.io import write_haplotypes
+    from genosynth.io.hdf5 import read_matrix
+    from genosynth.io.matrix import HaplotypeMatrix, Sites
 
     small = read_matrix(workspace / "train.h5")
     sites = 3000  # 450 haplotypes x 3000 sites: a conversion long enough to interrupt

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_genosynth
-from genosynth.devices import usable_cpus
+from genosynth._infra.devices import usable_cpus
 
 AFFINITY = len(os.sched_getaffinity(0))
 

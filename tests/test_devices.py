@@ -10,7 +10,7 @@ import sys
 # (a tensor of 4096 values is two shares of ATen's 2048-value grain) and once more; the two results must agree.
 FIRST_CALLS = """
 import torch
-from genosynth.devices import VML_FUNCTIONS, resolve_device
+from genosynth._infra.devices import VML_FUNCTIONS, resolve_device
 torch.set_num_threads(2)
 resolve_device("cpu")
 for dtype in (torch.float32, torch.float64):
@@ -38,7 +38,7 @@ def test_a_computing_step_says_which_device_it_uses(tmp_path):
     from conftest import run_genosynth
 
     import genosynth
-    from genosynth.devices import NO_GPU, cuda_problem
+    from genosynth._infra.devices import NO_GPU, cuda_problem
 
     rng = np.random.default_rng(1)
     matrix = genosynth.HaplotypeMatrix.artificial((rng.random((40, 12)) < 0.4).astype(np.uint8),
@@ -61,6 +61,6 @@ def test_a_computing_step_says_which_device_it_uses(tmp_path):
 def _sites(n):
     import numpy as np
 
-    from genosynth.matrix import Sites
+    from genosynth.io.matrix import Sites
 
     return Sites(np.full(n, "1"), np.arange(1, n + 1) * 100, np.full(n, "."), np.full(n, "A"), np.full(n, "C"))

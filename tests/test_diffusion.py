@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import genosynth
-from genosynth import fidelity
-from genosynth.formats.hdf5 import read_matrix
-from genosynth.formats.model_file import load_model_file
-from genosynth.models.decoding import round_to_expected_counts
+from genosynth.assess import fidelity
+from genosynth.io.hdf5 import read_matrix
+from genosynth.io.model_file import load_model_file
+from genosynth.generate.models.decoding import round_to_expected_counts
 
 TINY = ("--channels", "16", "--max-channels", "32", "--monitor-steps", "5", "--validation-size", "100",
         "--device", "cpu")
@@ -65,7 +65,7 @@ def test_a_trained_model_keeps_the_allele_frequencies_and_sampling_is_reproducib
     assert np.array_equal(again.haplotypes, artificial.haplotypes)
     assert not np.array_equal(model.sample(400, steps=20, seed=6, progress=False).haplotypes, artificial.haplotypes)
     # on CPU the 400 are denoised in chunks of 256 for speed; all at once, the draw is the same (up to rounding)
-    from genosynth.models import diffusion
+    from genosynth.generate.models import diffusion
 
     assert diffusion.CPU_CHUNK < 400
     monkeypatch.setattr(diffusion, "CPU_CHUNK", 400)
@@ -261,7 +261,7 @@ def test_the_sampler_solves_the_probability_flow_of_gaussian_data_to_second_orde
 
     import torch
 
-    from genosynth.models.diffusion import Diffusion, DiffusionConfig, noise_levels
+    from genosynth.generate.models.diffusion import Diffusion, DiffusionConfig, noise_levels
 
     class ExactDenoiser(torch.nn.Module):
         def forward(self, x, t, labels, estimate):
@@ -288,7 +288,7 @@ def test_sampling_reads_the_previous_estimate_only_when_trained_to(self_conditio
     """A model trained without self-conditioning only ever saw a zero estimate: sampling must give it zeros too."""
     import torch
 
-    from genosynth.models.diffusion import Diffusion, DiffusionConfig
+    from genosynth.generate.models.diffusion import Diffusion, DiffusionConfig
 
     config = DiffusionConfig.for_sites(40, n_haplotypes=100, channels=(8, 16), self_conditioning=self_conditioning)
     model = Diffusion(config, device="cpu", seed=1)
@@ -305,7 +305,7 @@ def test_sampling_reads_the_previous_estimate_only_when_trained_to(self_conditio
 
 
 def test_unet_parameters_grow_linearly_with_the_sites():
-    from genosynth.models.diffusion import Diffusion, DiffusionConfig
+    from genosynth.generate.models.diffusion import Diffusion, DiffusionConfig
 
     def parameters(sites: int) -> int:
         model = Diffusion(DiffusionConfig.for_sites(sites, n_haplotypes=100), device="cpu", seed=1)
@@ -357,7 +357,7 @@ def test_a_model_file_from_before_the_decoding_choice_still_loads_and_samples(tm
     model rounds, as it did) while still refusing a missing tensor the kind needs."""
     from safetensors import safe_open
 
-    from genosynth.formats.model_file import load_model_file, save_model_file
+    from genosynth.io.model_file import load_model_file, save_model_file
 
     old = Path(__file__).resolve().parents[1] / "galaxy_wrappers" / "test-data" / "diffusion.safetensors"
     with safe_open(str(old), "pt") as handle:

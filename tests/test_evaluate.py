@@ -14,8 +14,8 @@ from hypothesis.extra.numpy import arrays
 from scipy.spatial.distance import pdist
 from scipy.stats import pearsonr, wasserstein_distance
 
-from genosynth import fidelity
-from genosynth.distances import hamming_summary
+from genosynth.assess import fidelity
+from genosynth.assess.distances import hamming_summary
 
 
 def _haplotypes(seed: int, n: int, sites: int, p: float = 0.3) -> np.ndarray:
@@ -42,9 +42,9 @@ def test_exact_pca_matches_numpy_svd(shape):
 
 def test_randomized_pca_finds_population_structure_like_numpy(monkeypatch):
     """Above the exact limit: randomized SVD on structured data (three populations) matches the exact answer."""
-    import genosynth.fidelity
+    import genosynth.assess.fidelity
 
-    monkeypatch.setattr(genosynth.fidelity, "_EXACT_PCA_LIMIT", 10)
+    monkeypatch.setattr(genosynth.assess.fidelity, "_EXACT_PCA_LIMIT", 10)
     rng = np.random.default_rng(2)
     frequencies = rng.beta(0.5, 0.5, (3, 300))
     h = np.concatenate([(rng.random((80, 300)) < f).astype(np.uint8) for f in frequencies])
@@ -78,9 +78,9 @@ def test_wasserstein_1d_and_histogram_wasserstein_match_scipy():
 
 
 def test_hamming_summary_matches_scipy_across_tiles(monkeypatch):
-    import genosynth.distances
+    import genosynth.assess.distances
 
-    monkeypatch.setattr(genosynth.distances, "_TILE_ROWS", 16)  # several tiles, diagonal and off-diagonal
+    monkeypatch.setattr(genosynth.assess.distances, "_TILE_ROWS", 16)  # several tiles, diagonal and off-diagonal
     a, b = _haplotypes(4, 50, 40), _haplotypes(5, 37, 40)
     within = np.rint(pdist(a, "hamming") * 40).astype(int)
     summary = hamming_summary(a, histogram=True)

@@ -223,7 +223,7 @@ def test_wrapper_parameters_agree_with_the_command_line(step):
 
 
 def test_max_time_accepts_what_the_command_line_accepts():
-    from genosynth.options import DURATION_PATTERN, parse_duration
+    from genosynth._infra.options import DURATION_PATTERN, parse_duration
 
     from galaxy.util.xml_macros import load
 

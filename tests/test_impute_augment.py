@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import read_text, report_contents, require_programs, run_genosynth
 
-from genosynth.imputation import MAF_EDGES, read_dosages, site_r2
+from genosynth.downstream.imputation.impute import MAF_EDGES, read_dosages, site_r2
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +167,7 @@ def _conda_like_prefix(tmp_path):
     import os
     import shutil
 
-    from genosynth.beagle import DEBIAN_BEAGLE_JAR
+    from genosynth.io.beagle import DEBIAN_BEAGLE_JAR
 
     prefix = tmp_path / "env"
     (prefix / "bin").mkdir(parents=True)
@@ -188,7 +188,7 @@ def test_beagle_and_java_are_found_where_conda_installs_them(split, tmp_path):
     import sys
 
     prefix = _conda_like_prefix(tmp_path)
-    code = ("from genosynth.versions import software_version; from genosynth.beagle import require_beagle; "
+    code = ("from genosynth.versions import software_version; from genosynth.io.beagle import require_beagle; "
             "java, jar = require_beagle('test'); print(java); print(jar); print(software_version('beagle'))")
     env = {k: v for k, v in os.environ.items() if k not in ("BEAGLE_JAR", "JAVA_HOME")}
     found = subprocess.run([sys.executable, "-c", code], env={**env, "PATH": str(prefix / "bin")},

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genosynth.errors import InputError, OptionError
-from genosynth.formats.hdf5 import read_matrix, write_matrix
-from genosynth.matrix import HaplotypeMatrix, Sites
-from genosynth.regions import Region
+from genosynth._infra.errors import InputError, OptionError
+from genosynth.io.hdf5 import read_matrix, write_matrix
+from genosynth.io.matrix import HaplotypeMatrix, Sites
+from genosynth.io.regions import Region
 
 
 def _matrix(ploidy: list[int], n_sites: int, seed: int = 0, chroms: tuple[str, ...] = ("1",)) -> HaplotypeMatrix:

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from conftest import read_text, run_genosynth
 
-from genosynth import fidelity
-from genosynth.formats.hdf5 import read_matrix
-from genosynth.formats.model_file import load_model_file
-from genosynth.models.baselines import bernoulli_haplotypes, markov_haplotypes
-from genosynth.models.rbm import Rbm, RbmConfig
+from genosynth.assess import fidelity
+from genosynth.io.hdf5 import read_matrix
+from genosynth.io.model_file import load_model_file
+from genosynth.generate.models.baselines import bernoulli_haplotypes, markov_haplotypes
+from genosynth.generate.models.rbm import Rbm, RbmConfig
 
 
 class Payload:
@@ -118,9 +118,9 @@ def test_training_that_diverges_keeps_the_early_stopping_state(small, tmp_path):
     """An RBM that diverges after monitored epochs (forced here at epoch 3) ends with the kept state."""
     import torch
 
-    from genosynth.errors import TrainingDiverged
-    from genosynth.training import TrainingOptions, train
-    from genosynth.windows import split_window
+    from genosynth._infra.errors import TrainingDiverged
+    from genosynth.generate.training import TrainingOptions, train
+    from genosynth.io.windows import split_window
 
     matrix = read_matrix(small)
 
@@ -257,7 +257,7 @@ def test_no_centering_trains_with_the_plain_gradient(small, tmp_path):
 def test_rbm_sampling_starts_from_the_persistent_chains_by_default():
     import torch
 
-    from genosynth.errors import OptionError
+    from genosynth._infra.errors import OptionError
 
     model = Rbm(RbmConfig.for_sites(20, n_hidden=3, chains=5), device="cpu", seed=0)
     rng = torch.Generator().manual_seed(0)

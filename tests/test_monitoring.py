@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from conftest import run_genosynth, write_805_split
 
-from genosynth.formats.hdf5 import read_matrix
-from genosynth.formats.model_file import load_model_file
-from genosynth.monitoring import EarlyStopping, Monitor
+from genosynth.io.hdf5 import read_matrix
+from genosynth.io.model_file import load_model_file
+from genosynth.generate.monitoring import EarlyStopping, Monitor
 
 
 def _row(aa_truth, aa_syn, af_r=0.99, privacy_loss=0.0, privacy_loss_se=0.0):

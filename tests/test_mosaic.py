@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import genosynth
-from genosynth.errors import InputError
-from genosynth.models.mosaic import MosaicSettings, genetic_positions, mosaic_haplotypes
+from genosynth._infra.errors import InputError
+from genosynth.generate.models.mosaic import MosaicSettings, genetic_positions, mosaic_haplotypes
 
 
 def _switches(donors: np.ndarray) -> np.ndarray:
@@ -90,7 +90,7 @@ def test_mosaic_of_real_haplotypes_within_populations_meets_the_805_targets(data
     """Copying within superpopulations keeps AF, LD and structure (PCA W2D) at the RBM's targets and leaks no more
     than a held-out set; copying across them mixes the populations along each haplotype (W2D ten times worse);
     independent sites keep no LD. Judged by evaluate and check_privacy."""
-    from genosynth.models.mosaic import sample_mosaic
+    from genosynth.generate.models.mosaic import sample_mosaic
 
     real = genosynth.read_haplotypes(data_805["hapt"], legend=data_805["legend"], populations=data_805["samples"],
                                      population_column="Superpopulation code")

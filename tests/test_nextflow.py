@@ -359,7 +359,7 @@ def test_vcf_to_matrix_task_reads_one_region(tmp_path):
                                        values={"meta": meta, "holdout": None, "seed": 1, "window_sites": None}),
                             tmp_path / "task", tasks.local_runner)
     assert "--region '22:15000001-15030000'" in result.script and "--holdout" not in result.script
-    from genosynth.formats.hdf5 import read_matrix
+    from genosynth.io.hdf5 import read_matrix
 
     matrix = read_matrix(result.outputs["matrix"][0])
     assert matrix.n_sites > 0 and matrix.sites.pos.min() >= 15000001 and matrix.sites.pos.max() <= 15030000

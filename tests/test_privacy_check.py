@@ -12,9 +12,9 @@ from conftest import report_contents, run_genosynth, write_805_split, write_with
 from scipy.spatial.distance import cdist
 from scipy.stats import mannwhitneyu
 
-from genosynth.distances import nearest_hamming
-from genosynth.formats.hdf5 import write_matrix
-from genosynth.privacy import adversarial_accuracy, roc_auc
+from genosynth.assess.distances import nearest_hamming
+from genosynth.io.hdf5 import write_matrix
+from genosynth.assess.privacy import adversarial_accuracy, roc_auc
 
 
 def _hamming(a, b):
@@ -88,7 +88,7 @@ def _mosaics(pool: np.ndarray, n: int, *, switches: int, rng: np.random.Generato
 
 def _numbered_sites(n_sites: int):
     """Sites 1..n of chromosome 1, 100 bp apart, A>C: the coordinates of a simulated genotype matrix."""
-    from genosynth.matrix import Sites
+    from genosynth.io.matrix import Sites
 
     return Sites(np.array(["1"] * n_sites), np.arange(1, n_sites + 1) * 100, np.array(["."] * n_sites),
                  np.array(["A"] * n_sites), np.array(["C"] * n_sites))
@@ -100,8 +100,8 @@ def test_privacy_loss_of_a_generator_that_never_saw_the_training_set_is_near_zer
     loss would read about -0.1; measured at one size (the smallest set's) it reads 0 up to noise."""
     import msprime
 
-    from genosynth.matrix import HaplotypeMatrix
-    from genosynth.privacy import check_privacy
+    from genosynth.io.matrix import HaplotypeMatrix
+    from genosynth.assess.privacy import check_privacy
 
     ts = msprime.sim_ancestry(samples=1000, population_size=10_000, sequence_length=300_000, recombination_rate=1e-8,
                               random_seed=3)
@@ -127,8 +127,8 @@ def test_exact_copies_are_read_against_held_out_haplotypes_identical_to_training
     (no sign of memorisation, the caveat says), the training set itself clearly more often."""
     import msprime
 
-    from genosynth.matrix import HaplotypeMatrix
-    from genosynth.privacy import check_privacy
+    from genosynth.io.matrix import HaplotypeMatrix
+    from genosynth.assess.privacy import check_privacy
 
     ts = msprime.sim_ancestry(samples=1000, population_size=10_000, sequence_length=200_000, recombination_rate=1e-8,
                               random_seed=4)
@@ -220,7 +220,7 @@ def test_report_is_self_contained_and_holds_every_plot(sets_805, tmp_path):
 
 def test_sensitivity_to_planted_training_haplotypes(sets_805, tmp_path):
     """The paper's S21: which metrics flag 1, 10 and 100 copied training haplotypes among 300 unseen ones."""
-    from genosynth.formats.hdf5 import read_matrix
+    from genosynth.io.hdf5 import read_matrix
 
     train = read_matrix(sets_805["train"])
     independent = read_matrix(sets_805["independent"])
@@ -254,7 +254,7 @@ def test_nearest_hamming_on_cuda_equals_cpu():
 
 
 def test_each_gate_and_near_distance_act_on_their_own_metric(sets_805, tmp_path):
-    from genosynth.formats.hdf5 import read_matrix
+    from genosynth.io.hdf5 import read_matrix
 
     train, independent = read_matrix(sets_805["train"]), read_matrix(sets_805["independent"])
     haplotypes = independent.haplotypes.copy()
@@ -300,7 +300,7 @@ def test_saturated_aats_halves_are_a_caveat_beside_the_privacy_loss(sets_805, tm
     other copy (AA_syn 0.01) and most real haplotypes nearer another real one than any copy (AA_truth 0.91), so
     AATS stays near 0.5 and the privacy loss small (0.05) although membership inference finds every training
     haplotype (AUC 1); the report says so. An unseen real set, whose halves are balanced, gets no caveat."""
-    from genosynth.formats.hdf5 import read_matrix
+    from genosynth.io.hdf5 import read_matrix
 
     train = read_matrix(sets_805["train"])
     flips = np.random.default_rng(5).random(train.haplotypes.shape) < 0.33

@@ -14,8 +14,8 @@ from conftest import run_genosynth
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genosynth.imagene import haplotype_image, parse_s_grid, posterior_summary, resize_image, sort_window
-from genosynth.sweeps import SweepSettings, read_training_images, simulate_training_images
+from genosynth.downstream.selection.imagene import haplotype_image, parse_s_grid, posterior_summary, resize_image, sort_window
+from genosynth.downstream.selection.sweeps import SweepSettings, read_training_images, simulate_training_images
 
 SWEEP_SITE = 1_000_001  # simulate_sweep's default: the middle of a 2 Mb region
 QUICK = ["--s-grid", "0,200,400", "--simulations", "80", "--image-size", "64", "--cnn-window-sites", "150",
@@ -26,7 +26,7 @@ QUICK = ["--s-grid", "0,200,400", "--simulations", "80", "--image-size", "64", "
 def scan(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Population A of simulate_sweep (a hard sweep at 1 Mb), 20 individuals, scanned by a CNN trained on 3 x 80
     simulations, with the target itself as the synthetic set; the network and the simulations are kept."""
-    from genosynth.simulation import simulate_sweep
+    from genosynth.downstream.simulation import simulate_sweep
 
     workdir = tmp_path_factory.mktemp("cnn")
     vcf, populations = simulate_sweep(workdir / "sweep.vcf", individuals_per_population=20, seed=2)
@@ -138,8 +138,8 @@ def test_table_summary_report_and_synthetic_agreement(scan):
 def test_saved_network_reloads_with_identical_scores(scan):
     out = scan["dir"] / "reloaded"
     # the synthetic set: all 120 haplotypes of the matrix as an unlabelled VCF, subsampled to the 40 the CNN knows
-    from genosynth.formats.hdf5 import read_matrix, write_matrix
-    from genosynth.matrix import HaplotypeMatrix
+    from genosynth.io.hdf5 import read_matrix, write_matrix
+    from genosynth.io.matrix import HaplotypeMatrix
 
     m = read_matrix(scan["matrix"])
     unlabelled = scan["dir"] / "unlabelled.h5"
@@ -187,7 +187,7 @@ def test_simulations_are_seeded_and_independent_of_processes():
 
 
 def test_demography_follows_the_population_history():
-    from genosynth.sweeps import size_history
+    from genosynth.downstream.selection.sweeps import size_history
 
     history = size_history(SweepSettings(s_grid=(0.0, 200.0), simulations=2, haplotypes=10, length=10_000,
                                          demography="HomSap/OutOfAfrica_3G09", demography_population="CEU"))
@@ -274,7 +274,7 @@ print(json.dumps(report.cnn.posteriors["real"]["p_selection"].tolist()))
 @pytest.mark.gpu
 def test_network_trains_on_a_gpu_and_its_file_scores_alike_on_cpu(tmp_path):
     from genosynth import load_selection_network
-    from genosynth.models.selection_cnn import CnnConfig, train_selection_network
+    from genosynth.downstream.selection.network import CnnConfig, train_selection_network
 
     data = simulate_training_images(SweepSettings(s_grid=(0.0, 400.0), simulations=20, haplotypes=20, length=20_000,
                                                   image_size=64), threads=1, progress=False)
@@ -304,7 +304,7 @@ def test_cnn_options_reach_the_windows_simulations_and_network(scan):
 
 
 def test_label_sd_smooths_targets_over_neighbouring_bins():
-    from genosynth.models.selection_cnn import _targets
+    from genosynth.downstream.selection.network import _targets
 
     labels = np.array([0, 2, 4])
     np.testing.assert_array_equal(_targets(labels, 5, 0.0), np.eye(5)[labels])

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from conftest import report_contents, run_genosynth
 
-from genosynth.formats.hdf5 import read_matrix, write_matrix
-from genosynth.matrix import HaplotypeMatrix
-from genosynth.selection import compare_scans, spearman
+from genosynth.io.hdf5 import read_matrix, write_matrix
+from genosynth.io.matrix import HaplotypeMatrix
+from genosynth.downstream.selection.scan import compare_scans, spearman
 
 SWEEP_SITE = 1_000_001  # simulate_sweep's default: the middle of a 2 Mb region
 
@@ -20,7 +20,7 @@ SWEEP_SITE = 1_000_001  # simulate_sweep's default: the middle of a 2 Mb region
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Populations A (hard sweep at 1 Mb), B and C, 30 individuals each, 2 Mb, as a matrix."""
-    from genosynth.simulation import simulate_sweep
+    from genosynth.downstream.simulation import simulate_sweep
 
     workdir = tmp_path_factory.mktemp("sweep")
     vcf, populations = simulate_sweep(workdir / "sweep.vcf", seed=1)

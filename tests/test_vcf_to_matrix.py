@@ -13,7 +13,7 @@ from conftest import read_text, require_programs, run_genosynth
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genosynth.formats.hdf5 import read_matrix
+from genosynth.io.hdf5 import read_matrix
 
 
 def _genotype_lines(vcf_text: str) -> list[str]:
@@ -157,8 +157,8 @@ def test_haploid_calls_are_one_haplotype_each(tmp_path):
 
 
 def test_vcf_writer_records_contig_lengths_that_htslib_reads_back(tmp_path):
-    from genosynth.formats.vcf import VcfSource, VcfWriter
-    from genosynth.matrix import Sites
+    from genosynth.io.vcf import VcfSource, VcfWriter
+    from genosynth.io.matrix import Sites
 
     require_programs("bgzip", "tabix")
     path = tmp_path / "w.vcf.gz"
@@ -370,7 +370,7 @@ def test_provenance_is_schema_versioned_json_with_checksums_and_no_private_paths
 
 def test_parallel_reading_of_a_bcf_by_position_range_equals_sequential_text_reading(simulated, tmp_path, monkeypatch):
     from genosynth.cli import main
-    from genosynth.formats import convert
+    from genosynth.io import convert
 
     require_programs("bcftools")
     bcf = tmp_path / "sim.bcf"
@@ -407,8 +407,8 @@ def test_sample_list_with_a_repeated_name_is_refused(tmp_path):
 
 def _read_source(path, **options):
     """Everything VcfSource yields for ``path``: (positions, rows, dropped counts), or its one error line."""
-    from genosynth.errors import InputError
-    from genosynth.formats.vcf import VcfSource
+    from genosynth._infra.errors import InputError
+    from genosynth.io.vcf import VcfSource
 
     try:
         source = VcfSource(path, **options)
@@ -430,7 +430,7 @@ def test_text_reading_equals_htslib_on_the_same_records_as_bcf(tmp_path_factory,
     """Property: the numpy text decoder (block templates + field-by-field fallback) and cyvcf2 reading the same
     records converted to BCF by bcftools give the same sites, haplotypes, drop counts and the same error line,
     whole file or a region, all samples or a subset, with blocks cut smaller than one line."""
-    import genosynth.formats.vcf_text as vcf_text
+    import genosynth.io.vcf_text as vcf_text
 
     require_programs("bgzip", "tabix", "bcftools")
     tmp = tmp_path_factory.mktemp("vcftext")

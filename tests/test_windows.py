@@ -15,10 +15,10 @@ import pytest
 from conftest import run_genosynth
 
 import genosynth
-from genosynth.formats.hdf5 import read_matrix, write_matrix
-from genosynth.formats.model_file import load_model_file
-from genosynth.matrix import HaplotypeMatrix, Sites
-from genosynth.regions import read_bed
+from genosynth.io.hdf5 import read_matrix, write_matrix
+from genosynth.io.model_file import load_model_file
+from genosynth.io.matrix import HaplotypeMatrix, Sites
+from genosynth.io.regions import read_bed
 
 BLOCK = slice(16, 24)  # sites 17-24 carry one allele per haplotype: a block that straddles the boundary at 20|21
 
@@ -105,7 +105,7 @@ def test_the_chain_from_files_streams_a_vcf_and_records_its_windows(rbm_windows,
 def test_a_chain_of_model_files_holds_one_window_model_at_a_time(rbm_windows, tmp_path):
     folder = rbm_windows["folder"]
     files = [folder / "w1.safetensors", folder / "w2.safetensors"]
-    draw = genosynth.chain.draw_chain(files, 300, seed=6, device="cpu", progress=False)
+    draw = genosynth.generate.chain.draw_chain(files, 300, seed=6, device="cpu", progress=False)
     assert (draw.chromosome, draw.n_sites) == ("1", 40)
     loaded_between_windows, parts = [], []
     for _, haplotypes in draw.windows:  # a window's model is released once its window is drawn
@@ -119,7 +119,7 @@ def test_a_chain_of_model_files_holds_one_window_model_at_a_time(rbm_windows, tm
     assert genosynth.write_chain(files, 10, tmp_path / "a.h5", seed=1, device="cpu", progress=False).n_sites == 40
     for bad in ({"gibbs_steps": 0}, {"start": "data"}):  # every file's option values, before any model is loaded
         with pytest.raises(genosynth.OptionError, match=next(iter(bad))):
-            genosynth.chain.draw_chain(files, 10, device="cpu", progress=False, **bad)
+            genosynth.generate.chain.draw_chain(files, 10, device="cpu", progress=False, **bad)
     header = genosynth.read_model_header(files[1])
     assert (header.kind, header.context_sites, len(header.sites)) == ("rbm", 5, 20)
     rbm_windows["models"]["w2_alone"].save(tmp_path / "w2.safetensors")
@@ -134,7 +134,7 @@ def test_a_chain_on_two_devices_is_refused_before_anything_is_loaded(rbm_windows
     folder = rbm_windows["folder"]
     on_gpu = genosynth.load_model(folder / "w1.safetensors", device="cuda")
     with pytest.raises(genosynth.OptionError, match="must be on one device, not cpu and cuda"):
-        genosynth.chain.draw_chain([on_gpu, folder / "w2.safetensors"], 10, device="cpu", progress=False)
+        genosynth.generate.chain.draw_chain([on_gpu, folder / "w2.safetensors"], 10, device="cpu", progress=False)
     drawn = genosynth.sample_chain([on_gpu, folder / "w2.safetensors"], 10, seed=1, device="cuda", progress=False)
     assert drawn.haplotypes.shape == (10, 40)
 
@@ -290,7 +290,7 @@ def test_vcf_to_matrix_plans_windows_of_sites_or_from_region_starts(simulated, t
 
 
 def test_the_convolutional_preset_trains_conditions_and_samples_on_a_few_hundred_sites(planted):
-    from genosynth.models.conv_gan import build_critic, build_generator
+    from genosynth.generate.models.conv_gan import build_critic, build_generator
 
     wide = _planted(400, 300, seed=3)
     model = genosynth.train_gan(wide, preset="conv-wgan-gp", region="1:2001-30000", context_sites=20,

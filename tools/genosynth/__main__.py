@@ -1,5 +1,5 @@
 """``python -m genosynth`` runs the command line."""
 
-from .cli import main
+from genosynth.cli import main
 
 main()

@@ -24,14 +24,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable, NoReturn, Sequence
 
-from . import __version__
-from .atomic import COMMITTED, STOP_SIGNALS, committing, raise_if_stopped, remove_pending
-from .devices import defer_cpu_threads, format_bytes
-from .errors import GateFailed, InputError, OptionError
-from .options import parse_seed
-from .progress import configure_logging, log
-from .provenance import command_line
-from .steps._paths import StepPaths, check_paths, step_paths
+from genosynth import __version__
+from genosynth._infra.atomic import COMMITTED, STOP_SIGNALS, committing, raise_if_stopped, remove_pending
+from genosynth._infra.devices import defer_cpu_threads, format_bytes
+from genosynth._infra.errors import GateFailed, InputError, OptionError
+from genosynth._infra.options import parse_seed
+from genosynth._infra.progress import configure_logging, log
+from genosynth._infra.provenance import command_line
+from genosynth.steps._paths import StepPaths, check_paths, step_paths
 
 STEPS = {
     "vcf-to-matrix": "genosynth.steps.vcf_to_matrix",
@@ -387,7 +387,7 @@ def demo_main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``python -m genosynth.demo`` (``make demo``)."""
     from pathlib import Path
 
-    from .demo import run_demo
+    from genosynth.demo import run_demo
 
     parser = argparse.ArgumentParser(prog="python -m genosynth.demo", description="Run genosynth end to end on "
                                      "simulated data.", formatter_class=argparse.ArgumentDefaultsHelpFormatter)

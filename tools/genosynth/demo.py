@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .formats.hdf5 import read_matrix, write_matrix
-from .regions import read_bed
-from .simulation import simulate_out_of_africa
+from genosynth.io.hdf5 import read_matrix, write_matrix
+from genosynth.io.regions import read_bed
+from genosynth.downstream.simulation import simulate_out_of_africa
 
 
 def _step(*args: object, expect_exit: int = 0) -> None:
@@ -100,6 +100,6 @@ def run_demo(out: Path, *, individuals: int = 50, length: int = 500_000, epochs:
 
 
 if __name__ == "__main__":
-    from .cli import demo_main
+    from genosynth.cli import demo_main
 
     demo_main()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from . import __version__
+from genosynth import __version__
 
 
 def software_version(name: str) -> str:
@@ -27,7 +27,7 @@ def software_version(name: str) -> str:
 
         return torch.__version__ if name == "torch" else (torch.version.cuda or "none")
     if name == "beagle":
-        from .beagle import require_beagle
+        from genosynth.io.beagle import require_beagle
 
         java, jar = require_beagle("beagle's version")
         banner = subprocess.run([java, "-jar", str(jar)], capture_output=True, text=True).stdout

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..atomic import atomic_directory
-from .html import HtmlTable, notebook_html, write_html_report, write_json
+from genosynth._infra.atomic import atomic_directory
+from genosynth.reports.html import HtmlTable, notebook_html, write_html_report, write_json
 
 ReportParts = tuple[Sequence[tuple[str, str]], "str | None", Sequence[tuple[str, Path]]]
 

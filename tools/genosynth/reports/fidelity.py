@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ..formats.tables import format_cell
-from .html import Cell, HtmlTable, new_figure, save_figure
+from genosynth.io.tables import format_cell
+from genosynth.reports.html import Cell, HtmlTable, new_figure, save_figure
 
 REAL_COLOUR = "0.55"
 _LOW_FREQUENCY = 0.1

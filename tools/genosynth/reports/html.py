@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..atomic import atomic_outputs
+from genosynth._infra.atomic import atomic_outputs
 
 
 def new_figure(width: float = 6.0, height: float = 4.0) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .html import new_figure, save_figure
+from genosynth.reports.html import new_figure, save_figure
 
 _STYLES = {"panel": ("black", "o", "real panel"), "augmented": ("tab:orange", "s", "panel + artificial"),
            "private": ("tab:blue", "^", "panel + private (perfect)")}

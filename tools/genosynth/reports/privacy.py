@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .html import new_figure, save_figure
+from genosynth.reports.html import new_figure, save_figure
 
 
 def privacy_figures(folder: Path, metrics: dict[str, Any], curves: dict[str, Any]) -> list[tuple[str, Path]]:

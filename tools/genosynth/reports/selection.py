@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .html import new_figure, save_figure
+from genosynth.reports.html import new_figure, save_figure
 
 
 def selection_figures(folder: Path, report: Any) -> list[tuple[str, Path]]:

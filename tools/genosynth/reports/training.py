@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ..formats.tables import write_tsv
-from .html import new_figure, save_figure_beside
+from genosynth.io.tables import write_tsv
+from genosynth.reports.html import new_figure, save_figure_beside
 
 def write_history(path: Path, history: list[dict[str, Any]], *, kept_epoch: int | None,
                   max_privacy_loss: float | None = None) -> None:
@@ -17,7 +17,7 @@ def write_history(path: Path, history: list[dict[str, Any]], *, kept_epoch: int 
     losses; the two halves of the adversarial accuracy with AATS's standard error; allele-frequency r, LD r and
     LD strength, the fixed fraction and the privacy loss with its standard error (and the limit early stopping
     kept it within)."""
-    from ..monitoring import MONITORED
+    from genosynth.generate.monitoring import MONITORED
 
     columns = list(dict.fromkeys(key for row in history for key in row))
     write_tsv(path, columns, ([row.get(c) for c in columns] for row in history))
@@ -63,7 +63,7 @@ def write_history(path: Path, history: list[dict[str, Any]], *, kept_epoch: int 
 def write_hidden_representation(path: Path, hidden: np.ndarray, matrix: Any, *, seed: int, device: str) -> None:
     """E[h | v] of every training haplotype (``hidden``, n x n_hidden) as TSV, and its first two principal
     components coloured by population beside it."""
-    from ..fidelity import principal_components
+    from genosynth.assess.fidelity import principal_components
 
     header = ["sample", "haplotype", "population"] + [f"h{j + 1}" for j in range(hidden.shape[1])]
     rows = ([sample, index, population, *values] for sample, index, population, values in

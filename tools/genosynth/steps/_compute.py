@@ -1,12 +1,12 @@
 """The ``--device`` and ``--threads`` options of every step that computes with torch (the command line hands
-``--threads`` to :func:`genosynth.devices.defer_cpu_threads`, applied when the step first resolves its device)."""
+``--threads`` to :func:`genosynth._infra.devices.defer_cpu_threads`, applied when the step first resolves its device)."""
 
 from __future__ import annotations
 
 import argparse
 
-from ..devices import DEVICE_CHOICES
-from ._types import THREADS
+from genosynth._infra.devices import DEVICE_CHOICES
+from genosynth.steps._types import THREADS
 
 
 def add_compute_arguments(parser: argparse.ArgumentParser, *, device_help: str) -> None:

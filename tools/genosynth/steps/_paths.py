@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from ..atomic import check_folder_target
-from ..errors import InputError, OptionError
-from ..formats.detect import detect_format
-from ._types import CACHE_FILE, INPUT, OUTPUT_FILE, OUTPUT_FOLDER
+from genosynth._infra.atomic import check_folder_target
+from genosynth._infra.errors import InputError, OptionError
+from genosynth.io.detect import detect_format
+from genosynth.steps._types import CACHE_FILE, INPUT, OUTPUT_FILE, OUTPUT_FOLDER
 
 
 @dataclass
@@ -55,7 +55,7 @@ def step_paths(module: ModuleType, parser: argparse.ArgumentParser, args: argpar
 
 
 def check_paths(paths: StepPaths, *, step: str | None = None) -> None:
-    """Raise an :class:`~genosynth.errors.InputError` naming the first path that could lose data or fail late
+    """Raise an :class:`~genosynth._infra.errors.InputError` naming the first path that could lose data or fail late
     (``step``: the command, whose folder outputs replace only folders that same step wrote)."""
     for name, path in paths.inputs:
         _check_input(name, path)

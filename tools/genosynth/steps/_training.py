@@ -8,21 +8,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_group
-from ..errors import OptionError
-from ..formats.hdf5 import read_matrix
-from ..matrix import HaplotypeMatrix
-from ..model import Model
-from ..monitoring import EARLY_STOP_CHOICES
-from ..progress import log
-from ..windows import MAX_CONTEXT_SITES
-from ._compute import add_compute_arguments
-from ._paths import figures_beside
-from ._types import OUTPUT_FILE, Bounded, at_least
+from genosynth._infra.atomic import atomic_group
+from genosynth._infra.errors import OptionError
+from genosynth.io.hdf5 import read_matrix
+from genosynth.io.matrix import HaplotypeMatrix
+from genosynth.generate.trained import Model
+from genosynth.generate.monitoring import EARLY_STOP_CHOICES
+from genosynth._infra.progress import log
+from genosynth.io.windows import MAX_CONTEXT_SITES
+from genosynth.steps._compute import add_compute_arguments
+from genosynth.steps._paths import figures_beside
+from genosynth.steps._types import OUTPUT_FILE, Bounded, at_least
 
 
 def add_training_arguments(parser: argparse.ArgumentParser, *, default_epochs: int) -> None:
-    """The options of :class:`~genosynth.training.TrainingOptions`, and where the outputs go."""
+    """The options of :class:`~genosynth.generate.training.TrainingOptions`, and where the outputs go."""
     parser.add_argument("matrix", type=Path, help="training haplotype matrix (from vcf-to-matrix)")
     parser.add_argument("-o", "--output", type=OUTPUT_FILE, required=True, help="model file to write (.safetensors)")
     parser.add_argument("--region",

@@ -8,8 +8,8 @@ import argparse
 import os
 from pathlib import Path
 
-from ..errors import OptionError
-from ..options import parse_float, parse_int
+from genosynth._infra.errors import OptionError
+from genosynth._infra.options import parse_float, parse_int
 
 
 MAX_INTEGER = 2**63 - 1  # the largest int64

@@ -6,16 +6,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..devices import require_memory
-from ..errors import OptionError
-from ..fidelity import evaluate, parse_set_name
-from ..formats import read_haplotypes
-from ..formats.tables import format_cell
-from ..progress import log
-from ..regions import read_bed
-from ._compute import add_compute_arguments
-from ._paths import refuse_legend_without_hapt
-from ._types import OUTPUT_FOLDER, Bounded, at_least
+from genosynth._infra.devices import require_memory
+from genosynth._infra.errors import OptionError
+from genosynth.assess.fidelity import evaluate, parse_set_name
+from genosynth.io import read_haplotypes
+from genosynth.io.tables import format_cell
+from genosynth._infra.progress import log
+from genosynth.io.regions import read_bed
+from genosynth.steps._compute import add_compute_arguments
+from genosynth.steps._paths import refuse_legend_without_hapt
+from genosynth.steps._types import OUTPUT_FOLDER, Bounded, at_least
 
 STEP = "evaluate"
 SUMMARY = "Compare artificial haplotype sets with a real one: fidelity metrics, plots and a report."

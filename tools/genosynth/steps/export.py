@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import InputError, OptionError
-from ..formats import companion_files, output_format, write_haplotypes
-from ..formats.hdf5 import read_matrix
-from ..progress import log
-from ..provenance import make_record
-from ._types import OUTPUT_FILE
+from genosynth._infra.errors import InputError, OptionError
+from genosynth.io import companion_files, output_format, write_haplotypes
+from genosynth.io.hdf5 import read_matrix
+from genosynth._infra.progress import log
+from genosynth._infra.provenance import make_record
+from genosynth.steps._types import OUTPUT_FILE
 
 STEP = "export"
 SUMMARY = "Write a haplotype matrix as VCF, bgzipped and indexed VCF, or .hapt with its legend."

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..formats import read_haplotypes
-from ..formats.tables import format_cell
-from ..imputation import ENGINES, impute_augment, read_array_sites
-from ..progress import log
-from ._paths import refuse_legend_without_hapt
-from ._types import OUTPUT_FOLDER, THREADS, at_least
+from genosynth.io import read_haplotypes
+from genosynth.io.tables import format_cell
+from genosynth.downstream.imputation.impute import ENGINES, impute_augment, read_array_sites
+from genosynth._infra.progress import log
+from genosynth.steps._paths import refuse_legend_without_hapt
+from genosynth.steps._types import OUTPUT_FOLDER, THREADS, at_least
 
 STEP = "impute-augment"
 SUMMARY = "Measure what adding artificial haplotypes to a reference panel does to imputation."

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import GateFailed
-from ..formats import read_haplotypes
-from ..privacy import check_privacy
-from ..progress import log
-from ._compute import add_compute_arguments
-from ._paths import refuse_legend_without_hapt
-from ._types import OUTPUT_FOLDER, Bounded, at_least
+from genosynth._infra.errors import GateFailed
+from genosynth.io import read_haplotypes
+from genosynth.assess.privacy import check_privacy
+from genosynth._infra.progress import log
+from genosynth.steps._compute import add_compute_arguments
+from genosynth.steps._paths import refuse_legend_without_hapt
+from genosynth.steps._types import OUTPUT_FOLDER, Bounded, at_least
 
 STEP = "privacy-check"
 SUMMARY = "Measure whether artificial haplotypes leak their training individuals; exit 2 when a gate is exceeded."

@@ -7,17 +7,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..chain import write_chain
-from ..errors import OptionError
-from ..formats import companion_files, output_format, read_haplotypes, write_haplotypes
-from ..formats.hdf5 import read_matrix
-from ..model import load_model
-from ..models.baselines import BASELINES, MAX_WINDOW, sample_baseline
-from ..models.diffusion import DEFAULT_STEPS
-from ..models.rbm import CHAIN_SWEEPS, OTHER_START_SWEEPS, STARTS
-from ..progress import log
-from ._compute import add_compute_arguments
-from ._types import OUTPUT_FILE, Bounded, at_least
+from genosynth.generate.chain import write_chain
+from genosynth._infra.errors import OptionError
+from genosynth.io import companion_files, output_format, read_haplotypes, write_haplotypes
+from genosynth.io.hdf5 import read_matrix
+from genosynth.generate.trained import load_model
+from genosynth.generate.models.baselines import BASELINES, MAX_WINDOW, sample_baseline
+from genosynth.generate.models.diffusion import DEFAULT_STEPS
+from genosynth.generate.models.rbm import CHAIN_SWEEPS, OTHER_START_SWEEPS, STARTS
+from genosynth._infra.progress import log
+from genosynth.steps._compute import add_compute_arguments
+from genosynth.steps._types import OUTPUT_FILE, Bounded, at_least
 
 STEP = "sample"
 SUMMARY = "Generate artificial haplotypes from a model, a chain of window models, or a baseline."

@@ -6,18 +6,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..atomic import atomic_group
-from ..devices import DEVICE_CHOICES
-from ..errors import InputError, OptionError
-from ..formats import read_haplotypes
-from ..formats.tables import format_cell, read_plink_map
-from ..progress import log
-from ..imagene import MIN_IMAGE_SIZE, parse_s_grid
-from ..selection import SelectionReport, parse_methods, selection_scan
-from ..selection_cnn import CnnScanOptions
-from ..sweeps import SweepSettings
-from ._paths import refuse_legend_without_hapt
-from ._types import CACHE_FILE, FRACTION, OUTPUT_FILE, OUTPUT_FOLDER, THREADS, Bounded, at_least
+from genosynth._infra.atomic import atomic_group
+from genosynth._infra.devices import DEVICE_CHOICES
+from genosynth._infra.errors import InputError, OptionError
+from genosynth.io import read_haplotypes
+from genosynth.io.tables import format_cell, read_plink_map
+from genosynth._infra.progress import log
+from genosynth.downstream.selection.imagene import MIN_IMAGE_SIZE, parse_s_grid
+from genosynth.downstream.selection.scan import SelectionReport, parse_methods, selection_scan
+from genosynth.downstream.selection.cnn import CnnScanOptions
+from genosynth.downstream.selection.sweeps import SweepSettings
+from genosynth.steps._paths import refuse_legend_without_hapt
+from genosynth.steps._types import CACHE_FILE, FRACTION, OUTPUT_FILE, OUTPUT_FOLDER, THREADS, Bounded, at_least
 
 STEP = "selection-scan"
 SUMMARY = "Scan real and artificial haplotypes for selection (XP-EHH, PBS, iHS and a CNN)."

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import OptionError
-from ..models.diffusion import DEFAULT_STEPS, REPRESENTATIONS
-from ..training import train_diffusion
-from ._types import POSITIVE, at_least
-from ._training import (TrainingPaths, add_training_arguments, read_training_matrix, training_checkpoint,
+from genosynth._infra.errors import OptionError
+from genosynth.generate.models.diffusion import DEFAULT_STEPS, REPRESENTATIONS
+from genosynth.generate.training import train_diffusion
+from genosynth.steps._types import POSITIVE, at_least
+from genosynth.steps._training import (TrainingPaths, add_training_arguments, read_training_matrix, training_checkpoint,
                         training_options, training_outputs, write_training_outputs)
 
 STEP = "train-diffusion"

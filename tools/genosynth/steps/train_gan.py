@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import argparse
 
-from ..models.gan import PRESETS
-from ..training import train_gan
-from ._types import POSITIVE, at_least
-from ._training import (TrainingPaths, add_training_arguments, read_training_matrix, training_checkpoint,
+from genosynth.generate.models.gan import PRESETS
+from genosynth.generate.training import train_gan
+from genosynth.steps._types import POSITIVE, at_least
+from genosynth.steps._training import (TrainingPaths, add_training_arguments, read_training_matrix, training_checkpoint,
                         training_options, training_outputs, write_training_outputs)
 
 STEP = "train-gan"

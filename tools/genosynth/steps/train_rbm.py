@@ -6,15 +6,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..atomic import atomic_group
-from ..models.rbm import CHAIN_SWEEPS, HIDDEN_TYPES
-from ..progress import log
-from ..reports.training import write_hidden_representation
-from ..training import train_rbm
-from ..windows import split_window
-from ._paths import figures_beside
-from ._types import OUTPUT_FILE, POSITIVE, at_least
-from ._training import (TrainingPaths, add_training_arguments, read_training_matrix, training_checkpoint,
+from genosynth._infra.atomic import atomic_group
+from genosynth.generate.models.rbm import CHAIN_SWEEPS, HIDDEN_TYPES
+from genosynth._infra.progress import log
+from genosynth.reports.training import write_hidden_representation
+from genosynth.generate.training import train_rbm
+from genosynth.io.windows import split_window
+from genosynth.steps._paths import figures_beside
+from genosynth.steps._types import OUTPUT_FILE, POSITIVE, at_least
+from genosynth.steps._training import (TrainingPaths, add_training_arguments, read_training_matrix, training_checkpoint,
                         training_options, training_outputs, write_training_outputs)
 
 STEP = "train-rbm"

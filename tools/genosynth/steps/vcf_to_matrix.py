@@ -6,16 +6,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..atomic import atomic_outputs
-from ..errors import OptionError
-from ..formats.convert import convert_to_matrix
-from ..formats.detect import detect_format
-from ..formats.hdf5 import read_sites
-from ..formats.tables import read_sample_list
-from ..progress import log
-from ..regions import read_bed, write_bed
-from ..windows import plan_windows
-from ._types import FRACTION, INPUT, OUTPUT_FILE, THREADS, Bounded, at_least
+from genosynth._infra.atomic import atomic_outputs
+from genosynth._infra.errors import OptionError
+from genosynth.io.convert import convert_to_matrix
+from genosynth.io.detect import detect_format
+from genosynth.io.hdf5 import read_sites
+from genosynth.io.tables import read_sample_list
+from genosynth._infra.progress import log
+from genosynth.io.regions import read_bed, write_bed
+from genosynth.io.windows import plan_windows
+from genosynth.steps._types import FRACTION, INPUT, OUTPUT_FILE, THREADS, Bounded, at_least
 
 STEP = "vcf-to-matrix"
 SUMMARY = "Convert phased VCF/BCF or .hapt haplotypes into a haplotype matrix, optionally split into training and held-out individuals."

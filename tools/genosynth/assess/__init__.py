@@ -1,0 +1,1 @@
+"""Assessing artificial haplotypes against real ones: fidelity, privacy and the distances both rest on."""

@@ -1,0 +1,329 @@
+"""Privacy metrics of an artificial haplotype set against its training set and a held-out set, and
+:func:`check_privacy`, all of them with a gate as one :class:`PrivacyReport`.
+
+AATS (nearest-neighbour adversarial accuracy, Yale et al. 2019, as used by Yelmen et al. 2021), with
+Hamming distances, a tie counting as half:
+    AA_truth = mean over real r of w(d(r, S), d(r, R \\ r)),  AA_syn = mean over synthetic s of w(d(s, R), d(s, S \\ s)),
+    w(a, b) = 1 if a > b, 1/2 if a = b, 0 if a < b;  AATS = (AA_truth + AA_syn) / 2,
+    privacy loss = AATS(holdout) - AATS(train).
+With strict inequalities alone, every tie (an identical or equidistant neighbour in both sets, common with
+few sites and in simulations) counts for neither side, and two samples of one distribution score well below
+0.5; counted as half, they score 0.5 up to sampling error whatever the tie rate, which is reported beside it.
+AATS is only comparable between equal-sized sets, so the larger of (real, synthetic) is subsampled to the
+smaller one, averaged over ``repeats`` draws; a set already of equal size is used whole. Nor are two AATS of
+different sizes comparable: with more haplotypes on both sides every nearest neighbour lies nearer, and on dense
+windows an imperfect generator's AATS moves with the size. So the privacy loss measures both AATS at one size,
+that of the smallest of the training, held-out and synthetic sets (``aats_size``), as monitoring does during
+training: measured at 1200 training against 300 held-out haplotypes instead, mosaics of haplotypes the generator
+never saw scored about -0.1 (tested). The price: a training subsample holds only some of the haplotypes a
+generator copied, so memorisation reads weaker (a copy of all 600 training haplotypes, privacy loss 0.25 at size
+300 instead of 0.49 at 600; tested); the exact copies and the membership-inference AUC use every haplotype.
+With either half of AATS within ``SATURATED_HALF`` of 0 or 1 (but not both near 0, as copies of the training
+haplotypes score when no set is subsampled), AATS moves little whatever the set holds and the privacy loss can
+understate memorisation (one PCA diffusion model scored 0.02-0.04 with its halves at 0.05 / 0.99 or 0.96 / 0.04,
+and 0.15 with them balanced, README); the report says so beside the membership-inference AUC, which does not
+depend on the halves. Exact copies are read against ``holdout_copies_of_train``, the held-out haplotypes identical
+to a training one: on short or dense windows real individuals share whole haplotypes (69% of the held-out ones
+on two 1500-site windows of a 5010-haplotype simulation, README), and a new sample of the population copies
+training haplotypes at that rate; the report says how the synthetic set's rate compares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genosynth._infra.devices import resolve_device
+from genosynth.assess.distances import hamming_summary, nearest_hamming
+from genosynth._infra.errors import InputError
+from genosynth.io.tables import format_cell
+from genosynth.io.matrix import HaplotypeMatrix, require_same_sites
+from genosynth._infra.options import parse_float, parse_int
+from genosynth._infra.progress import logger
+from genosynth._infra.provenance import make_record, resolve_seed
+from genosynth.reports import Report, ReportParts
+
+SATURATED_HALF = 0.1  # an AATS half nearer than this to 0 or 1 is saturated (module docstring)
+COPY_RATE_MARGIN = 2.0  # standard errors by which a copy rate must exceed the held-out one (_copies_caveat)
+
+
+@dataclass
+class AATS:
+    """Adversarial accuracy of one real set against one synthetic set, the share of ties behind each half, the
+    standard error of AATS (from the spread of the per-haplotype scores, the halves taken as independent), and
+    ``size``, the haplotypes of each set compared."""
+
+    aa_truth: float
+    aa_syn: float
+    ties_truth: float = 0.0
+    ties_syn: float = 0.0
+    standard_error: float = 0.0
+    size: int = 0
+
+    @property
+    def aats(self) -> float:
+        return (self.aa_truth + self.aa_syn) / 2
+
+    @property
+    def ties(self) -> float:
+        return (self.ties_truth + self.ties_syn) / 2
+
+
+def adversarial_accuracy(real: np.ndarray, synthetic: np.ndarray, *, repeats: int, rng: np.random.Generator,
+                         size: int | None = None, device: str = "cpu") -> AATS:
+    """AATS of ``real`` vs ``synthetic`` (uint8 haplotype rows) on ``size`` haplotypes of each (default: the
+    smaller set's size), a larger set subsampled without replacement and AATS averaged over ``repeats`` draws;
+    a set of exactly ``size`` haplotypes is used whole (one draw when both are).
+
+    Example
+    -------
+    >>> h = np.random.default_rng(0).integers(0, 2, (20, 50), dtype=np.uint8)
+    >>> adversarial_accuracy(h, h, repeats=1, rng=np.random.default_rng(0)).aats
+    0.0
+    """
+    n = min(len(real), len(synthetic)) if size is None else size
+    if not 2 <= n <= min(len(real), len(synthetic)):
+        raise ValueError(f"AATS size {n} is outside 2..{min(len(real), len(synthetic))} (the smaller set's size)")
+    draws = 1 if len(real) == len(synthetic) == n else repeats
+    results = []
+    for _ in range(draws):
+        r = real if len(real) == n else real[np.sort(rng.choice(len(real), n, replace=False))]
+        s = synthetic if len(synthetic) == n else synthetic[np.sort(rng.choice(len(synthetic), n, replace=False))]
+        between = hamming_summary(r, s, device=device)
+        results.append(aats_from_nearest(real_to_synthetic=between.nearest_a,
+                                         real_to_real=hamming_summary(r, device=device).nearest_a,
+                                         synthetic_to_real=between.nearest_b,
+                                         synthetic_to_synthetic=hamming_summary(s, device=device).nearest_a))
+    return AATS(*(float(np.mean([getattr(x, name) for x in results]))
+                  for name in ("aa_truth", "aa_syn", "ties_truth", "ties_syn", "standard_error")), size=n)
+
+
+def aats_from_nearest(*, real_to_synthetic: np.ndarray, real_to_real: np.ndarray, synthetic_to_real: np.ndarray,
+                      synthetic_to_synthetic: np.ndarray) -> AATS:
+    """AATS from the four nearest-neighbour distance vectors of two equal-sized sets (within-set ones
+    excluding each haplotype itself)."""
+    if len(real_to_synthetic) != len(synthetic_to_real):
+        raise ValueError("AATS needs equal-sized sets; use adversarial_accuracy to subsample")
+    truth_ties, syn_ties = real_to_synthetic == real_to_real, synthetic_to_real == synthetic_to_synthetic
+    truth = (real_to_synthetic > real_to_real) + 0.5 * truth_ties
+    syn = (synthetic_to_real > synthetic_to_synthetic) + 0.5 * syn_ties
+    n = len(truth)
+    return AATS(aa_truth=float(truth.mean()), aa_syn=float(syn.mean()), ties_truth=float(truth_ties.mean()),
+                ties_syn=float(syn_ties.mean()), standard_error=float(0.5 * np.sqrt((truth.var() + syn.var()) / n)),
+                size=n)
+
+
+def roc_auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """Area under the ROC curve of scores (higher = more likely positive), ties counted as half.
+
+    Example
+    -------
+    >>> roc_auc(np.array([3.0, 4.0]), np.array([1.0, 3.0]))
+    0.875
+    """
+    scores = np.concatenate([positive, negative])
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores), dtype=np.float64)
+    sorted_scores = scores[order]
+    # average ranks over ties (1-based)
+    _, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
+    average = first + (counts + 1) / 2.0
+    ranks[order] = np.repeat(average, counts)
+    n_pos, n_neg = len(positive), len(negative)
+    return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def roc_curve(positive: np.ndarray, negative: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """False and true positive rates at every score threshold, from the highest score down."""
+    thresholds = np.unique(np.concatenate([positive, negative]))[::-1]
+    tpr = np.array([0.0] + [(positive >= t).mean() for t in thresholds])
+    fpr = np.array([0.0] + [(negative >= t).mean() for t in thresholds])
+    return fpr, tpr
+
+
+# -- check_privacy: the privacy metrics of one artificial set, and the gate ---------------------------------
+
+@dataclass
+class PrivacyReport(Report):
+    """How close an artificial set is to its training haplotypes against held-out ones (``metrics``), the gate's
+    ``failures`` (empty when it passed or none was asked for), the distances the plots show, and ``caveats``
+    on reading the metrics (saturated AATS halves)."""
+
+    metrics: dict[str, Any]
+    failures: list[str]
+    provenance: dict[str, Any]
+    curves: dict[str, Any] = field(repr=False)
+    caveats: list[str] = field(default_factory=list)
+    report_title = "genosynth privacy-check"
+    json_name = "privacy.json"
+    step = "privacy-check"
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.metrics, "gate": {"passed": self.passed, "failures": self.failures},
+                "caveats": self.caveats, "provenance": self.provenance}
+
+    def verdict(self) -> str:
+        """One line: ``passed``, or ``failed:`` and each exceeded limit (what pipelines read from gate.txt)."""
+        return "passed" if self.passed else "failed: " + "; ".join(self.failures)
+
+    def _write_files(self, folder: Path) -> None:
+        (folder / "gate.txt").write_text(self.verdict() + "\n")
+
+    def _report_parts(self, folder: Path) -> ReportParts:
+        from genosynth.reports.privacy import privacy_figures
+
+        verdict = "Privacy gate passed." if self.passed else "Privacy gate FAILED: " + "; ".join(self.failures)
+        verdict = " ".join([verdict, *(f"Caveat: {caveat}." for caveat in self.caveats)])
+        summary = [(key, format_cell(self.metrics[key], ".4f"))
+                   for key in ("n_train", "n_holdout", "n_synthetic", "n_sites", "aats_size", "aats_train",
+                               "aats_holdout", "privacy_loss", "privacy_loss_se", "exact_copies",
+                               "holdout_copies_of_train", "near_copies", "mia_auc")]
+        return summary, verdict, privacy_figures(folder, self.metrics, self.curves)
+
+    def __repr__(self) -> str:
+        m = self.metrics
+        return (f"PrivacyReport(AATS train {m['aats_train']:.3f}, holdout {m['aats_holdout']:.3f}, privacy loss "
+                f"{m['privacy_loss']:.3f}, exact copies {m['exact_copies']}, MIA AUC {m['mia_auc']:.3f}, "
+                f"gate {'passed' if self.passed else 'FAILED: ' + '; '.join(self.failures)})")
+
+
+def check_privacy(train: HaplotypeMatrix, holdout: HaplotypeMatrix, synthetic: HaplotypeMatrix, *, near: int = 1,
+                  repeats: int = 5, max_privacy_loss: float | None = None, max_exact_copies: int | None = None,
+                  max_mia_auc: float | None = None, seed: int | None = None, device: str = "auto",
+                  progress: bool = True) -> PrivacyReport:
+    """Does an artificial set leak its training individuals? AATS against train and held-out haplotypes and the
+    privacy loss, exact and near copies, distances to closest records, membership inference.
+
+    Parameters
+    ----------
+    train, holdout, synthetic
+        The training haplotypes, held-out individuals' haplotypes, and the artificial set, on the same sites.
+    near
+        A near copy differs from a training haplotype at this many sites or fewer.
+    repeats
+        Subsampling draws when a set is larger than the AATS size (the smallest of the three sets).
+    max_privacy_loss, max_exact_copies, max_mia_auc
+        Gates: each exceeded limit is a failure in the report (the command line exits 2).
+    seed, device, progress
+        Seed of the subsampling (random and recorded when None); where distances are computed; progress lines.
+
+    Example
+    -------
+    >>> report = check_privacy(train, holdout, artificial, max_privacy_loss=0.05)  # doctest: +SKIP
+    >>> report.passed, report.metrics["privacy_loss"]  # doctest: +SKIP
+    (True, 0.012)
+    """
+    near = parse_int("near", near, minimum=0)
+    repeats = parse_int("repeats", repeats, minimum=1)
+    seed = resolve_seed(seed)
+    device = resolve_device(device)
+    names = {"train": train, "holdout": holdout, "synthetic": synthetic}
+    for role, matrix in names.items():
+        if role != "train":
+            require_same_sites(train.sites, matrix.sites, reference_name=train.name("train"),
+                               other_name=matrix.name(role))
+        if matrix.n_haplotypes < 2:
+            raise InputError(f"{matrix.name(role)}: at least 2 haplotypes are needed, found {matrix.n_haplotypes}")
+    logger("privacy-check", progress)(f"train {train.n_haplotypes}, holdout {holdout.n_haplotypes}, synthetic "
+                                      f"{synthetic.n_haplotypes} haplotypes x {train.n_sites} sites on {device}")
+    metrics, curves = _privacy_metrics(train.haplotypes, holdout.haplotypes, synthetic.haplotypes, near=near,
+                                       repeats=repeats, rng=np.random.default_rng(seed), device=device)
+    failures = []
+    if max_privacy_loss is not None and metrics["privacy_loss"] > parse_float("max_privacy_loss", max_privacy_loss):
+        failures.append(f"privacy loss {metrics['privacy_loss']:.3f} > {max_privacy_loss}")
+    if max_exact_copies is not None and metrics["exact_copies"] > parse_int("max_exact_copies", max_exact_copies,
+                                                                          minimum=0):
+        failures.append(f"exact copies {metrics['exact_copies']} > {max_exact_copies}")
+    if max_mia_auc is not None and metrics["mia_auc"] > parse_float("max_mia_auc", max_mia_auc, minimum=0, maximum=1):
+        failures.append(f"membership-inference AUC {metrics['mia_auc']:.3f} > {max_mia_auc}")
+    record = make_record("privacy-check", parameters={"near": near, "repeats": repeats,
+                                                      "max_privacy_loss": max_privacy_loss,
+                                                      "max_exact_copies": max_exact_copies, "max_mia_auc": max_mia_auc,
+                                                      "device": device}, seed=seed,
+                         inputs=[m.describe() for m in names.values()])
+    return PrivacyReport(metrics=metrics, failures=failures, provenance=record, curves=curves,
+                         caveats=_caveats(metrics))
+
+
+def _caveats(metrics: dict[str, Any]) -> list[str]:
+    """What the figures cannot show: the privacy loss is blunt when a half of AATS is near 0 or 1 (unless both
+    are near 0: a set sitting on its training haplotypes, which the privacy loss and the copies show plainly);
+    exact copies are no sign of memorisation by themselves where held-out haplotypes copy training ones too."""
+    caveats = []
+    truth, synthetic = metrics["aa_truth_train"], metrics["aa_syn_train"]
+    if not (all(SATURATED_HALF <= half <= 1 - SATURATED_HALF for half in (truth, synthetic)) or
+            max(truth, synthetic) < SATURATED_HALF):
+        caveats.append(f"AA_truth {truth:.2f} and AA_syn {synthetic:.2f} against the training set: with a half of "
+                       f"AATS near 0 or 1, AATS moves little and the privacy loss can understate memorisation; the "
+                       f"membership-inference AUC ({metrics['mia_auc']:.3f}) does not depend on the halves")
+    copies = _copies_caveat(metrics)
+    return caveats + ([copies] if copies else [])
+
+
+def _copies_caveat(metrics: dict[str, Any]) -> str | None:
+    """Where held-out haplotypes are themselves identical to training ones (short or dense windows, where real
+    individuals share whole haplotypes), the synthetic set's exact copies read against that rate: clearly more
+    (by over ``COPY_RATE_MARGIN`` binomial standard errors of the difference) is what memorisation, or a
+    generator drawn to common haplotypes, would show."""
+    if not (metrics["exact_copies"] and metrics["holdout_copies_of_train"]):
+        return None
+    synthetic_rate = metrics["exact_copies"] / metrics["n_synthetic"]
+    holdout_rate = metrics["holdout_copies_of_train"] / metrics["n_holdout"]
+    error = np.hypot(np.sqrt(synthetic_rate * (1 - synthetic_rate) / metrics["n_synthetic"]),
+                     np.sqrt(holdout_rate * (1 - holdout_rate) / metrics["n_holdout"]))
+    reading = ("clearly more often than held-out individuals do: memorisation, or a generator drawn to common "
+               "haplotypes" if synthetic_rate - holdout_rate > COPY_RATE_MARGIN * error else
+               "copies at about that rate or below are what real individuals share, no sign of memorisation by "
+               "themselves")
+    return (f"{synthetic_rate:.1%} of the synthetic haplotypes are exact copies of training ones, and "
+            f"{holdout_rate:.1%} of the held-out haplotypes are identical to a training one: {reading}")
+
+
+
+def _privacy_metrics(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray, *, near: int, repeats: int,
+                     rng: np.random.Generator, device: str) -> tuple[dict, dict]:
+    size = min(len(train), len(holdout), len(synthetic))  # one size for both AATS (module docstring)
+    on_train = adversarial_accuracy(train, synthetic, repeats=repeats, rng=rng, size=size, device=device)
+    on_holdout = adversarial_accuracy(holdout, synthetic, repeats=repeats, rng=rng, size=size, device=device)
+    # one pass over each pair gives the nearest neighbour both ways: synthetic -> real for the copies and the
+    # distances to closest records, real -> synthetic for membership inference (a training haplotype is guessed
+    # when its nearest synthetic neighbour is close)
+    on_train_pairs = hamming_summary(synthetic, train, device=device)
+    on_holdout_pairs = hamming_summary(synthetic, holdout, device=device)
+    syn_to_train, train_to_syn = on_train_pairs.nearest_a, on_train_pairs.nearest_b
+    syn_to_holdout, holdout_to_syn = on_holdout_pairs.nearest_a, on_holdout_pairs.nearest_b
+    holdout_to_train = nearest_hamming(holdout, train, device=device)
+    metrics = {
+        "n_sites": int(train.shape[1]),
+        "n_train": int(len(train)), "n_holdout": int(len(holdout)), "n_synthetic": int(len(synthetic)),
+        "aats_size": int(size),
+        "aats_train": on_train.aats, "aa_truth_train": on_train.aa_truth, "aa_syn_train": on_train.aa_syn,
+        "aats_ties_train": on_train.ties, "aats_se_train": on_train.standard_error,
+        "aats_holdout": on_holdout.aats, "aa_truth_holdout": on_holdout.aa_truth, "aa_syn_holdout": on_holdout.aa_syn,
+        "aats_ties_holdout": on_holdout.ties, "aats_se_holdout": on_holdout.standard_error,
+        "privacy_loss": on_holdout.aats - on_train.aats,
+        "privacy_loss_se": float(np.hypot(on_train.standard_error, on_holdout.standard_error)),
+        "exact_copies": int((syn_to_train == 0).sum()),
+        "exact_copies_of_holdout": int((syn_to_holdout == 0).sum()),
+        "holdout_copies_of_train": int((holdout_to_train == 0).sum()),
+        "near_copies": int((syn_to_train <= near).sum()), "near_distance": near,
+        "mia_auc": roc_auc(-train_to_syn.astype(float), -holdout_to_syn.astype(float)),
+        "dcr": {name: _distance_summary(values) for name, values in (("synthetic_to_train", syn_to_train),
+                                                                     ("synthetic_to_holdout", syn_to_holdout),
+                                                                     ("holdout_to_train", holdout_to_train))},
+    }
+    curves = {"syn_to_train": syn_to_train, "syn_to_holdout": syn_to_holdout, "holdout_to_train": holdout_to_train,
+              "roc": roc_curve(-train_to_syn.astype(float), -holdout_to_syn.astype(float))}
+    return metrics, curves
+
+
+def _distance_summary(values: np.ndarray) -> dict[str, float]:
+    return {"min": int(values.min()), "p05": float(np.percentile(values, 5)), "median": float(np.median(values)),
+            "mean": float(values.mean())}
