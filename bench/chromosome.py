@@ -41,19 +41,39 @@ from pathlib import Path
 
 from models import _cell  # bench/models.py: the same table cells
 
-MODELS = {"rbm": ("train-rbm",), "gan": ("train-gan", "--preset", "wgan-gp"),
-          "conv": ("train-gan", "--preset", "conv-wgan-gp"), "diffusion": ("train-diffusion",),
-          "diffusion_pca": ("train-diffusion", "--representation", "pca")}
+MODELS = {
+    "rbm": ("train-rbm",),
+    "gan": ("train-gan", "--preset", "wgan-gp"),
+    "conv": ("train-gan", "--preset", "conv-wgan-gp"),
+    "diffusion": ("train-diffusion",),
+    "diffusion_pca": ("train-diffusion", "--representation", "pca"),
+}
 ONE_WINDOW_FITS = ("rbm", "conv", "diffusion", "diffusion_pca")  # the dense GAN grows with the square of the sites
 MODES = ("chained", "independent", "one_window")
-COLUMNS = ("af_r", "ld_r", "ld_strength", "boundary_ld_r", "within_window_ld_r", "boundary_ld_strength",
-           "within_window_ld_strength", "w2d_pca", "aats", "aa_truth", "aa_syn",
-           "fixed_fraction", "pairwise_w", "privacy_loss", "privacy_loss_se", "exact_copies")
+COLUMNS = (
+    "af_r",
+    "ld_r",
+    "ld_strength",
+    "boundary_ld_r",
+    "within_window_ld_r",
+    "boundary_ld_strength",
+    "within_window_ld_strength",
+    "w2d_pca",
+    "aats",
+    "aa_truth",
+    "aa_syn",
+    "fixed_fraction",
+    "pairwise_w",
+    "privacy_loss",
+    "privacy_loss_se",
+    "exact_copies",
+)
 
 
 def _genosynth(*args: object, env: dict | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "genosynth", *map(str, args)], capture_output=True, text=True,
-                            env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "genosynth", *map(str, args)], capture_output=True, text=True, env=env
+    )
     if result.returncode != 0:
         raise SystemExit(f"genosynth {' '.join(map(str, args))} failed:\n{result.stderr[-2000:]}")
     return result
@@ -61,17 +81,34 @@ def _genosynth(*args: object, env: dict | None = None) -> subprocess.CompletedPr
 
 def _data(args: argparse.Namespace, workdir: Path) -> tuple[Path, Path, list[str]]:
     """The simulated segment as train/holdout matrices and the windows' regions."""
-    from genosynth.io.regions import read_bed
     from genosynth.downstream.simulation import simulate_out_of_africa
+    from genosynth.io.regions import read_bed
 
     train, holdout, bed = workdir / "train.h5", workdir / "holdout.h5", workdir / "windows.bed"
     if not train.exists():
         start = time.perf_counter()
-        vcf, populations = simulate_out_of_africa(workdir / "segment.vcf.gz", individuals_per_population=args.individuals,
-                                                  length=args.length, seed=1)
+        vcf, populations = simulate_out_of_africa(
+            workdir / "segment.vcf.gz", individuals_per_population=args.individuals, length=args.length, seed=1
+        )
         simulated = time.perf_counter() - start
-        _genosynth("vcf-to-matrix", vcf, "--populations", populations, "--holdout", "0.2", "--holdout-output", holdout,
-                   "--window-sites", args.window_sites, "--windows-output", bed, "-o", train, "--seed", 1)
+        _genosynth(
+            "vcf-to-matrix",
+            vcf,
+            "--populations",
+            populations,
+            "--holdout",
+            "0.2",
+            "--holdout-output",
+            holdout,
+            "--window-sites",
+            args.window_sites,
+            "--windows-output",
+            bed,
+            "-o",
+            train,
+            "--seed",
+            1,
+        )
         print(f"simulated {args.length} bp x {3 * args.individuals} individuals in {simulated:.0f} s")
     windows = [str(region) for region in read_bed(bed)]
     return train, holdout, windows
@@ -83,10 +120,12 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
     from genosynth.io.regions import Region, write_bed
 
     train, holdout, all_windows = _data(args, workdir)
-    windows = all_windows[:args.windows]
+    windows = all_windows[: args.windows]
     sites = read_sites(train)
-    print(f"segment: {len(sites)} polymorphic sites, {len(all_windows)} windows of {args.window_sites}; benchmarked "
-          f"on the first {len(windows)} ({windows[0]} to {windows[-1]}), {args.budget} per window and model")
+    print(
+        f"segment: {len(sites)} polymorphic sites, {len(all_windows)} windows of {args.window_sites}; benchmarked "
+        f"on the first {len(windows)} ({windows[0]} to {windows[-1]}), {args.budget} per window and model"
+    )
     jobs = []  # (output model file, command)
     for model in args.models:
         command = (*MODELS[model], *shlex.split(args.rbm_train_args)) if model == "rbm" else MODELS[model]
@@ -95,16 +134,66 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
                 continue
             for index, region in enumerate(windows):
                 out = workdir / f"{model}.{mode}.w{index + 1}.safetensors"
-                jobs.append((out, (*command, train, "--region", region, "--context-sites", context, "--max-time",
-                                   args.budget, "--epochs", 10**6, "--holdout", holdout, "--early-stop", "fidelity",
-                                   "--monitor-every", 10, "--device", "cpu", "--seed", args.seed, "-o", out)))
+                jobs.append(
+                    (
+                        out,
+                        (
+                            *command,
+                            train,
+                            "--region",
+                            region,
+                            "--context-sites",
+                            context,
+                            "--max-time",
+                            args.budget,
+                            "--epochs",
+                            10**6,
+                            "--holdout",
+                            holdout,
+                            "--early-stop",
+                            "fidelity",
+                            "--monitor-every",
+                            10,
+                            "--device",
+                            "cpu",
+                            "--seed",
+                            args.seed,
+                            "-o",
+                            out,
+                        ),
+                    )
+                )
         if model in ONE_WINDOW_FITS and "one_window" in args.modes:
             first, last = windows[0].split("-")[0], windows[-1].split("-")[1]
             out = workdir / f"{model}.one_window.w1.safetensors"
             seconds = _seconds(args.budget) * len(windows)
-            jobs.append((out, (*command, train, "--region", f"{first}-{last}", "--max-time", f"{seconds}s",
-                               "--epochs", 10**6, "--holdout", holdout, "--early-stop", "fidelity", "--monitor-every",
-                               10, "--device", "cpu", "--seed", args.seed, "-o", out)))
+            jobs.append(
+                (
+                    out,
+                    (
+                        *command,
+                        train,
+                        "--region",
+                        f"{first}-{last}",
+                        "--max-time",
+                        f"{seconds}s",
+                        "--epochs",
+                        10**6,
+                        "--holdout",
+                        holdout,
+                        "--early-stop",
+                        "fidelity",
+                        "--monitor-every",
+                        10,
+                        "--device",
+                        "cpu",
+                        "--seed",
+                        args.seed,
+                        "-o",
+                        out,
+                    ),
+                )
+            )
     _run_two_at_a_time([job for job in jobs if not job[0].exists()], workdir)
     results = {}
     region = f"{windows[0].split('-')[0]}-{windows[-1].split('-')[1]}"
@@ -116,25 +205,52 @@ def chain(args: argparse.Namespace, workdir: Path) -> None:
     samples = {}
     for model in args.models:
         for mode in args.modes:
-            files = sorted(workdir.glob(f"{model}.{mode}.w*.safetensors"), key=lambda p: int(p.name.split(".w")[-1].split(".")[0]))
+            files = sorted(
+                workdir.glob(f"{model}.{mode}.w*.safetensors"), key=lambda p: int(p.name.split(".w")[-1].split(".")[0])
+            )
             if not files:
                 continue
             ag = samples[f"{model}_{mode}"] = workdir / f"{model}.{mode}.ag.h5"
-            _genosynth("sample", *files, "-n", args.haplotypes, "--seed", args.seed, "--device", "cpu",
-                       *shlex.split(args.sample_args), "-o", ag)
-            results[f"{model} {mode}"] = {**_evaluate(real, ag, bed, workdir / f"{model}.{mode}.evaluation"),
-                                          **_privacy(real, held, ag, workdir / f"{model}.{mode}.privacy")}
+            _genosynth(
+                "sample",
+                *files,
+                "-n",
+                args.haplotypes,
+                "--seed",
+                args.seed,
+                "--device",
+                "cpu",
+                *shlex.split(args.sample_args),
+                "-o",
+                ag,
+            )
+            results[f"{model} {mode}"] = {
+                **_evaluate(real, ag, bed, workdir / f"{model}.{mode}.evaluation"),
+                **_privacy(real, held, ag, workdir / f"{model}.{mode}.privacy"),
+            }
     # the reference: real haplotypes no model saw, judged the same way (their own sampling noise)
     results["held-out real"] = _evaluate(real, held, bed, workdir / "held_out.evaluation")
     _print_table(results, COLUMNS)
     privacy = next((r for r in results.values() if "n_holdout" in r), None)
     if privacy:  # the reference for exact_copies: a new sample of the population copies training haplotypes too
-        print(f"held-out haplotypes identical to a training one: {privacy['holdout_copies_of_train']} of "
-              f"{privacy['n_holdout']}")
+        print(
+            f"held-out haplotypes identical to a training one: {privacy['holdout_copies_of_train']} of "
+            f"{privacy['n_holdout']}"
+        )
     joint = _ld_on_common_sites(real, held, samples, bed, workdir / "common_sites.evaluation")
-    (workdir / "chain.json").write_text(json.dumps({"windows": windows, "budget": args.budget, "seed": args.seed,
-                                                   "sample_args": args.sample_args, "results": results,
-                                                   "ld_on_common_sites": joint}, indent=2))
+    (workdir / "chain.json").write_text(
+        json.dumps(
+            {
+                "windows": windows,
+                "budget": args.budget,
+                "seed": args.seed,
+                "sample_args": args.sample_args,
+                "results": results,
+                "ld_on_common_sites": joint,
+            },
+            indent=2,
+        )
+    )
 
 
 def _ld_on_common_sites(real: Path, holdout: Path, samples: dict[str, Path], windows_bed: Path, out: Path) -> dict:
@@ -142,8 +258,14 @@ def _ld_on_common_sites(real: Path, holdout: Path, samples: dict[str, Path], win
     at (evaluate drops the sites a set leaves fixed, so each row of the table above is judged on its own sites,
     and a set that loses its rare alleles is judged on fewer, commoner ones). Printed and returned."""
     metrics = _evaluate_sets(real, samples, windows_bed, out, "--holdout", holdout)
-    columns = ("ld_r", "ld_strength", "boundary_ld_r", "within_window_ld_r", "boundary_ld_strength",
-               "within_window_ld_strength")
+    columns = (
+        "ld_r",
+        "ld_strength",
+        "boundary_ld_r",
+        "within_window_ld_r",
+        "boundary_ld_strength",
+        "within_window_ld_strength",
+    )
     joint = {name: {c: row.get(c) for c in columns} for name, row in metrics["sets"].items()}
     print(f"LD on the {metrics['ld']['sites']} sites every set and the held-out haplotypes vary at")
     _print_table(joint, columns)
@@ -166,16 +288,33 @@ def _evaluate_sets(real: Path, sets: dict[str, Path], windows_bed: Path, out: Pa
     """One `genosynth evaluate` of ``sets`` (name: file) against ``real`` (LD within 100 kb, boundaries of the
     benchmarked windows); its metrics.json."""
     synthetic = [arg for name, path in sets.items() for arg in ("--synthetic", f"{name}={path}")]
-    _genosynth("evaluate", "--real", real, *synthetic, *extra, "--windows", windows_bed, "--ld-max-distance", 100000,
-               "--seed", 1, "--device", "cpu", "-o", out)
+    _genosynth(
+        "evaluate",
+        "--real",
+        real,
+        *synthetic,
+        *extra,
+        "--windows",
+        windows_bed,
+        "--ld-max-distance",
+        100000,
+        "--seed",
+        1,
+        "--device",
+        "cpu",
+        "-o",
+        out,
+    )
     return json.loads((out / "metrics.json").read_text())
 
 
 def _privacy(real: Path, holdout: Path, ag: Path, out: Path) -> dict:
     _genosynth("privacy-check", "--train", real, "--holdout", holdout, "--synthetic", ag, "--seed", 1, "-o", out)
     privacy = json.loads((out / "privacy.json").read_text())
-    return {key: privacy[key] for key in ("privacy_loss", "privacy_loss_se", "exact_copies", "holdout_copies_of_train",
-                                          "n_holdout")}
+    return {
+        key: privacy[key]
+        for key in ("privacy_loss", "privacy_loss_se", "exact_copies", "holdout_copies_of_train", "n_holdout")
+    }
 
 
 def _run_two_at_a_time(jobs: list[tuple[Path, tuple]], workdir: Path) -> None:
@@ -185,8 +324,12 @@ def _run_two_at_a_time(jobs: list[tuple[Path, tuple]], workdir: Path) -> None:
         while pending and len(running) < 2:
             out, command = pending.pop(0)
             with open(out.with_suffix(".log"), "w") as log:
-                running.append((out, subprocess.Popen([sys.executable, "-m", "genosynth", *map(str, command)],
-                                                      stderr=log, env=env)))
+                running.append(
+                    (
+                        out,
+                        subprocess.Popen([sys.executable, "-m", "genosynth", *map(str, command)], stderr=log, env=env),
+                    )
+                )
         time.sleep(1)
         for out, process in list(running):
             if process.poll() is not None:
@@ -239,22 +382,41 @@ def throughput(args: argparse.Namespace, workdir: Path) -> None:
     for _ in range(100):
         a @ a
     yardstick = time.perf_counter() - start
-    print(f"throughput on {args.device}: one epoch of 1000 haplotypes (batch 32), from 256 timed; peak = the training "
-          f"process's maximum resident memory; yardstick 100 x (1000x1000 @ 1000x1000) = {yardstick:.3f} s")
-    print("model".ljust(14) + "sites".rjust(8) + "s/epoch/1000".rjust(14) + "x yardstick".rjust(13)
-          + "peak MB".rjust(10) + "parameters".rjust(14))
+    print(
+        f"throughput on {args.device}: one epoch of 1000 haplotypes (batch 32), from 256 timed; peak = the training "
+        f"process's maximum resident memory; yardstick 100 x (1000x1000 @ 1000x1000) = {yardstick:.3f} s"
+    )
+    print(
+        "model".ljust(14)
+        + "sites".rjust(8)
+        + "s/epoch/1000".rjust(14)
+        + "x yardstick".rjust(13)
+        + "peak MB".rjust(10)
+        + "parameters".rjust(14)
+    )
     for kind in args.models:
         for n_sites in (1000, 5000, 10000, 65536):
             if kind == "gan" and n_sites > 10000:
                 hidden = (round(n_sites / 1.2), round(n_sites / 1.1), round(n_sites / 2), round(n_sites / 3))
-                count = 600 * hidden[0] + hidden[0] * hidden[1] + hidden[1] * n_sites + n_sites * hidden[2] \
+                count = (
+                    600 * hidden[0]
+                    + hidden[0] * hidden[1]
+                    + hidden[1] * n_sites
+                    + n_sites * hidden[2]
                     + hidden[2] * hidden[3]
-                print(f"{kind:<14}{n_sites:>8}" + "does not fit".rjust(37) + f"{count:>14.3g}  "
-                      f"({count * 16 / 1e9:.0f} GB of weights and Adam states)")
+                )
+                print(
+                    f"{kind:<14}{n_sites:>8}" + "does not fit".rjust(37) + f"{count:>14.3g}  "
+                    f"({count * 16 / 1e9:.0f} GB of weights and Adam states)"
+                )
                 continue
             try:
-                result = subprocess.run([sys.executable, "-c", THROUGHPUT_CHILD, kind, str(n_sites), args.device],
-                                        capture_output=True, text=True, timeout=args.timeout)
+                result = subprocess.run(
+                    [sys.executable, "-c", THROUGHPUT_CHILD, kind, str(n_sites), args.device],
+                    capture_output=True,
+                    text=True,
+                    timeout=args.timeout,
+                )
                 measured = json.loads(result.stdout.strip().splitlines()[-1])
             except subprocess.TimeoutExpired:
                 print(f"{kind:<14}{n_sites:>8}" + f"> {args.timeout} s for 320 haplotypes".rjust(37))
@@ -263,8 +425,10 @@ def throughput(args: argparse.Namespace, workdir: Path) -> None:
                 print(f"{kind:<14}{n_sites:>8}  failed: {result.stderr.strip().splitlines()[-1:]}")
                 continue
             seconds = measured["seconds_per_1000"]
-            print(f"{kind:<14}{n_sites:>8}{seconds:>14.2f}{seconds / yardstick:>13.1f}{measured['peak_mb']:>10.0f}"
-                  f"{measured['parameters']:>14.3g}")
+            print(
+                f"{kind:<14}{n_sites:>8}{seconds:>14.2f}{seconds / yardstick:>13.1f}{measured['peak_mb']:>10.0f}"
+                f"{measured['parameters']:>14.3g}"
+            )
 
 
 SAMPLE_CHILD = r"""
@@ -286,18 +450,32 @@ def sample(args: argparse.Namespace, workdir: Path) -> None:
     n = 5000
     print(f"sampling {n} haplotypes through chains of window models to a bgzipped VCF, one process each")
     for model in MODELS:
-        files = sorted(workdir.glob(f"{model}.chained.w*.safetensors"),
-                       key=lambda p: int(p.name.split(".w")[-1].split(".")[0]))
+        files = sorted(
+            workdir.glob(f"{model}.chained.w*.safetensors"), key=lambda p: int(p.name.split(".w")[-1].split(".")[0])
+        )
         if not files:
             continue
         for count in sorted({1, max(1, len(files) // 2), len(files)}):
             chosen = files[:count]
             sites = sum(len(read_model_header(f).sites) for f in chosen)
-            result = subprocess.run([sys.executable, "-c", SAMPLE_CHILD, str(n), *map(str, chosen), "-o",
-                                     str(workdir / f"sample_{model}_{count}.vcf.gz")], capture_output=True, text=True)
+            result = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    SAMPLE_CHILD,
+                    str(n),
+                    *map(str, chosen),
+                    "-o",
+                    str(workdir / f"sample_{model}_{count}.vcf.gz"),
+                ],
+                capture_output=True,
+                text=True,
+            )
             measured = json.loads(result.stdout.strip().splitlines()[-1])
-            print(f"  {model:<5} {count} window(s), {sites:>6} sites: {n / measured['seconds']:8.0f} haplotypes/s "
-                  f"({measured['seconds']:.1f} s), peak {measured['peak_mb']:.0f} MB")
+            print(
+                f"  {model:<5} {count} window(s), {sites:>6} sites: {n / measured['seconds']:8.0f} haplotypes/s "
+                f"({measured['seconds']:.1f} s), peak {measured['peak_mb']:.0f} MB"
+            )
 
 
 def main() -> None:
@@ -308,18 +486,35 @@ def main() -> None:
     parser.add_argument("--window-sites", type=int, default=1500)
     parser.add_argument("--windows", type=int, default=4, help="chain: windows benchmarked")
     parser.add_argument("--context-sites", type=int, default=100)
-    parser.add_argument("--models", nargs="+", choices=tuple(MODELS), default=list(MODELS),
-                        help="chain: models trained; throughput: models measured")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=tuple(MODELS),
+        default=list(MODELS),
+        help="chain: models trained; throughput: models measured",
+    )
     parser.add_argument("--budget", default="60s", help="chain: training time per window and model")
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES),
-                        help="chain: which sets to train (one_window: one model of all the benchmarked windows' sites)")
-    parser.add_argument("--rbm-train-args", default="", help="chain: extra options of train-rbm (e.g. \"--k 1\")")
-    parser.add_argument("--sample-args", default="",
-                        help="chain: extra options of every set's sample, in the = form "
-                             "(e.g. --sample-args=--expected-counts for GANs)")
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        choices=MODES,
+        default=list(MODES),
+        help="chain: which sets to train (one_window: one model of all the benchmarked windows' sites)",
+    )
+    parser.add_argument("--rbm-train-args", default="", help='chain: extra options of train-rbm (e.g. "--k 1")')
+    parser.add_argument(
+        "--sample-args",
+        default="",
+        help="chain: extra options of every set's sample, in the = form "
+        "(e.g. --sample-args=--expected-counts for GANs)",
+    )
     parser.add_argument("--haplotypes", type=int, default=2000, help="chain: haplotypes drawn per set")
-    parser.add_argument("--seed", type=int, default=1,
-                        help="chain: seed of training and sampling (the simulation and its split stay seed 1)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        help="chain: seed of training and sampling (the simulation and its split stay seed 1)",
+    )
     parser.add_argument("--device", default="cpu", help="throughput: where to train")
     parser.add_argument("--timeout", type=int, default=600, help="throughput: seconds per measurement")
     parser.add_argument("--workdir", type=Path)

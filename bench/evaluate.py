@@ -28,15 +28,20 @@ N_SITES = 10_000
 
 def _simulate(workdir: Path) -> tuple[Path, Path]:
     import msprime
-
     from genosynth.io.hdf5 import write_matrix
     from genosynth.io.matrix import HaplotypeMatrix, Sites
 
     real_path, synthetic_path = workdir / "real.h5", workdir / "synthetic.h5"
     if real_path.exists() and synthetic_path.exists():
         return real_path, synthetic_path
-    ts = msprime.sim_ancestry(samples=N_HAPLOTYPES, ploidy=2, population_size=10_000, sequence_length=3_000_000,
-                              recombination_rate=1e-8, random_seed=5)
+    ts = msprime.sim_ancestry(
+        samples=N_HAPLOTYPES,
+        ploidy=2,
+        population_size=10_000,
+        sequence_length=3_000_000,
+        recombination_rate=1e-8,
+        random_seed=5,
+    )
     ts = msprime.sim_mutations(ts, rate=1.25e-8, model=msprime.BinaryMutationModel(), random_seed=5)
     genotypes = ts.genotype_matrix()[:N_SITES]
     if len(genotypes) < N_SITES:
@@ -47,8 +52,12 @@ def _simulate(workdir: Path) -> tuple[Path, Path]:
     haplotypes = np.ascontiguousarray(genotypes.T.astype(np.uint8))
     for path, rows in ((real_path, slice(0, N_HAPLOTYPES)), (synthetic_path, slice(N_HAPLOTYPES, None))):
         samples = np.array([f"s{i}" for i in range(N_HAPLOTYPES // 2)])
-        write_matrix(path, HaplotypeMatrix(haplotypes[rows], sites, samples, np.full(len(samples), 2, dtype=np.int8),
-                                           np.array([""] * len(samples))))
+        write_matrix(
+            path,
+            HaplotypeMatrix(
+                haplotypes[rows], sites, samples, np.full(len(samples), 2, dtype=np.int8), np.array([""] * len(samples))
+            ),
+        )
     return real_path, synthetic_path
 
 
@@ -77,8 +86,22 @@ def main() -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         real, synthetic = _simulate(workdir)
         yardstick = _yardstick(args.device)
-        command = [sys.executable, "-m", "genosynth", "evaluate", "--real", str(real), "--synthetic",
-                   f"perfect={synthetic}", "-o", str(workdir / "out"), "--seed", "1", "--device", args.device]
+        command = [
+            sys.executable,
+            "-m",
+            "genosynth",
+            "evaluate",
+            "--real",
+            str(real),
+            "--synthetic",
+            f"perfect={synthetic}",
+            "-o",
+            str(workdir / "out"),
+            "--seed",
+            "1",
+            "--device",
+            args.device,
+        ]
         start = time.perf_counter()
         stages: list[tuple[str, float]] = []
         with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as process:
@@ -93,7 +116,9 @@ def main() -> None:
     for text, at in stages:
         print(f"  {at - previous:7.1f} s  until: {text[:110]}")
         previous = at
-    print(f"total {total:.1f} s (target < 120 s); yardstick matmul {yardstick:.2f} s; total = {total / yardstick:.0f} x yardstick")
+    print(
+        f"total {total:.1f} s (target < 120 s); yardstick matmul {yardstick:.2f} s; total = {total / yardstick:.0f} x yardstick"
+    )
     print("metrics: " + ", ".join(f"{k} {metrics[k]:.4f}" for k in ("af_r", "ld_r", "w2d_pca", "pairwise_w", "aats")))
 
 

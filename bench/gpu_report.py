@@ -13,9 +13,15 @@ from typing import Any
 
 import numpy as np
 
-METRICS = (("af_r", "AF r", ".3f"), ("ld_r_all_pairs", "LD r (all pairs)", ".3f"), ("w2d_pca", "PCA W2D", ".4f"),
-           ("aa_truth", "AA truth", ".2f"), ("aa_syn", "AA syn", ".2f"), ("privacy_loss", "privacy loss", ".3f"),
-           ("exact_copies", "exact copies", "d"))
+METRICS = (
+    ("af_r", "AF r", ".3f"),
+    ("ld_r_all_pairs", "LD r (all pairs)", ".3f"),
+    ("w2d_pca", "PCA W2D", ".4f"),
+    ("aa_truth", "AA truth", ".2f"),
+    ("aa_syn", "AA syn", ".2f"),
+    ("privacy_loss", "privacy loss", ".3f"),
+    ("exact_copies", "exact copies", "d"),
+)
 
 
 def render_page(results: list[dict[str, Any]], folder: Path, *, sources: list[Path]) -> Path:
@@ -26,24 +32,42 @@ def render_page(results: list[dict[str, Any]], folder: Path, *, sources: list[Pa
     sections = {name: section for run in results for name, section in run["sections"].items()}
     machine = result["machine"]
     names = " ".join(path.name for path in sources)
-    lines = ["# GPU figures", "",
-             f"<!-- made by `bench/gpu.py render {names} --docs {folder.name}` from those files; do not edit -->",
-             ""]
+    lines = [
+        "# GPU figures",
+        "",
+        f"<!-- made by `bench/gpu.py render {names} --docs {folder.name}` from those files; do not edit -->",
+        "",
+    ]
     if result["scale"] == "tiny":
-        lines += ["!!! note \"Toy sizes\"", "    These figures come from the benchmark's tiny CPU mode, the check that "
-                  "the script runs; they measure nothing a user needs.", ""]
-    where = (f"{machine['gpu']} ({machine['gpu_memory_gib']} GiB, compute capability {machine['compute_capability']}, "
-             f"driver {machine.get('driver', '?')}, CUDA {machine['cuda']})" if "gpu" in machine else "the CPU")
-    lines += [f"Measured with `{_command(result, source)}` on {where}, PyTorch {machine['torch']}, Python {machine['python']}; "
-              f"the CPU figures on the same machine's {machine['cpu_threads']} CPU threads. The whole run took "
-              f"{result.get('total_seconds', '?')} s of its {result['budget_seconds']:.0f} s budget. "
-              f"Every number below is in [`{source.name}`]({source.name})"
-              + "".join(f", except the sections {', '.join(f'`{s}`' for s in run['sections'])} run again with "
-                        f"`{_command(run, path)}` ([`{path.name}`]({path.name}))" for run, path in zip(results[1:], sources[1:]))
-              + ".", "",
-              "To measure again on a machine with a CUDA GPU: `make bench-gpu` (about 9 minutes; it simulates the "
-              "10,000-site window first, then runs `bench/gpu.py run` and renders this page). Each section gets a "
-              "share of the budget; what a share does not reach is listed as not measured.", ""]
+        lines += [
+            '!!! note "Toy sizes"',
+            "    These figures come from the benchmark's tiny CPU mode, the check that "
+            "the script runs; they measure nothing a user needs.",
+            "",
+        ]
+    where = (
+        f"{machine['gpu']} ({machine['gpu_memory_gib']} GiB, compute capability {machine['compute_capability']}, "
+        f"driver {machine.get('driver', '?')}, CUDA {machine['cuda']})"
+        if "gpu" in machine
+        else "the CPU"
+    )
+    lines += [
+        f"Measured with `{_command(result, source)}` on {where}, PyTorch {machine['torch']}, Python {machine['python']}; "
+        f"the CPU figures on the same machine's {machine['cpu_threads']} CPU threads. The whole run took "
+        f"{result.get('total_seconds', '?')} s of its {result['budget_seconds']:.0f} s budget. "
+        f"Every number below is in [`{source.name}`]({source.name})"
+        + "".join(
+            f", except the sections {', '.join(f'`{s}`' for s in run['sections'])} run again with "
+            f"`{_command(run, path)}` ([`{path.name}`]({path.name}))"
+            for run, path in zip(results[1:], sources[1:])
+        )
+        + ".",
+        "",
+        "To measure again on a machine with a CUDA GPU: `make bench-gpu` (about 9 minutes; it simulates the "
+        "10,000-site window first, then runs `bench/gpu.py run` and renders this page). Each section gets a "
+        "share of the budget; what a share does not reach is listed as not measured.",
+        "",
+    ]
     lines += _yardstick(sections.get("yardstick", {}))
     lines += _throughput(sections.get("throughput", {}), sections.get("yardstick", {}), folder)
     lines += _time_to_target(sections.get("time_to_target", {}), folder)
@@ -87,15 +111,26 @@ def _failed(section: dict[str, Any]) -> list[str]:
 def _yardstick(section: dict[str, Any]) -> list[str]:
     if not section:
         return []
-    lines = ["## Yardstick", "", "Square matrix products on random operands (median of repeats after a warm-up): the "
-             "ceilings the figures below are read against.", "", "| product | size | TFLOP/s |", "|---|---:|---:|"]
+    lines = [
+        "## Yardstick",
+        "",
+        "Square matrix products on random operands (median of repeats after a warm-up): the "
+        "ceilings the figures below are read against.",
+        "",
+        "| product | size | TFLOP/s |",
+        "|---|---:|---:|",
+    ]
     names = {"gpu_fp32": "GPU float32", "gpu_tf32": "GPU TF32", "gpu_bf16": "GPU bf16", "cpu_fp32": "CPU float32"}
-    lines += [f"| {names[key]} | {value['n']} | {value['tflops']:.3g} |" for key, value in section.items()
-              if key in names]
+    lines += [
+        f"| {names[key]} | {value['n']} | {value['tflops']:.3g} |" for key, value in section.items() if key in names
+    ]
     if "gpu_fp32" in section and "cpu_fp32" in section:
-        lines += ["", f"A float32 product runs {section['gpu_fp32']['tflops'] / section['cpu_fp32']['tflops']:.0f} "
-                      "times faster on the GPU than on the CPU: the most a generator whose time is all matrix "
-                      "products could gain."]
+        lines += [
+            "",
+            f"A float32 product runs {section['gpu_fp32']['tflops'] / section['cpu_fp32']['tflops']:.0f} "
+            "times faster on the GPU than on the CPU: the most a generator whose time is all matrix "
+            "products could gain.",
+        ]
     return lines + [""] + _failed(section)
 
 
@@ -106,19 +141,23 @@ def _throughput(section: dict[str, Any], yardstick: dict[str, Any], folder: Path
     primary = [r for r in rows if r.get("group") == "device"]
     by = {(r.get("group"), r["generator"], r.get("sites")): r for r in rows}
     gpu = any(r.get("device") == "cuda" for r in primary)
-    lines = ["## Throughput", "",
-             f"Training and sampling throughput at batch 32 (every generator's default) on random haplotypes "
-             f"({section['data_haplotypes']['gpu' if gpu else 'cpu']:,} on the {'GPU' if gpu else 'CPU'}, "
-             f"{section['data_haplotypes']['cpu']:,} on the CPU), each timed call about "
-             f"{section['timed_seconds']['gpu' if gpu else 'cpu']} s after a warm-up. Training counts the "
-             "haplotypes that pass through the critic or network per second (a GAN's generator steps once every "
-             "5 critic batches); sampling counts generated haplotypes (the diffusion models with their default 20 "
-             "solver steps, the RBM with its default 20 Gibbs sweeps from the persistent chains). The selection "
-             "CNN's row counts images (its default image size) trained on and scored. Peak memory is PyTorch's "
-             "allocated peak, the training data on the device included (haplotypes x sites x 4 bytes).", "",
-             "| generator | sites | GPU train /s | CPU train /s | GPU/CPU | GPU sample /s | CPU sample /s | GPU/CPU "
-             f"| GPU peak (train / sample) | bf16 autocast | batch {section['large_batch']} |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "## Throughput",
+        "",
+        f"Training and sampling throughput at batch 32 (every generator's default) on random haplotypes "
+        f"({section['data_haplotypes']['gpu' if gpu else 'cpu']:,} on the {'GPU' if gpu else 'CPU'}, "
+        f"{section['data_haplotypes']['cpu']:,} on the CPU), each timed call about "
+        f"{section['timed_seconds']['gpu' if gpu else 'cpu']} s after a warm-up. Training counts the "
+        "haplotypes that pass through the critic or network per second (a GAN's generator steps once every "
+        "5 critic batches); sampling counts generated haplotypes (the diffusion models with their default 20 "
+        "solver steps, the RBM with its default 20 Gibbs sweeps from the persistent chains). The selection "
+        "CNN's row counts images (its default image size) trained on and scored. Peak memory is PyTorch's "
+        "allocated peak, the training data on the device included (haplotypes x sites x 4 bytes).",
+        "",
+        "| generator | sites | GPU train /s | CPU train /s | GPU/CPU | GPU sample /s | CPU sample /s | GPU/CPU "
+        f"| GPU peak (train / sample) | bf16 autocast | batch {section['large_batch']} |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for row in primary:
         key = (row["generator"], row.get("sites"))
         cpu = by.get(("cpu", *key), {}) if gpu else row
@@ -136,15 +175,25 @@ def _throughput(section: dict[str, Any], yardstick: dict[str, Any], folder: Path
             f"{_ratio(row.get('sample_haplotypes_per_s'), cpu.get('sample_haplotypes_per_s')) if gpu else '–'} | "
             f"{_bytes(row.get('train_peak_bytes'))} / {_bytes(row.get('sample_peak_bytes'))} | "
             f"{_ratio(bf16.get('train_haplotypes_per_s'), row.get('train_haplotypes_per_s'))} | "
-            f"{_ratio(large.get('train_haplotypes_per_s'), row.get('train_haplotypes_per_s'))} |")
-    lines += ["", f"GPU/CPU, bf16 autocast and batch {section['large_batch']} are ratios of throughputs measured in this "
-              f"run (bf16 autocast and batch {section['large_batch']} against batch 32 in float32 on the same device); "
-              "– where one of the pair was not measured."]
+            f"{_ratio(large.get('train_haplotypes_per_s'), row.get('train_haplotypes_per_s'))} |"
+        )
+    lines += [
+        "",
+        f"GPU/CPU, bf16 autocast and batch {section['large_batch']} are ratios of throughputs measured in this "
+        f"run (bf16 autocast and batch {section['large_batch']} against batch 32 in float32 on the same device); "
+        "– where one of the pair was not measured.",
+    ]
     skipped = [r for r in rows if r.get("group") != "device" and (r.get("skipped") or r.get("error"))]
     if skipped:
-        lines += ["", "Not measured: " + "; ".join(
-            f"{r['group']} {r['generator']} at {_sites(r.get('sites'))} ({r.get('skipped') or r.get('error')})"
-            for r in skipped) + "."]
+        lines += [
+            "",
+            "Not measured: "
+            + "; ".join(
+                f"{r['group']} {r['generator']} at {_sites(r.get('sites'))} ({r.get('skipped') or r.get('error')})"
+                for r in skipped
+            )
+            + ".",
+        ]
     lines += _speedup_summary(rows, by, section["large_batch"])
     plot = _throughput_plot(primary, by, gpu, folder)
     return lines + ["", f"![Training throughput by generator and sites]({plot.name})", ""]
@@ -161,14 +210,23 @@ def _ratio(a: float | None, b: float | None) -> str:
 def _speedup_summary(rows: list[dict[str, Any]], by: dict[tuple, dict[str, Any]], large_batch: int) -> list[str]:
     lines = []
     for group, label in (("bf16", "bf16 autocast"), ("large_batch", f"a batch of {large_batch}")):
-        gains = [(r["train_haplotypes_per_s"] / by[("device", r["generator"], r.get("sites"))]["train_haplotypes_per_s"],
-                  r["generator"], r.get("sites")) for r in rows
-                 if r.get("group") == group and r.get("train_haplotypes_per_s")
-                 and by.get(("device", r["generator"], r.get("sites")), {}).get("train_haplotypes_per_s")]
+        gains = [
+            (
+                r["train_haplotypes_per_s"] / by[("device", r["generator"], r.get("sites"))]["train_haplotypes_per_s"],
+                r["generator"],
+                r.get("sites"),
+            )
+            for r in rows
+            if r.get("group") == group
+            and r.get("train_haplotypes_per_s")
+            and by.get(("device", r["generator"], r.get("sites")), {}).get("train_haplotypes_per_s")
+        ]
         if gains:
             best = max(gains)
-            lines.append(f"With {label}, training throughput changes by {min(gains)[0]:.2f}x to {best[0]:.2f}x "
-                         f"(most for {best[1]} at {_sites(best[2])} sites).")
+            lines.append(
+                f"With {label}, training throughput changes by {min(gains)[0]:.2f}x to {best[0]:.2f}x "
+                f"(most for {best[1]} at {_sites(best[2])} sites)."
+            )
     return ["", *lines] if lines else []
 
 
@@ -183,12 +241,18 @@ def _throughput_plot(primary: list[dict[str, Any]], by: dict[tuple, dict[str, An
     axes = figure.subplots(1, max(1, len(sizes)), sharey=True, squeeze=False)[0]
     for axis, size in zip(axes, sizes):
         x = np.arange(len(generators))
-        for offset, (group, label, colour) in enumerate(((None, "GPU" if gpu else "CPU", "tab:green"),
-                                                         ("cpu", "CPU", "tab:grey"))):
+        for offset, (group, label, colour) in enumerate(
+            ((None, "GPU" if gpu else "CPU", "tab:green"), ("cpu", "CPU", "tab:grey"))
+        ):
             if group == "cpu" and not gpu:
                 continue
-            values = [(by.get(("device", g, size)) if group is None else by.get((group, g, size)) or {})
-                      .get("train_haplotypes_per_s") or 0 for g in generators]
+            values = [
+                (by.get(("device", g, size)) if group is None else by.get((group, g, size)) or {}).get(
+                    "train_haplotypes_per_s"
+                )
+                or 0
+                for g in generators
+            ]
             axis.bar(x + (offset - 0.5) * 0.4 if gpu else x, values, width=0.4, label=label, color=colour)
         axis.set_yscale("log")
         axis.set_title(f"{size:,} sites")
@@ -202,16 +266,20 @@ def _throughput_plot(primary: list[dict[str, Any]], by: dict[tuple, dict[str, An
 def _time_to_target(section: dict[str, Any], folder: Path) -> list[str]:
     if not section or "models" not in section:
         return _failed(section)
-    lines = ["## Time to the fidelity targets (805 SNPs)", "",
-             f"The 805-SNP data split 80/20 by individual within superpopulations ({section['train_haplotypes']:,} "
-             f"training and {section['holdout_haplotypes']:,} held-out haplotypes, seed 1). Each model is trained on "
-             "the GPU with `--early-stop fidelity` against the held-out set in growing slices (resumed from its "
-             "checkpoint); after each slice its kept state is judged as the CPU benchmark judges it: "
-             f"{section['judged_haplotypes']:,} sampled haplotypes, `evaluate` against the training set and "
-             "`privacy-check`, against the targets of `bench/models.py`. Training seconds include monitoring and "
-             "exclude judging.", "",
-             "| model | training s | epochs | epochs/s | " + " | ".join(label for _, label, _ in METRICS)
-             + " | targets |", "|---|---:|---:|---:|" + "---:|" * len(METRICS) + "---|"]
+    lines = [
+        "## Time to the fidelity targets (805 SNPs)",
+        "",
+        f"The 805-SNP data split 80/20 by individual within superpopulations ({section['train_haplotypes']:,} "
+        f"training and {section['holdout_haplotypes']:,} held-out haplotypes, seed 1). Each model is trained on "
+        "the GPU with `--early-stop fidelity` against the held-out set in growing slices (resumed from its "
+        "checkpoint); after each slice its kept state is judged as the CPU benchmark judges it: "
+        f"{section['judged_haplotypes']:,} sampled haplotypes, `evaluate` against the training set and "
+        "`privacy-check`, against the targets of `bench/models.py`. Training seconds include monitoring and "
+        "exclude judging.",
+        "",
+        "| model | training s | epochs | epochs/s | " + " | ".join(label for _, label, _ in METRICS) + " | targets |",
+        "|---|---:|---:|---:|" + "---:|" * len(METRICS) + "---|",
+    ]
     curves = {}
     for name, model in section["models"].items():
         if "skipped" in model:
@@ -221,23 +289,34 @@ def _time_to_target(section: dict[str, Any], folder: Path) -> list[str]:
             continue
         curves[name] = model["stages"]
         for stage in model["stages"]:
-            verdict = "all met" if not stage["missed"] else "missed " + ", ".join(m.split(" ")[0] for m in stage["missed"])
-            lines.append(f"| {name} | {stage['training_seconds']:.0f} | {stage['epochs']} | "
-                         f"{stage['epochs'] / max(stage['training_seconds'], 1e-9):.2f} | "
-                         + " | ".join(_cell(stage.get(key), spec) for key, _, spec in METRICS) + f" | {verdict} |")
+            verdict = (
+                "all met" if not stage["missed"] else "missed " + ", ".join(m.split(" ")[0] for m in stage["missed"])
+            )
+            lines.append(
+                f"| {name} | {stage['training_seconds']:.0f} | {stage['epochs']} | "
+                f"{stage['epochs'] / max(stage['training_seconds'], 1e-9):.2f} | "
+                + " | ".join(_cell(stage.get(key), spec) for key, _, spec in METRICS)
+                + f" | {verdict} |"
+            )
     paper = section["models"].get("paper_gan")
     if paper and "skipped" not in paper:
-        lines += ["", f"The paper's GAN (`--preset yelmen2021`, batch 32) trained {paper['epochs']:,} epochs in "
-                      f"{paper['training_seconds']:.0f} s ({paper['epochs_per_second']:.2f} epochs/s): its "
-                      f"{paper['paper_epochs']:,} epochs would take {paper['projected_paper_seconds'] / 60:.0f} "
-                      f"minutes on this GPU. Then: AF r {_cell(paper.get('af_r'), '.3f')}, LD r "
-                      f"{_cell(paper.get('ld_r_all_pairs'), '.3f')}, W2D {_cell(paper.get('w2d_pca'), '.4f')}, "
-                      f"AA truth / syn {_cell(paper.get('aa_truth'), '.2f')} / {_cell(paper.get('aa_syn'), '.2f')}, "
-                      f"privacy loss {_cell(paper.get('privacy_loss'), '.3f')}."]
+        lines += [
+            "",
+            f"The paper's GAN (`--preset yelmen2021`, batch 32) trained {paper['epochs']:,} epochs in "
+            f"{paper['training_seconds']:.0f} s ({paper['epochs_per_second']:.2f} epochs/s): its "
+            f"{paper['paper_epochs']:,} epochs would take {paper['projected_paper_seconds'] / 60:.0f} "
+            f"minutes on this GPU. Then: AF r {_cell(paper.get('af_r'), '.3f')}, LD r "
+            f"{_cell(paper.get('ld_r_all_pairs'), '.3f')}, W2D {_cell(paper.get('w2d_pca'), '.4f')}, "
+            f"AA truth / syn {_cell(paper.get('aa_truth'), '.2f')} / {_cell(paper.get('aa_syn'), '.2f')}, "
+            f"privacy loss {_cell(paper.get('privacy_loss'), '.3f')}.",
+        ]
     holdout = next((s["holdout"] for m in section["models"].values() for s in m.get("stages", [])), None)
     if holdout:
-        lines += ["", f"The held-out real haplotypes themselves score AF r {_cell(holdout.get('af_r'), '.3f')}, LD r "
-                      f"{_cell(holdout.get('ld_r_all_pairs'), '.3f')}, W2D {_cell(holdout.get('w2d_pca'), '.4f')}."]
+        lines += [
+            "",
+            f"The held-out real haplotypes themselves score AF r {_cell(holdout.get('af_r'), '.3f')}, LD r "
+            f"{_cell(holdout.get('ld_r_all_pairs'), '.3f')}, W2D {_cell(holdout.get('w2d_pca'), '.4f')}.",
+        ]
     if curves:
         plot = _curves_plot(curves, folder)
         lines += ["", f"![Fidelity against training time]({plot.name})"]
@@ -248,8 +327,12 @@ def _curves_plot(curves: dict[str, list[dict[str, Any]]], folder: Path) -> Path:
     from matplotlib.figure import Figure
 
     path = folder / "gpu-time-to-target.png"
-    shown = (("af_r", "AF r"), ("ld_r_all_pairs", "LD r (all pairs)"), ("w2d_pca", "PCA W2D"),
-             ("privacy_loss", "privacy loss"))
+    shown = (
+        ("af_r", "AF r"),
+        ("ld_r_all_pairs", "LD r (all pairs)"),
+        ("w2d_pca", "PCA W2D"),
+        ("privacy_loss", "privacy loss"),
+    )
     figure = Figure(figsize=(10, 2.8), layout="constrained")
     axes = figure.subplots(1, len(shown))
     for axis, (key, label) in zip(axes, shown):
@@ -267,21 +350,32 @@ def _curves_plot(curves: dict[str, list[dict[str, Any]]], folder: Path) -> Path:
 def _conv_window(section: dict[str, Any]) -> list[str]:
     if not section or "sets" not in section:
         return _failed(section)
-    lines = ["## The convolutional GAN on a 10,000-site window" if section["sites"] == 10_000 else
-             f"## The convolutional GAN on a {section['sites']:,}-site window", "",
-             f"`--preset conv-wgan-gp` trained {section['training_seconds']:.0f} s ({section['epochs']} epochs, kept "
-             f"epoch {section['kept_epoch']}) on {section['train_haplotypes']:,} haplotypes of a stdpopsim "
-             "OutOfAfrica_3G09 simulation of chr22 (sites with minor allele frequency at least 1%), judged against "
-             "the training set beside a Bernoulli baseline (independent sites: no LD) and the "
-             f"{section['holdout_haplotypes']:,} held-out haplotypes.", "",
-             "| set | AF r | LD r | LD strength | W2D | AATS |", "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "## The convolutional GAN on a 10,000-site window"
+        if section["sites"] == 10_000
+        else f"## The convolutional GAN on a {section['sites']:,}-site window",
+        "",
+        f"`--preset conv-wgan-gp` trained {section['training_seconds']:.0f} s ({section['epochs']} epochs, kept "
+        f"epoch {section['kept_epoch']}) on {section['train_haplotypes']:,} haplotypes of a stdpopsim "
+        "OutOfAfrica_3G09 simulation of chr22 (sites with minor allele frequency at least 1%), judged against "
+        "the training set beside a Bernoulli baseline (independent sites: no LD) and the "
+        f"{section['holdout_haplotypes']:,} held-out haplotypes.",
+        "",
+        "| set | AF r | LD r | LD strength | W2D | AATS |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for name, metrics in section["sets"].items():
-        lines.append(f"| {name} | {_cell(metrics.get('af_r'), '.3f')} | {_cell(metrics.get('ld_r'), '.3f')} | "
-                     f"{_cell(metrics.get('ld_strength'), '.2f')} | {_cell(metrics.get('w2d_pca'), '.4f')} | "
-                     f"{_cell(metrics.get('aats'), '.2f')} |")
+        lines.append(
+            f"| {name} | {_cell(metrics.get('af_r'), '.3f')} | {_cell(metrics.get('ld_r'), '.3f')} | "
+            f"{_cell(metrics.get('ld_strength'), '.2f')} | {_cell(metrics.get('w2d_pca'), '.4f')} | "
+            f"{_cell(metrics.get('aats'), '.2f')} |"
+        )
     monitored = [m for m in section.get("monitored", []) if m.get("ld_r") is not None]
     if monitored:
-        lines += ["", "Monitored LD r by epoch: " + ", ".join(f"{m['epoch']}: {m['ld_r']:.2f}" for m in monitored) + "."]
+        lines += [
+            "",
+            "Monitored LD r by epoch: " + ", ".join(f"{m['epoch']}: {m['ld_r']:.2f}" for m in monitored) + ".",
+        ]
     return lines + [""]
 
 
@@ -293,13 +387,17 @@ def _scale(section: dict[str, Any]) -> list[str]:
         if "skipped" in row:
             lines.append(f"| sample {name} | {row['skipped']} ||||")
             continue
-        lines.append(f"| sample from {name} | {row['haplotypes']:,} haplotypes x {row['sites']:,} sites | "
-                     f"{row['seconds']:.1f} | {row['haplotypes_per_s']:,.0f} | {_bytes(row.get('peak_bytes'))} |")
+        lines.append(
+            f"| sample from {name} | {row['haplotypes']:,} haplotypes x {row['sites']:,} sites | "
+            f"{row['seconds']:.1f} | {row['haplotypes_per_s']:,.0f} | {_bytes(row.get('peak_bytes'))} |"
+        )
     evaluation = section.get("evaluate")
     if evaluation:
-        lines.append(f"| evaluate | {evaluation['real']:,} real x {evaluation['synthetic']:,} artificial x "
-                     f"{evaluation['sites']:,} sites | {evaluation['seconds']:.1f} | – | "
-                     f"{_bytes(evaluation.get('peak_bytes'))} |")
+        lines.append(
+            f"| evaluate | {evaluation['real']:,} real x {evaluation['synthetic']:,} artificial x "
+            f"{evaluation['sites']:,} sites | {evaluation['seconds']:.1f} | – | "
+            f"{_bytes(evaluation.get('peak_bytes'))} |"
+        )
     return lines + [""] + _failed(section)
 
 

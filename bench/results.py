@@ -8,8 +8,9 @@ import os
 import platform
 import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 
 def machine() -> str:
@@ -31,16 +32,25 @@ def machine() -> str:
     except ImportError:
         torch_version = "absent"
     load = os.getloadavg()[0]
-    return (f"{model}, {usable_cpus()} usable cores (load average {load:.1f} when it "
-            f"finished), no GPU used, Python {platform.python_version()}, PyTorch {torch_version}")
+    return (
+        f"{model}, {usable_cpus()} usable cores (load average {load:.1f} when it "
+        f"finished), no GPU used, Python {platform.python_version()}, PyTorch {torch_version}"
+    )
 
 
-def write_result(path: Path, *, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
-                 notes: str = "") -> None:
+def write_result(
+    path: Path, *, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], notes: str = ""
+) -> None:
     """Write ``rows`` under ``columns`` with the command line of this process and :func:`machine` to ``path``."""
     command = shlex.join([Path(sys.argv[0]).as_posix()] + sys.argv[1:])
-    record = {"title": title, "command": f"python {command}", "machine": machine(), "columns": list(columns),
-              "rows": [list(r) for r in rows], "notes": notes}
+    record = {
+        "title": title,
+        "command": f"python {command}",
+        "machine": machine(),
+        "columns": list(columns),
+        "rows": [list(r) for r in rows],
+        "notes": notes,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}")
     temp.write_text(json.dumps(record, indent=2) + "\n")

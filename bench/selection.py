@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from genosynth.downstream.selection.imagene import haplotype_image, posterior_summary
 from genosynth.downstream.selection.network import CnnConfig, SelectionNetwork, train_selection_network
 from genosynth.downstream.selection.sweeps import SweepSettings, simulate_training_images
@@ -49,25 +48,41 @@ def _subset(images: np.ndarray, labels: np.ndarray, keep: list[int]) -> tuple[np
 
 
 def accuracy(args: argparse.Namespace) -> tuple[dict, SelectionNetwork]:
-    settings = SweepSettings(s_grid=GRID, simulations=args.simulations, haplotypes=args.haplotypes, length=LENGTH,
-                             ne=SIZE, seed=args.seed)
+    settings = SweepSettings(
+        s_grid=GRID, simulations=args.simulations, haplotypes=args.haplotypes, length=LENGTH, ne=SIZE, seed=args.seed
+    )
     data = simulate_training_images(settings, threads=args.threads, progress=True)
-    result = {"simulations": int(len(data.labels)), "simulation_seconds": round(data.seconds, 1),
-              "simulations_per_second": round(data.simulations_per_second, 1),
-              "sites_per_window_median": float(np.median(data.sites)), "haplotypes": args.haplotypes}
+    result = {
+        "simulations": int(len(data.labels)),
+        "simulation_seconds": round(data.seconds, 1),
+        "simulations_per_second": round(data.simulations_per_second, 1),
+        "sites_per_window_median": float(np.median(data.sites)),
+        "haplotypes": args.haplotypes,
+    }
     networks = {}
     for name, keep in (("binary_0_400", [0, 10]), ("three_0_200_400", [0, 5, 10]), ("eleven_bins", list(range(11)))):
         images, labels = _subset(data.images, data.labels, keep)
         start = time.perf_counter()
-        network = train_selection_network(images, labels, np.array(GRID)[keep], config=CnnConfig(max_epochs=30),
-                                          seed=args.seed, device=args.device, progress=True)
+        network = train_selection_network(
+            images,
+            labels,
+            np.array(GRID)[keep],
+            config=CnnConfig(max_epochs=30),
+            seed=args.seed,
+            device=args.device,
+            progress=True,
+        )
         evaluation = network.evaluation
-        result[name] = {"training_seconds": round(time.perf_counter() - start, 1), "epochs": len(network.history),
-                        "kept_epoch": evaluation["kept_epoch"], "test_simulations": evaluation["test_simulations"],
-                        "test_accuracy": round(evaluation["test_accuracy"], 4),
-                        "neutral_vs_strongest_accuracy": round(evaluation["neutral_vs_strongest_accuracy"], 4),
-                        "s_mean_rmse": round(evaluation["s_mean_rmse"], 1),
-                        "confusion_matrix": evaluation["confusion_matrix"]}
+        result[name] = {
+            "training_seconds": round(time.perf_counter() - start, 1),
+            "epochs": len(network.history),
+            "kept_epoch": evaluation["kept_epoch"],
+            "test_simulations": evaluation["test_simulations"],
+            "test_accuracy": round(evaluation["test_accuracy"], 4),
+            "neutral_vs_strongest_accuracy": round(evaluation["neutral_vs_strongest_accuracy"], 4),
+            "s_mean_rmse": round(evaluation["s_mean_rmse"], 1),
+            "confusion_matrix": evaluation["confusion_matrix"],
+        }
         networks[name] = network
         print(name, json.dumps(result[name]), flush=True)
     result["peak_memory_gb"] = round(_peak_gb(), 2)
@@ -82,14 +97,27 @@ def _two_population_window(seed: int, strength: float, haplotypes: int) -> tuple
 
     model = None
     if strength > 0:
-        model = [msprime.SweepGenicSelection(position=LENGTH // 2, start_frequency=1 / (2 * SIZE),
-                                             end_frequency=1 - 1 / (2 * SIZE), s=strength / (2 * SIZE), dt=1e-6),
-                 msprime.StandardCoalescent()]
+        model = [
+            msprime.SweepGenicSelection(
+                position=LENGTH // 2,
+                start_frequency=1 / (2 * SIZE),
+                end_frequency=1 - 1 / (2 * SIZE),
+                s=strength / (2 * SIZE),
+                dt=1e-6,
+            ),
+            msprime.StandardCoalescent(),
+        ]
     for attempt in range(20):  # a sweep still running at half the split time is drawn again
         try:
-            recent = msprime.sim_ancestry(samples=[msprime.SampleSet(haplotypes, ploidy=1)], population_size=SIZE,
-                                          sequence_length=LENGTH, recombination_rate=1e-8, model=model,
-                                          end_time=SPLIT // 2, random_seed=seed + 7919 * attempt)
+            recent = msprime.sim_ancestry(
+                samples=[msprime.SampleSet(haplotypes, ploidy=1)],
+                population_size=SIZE,
+                sequence_length=LENGTH,
+                recombination_rate=1e-8,
+                model=model,
+                end_time=SPLIT // 2,
+                random_seed=seed + 7919 * attempt,
+            )
             break
         except RuntimeError:
             continue
@@ -104,10 +132,12 @@ def _two_population_window(seed: int, strength: float, haplotypes: int) -> tuple
         tables.populations.add_row(metadata={"name": population.name})
     for _ in range(haplotypes):
         tables.nodes.add_row(flags=tskit.NODE_IS_SAMPLE, time=0, population=1)
-    ts = msprime.sim_ancestry(initial_state=tables, demography=demography, recombination_rate=1e-8,
-                              random_seed=seed + 1)
-    ts = msprime.sim_mutations(ts, rate=1.25e-8, model=msprime.BinaryMutationModel(), discrete_genome=False,
-                               random_seed=seed + 2)
+    ts = msprime.sim_ancestry(
+        initial_state=tables, demography=demography, recombination_rate=1e-8, random_seed=seed + 1
+    )
+    ts = msprime.sim_mutations(
+        ts, rate=1.25e-8, model=msprime.BinaryMutationModel(), discrete_genome=False, random_seed=seed + 2
+    )
     genotypes = ts.genotype_matrix().T.astype(np.uint8)
     positions = ts.tables.sites.position.astype(np.int64) + 1
     keep = np.r_[True, np.diff(positions) > 0]  # scikit-allel wants strictly increasing positions
@@ -135,19 +165,27 @@ def roc(args: argparse.Namespace, network: SelectionNetwork) -> dict:
     owner = np.concatenate(owner)
     ihs, _ = allel.standardize_by_allele_count(np.concatenate(raw_ihs), np.concatenate(counts), diagnostics=False)
     xpehh = allel.standardize(np.concatenate(raw_xpehh))
-    scores = {"cnn": cnn,
-              "ihs": np.array([np.nanmax(np.abs(ihs[owner == i]), initial=0) for i in range(len(windows))]),
-              "xpehh": np.array([np.nanmax(xpehh[owner == i], initial=-10) for i in range(len(windows))])}
-    return {"windows_per_class": args.roc_windows,
-            **{name: {"auc": round(_auc(score, labels), 4), "tpr_at_5pct_fpr": round(_tpr(score, labels), 4)}
-               for name, score in scores.items()}}
+    scores = {
+        "cnn": cnn,
+        "ihs": np.array([np.nanmax(np.abs(ihs[owner == i]), initial=0) for i in range(len(windows))]),
+        "xpehh": np.array([np.nanmax(xpehh[owner == i], initial=-10) for i in range(len(windows))]),
+    }
+    return {
+        "windows_per_class": args.roc_windows,
+        **{
+            name: {"auc": round(_auc(score, labels), 4), "tpr_at_5pct_fpr": round(_tpr(score, labels), 4)}
+            for name, score in scores.items()
+        },
+    }
 
 
 def _auc(score: np.ndarray, labels: np.ndarray) -> float:
     """Area under the ROC curve: P(a selected window outscores a neutral one), ties counted half."""
     positive, negative = score[labels == 1], score[labels == 0]
-    return float(((positive[:, None] > negative[None, :]).sum() + 0.5 * (positive[:, None] == negative[None, :]).sum())
-                 / (len(positive) * len(negative)))
+    return float(
+        ((positive[:, None] > negative[None, :]).sum() + 0.5 * (positive[:, None] == negative[None, :]).sum())
+        / (len(positive) * len(negative))
+    )
 
 
 def _tpr(score: np.ndarray, labels: np.ndarray) -> float:
@@ -159,39 +197,97 @@ def sweep(args: argparse.Namespace) -> dict:
     from genosynth.downstream.simulation import simulate_sweep
 
     def genosynth(*words: object) -> str:
-        return subprocess.run([sys.executable, "-m", "genosynth", *map(str, words)], check=True, capture_output=True,
-                              text=True).stderr
+        return subprocess.run(
+            [sys.executable, "-m", "genosynth", *map(str, words)], check=True, capture_output=True, text=True
+        ).stderr
 
     with tempfile.TemporaryDirectory() as name:
         work = Path(name)
-        vcf, populations = simulate_sweep(work / "sweep.vcf", individuals_per_population=30, length=500_000,
-                                          selection=400 / (2 * SIZE), seed=args.seed)
+        vcf, populations = simulate_sweep(
+            work / "sweep.vcf",
+            individuals_per_population=30,
+            length=500_000,
+            selection=400 / (2 * SIZE),
+            seed=args.seed,
+        )
         genosynth("vcf-to-matrix", vcf, "--populations", populations, "--min-maf", "0.01", "-o", work / "m.h5")
         start = time.perf_counter()
-        genosynth("train-gan", work / "m.h5", "--preset", "wgan-gp", "--condition-on", "population", "--max-time",
-                  args.max_time, "--seed", args.seed, "-o", work / "gan.safetensors")
+        genosynth(
+            "train-gan",
+            work / "m.h5",
+            "--preset",
+            "wgan-gp",
+            "--condition-on",
+            "population",
+            "--max-time",
+            args.max_time,
+            "--seed",
+            args.seed,
+            "-o",
+            work / "gan.safetensors",
+        )
         training = time.perf_counter() - start
-        genosynth("sample", work / "gan.safetensors", "-n", "60", "--population", "A", "--seed", args.seed,
-                  "-o", work / "ag.h5")
-        genosynth("selection-scan", work / "m.h5", "--target", "A", "--method", "cnn", "--synthetic", work / "ag.h5",
-                  "--cnn-window-sites", "100", "--simulations", str(args.simulations), "--threads", args.threads,
-                  "--seed", args.seed, "-o", work / "scan")
+        genosynth(
+            "sample",
+            work / "gan.safetensors",
+            "-n",
+            "60",
+            "--population",
+            "A",
+            "--seed",
+            args.seed,
+            "-o",
+            work / "ag.h5",
+        )
+        genosynth(
+            "selection-scan",
+            work / "m.h5",
+            "--target",
+            "A",
+            "--method",
+            "cnn",
+            "--synthetic",
+            work / "ag.h5",
+            "--cnn-window-sites",
+            "100",
+            "--simulations",
+            str(args.simulations),
+            "--threads",
+            args.threads,
+            "--seed",
+            args.seed,
+            "-o",
+            work / "scan",
+        )
         summary = json.loads((work / "scan" / "summary.json").read_text())["cnn"]
         table = np.genfromtxt(work / "scan" / "cnn.tsv", delimiter="\t", names=True, dtype=None, encoding=None)
     sweep_site = 250_001
     over = (table["START"] <= sweep_site) & (sweep_site <= table["END"])
     far = (table["END"] < 100_000) | (table["START"] > 400_000)
-    row = {role: {key: round(float(table[column][over].mean()), 3)
-                  for key, column in (("p_selection", f"P_SELECTION{suffix}"), ("s_mean", f"S_MEAN{suffix}"),
-                                      ("hpd_low", f"S_HPD_LOW{suffix}"), ("hpd_high", f"S_HPD_HIGH{suffix}"))}
-           for role, suffix in (("real", ""), ("synthetic", "_SYNTHETIC"))}
+    row = {
+        role: {
+            key: round(float(table[column][over].mean()), 3)
+            for key, column in (
+                ("p_selection", f"P_SELECTION{suffix}"),
+                ("s_mean", f"S_MEAN{suffix}"),
+                ("hpd_low", f"S_HPD_LOW{suffix}"),
+                ("hpd_high", f"S_HPD_HIGH{suffix}"),
+            )
+        }
+        for role, suffix in (("real", ""), ("synthetic", "_SYNTHETIC"))
+    }
     for role, suffix in (("real", ""), ("synthetic", "_SYNTHETIC")):
         row[role]["s_mean_far_from_sweep"] = round(float(table[f"S_MEAN{suffix}"][far].mean()), 1)
-    return {"true_s": 400, "gan_training_seconds": round(training), "windows": int(len(table)),
-            "windows_over_sweep": int(over.sum()), "sweep_window": row,
-            "p_selection_pearson": summary["p_selection"]["synthetic"]["pearson"],
-            "s_mean_pearson": summary["s_mean"]["synthetic"]["pearson"],
-            "network_test_accuracy": summary["training"]["evaluation"]["test_accuracy"]}
+    return {
+        "true_s": 400,
+        "gan_training_seconds": round(training),
+        "windows": int(len(table)),
+        "windows_over_sweep": int(over.sum()),
+        "sweep_window": row,
+        "p_selection_pearson": summary["p_selection"]["synthetic"]["pearson"],
+        "s_mean_pearson": summary["s_mean"]["synthetic"]["pearson"],
+        "network_test_accuracy": summary["training"]["evaluation"]["test_accuracy"],
+    }
 
 
 def main() -> None:

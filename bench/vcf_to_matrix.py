@@ -49,24 +49,38 @@ START = 0  # the simulated stretch of chr22 (flat recombination map) begins at i
 
 def simulate_vcf(vcf: Path, *, individuals_per_population: int, length: int, seed: int) -> int:
     """Write the simulation as a bgzipped, indexed VCF of its biallelic sites; return the number of records."""
-    from genosynth.io.vcf import VcfWriter
-    from genosynth.io.matrix import Sites
     from genosynth.downstream.simulation import out_of_africa_tree_sequence
+    from genosynth.io.matrix import Sites
+    from genosynth.io.vcf import VcfWriter
 
-    ts = out_of_africa_tree_sequence(individuals_per_population=individuals_per_population, start=START,
-                                     length=length, seed=seed)
+    ts = out_of_africa_tree_sequence(
+        individuals_per_population=individuals_per_population, start=START, length=length, seed=seed
+    )
     labels = np.array([ts.population(ts.node(ind.nodes[0]).population).metadata["name"] for ind in ts.individuals()])
     names = np.array([f"{label}_{i}" for i, label in enumerate(labels)])
-    with VcfWriter(vcf, samples=names, ploidy=np.full(len(names), 2, np.int8), populations=labels, label="Real",
-                   provenance=[], contigs=["22"], contig_lengths={"22": 50_818_468}, bgzip=True) as writer:
+    with VcfWriter(
+        vcf,
+        samples=names,
+        ploidy=np.full(len(names), 2, np.int8),
+        populations=labels,
+        label="Real",
+        provenance=[],
+        contigs=["22"],
+        contig_lengths={"22": 50_818_468},
+        bgzip=True,
+    ) as writer:
         block: list[np.ndarray] = []
         fields: list[tuple[int, str, str]] = []
         records = last = 0
 
         def flush() -> None:
             pos, ref, alt = (np.array(column) for column in zip(*fields))
-            writer.append(Sites(chrom=np.full(len(pos), "22"), pos=pos.astype(np.int64), id=np.full(len(pos), "."),
-                                ref=ref, alt=alt), np.stack(block, axis=1))
+            writer.append(
+                Sites(
+                    chrom=np.full(len(pos), "22"), pos=pos.astype(np.int64), id=np.full(len(pos), "."), ref=ref, alt=alt
+                ),
+                np.stack(block, axis=1),
+            )
             block.clear()
             fields.clear()
 
@@ -86,8 +100,9 @@ def simulate_vcf(vcf: Path, *, individuals_per_population: int, length: int, see
 
 
 def _measure(kind: str, vcf: Path, out: Path) -> dict[str, float]:
-    result = subprocess.run([sys.executable, "-c", CHILD, kind, str(vcf), str(out)],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, kind, str(vcf), str(out)], capture_output=True, text=True, check=True
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -107,8 +122,9 @@ def main() -> None:
         meta = vcf.with_suffix(".json")
         if not meta.exists():
             start = time.perf_counter()
-            records = simulate_vcf(vcf, individuals_per_population=args.individuals_per_population,
-                                   length=args.length, seed=args.seed)
+            records = simulate_vcf(
+                vcf, individuals_per_population=args.individuals_per_population, length=args.length, seed=args.seed
+            )
             meta.write_text(json.dumps({"records": records, "seconds": time.perf_counter() - start}))
         records = json.loads(meta.read_text())["records"]
         size_mib = vcf.stat().st_size / 2**20
@@ -120,28 +136,51 @@ def main() -> None:
                 (workdir / "bench.h5").unlink(missing_ok=True)
     seconds = {k: statistics.median(r["seconds"] for r in v) for k, v in results.items()}
     peak = {k: statistics.median(r["peak_mib"] for r in v) for k, v in results.items()}
-    print(f"input: {vcf.name}, {records} records x {haplotypes} haplotypes "
-          f"({size_mib:.0f} MiB bgzipped), {args.repeats} alternating rounds, medians")
-    names = {"genosynth-1": "vcf-to-matrix --threads 1 (to HDF5)", "genosynth-2": "vcf-to-matrix --threads 2 (to HDF5)",
-             "allel": "allel.read_vcf (to memory)"}
+    print(
+        f"input: {vcf.name}, {records} records x {haplotypes} haplotypes "
+        f"({size_mib:.0f} MiB bgzipped), {args.repeats} alternating rounds, medians"
+    )
+    names = {
+        "genosynth-1": "vcf-to-matrix --threads 1 (to HDF5)",
+        "genosynth-2": "vcf-to-matrix --threads 2 (to HDF5)",
+        "allel": "allel.read_vcf (to memory)",
+    }
     print(f"{'reader':<40}{'seconds':>10}{'peak MiB':>10}{'speed-up':>10}{'memory':>8}{'s per M sites':>15}")
     per_million = 1e6 / records
     for kind, name in names.items():
-        print(f"{name:<40}{seconds[kind]:>10.2f}{peak[kind]:>10.0f}{seconds['allel'] / seconds[kind]:>9.2f}x"
-              f"{peak[kind] / peak['allel']:>8.2f}{seconds[kind] * per_million:>15.1f}")
+        print(
+            f"{name:<40}{seconds[kind]:>10.2f}{peak[kind]:>10.0f}{seconds['allel'] / seconds[kind]:>9.2f}x"
+            f"{peak[kind] / peak['allel']:>8.2f}{seconds[kind] * per_million:>15.1f}"
+        )
     print("speed-up = allel seconds / these seconds; memory = this peak / allel's peak")
     if args.json:
         from results import write_result
 
-        write_result(args.json, title=f"{records:,} sites x {haplotypes:,} haplotypes, "
-                                      f"{size_mib:.0f} MiB bgzipped",
-                     columns=["reader", "seconds", "peak memory (MiB)", "speed-up", "memory vs allel",
-                              "seconds per million sites"],
-                     rows=[[name, round(seconds[kind], 2), round(peak[kind]), round(seconds["allel"] / seconds[kind], 2),
-                            round(peak[kind] / peak["allel"], 2), round(seconds[kind] * per_million, 1)]
-                           for kind, name in names.items()],
-                     notes=f"median of {args.repeats} alternating rounds, each reader in a fresh process; speed-up = "
-                           "allel's seconds / these seconds")
+        write_result(
+            args.json,
+            title=f"{records:,} sites x {haplotypes:,} haplotypes, {size_mib:.0f} MiB bgzipped",
+            columns=[
+                "reader",
+                "seconds",
+                "peak memory (MiB)",
+                "speed-up",
+                "memory vs allel",
+                "seconds per million sites",
+            ],
+            rows=[
+                [
+                    name,
+                    round(seconds[kind], 2),
+                    round(peak[kind]),
+                    round(seconds["allel"] / seconds[kind], 2),
+                    round(peak[kind] / peak["allel"], 2),
+                    round(seconds[kind] * per_million, 1),
+                ]
+                for kind, name in names.items()
+            ],
+            notes=f"median of {args.repeats} alternating rounds, each reader in a fresh process; speed-up = "
+            "allel's seconds / these seconds",
+        )
 
 
 if __name__ == "__main__":

@@ -39,10 +39,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
-def run_genosynth(*args: object, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_genosynth(
+    *args: object, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real command line in a subprocess, as users and wrappers do (``env`` adds environment variables)."""
-    result = subprocess.run([sys.executable, "-m", "genosynth", *map(str, args)], capture_output=True, text=True,
-                            env=None if env is None else {**os.environ, **env})
+    result = subprocess.run(
+        [sys.executable, "-m", "genosynth", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=None if env is None else {**os.environ, **env},
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"genosynth {' '.join(map(str, args))} failed ({result.returncode}):\n{result.stderr}")
     return result
@@ -54,8 +60,9 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from genosynth.downstream.simulation import simulate_out_of_africa
 
     workdir = tmp_path_factory.mktemp("simulated")
-    vcf, populations = simulate_out_of_africa(workdir / "sim.vcf", individuals_per_population=20,
-                                              length=300_000, seed=11)
+    vcf, populations = simulate_out_of_africa(
+        workdir / "sim.vcf", individuals_per_population=20, length=300_000, seed=11
+    )
     gz = workdir / "sim.vcf.gz"
     with open(vcf, "rb") as src, open(gz, "wb") as dst:
         subprocess.run(["bgzip", "-c"], stdin=src, stdout=dst, check=True)
@@ -69,16 +76,26 @@ def data_805() -> dict[str, Path]:
     from genosynth.datasets import data_805 as shipped
 
     data = shipped()
-    return {"hapt": data.hapt, "legend": data.legend, "samples": data.samples, "paper_gan": data.paper_gan,
-            "paper_rbm": data.paper_rbm}
+    return {
+        "hapt": data.hapt,
+        "legend": data.legend,
+        "samples": data.samples,
+        "paper_gan": data.paper_gan,
+        "paper_rbm": data.paper_rbm,
+    }
 
 
 @pytest.fixture(scope="session")
 def docs_site(tmp_path_factory) -> Path:
     """The documentation site built as `make docs` builds it (mkdocs build --strict), into a temporary folder."""
     site = tmp_path_factory.mktemp("site") / "site"
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)], cwd=REPO,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     return site
 
@@ -87,7 +104,6 @@ def write_805_split(data: dict[str, Path], workdir: Path, sizes: dict[str, int],
     """Disjoint random sets of the real 1000G 805-SNP individuals (``sizes``: name -> individuals), each
     written as a matrix ``workdir/NAME.h5``."""
     import numpy as np
-
     from genosynth.io.hapt import read_hapt
     from genosynth.io.hdf5 import write_matrix
 
@@ -96,7 +112,7 @@ def write_805_split(data: dict[str, Path], workdir: Path, sizes: dict[str, int],
     paths, start = {}, 0
     for name, size in sizes.items():
         paths[name] = workdir / f"{name}.h5"
-        write_matrix(paths[name], matrix.select_samples(np.sort(order[start:start + size])))
+        write_matrix(paths[name], matrix.select_samples(np.sort(order[start : start + size])))
         start += size
     return paths
 
@@ -173,10 +189,16 @@ def two_populations(tmp_path_factory):
     rng = np.random.default_rng(7)
     frequencies = {"AAA": np.linspace(0.05, 0.95, 30), "BBB": np.linspace(0.95, 0.05, 30)}
     haplotypes = np.concatenate([(rng.random((300, 30)) < f).astype(np.uint8) for f in frequencies.values()])
-    sites = Sites(np.array(["1"] * 30), np.arange(1, 31) * 100, np.array(["."] * 30), np.array(["A"] * 30),
-                  np.array(["C"] * 30))
-    matrix = HaplotypeMatrix(haplotypes, sites, np.array([f"i{k}" for k in range(300)]), np.full(300, 2, dtype=np.int8),
-                             np.array(["AAA"] * 150 + ["BBB"] * 150))
+    sites = Sites(
+        np.array(["1"] * 30), np.arange(1, 31) * 100, np.array(["."] * 30), np.array(["A"] * 30), np.array(["C"] * 30)
+    )
+    matrix = HaplotypeMatrix(
+        haplotypes,
+        sites,
+        np.array([f"i{k}" for k in range(300)]),
+        np.full(300, 2, dtype=np.int8),
+        np.array(["AAA"] * 150 + ["BBB"] * 150),
+    )
     path = tmp_path_factory.mktemp("structured") / "structured.h5"
     write_matrix(path, matrix)
     return path, frequencies

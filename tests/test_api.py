@@ -10,10 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import genosynth
 import numpy as np
 import pytest
-
-import genosynth
 from genosynth._infra.errors import OptionError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,11 +20,14 @@ PACKAGE = REPO / "tools" / "genosynth"
 
 
 def test_readme_python_example_runs_as_a_doctest_in_a_fresh_python(tmp_path):
-    code = ("import doctest, sys; r = doctest.testfile(sys.argv[1], module_relative=False, "
-            "optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE); "
-            "print(r); sys.exit(1 if r.failed or r.attempted < 10 else 0)")
-    result = subprocess.run([sys.executable, "-c", code, str(REPO / "README.md")], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=600)
+    code = (
+        "import doctest, sys; r = doctest.testfile(sys.argv[1], module_relative=False, "
+        "optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE); "
+        "print(r); sys.exit(1 if r.failed or r.attempted < 10 else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(REPO / "README.md")], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert (tmp_path / "evaluation" / "report.html").is_file() and (tmp_path / "rbm_ag.vcf.gz.tbi").is_file()
 
@@ -45,8 +47,9 @@ def structured(tmp_path_factory):
 
 
 def _judge(train, holdout, baseline, artificial):
-    report = genosynth.evaluate(train, {"model": artificial, "bernoulli": baseline}, holdout=holdout, seed=1,
-                                progress=False)
+    report = genosynth.evaluate(
+        train, {"model": artificial, "bernoulli": baseline}, holdout=holdout, seed=1, progress=False
+    )
     return report.sets["model"], report.sets["bernoulli"]
 
 
@@ -60,17 +63,28 @@ def _judge(train, holdout, baseline, artificial):
 # LD strength (mean r² as a fraction of the real one's; simulation seed 2): RBM 0.75, WGAN-GP 1.42, diffusion 0.37,
 # convolutional WGAN-GP 0.43; Bernoulli and the RBM after 1 epoch 0.00, the held-out haplotypes 1.08.
 LEARNING = {
-    "rbm": (lambda train: genosynth.train_rbm(train, epochs=400, seed=1, progress=False, monitor_every=1000),
-            {"ld_r": 0.6, "w2d_pca": 0.04}),
-    "gan": (lambda train: genosynth.train_gan(train, preset="wgan-gp", epochs=800, seed=1, progress=False,
-                                              monitor_every=1000),
-            {"ld_r": 0.4, "w2d_pca": 0.04}),
-    "diffusion": (lambda train: genosynth.train_diffusion(train, epochs=300, seed=1, progress=False,
-                                                          monitor_every=1000, device="cpu"),
-                  {"ld_r": 0.6, "w2d_pca": 0.04}),
-    "conv_gan": (lambda train: genosynth.train_gan(train, preset="conv-wgan-gp", epochs=100, seed=1, progress=False,
-                                                   monitor_every=1000, device="cpu"),
-                 {"ld_r": 0.25, "w2d_pca": 0.14, "ld_over_bernoulli": 0.25, "w2d_share_of_bernoulli": 0.85}),
+    "rbm": (
+        lambda train: genosynth.train_rbm(train, epochs=400, seed=1, progress=False, monitor_every=1000),
+        {"ld_r": 0.6, "w2d_pca": 0.04},
+    ),
+    "gan": (
+        lambda train: genosynth.train_gan(
+            train, preset="wgan-gp", epochs=800, seed=1, progress=False, monitor_every=1000
+        ),
+        {"ld_r": 0.4, "w2d_pca": 0.04},
+    ),
+    "diffusion": (
+        lambda train: genosynth.train_diffusion(
+            train, epochs=300, seed=1, progress=False, monitor_every=1000, device="cpu"
+        ),
+        {"ld_r": 0.6, "w2d_pca": 0.04},
+    ),
+    "conv_gan": (
+        lambda train: genosynth.train_gan(
+            train, preset="conv-wgan-gp", epochs=100, seed=1, progress=False, monitor_every=1000, device="cpu"
+        ),
+        {"ld_r": 0.25, "w2d_pca": 0.14, "ld_over_bernoulli": 0.25, "w2d_share_of_bernoulli": 0.85},
+    ),
 }
 
 
@@ -93,8 +107,9 @@ def test_generator_learns_what_the_bernoulli_baseline_cannot(structured, kind):
 def test_an_untrained_generator_fails_the_same_bars(structured):
     """The learning test's own check: one epoch teaches the RBM nothing of LD, and its samples fail the bars."""
     train, holdout, baseline = structured
-    artificial = genosynth.train_rbm(train, epochs=1, seed=1, progress=False).sample(train.n_haplotypes, seed=1,
-                                                                                      progress=False)
+    artificial = genosynth.train_rbm(train, epochs=1, seed=1, progress=False).sample(
+        train.n_haplotypes, seed=1, progress=False
+    )
     learned, bernoulli = _judge(train, holdout, baseline, artificial)
     assert learned["ld_r"] < LEARNING["rbm"][1]["ld_r"] or learned["w2d_pca"] > LEARNING["rbm"][1]["w2d_pca"]
     assert learned["ld_strength"] < 0.25
@@ -109,9 +124,15 @@ def test_models_save_load_and_sample_with_kind_options(structured, tmp_path):
     a = model.sample(50, seed=3, gibbs_steps=5, progress=False)
     b = again.sample(50, seed=3, gibbs_steps=5, progress=False)
     np.testing.assert_array_equal(a.haplotypes, b.haplotypes)
-    assert b.provenance[-1]["inputs"][0]["name"] == "rbm.safetensors" and b.provenance[-1]["parameters"]["gibbs_steps"] == 5
-    with pytest.raises(OptionError, match=r"bernoulli does not apply to rbm models \(their sampling options: "
-                                          r"gibbs_steps, start, sampling_set\)"):
+    assert (
+        b.provenance[-1]["inputs"][0]["name"] == "rbm.safetensors"
+        and b.provenance[-1]["parameters"]["gibbs_steps"] == 5
+    )
+    with pytest.raises(
+        OptionError,
+        match=r"bernoulli does not apply to rbm models \(their sampling options: "
+        r"gibbs_steps, start, sampling_set\)",
+    ):
         again.sample(5, bernoulli=True)
     assert again.sample(5, seed=3, bernoulli=None, progress=False).n_haplotypes == 5  # None: not given
     with pytest.raises(OptionError, match="n 3: ploidy 2 pairs haplotypes, so n must be even"):
@@ -127,8 +148,17 @@ def test_results_serialise_write_whole_folders_and_render(structured, tmp_path):
     assert "Privacy gate FAILED" in report._repr_html_() and "<img" in report._repr_html_()
     report.write(tmp_path / "privacy")
     assert sorted(p.name for p in (tmp_path / "privacy").iterdir()) == [
-        ".genosynth-output.json", "aats.pdf", "aats.png", "dcr.pdf", "dcr.png", "gate.txt", "mia_roc.pdf", "mia_roc.png", "privacy.json",
-        "report.html"]
+        ".genosynth-output.json",
+        "aats.pdf",
+        "aats.png",
+        "dcr.pdf",
+        "dcr.png",
+        "gate.txt",
+        "mia_roc.pdf",
+        "mia_roc.png",
+        "privacy.json",
+        "report.html",
+    ]
     assert (tmp_path / "privacy" / "gate.txt").read_text() == f"failed: {report.failures[0]}\n"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left beside it
 
@@ -139,8 +169,11 @@ def test_options_are_keyword_only_and_errors_name_parameters_not_flags(structure
         genosynth.evaluate(train, {"b": baseline}, holdout, 1)  # type: ignore[misc]
     cases = [
         (lambda: genosynth.train_gan(train, max_time="soon"), "max_time", "max_time 'soon': expected a duration"),
-        (lambda: genosynth.train_rbm(train, early_stop_tolerance=0.7), "early_stop_tolerance",
-         "early_stop_tolerance must be in [0, 0.5)"),
+        (
+            lambda: genosynth.train_rbm(train, early_stop_tolerance=0.7),
+            "early_stop_tolerance",
+            "early_stop_tolerance must be in [0, 0.5)",
+        ),
         (lambda: genosynth.evaluate(train, {"real": baseline}), "synthetic", "'real': the name is reserved"),
         (lambda: genosynth.check_privacy(train, holdout, baseline, near=-1), "near", "near must be >= 0"),
         (lambda: genosynth.split_holdout(train, fraction=1.5), "fraction", "fraction must be in (0, 1)"),
@@ -161,9 +194,12 @@ def test_only_the_command_line_imports_argparse():
         if relative.parts[0] == "steps" or relative.name == "cli.py":
             continue
         tree = ast.parse(path.read_text())
-        names = {alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
-                 for alias in node.names} | {node.module for node in ast.walk(tree)
-                                             if isinstance(node, ast.ImportFrom) and node.module}
+        names = {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Import, ast.ImportFrom))
+            for alias in node.names
+        } | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
         if "argparse" in names:
             offenders.append(str(relative))
     assert offenders == []

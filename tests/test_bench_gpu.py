@@ -18,16 +18,40 @@ GPU_BENCH = REPO / "bench" / "gpu.py"
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     folder = tmp_path_factory.mktemp("gpu_bench")
     result = folder / "tiny.json"
-    run = subprocess.run([sys.executable, str(GPU_BENCH), "run", "--tiny", "--device", "cpu", "--budget", "60",
-                          "-o", str(result), "--data-dir", str(folder / "data")],
-                         capture_output=True, text=True, timeout=900)
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(GPU_BENCH),
+            "run",
+            "--tiny",
+            "--device",
+            "cpu",
+            "--budget",
+            "60",
+            "-o",
+            str(result),
+            "--data-dir",
+            str(folder / "data"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     docs = folder / "docs"
-    render = subprocess.run([sys.executable, str(GPU_BENCH), "render", str(result), "--docs", str(docs)],
-                            capture_output=True, text=True, timeout=120)
+    render = subprocess.run(
+        [sys.executable, str(GPU_BENCH), "render", str(result), "--docs", str(docs)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert render.returncode == 0, render.stderr[-3000:]
-    return {"result": json.loads(result.read_text()), "page": (docs / "gpu.md").read_text(), "docs": docs,
-            "log": run.stdout}
+    return {
+        "result": json.loads(result.read_text()),
+        "page": (docs / "gpu.md").read_text(),
+        "docs": docs,
+        "log": run.stdout,
+    }
 
 
 def test_every_section_ran_without_error(tiny):
@@ -40,10 +64,20 @@ def test_every_section_ran_without_error(tiny):
 def test_throughput_measures_every_generator_and_the_cnn(tiny):
     rows = [row for row in tiny["result"]["sections"]["throughput"]["rows"] if row["group"] == "device"]
     measured = {row["generator"] for row in rows if row.get("train_haplotypes_per_s", 0) > 0}
-    assert measured == {"gan yelmen2021", "gan wgan-gp", "gan conv-wgan-gp", "rbm", "diffusion sites",
-                        "diffusion pca", "selection cnn"}
-    assert all(row["sample_haplotypes_per_s"] > 0 and row["finite_losses"] for row in rows
-               if row["generator"] != "selection cnn")
+    assert measured == {
+        "gan yelmen2021",
+        "gan wgan-gp",
+        "gan conv-wgan-gp",
+        "rbm",
+        "diffusion sites",
+        "diffusion pca",
+        "selection cnn",
+    }
+    assert all(
+        row["sample_haplotypes_per_s"] > 0 and row["finite_losses"]
+        for row in rows
+        if row["generator"] != "selection cnn"
+    )
     large = [row for row in tiny["result"]["sections"]["throughput"]["rows"] if row["group"] == "large_batch"]
     assert large and all(row.get("train_haplotypes_per_s", 0) > 0 for row in large)
 
@@ -73,11 +107,20 @@ def test_window_scale_and_gpu_tests_sections(tiny):
 
 def test_the_page_and_plots_come_from_the_result(tiny):
     page, docs = tiny["page"], tiny["docs"]
-    throughput = next(row for row in tiny["result"]["sections"]["throughput"]["rows"]
-                      if row["generator"] == "rbm" and row["group"] == "device")
+    throughput = next(
+        row
+        for row in tiny["result"]["sections"]["throughput"]["rows"]
+        if row["generator"] == "rbm" and row["group"] == "device"
+    )
     assert f"| rbm | 64 | {throughput['train_haplotypes_per_s']:,.0f} |" in page
-    for heading in ("## Yardstick", "## Throughput", "## Time to the fidelity targets", "## The convolutional GAN",
-                    "## At scale", "## The `gpu`-marked tests"):
+    for heading in (
+        "## Yardstick",
+        "## Throughput",
+        "## Time to the fidelity targets",
+        "## The convolutional GAN",
+        "## At scale",
+        "## The `gpu`-marked tests",
+    ):
         assert heading in page
     for plot in ("gpu-throughput.png", "gpu-time-to-target.png"):
         assert f"]({plot})" in page and (docs / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -85,9 +128,8 @@ def test_the_page_and_plots_come_from_the_result(tiny):
 
 def test_dense_gan_training_state_is_estimated_before_it_is_allocated():
     sys.path.insert(0, str(REPO / "bench"))
-    from gpu import state_bytes
-
     from genosynth.generate.models.gan import GanConfig
+    from gpu import state_bytes
 
     config = GanConfig.for_preset("wgan-gp", n_sites=1000)
     layers = [(600, 833), (833, 909), (909, 1000), (1000, 500), (500, 333), (333, 1)]

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from genosynth import __version__
 from genosynth.cli import STEPS
 

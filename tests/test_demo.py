@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import require_programs
 
 
@@ -16,9 +15,25 @@ from conftest import require_programs
 def test_the_demo_runs_every_step_into_one_folder(tmp_path):
     require_programs("bcftools", "java", "tabix")
     out = tmp_path / "demo-output"
-    result = subprocess.run([sys.executable, "-m", "genosynth.demo", "--output", str(out), "--individuals", "20",
-                             "--epochs", "60", "--seed", "1"], capture_output=True, text=True, cwd=tmp_path,
-                            timeout=1500)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "genosynth.demo",
+            "--output",
+            str(out),
+            "--individuals",
+            "20",
+            "--epochs",
+            "60",
+            "--seed",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=1500,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert f"demo finished: outputs in {out}/" in result.stdout
     windows = (out / "windows.bed").read_text().splitlines()

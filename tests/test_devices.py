@@ -34,18 +34,30 @@ def test_the_first_element_wise_calls_of_a_fresh_process_are_as_accurate_as_late
 def test_a_computing_step_says_which_device_it_uses(tmp_path):
     """Every step computing with torch names its device once; ``auto`` on a machine without a usable GPU computes
     on the CPU and, with no GPU present at all, gives no warning."""
+    import genosynth
     import numpy as np
     from conftest import run_genosynth
-
-    import genosynth
     from genosynth._infra.devices import NO_GPU, cuda_problem
 
     rng = np.random.default_rng(1)
-    matrix = genosynth.HaplotypeMatrix.artificial((rng.random((40, 12)) < 0.4).astype(np.uint8),
-                                                  _sites(12), ploidy=1)
+    matrix = genosynth.HaplotypeMatrix.artificial((rng.random((40, 12)) < 0.4).astype(np.uint8), _sites(12), ploidy=1)
     genosynth.write_haplotypes(matrix, tmp_path / "m.h5")
-    result = run_genosynth("train-rbm", tmp_path / "m.h5", "-o", tmp_path / "rbm.safetensors", "--epochs", "1",
-                           "--hidden-units", "2", "--chains", "4", "--monitor-gibbs-steps", "1", "--batch-size", "8")
+    result = run_genosynth(
+        "train-rbm",
+        tmp_path / "m.h5",
+        "-o",
+        tmp_path / "rbm.safetensors",
+        "--epochs",
+        "1",
+        "--hidden-units",
+        "2",
+        "--chains",
+        "4",
+        "--monitor-gibbs-steps",
+        "1",
+        "--batch-size",
+        "8",
+    )
     problem = cuda_problem()
     device = "cuda" if problem is None else "cpu"
     assert sum(f"computing on {device}" in line for line in result.stderr.splitlines()) == 1, result.stderr
@@ -60,7 +72,6 @@ def test_a_computing_step_says_which_device_it_uses(tmp_path):
 
 def _sites(n):
     import numpy as np
-
     from genosynth.io.matrix import Sites
 
     return Sites(np.full(n, "1"), np.arange(1, n + 1) * 100, np.full(n, "."), np.full(n, "A"), np.full(n, "C"))

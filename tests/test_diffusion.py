@@ -6,29 +6,52 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import genosynth
 import numpy as np
 import pytest
 from conftest import run_genosynth
+from genosynth.assess import fidelity
+from genosynth.generate.models.decoding import round_to_expected_counts
+from genosynth.io.hdf5 import read_matrix
+from genosynth.io.model_file import load_model_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-import genosynth
-from genosynth.assess import fidelity
-from genosynth.io.hdf5 import read_matrix
-from genosynth.io.model_file import load_model_file
-from genosynth.generate.models.decoding import round_to_expected_counts
-
-TINY = ("--channels", "16", "--max-channels", "32", "--monitor-steps", "5", "--validation-size", "100",
-        "--device", "cpu")
+TINY = (
+    "--channels",
+    "16",
+    "--max-channels",
+    "32",
+    "--monitor-steps",
+    "5",
+    "--validation-size",
+    "100",
+    "--device",
+    "cpu",
+)
 
 
 @pytest.mark.parametrize("representation", ["sites", "pca"])
 def test_training_lowers_the_loss_and_samples_have_the_training_sites(small, tmp_path, representation):
     model = tmp_path / "diffusion.safetensors"
     extra = ("--pca-components", "7") if representation == "pca" else ()
-    run_genosynth("train-diffusion", small, "-o", model, "--representation", representation, "--epochs", "12",
-                  "--monitor-every", "12", "--mlp-width", "64", *extra, *TINY)
+    run_genosynth(
+        "train-diffusion",
+        small,
+        "-o",
+        model,
+        "--representation",
+        representation,
+        "--epochs",
+        "12",
+        "--monitor-every",
+        "12",
+        "--mlp-width",
+        "64",
+        *extra,
+        *TINY,
+    )
     rows = (tmp_path / "diffusion.training.tsv").read_text().splitlines()
     header = rows[0].split("\t")
     losses = [float(row.split("\t")[header.index("loss")]) for row in rows[1:]]
@@ -55,8 +78,17 @@ def test_training_lowers_the_loss_and_samples_have_the_training_sites(small, tmp
 
 def test_a_trained_model_keeps_the_allele_frequencies_and_sampling_is_reproducible(small, tmp_path, monkeypatch):
     train = genosynth.read_haplotypes(small)
-    model = genosynth.train_diffusion(train, channels=(16, 32), epochs=40, monitor_every=40, validation_size=100,
-                                      monitor_steps=10, seed=1, device="cpu", progress=False)
+    model = genosynth.train_diffusion(
+        train,
+        channels=(16, 32),
+        epochs=40,
+        monitor_every=40,
+        validation_size=100,
+        monitor_steps=10,
+        seed=1,
+        device="cpu",
+        progress=False,
+    )
     artificial = model.sample(400, steps=20, seed=5, progress=False)
     real_af = train.allele_frequencies()
     assert fidelity.pearson(real_af, artificial.allele_frequencies()) > 0.9
@@ -81,8 +113,16 @@ def test_an_unconditional_model_keeps_two_populations_apart(two_populations, rep
     path, frequencies = two_populations
     train = genosynth.read_haplotypes(path)
     size = {"channels": (16, 32), "patch": 4} if representation == "sites" else {"mlp_width": 128}
-    model = genosynth.train_diffusion(train, representation=representation, epochs=60, monitor_every=10**6, seed=1,
-                                      device="cpu", progress=False, **size)
+    model = genosynth.train_diffusion(
+        train,
+        representation=representation,
+        epochs=60,
+        monitor_every=10**6,
+        seed=1,
+        device="cpu",
+        progress=False,
+        **size,
+    )
     direction = frequencies["AAA"] - frequencies["BBB"]
     real = train.haplotypes @ direction
     population = train.haplotype_population
@@ -104,8 +144,17 @@ def test_drawing_a_pca_models_alleles_keeps_the_frequencies_that_rounding_makes_
     population where the allele is commoner, and the frequencies within each population are lost."""
     path, frequencies = two_populations
     train = genosynth.read_haplotypes(path)
-    model = genosynth.train_diffusion(train, representation="pca", pca_components=2, mlp_width=128, epochs=60,
-                                      monitor_every=10**6, seed=1, device="cpu", progress=False)
+    model = genosynth.train_diffusion(
+        train,
+        representation="pca",
+        pca_components=2,
+        mlp_width=128,
+        epochs=60,
+        monitor_every=10**6,
+        seed=1,
+        device="cpu",
+        progress=False,
+    )
     direction = frequencies["AAA"] - frequencies["BBB"]
     middle = float((train.haplotypes @ direction).mean())  # the populations are the same size
 
@@ -118,8 +167,10 @@ def test_drawing_a_pca_models_alleles_keeps_the_frequencies_that_rounding_makes_
     rounded = model.sample(600, seed=2, bernoulli=False, progress=False)
     assert drawn.provenance[-1]["parameters"]["bernoulli"] is True
     assert rounded.provenance[-1]["parameters"]["bernoulli"] is False
-    assert frequency_error(drawn) < 0.07 and frequency_error(rounded) > 0.12, (frequency_error(drawn),
-                                                                               frequency_error(rounded))
+    assert frequency_error(drawn) < 0.07 and frequency_error(rounded) > 0.12, (
+        frequency_error(drawn),
+        frequency_error(rounded),
+    )
 
 
 def _carriers_of_expected_counts(expected):
@@ -132,8 +183,9 @@ def _carriers_of_expected_counts(expected):
 
 
 @settings(max_examples=200, deadline=None)
-@given(arrays(np.int8, st.tuples(st.integers(1, 12), st.integers(1, 9)), elements=st.integers(-8, 24)),
-       st.integers(1, 4))
+@given(
+    arrays(np.int8, st.tuples(st.integers(1, 12), st.integers(1, 9)), elements=st.integers(-8, 24)), st.integers(1, 4)
+)
 def test_rounding_to_expected_counts_gives_each_site_its_expected_count_on_its_likeliest_haplotypes(grid, block):
     """Against a per-site numpy sort: values in sixteenths, so that sums and halves are exact."""
     import torch
@@ -149,8 +201,17 @@ def test_a_pca_models_rounded_samples_keep_the_rare_alleles_that_rounding_each_a
     """On a dense simulated window (where rounding is the decoding chosen) most sites carry an allele too rare to
     reach 0.5 in any haplotype's reconstruction; rounded to the sample's expected counts they stay polymorphic."""
     train = genosynth.read_haplotypes(simulated["vcf_gz"])
-    model = genosynth.train_diffusion(train, representation="pca", pca_components=16, mlp_width=64, epochs=40,
-                                      monitor_every=10**6, seed=1, device="cpu", progress=False)
+    model = genosynth.train_diffusion(
+        train,
+        representation="pca",
+        pca_components=16,
+        mlp_width=64,
+        epochs=40,
+        monitor_every=10**6,
+        seed=1,
+        device="cpu",
+        progress=False,
+    )
     sampled = model.sample(480, seed=2, progress=False)
     assert sampled.provenance[-1]["parameters"]["bernoulli"] is False
     real_frequency, sampled_frequency = train.haplotypes.mean(0), sampled.haplotypes.mean(0)
@@ -164,22 +225,34 @@ def _banded_ld_correlation(real, decoded, band=100):
     the real haplotypes; 0 where a decoded site does not vary), from fidelity's r² matrix."""
     varies = real.std(0) > 0
     real, decoded = real[:, varies], decoded[:, varies]
-    near = np.triu(np.ones((real.shape[1],) * 2, dtype=bool), 1) & ~np.triu(np.ones((real.shape[1],) * 2, dtype=bool), band + 1)
+    near = np.triu(np.ones((real.shape[1],) * 2, dtype=bool), 1) & ~np.triu(
+        np.ones((real.shape[1],) * 2, dtype=bool), band + 1
+    )
     with np.errstate(invalid="ignore", divide="ignore"):  # a site rounding leaves without variation: r² 0
         decoded_r2 = np.nan_to_num(fidelity.r_squared_matrix(decoded))
     return fidelity.pearson(fidelity.r_squared_matrix(real)[near], decoded_r2[near])
 
 
 @pytest.mark.parametrize("data, components, drawing", [("small", 7, True), ("simulated", 16, False)])
-def test_a_pca_model_decodes_alleles_the_way_that_keeps_more_of_its_training_ld(request, data, components, drawing,
-                                                                                tmp_path):
+def test_a_pca_model_decodes_alleles_the_way_that_keeps_more_of_its_training_ld(
+    request, data, components, drawing, tmp_path
+):
     """Drawing wins on the 805-SNP panel (common SNPs: rounding gives the haplotypes near a mode alike alleles),
     rounding on a dense simulated window (independent draws scatter the rare alleles that few haplotypes share);
     the choice, made when the components are fitted, agrees with LD measured here on the same reconstruction."""
     fixture = request.getfixturevalue(data)
     train = genosynth.read_haplotypes(fixture if data == "small" else fixture["vcf_gz"])
-    model = genosynth.train_diffusion(train, representation="pca", pca_components=components, mlp_width=64, epochs=1,
-                                      monitor_every=10**6, seed=1, device="cpu", progress=False)
+    model = genosynth.train_diffusion(
+        train,
+        representation="pca",
+        pca_components=components,
+        mlp_width=64,
+        epochs=1,
+        monitor_every=10**6,
+        seed=1,
+        device="cpu",
+        progress=False,
+    )
     model.save(tmp_path / "m.safetensors")
     tensors = load_model_file(tmp_path / "m.safetensors").tensors
     mean, basis = tensors["pca.mean"].numpy(), tensors["pca.components"].numpy()
@@ -187,8 +260,10 @@ def test_a_pca_model_decodes_alleles_the_way_that_keeps_more_of_its_training_ld(
     expected = (real - mean) @ basis.T @ basis + mean
     drawn = (np.random.default_rng(1).random(expected.shape) < np.clip(expected, 0, 1)).astype(np.uint8)
     rounded = _carriers_of_expected_counts(expected)
-    measured = {True: _banded_ld_correlation(train.haplotypes, drawn),
-                False: _banded_ld_correlation(train.haplotypes, rounded)}
+    measured = {
+        True: _banded_ld_correlation(train.haplotypes, drawn),
+        False: _banded_ld_correlation(train.haplotypes, rounded),
+    }
     assert (measured[True] > measured[False]) is drawing, measured
     assert model.sample(20, seed=1, progress=False).provenance[-1]["parameters"]["bernoulli"] is drawing
     assert bool(tensors["pca.draw"].item()) is drawing
@@ -197,9 +272,19 @@ def test_a_pca_model_decodes_alleles_the_way_that_keeps_more_of_its_training_ld(
 def test_conditional_model_samples_the_asked_population_and_guidance_sharpens_it(two_populations, tmp_path):
     path, frequencies = two_populations
     train = genosynth.read_haplotypes(path)
-    model = genosynth.train_diffusion(train, condition_on="population", channels=(16, 32), patch=4, epochs=60,
-                                      monitor_every=60, validation_size=100, monitor_steps=10, seed=1, device="cpu",
-                                      progress=False)
+    model = genosynth.train_diffusion(
+        train,
+        condition_on="population",
+        channels=(16, 32),
+        patch=4,
+        epochs=60,
+        monitor_every=60,
+        validation_size=100,
+        monitor_steps=10,
+        seed=1,
+        device="cpu",
+        progress=False,
+    )
     assert model.populations == ["AAA", "BBB"]
     for population, other in (("AAA", "BBB"), ("BBB", "AAA")):
         separation = {}
@@ -207,14 +292,30 @@ def test_conditional_model_samples_the_asked_population_and_guidance_sharpens_it
             sampled = model.sample(400, population=population, steps=20, guidance=guidance, seed=3, progress=False)
             assert set(sampled.populations) == {population}
             af = sampled.allele_frequencies()
-            assert fidelity.pearson(af, frequencies[population]) > 0.8 and fidelity.pearson(af, frequencies[other]) < -0.6
+            assert (
+                fidelity.pearson(af, frequencies[population]) > 0.8 and fidelity.pearson(af, frequencies[other]) < -0.6
+            )
             assert np.abs(af - frequencies[population]).mean() < np.abs(af - frequencies[other]).mean()
             separation[guidance] = np.abs(af - frequencies[other]).mean()
         assert separation[3.0] >= separation[1.0] - 0.01, separation  # guidance pushes away from the other population
     path = tmp_path / "c.safetensors"
     model.save(path)
-    run_genosynth("sample", path, "-n", "20", "--population", "BBB", "--guidance", "2", "--steps", "4",
-                  "-o", tmp_path / "b.h5", "--seed", "1")
+    run_genosynth(
+        "sample",
+        path,
+        "-n",
+        "20",
+        "--population",
+        "BBB",
+        "--guidance",
+        "2",
+        "--steps",
+        "4",
+        "-o",
+        tmp_path / "b.h5",
+        "--seed",
+        "1",
+    )
     assert set(read_matrix(tmp_path / "b.h5").populations) == {"BBB"}
 
 
@@ -241,10 +342,20 @@ def test_windows_chain_with_context_as_known_sites(simulated):
     pos = train.sites.pos
     first = f"{train.sites.chrom[0]}:{pos[0]}-{pos[29]}"
     second = f"{train.sites.chrom[0]}:{pos[30]}-{pos[59]}"
-    common = dict(channels=(16, 32), epochs=2, monitor_every=2, validation_size=50, monitor_steps=4, seed=1,
-                  device="cpu", progress=False)
-    models = [genosynth.train_diffusion(train, region=first, **common),
-              genosynth.train_diffusion(train, region=second, context_sites=10, **common)]
+    common = dict(
+        channels=(16, 32),
+        epochs=2,
+        monitor_every=2,
+        validation_size=50,
+        monitor_steps=4,
+        seed=1,
+        device="cpu",
+        progress=False,
+    )
+    models = [
+        genosynth.train_diffusion(train, region=first, **common),
+        genosynth.train_diffusion(train, region=second, context_sites=10, **common),
+    ]
     assert models[1].context_sites == 10 and models[1].generator.config.context_sites == 10
     chained = genosynth.sample_chain(models, 20, steps=3, seed=2, progress=False)
     assert chained.sites.keys() == train.sites.keys() and chained.haplotypes.shape == (20, 60)
@@ -260,13 +371,12 @@ def test_the_sampler_solves_the_probability_flow_of_gaussian_data_to_second_orde
     import math
 
     import torch
-
     from genosynth.generate.models.diffusion import Diffusion, DiffusionConfig, noise_levels
 
     class ExactDenoiser(torch.nn.Module):
         def forward(self, x, t, labels, estimate):
             alpha, sigma = (level.unsqueeze(1) for level in noise_levels(t.double()))
-            x0 = alpha * scale ** 2 / (alpha ** 2 * scale ** 2 + sigma ** 2) * x
+            x0 = alpha * scale**2 / (alpha**2 * scale**2 + sigma**2) * x
             return (alpha * x - x0) / sigma  # v
 
     config = DiffusionConfig.for_sites(16, n_haplotypes=100, representation="pca", pca_components=16, mlp_width=8)
@@ -274,7 +384,7 @@ def test_the_sampler_solves_the_probability_flow_of_gaussian_data_to_second_orde
     model.average = ExactDenoiser()
     noise = torch.randn(2000, 16, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     alpha, sigma = (float(level) for level in noise_levels(torch.tensor(0.0, dtype=torch.float64)))
-    exact = noise * math.sqrt(alpha ** 2 * scale ** 2 + sigma ** 2)
+    exact = noise * math.sqrt(alpha**2 * scale**2 + sigma**2)
 
     def error(steps: int) -> float:
         return float((model._solve(noise, None, steps=steps, guidance=1.0) - exact).abs().max() / exact.abs().max())
@@ -287,7 +397,6 @@ def test_the_sampler_solves_the_probability_flow_of_gaussian_data_to_second_orde
 def test_sampling_reads_the_previous_estimate_only_when_trained_to(self_conditioning):
     """A model trained without self-conditioning only ever saw a zero estimate: sampling must give it zeros too."""
     import torch
-
     from genosynth.generate.models.diffusion import Diffusion, DiffusionConfig
 
     config = DiffusionConfig.for_sites(40, n_haplotypes=100, channels=(8, 16), self_conditioning=self_conditioning)
@@ -316,26 +425,33 @@ def test_unet_parameters_grow_linearly_with_the_sites():
     assert larger < 3 * large
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--channels", "4"), "--channels must be >= 8"),
-    (("--channels", "64", "--max-channels", "32"), "--channels (64, 32): the finest level's channels exceed"),
-    (("--representation", "pca", "--pca-components", "100000"), "--pca-components must be <="),
-    (("--patch", "0"), "--patch must be >= 1"),
-    (("--lr", "-1"), "--lr"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--channels", "4"), "--channels must be >= 8"),
+        (("--channels", "64", "--max-channels", "32"), "--channels (64, 32): the finest level's channels exceed"),
+        (("--representation", "pca", "--pca-components", "100000"), "--pca-components must be <="),
+        (("--patch", "0"), "--patch must be >= 1"),
+        (("--lr", "-1"), "--lr"),
+    ],
+)
 def test_training_option_errors(small, tmp_path, args, message):
-    result = run_genosynth("train-diffusion", small, "-o", tmp_path / "m.safetensors", "--epochs", "1", *args,
-                           check=False)
+    result = run_genosynth(
+        "train-diffusion", small, "-o", tmp_path / "m.safetensors", "--epochs", "1", *args, check=False
+    )
     assert result.returncode == 1 and message in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "m.safetensors").exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--steps", "0"), "--steps must be >= 1"),
-    (("--guidance", "-1"), "--guidance must be in [0, 100]"),
-    (("--gibbs-steps", "3"), "--gibbs-steps does not apply to diffusion models"),
-    (("--population", "YRI"), "the model is not conditional"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--steps", "0"), "--steps must be >= 1"),
+        (("--guidance", "-1"), "--guidance must be in [0, 100]"),
+        (("--gibbs-steps", "3"), "--gibbs-steps does not apply to diffusion models"),
+        (("--population", "YRI"), "the model is not conditional"),
+    ],
+)
 def test_sampling_option_errors(small, tmp_path, args, message):
     model = tmp_path / "m.safetensors"
     run_genosynth("train-diffusion", small, "-o", model, "--epochs", "1", *TINY)
@@ -355,9 +471,8 @@ def test_diffusion_trains_and_samples_on_cuda(small, tmp_path):
 def test_a_model_file_from_before_the_decoding_choice_still_loads_and_samples(tmp_path):
     """The Galaxy test data's diffusion model predates pca.draw; the tensor checks at load accept its absence (the
     model rounds, as it did) while still refusing a missing tensor the kind needs."""
-    from safetensors import safe_open
-
     from genosynth.io.model_file import load_model_file, save_model_file
+    from safetensors import safe_open
 
     old = Path(__file__).resolve().parents[1] / "galaxy_wrappers" / "test-data" / "diffusion.safetensors"
     with safe_open(str(old), "pt") as handle:

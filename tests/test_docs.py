@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO
 
 TUTORIALS = {
@@ -23,7 +22,12 @@ TUTORIALS = {
     "selection-cnn": ["scan/cnn.tsv", "scan/report.html", "ceu_cnn.safetensors"],
 }
 # the Markdown files a user reads, and the project files whose text users and packagers see
-USER_TEXTS = ["README.md", "CITATION.cff", "mkdocs.yml", *[p.relative_to(REPO).as_posix() for p in (REPO / "docs").rglob("*.md")]]
+USER_TEXTS = [
+    "README.md",
+    "CITATION.cff",
+    "mkdocs.yml",
+    *[p.relative_to(REPO).as_posix() for p in (REPO / "docs").rglob("*.md")],
+]
 
 
 def shell_blocks(markdown: str) -> list[str]:
@@ -39,8 +43,9 @@ def test_tutorial_runs_as_written(name, tmp_path):
     script = "\n".join(shell_blocks((REPO / "docs" / "tutorials" / f"{name}.md").read_text()))
     assert script.count("genosynth ") >= 2
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=900)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     missing = [f for f in TUTORIALS[name] if not (tmp_path / f).is_file()]
     assert not missing, missing
@@ -128,7 +133,9 @@ def test_bundled_data_match_their_checksums():
 
     data = data_805()
     listed = dict(reversed(line.split()) for line in (data.folder / "SHA256SUMS").read_text().splitlines())
-    assert sorted(listed) == sorted(p.name for p in (data.hapt, data.legend, data.samples, data.paper_gan, data.paper_rbm))
+    assert sorted(listed) == sorted(
+        p.name for p in (data.hapt, data.legend, data.samples, data.paper_gan, data.paper_rbm)
+    )
     for name, digest in listed.items():
         assert hashlib.sha256((data.folder / name).read_bytes()).hexdigest() == digest, name
         assert digest in (data.folder / "README.md").read_text()

@@ -8,14 +8,13 @@ import json
 import numpy as np
 import pytest
 from conftest import report_contents, run_genosynth, write_805_split, write_with_moved_site
+from genosynth.assess import fidelity
+from genosynth.assess.distances import hamming_summary
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.spatial.distance import pdist
 from scipy.stats import pearsonr, wasserstein_distance
-
-from genosynth.assess import fidelity
-from genosynth.assess.distances import hamming_summary
 
 
 def _haplotypes(seed: int, n: int, sites: int, p: float = 0.3) -> np.ndarray:
@@ -37,7 +36,7 @@ def test_exact_pca_matches_numpy_svd(shape):
     u, s, vt = np.linalg.svd(centred, full_matrices=False)
     signs = np.sign(vt[np.arange(4), np.abs(vt[:4]).argmax(axis=1)])
     np.testing.assert_allclose(pca.scores, u[:, :4] * s[:4] * signs, atol=1e-6)
-    np.testing.assert_allclose(pca.explained_variance_ratio, s[:4] ** 2 / (s ** 2).sum(), rtol=1e-6)
+    np.testing.assert_allclose(pca.explained_variance_ratio, s[:4] ** 2 / (s**2).sum(), rtol=1e-6)
 
 
 def test_randomized_pca_finds_population_structure_like_numpy(monkeypatch):
@@ -96,7 +95,7 @@ def test_hamming_summary_matches_scipy_across_tiles(monkeypatch):
 
 def _direct_ld(h: np.ndarray, keep: np.ndarray) -> np.ndarray:
     r = np.corrcoef(h[:, keep].T.astype(float))
-    return r ** 2
+    return r**2
 
 
 def test_compare_ld_matches_numpy_over_tiles_and_chromosomes():
@@ -135,8 +134,9 @@ def test_ld_strength_sees_uniformly_weaker_ld_that_ld_r_cannot_whatever_the_set_
     weaker = _haplotypes(5, 2000, sites)
     redrawn = rng.random(weaker.shape) < 0.16
     weaker[redrawn] = (rng.random(int(redrawn.sum())) < weaker.mean()).astype(np.uint8)
-    ld = fidelity.compare_ld(real, {"small": same_small, "large": same_large, "weaker": weaker},
-                             positions=positions, chromosomes=chromosomes)
+    ld = fidelity.compare_ld(
+        real, {"small": same_small, "large": same_large, "weaker": weaker}, positions=positions, chromosomes=chromosomes
+    )
     assert ld.r["weaker"] > 0.95 and 0.4 < ld.strength["weaker"] < 0.6
     assert 0.9 < ld.strength["small"] < 1.1 and 0.95 < ld.strength["large"] < 1.05
     pairs = np.triu_indices(sites, 1)
@@ -145,8 +145,10 @@ def test_ld_strength_sees_uniformly_weaker_ld_that_ld_r_cannot_whatever_the_set_
 
 
 @settings(max_examples=30, deadline=None)
-@given(arrays(np.uint8, st.tuples(st.integers(2, 30), st.integers(3, 12)), elements=st.integers(0, 1)),
-       st.integers(0, 1000))
+@given(
+    arrays(np.uint8, st.tuples(st.integers(2, 30), st.integers(3, 12)), elements=st.integers(0, 1)),
+    st.integers(0, 1000),
+)
 def test_three_point_correlation_equals_centred_third_moment(h, seed):
     """<xyz> - <xy><z> - <xz><y> - <yz><x> + 2<x><y><z> is the third central moment E[(x-mx)(y-my)(z-mz)]."""
     triplets = np.sort(np.random.default_rng(seed).integers(0, h.shape[1], (5, 3)), axis=1)
@@ -177,15 +179,32 @@ def test_fixed_fraction_and_pearson():
 @pytest.fixture(scope="module")
 def sets_805(data_805, tmp_path_factory):
     """Real 1000G haplotypes split by individual: real 200, holdout 100 and an independent 100 (unequal sizes)."""
-    return write_805_split(data_805, tmp_path_factory.mktemp("evaluate"),
-                           {"real": 200, "holdout": 100, "independent": 100}, seed=1)
+    return write_805_split(
+        data_805, tmp_path_factory.mktemp("evaluate"), {"real": 200, "holdout": 100, "independent": 100}, seed=1
+    )
 
 
 def test_evaluate_known_answers_report_and_unequal_sizes(sets_805, tmp_path):
     out = tmp_path / "out"
-    run_genosynth("evaluate", "--real", sets_805["real"], "--holdout", sets_805["holdout"],
-                  "--synthetic", f"same={sets_805['real']}", "--synthetic", f"independent={sets_805['independent']}",
-                  "-o", out, "--seed", "3", "--device", "cpu", "--triplets", "500")
+    run_genosynth(
+        "evaluate",
+        "--real",
+        sets_805["real"],
+        "--holdout",
+        sets_805["holdout"],
+        "--synthetic",
+        f"same={sets_805['real']}",
+        "--synthetic",
+        f"independent={sets_805['independent']}",
+        "-o",
+        out,
+        "--seed",
+        "3",
+        "--device",
+        "cpu",
+        "--triplets",
+        "500",
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     assert list(metrics["sets"]) == ["holdout", "same", "independent"]
     same, independent = metrics["sets"]["same"], metrics["sets"]["independent"]
@@ -201,7 +220,11 @@ def test_evaluate_known_answers_report_and_unequal_sizes(sets_805, tmp_path):
     assert independent["exact_copies_of_real"] == 0
     # the metrics file and the table agree
     rows = [line.split("\t") for line in (out / "metrics.tsv").read_text().splitlines()]
-    assert rows[0][:3] == ["set", "n_haplotypes", "af_r"] and [r[0] for r in rows[1:]] == ["holdout", "same", "independent"]
+    assert rows[0][:3] == ["set", "n_haplotypes", "af_r"] and [r[0] for r in rows[1:]] == [
+        "holdout",
+        "same",
+        "independent",
+    ]
     assert float(rows[3][rows[0].index("w2d_pca")]) == pytest.approx(independent["w2d_pca"], rel=1e-5)
     sources, links = report_contents(out / "report.html")
     pngs = sorted(out.glob("*.png"))
@@ -214,31 +237,57 @@ def test_evaluate_known_answers_report_and_unequal_sizes(sets_805, tmp_path):
 def test_site_mismatch_is_one_line_or_intersected(sets_805, tmp_path):
     moved = tmp_path / "moved.h5"
     sites = write_with_moved_site(sets_805["independent"], moved, 7)
-    result = run_genosynth("evaluate", "--real", sets_805["real"], "--synthetic", f"moved={moved}", "-o",
-                           tmp_path / "out", check=False)
+    result = run_genosynth(
+        "evaluate", "--real", sets_805["real"], "--synthetic", f"moved={moved}", "-o", tmp_path / "out", check=False
+    )
     assert result.returncode == 1
     message = result.stderr.strip().splitlines()[-1]
     assert message.startswith("genosynth evaluate: error: ") and f"site 8 is {sites.label(7)}" in message
     assert not (tmp_path / "out" / "metrics.json").exists()
-    result = run_genosynth("evaluate", "--real", sets_805["real"], "--synthetic", f"moved={moved}", "-o",
-                           tmp_path / "out", "--intersect", "--triplets", "100", "--seed", "1")
+    result = run_genosynth(
+        "evaluate",
+        "--real",
+        sets_805["real"],
+        "--synthetic",
+        f"moved={moved}",
+        "-o",
+        tmp_path / "out",
+        "--intersect",
+        "--triplets",
+        "100",
+        "--seed",
+        "1",
+    )
     assert "moved" in result.stderr and "loses 1 of its 805 sites" in result.stderr
     assert json.loads((tmp_path / "out" / "metrics.json").read_text())["n_sites"] == 804
 
 
-@pytest.mark.parametrize("value, problem", [
-    ("nofile", "expected NAME=FILE"),
-    ("real=x.h5", "reserved"),
-    ("bad name=x.h5", "set name"),
-])
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("nofile", "expected NAME=FILE"),
+        ("real=x.h5", "reserved"),
+        ("bad name=x.h5", "set name"),
+    ],
+)
 def test_bad_set_names_are_one_line_errors(sets_805, tmp_path, value, problem):
     result = run_genosynth("evaluate", "--real", sets_805["real"], "--synthetic", value, "-o", tmp_path, check=False)
     assert result.returncode == 1 and problem in result.stderr and "Traceback" not in result.stderr
 
 
 def test_repeated_set_name_is_an_error(sets_805, tmp_path):
-    result = run_genosynth("evaluate", "--real", sets_805["real"], "--synthetic", f"a={sets_805['holdout']}",
-                           "--synthetic", f"a={sets_805['independent']}", "-o", tmp_path, check=False)
+    result = run_genosynth(
+        "evaluate",
+        "--real",
+        sets_805["real"],
+        "--synthetic",
+        f"a={sets_805['holdout']}",
+        "--synthetic",
+        f"a={sets_805['independent']}",
+        "-o",
+        tmp_path,
+        check=False,
+    )
     assert result.returncode == 1 and "'a' is given more than once" in result.stderr
 
 
@@ -249,8 +298,10 @@ def test_evaluate_distances_pca_and_ld_on_cuda_equal_cpu():
     np.testing.assert_array_equal(on["cpu"].histogram, on["cuda"].histogram)
     np.testing.assert_array_equal(on["cpu"].nearest_b, on["cuda"].nearest_b)
     positions, chromosomes = np.arange(200) * 10, np.array(["1"] * 200)
-    ld = {device: fidelity.compare_ld(a, {"b": b}, positions=positions, chromosomes=chromosomes, device=device)
-          for device in ("cpu", "cuda")}
+    ld = {
+        device: fidelity.compare_ld(a, {"b": b}, positions=positions, chromosomes=chromosomes, device=device)
+        for device in ("cpu", "cuda")
+    }
     assert ld["cpu"].r["b"] == pytest.approx(ld["cuda"].r["b"], abs=1e-5)
     pcs = {device: fidelity.principal_components(a, device=device).scores for device in ("cpu", "cuda")}
     np.testing.assert_allclose(pcs["cpu"], pcs["cuda"], atol=1e-2)
@@ -258,8 +309,18 @@ def test_evaluate_distances_pca_and_ld_on_cuda_equal_cpu():
 
 @pytest.mark.parametrize("option, value", [("--components", "1"), ("--triplets", "0"), ("--ld-heatmap-sites", "1")])
 def test_bad_evaluate_options_are_one_line_errors(sets_805, tmp_path, option, value):
-    result = run_genosynth("evaluate", "--real", sets_805["real"], "--synthetic", f"a={sets_805['holdout']}",
-                           option, value, "-o", tmp_path, check=False)
+    result = run_genosynth(
+        "evaluate",
+        "--real",
+        sets_805["real"],
+        "--synthetic",
+        f"a={sets_805['holdout']}",
+        option,
+        value,
+        "-o",
+        tmp_path,
+        check=False,
+    )
     assert result.returncode == 1 and f"{option} must be >=" in result.stderr
 
 
@@ -270,10 +331,30 @@ def test_shared_legend_applies_to_hapt_inputs_only(data_805, tmp_path):
 
     real = tmp_path / "real.dat"
     shutil.copyfile(data_805["hapt"], real)
-    run_genosynth("vcf-to-matrix", data_805["hapt"], "--legend", data_805["legend"], "--keep-monomorphic",
-                  "-o", tmp_path / "real.h5")
+    run_genosynth(
+        "vcf-to-matrix",
+        data_805["hapt"],
+        "--legend",
+        data_805["legend"],
+        "--keep-monomorphic",
+        "-o",
+        tmp_path / "real.h5",
+    )
     run_genosynth("export", tmp_path / "real.h5", "-o", tmp_path / "same.vcf.gz")
-    run_genosynth("evaluate", "--real", real, "--legend", data_805["legend"], "--synthetic",
-                  f"same={tmp_path / 'same.vcf.gz'}", "--triplets", "100", "--seed", "1", "-o", tmp_path / "out")
+    run_genosynth(
+        "evaluate",
+        "--real",
+        real,
+        "--legend",
+        data_805["legend"],
+        "--synthetic",
+        f"same={tmp_path / 'same.vcf.gz'}",
+        "--triplets",
+        "100",
+        "--seed",
+        "1",
+        "-o",
+        tmp_path / "out",
+    )
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())["sets"]["same"]
     assert metrics["af_r"] == pytest.approx(1.0) and metrics["w2d_pca"] == pytest.approx(0.0, abs=1e-12)

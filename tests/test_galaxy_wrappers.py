@@ -10,7 +10,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from genosynth import __version__
 from genosynth.cli import STEPS, step_parser
 
@@ -19,7 +18,8 @@ WRAPPED_STEPS = list(STEPS)
 GPU_STEPS = {"train-gan", "train-rbm", "train-diffusion", "sample"}
 HIDDEN = {  # option -> why the wrapper does not expose it
     "--output": "the wrapper chooses the output paths",
-    "--quiet": "Galaxy keeps a tool's whole log", "--verbose": "Galaxy keeps a tool's whole log",
+    "--quiet": "Galaxy keeps a tool's whole log",
+    "--verbose": "Galaxy keeps a tool's whole log",
     "--legend": "a .hapt input is not a Galaxy datatype; export's legend is an output the wrapper names",
     "--region": "vcf-to-matrix: Galaxy users cut regions upstream (bcftools view), an index is not guaranteed",
     "--holdout-output": "set by the wrapper when a holdout is asked for",
@@ -74,7 +74,9 @@ def test_every_cli_option_is_exposed_or_deliberately_hidden(step):
         missing.append(long_option)
     assert not missing, f"{_wrapper(step).name} exposes no {missing}: add a param or list them in HIDDEN with a reason"
     for argument in arguments:  # and nothing in the wrapper names an option the CLI lacks
-        assert any(argument in a.option_strings for a in options), f"{_wrapper(step).name}: {argument} is not a CLI option"
+        assert any(argument in a.option_strings for a in options), (
+            f"{_wrapper(step).name}: {argument} is not a CLI option"
+        )
 
 
 @pytest.mark.parametrize("step", WRAPPED_STEPS)
@@ -88,8 +90,9 @@ def test_wrapper_metadata(step):
     assert (macro.get("macro") == "gpu_requirements") == (step in GPU_STEPS)
     assert root.find("tests") is not None and len(root.find("tests")) >= 1
     for test in root.find("tests"):
-        assert test.get("expect_failure") == "true" or any(e.tag.startswith("assert") or e.tag == "assert_contents"
-                                                             for e in test.iter())
+        assert test.get("expect_failure") == "true" or any(
+            e.tag.startswith("assert") or e.tag == "assert_contents" for e in test.iter()
+        )
 
 
 def test_version_token_is_the_package_version_and_gpu_macro_asks_for_cuda():
@@ -142,8 +145,9 @@ def test_workflow_uses_existing_tools_and_outputs():
     folder = WRAPPERS / "workflows"
     assert (folder / "README.md").is_file() and f"## [{__version__}]" in (folder / "CHANGELOG.md").read_text()
     tests = yaml.safe_load((folder / "generate_and_check.gxwf-tests.yml").read_text())  # what planemo runs
-    required = {label for label, spec in workflow["inputs"].items()
-                if not spec.get("optional") and "default" not in spec}
+    required = {
+        label for label, spec in workflow["inputs"].items() if not spec.get("optional") and "default" not in spec
+    }
     for test in tests:
         assert required <= set(test["job"]) <= set(workflow["inputs"])
         files = [entry for entry in test["job"].values() if isinstance(entry, dict)]
@@ -195,8 +199,9 @@ def test_wrapper_parameters_agree_with_the_command_line(step):
                 problems.append(f"{option}: Galaxy {kind} {options}, command line {action.option_strings}")
         elif action.choices is not None and kind == "select":
             options = {o.get("value") for o in param.iter("option")}
-            if options - {str(c) for c in action.choices} or (not param.get("optional") and
-                                                             {str(c) for c in action.choices} - options):
+            if options - {str(c) for c in action.choices} or (
+                not param.get("optional") and {str(c) for c in action.choices} - options
+            ):
                 problems.append(f"{option}: choices {sorted(options)} vs {list(action.choices)}")
         elif kind == "boolean":
             truevalue, checked = param.get("truevalue"), param.get("checked", "false") == "true"
@@ -212,10 +217,14 @@ def test_wrapper_parameters_agree_with_the_command_line(step):
                 problems.append(f"{option}: Galaxy {kind}, command line {python_type}")
             low, high = action.type.bounds() if isinstance(action.type, Bounded) else (None, None)
             if (_number(param.get("min")), _number(param.get("max"))) != (low, high):
-                problems.append(f"{option}: Galaxy min/max {param.get('min')}/{param.get('max')}, command line {low}/{high}")
+                problems.append(
+                    f"{option}: Galaxy min/max {param.get('min')}/{param.get('max')}, command line {low}/{high}"
+                )
             default = _number(param.get("value"))
-            if default != (None if action.default is None else float(action.default)) and \
-                    (step, option) not in GALAXY_DEFAULTS:
+            if (
+                default != (None if action.default is None else float(action.default))
+                and (step, option) not in GALAXY_DEFAULTS
+            ):
                 problems.append(f"{option}: Galaxy default {param.get('value')!r}, command line {action.default!r}")
         elif kind == "text" and param.get("value", "") != (action.default or ""):
             problems.append(f"{option}: Galaxy default {param.get('value')!r}, command line {action.default!r}")
@@ -223,12 +232,14 @@ def test_wrapper_parameters_agree_with_the_command_line(step):
 
 
 def test_max_time_accepts_what_the_command_line_accepts():
+    from galaxy.util.xml_macros import load
     from genosynth._infra.options import DURATION_PATTERN, parse_duration
 
-    from galaxy.util.xml_macros import load
-
-    regex = next(v.text for v in load(str(_wrapper("train-gan"))).getroot().iter("validator")
-                 if "duration" in (v.get("message") or ""))
+    regex = next(
+        v.text
+        for v in load(str(_wrapper("train-gan"))).getroot().iter("validator")
+        if "duration" in (v.get("message") or "")
+    )
     for text in ("90", "90s", "20m", "1h30m", "2h", "1.5h", "1h 30m 10s", "", "soon", "m", "1x"):
         try:
             accepted = text == "" or parse_duration("max_time", text) is not None

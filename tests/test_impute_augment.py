@@ -10,7 +10,6 @@ import subprocess
 import numpy as np
 import pytest
 from conftest import read_text, report_contents, require_programs, run_genosynth
-
 from genosynth.downstream.imputation.impute import MAF_EDGES, read_dosages, site_r2
 
 
@@ -19,23 +18,65 @@ def split(simulated, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Panel (45 individuals) and target (15) of the simulated VCF; the target's own haplotypes; random ones."""
     require_programs("bcftools", "java", "tabix")
     workdir = tmp_path_factory.mktemp("impute")
-    samples = subprocess.run(["bcftools", "query", "-l", str(simulated["vcf_gz"])], capture_output=True, text=True,
-                             check=True).stdout.split()
+    samples = subprocess.run(
+        ["bcftools", "query", "-l", str(simulated["vcf_gz"])], capture_output=True, text=True, check=True
+    ).stdout.split()
     paths = {}
     for name, chosen in (("target", samples[3::4]), ("panel", [s for i, s in enumerate(samples) if i % 4 != 3])):
         listing = workdir / f"{name}.txt"
         listing.write_text("\n".join(chosen) + "\n")
         paths[name] = workdir / f"{name}.vcf.gz"
-        subprocess.run(["bcftools", "view", "-S", str(listing), "-m2", "-M2", "-v", "snps", str(simulated["vcf_gz"]),
-                        "-Oz", "-o", str(paths[name])], check=True)
+        subprocess.run(
+            [
+                "bcftools",
+                "view",
+                "-S",
+                str(listing),
+                "-m2",
+                "-M2",
+                "-v",
+                "snps",
+                str(simulated["vcf_gz"]),
+                "-Oz",
+                "-o",
+                str(paths[name]),
+            ],
+            check=True,
+        )
     run_genosynth("vcf-to-matrix", paths["target"], "--keep-monomorphic", "-o", workdir / "own.h5")
     run_genosynth("vcf-to-matrix", paths["panel"], "--keep-monomorphic", "-o", workdir / "panel.h5")
-    run_genosynth("sample", "--baseline", "bernoulli", "--reference", workdir / "panel.h5", "-n", "30",
-                  "-o", workdir / "random.h5", "--seed", "2")
+    run_genosynth(
+        "sample",
+        "--baseline",
+        "bernoulli",
+        "--reference",
+        workdir / "panel.h5",
+        "-n",
+        "30",
+        "-o",
+        workdir / "random.h5",
+        "--seed",
+        "2",
+    )
     paths.update(own=workdir / "own.h5", random=workdir / "random.h5", dir=workdir)
     paths["own_run"] = workdir / "own_run"
-    run_genosynth("impute-augment", "--panel", paths["panel"], "--synthetic", paths["own"], "--target", paths["target"],
-                  "--private", paths["own"], "-o", paths["own_run"], "--seed", "1", "--memory", "1g")
+    run_genosynth(
+        "impute-augment",
+        "--panel",
+        paths["panel"],
+        "--synthetic",
+        paths["own"],
+        "--target",
+        paths["target"],
+        "--private",
+        paths["own"],
+        "-o",
+        paths["own_run"],
+        "--seed",
+        "1",
+        "--memory",
+        "1g",
+    )
     return paths
 
 
@@ -52,8 +93,15 @@ def test_own_haplotypes_raise_r2_and_outputs_are_whole(split):
     assert result["array_sites"] == -(-result["common_sites"] // 10)  # every 10th site, the first included
     assert [b["maf_low"] for b in result["panel"]["bins"]] == MAF_EDGES[:-1].tolist()
     assert sum(b["n_sites"] for b in result["panel"]["bins"]) == result["scored_sites"]
-    for name in ("impute.tsv", "impute.png", "impute.pdf", "imputed_panel.log", "imputed_augmented.vcf.gz",
-                 "imputed_private.vcf.gz", "augmented_panel.vcf.gz.tbi"):
+    for name in (
+        "impute.tsv",
+        "impute.png",
+        "impute.pdf",
+        "imputed_panel.log",
+        "imputed_augmented.vcf.gz",
+        "imputed_private.vcf.gz",
+        "augmented_panel.vcf.gz.tbi",
+    ):
         assert (out / name).stat().st_size > 0, name
     assert "beagle" in (out / "imputed_panel.log").read_text().lower()
     sources, links = report_contents(out / "report.html")
@@ -68,8 +116,9 @@ def test_r2_matches_an_independent_computation(split):
     result = _json(out)
 
     def table(path, fmt):
-        text = subprocess.run(["bcftools", "query", "-f", fmt, str(path)], capture_output=True, text=True,
-                              check=True).stdout
+        text = subprocess.run(
+            ["bcftools", "query", "-f", fmt, str(path)], capture_output=True, text=True, check=True
+        ).stdout
         return {tuple(line.split("\t")[:2]): line.split("\t")[2:] for line in text.splitlines()}
 
     truth = table(split["target"], "%CHROM\t%POS[\t%GT]\n")
@@ -98,8 +147,23 @@ def test_r2_matches_an_independent_computation(split):
 
 def test_independent_random_haplotypes_do_not_raise_r2(split):
     out = split["dir"] / "random_run"
-    run_genosynth("impute-augment", "--panel", split["panel"], "--synthetic", split["random"], "--target",
-                  split["target"], "-o", out, "--seed", "1", "--memory", "1g", "--ploidy", "2")
+    run_genosynth(
+        "impute-augment",
+        "--panel",
+        split["panel"],
+        "--synthetic",
+        split["random"],
+        "--target",
+        split["target"],
+        "-o",
+        out,
+        "--seed",
+        "1",
+        "--memory",
+        "1g",
+        "--ploidy",
+        "2",
+    )
     result = _json(out)
     assert result["augmented"]["pooled_r2"] <= result["panel"]["pooled_r2"] + 0.02
     assert result["augmented"]["mean_r2"] <= result["panel"]["mean_r2"] + 0.02
@@ -113,8 +177,21 @@ def test_independent_random_haplotypes_do_not_raise_r2(split):
 def test_minimac4_engine_and_haploid_augmentation(split):
     require_programs("minimac4")
     out = split["dir"] / "minimac4_run"
-    run_genosynth("impute-augment", "--panel", split["panel"], "--synthetic", split["own"], "--target", split["target"],
-                  "-o", out, "--engine", "minimac4", "--keep-every", "5")
+    run_genosynth(
+        "impute-augment",
+        "--panel",
+        split["panel"],
+        "--synthetic",
+        split["own"],
+        "--target",
+        split["target"],
+        "-o",
+        out,
+        "--engine",
+        "minimac4",
+        "--keep-every",
+        "5",
+    )
     result = _json(out)
     assert result["engine"] == "minimac4" and result["augmented"]["pooled_r2"] > 0.95
     assert result["panel"]["mean_engine_r2"] is not None  # minimac4's R2
@@ -128,8 +205,10 @@ def test_errors_exit_1_with_one_line(split, tmp_path):
     renamed = tmp_path / "renamed.vcf.gz"
     chromosomes = tmp_path / "chromosomes.txt"
     chromosomes.write_text("22\t7\n")
-    subprocess.run(["bcftools", "annotate", "--rename-chrs", str(chromosomes), str(split["target"]), "-Oz", "-o",
-                    str(renamed)], check=True)
+    subprocess.run(
+        ["bcftools", "annotate", "--rename-chrs", str(chromosomes), str(split["target"]), "-Oz", "-o", str(renamed)],
+        check=True,
+    )
     unphased = tmp_path / "unphased.vcf"
     unphased.write_text(read_text(split["target"]).replace("|", "/"))
     cases = [
@@ -140,8 +219,18 @@ def test_errors_exit_1_with_one_line(split, tmp_path):
     ]
     for extra, env, message in cases:
         out = tmp_path / "out"
-        result = run_genosynth("impute-augment", "--panel", split["panel"], "--synthetic", split["own"], *extra,
-                               "-o", out, check=False, env=env)
+        result = run_genosynth(
+            "impute-augment",
+            "--panel",
+            split["panel"],
+            "--synthetic",
+            split["own"],
+            *extra,
+            "-o",
+            out,
+            check=False,
+            env=env,
+        )
         assert result.returncode == 1, result.stderr
         assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert not (out / "impute.json").exists() and not (out / "augmented_panel.vcf.gz").exists()
@@ -152,12 +241,41 @@ def test_array_sites_file_and_bad_memory(split, tmp_path):
     array = tmp_path / "array.tsv"
     array.write_text("#CHROM\tPOS\n" + "".join(f"{c}\t{p}\n" for c, p in lines[::7]))
     out = tmp_path / "array_run"
-    run_genosynth("impute-augment", "--panel", split["panel"], "--synthetic", split["own"], "--target", split["target"],
-                  "--array-sites", array, "-o", out, "--seed", "1", "--memory", "1g")
+    run_genosynth(
+        "impute-augment",
+        "--panel",
+        split["panel"],
+        "--synthetic",
+        split["own"],
+        "--target",
+        split["target"],
+        "--array-sites",
+        array,
+        "-o",
+        out,
+        "--seed",
+        "1",
+        "--memory",
+        "1g",
+    )
     result = json.loads((out / "impute.json").read_text())
-    assert result["array_sites"] == len(lines[::7]) and result["scored_sites"] == result["common_sites"] - len(lines[::7])
-    bad = run_genosynth("impute-augment", "--panel", split["panel"], "--synthetic", split["own"], "--target",
-                        split["target"], "--memory", "lots", "-o", tmp_path / "bad", check=False)
+    assert result["array_sites"] == len(lines[::7]) and result["scored_sites"] == result["common_sites"] - len(
+        lines[::7]
+    )
+    bad = run_genosynth(
+        "impute-augment",
+        "--panel",
+        split["panel"],
+        "--synthetic",
+        split["own"],
+        "--target",
+        split["target"],
+        "--memory",
+        "lots",
+        "-o",
+        tmp_path / "bad",
+        check=False,
+    )
     assert bad.returncode == 1 and "--memory 'lots': expected a size such as 2g or 500m" in bad.stderr
 
 
@@ -188,22 +306,48 @@ def test_beagle_and_java_are_found_where_conda_installs_them(split, tmp_path):
     import sys
 
     prefix = _conda_like_prefix(tmp_path)
-    code = ("from genosynth.versions import software_version; from genosynth.io.beagle import require_beagle; "
-            "java, jar = require_beagle('test'); print(java); print(jar); print(software_version('beagle'))")
+    code = (
+        "from genosynth.versions import software_version; from genosynth.io.beagle import require_beagle; "
+        "java, jar = require_beagle('test'); print(java); print(jar); print(software_version('beagle'))"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("BEAGLE_JAR", "JAVA_HOME")}
-    found = subprocess.run([sys.executable, "-c", code], env={**env, "PATH": str(prefix / "bin")},
-                           capture_output=True, text=True, check=True).stdout.splitlines()
+    found = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "PATH": str(prefix / "bin")},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     assert found[0] == str(prefix / "bin" / "java")
     assert found[1] == str(prefix / "share" / "beagle-5.4-0" / "beagle.jar")
     assert found[2].startswith("5.")  # the banner's version: the conda jar ran
     (prefix / "bin" / "java").unlink()
-    missing = subprocess.run([sys.executable, "-m", "genosynth", "impute-augment", "--panel", str(split["panel"]),
-                              "--synthetic", str(split["own"]), "--target", str(split["target"]), "-o",
-                              str(tmp_path / "out")], env={**env, "PATH": str(prefix / "bin")}, capture_output=True,
-                             text=True)
+    missing = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "genosynth",
+            "impute-augment",
+            "--panel",
+            str(split["panel"]),
+            "--synthetic",
+            str(split["own"]),
+            "--target",
+            str(split["target"]),
+            "-o",
+            str(tmp_path / "out"),
+        ],
+        env={**env, "PATH": str(prefix / "bin")},
+        capture_output=True,
+        text=True,
+    )
     assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
     assert "java not found" in missing.stderr and "Traceback" not in missing.stderr
     assert not (tmp_path / "out").exists()
-    broken = subprocess.run([sys.executable, "-c", code], env={**env, "BEAGLE_JAR": str(tmp_path / "none.jar")},
-                            capture_output=True, text=True)
+    broken = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "BEAGLE_JAR": str(tmp_path / "none.jar")},
+        capture_output=True,
+        text=True,
+    )
     assert broken.returncode != 0 and "BEAGLE_JAR names" in broken.stderr

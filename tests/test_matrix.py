@@ -5,23 +5,28 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from genosynth._infra.errors import InputError, OptionError
 from genosynth.io.hdf5 import read_matrix, write_matrix
 from genosynth.io.matrix import HaplotypeMatrix, Sites
 from genosynth.io.regions import Region
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def _matrix(ploidy: list[int], n_sites: int, seed: int = 0, chroms: tuple[str, ...] = ("1",)) -> HaplotypeMatrix:
     rng = np.random.default_rng(seed)
     per_chrom = -(-n_sites // len(chroms))
     chrom = np.array([c for c in chroms for _ in range(per_chrom)][:n_sites])
-    pos = np.concatenate([np.sort(rng.choice(np.arange(1, 10**6), size=(chrom == c).sum(), replace=False))
-                          for c in chroms])
-    sites = Sites(chrom, pos.astype(np.int64), np.array([f"rs{i}" for i in range(n_sites)]),
-                  rng.choice(list("AC"), n_sites), rng.choice(list("GT"), n_sites))
+    pos = np.concatenate(
+        [np.sort(rng.choice(np.arange(1, 10**6), size=(chrom == c).sum(), replace=False)) for c in chroms]
+    )
+    sites = Sites(
+        chrom,
+        pos.astype(np.int64),
+        np.array([f"rs{i}" for i in range(n_sites)]),
+        rng.choice(list("AC"), n_sites),
+        rng.choice(list("GT"), n_sites),
+    )
     return HaplotypeMatrix(
         haplotypes=rng.integers(0, 2, size=(sum(ploidy), n_sites), dtype=np.uint8),
         sites=sites,
@@ -43,8 +48,11 @@ def assert_same(a: HaplotypeMatrix, b: HaplotypeMatrix) -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(ploidy=st.lists(st.sampled_from([1, 2]), min_size=1, max_size=12), n_sites=st.integers(1, 60),
-       seed=st.integers(0, 1000))
+@given(
+    ploidy=st.lists(st.sampled_from([1, 2]), min_size=1, max_size=12),
+    n_sites=st.integers(1, 60),
+    seed=st.integers(0, 1000),
+)
 def test_round_trip_is_exact_for_any_ploidy_mix(tmp_path_factory, ploidy, n_sites, seed):
     matrix = _matrix(ploidy, n_sites, seed, chroms=("1", "2"))
     path = tmp_path_factory.mktemp("rt") / "m.h5"
@@ -96,14 +104,20 @@ def test_region_parsing():
     assert mask.tolist() == [False, False, True, True]
 
 
-@pytest.mark.parametrize("corrupt, message", [
-    (lambda p: p.write_bytes(b"not hdf5 at all"), "not an HDF5 file"),
-    (lambda p: h5py.File(p, "w").close(), "HDF5 without format"),
-    (lambda p: _edit(p, lambda h: h["variants/POS"].__setitem__(slice(0, 2), [500, 400])), "positions are not sorted"),
-    (lambda p: _edit(p, lambda h: h["calldata/GT"].__setitem__((0, 0, 0), 2)), "allele value 2 is not 0 or 1"),
-    (lambda p: _edit(p, lambda h: h.__delitem__("variants/REF")), "missing"),
-    (lambda p: p.write_bytes(p.read_bytes()[:3000]), "truncated"),
-])
+@pytest.mark.parametrize(
+    "corrupt, message",
+    [
+        (lambda p: p.write_bytes(b"not hdf5 at all"), "not an HDF5 file"),
+        (lambda p: h5py.File(p, "w").close(), "HDF5 without format"),
+        (
+            lambda p: _edit(p, lambda h: h["variants/POS"].__setitem__(slice(0, 2), [500, 400])),
+            "positions are not sorted",
+        ),
+        (lambda p: _edit(p, lambda h: h["calldata/GT"].__setitem__((0, 0, 0), 2)), "allele value 2 is not 0 or 1"),
+        (lambda p: _edit(p, lambda h: h.__delitem__("variants/REF")), "missing"),
+        (lambda p: p.write_bytes(p.read_bytes()[:3000]), "truncated"),
+    ],
+)
 def test_invalid_files_give_one_precise_error(tmp_path, corrupt, message):
     path = tmp_path / "m.h5"
     write_matrix(path, _matrix([2, 2], 20))
@@ -121,7 +135,8 @@ def _edit(path, change):
 def test_constructor_rejects_inconsistent_metadata():
     matrix = _matrix([2, 1], 5)
     with pytest.raises(InputError, match="ploidy adds up to 4"):
-        HaplotypeMatrix(matrix.haplotypes, matrix.sites, matrix.samples, np.array([2, 2], dtype=np.int8),
-                        matrix.populations)
+        HaplotypeMatrix(
+            matrix.haplotypes, matrix.sites, matrix.samples, np.array([2, 2], dtype=np.int8), matrix.populations
+        )
     with pytest.raises(InputError, match="appears more than once"):
         HaplotypeMatrix(matrix.haplotypes, matrix.sites, np.array(["a", "a"]), matrix.ploidy, matrix.populations)

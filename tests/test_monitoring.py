@@ -8,15 +8,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import run_genosynth, write_805_split
-
+from genosynth.generate.monitoring import EarlyStopping, Monitor
 from genosynth.io.hdf5 import read_matrix
 from genosynth.io.model_file import load_model_file
-from genosynth.generate.monitoring import EarlyStopping, Monitor
 
 
 def _row(aa_truth, aa_syn, af_r=0.99, privacy_loss=0.0, privacy_loss_se=0.0):
-    return {"aa_truth": aa_truth, "aa_syn": aa_syn, "aats": (aa_truth + aa_syn) / 2, "af_r": af_r, "ld_r": 0.99,
-            "privacy_loss": privacy_loss, "privacy_loss_se": privacy_loss_se}
+    return {
+        "aa_truth": aa_truth,
+        "aa_syn": aa_syn,
+        "aats": (aa_truth + aa_syn) / 2,
+        "af_r": af_r,
+        "ld_r": 0.99,
+        "privacy_loss": privacy_loss,
+        "privacy_loss_se": privacy_loss_se,
+    }
 
 
 def _choose(rule, rows, **options):
@@ -33,8 +39,12 @@ def test_a_mean_of_half_from_halves_zero_and_one_is_never_kept_over_a_balanced_s
 
 
 def test_fidelity_never_keeps_a_state_over_the_privacy_limit_when_one_within_it_exists():
-    rows = [_row(0.30, 0.70, privacy_loss=0.02), _row(0.50, 0.50, privacy_loss=0.12), _row(0.49, 0.52, privacy_loss=0.09),
-            _row(0.50, 0.50, privacy_loss=0.04, privacy_loss_se=0.02)]  # within the limit only by monitoring noise
+    rows = [
+        _row(0.30, 0.70, privacy_loss=0.02),
+        _row(0.50, 0.50, privacy_loss=0.12),
+        _row(0.49, 0.52, privacy_loss=0.09),
+        _row(0.50, 0.50, privacy_loss=0.04, privacy_loss_se=0.02),
+    ]  # within the limit only by monitoring noise
     stopper = _choose("fidelity", rows, max_privacy_loss=0.05)
     assert stopper.kept.epoch == 1
     assert stopper.summary()["privacy_limit_met"] is True and "note" not in stopper.summary()
@@ -44,13 +54,19 @@ def test_with_no_state_within_the_limit_the_lowest_privacy_loss_is_kept_and_said
     rows = [_row(0.5, 0.5, privacy_loss=0.12), _row(0.4, 0.6, privacy_loss=0.07), _row(0.5, 0.5, privacy_loss=0.09)]
     summary = _choose("fidelity", rows, max_privacy_loss=0.05).summary()
     assert summary["privacy_limit_met"] is False and summary["kept_privacy_loss"] == 0.07
-    assert "no monitored state had a privacy loss within 0.05: kept the one with the lowest, 0.070 (epoch 2)" \
+    assert (
+        "no monitored state had a privacy loss within 0.05: kept the one with the lowest, 0.070 (epoch 2)"
         == summary["note"]
+    )
 
 
 def test_fidelity_prefers_allele_frequencies_when_balance_ties_and_the_latest_within_tolerance():
-    rows = [_row(0.48, 0.52, af_r=0.90), _row(0.48, 0.52, af_r=0.99), _row(0.47, 0.53, af_r=0.99),
-            _row(0.40, 0.60, af_r=0.99)]
+    rows = [
+        _row(0.48, 0.52, af_r=0.90),
+        _row(0.48, 0.52, af_r=0.99),
+        _row(0.47, 0.53, af_r=0.99),
+        _row(0.40, 0.60, af_r=0.99),
+    ]
     assert _choose("fidelity", rows, max_privacy_loss=0.05).kept.epoch == 3  # epoch 3 is within 0.01 of epoch 2
 
 
@@ -81,30 +97,68 @@ def split(data_805, tmp_path_factory):
     return write_805_split(data_805, tmp_path_factory.mktemp("monitoring"), {"train": 300, "holdout": 150}, seed=6)
 
 
-@pytest.mark.parametrize("command, extra", [("train-gan", ("--preset", "wgan-gp")),
-                                            ("train-rbm", ("--hidden-units", "20", "--chains", "20"))])
+@pytest.mark.parametrize(
+    "command, extra",
+    [("train-gan", ("--preset", "wgan-gp")), ("train-rbm", ("--hidden-units", "20", "--chains", "20"))],
+)
 def test_a_short_run_with_a_holdout_records_every_monitored_figure(split, tmp_path, command, extra):
     model = tmp_path / "m.safetensors"
-    run_genosynth(command, split["train"], "-o", model, "--epochs", "4", "--monitor-every", "2", "--holdout",
-                  split["holdout"], "--early-stop", "fidelity", "--max-privacy-loss", "0.5", "--validation-size",
-                  "200", "--device", "cpu", *extra)
+    run_genosynth(
+        command,
+        split["train"],
+        "-o",
+        model,
+        "--epochs",
+        "4",
+        "--monitor-every",
+        "2",
+        "--holdout",
+        split["holdout"],
+        "--early-stop",
+        "fidelity",
+        "--max-privacy-loss",
+        "0.5",
+        "--validation-size",
+        "200",
+        "--device",
+        "cpu",
+        *extra,
+    )
     lines = (tmp_path / "m.training.tsv").read_text().splitlines()
     header = lines[0].split("\t")
-    for column in ("aa_truth", "aa_syn", "aats", "aats_se", "af_r", "ld_r", "ld_strength", "fixed_fraction",
-                   "pairwise_w", "aa_truth_holdout", "aa_syn_holdout", "aats_holdout", "privacy_loss",
-                   "privacy_loss_se"):
+    for column in (
+        "aa_truth",
+        "aa_syn",
+        "aats",
+        "aats_se",
+        "af_r",
+        "ld_r",
+        "ld_strength",
+        "fixed_fraction",
+        "pairwise_w",
+        "aa_truth_holdout",
+        "aa_syn_holdout",
+        "aats_holdout",
+        "privacy_loss",
+        "privacy_loss_se",
+    ):
         assert column in header, column
     assert np.isfinite(float(dict(zip(header, lines[-1].split("\t")))["ld_strength"]))  # epoch 4 is monitored
     summary = load_model_file(model).provenance[-1]["summary"]
-    assert summary["early_stop"] == "fidelity" and summary["kept_epoch"] in (2, 4) and summary["kept"]["privacy_loss"] <= 0.5
+    assert (
+        summary["early_stop"] == "fidelity"
+        and summary["kept_epoch"] in (2, 4)
+        and summary["kept"]["privacy_loss"] <= 0.5
+    )
     record = load_model_file(model).provenance[-1]
     assert [entry["name"] for entry in record["inputs"]] == ["train.h5", "holdout.h5"]
     assert read_matrix(split["train"]).n_sites == 805
 
 
 def test_fidelity_early_stopping_without_a_holdout_is_one_line(split, tmp_path):
-    result = run_genosynth("train-rbm", split["train"], "-o", tmp_path / "m.safetensors", "--early-stop", "fidelity",
-                           check=False)
+    result = run_genosynth(
+        "train-rbm", split["train"], "-o", tmp_path / "m.safetensors", "--early-stop", "fidelity", check=False
+    )
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
     assert "--early-stop fidelity needs held-out haplotypes (holdout)" in result.stderr
     assert not list(tmp_path.iterdir())

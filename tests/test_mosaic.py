@@ -4,14 +4,13 @@ evaluate beside the Bernoulli baseline."""
 
 from __future__ import annotations
 
+import genosynth
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-import genosynth
 from genosynth._infra.errors import InputError
 from genosynth.generate.models.mosaic import MosaicSettings, genetic_positions, mosaic_haplotypes
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def _switches(donors: np.ndarray) -> np.ndarray:
@@ -24,8 +23,14 @@ def test_donor_switches_follow_the_li_stephens_rate():
     centimorgans = np.linspace(0, 10, sites)  # 10 cM = 0.1 Morgan
     donors = np.empty((n, sites), dtype=np.int64)
     # 4 Ne / K = 100 jumps per Morgan: 10 over the 0.1 Morgan, a Poisson count
-    mosaic_haplotypes(reference, n, np.random.default_rng(2), centimorgans=centimorgans,
-                      settings=MosaicSettings(ne=25 * k), donors_out=donors)
+    mosaic_haplotypes(
+        reference,
+        n,
+        np.random.default_rng(2),
+        centimorgans=centimorgans,
+        settings=MosaicSettings(ne=25 * k),
+        donors_out=donors,
+    )
     expected = 10 * (1 - 1 / k)  # a jump lands back on its donor 1 time in K, unseen
     observed = _switches(donors).mean()
     assert observed == pytest.approx(expected, rel=0.05)
@@ -39,8 +44,14 @@ def test_max_segment_bounds_every_stretch_copied_from_one_donor():
     gap = np.diff(centimorgans).max()
     for limit in (0.2, 1.0):
         donors = np.empty((n, sites), dtype=np.int64)
-        mosaic_haplotypes(reference, n, np.random.default_rng(5), centimorgans=centimorgans,
-                          settings=MosaicSettings(ne=1.0, max_segment_cm=limit), donors_out=donors)
+        mosaic_haplotypes(
+            reference,
+            n,
+            np.random.default_rng(5),
+            centimorgans=centimorgans,
+            settings=MosaicSettings(ne=1.0, max_segment_cm=limit),
+            donors_out=donors,
+        )
         longest = 0.0
         for row in donors:
             starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
@@ -53,31 +64,48 @@ def test_each_haplotype_copies_only_its_population():
     reference = np.vstack([np.zeros((30, 40), np.uint8), np.ones((20, 40), np.uint8)])
     labels = np.array(["A"] * 30 + ["B"] * 20)
     groups = np.array(["A", "B"] * 50)
-    out = mosaic_haplotypes(reference, 100, np.random.default_rng(6), centimorgans=np.linspace(0, 50, 40),
-                            settings=MosaicSettings(miscopy=0.0, max_segment_cm=1.0), reference_groups=labels,
-                            groups=groups)
+    out = mosaic_haplotypes(
+        reference,
+        100,
+        np.random.default_rng(6),
+        centimorgans=np.linspace(0, 50, 40),
+        settings=MosaicSettings(miscopy=0.0, max_segment_cm=1.0),
+        reference_groups=labels,
+        groups=groups,
+    )
     assert (out[groups == "A"] == 0).all() and (out[groups == "B"] == 1).all()
     with pytest.raises(InputError, match="no reference haplotype of population 'C'"):
-        mosaic_haplotypes(reference, 2, np.random.default_rng(6), centimorgans=np.zeros(40), reference_groups=labels,
-                          groups=np.array(["A", "C"]))
+        mosaic_haplotypes(
+            reference,
+            2,
+            np.random.default_rng(6),
+            centimorgans=np.zeros(40),
+            reference_groups=labels,
+            groups=np.array(["A", "C"]),
+        )
 
 
 def test_miscopy_rate_flips_alleles_at_that_rate():
     reference = np.zeros((10, 2000), np.uint8)
-    out = mosaic_haplotypes(reference, 200, np.random.default_rng(7), centimorgans=np.zeros(2000),
-                            settings=MosaicSettings(miscopy=0.01))
+    out = mosaic_haplotypes(
+        reference, 200, np.random.default_rng(7), centimorgans=np.zeros(2000), settings=MosaicSettings(miscopy=0.01)
+    )
     assert out.mean() == pytest.approx(0.01, rel=0.05)
 
 
 def test_genetic_map_is_interpolated_and_a_bad_row_names_its_line(tmp_path):
     good = tmp_path / "map.txt"
-    good.write_text("Chromosome\tPosition(bp)\tRate(cM/Mb)\tMap(cM)\n22\t1000000\t2.0\t0.0\n22\t2000000\t0.5\t2.0\n"
-                    "22\t3000000\t0.5\t2.5\n")
+    good.write_text(
+        "Chromosome\tPosition(bp)\tRate(cM/Mb)\tMap(cM)\n22\t1000000\t2.0\t0.0\n22\t2000000\t0.5\t2.0\n"
+        "22\t3000000\t0.5\t2.5\n"
+    )
     cm = genetic_positions(np.array([1_500_000, 2_000_000, 2_500_000, 500_000, 3_500_000]), genetic_map=good)
     np.testing.assert_allclose(cm, [1.0, 2.0, 2.25, -1.0, 2.75])
     two = tmp_path / "two.txt"  # a whole-genome map: each chromosome's rows, with or without 'chr'
-    two.write_text("Chromosome Position Rate Map\nchr1 1000000 1.0 0.0\nchr1 2000000 1.0 1.0\n"
-                   "chr2 1000000 1.0 5.0\nchr2 2000000 1.0 9.0\n")
+    two.write_text(
+        "Chromosome Position Rate Map\nchr1 1000000 1.0 0.0\nchr1 2000000 1.0 1.0\n"
+        "chr2 1000000 1.0 5.0\nchr2 2000000 1.0 9.0\n"
+    )
     np.testing.assert_allclose(genetic_positions(np.array([1_500_000]), genetic_map=two, chromosome="2"), [7.0])
     np.testing.assert_allclose(genetic_positions(np.array([1_500_000]), genetic_map=two, chromosome="chr1"), [0.5])
     bad = tmp_path / "bad.txt"
@@ -92,12 +120,18 @@ def test_mosaic_of_real_haplotypes_within_populations_meets_the_805_targets(data
     independent sites keep no LD. Judged by evaluate and check_privacy."""
     from genosynth.generate.models.mosaic import sample_mosaic
 
-    real = genosynth.read_haplotypes(data_805["hapt"], legend=data_805["legend"], populations=data_805["samples"],
-                                     population_column="Superpopulation code")
+    real = genosynth.read_haplotypes(
+        data_805["hapt"],
+        legend=data_805["legend"],
+        populations=data_805["samples"],
+        population_column="Superpopulation code",
+    )
     train, holdout = genosynth.split_holdout(real, fraction=0.2, seed=1)
-    sets = {"mosaic": sample_mosaic(train, 2000, seed=8, progress=False),
-            "mixed": sample_mosaic(train, 1000, seed=8, by_population=False, progress=False),
-            "bernoulli": genosynth.sample_baseline(train, 1000, seed=8, progress=False)}
+    sets = {
+        "mosaic": sample_mosaic(train, 2000, seed=8, progress=False),
+        "mixed": sample_mosaic(train, 1000, seed=8, by_population=False, progress=False),
+        "bernoulli": genosynth.sample_baseline(train, 1000, seed=8, progress=False),
+    }
     assert set(sets["mosaic"].populations) <= set(train.populations) and set(sets["mixed"].populations) == {""}
     assert {"AFR", "AMR", "EAS", "EUR", "SAS"} <= set(sets["mosaic"].populations)
     report = genosynth.evaluate(train, sets, holdout=holdout, seed=1, device="cpu", progress=False, triplets=200)
@@ -113,15 +147,26 @@ def test_mosaic_of_real_haplotypes_within_populations_meets_the_805_targets(data
 
 
 @settings(max_examples=40, deadline=None)
-@given(k=st.integers(1, 8), n=st.integers(1, 12), sites=st.integers(1, 30), limit=st.none() | st.floats(0.01, 5),
-       seed=st.integers(0, 2**32 - 1))
+@given(
+    k=st.integers(1, 8),
+    n=st.integers(1, 12),
+    sites=st.integers(1, 30),
+    limit=st.none() | st.floats(0.01, 5),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_every_allele_is_its_donors_and_a_forced_switch_changes_donor(k, n, sites, limit, seed):
     rng = np.random.default_rng(seed)
     reference = rng.integers(0, 2, (k, sites), dtype=np.uint8)
     centimorgans = np.cumsum(rng.exponential(1.0, sites))
     donors = np.full((n, sites), -1, dtype=np.int64)
-    out = mosaic_haplotypes(reference, n, rng, centimorgans=centimorgans,
-                            settings=MosaicSettings(ne=0.5, miscopy=0.0, max_segment_cm=limit), donors_out=donors)
+    out = mosaic_haplotypes(
+        reference,
+        n,
+        rng,
+        centimorgans=centimorgans,
+        settings=MosaicSettings(ne=0.5, miscopy=0.0, max_segment_cm=limit),
+        donors_out=donors,
+    )
     assert out.dtype == np.uint8 and out.shape == (n, sites)
     assert ((donors >= 0) & (donors < k)).all()
     np.testing.assert_array_equal(out, reference[donors, np.arange(sites)])

@@ -28,9 +28,19 @@ def _run(argv: list[str], cwd: Path) -> None:
 
 
 def _groovy(expression: str) -> object:
-    result = subprocess.run(["java", "-cp", str(tasks.JAR), "groovy.ui.GroovyMain",
-                             str(REPO / "nextflow/checks/call.groovy"), str(REPO / "nextflow/functions.nf"), expression],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            "java",
+            "-cp",
+            str(tasks.JAR),
+            "groovy.ui.GroovyMain",
+            str(REPO / "nextflow/checks/call.groovy"),
+            str(REPO / "nextflow/functions.nf"),
+            expression,
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip())
 
@@ -64,14 +74,50 @@ def step_outputs(tmp_path_factory) -> dict[str, object]:
         pytest.fail(f"needs {tasks.JAR}: run 'make test', which fetches the pinned language server")
     work = tmp_path_factory.mktemp("steps")
     data = tasks.TEST_DATA
-    _run([str(BIN / "genosynth-evaluate"), "--real", str(data / "train.h5"), "--holdout", str(data / "holdout.h5"),
-          "--synthetic", f"gan={data / 'ag.h5'}", "-o", "eval", "--seed", "1", "--triplets", "200", "--device", "cpu",
-          "--threads", "1"], work)
+    _run(
+        [
+            str(BIN / "genosynth-evaluate"),
+            "--real",
+            str(data / "train.h5"),
+            "--holdout",
+            str(data / "holdout.h5"),
+            "--synthetic",
+            f"gan={data / 'ag.h5'}",
+            "-o",
+            "eval",
+            "--seed",
+            "1",
+            "--triplets",
+            "200",
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+        ],
+        work,
+    )
     checks = {}
     for chrom, limit in (("21", "0.5"), ("22", "-1")):
-        _run([str(BIN / "genosynth-privacy-check"), "--train", str(data / "train.h5"), "--holdout",
-              str(data / "holdout.h5"), "--synthetic", str(data / "ag.h5"), "-o", f"privacy{chrom}", "--seed", "1",
-              "--threads", "1", "--max-privacy-loss", limit], work)
+        _run(
+            [
+                str(BIN / "genosynth-privacy-check"),
+                "--train",
+                str(data / "train.h5"),
+                "--holdout",
+                str(data / "holdout.h5"),
+                "--synthetic",
+                str(data / "ag.h5"),
+                "-o",
+                f"privacy{chrom}",
+                "--seed",
+                "1",
+                "--threads",
+                "1",
+                "--max-privacy-loss",
+                limit,
+            ],
+            work,
+        )
         checks[chrom] = work / f"privacy{chrom}" / "privacy.json"
     return {"work": work, "metrics": work / "eval" / "metrics.tsv", "checks": checks}
 
@@ -79,24 +125,39 @@ def step_outputs(tmp_path_factory) -> dict[str, object]:
 def test_the_pipeline_ends_with_a_multiqc_report_of_every_chromosome_and_model(step_outputs, tmp_path):
     metrics, checks = step_outputs["metrics"], step_outputs["checks"]
     # main.nf: GENOSYNTH_EVALUATE.out.tsv.toList().flatMap { fidelityMqc(it) }, and privacyMqc likewise
-    files = _groovy(f"fidelityMqc([[[id: '22'], new File('{metrics}')], [[id: '21'], new File('{metrics}')]]) + "
-                    f"privacyMqc([[[id: '22', model: 'gan'], new File('{checks['22']}')], "
-                    f"[[id: '21', model: 'gan'], new File('{checks['21']}')]])")
+    files = _groovy(
+        f"fidelityMqc([[[id: '22'], new File('{metrics}')], [[id: '21'], new File('{metrics}')]]) + "
+        f"privacyMqc([[[id: '22', model: 'gan'], new File('{checks['22']}')], "
+        f"[[id: '21', model: 'gan'], new File('{checks['21']}')]])"
+    )
     content = tmp_path / "content"
     content.mkdir()
     for name, text in files:
         (content / name).write_text(text)
     (content / "genosynth_software_mqc_versions.yml").write_text(
-        _groovy("versionsYaml([['GENOSYNTH_EVALUATE', 'genosynth', '0.2.0']])"))
+        _groovy("versionsYaml([['GENOSYNTH_EVALUATE', 'genosynth', '0.2.0']])")
+    )
     assert sorted(p.name for p in content.iterdir()) == [
-        "genosynth_fidelity_general_stats_mqc.tsv", "genosynth_fidelity_mqc.tsv",
-        "genosynth_privacy_gate_mqc.html", "genosynth_privacy_general_stats_mqc.tsv", "genosynth_privacy_mqc.tsv",
-        "genosynth_software_mqc_versions.yml"]
+        "genosynth_fidelity_general_stats_mqc.tsv",
+        "genosynth_fidelity_mqc.tsv",
+        "genosynth_privacy_gate_mqc.html",
+        "genosynth_privacy_general_stats_mqc.tsv",
+        "genosynth_privacy_mqc.tsv",
+        "genosynth_software_mqc_versions.yml",
+    ]
 
-    result = tasks.run_task(tasks.Task("multiqc", files={"multiqc_files": sorted(content.iterdir()),
-                                                         "multiqc_config": REPO / "assets" / "multiqc_config.yml"},
-                                       values={"title": "genosynth test run"}),
-                            tmp_path / "task", tasks.local_runner)
+    result = tasks.run_task(
+        tasks.Task(
+            "multiqc",
+            files={
+                "multiqc_files": sorted(content.iterdir()),
+                "multiqc_config": REPO / "assets" / "multiqc_config.yml",
+            },
+            values={"title": "genosynth test run"},
+        ),
+        tmp_path / "task",
+        tasks.local_runner,
+    )
     assert re.fullmatch(r"\d+\.\d+(\.\d+)?", result.evals["versions_multiqc"])
     report = result.outputs["report"][0]
     page = _Text()

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from genosynth import __version__
 from genosynth.cli import STEPS, step_parser
 
@@ -29,8 +28,13 @@ MODULES = REPO / "nextflow" / "modules"
 JAR = tasks.JAR
 PIPELINE_STEPS = [s for s in STEPS if s != "export"]
 GPU_PROCESSES = {"GENOSYNTH_TRAIN_GAN", "GENOSYNTH_TRAIN_RBM", "GENOSYNTH_TRAIN_DIFFUSION", "GENOSYNTH_SAMPLE"}
-NF_FILES = ["main.nf", "nextflow/functions.nf", *sorted(str(p.relative_to(REPO)) for p in MODULES.glob("*/main.nf")),
-            "nextflow.config", *sorted(str(p.relative_to(REPO)) for p in (REPO / "conf").glob("*.config"))]
+NF_FILES = [
+    "main.nf",
+    "nextflow/functions.nf",
+    *sorted(str(p.relative_to(REPO)) for p in MODULES.glob("*/main.nf")),
+    "nextflow.config",
+    *sorted(str(p.relative_to(REPO)) for p in (REPO / "conf").glob("*.config")),
+]
 
 
 def _require_groovy():
@@ -39,21 +43,37 @@ def _require_groovy():
 
 
 def _lint(root: Path, files: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run(["java", "-cp", str(JAR), "groovy.ui.GroovyMain", str(REPO / "nextflow/checks/check.groovy"),
-                           str(root), *files], cwd=root, capture_output=True, text=True)
+    return subprocess.run(
+        [
+            "java",
+            "-cp",
+            str(JAR),
+            "groovy.ui.GroovyMain",
+            str(REPO / "nextflow/checks/check.groovy"),
+            str(root),
+            *files,
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_lint_with_the_nextflow_language_server():
     _require_groovy()
     result = _lint(REPO, NF_FILES)
-    assert result.returncode == 0 and f"checked {len(NF_FILES)} files: 0 errors" in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 0 and f"checked {len(NF_FILES)} files: 0 errors" in result.stdout, (
+        result.stdout + result.stderr
+    )
     assert "Exception" not in result.stderr  # no plugin-spec fetch reaches out and fails
 
 
 def test_lint_catches_an_undefined_process_and_a_wrong_type(tmp_path):
     _require_groovy()
     (tmp_path / "undefined.nf").write_text("workflow {\n    GENOSYNTH_MISSING(channel.of(1))\n}\n")
-    (tmp_path / "mistyped.nf").write_text("workflow {\n    def lines = file('x').readLines()\n    lines.notAMethod()\n}\n")
+    (tmp_path / "mistyped.nf").write_text(
+        "workflow {\n    def lines = file('x').readLines()\n    lines.notAMethod()\n}\n"
+    )
     result = _lint(tmp_path, ["undefined.nf"])
     assert result.returncode == 1 and "`GENOSYNTH_MISSING` is not defined" in result.stdout
     result = _lint(tmp_path, ["mistyped.nf"])
@@ -67,8 +87,11 @@ def _module(name: str) -> dict:
         "name": re.findall(r"^process (\w+)", text, re.M),
         "labels": re.findall(r"^\s+label '(\w+)'", text, re.M),
         "container": re.findall(r'^\s+container "([^"]+)"', text, re.M),
-        "emits": {re.search(r"emit: (\w+)", line).group(1): re.sub(r",\s*emit: \w+", "", line.strip())
-                  for line in text.splitlines() if "emit:" in line},
+        "emits": {
+            re.search(r"emit: (\w+)", line).group(1): re.sub(r",\s*emit: \w+", "", line.strip())
+            for line in text.splitlines()
+            if "emit:" in line
+        },
         "inputs": re.search(r"\n    input:\n(.*?)\n\n", text, re.S).group(1).strip().splitlines(),
         "script": re.search(r"\n    script:\n(.*?)\n    stub:", text, re.S),
     }
@@ -90,9 +113,25 @@ def test_one_module_per_step_with_image_labels_topic_versions_quoting_and_stub()
         # every interpolation into the command is quoted, except numbers and the ext.args string itself
         command = script.split('"""')[1]
         bare = [v for v in re.findall(r"\$\{([^}]+)\}", command) if not v.startswith("shellQuote(")]
-        assert set(bare) <= {"args", "seed", "task.cpus", "haplotypes", "region_args", "population_args",
-                             "holdout_args", "synthetic_args", "outgroup_args", "memory_args", "window_args", "legend_args",
-                             "windows_args", "models_args", "versus_args", "method_args", "cnn_args"}, (step, bare)
+        assert set(bare) <= {
+            "args",
+            "seed",
+            "task.cpus",
+            "haplotypes",
+            "region_args",
+            "population_args",
+            "holdout_args",
+            "synthetic_args",
+            "outgroup_args",
+            "memory_args",
+            "window_args",
+            "legend_args",
+            "windows_args",
+            "models_args",
+            "versus_args",
+            "method_args",
+            "cnn_args",
+        }, (step, bare)
         assert (REPO / "containers" / step / "Dockerfile").is_file()
 
 
@@ -123,18 +162,23 @@ def test_meta_yml_validates_against_the_nf_core_meta_schema_and_matches_the_modu
         errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(meta)]
         assert not errors, (path.parent.name, errors)
         assert meta["name"] == module["name"][0].lower()
-        inputs = [[name for element in (entry if isinstance(entry, list) else [entry]) for name in element]
-                  for entry in meta["input"]]
+        inputs = [
+            [name for element in (entry if isinstance(entry, list) else [entry]) for name in element]
+            for entry in meta["input"]
+        ]
         assert inputs == [_elements(line.strip()) for line in module["inputs"]], path.parent.name
-        outputs = {emit: [name for element in (entries[0] if isinstance(entries[0], list) else entries)
-                          for name in element] for emit, entries in meta["output"].items()}
+        outputs = {
+            emit: [name for element in (entries[0] if isinstance(entries[0], list) else entries) for name in element]
+            for emit, entries in meta["output"].items()
+        }
         assert outputs == {emit: _elements(line) for emit, line in module["emits"].items()}, path.parent.name
         topic = [line for line in module["emits"].values() if line.endswith("topic: versions")]
-        assert [[name for element in entry for name in element] for entry in meta.get("topics", {}).get("versions", [])] \
-            == [_elements(line) for line in topic], path.parent.name
+        assert [
+            [name for element in entry for name in element] for entry in meta.get("topics", {}).get("versions", [])
+        ] == [_elements(line) for line in topic], path.parent.name
         for entry in [*meta["input"], *(e for entries in meta["output"].values() for e in entries)]:
-            for element in (entry if isinstance(entry, list) else [entry]):
-                (name, spec), = element.items()
+            for element in entry if isinstance(entry, list) else [entry]:
+                ((name, spec),) = element.items()
                 if spec["type"] in ("file", "directory"):
                     assert spec.get("pattern") and spec.get("ontologies"), (path.parent.name, name)
                     assert all(o["edam"].startswith("http://edamontology.org/format_") for o in spec["ontologies"])
@@ -171,9 +215,15 @@ def test_parameters_are_declared_once_and_the_manifest_is_complete():
     for path in [REPO / "main.nf", *MODULES.glob("*/main.nf")]:
         assert not re.search(r"^\s*params\.\w+\s*=", path.read_text(), re.M), path
     config = (REPO / "nextflow.config").read_text()
-    manifest = dict(re.findall(r"^    (\w+)\s+= '([^']*)'", re.search(r"^manifest \{\n(.*?)\n\}", config, re.S | re.M).group(1), re.M))
+    manifest = dict(
+        re.findall(
+            r"^    (\w+)\s+= '([^']*)'", re.search(r"^manifest \{\n(.*?)\n\}", config, re.S | re.M).group(1), re.M
+        )
+    )
     assert manifest["version"] == __version__
-    assert {"name", "description", "homePage", "mainScript", "nextflowVersion", "license", "defaultBranch"} <= set(manifest)
+    assert {"name", "description", "homePage", "mainScript", "nextflowVersion", "license", "defaultBranch"} <= set(
+        manifest
+    )
     for included in ("conf/base.config", "conf/modules.config", "conf/test.config", "conf/test_full.config"):
         assert f"includeConfig '{included}'" in config and (REPO / included).is_file()
     assert not re.search(r"executor\s*=", config + "".join(p.read_text() for p in (REPO / "conf").glob("*.config")))
@@ -185,26 +235,49 @@ def test_schema_is_valid_and_refuses_hostile_values():
     schema = _schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
-    defaults = {name: prop["default"] for g in schema["$defs"].values() for name, prop in g["properties"].items()
-                if "default" in prop}
+    defaults = {
+        name: prop["default"]
+        for g in schema["$defs"].values()
+        for name, prop in g["properties"].items()
+        if "default" in prop
+    }
     good = {**defaults, "vcf": "x.vcf.gz", "selection_target": "CEU", "selection_versus": "YRI"}
     assert not list(validator.iter_errors(good))
-    assert not list(validator.iter_errors({**good, "vcf": None, "input": "chromosomes.csv",
-                                           "container_registry": "registry.example.org:5000/lab"}))
-    for hostile in ({"models": "vae"}, {"selection_target": "CEU; touch INJECTED"}, {"selection_versus": "$(id)"},
-                    {"input": "x.vcf.gz"}, {"vcf": "x.txt"}, {"vcf": "my file.vcf.gz"},
-                    {"container_registry": "r.org/lab; rm"}, {"seed": "one"},
-                    {"selection_methods": "cnn,$(id)"}, {"selection_methods": "lasso"}, {"max_privacy_loss": 1.5},
-                    {"max_exact_copies": -1}, {"max_mia_auc": 2}, {"max_privacy_loss": None},
-                    {"publish_dir_mode": "hardlink"}, {"multiqc_title": "a\nb"}):
+    assert not list(
+        validator.iter_errors(
+            {**good, "vcf": None, "input": "chromosomes.csv", "container_registry": "registry.example.org:5000/lab"}
+        )
+    )
+    for hostile in (
+        {"models": "vae"},
+        {"selection_target": "CEU; touch INJECTED"},
+        {"selection_versus": "$(id)"},
+        {"input": "x.vcf.gz"},
+        {"vcf": "x.txt"},
+        {"vcf": "my file.vcf.gz"},
+        {"container_registry": "r.org/lab; rm"},
+        {"seed": "one"},
+        {"selection_methods": "cnn,$(id)"},
+        {"selection_methods": "lasso"},
+        {"max_privacy_loss": 1.5},
+        {"max_exact_copies": -1},
+        {"max_mia_auc": 2},
+        {"max_privacy_loss": None},
+        {"publish_dir_mode": "hardlink"},
+        {"multiqc_title": "a\nb"},
+    ):
         assert list(validator.iter_errors({**good, **hostile})), hostile
 
 
 def _parse_ext_args(process: str, args: str) -> argparse.Namespace:
     """``args`` parsed by the parser of the step ``process`` runs, its required arguments given placeholders."""
     parser = step_parser(process.removeprefix("GENOSYNTH_").lower().replace("_", "-"))
-    required = [token for action in parser._actions if action.required
-                for token in ([action.option_strings[-1], "1"] if action.option_strings else ["1"])]
+    required = [
+        token
+        for action in parser._actions
+        if action.required
+        for token in ([action.option_strings[-1], "1"] if action.option_strings else ["1"])
+    ]
     try:
         return parser.parse_args(required + shlex.split(args))
     except SystemExit:
@@ -219,19 +292,28 @@ def test_config_ext_args_are_their_steps_options_and_carry_one_privacy_limit(tmp
     training = ("GENOSYNTH_TRAIN_GAN", "GENOSYNTH_TRAIN_RBM", "GENOSYNTH_TRAIN_DIFFUSION")
     default = _schema()["$defs"]["privacy_options"]["properties"]["max_privacy_loss"]["default"]
     for profiles in ((), ("test",), ("docker", "gpu")):
-        for params in ({}, {"selection_target": "CEU", "max_privacy_loss": 0.1, "max_exact_copies": 0,
-                            "max_mia_auc": 0.6}):
+        for params in (
+            {},
+            {"selection_target": "CEU", "max_privacy_loss": 0.1, "max_exact_copies": 0, "max_mia_auc": 0.6},
+        ):
             ext_args = tasks.config_ext_args(tmp_path, profiles=profiles, params=params)
             parsed = {process: _parse_ext_args(process, args) for process, args in ext_args.items()}
             gate = parsed["GENOSYNTH_PRIVACY_CHECK"]
             limit = params.get("max_privacy_loss", default)
-            assert (gate.max_privacy_loss, gate.max_exact_copies, gate.max_mia_auc) == \
-                (limit, params.get("max_exact_copies"), params.get("max_mia_auc")), (profiles, params)
+            assert (gate.max_privacy_loss, gate.max_exact_copies, gate.max_mia_auc) == (
+                limit,
+                params.get("max_exact_copies"),
+                params.get("max_mia_auc"),
+            ), (profiles, params)
             if "test" not in profiles:  # the test profile trains 2 epochs with no early stopping
-                assert all(parsed[p].max_privacy_loss == limit and parsed[p].early_stop == "fidelity"
-                           for p in training), (profiles, params)
-                assert all((parsed[p].condition_on == "population") == ("selection_target" in params)
-                           for p in training if p != "GENOSYNTH_TRAIN_RBM")
+                assert all(
+                    parsed[p].max_privacy_loss == limit and parsed[p].early_stop == "fidelity" for p in training
+                ), (profiles, params)
+                assert all(
+                    (parsed[p].condition_on == "population") == ("selection_target" in params)
+                    for p in training
+                    if p != "GENOSYNTH_TRAIN_RBM"
+                )
     assert _parse_ext_args("GENOSYNTH_TRAIN_RBM", "").max_privacy_loss == default  # the steps' own default
 
 
@@ -242,13 +324,21 @@ def test_samplesheet_schema_accepts_chromosome_files_and_names_bad_rows():
     jsonschema.Draft202012Validator.check_schema(schema)  # as nf-schema reads samplesheets: tests/test_nf_schema.py
     assert _schema()["$defs"]["input_output_options"]["properties"]["input"]["schema"] == "assets/schema_input.json"
     validator = jsonschema.Draft202012Validator(schema)
-    rows = [{"chrom": "22", "vcf": "ALL.chr22.phase3.vcf.gz", "index": "ALL.chr22.phase3.vcf.gz.tbi"},
-            {"chrom": "X", "vcf": "chrX.bcf"}]
+    rows = [
+        {"chrom": "22", "vcf": "ALL.chr22.phase3.vcf.gz", "index": "ALL.chr22.phase3.vcf.gz.tbi"},
+        {"chrom": "X", "vcf": "chrX.bcf"},
+    ]
     assert not list(validator.iter_errors(rows))
     assert not list(validator.iter_errors([{"chrom": 22, "vcf": "chr22.vcf.gz"}]))  # nf-schema reads 22 as a number
-    for bad in ({"chrom": "22 1", "vcf": "a.vcf.gz"}, {"chrom": "22"}, {"chrom": "2", "vcf": "a.vcf"},
-                {"chrom": -1, "vcf": "a.vcf.gz"}, {"chrom": 2.5, "vcf": "a.vcf.gz"},
-                {"chrom": "2", "vcf": "my file.vcf.gz"}, {"chrom": "2", "vcf": "a.vcf.gz", "index": "a.idx"}):
+    for bad in (
+        {"chrom": "22 1", "vcf": "a.vcf.gz"},
+        {"chrom": "22"},
+        {"chrom": "2", "vcf": "a.vcf"},
+        {"chrom": -1, "vcf": "a.vcf.gz"},
+        {"chrom": 2.5, "vcf": "a.vcf.gz"},
+        {"chrom": "2", "vcf": "my file.vcf.gz"},
+        {"chrom": "2", "vcf": "a.vcf.gz", "index": "a.idx"},
+    ):
         errors = list(validator.iter_errors([bad]))
         assert errors, bad
     assert schema["uniqueEntries"] == ["chrom"] and schema["items"]["properties"]["chrom"]["meta"] == ["chrom"]
@@ -256,8 +346,19 @@ def test_samplesheet_schema_accepts_chromosome_files_and_names_bad_rows():
 
 def _call(expression: str) -> object:
     """Run ``expression`` with nextflow/functions.nf defined (Groovy, Nextflow's file() and error() stood in)."""
-    result = subprocess.run(["java", "-cp", str(JAR), "groovy.ui.GroovyMain", str(REPO / "nextflow/checks/call.groovy"),
-                             str(REPO / "nextflow/functions.nf"), expression], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            "java",
+            "-cp",
+            str(JAR),
+            "groovy.ui.GroovyMain",
+            str(REPO / "nextflow/checks/call.groovy"),
+            str(REPO / "nextflow/functions.nf"),
+            expression,
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout.strip()
     return out if out.startswith("error: ") else json.loads(out)
@@ -269,13 +370,16 @@ def test_regions_bed_lines_are_checked_with_their_line_numbers(tmp_path):
     bed.write_text("track name=blocks\n# LD blocks\n22\t15000000\t15030000\tblock1\n\n22\t15030000\t15060000\n")
     assert _call(f'readRegions("{bed}")') == [
         {"id": "22_15000001_15030000", "region": "22:15000001-15030000", "chrom": "22", "start": 15000001},
-        {"id": "22_15030001_15060000", "region": "22:15030001-15060000", "chrom": "22", "start": 15030001}]
-    cases = {"22 15000000 15030000\n": "line 1: expected at least 3 tab-separated fields",
-             "#c\n22\t15000000\n": "line 2: expected at least 3",
-             "2$(touch INJECTED)\t1\t5\n": "line 1: chromosome name '2$(touch INJECTED)' may hold only",
-             "22\t-5\t10\n": "line 1: start and end must be non-negative integers",
-             "22\t9\t9\n": "line 1: start 9 must be less than end 9",
-             "# nothing\n": "lists no region"}
+        {"id": "22_15030001_15060000", "region": "22:15030001-15060000", "chrom": "22", "start": 15030001},
+    ]
+    cases = {
+        "22 15000000 15030000\n": "line 1: expected at least 3 tab-separated fields",
+        "#c\n22\t15000000\n": "line 2: expected at least 3",
+        "2$(touch INJECTED)\t1\t5\n": "line 1: chromosome name '2$(touch INJECTED)' may hold only",
+        "22\t-5\t10\n": "line 1: start and end must be non-negative integers",
+        "22\t9\t9\n": "line 1: start 9 must be less than end 9",
+        "# nothing\n": "lists no region",
+    }
     for text, message in cases.items():
         bed.write_text(text)
         answer = _call(f'readRegions("{bed}")')
@@ -285,19 +389,26 @@ def test_regions_bed_lines_are_checked_with_their_line_numbers(tmp_path):
 
 def test_parameter_combinations_stop_the_run_with_one_line():
     _require_groovy()
-    base = "[models: 'gan', selection_target: 'CEU', selection_versus: 'YRI', populations: 'p.tsv', " \
-           "impute_panel: null, impute_target: null, input: null, vcf: 'x.vcf.gz', legend: null]"
+    base = (
+        "[models: 'gan', selection_target: 'CEU', selection_versus: 'YRI', populations: 'p.tsv', "
+        "impute_panel: null, impute_target: null, input: null, vcf: 'x.vcf.gz', legend: null]"
+    )
     assert _call(f"checkParameterCombinations({base})") == ["gan"]
     assert _call(f"checkParameterCombinations({base} + [models: 'gan,diffusion'])") == ["gan", "diffusion"]
     assert _call(f"checkParameterCombinations({base} + [selection_versus: null, selection_methods: 'cnn'])") == ["gan"]
     assert _call(f"checkParameterCombinations({base} + [vcf: 'x.hapt.gz', legend: 'x.legend'])") == ["gan"]
     assert _call(f"checkParameterCombinations({base} + [vcf: null, input: 's.csv'])") == ["gan"]
-    for change, message in (("models: 'gan,rbm'", "use --models gan"), ("populations: null", "give --populations"),
-                            ("selection_versus: null", "needs --selection_versus"),
-                            ("selection_methods: 'pbs'", "needs --selection_outgroup"),
-                            ("impute_panel: 'panel.vcf.gz'", "--impute_panel and --impute_target go together"),
-                            ("input: 's.csv'", "give --input (a samplesheet"), ("vcf: null", "give --input (a samplesheet"),
-                            ("vcf: 'x.hapt.gz'", "give its --legend"), ("legend: 'x.legend'", "--legend goes with a .hapt")):
+    for change, message in (
+        ("models: 'gan,rbm'", "use --models gan"),
+        ("populations: null", "give --populations"),
+        ("selection_versus: null", "needs --selection_versus"),
+        ("selection_methods: 'pbs'", "needs --selection_outgroup"),
+        ("impute_panel: 'panel.vcf.gz'", "--impute_panel and --impute_target go together"),
+        ("input: 's.csv'", "give --input (a samplesheet"),
+        ("vcf: null", "give --input (a samplesheet"),
+        ("vcf: 'x.hapt.gz'", "give its --legend"),
+        ("legend: 'x.legend'", "--legend goes with a .hapt"),
+    ):
         answer = _call(f"checkParameterCombinations({base} + [{change}])")
         assert isinstance(answer, str) and message in answer, (change, answer)
 
@@ -308,12 +419,18 @@ def test_gate_lines_and_versions_yaml(tmp_path):
     passed.write_text("passed\n")
     failed.write_text("failed: privacy loss 0.123 > 0.05\n")
     assert _call(f"gateFailure([id: '22', model: 'gan'], new File('{passed}'))") is None
-    assert _call(f"gateFailure([id: '22', model: 'rbm'], new File('{failed}'))") == \
-        "22, model rbm: failed: privacy loss 0.123 > 0.05"
-    yaml_text = _call("versionsYaml([['PIPE:GENOSYNTH_SAMPLE', 'torch', '2.13.0'], "
-                      "['PIPE:GENOSYNTH_SAMPLE', 'genosynth', '0.2.0'], ['GENOSYNTH_IMPUTE_AUGMENT', 'beagle', '5.4']])")
-    assert yaml.safe_load(yaml_text) == {"GENOSYNTH_IMPUTE_AUGMENT": {"beagle": "5.4"},
-                                         "GENOSYNTH_SAMPLE": {"genosynth": "0.2.0", "torch": "2.13.0"}}
+    assert (
+        _call(f"gateFailure([id: '22', model: 'rbm'], new File('{failed}'))")
+        == "22, model rbm: failed: privacy loss 0.123 > 0.05"
+    )
+    yaml_text = _call(
+        "versionsYaml([['PIPE:GENOSYNTH_SAMPLE', 'torch', '2.13.0'], "
+        "['PIPE:GENOSYNTH_SAMPLE', 'genosynth', '0.2.0'], ['GENOSYNTH_IMPUTE_AUGMENT', 'beagle', '5.4']])"
+    )
+    assert yaml.safe_load(yaml_text) == {
+        "GENOSYNTH_IMPUTE_AUGMENT": {"beagle": "5.4"},
+        "GENOSYNTH_SAMPLE": {"genosynth": "0.2.0", "torch": "2.13.0"},
+    }
 
 
 def test_module_tasks_run_as_nextflow_renders_them_even_with_hostile_names(tmp_path):
@@ -334,12 +451,20 @@ def test_module_tasks_run_as_nextflow_renders_them_even_with_hostile_names(tmp_p
     assert metrics["sets"]["rbm"]["boundary_ld_r"] is not None or metrics["ld"]["pairs_by_class"]["boundary"] > 0
     assert results["privacy_check"].outputs["gate"][0].read_text().startswith("failed: privacy loss")
     assert json.loads(results["privacy_check"].outputs["json"][0].read_text())["gate"]["passed"] is False
-    assert results["train_gan_window1"].evals == {"versions_genosynth": __version__, "versions_torch":
-                                                  results["train_gan_window1"].evals["versions_torch"],
-                                                  "versions_cuda": "none"}
+    assert results["train_gan_window1"].evals == {
+        "versions_genosynth": __version__,
+        "versions_torch": results["train_gan_window1"].evals["versions_torch"],
+        "versions_cuda": "none",
+    }
     assert results["impute_augment"].evals["versions_beagle"].startswith("5.")
-    for key in ("train_gan_window1", "train_rbm_window2", "train_diffusion_window1", "sample_rbm", "evaluate",
-                "privacy_check"):  # torch's threads are the task's cpus (the tasks here run with 1)
+    for key in (
+        "train_gan_window1",
+        "train_rbm_window2",
+        "train_diffusion_window1",
+        "sample_rbm",
+        "evaluate",
+        "privacy_check",
+    ):  # torch's threads are the task's cpus (the tasks here run with 1)
         assert re.search(r"--threads 1(\s|$)", results[key].script), key
     summary = json.loads(results["selection_scan"].outputs["json"][0].read_text())
     assert summary["populations"]["target"]["name"] == "CEU"
@@ -354,10 +479,15 @@ def test_vcf_to_matrix_task_reads_one_region(tmp_path):
     shutil.copyfile(tasks.TEST_DATA / "sim.vcf.gz", vcf)
     subprocess.run(["tabix", "-p", "vcf", str(vcf)], check=True)
     meta = {"id": "22_15000001_15030000", "region": "22:15000001-15030000", "chrom": "22", "start": 15000001}
-    result = tasks.run_task(tasks.Task("vcf_to_matrix", files={"vcf": vcf, "index": [Path(f"{vcf}.tbi")], "legend": [],
-                                                               "populations": [], "window_starts": []},
-                                       values={"meta": meta, "holdout": None, "seed": 1, "window_sites": None}),
-                            tmp_path / "task", tasks.local_runner)
+    result = tasks.run_task(
+        tasks.Task(
+            "vcf_to_matrix",
+            files={"vcf": vcf, "index": [Path(f"{vcf}.tbi")], "legend": [], "populations": [], "window_starts": []},
+            values={"meta": meta, "holdout": None, "seed": 1, "window_sites": None},
+        ),
+        tmp_path / "task",
+        tasks.local_runner,
+    )
     assert "--region '22:15000001-15030000'" in result.script and "--holdout" not in result.script
     from genosynth.io.hdf5 import read_matrix
 
@@ -380,19 +510,27 @@ def test_every_module_stub_creates_every_declared_output(tmp_path):
 
     meta = {"id": "22", "region": "22", "model": "gan", "window": None}
     cases = {
-        "vcf_to_matrix": ({"vcf": file("a.vcf.gz"), "index": [], "legend": [], "populations": [], "window_starts": []},
-                          {"holdout": 0.2, "seed": 1, "window_sites": 60}),
+        "vcf_to_matrix": (
+            {"vcf": file("a.vcf.gz"), "index": [], "legend": [], "populations": [], "window_starts": []},
+            {"holdout": 0.2, "seed": 1, "window_sites": 60},
+        ),
         "train_gan": ({"matrix": file("m.h5"), "holdout": file("h.h5")}, {"seed": 1, "context_sites": 10}),
         "train_rbm": ({"matrix": file("m.h5"), "holdout": file("h.h5")}, {"seed": 1, "context_sites": 10}),
         "train_diffusion": ({"matrix": file("m.h5"), "holdout": file("h.h5")}, {"seed": 1, "context_sites": 10}),
         "sample": ({"models": [file("a.safetensors")]}, {"haplotypes": 4, "seed": 1}),
-        "evaluate": ({"real": file("m.h5"), "holdout": file("h.h5"), "synthetic": [file("s.vcf.gz")]},
-                     {"names": ["gan"], "seed": 1}),
+        "evaluate": (
+            {"real": file("m.h5"), "holdout": file("h.h5"), "synthetic": [file("s.vcf.gz")]},
+            {"names": ["gan"], "seed": 1},
+        ),
         "privacy_check": ({"train": file("m.h5"), "holdout": file("h.h5"), "synthetic": file("s.vcf.gz")}, {"seed": 1}),
-        "selection_scan": ({"matrix": file("m.h5"), "synthetic": file("s.vcf.gz")},
-                           {"target": "CEU", "versus": "YRI", "outgroup": "", "methods": "xpehh,cnn"}),
-        "impute_augment": ({"panel": file("p.vcf.gz"), "synthetic": file("s.vcf.gz"), "target": file("t.vcf.gz")},
-                           {"seed": 1}),
+        "selection_scan": (
+            {"matrix": file("m.h5"), "synthetic": file("s.vcf.gz")},
+            {"target": "CEU", "versus": "YRI", "outgroup": "", "methods": "xpehh,cnn"},
+        ),
+        "impute_augment": (
+            {"panel": file("p.vcf.gz"), "synthetic": file("s.vcf.gz"), "target": file("t.vcf.gz")},
+            {"seed": 1},
+        ),
         "multiqc": ({"multiqc_files": [file("x_mqc.tsv")], "multiqc_config": file("c.yml")}, {"title": ""}),
     }
     assert set(cases) == {p.parent.name for p in MODULES.glob("*/main.nf")} - {"privacy_gate"}  # exec: no stub
@@ -403,8 +541,9 @@ def test_every_module_stub_creates_every_declared_output(tmp_path):
         return tasks.local_runner(module, taskdir, argv)
 
     for module, (files, values) in cases.items():
-        result = tasks.run_task(tasks.Task(module, files=files, values={"meta": meta, **values}, stub=True),
-                                tmp_path / module, stub_runner)
+        result = tasks.run_task(
+            tasks.Task(module, files=files, values={"meta": meta, **values}, stub=True), tmp_path / module, stub_runner
+        )
         declared = {emit for emit, line in _module(module)["emits"].items() if "path(" in line or "path " in line}
         assert {emit for emit, paths in result.outputs.items() if paths} == declared, module
     assert _call(f'readRegions("{tmp_path}/vcf_to_matrix/22.windows.bed")')[0]["chrom"] == "22"

@@ -76,8 +76,9 @@ def string_to_value(text: str) -> object:
             if any(c in text for c in ".eE") or text == "-0":
                 value = Decimal(text)
                 return -0.0 if text[0] == "-" and value == 0 else value
-            if (text[0] == "0" and len(text) > 1 and text[1].isdigit()) or \
-                    (text[0] == "-" and len(text) > 2 and text[1] == "0" and text[2].isdigit()):
+            if (text[0] == "0" and len(text) > 1 and text[1].isdigit()) or (
+                text[0] == "-" and len(text) > 2 and text[1] == "0" and text[2].isdigit()
+            ):
                 return text
             return int(text)
         except (ValueError, ArithmeticError):
@@ -138,8 +139,10 @@ def file_to_object(path: Path, schema_path: Path) -> object:
     header = bool((schema.get("items") or {}).get("properties"))
     if header and lines and lines[0].endswith((",", "\t")):  # sanitize
         lines = [line.rstrip(",\t") for line in lines]
-    rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter,
-                                                                   quotechar='"')]
+    rows = [
+        [cell.strip() for cell in row]
+        for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter, quotechar='"')
+    ]
     if header:
         names, rows = (rows[0], rows[1:]) if rows else ([], [])
         content = [dict(zip(names, row)) for row in rows]
@@ -214,15 +217,20 @@ class Run:
                     yield jsonschema.ValidationError(f"Entry {count}: Detected duplicate entries: {key}")
                 seen.add(key)
 
-        cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {
-            "format": format_, "exists": exists, "schema": schema_, "uniqueEntries": unique_entries})
+        cls = jsonschema.validators.extend(
+            jsonschema.Draft202012Validator,
+            {"format": format_, "exists": exists, "schema": schema_, "uniqueEntries": unique_entries},
+        )
         return cls(schema)
 
     def validate_parameters(self, params: dict) -> list[jsonschema.ValidationError]:
         """ParameterValidator.validateParametersMap with nextflow_schema.json: the errors that stop the run."""
         params = {**params, **{name: False for name in HELP_PARAMETERS}}
-        cleaned = {k: v for k, v in params.items()
-                   if not (v is None or v is False or (isinstance(v, (str, list, dict)) and not v))}
+        cleaned = {
+            k: v
+            for k, v in params.items()
+            if not (v is None or v is False or (isinstance(v, (str, list, dict)) and not v))
+        }
         schema_path = self.base_path("nextflow_schema.json")
         return list(self.validator(json.loads(schema_path.read_text())).iter_errors(cleaned))
 
@@ -294,8 +302,10 @@ def test_samplesheet_rows_as_validate_parameters_and_samplesheet_to_list_read_th
     run = Run(tmp_path)
     assert not run.validate_parameters({"input": "samplesheet.csv", "outdir": "results"})
     rows = run.samplesheet_to_list("samplesheet.csv", "assets/schema_input.json")
-    assert rows == [[{"chrom": 22}, tmp_path / "chr22.vcf.gz", tmp_path / "chr22.vcf.gz.tbi"],
-                    [{"chrom": "X"}, tmp_path / "chrX.bcf", []]]
+    assert rows == [
+        [{"chrom": 22}, tmp_path / "chr22.vcf.gz", tmp_path / "chr22.vcf.gz.tbi"],
+        [{"chrom": "X"}, tmp_path / "chrX.bcf", []],
+    ]
     main = (REPO / "main.nf").read_text()
     assert ".collect { row -> [row[0].chrom.toString(), row[1], row[2], []] }" in main  # the shape read above
     # the same samplesheet launched from elsewhere: its relative paths name nothing there
@@ -305,14 +315,17 @@ def test_samplesheet_rows_as_validate_parameters_and_samplesheet_to_list_read_th
     assert any("does not exist" in e.message for e in errors)
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("chrom,vcf\n22,chr22.vcf.gz\n22,chrX.bcf\n", "duplicate entries"),
-    ("chrom,vcf\n22,missing.vcf.gz\n", "does not exist"),
-    ("chrom,vcf\n22,chr22.vcf\n", "does not match"),
-    ("chrom,vcf\n2 2,chr22.vcf.gz\n", "does not match"),
-    ("chrom,index\n22,chr22.vcf.gz.tbi\n", "'vcf' is a required property"),
-    ("chrom\tvcf\n22\tchr22.vcf.gz\n", "'vcf' is a required property"),  # a .csv split at commas: one column
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("chrom,vcf\n22,chr22.vcf.gz\n22,chrX.bcf\n", "duplicate entries"),
+        ("chrom,vcf\n22,missing.vcf.gz\n", "does not exist"),
+        ("chrom,vcf\n22,chr22.vcf\n", "does not match"),
+        ("chrom,vcf\n2 2,chr22.vcf.gz\n", "does not match"),
+        ("chrom,index\n22,chr22.vcf.gz.tbi\n", "'vcf' is a required property"),
+        ("chrom\tvcf\n22\tchr22.vcf.gz\n", "'vcf' is a required property"),  # a .csv split at commas: one column
+    ],
+)
 def test_bad_samplesheets_stop_validate_parameters(tmp_path, text, problem):
     _samplesheet(tmp_path, text)
     errors = Run(tmp_path).validate_parameters({"input": "samplesheet.csv", "outdir": "results"})
@@ -327,8 +340,9 @@ def test_tsv_yaml_and_sniffed_samplesheets(tmp_path):
     _samplesheet(tmp_path, "chrom\tvcf\n22\tchr22.vcf.gz\n", "sheet.txt")
     for name in ("sheet.tsv", "sheet.yaml"):
         assert not run.validate_parameters({"input": name, "outdir": "results"}), name
-    assert file_to_object(tmp_path / "sheet.txt", REPO / "assets" / "schema_input.json") == \
-        [{"chrom": 22, "vcf": "chr22.vcf.gz"}]
+    assert file_to_object(tmp_path / "sheet.txt", REPO / "assets" / "schema_input.json") == [
+        {"chrom": 22, "vcf": "chr22.vcf.gz"}
+    ]
     errors = run.validate_parameters({"input": "sheet.txt", "outdir": "results"})
     assert [e.validator for e in errors] == ["pattern"]  # only its extension is refused
 

@@ -11,16 +11,16 @@ import subprocess
 import sys
 import time
 
+import genosynth
 import pytest
 from conftest import read_text, run_genosynth, write_805_split
-
-import genosynth
 
 
 @pytest.fixture(scope="module")
 def sets(data_805, tmp_path_factory):
-    return write_805_split(data_805, tmp_path_factory.mktemp("outputs"), {"train": 800, "holdout": 200, "other": 800},
-                           seed=4)
+    return write_805_split(
+        data_805, tmp_path_factory.mktemp("outputs"), {"train": 800, "holdout": 200, "other": 800}, seed=4
+    )
 
 
 def _folder_state(folder):
@@ -29,12 +29,28 @@ def _folder_state(folder):
 
 def test_a_terminated_run_leaves_the_previous_complete_folder(sets, tmp_path):
     out = tmp_path / "evaluation"
-    command = ["evaluate", "--real", sets["train"], "--synthetic", f"other={sets['other']}", "--holdout",
-               sets["holdout"], "-o", out, "--seed", "1", "--device", "cpu", "--triplets", "500"]
+    command = [
+        "evaluate",
+        "--real",
+        sets["train"],
+        "--synthetic",
+        f"other={sets['other']}",
+        "--holdout",
+        sets["holdout"],
+        "-o",
+        out,
+        "--seed",
+        "1",
+        "--device",
+        "cpu",
+        "--triplets",
+        "500",
+    ]
     run_genosynth(*command)
     before = _folder_state(out)
-    process = subprocess.Popen([sys.executable, "-m", "genosynth", *map(str, command)], stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "genosynth", *map(str, command)], stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 120
     while not list(tmp_path.glob(".evaluation.*.tmp")) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)  # the new folder is being written: terminate the run now
@@ -69,14 +85,44 @@ def test_shared_outputs_name_inputs_without_their_folders(sets, tmp_path):
     private = tmp_path / "home" / "alice" / "cohort"
     private.mkdir(parents=True)
     model, ag = private / "rbm.safetensors", private / "ag.vcf.gz"
-    run_genosynth("train-rbm", sets["train"], "-o", model, "--epochs", "1", "--hidden-units", "4", "--chains", "10",
-                  "--monitor-gibbs-steps", "2", "--device", "cpu")
+    run_genosynth(
+        "train-rbm",
+        sets["train"],
+        "-o",
+        model,
+        "--epochs",
+        "1",
+        "--hidden-units",
+        "4",
+        "--chains",
+        "10",
+        "--monitor-gibbs-steps",
+        "2",
+        "--device",
+        "cpu",
+    )
     run_genosynth("sample", model, "-n", "20", "-o", ag, "--seed", "1")
-    run_genosynth("privacy-check", "--train", sets["train"], "--holdout", sets["holdout"], "--synthetic", ag,
-                  "-o", private / "privacy", "--seed", "1", "--device", "cpu")
-    shared = {"artificial genomes": read_text(ag), "model file": model.read_bytes()[:200_000].decode("latin-1"),
-              "privacy report": (private / "privacy" / "report.html").read_text(),
-              "privacy metrics": (private / "privacy" / "privacy.json").read_text()}
+    run_genosynth(
+        "privacy-check",
+        "--train",
+        sets["train"],
+        "--holdout",
+        sets["holdout"],
+        "--synthetic",
+        ag,
+        "-o",
+        private / "privacy",
+        "--seed",
+        "1",
+        "--device",
+        "cpu",
+    )
+    shared = {
+        "artificial genomes": read_text(ag),
+        "model file": model.read_bytes()[:200_000].decode("latin-1"),
+        "privacy report": (private / "privacy" / "report.html").read_text(),
+        "privacy metrics": (private / "privacy" / "privacy.json").read_text(),
+    }
     for name, text in shared.items():
         assert str(tmp_path) not in text and "/home/alice" not in text, name
     provenance = json.loads((private / "privacy" / "privacy.json").read_text())["provenance"]
@@ -86,10 +132,30 @@ def test_shared_outputs_name_inputs_without_their_folders(sets, tmp_path):
 
 def test_every_output_file_follows_the_umask(sets, tmp_path):
     """Model and checkpoint files were once written 0600 while every other output followed the umask."""
-    run = subprocess.run([sys.executable, "-m", "genosynth", "train-rbm", str(sets["holdout"]), "-o",
-                          str(tmp_path / "m.safetensors"), "--epochs", "1", "--hidden-units", "4", "--chains", "10",
-                          "--monitor-gibbs-steps", "2", "--device", "cpu"],
-                         capture_output=True, text=True, preexec_fn=lambda: os.umask(0o027))
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "genosynth",
+            "train-rbm",
+            str(sets["holdout"]),
+            "-o",
+            str(tmp_path / "m.safetensors"),
+            "--epochs",
+            "1",
+            "--hidden-units",
+            "4",
+            "--chains",
+            "10",
+            "--monitor-gibbs-steps",
+            "2",
+            "--device",
+            "cpu",
+        ],
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: os.umask(0o027),
+    )
     assert run.returncode == 0, run.stderr
     modes = {p.name: oct(p.stat().st_mode & 0o777) for p in tmp_path.iterdir()}
     assert set(modes.values()) == {"0o640"}, modes
@@ -103,18 +169,55 @@ def test_engine_logs_name_no_temporary_or_home_folder(tmp_path, simulated):
     require_programs("beagle", "bgzip", "tabix")
     home = tmp_path / "home" / "alice"
     (home / "tmp").mkdir(parents=True)
-    run_genosynth("vcf-to-matrix", simulated["vcf_gz"], "-o", tmp_path / "panel.h5", "--populations",
-                  simulated["populations"], "--holdout", "0.3", "--holdout-output", tmp_path / "target.h5", "--seed", "1")
+    run_genosynth(
+        "vcf-to-matrix",
+        simulated["vcf_gz"],
+        "-o",
+        tmp_path / "panel.h5",
+        "--populations",
+        simulated["populations"],
+        "--holdout",
+        "0.3",
+        "--holdout-output",
+        tmp_path / "target.h5",
+        "--seed",
+        "1",
+    )
     run_genosynth("export", tmp_path / "target.h5", "-o", tmp_path / "target.vcf.gz")
-    run_genosynth("sample", "--baseline", "bernoulli", "--reference", tmp_path / "panel.h5", "-n", "20", "-o",
-                  tmp_path / "ag.h5", "--seed", "1")
-    run_genosynth("impute-augment", "--panel", tmp_path / "panel.h5", "--synthetic", tmp_path / "ag.h5", "--target",
-                  tmp_path / "target.vcf.gz", "-o", tmp_path / "impute", "--seed", "1",
-                  env={"TMPDIR": str(home / "tmp"), "HOME": str(home)})
+    run_genosynth(
+        "sample",
+        "--baseline",
+        "bernoulli",
+        "--reference",
+        tmp_path / "panel.h5",
+        "-n",
+        "20",
+        "-o",
+        tmp_path / "ag.h5",
+        "--seed",
+        "1",
+    )
+    run_genosynth(
+        "impute-augment",
+        "--panel",
+        tmp_path / "panel.h5",
+        "--synthetic",
+        tmp_path / "ag.h5",
+        "--target",
+        tmp_path / "target.vcf.gz",
+        "-o",
+        tmp_path / "impute",
+        "--seed",
+        "1",
+        env={"TMPDIR": str(home / "tmp"), "HOME": str(home)},
+    )
     import gzip
 
-    shared = {p.name: (gzip.open(p, "rt").read() if p.name.endswith(".gz") else p.read_text(errors="replace"))
-              for p in (tmp_path / "impute").iterdir() if p.name.startswith("imputed_")}
+    shared = {
+        p.name: (gzip.open(p, "rt").read() if p.name.endswith(".gz") else p.read_text(errors="replace"))
+        for p in (tmp_path / "impute").iterdir()
+        if p.name.startswith("imputed_")
+    }
     assert any(name.endswith(".log") for name in shared), sorted(shared)
     for name, text in shared.items():
         assert str(home) not in text and "/home/alice" not in text, name

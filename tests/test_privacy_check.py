@@ -9,12 +9,11 @@ import re
 import numpy as np
 import pytest
 from conftest import report_contents, run_genosynth, write_805_split, write_with_moved_site
+from genosynth.assess.distances import nearest_hamming
+from genosynth.assess.privacy import adversarial_accuracy, roc_auc
+from genosynth.io.hdf5 import write_matrix
 from scipy.spatial.distance import cdist
 from scipy.stats import mannwhitneyu
-
-from genosynth.assess.distances import nearest_hamming
-from genosynth.io.hdf5 import write_matrix
-from genosynth.assess.privacy import adversarial_accuracy, roc_auc
 
 
 def _hamming(a, b):
@@ -35,8 +34,12 @@ def _direct_aats(real, syn):
     d_rs, d_sr = _hamming(real, syn).min(1), _hamming(syn, real).min(1)
     d_rr = (_hamming(real, real) + np.diag([big] * len(real))).min(1)
     d_ss = (_hamming(syn, syn) + np.diag([big] * len(syn))).min(1)
-    return (np.mean((d_rs > d_rr) + 0.5 * (d_rs == d_rr)), np.mean((d_sr > d_ss) + 0.5 * (d_sr == d_ss)),
-            np.mean(d_rs == d_rr), np.mean(d_sr == d_ss))
+    return (
+        np.mean((d_rs > d_rr) + 0.5 * (d_rs == d_rr)),
+        np.mean((d_sr > d_ss) + 0.5 * (d_sr == d_ss)),
+        np.mean(d_rs == d_rr),
+        np.mean(d_sr == d_ss),
+    )
 
 
 def test_aats_matches_direct_definition_on_equal_sizes():
@@ -56,8 +59,13 @@ def test_unequal_sizes_average_the_definition_over_subsamples_of_the_larger_set(
         result = adversarial_accuracy(real, syn, repeats=4, rng=np.random.default_rng(9))
         draws = np.random.default_rng(9)
         subsets = [np.sort(draws.choice(70, 40, replace=False)) for _ in range(4)]
-        expected = np.mean([_direct_aats(real[s] if len(real) == 70 else real, syn[s] if len(syn) == 70 else syn)[:2]
-                            for s in subsets], axis=0)
+        expected = np.mean(
+            [
+                _direct_aats(real[s] if len(real) == 70 else real, syn[s] if len(syn) == 70 else syn)[:2]
+                for s in subsets
+            ],
+            axis=0,
+        )
         assert (result.aa_truth, result.aa_syn) == pytest.approx(tuple(expected))
 
 
@@ -66,8 +74,9 @@ def test_a_given_size_subsamples_both_sets_and_is_bounded_by_the_smaller():
     real, syn = rng.integers(0, 2, (70, 15), dtype=np.uint8), rng.integers(0, 2, (40, 15), dtype=np.uint8)
     result = adversarial_accuracy(real, syn, repeats=3, rng=np.random.default_rng(2), size=25)
     draws = np.random.default_rng(2)
-    subsets = [(np.sort(draws.choice(70, 25, replace=False)), np.sort(draws.choice(40, 25, replace=False)))
-               for _ in range(3)]
+    subsets = [
+        (np.sort(draws.choice(70, 25, replace=False)), np.sort(draws.choice(40, 25, replace=False))) for _ in range(3)
+    ]
     expected = np.mean([_direct_aats(real[r], syn[s])[:2] for r, s in subsets], axis=0)
     assert (result.aa_truth, result.aa_syn) == pytest.approx(tuple(expected))
     with pytest.raises(ValueError, match="outside 2..40"):
@@ -90,8 +99,13 @@ def _numbered_sites(n_sites: int):
     """Sites 1..n of chromosome 1, 100 bp apart, A>C: the coordinates of a simulated genotype matrix."""
     from genosynth.io.matrix import Sites
 
-    return Sites(np.array(["1"] * n_sites), np.arange(1, n_sites + 1) * 100, np.array(["."] * n_sites),
-                 np.array(["A"] * n_sites), np.array(["C"] * n_sites))
+    return Sites(
+        np.array(["1"] * n_sites),
+        np.arange(1, n_sites + 1) * 100,
+        np.array(["."] * n_sites),
+        np.array(["A"] * n_sites),
+        np.array(["C"] * n_sites),
+    )
 
 
 def test_privacy_loss_of_a_generator_that_never_saw_the_training_set_is_near_zero_whatever_the_set_sizes():
@@ -99,19 +113,23 @@ def test_privacy_loss_of_a_generator_that_never_saw_the_training_set_is_near_zer
     ones mosaics of a third set: AATS depends on the size here, so measured at each set's own size the privacy
     loss would read about -0.1; measured at one size (the smallest set's) it reads 0 up to noise."""
     import msprime
-
-    from genosynth.io.matrix import HaplotypeMatrix
     from genosynth.assess.privacy import check_privacy
+    from genosynth.io.matrix import HaplotypeMatrix
 
-    ts = msprime.sim_ancestry(samples=1000, population_size=10_000, sequence_length=300_000, recombination_rate=1e-8,
-                              random_seed=3)
+    ts = msprime.sim_ancestry(
+        samples=1000, population_size=10_000, sequence_length=300_000, recombination_rate=1e-8, random_seed=3
+    )
     h = msprime.sim_mutations(ts, rate=1e-8, random_seed=3, model=msprime.BinaryMutationModel()).genotype_matrix().T
     rng = np.random.default_rng(0)
     h = h[rng.permutation(len(h))].astype(np.uint8)
     train, holdout, synthetic = h[:1200], h[1200:1500], _mosaics(h[1500:], 1200, switches=3, rng=rng)
     sites = _numbered_sites(h.shape[1])
-    report = check_privacy(*(HaplotypeMatrix.artificial(x, sites) for x in (train, holdout, synthetic)), seed=1,
-                           device="cpu", progress=False)
+    report = check_privacy(
+        *(HaplotypeMatrix.artificial(x, sites) for x in (train, holdout, synthetic)),
+        seed=1,
+        device="cpu",
+        progress=False,
+    )
     m = report.metrics
     assert m["aats_size"] == 300 and m["aats_train"] > 0.65  # imperfect: more alike than real haplotypes
     assert abs(m["privacy_loss"]) < 0.03 and m["exact_copies"] == 0 and abs(m["mia_auc"] - 0.5) < 0.05
@@ -126,27 +144,34 @@ def test_exact_copies_are_read_against_held_out_haplotypes_identical_to_training
     the held-out ones are identical to a training one): unseen real haplotypes copy training ones about as often
     (no sign of memorisation, the caveat says), the training set itself clearly more often."""
     import msprime
-
-    from genosynth.io.matrix import HaplotypeMatrix
     from genosynth.assess.privacy import check_privacy
+    from genosynth.io.matrix import HaplotypeMatrix
 
-    ts = msprime.sim_ancestry(samples=1000, population_size=10_000, sequence_length=200_000, recombination_rate=1e-8,
-                              random_seed=4)
+    ts = msprime.sim_ancestry(
+        samples=1000, population_size=10_000, sequence_length=200_000, recombination_rate=1e-8, random_seed=4
+    )
     h = msprime.sim_mutations(ts, rate=1e-8, random_seed=4, model=msprime.BinaryMutationModel()).genotype_matrix().T
     h = h[np.random.default_rng(0).permutation(len(h))].astype(np.uint8)
     train, holdout, unseen = h[:1200], h[1200:1500], h[1500:]
     sites = _numbered_sites(h.shape[1])
     training = {bytes(row) for row in train}
-    reports = {name: check_privacy(*(HaplotypeMatrix.artificial(x, sites) for x in (train, holdout, synthetic)),
-                                   seed=1, device="cpu", progress=False)
-               for name, synthetic in (("unseen", unseen), ("train", train))}
+    reports = {
+        name: check_privacy(
+            *(HaplotypeMatrix.artificial(x, sites) for x in (train, holdout, synthetic)),
+            seed=1,
+            device="cpu",
+            progress=False,
+        )
+        for name, synthetic in (("unseen", unseen), ("train", train))
+    }
     m = reports["unseen"].metrics
     assert m["holdout_copies_of_train"] == sum(bytes(row) in training for row in holdout) > 100
     assert m["exact_copies"] == sum(bytes(row) in training for row in unseen) > 100
     assert reports["unseen"].caveats == [
         f"{m['exact_copies'] / 500:.1%} of the synthetic haplotypes are exact copies of training ones, and "
         f"{m['holdout_copies_of_train'] / 300:.1%} of the held-out haplotypes are identical to a training one: copies "
-        f"at about that rate or below are what real individuals share, no sign of memorisation by themselves"]
+        f"at about that rate or below are what real individuals share, no sign of memorisation by themselves"
+    ]
     m = reports["train"].metrics
     assert m["exact_copies"] == 1200 and m["holdout_copies_of_train"] < 300
     assert len(reports["train"].caveats) == 1 and reports["train"].caveats[0].startswith("100.0% of the synthetic")
@@ -158,8 +183,9 @@ def test_two_samples_of_one_tie_heavy_distribution_score_half():
     generator) score AATS 0.5 up to sampling error, which strict inequalities alone would put near 0.05."""
     import msprime
 
-    ts = msprime.sim_ancestry(samples=2000, population_size=10_000, sequence_length=200_000, recombination_rate=1e-8,
-                              random_seed=2, ploidy=1)
+    ts = msprime.sim_ancestry(
+        samples=2000, population_size=10_000, sequence_length=200_000, recombination_rate=1e-8, random_seed=2, ploidy=1
+    )
     h = msprime.sim_mutations(ts, rate=2e-8, random_seed=2, model=msprime.BinaryMutationModel()).genotype_matrix().T
     order = np.random.default_rng(2).permutation(len(h))
     a, b = h[order[:1000]].astype(np.uint8), h[order[1000:]].astype(np.uint8)
@@ -178,13 +204,29 @@ def test_roc_auc_matches_mann_whitney():
 @pytest.fixture(scope="module")
 def sets_805(data_805, tmp_path_factory):
     """Real 1000G haplotypes split by individual: train 300, holdout 150, and 150 unseen ones as a perfect generator."""
-    return write_805_split(data_805, tmp_path_factory.mktemp("privacy"),
-                           {"train": 300, "holdout": 150, "independent": 150}, seed=0)
+    return write_805_split(
+        data_805, tmp_path_factory.mktemp("privacy"), {"train": 300, "holdout": 150, "independent": 150}, seed=0
+    )
 
 
 def _check(sets, synthetic, out, *extra):
-    result = run_genosynth("privacy-check", "--train", sets["train"], "--holdout", sets["holdout"], "--synthetic",
-                           synthetic, "-o", out, "--seed", "1", "--device", "cpu", *extra, check=False)
+    result = run_genosynth(
+        "privacy-check",
+        "--train",
+        sets["train"],
+        "--holdout",
+        sets["holdout"],
+        "--synthetic",
+        synthetic,
+        "-o",
+        out,
+        "--seed",
+        "1",
+        "--device",
+        "cpu",
+        *extra,
+        check=False,
+    )
     return result, json.loads((out / "privacy.json").read_text()) if (out / "privacy.json").exists() else None
 
 
@@ -198,15 +240,27 @@ def test_training_set_as_its_own_synthetic_set_fails_the_gate(sets_805, tmp_path
     assert metrics["privacy_loss"] > 0.2 and metrics["exact_copies"] == 600 and metrics["mia_auc"] == 1.0
     assert metrics["caveats"] == []  # balanced halves: the privacy loss shows the copying plainly
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith("genosynth privacy-check: error: privacy gate failed: privacy loss")
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("genosynth privacy-check: error: privacy gate failed: privacy loss")
+    )
     assert metrics["gate"]["passed"] is False and (tmp_path / "out" / "report.html").is_file()
 
 
 def test_report_is_self_contained_and_holds_every_plot(sets_805, tmp_path):
     result, metrics = _check(sets_805, sets_805["independent"], tmp_path / "out")
     assert result.returncode == 0, result.stderr
-    for key in ("aats_train", "aats_holdout", "aa_truth_train", "aa_syn_train", "privacy_loss", "exact_copies",
-                "near_copies", "mia_auc"):
+    for key in (
+        "aats_train",
+        "aats_holdout",
+        "aa_truth_train",
+        "aa_syn_train",
+        "privacy_loss",
+        "exact_copies",
+        "near_copies",
+        "mia_auc",
+    ):
         assert key in metrics
     assert metrics["provenance"]["inputs"][2]["sha256"]
 
@@ -228,8 +282,9 @@ def test_sensitivity_to_planted_training_haplotypes(sets_805, tmp_path):
     for planted in (0, 1, 10, 100):
         haplotypes = independent.haplotypes.copy()
         haplotypes[:planted] = train.haplotypes[np.random.default_rng(planted).choice(600, planted, replace=False)]
-        mixed = type(independent)(haplotypes, independent.sites, independent.samples, independent.ploidy,
-                                  independent.populations)
+        mixed = type(independent)(
+            haplotypes, independent.sites, independent.samples, independent.ploidy, independent.populations
+        )
         write_matrix(tmp_path / f"syn{planted}.h5", mixed)
         _, results[planted] = _check(sets_805, tmp_path / f"syn{planted}.h5", tmp_path / f"out{planted}")
     assert [results[k]["exact_copies"] for k in (0, 1, 10, 100)] == [0, 1, 10, 100]
@@ -261,12 +316,27 @@ def test_each_gate_and_near_distance_act_on_their_own_metric(sets_805, tmp_path)
     haplotypes[:5] = train.haplotypes[:5]
     haplotypes[5:8] = train.haplotypes[5:8]
     haplotypes[5:8, :2] ^= 1  # three copies with 2 sites changed: near copies at --near 2, not at --near 1
-    write_matrix(tmp_path / "syn.h5", type(independent)(haplotypes, independent.sites, independent.samples,
-                                                          independent.ploidy, independent.populations))
-    result, metrics = _check(sets_805, tmp_path / "syn.h5", tmp_path / "near1", "--near", "1", "--max-exact-copies", "5",
-                             "--max-mia-auc", "0.9")
+    write_matrix(
+        tmp_path / "syn.h5",
+        type(independent)(
+            haplotypes, independent.sites, independent.samples, independent.ploidy, independent.populations
+        ),
+    )
+    result, metrics = _check(
+        sets_805,
+        tmp_path / "syn.h5",
+        tmp_path / "near1",
+        "--near",
+        "1",
+        "--max-exact-copies",
+        "5",
+        "--max-mia-auc",
+        "0.9",
+    )
     assert result.returncode == 0 and metrics["exact_copies"] == 5 and metrics["near_copies"] == 5
-    result, metrics = _check(sets_805, tmp_path / "syn.h5", tmp_path / "near2", "--near", "2", "--max-exact-copies", "4")
+    result, metrics = _check(
+        sets_805, tmp_path / "syn.h5", tmp_path / "near2", "--near", "2", "--max-exact-copies", "4"
+    )
     assert metrics["near_copies"] == 8 and metrics["near_distance"] == 2
     error_line = result.stderr.strip().splitlines()[-1]
     assert result.returncode == 2 and "exact copies 5 > 4" in error_line and "privacy loss" not in error_line
@@ -275,10 +345,13 @@ def test_each_gate_and_near_distance_act_on_their_own_metric(sets_805, tmp_path)
     assert metrics["gate"]["failures"] == [f"membership-inference AUC {metrics['mia_auc']:.3f} > 0.3"]
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--near", "-1"], "--near must be >= 0"),
-    (["--repeats", "0"], "--repeats must be >= 1"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--near", "-1"], "--near must be >= 0"),
+        (["--repeats", "0"], "--repeats must be >= 1"),
+    ],
+)
 def test_bad_option_values_are_one_line_errors(sets_805, tmp_path, extra, message):
     result, metrics = _check(sets_805, sets_805["independent"], tmp_path / "out", *extra)
     assert result.returncode == 1 and message in result.stderr and metrics is None
@@ -290,8 +363,20 @@ def test_device_cuda_without_a_gpu_is_refused(sets_805, tmp_path):
 
     if torch.cuda.is_available():
         pytest.skip("a CUDA device is present")
-    result = run_genosynth("privacy-check", "--train", sets_805["train"], "--holdout", sets_805["holdout"],
-                           "--synthetic", sets_805["independent"], "-o", tmp_path / "out", "--device", "cuda", check=False)
+    result = run_genosynth(
+        "privacy-check",
+        "--train",
+        sets_805["train"],
+        "--holdout",
+        sets_805["holdout"],
+        "--synthetic",
+        sets_805["independent"],
+        "-o",
+        tmp_path / "out",
+        "--device",
+        "cuda",
+        check=False,
+    )
     assert result.returncode == 1 and "--device cuda: no CUDA device is visible" in result.stderr
 
 
@@ -304,13 +389,16 @@ def test_saturated_aats_halves_are_a_caveat_beside_the_privacy_loss(sets_805, tm
 
     train = read_matrix(sets_805["train"])
     flips = np.random.default_rng(5).random(train.haplotypes.shape) < 0.33
-    noisy = type(train)(train.haplotypes ^ flips.astype(np.uint8), train.sites, train.samples, train.ploidy,
-                        train.populations)
+    noisy = type(train)(
+        train.haplotypes ^ flips.astype(np.uint8), train.sites, train.samples, train.ploidy, train.populations
+    )
     write_matrix(tmp_path / "noisy.h5", noisy)
     result, metrics = _check(sets_805, tmp_path / "noisy.h5", tmp_path / "noisy")
     assert result.returncode == 0 and metrics["aa_syn_train"] < 0.1 and metrics["mia_auc"] > 0.9, metrics
     assert metrics["privacy_loss"] < 0.1  # what the caveat is for
     assert len(metrics["caveats"]) == 1 and "the privacy loss can understate memorisation" in metrics["caveats"][0]
-    assert "caveat: AA_truth" in result.stderr and "Caveat: AA_truth" in (tmp_path / "noisy" / "report.html").read_text()
+    assert (
+        "caveat: AA_truth" in result.stderr and "Caveat: AA_truth" in (tmp_path / "noisy" / "report.html").read_text()
+    )
     result, metrics = _check(sets_805, sets_805["independent"], tmp_path / "independent")
     assert metrics["caveats"] == [] and "caveat" not in result.stderr

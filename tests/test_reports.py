@@ -36,8 +36,10 @@ def test_notebook_view_keeps_the_users_backend_and_closes_nothing_it_did_not_ope
 def test_metrics_table_marks_targets_and_reference():
     from genosynth.reports.fidelity import metrics_table
 
-    sets = {"holdout": {"n_haplotypes": 100, "af_r": 0.995, "aats": 0.5, "exact_copies_of_real": 0, "boundary_ld_r": None},
-            "gan": {"n_haplotypes": 500, "af_r": 0.98, "aats": 0.52, "exact_copies_of_real": 3, "boundary_ld_r": None}}
+    sets = {
+        "holdout": {"n_haplotypes": 100, "af_r": 0.995, "aats": 0.5, "exact_copies_of_real": 0, "boundary_ld_r": None},
+        "gan": {"n_haplotypes": 500, "af_r": 0.98, "aats": 0.52, "exact_copies_of_real": 3, "boundary_ld_r": None},
+    }
     table = metrics_table(sets)
     assert table.header == ["set", "haplotypes", "AF r", "AATS", "copies of real"]  # no value: no column
     assert table.reference_rows == (0,) and table.rows[0][0].text == "holdout (reference)"

@@ -9,10 +9,9 @@ import allel
 import numpy as np
 import pytest
 from conftest import report_contents, run_genosynth
-
+from genosynth.downstream.selection.scan import compare_scans, spearman
 from genosynth.io.hdf5 import read_matrix, write_matrix
 from genosynth.io.matrix import HaplotypeMatrix
-from genosynth.downstream.selection.scan import compare_scans, spearman
 
 SWEEP_SITE = 1_000_001  # simulate_sweep's default: the middle of a 2 Mb region
 
@@ -27,8 +26,21 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> dict:
     matrix = workdir / "sweep.h5"
     run_genosynth("vcf-to-matrix", vcf, "--populations", populations, "-o", matrix)
     scan = workdir / "scan"
-    run_genosynth("selection-scan", matrix, "--target", "A", "--versus", "B", "--outgroup", "C",
-                  "--synthetic", matrix, "--ihs", "-o", scan)
+    run_genosynth(
+        "selection-scan",
+        matrix,
+        "--target",
+        "A",
+        "--versus",
+        "B",
+        "--outgroup",
+        "C",
+        "--synthetic",
+        matrix,
+        "--ihs",
+        "-o",
+        scan,
+    )
     return {"matrix": matrix, "scan": scan, "dir": workdir, "data": read_matrix(matrix)}
 
 
@@ -55,8 +67,9 @@ def test_scores_equal_direct_scikit_allel_calls(sweep):
     np.testing.assert_array_equal(xpehh["POS"].astype(int), pos)
     direct = allel.xpehh(a.T, b.T, pos, use_threads=False)
     np.testing.assert_allclose(_floats(xpehh["XPEHH"]), direct, rtol=1e-5, equal_nan=True)
-    np.testing.assert_allclose(_floats(xpehh["XPEHH_STD"]), allel.standardize(direct), rtol=1e-5, atol=1e-6,
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        _floats(xpehh["XPEHH_STD"]), allel.standardize(direct), rtol=1e-5, atol=1e-6, equal_nan=True
+    )
 
     pbs = _table(sweep["scan"] / "pbs.tsv")
     counts = [allel.HaplotypeArray(h.T).count_alleles(max_allele=1) for h in (a, b, c)]
@@ -109,13 +122,31 @@ def test_haplotypes_without_linkage_lose_the_signal(sweep):
     rng = np.random.default_rng(2)
     shuffled = np.stack([rng.permutation(column) for column in a.T], axis=1)
     n = len(shuffled) // 2
-    synthetic = HaplotypeMatrix(shuffled, m.sites, np.array([f"ag{i}" for i in range(n)]), np.full(n, 2, np.int8),
-                                np.array(["A"] * n), label="AG")
+    synthetic = HaplotypeMatrix(
+        shuffled,
+        m.sites,
+        np.array([f"ag{i}" for i in range(n)]),
+        np.full(n, 2, np.int8),
+        np.array(["A"] * n),
+        label="AG",
+    )
     path = sweep["dir"] / "shuffled.h5"
     write_matrix(path, synthetic)
     out = sweep["dir"] / "scan_shuffled"
-    run_genosynth("selection-scan", sweep["matrix"], "--target", "A", "--versus", "B", "--outgroup", "C",
-                  "--synthetic", path, "-o", out)
+    run_genosynth(
+        "selection-scan",
+        sweep["matrix"],
+        "--target",
+        "A",
+        "--versus",
+        "B",
+        "--outgroup",
+        "C",
+        "--synthetic",
+        path,
+        "-o",
+        out,
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["pbs"]["synthetic"]["pearson"] == pytest.approx(1.0)
     # XP-EHH also reflects the versus population's haplotypes, which both scans share: the agreement drops, not to 0
@@ -132,12 +163,30 @@ def test_chromosomes_are_scanned_apart_and_a_map_is_used(sweep):
     genetic_map = sweep["dir"] / "two.map"
     genetic_map.write_text("1\t.\t0\t1\n1\t.\t4\t2000001\n2\t.\t0\t1\n2\t.\t2\t2000001\n")
     out = sweep["dir"] / "scan_two"
-    run_genosynth("selection-scan", path, "--target", "A", "--versus", "B", "--outgroup", "C", "--window", "20",
-                  "--step", "20", "--map", genetic_map, "-o", out)
+    run_genosynth(
+        "selection-scan",
+        path,
+        "--target",
+        "A",
+        "--versus",
+        "B",
+        "--outgroup",
+        "C",
+        "--window",
+        "20",
+        "--step",
+        "20",
+        "--map",
+        genetic_map,
+        "-o",
+        out,
+    )
     a, b = _population(m, "A"), _population(m, "B")
     pos = m.sites.pos
-    parts = [allel.xpehh(a[:, s].T, b[:, s].T, pos[s], map_pos=pos[s] * rate, use_threads=False)
-             for s, rate in ((slice(0, half), 2e-6), (slice(half, None), 1e-6))]
+    parts = [
+        allel.xpehh(a[:, s].T, b[:, s].T, pos[s], map_pos=pos[s] * rate, use_threads=False)
+        for s, rate in ((slice(0, half), 2e-6), (slice(half, None), 1e-6))
+    ]
     xpehh = _table(out / "xpehh.tsv")
     np.testing.assert_allclose(_floats(xpehh["XPEHH"]), np.concatenate(parts), rtol=1e-4, equal_nan=True)
     pbs = _table(out / "pbs.tsv")
@@ -145,12 +194,15 @@ def test_chromosomes_are_scanned_apart_and_a_map_is_used(sweep):
     assert ((pbs["CHROM"] == "1") == (pbs["END"].astype(int) <= pos[half - 1])).all()
 
 
-@pytest.mark.parametrize("case, message", [
-    ("unknown", "population 'D' has 0 haplotypes, at least 2 are needed (populations: A, B, C"),
-    ("same", "must name different populations"),
-    ("unsorted", "positions must increase strictly within a chromosome, but site 3"),
-    ("sites", "site 1 is"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("unknown", "population 'D' has 0 haplotypes, at least 2 are needed (populations: A, B, C"),
+        ("same", "must name different populations"),
+        ("unsorted", "positions must increase strictly within a chromosome, but site 3"),
+        ("sites", "site 1 is"),
+    ],
+)
 def test_bad_input_exits_1_with_one_line(sweep, case, message):
     m = sweep["data"]
     args = ["--target", "A", "--versus", "B"]
@@ -194,33 +246,80 @@ def test_spearman_and_peaks_match_scipy():
 
 def test_ehh_window_and_ihs_options_reach_scikit_allel(sweep):
     out = sweep["dir"] / "scan_options"
-    run_genosynth("selection-scan", sweep["matrix"], "--target", "A", "--versus", "B", "--outgroup", "C", "--ihs",
-                  "--min-ehh", "0.1", "--gap-scale", "10000", "--max-gap", "100000", "--window", "20", "--step", "10",
-                  "--min-maf", "0.1", "--percentile", "95", "-o", out)
+    run_genosynth(
+        "selection-scan",
+        sweep["matrix"],
+        "--target",
+        "A",
+        "--versus",
+        "B",
+        "--outgroup",
+        "C",
+        "--ihs",
+        "--min-ehh",
+        "0.1",
+        "--gap-scale",
+        "10000",
+        "--max-gap",
+        "100000",
+        "--window",
+        "20",
+        "--step",
+        "10",
+        "--min-maf",
+        "0.1",
+        "--percentile",
+        "95",
+        "-o",
+        out,
+    )
     m = sweep["data"]
     a, b, c = (_population(m, p) for p in "ABC")
     pos = m.sites.pos
     ehh = {"min_ehh": 0.1, "gap_scale": 10000, "max_gap": 100000, "use_threads": False}
-    np.testing.assert_allclose(_floats(_table(out / "xpehh.tsv")["XPEHH"]), allel.xpehh(a.T, b.T, pos, **ehh),
-                               rtol=1e-5, equal_nan=True)
+    np.testing.assert_allclose(
+        _floats(_table(out / "xpehh.tsv")["XPEHH"]), allel.xpehh(a.T, b.T, pos, **ehh), rtol=1e-5, equal_nan=True
+    )
     counts = [allel.HaplotypeArray(h.T).count_alleles(max_allele=1) for h in (a, b, c)]
-    np.testing.assert_allclose(_floats(_table(out / "pbs.tsv")["PBS"]),
-                               allel.pbs(*counts, window_size=20, window_step=10), rtol=1e-5, equal_nan=True)
+    np.testing.assert_allclose(
+        _floats(_table(out / "pbs.tsv")["PBS"]),
+        allel.pbs(*counts, window_size=20, window_step=10),
+        rtol=1e-5,
+        equal_nan=True,
+    )
     raw = allel.ihs(a.T, pos, min_maf=0.1, **ehh)
     direct, _ = allel.standardize_by_allele_count(raw, a.sum(axis=0), n_bins=50, diagnostics=False)
-    np.testing.assert_allclose(_floats(_table(out / "ihs.tsv")["IHS_STD"]), direct, rtol=1e-5, atol=1e-6,
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        _floats(_table(out / "ihs.tsv")["IHS_STD"]), direct, rtol=1e-5, atol=1e-6, equal_nan=True
+    )
     summary = json.loads((out / "summary.json").read_text())
     xpehh = _floats(_table(out / "xpehh.tsv")["XPEHH_STD"])
     assert summary["xpehh"]["real"]["threshold"] == pytest.approx(np.nanpercentile(xpehh, 95), rel=1e-4)
 
 
-@pytest.mark.parametrize("option, value, message", [
-    ("--min-ehh", "1.5", "--min-ehh must be in (0, 1)"), ("--window", "1", "--window must be >= 2"),
-    ("--percentile", "100", "--percentile must be in [50, 100)"), ("--min-maf", "0.6", "--min-maf must be in [0, 0.5)"),
-    ("--max-gap", "0", "--max-gap must be >= 1"), ("--step", "0", "--step must be >= 1"),
-])
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--min-ehh", "1.5", "--min-ehh must be in (0, 1)"),
+        ("--window", "1", "--window must be >= 2"),
+        ("--percentile", "100", "--percentile must be in [50, 100)"),
+        ("--min-maf", "0.6", "--min-maf must be in [0, 0.5)"),
+        ("--max-gap", "0", "--max-gap must be >= 1"),
+        ("--step", "0", "--step must be >= 1"),
+    ],
+)
 def test_bad_option_values_exit_1(sweep, option, value, message):
-    result = run_genosynth("selection-scan", sweep["matrix"], "--target", "A", "--versus", "B", option, value,
-                           "-o", sweep["dir"] / "bad_option", check=False)
+    result = run_genosynth(
+        "selection-scan",
+        sweep["matrix"],
+        "--target",
+        "A",
+        "--versus",
+        "B",
+        option,
+        value,
+        "-o",
+        sweep["dir"] / "bad_option",
+        check=False,
+    )
     assert result.returncode == 1 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -10,10 +10,9 @@ import subprocess
 import numpy as np
 import pytest
 from conftest import read_text, require_programs, run_genosynth
+from genosynth.io.hdf5 import read_matrix
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from genosynth.io.hdf5 import read_matrix
 
 
 def _genotype_lines(vcf_text: str) -> list[str]:
@@ -37,8 +36,11 @@ def test_matches_scikit_allel_on_simulated_vcf(simulated, tmp_path):
 
     run_genosynth("vcf-to-matrix", simulated["vcf_gz"], "-o", tmp_path / "m.h5")
     matrix = read_matrix(tmp_path / "m.h5")
-    data = allel.read_vcf(str(simulated["vcf"]), fields=["samples", "variants/POS", "variants/REF", "variants/ALT",
-                                                         "variants/numalt", "calldata/GT"], alt_number=2)
+    data = allel.read_vcf(
+        str(simulated["vcf"]),
+        fields=["samples", "variants/POS", "variants/REF", "variants/ALT", "variants/numalt", "calldata/GT"],
+        alt_number=2,
+    )
     snp = (data["variants/numalt"] == 1) & np.array([len(r) == 1 for r in data["variants/REF"]])
     gt = allel.GenotypeArray(data["calldata/GT"][snp])
     haplotypes = gt.to_haplotypes()
@@ -57,8 +59,11 @@ def test_vcf_round_trip_reproduces_sites_samples_and_genotypes(simulated, tmp_pa
     run_genosynth("export", tmp_path / "a.h5", "-o", tmp_path / "a.vcf.gz")
     assert (tmp_path / "a.vcf.gz.tbi").is_file()
     original, exported = read_text(simulated["vcf"]), read_text(tmp_path / "a.vcf.gz")
-    biallelic_snps = [r for r in _genotype_lines(original) if re.fullmatch(r"[ACGT]", r.split("\t")[2])
-                      and re.fullmatch(r"[ACGT]", r.split("\t")[3])]
+    biallelic_snps = [
+        r
+        for r in _genotype_lines(original)
+        if re.fullmatch(r"[ACGT]", r.split("\t")[2]) and re.fullmatch(r"[ACGT]", r.split("\t")[3])
+    ]
     assert _genotype_lines(exported) == biallelic_snps
     assert _header_samples(exported) == _header_samples(original)
     run_genosynth("vcf-to-matrix", tmp_path / "a.vcf.gz", "-o", tmp_path / "b.h5", "--keep-monomorphic")
@@ -70,8 +75,19 @@ def test_vcf_round_trip_reproduces_sites_samples_and_genotypes(simulated, tmp_pa
 
 
 def test_1000g_hapt_round_trip_is_exact(data_805, tmp_path):
-    run_genosynth("vcf-to-matrix", data_805["hapt"], "--legend", data_805["legend"], "-o", tmp_path / "a.h5",
-                  "--keep-monomorphic", "--populations", data_805["samples"], "--population-column", "Population code")
+    run_genosynth(
+        "vcf-to-matrix",
+        data_805["hapt"],
+        "--legend",
+        data_805["legend"],
+        "-o",
+        tmp_path / "a.h5",
+        "--keep-monomorphic",
+        "--populations",
+        data_805["samples"],
+        "--population-column",
+        "Population code",
+    )
     a = read_matrix(tmp_path / "a.h5")
     assert a.haplotypes.shape == (5008, 805) and a.label == "Real"
     assert dict(zip(a.samples, a.populations))["HG00096"] == "GBR"
@@ -89,8 +105,15 @@ def test_1000g_hapt_round_trip_is_exact(data_805, tmp_path):
 
 
 def test_paper_artificial_genomes_are_haploid_rows(data_805, tmp_path):
-    run_genosynth("vcf-to-matrix", data_805["paper_gan"], "--legend", data_805["legend"], "-o", tmp_path / "ag.h5",
-                  "--keep-monomorphic")
+    run_genosynth(
+        "vcf-to-matrix",
+        data_805["paper_gan"],
+        "--legend",
+        data_805["legend"],
+        "-o",
+        tmp_path / "ag.h5",
+        "--keep-monomorphic",
+    )
     ag = read_matrix(tmp_path / "ag.h5")
     assert ag.label == "AG" and ag.n_haplotypes == 5000 and (ag.ploidy == 1).all() and ag.samples[0] == "AG0"
     run_genosynth("export", tmp_path / "ag.h5", "-o", tmp_path / "ag.vcf")
@@ -99,8 +122,20 @@ def test_paper_artificial_genomes_are_haploid_rows(data_805, tmp_path):
 
 
 def test_holdout_splits_by_individual_and_stratifies(simulated, tmp_path):
-    run_genosynth("vcf-to-matrix", simulated["vcf_gz"], "-o", tmp_path / "train.h5", "--populations",
-                  simulated["populations"], "--holdout", "0.25", "--holdout-output", tmp_path / "holdout.h5", "--seed", 5)
+    run_genosynth(
+        "vcf-to-matrix",
+        simulated["vcf_gz"],
+        "-o",
+        tmp_path / "train.h5",
+        "--populations",
+        simulated["populations"],
+        "--holdout",
+        "0.25",
+        "--holdout-output",
+        tmp_path / "holdout.h5",
+        "--seed",
+        5,
+    )
     train, holdout = read_matrix(tmp_path / "train.h5"), read_matrix(tmp_path / "holdout.h5")
     assert not set(train.samples) & set(holdout.samples)
     assert len(train.samples) + len(holdout.samples) == 60
@@ -109,8 +144,20 @@ def test_holdout_splits_by_individual_and_stratifies(simulated, tmp_path):
     np.testing.assert_array_equal(train.sites.pos, holdout.sites.pos)
     assert train.provenance[-1]["role"] == "train" and holdout.provenance[-1]["role"] == "holdout"
     assert train.provenance[-1]["seed"] == 5
-    run_genosynth("vcf-to-matrix", simulated["vcf_gz"], "-o", tmp_path / "again.h5", "--populations",
-                  simulated["populations"], "--holdout", "0.25", "--holdout-output", tmp_path / "again_h.h5", "--seed", 5)
+    run_genosynth(
+        "vcf-to-matrix",
+        simulated["vcf_gz"],
+        "-o",
+        tmp_path / "again.h5",
+        "--populations",
+        simulated["populations"],
+        "--holdout",
+        "0.25",
+        "--holdout-output",
+        tmp_path / "again_h.h5",
+        "--seed",
+        5,
+    )
     np.testing.assert_array_equal(read_matrix(tmp_path / "again.h5").samples, train.samples)
 
 
@@ -118,8 +165,17 @@ def test_region_and_sample_subsetting(simulated, tmp_path):
     full = tmp_path / "full.h5"
     run_genosynth("vcf-to-matrix", simulated["vcf_gz"], "-o", full, "--keep-monomorphic")
     (tmp_path / "keep.txt").write_text("# wanted\nCHB_3\tEast Asian\n\n  YRI_0\n")  # first fields; no comments
-    run_genosynth("vcf-to-matrix", simulated["vcf_gz"], "-o", tmp_path / "part.h5", "--keep-monomorphic",
-                  "--region", "22:15100001-15200000", "--samples", tmp_path / "keep.txt")
+    run_genosynth(
+        "vcf-to-matrix",
+        simulated["vcf_gz"],
+        "-o",
+        tmp_path / "part.h5",
+        "--keep-monomorphic",
+        "--region",
+        "22:15100001-15200000",
+        "--samples",
+        tmp_path / "keep.txt",
+    )
     part, whole = read_matrix(tmp_path / "part.h5"), read_matrix(full)
     assert part.samples.tolist() == ["YRI_0", "CHB_3"]  # file order
     inside = (whole.sites.pos >= 15100001) & (whole.sites.pos <= 15200000)
@@ -130,17 +186,27 @@ def test_region_and_sample_subsetting(simulated, tmp_path):
 
 def test_min_maf_and_dropped_records_are_counted(tmp_path):
     vcf = tmp_path / "mixed.vcf"
-    vcf.write_text(_vcf(["1\t10\t.\tA\tG\t.\t.\t.\tGT\t0|1\t0|0",   # kept, MAF 0.25
-                         "1\t20\t.\tA\tG,T\t.\t.\t.\tGT\t0|1\t2|0",  # multiallelic
-                         "1\t30\t.\tAT\tA\t.\t.\t.\tGT\t0|1\t1|0",   # indel
-                         "1\t40\t.\tA\t<DEL>\t.\t.\t.\tGT\t0|1\t1|0",  # symbolic
-                         "1\t50\t.\tC\tT\t.\t.\t.\tGT\t0|0\t0|0",    # monomorphic
-                         "1\t60\t.\tC\tT\t.\t.\t.\tGT\t1|1\t0|1"]))  # kept, MAF 0.25
+    vcf.write_text(
+        _vcf(
+            [
+                "1\t10\t.\tA\tG\t.\t.\t.\tGT\t0|1\t0|0",  # kept, MAF 0.25
+                "1\t20\t.\tA\tG,T\t.\t.\t.\tGT\t0|1\t2|0",  # multiallelic
+                "1\t30\t.\tAT\tA\t.\t.\t.\tGT\t0|1\t1|0",  # indel
+                "1\t40\t.\tA\t<DEL>\t.\t.\t.\tGT\t0|1\t1|0",  # symbolic
+                "1\t50\t.\tC\tT\t.\t.\t.\tGT\t0|0\t0|0",  # monomorphic
+                "1\t60\t.\tC\tT\t.\t.\t.\tGT\t1|1\t0|1",
+            ]
+        )
+    )  # kept, MAF 0.25
     run_genosynth("vcf-to-matrix", vcf, "-o", tmp_path / "m.h5")
     m = read_matrix(tmp_path / "m.h5")
     assert m.sites.pos.tolist() == [10, 60]
     assert m.provenance[-1]["summary"]["records_dropped"] == {
-        "indel_or_mnp": 1, "monomorphic": 1, "multiallelic": 1, "symbolic_allele": 1}
+        "indel_or_mnp": 1,
+        "monomorphic": 1,
+        "multiallelic": 1,
+        "symbolic_allele": 1,
+    }
     result = run_genosynth("vcf-to-matrix", vcf, "-o", tmp_path / "none.h5", "--min-maf", "0.3", check=False)
     assert result.returncode == 1 and "no sites left after filtering" in result.stderr
     assert not (tmp_path / "none.h5").exists()
@@ -157,15 +223,29 @@ def test_haploid_calls_are_one_haplotype_each(tmp_path):
 
 
 def test_vcf_writer_records_contig_lengths_that_htslib_reads_back(tmp_path):
-    from genosynth.io.vcf import VcfSource, VcfWriter
     from genosynth.io.matrix import Sites
+    from genosynth.io.vcf import VcfSource, VcfWriter
 
     require_programs("bgzip", "tabix")
     path = tmp_path / "w.vcf.gz"
-    sites = Sites(chrom=np.array(["1", "2"]), pos=np.array([5, 7]), id=np.array([".", "."]), ref=np.array(["A", "C"]),
-                  alt=np.array(["G", "T"]))
-    with VcfWriter(path, samples=np.array(["s"]), ploidy=np.array([2], np.int8), populations=np.array([""]),
-                   label="AG", provenance=[], contigs=["1", "2"], contig_lengths={"1": 1000}, bgzip=True) as writer:
+    sites = Sites(
+        chrom=np.array(["1", "2"]),
+        pos=np.array([5, 7]),
+        id=np.array([".", "."]),
+        ref=np.array(["A", "C"]),
+        alt=np.array(["G", "T"]),
+    )
+    with VcfWriter(
+        path,
+        samples=np.array(["s"]),
+        ploidy=np.array([2], np.int8),
+        populations=np.array([""]),
+        label="AG",
+        provenance=[],
+        contigs=["1", "2"],
+        contig_lengths={"1": 1000},
+        bgzip=True,
+    ) as writer:
         writer.append(sites, np.array([[0, 1], [1, 1]], np.uint8))
     assert VcfSource(path).contig_lengths() == {"1": 1000, "2": None}
 
@@ -213,8 +293,12 @@ def test_phase_reads_what_beagle_cannot(simulated, tmp_path, kind):
 
 
 def _vcf(rows: list[str], samples: tuple[str, ...] = ("s1", "s2"), header: bool = True) -> str:
-    head = ["##fileformat=VCFv4.2", "##contig=<ID=1>", "##contig=<ID=X>",
-            '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">']
+    head = [
+        "##fileformat=VCFv4.2",
+        "##contig=<ID=1>",
+        "##contig=<ID=X>",
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+    ]
     if header:
         head.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *samples]))
     return "\n".join(head + rows) + "\n"
@@ -260,18 +344,40 @@ def _bad_inputs(tmp_path):
         ("unsorted", [p / "unsorted.vcf"], r"unsorted\.vcf: site 1:10: positions are not sorted"),
         ("unphased", [p / "unphased.vcf"], r"unphased\.vcf: record 1:10: unphased genotype for sample s1"),
         ("missing call", [p / "missing.vcf"], r"missing\.vcf: record 1:10: missing genotype call for sample s2"),
-        ("samples not found", [good, "--samples", p / "want.txt"], r"good\.vcf: 1 requested sample\(s\) not in the file: nobody"),
-        ("population missing", [good, "--populations", p / "pops.tsv"], r"pops\.tsv: 1 sample\(s\) missing from the population table: s2"),
-        ("population row", [good, "--populations", p / "short_row.tsv"], r"short_row\.tsv: line 4: expected at least 2 tab-separated columns"),
+        (
+            "samples not found",
+            [good, "--samples", p / "want.txt"],
+            r"good\.vcf: 1 requested sample\(s\) not in the file: nobody",
+        ),
+        (
+            "population missing",
+            [good, "--populations", p / "pops.tsv"],
+            r"pops\.tsv: 1 sample\(s\) missing from the population table: s2",
+        ),
+        (
+            "population row",
+            [good, "--populations", p / "short_row.tsv"],
+            r"short_row\.tsv: line 4: expected at least 2 tab-separated columns",
+        ),
         ("sample list not text", [good, "--samples", p / "binary.txt"], r"binary\.txt: line 2: not UTF-8 text"),
         ("CR lines not text", [good, "--samples", p / "old_mac.txt"], r"old_mac\.txt: line 3: not UTF-8 text"),
-        ("bad window", [good, "--window-starts", p / "reversed.bed", "--windows-output", p / "out" / "w.bed"],
-         r"reversed\.bed: line 3: expected CHROM<TAB>START<TAB>END with 0 <= START < END"),
-        ("windows not text", [good, "--window-starts", p / "binary.bed", "--windows-output", p / "out" / "w.bed"],
-         r"binary\.bed: line 3: not UTF-8 text"),
+        (
+            "bad window",
+            [good, "--window-starts", p / "reversed.bed", "--windows-output", p / "out" / "w.bed"],
+            r"reversed\.bed: line 3: expected CHROM<TAB>START<TAB>END with 0 <= START < END",
+        ),
+        (
+            "windows not text",
+            [good, "--window-starts", p / "binary.bed", "--windows-output", p / "out" / "w.bed"],
+            r"binary\.bed: line 3: not UTF-8 text",
+        ),
         ("empty after filtering", [p / "monomorphic.vcf"], r"monomorphic\.vcf: no sites left after filtering"),
         ("region without index", [good, "--region", "1:1-100"], r"good\.vcf: reading a region needs an index"),
-        ("hapt value count", [p / "short.hapt", "--legend", p / "bad.legend"], r"short\.hapt: line 1: 2 values, but legend .* lists 1 sites"),
+        (
+            "hapt value count",
+            [p / "short.hapt", "--legend", p / "bad.legend"],
+            r"short\.hapt: line 1: 2 values, but legend .* lists 1 sites",
+        ),
         ("usage", [good, "--min-maf", "0.7"], r"--min-maf must be in \[0, 0\.5\]"),
         ("missing -o", [good], r"the following arguments are required: -o/--output"),
     ]
@@ -297,8 +403,10 @@ def test_an_output_that_cannot_be_written_is_one_line(simulated, tmp_path):
     run_genosynth("vcf-to-matrix", simulated["vcf_gz"], "-o", tmp_path / "m.h5")
     result = run_genosynth("export", tmp_path / "m.h5", "-o", tmp_path / "missing" / "m.vcf", check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr.strip() == (f"genosynth export: error: {tmp_path / 'missing' / 'm.vcf'}: the folder "
-                                     f"{tmp_path / 'missing'} does not exist (--output)")
+    assert result.stderr.strip() == (
+        f"genosynth export: error: {tmp_path / 'missing' / 'm.vcf'}: the folder "
+        f"{tmp_path / 'missing'} does not exist (--output)"
+    )
 
 
 def test_export_rejects_unknown_suffix_and_non_matrix(tmp_path):
@@ -325,8 +433,9 @@ def test_every_step_has_its_own_executable_with_defaults_in_help():
     assert "(default: 0.0)" in help_text and "(default: 2g)" in help_text
 
 
-@pytest.mark.parametrize("signal_name, code, message", [("SIGTERM", 143, "terminated (SIGTERM)"),
-                                                         ("SIGINT", 130, "interrupted")])
+@pytest.mark.parametrize(
+    "signal_name, code, message", [("SIGTERM", 143, "terminated (SIGTERM)"), ("SIGINT", 130, "interrupted")]
+)
 def test_interrupted_write_leaves_no_file(simulated, tmp_path, signal_name, code, message):
     import signal
     import subprocess
@@ -336,9 +445,12 @@ def test_interrupted_write_leaves_no_file(simulated, tmp_path, signal_name, code
     out = tmp_path / "m.h5"
     # SIGINT at its default, as a terminal's Ctrl-C finds it: a process started with SIGINT ignored (a background
     # job of a non-interactive shell) keeps ignoring it, as it should
-    process = subprocess.Popen([sys.executable, "-m", "genosynth", "vcf-to-matrix", str(simulated["vcf"]), "-o",
-                                str(out), "--phase"], stderr=subprocess.PIPE, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "genosynth", "vcf-to-matrix", str(simulated["vcf"]), "-o", str(out), "--phase"],
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     assert "phasing" in process.stderr.readline()  # Beagle has started: interrupt it mid-run
     time.sleep(0.3)
     process.send_signal(getattr(signal, signal_name))
@@ -354,15 +466,27 @@ def test_provenance_is_schema_versioned_json_with_checksums_and_no_private_paths
 
     out = tmp_path / "private" / "folder" / "m.h5"
     out.parent.mkdir(parents=True)
-    run_genosynth("vcf-to-matrix", simulated["vcf_gz"], "-o", out, "--seed", "9", "--min-maf", "0.05",
-                  "--populations", simulated["populations"])
+    run_genosynth(
+        "vcf-to-matrix",
+        simulated["vcf_gz"],
+        "-o",
+        out,
+        "--seed",
+        "9",
+        "--min-maf",
+        "0.05",
+        "--populations",
+        simulated["populations"],
+    )
     with h5py.File(out) as handle:  # the stored attribute itself, as other HDF5 tools see it
         stored = handle.attrs["provenance"]
     record = json.loads(stored)[-1]
     assert record["schema_version"] == 2 and record["step"] == "vcf-to-matrix" and record["seed"] == 9
     assert record["software"]["name"] == "genosynth" and record["parameters"]["min_maf"] == 0.05
-    assert record["inputs"][0] == {"name": "sim.vcf.gz",
-                                   "sha256": hashlib.sha256(simulated["vcf_gz"].read_bytes()).hexdigest()}
+    assert record["inputs"][0] == {
+        "name": "sim.vcf.gz",
+        "sha256": hashlib.sha256(simulated["vcf_gz"].read_bytes()).hexdigest(),
+    }
     assert record["inputs"][1]["name"] == simulated["populations"].name
     assert record["command"][:2] == ["genosynth", "vcf-to-matrix"] and "m.h5" in record["command"]
     assert str(tmp_path) not in stored and "/private/" not in stored  # shared files carry no private paths
@@ -382,9 +506,24 @@ def test_parallel_reading_of_a_bcf_by_position_range_equals_sequential_text_read
     for name, source, threads in (("text", simulated["vcf_gz"], 1), ("bcf", bcf, 2)):
         out = tmp_path / f"{name}.h5"
         with pytest.raises(SystemExit) as exit_info:
-            main(["vcf-to-matrix", str(source), "-o", str(out), "--threads", str(threads),
-                  "--populations", str(simulated["populations"]), "--holdout", "0.2",
-                  "--holdout-output", str(tmp_path / f"h{name}.h5"), "--seed", "2"])
+            main(
+                [
+                    "vcf-to-matrix",
+                    str(source),
+                    "-o",
+                    str(out),
+                    "--threads",
+                    str(threads),
+                    "--populations",
+                    str(simulated["populations"]),
+                    "--holdout",
+                    "0.2",
+                    "--holdout-output",
+                    str(tmp_path / f"h{name}.h5"),
+                    "--seed",
+                    "2",
+                ]
+            )
         assert exit_info.value.code == 0
         outputs[name] = read_matrix(out), read_matrix(tmp_path / f"h{name}.h5")
     assert len(convert._parallel_regions(convert.VcfSource(bcf), threads=2, region=None)) > 3
@@ -399,8 +538,9 @@ def test_parallel_reading_of_a_bcf_by_position_range_equals_sequential_text_read
 def test_sample_list_with_a_repeated_name_is_refused(tmp_path):
     (tmp_path / "good.vcf").write_text(_vcf(GOOD))
     (tmp_path / "want.txt").write_text("s1\ns2\ns1\n")
-    result = run_genosynth("vcf-to-matrix", tmp_path / "good.vcf", "--samples", tmp_path / "want.txt",
-                           "-o", tmp_path / "m.h5", check=False)
+    result = run_genosynth(
+        "vcf-to-matrix", tmp_path / "good.vcf", "--samples", tmp_path / "want.txt", "-o", tmp_path / "m.h5", check=False
+    )
     assert result.returncode == 1 and "want.txt: sample s1 is listed more than once" in result.stderr
     assert not (tmp_path / "m.h5").exists()
 
@@ -444,22 +584,30 @@ def test_text_reading_equals_htslib_on_the_same_records_as_bcf(tmp_path_factory,
         calls = []
         for p, kind in zip(ploidy, kinds):
             a, b = data.draw(st.sampled_from("01")), data.draw(st.sampled_from("01"))
-            call = {"phased": f"{a}|{b}" if p == 2 else a, "unphased": f"{a}/{b}" if p == 2 else a,
-                    "missing": ".|." if p == 2 else ".", "haploid": a, "diploid": f"{a}|{b}",
-                    "other_format": f"{a}|{b}" if p == 2 else a, "index_over_9": f"1{a}|{b}" if p == 2 else f"1{a}"}[kind]
+            call = {
+                "phased": f"{a}|{b}" if p == 2 else a,
+                "unphased": f"{a}/{b}" if p == 2 else a,
+                "missing": ".|." if p == 2 else ".",
+                "haploid": a,
+                "diploid": f"{a}|{b}",
+                "other_format": f"{a}|{b}" if p == 2 else a,
+                "index_over_9": f"1{a}|{b}" if p == 2 else f"1{a}",
+            }[kind]
             calls.append(call)
         extra = any(k == "other_format" for k in kinds)
         fields = ["1", str(pos), ".", ref, alt, ".", "PASS", ".", "GT:DS" if extra else "GT"]
         rows.append("\t".join(fields + [c + (":0.5" if extra else "") for c in calls]))
     names = tuple(f"s{i}" for i in range(n_samples))
     text = _vcf(rows, samples=names).replace("##contig=<ID=1>", "##contig=<ID=1,length=100000>")
-    text = text.replace('##FORMAT=<ID=GT', '##FORMAT=<ID=DS,Number=1,Type=Float,Description="Dosage">\n##FORMAT=<ID=GT')
+    text = text.replace("##FORMAT=<ID=GT", '##FORMAT=<ID=DS,Number=1,Type=Float,Description="Dosage">\n##FORMAT=<ID=GT')
     plain = tmp / "in.vcf"
     plain.write_text(text)
     gz, bcf = tmp / "in.vcf.gz", tmp / "in.bcf"
     subprocess.run(["bgzip", "-k", str(plain)], check=True)
     subprocess.run(["tabix", "-p", "vcf", str(gz)], check=True)
-    subprocess.run(["bcftools", "view", "--no-version", "-Ob", "-o", str(bcf), str(gz)], check=True, capture_output=True)
+    subprocess.run(
+        ["bcftools", "view", "--no-version", "-Ob", "-o", str(bcf), str(gz)], check=True, capture_output=True
+    )
     subprocess.run(["bcftools", "index", str(bcf)], check=True)
     options = {}
     if data.draw(st.booleans()):
@@ -473,7 +621,7 @@ def test_text_reading_equals_htslib_on_the_same_records_as_bcf(tmp_path_factory,
     original = vcf_text.BLOCK_BYTES
     try:
         vcf_text.BLOCK_BYTES = block
-        for path in ([gz] if "region" in options else [plain, gz]):
+        for path in [gz] if "region" in options else [plain, gz]:
             assert _read_source(path, **options) == expected, (path.name, options, text)
     finally:
         vcf_text.BLOCK_BYTES = original

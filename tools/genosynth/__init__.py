@@ -17,30 +17,57 @@ The command line (``genosynth STEP``) is a thin layer over these functions.
 
 __version__ = "0.2.0"
 
-from genosynth.generate.chain import sample_chain, write_chain  # noqa: E402
 from genosynth._infra.errors import GateFailed, InputError, OptionError  # noqa: E402
 from genosynth.assess.fidelity import FidelityReport, evaluate  # noqa: E402
-from genosynth.io import HaplotypeWriter, read_haplotypes, write_haplotypes  # noqa: E402
-from genosynth.io.holdout import split_holdout  # noqa: E402
-from genosynth.downstream.imputation.impute import ImputationReport, impute_augment  # noqa: E402
-from genosynth.io.matrix import HaplotypeMatrix, Sites  # noqa: E402
-from genosynth.generate.trained import Model, ModelHeader, load_model, read_model_header  # noqa: E402
-from genosynth.generate.models.baselines import sample_baseline  # noqa: E402
 from genosynth.assess.privacy import PrivacyReport, check_privacy  # noqa: E402
-from genosynth.io.regions import Region  # noqa: E402
+from genosynth.downstream.imputation.impute import ImputationReport, impute_augment  # noqa: E402
+from genosynth.downstream.selection.cnn import CnnScanOptions  # noqa: E402
 from genosynth.downstream.selection.network import load_selection_network  # noqa: E402
 from genosynth.downstream.selection.scan import SelectionReport, selection_scan  # noqa: E402
-from genosynth.downstream.selection.cnn import CnnScanOptions  # noqa: E402
 from genosynth.downstream.selection.sweeps import SweepSettings  # noqa: E402
+from genosynth.generate.chain import sample_chain, write_chain  # noqa: E402
+from genosynth.generate.models.baselines import sample_baseline  # noqa: E402
+from genosynth.generate.trained import Model, ModelHeader, load_model, read_model_header  # noqa: E402
 from genosynth.generate.training import TrainingOptions, train_diffusion, train_gan, train_rbm  # noqa: E402
+from genosynth.io import HaplotypeWriter, read_haplotypes, write_haplotypes  # noqa: E402
+from genosynth.io.holdout import split_holdout  # noqa: E402
+from genosynth.io.matrix import HaplotypeMatrix, Sites  # noqa: E402
+from genosynth.io.regions import Region  # noqa: E402
 from genosynth.io.windows import Window, split_window  # noqa: E402
 
 __all__ = [
-    "CnnScanOptions", "FidelityReport", "GateFailed", "HaplotypeMatrix", "HaplotypeWriter", "ImputationReport", "InputError", "Model",
-    "ModelHeader", "OptionError", "PrivacyReport", "Region", "SelectionReport", "Sites", "SweepSettings", "TrainingOptions", "Window",
-    "check_privacy", "evaluate", "impute_augment", "load_model", "load_selection_network", "read_haplotypes",
-    "read_model_header", "sample_baseline",
-    "sample_chain", "selection_scan", "split_holdout", "split_window", "train_diffusion", "train_gan", "train_rbm",
+    "CnnScanOptions",
+    "FidelityReport",
+    "GateFailed",
+    "HaplotypeMatrix",
+    "HaplotypeWriter",
+    "ImputationReport",
+    "InputError",
+    "Model",
+    "ModelHeader",
+    "OptionError",
+    "PrivacyReport",
+    "Region",
+    "SelectionReport",
+    "Sites",
+    "SweepSettings",
+    "TrainingOptions",
+    "Window",
+    "check_privacy",
+    "evaluate",
+    "impute_augment",
+    "load_model",
+    "load_selection_network",
+    "read_haplotypes",
+    "read_model_header",
+    "sample_baseline",
+    "sample_chain",
+    "selection_scan",
+    "split_holdout",
+    "split_window",
+    "train_diffusion",
+    "train_gan",
+    "train_rbm",
     "write_chain",
     "write_haplotypes",
 ]

@@ -20,9 +20,10 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Callable, NoReturn, Sequence
+from typing import NoReturn
 
 from genosynth import __version__
 from genosynth._infra.atomic import COMMITTED, STOP_SIGNALS, committing, raise_if_stopped, remove_pending
@@ -55,8 +56,11 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
         stated = "default" in text.lower() and str(action.default) in text  # the help says it already
-        if stated or any(action.default is nothing for nothing in (None, False, argparse.SUPPRESS)) \
-                or not action.option_strings:
+        if (
+            stated
+            or any(action.default is nothing for nothing in (None, False, argparse.SUPPRESS))
+            or not action.option_strings
+        ):
             return text
         return super()._get_help_string(action)
 
@@ -77,13 +81,18 @@ def step_module(step: str) -> ModuleType:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``genosynth`` parser with one subcommand per step."""
-    parser = _Parser(prog="genosynth", description="Artificial human genomes from generative neural networks.",
-                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                     epilog="steps:\n" + "\n".join(f"  {step:<16} {step_module(step).SUMMARY}" for step in STEPS)
-                            + "\n\n'genosynth STEP -h' shows a step's options.")
+    parser = _Parser(
+        prog="genosynth",
+        description="Artificial human genomes from generative neural networks.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="steps:\n"
+        + "\n".join(f"  {step:<16} {step_module(step).SUMMARY}" for step in STEPS)
+        + "\n\n'genosynth STEP -h' shows a step's options.",
+    )
     _add_common_options(parser)
-    commands = parser.add_subparsers(dest="step", required=True, metavar="STEP", parser_class=_Parser,
-                                     help="the step to run (below)")
+    commands = parser.add_subparsers(
+        dest="step", required=True, metavar="STEP", parser_class=_Parser, help="the step to run (below)"
+    )
     for step in STEPS:
         module = step_module(step)
         sub = commands.add_parser(step, description=module.DESCRIPTION, formatter_class=_HelpFormatter)
@@ -97,10 +106,16 @@ def _add_common_options(parser: argparse.ArgumentParser, *, suppress_defaults: b
     default = argparse.SUPPRESS if suppress_defaults else False  # a step's parser keeps what the main one parsed
     parser.add_argument("--version", action="version", version=f"genosynth {__version__}")
     messages = parser.add_mutually_exclusive_group()
-    messages.add_argument("-q", "--quiet", action="store_true", default=default,
-                          help="only warnings and errors on standard error (no progress or result lines)")
-    messages.add_argument("-v", "--verbose", action="store_true", default=default,
-                          help="also debugging lines on standard error")
+    messages.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default,
+        help="only warnings and errors on standard error (no progress or result lines)",
+    )
+    messages.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="also debugging lines on standard error"
+    )
 
 
 def step_parser(step: str) -> argparse.ArgumentParser:
@@ -116,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``genosynth``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    args.given_options = _given_options(args.step, argv[argv.index(args.step) + 1:])
+    args.given_options = _given_options(args.step, argv[argv.index(args.step) + 1 :])
     _run(args.step, args, step_parser(args.step), ["genosynth", *argv])
 
 
@@ -148,8 +163,14 @@ def _run(step: str, args: argparse.Namespace, parser: argparse.ArgumentParser, a
                 parse_seed("seed", args.seed)
             paths = step_paths(module, parser, args)
             check_paths(paths, step=step)  # before any work: no output may replace an input
-            log(step, "reads " + (", ".join(f"{name} {path}" for name, path in paths.inputs) or "no file") + "; writes "
-                + ", ".join(f"{name} {path}" for name, path in paths.files + paths.folders), level=logging.DEBUG)
+            log(
+                step,
+                "reads "
+                + (", ".join(f"{name} {path}" for name, path in paths.inputs) or "no file")
+                + "; writes "
+                + ", ".join(f"{name} {path}" for name, path in paths.files + paths.folders),
+                level=logging.DEBUG,
+            )
             if hasattr(args, "cpu_threads"):  # the steps computing with torch (steps/_compute.py)
                 defer_cpu_threads(args.cpu_threads)
             module.run(args)
@@ -164,8 +185,12 @@ def _run(step: str, args: argparse.Namespace, parser: argparse.ArgumentParser, a
         _fail_if_write_failed(step, err, paths, module, args)
         if not _allocation_failure(err):
             raise_as_bug(step)
-        _fail(step, f"not enough memory for this run: {_allocation_failure(err)} (ask for smaller sizes: fewer "
-                    "haplotypes, units, chains or a smaller batch)", 1)
+        _fail(
+            step,
+            f"not enough memory for this run: {_allocation_failure(err)} (ask for smaller sizes: fewer "
+            "haplotypes, units, chains or a smaller batch)",
+            1,
+        )
     except BrokenPipeError:
         _fail(step, "output pipe closed", 1)
     except OSError as err:
@@ -184,8 +209,12 @@ def _run(step: str, args: argparse.Namespace, parser: argparse.ArgumentParser, a
     sys.exit(0)
 
 
-_WRITE_FAILURES = {errno.ENOSPC: "No space left on device", errno.EDQUOT: "Disk quota exceeded",
-                   errno.EROFS: "Read-only file system", errno.EFBIG: "File too large"}  # the disk refused a write
+_WRITE_FAILURES = {
+    errno.ENOSPC: "No space left on device",
+    errno.EDQUOT: "Disk quota exceeded",
+    errno.EROFS: "Read-only file system",
+    errno.EFBIG: "File too large",
+}  # the disk refused a write
 
 
 def _write_failure(err: BaseException | None) -> int | None:
@@ -202,8 +231,9 @@ def _write_failure(err: BaseException | None) -> int | None:
     return None
 
 
-def _fail_if_write_failed(step: str, err: BaseException, paths: "StepPaths | None", module: ModuleType,
-                          args: argparse.Namespace) -> None:
+def _fail_if_write_failed(
+    step: str, err: BaseException, paths: StepPaths | None, module: ModuleType, args: argparse.Namespace
+) -> None:
     """One line naming the outputs when the disk refused a write, then exit at once: the temporary outputs are
     gone by now, and a writer left in a failed state (h5py's) may crash the interpreter's teardown."""
     number = _write_failure(err)
@@ -211,11 +241,13 @@ def _fail_if_write_failed(step: str, err: BaseException, paths: "StepPaths | Non
         return
     outputs = _names([str(path) for _, path in paths.files + paths.folders]) if paths else "the output"
     written, kept = _written_and_kept(module, args)
-    said = (f"; only {_names(written)} {'was' if len(written) == 1 else 'were'} written" if written
-            else "; nothing was written") + (f" except the checkpoint {kept[0]}" if kept else "")
+    said = (
+        f"; only {_names(written)} {'was' if len(written) == 1 else 'were'} written"
+        if written
+        else "; nothing was written"
+    ) + (f" except the checkpoint {kept[0]}" if kept else "")
     with _exit_lock:
-        log(step, f"error: {_escape(f'{outputs}: {_WRITE_FAILURES[number]} while writing{said}')}",
-            level=logging.ERROR)
+        log(step, f"error: {_escape(f'{outputs}: {_WRITE_FAILURES[number]} while writing{said}')}", level=logging.ERROR)
         _exit_now(1)
 
 
@@ -252,7 +284,9 @@ def _with_flag(err: OptionError, parser: argparse.ArgumentParser) -> str:
     """The error with the command-line flag of its parameter (``--max-time`` for ``max_time``) when the step has one."""
     for action in parser._actions:
         if action.dest == err.parameter and action.option_strings:
-            long_flags = [flag for flag in action.option_strings if flag.startswith("--")]  # --bernoulli, not --no-bernoulli
+            long_flags = [
+                flag for flag in action.option_strings if flag.startswith("--")
+            ]  # --bernoulli, not --no-bernoulli
             return err.message_for((long_flags or action.option_strings)[0])
     return str(err)
 
@@ -277,6 +311,7 @@ def _stop_on_signals(step: str, module: ModuleType, args: argparse.Namespace) ->
     cleans up; a watchdog started by the first signal ends the process :data:`STOP_SECONDS` later if it has not
     (the exception was raised where Python discards it, in a weakref callback or a destructor, or a long call in C
     did not return): it removes the pending temporary outputs, stops the child processes and exits 143 or 130."""
+
     def handler(signum: int, frame: object) -> None:
         if not STOP_SIGNALS:
             STOP_SIGNALS.append(signum)
@@ -287,7 +322,7 @@ def _stop_on_signals(step: str, module: ModuleType, args: argparse.Namespace) ->
 
     default_hook = sys.unraisablehook
 
-    def unraisable(report: "sys.UnraisableHookArgs") -> None:  # the signal's exception where Python cannot raise it
+    def unraisable(report: sys.UnraisableHookArgs) -> None:  # the signal's exception where Python cannot raise it
         # (and h5py's objects failing to close on a full disk: the write's own error says so in one line)
         if not isinstance(report.exc_value, KeyboardInterrupt) and _write_failure(report.exc_value) is None:
             default_hook(report)
@@ -341,8 +376,11 @@ def _child_processes() -> list[int]:
 
 def _written_and_kept(module: ModuleType, args: argparse.Namespace) -> tuple[list[str], list[Path]]:
     """The outputs this run renamed into place, and the checkpoints it wrote and keeps (a trainer's)."""
-    kept = [path for path in getattr(module, "kept_when_stopped", lambda args: [])(args)
-            if path.is_file() and path.stat().st_mtime >= STARTED]
+    kept = [
+        path
+        for path in getattr(module, "kept_when_stopped", lambda args: [])(args)
+        if path.is_file() and path.stat().st_mtime >= STARTED
+    ]
     kept_names = {os.path.abspath(path) for path in kept}
     written = list(dict.fromkeys(str(path) for path in COMMITTED if os.path.abspath(path) not in kept_names))
     return written, kept
@@ -355,15 +393,16 @@ def _stopped_message(module: ModuleType, args: argparse.Namespace, signum: int) 
     written, kept = _written_and_kept(module, args)
     if written:
         return f"{what} after writing {_names(written)}; no other output was written" + (
-            f" except the checkpoint {kept[0]}" if kept else "")
+            f" except the checkpoint {kept[0]}" if kept else ""
+        )
     if kept:
-        return (f"{what}; no output was written except the checkpoint {kept[0]}, kept so that --resume continues "
-                "from it")
+        return f"{what}; no output was written except the checkpoint {kept[0]}, kept so that --resume continues from it"
     return f"{what}; no output was written"
 
 
 def _entry_point(step: str) -> Callable[[], None]:
     """The ``main`` of the ``genosynth-STEP`` executable (pyproject.toml's [project.scripts] names it)."""
+
     def entry() -> None:
         _step_main(step)
 
@@ -389,12 +428,22 @@ def demo_main(argv: Sequence[str] | None = None) -> None:
 
     from genosynth.demo import run_demo
 
-    parser = argparse.ArgumentParser(prog="python -m genosynth.demo", description="Run genosynth end to end on "
-                                     "simulated data.", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m genosynth.demo",
+        description="Run genosynth end to end on simulated data.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--output", type=Path, default=Path("demo-output"), help="folder of every output")
-    parser.add_argument("--individuals", type=int, default=50, help="diploid individuals per population (3 populations)")
+    parser.add_argument(
+        "--individuals", type=int, default=50, help="diploid individuals per population (3 populations)"
+    )
     parser.add_argument("--length", type=int, default=500_000, help="simulated base pairs of chr22")
-    parser.add_argument("--epochs", type=int, default=600, help="GAN epochs (the diffusion model and each window's RBM get half, the whole matrix's RBM a sixth)")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=600,
+        help="GAN epochs (the diffusion model and each window's RBM get half, the whole matrix's RBM a sixth)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the simulation and every step")
     args = parser.parse_args(argv)
     run_demo(args.output, individuals=args.individuals, length=args.length, epochs=args.epochs, seed=args.seed)

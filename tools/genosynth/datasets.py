@@ -56,6 +56,11 @@ def data_805() -> Data805:
     >>> real.n_haplotypes, real.n_sites
     (5008, 805)
     """
-    return Data805(folder=_FOLDER, hapt=_FOLDER / "805_SNP_1000G_real.hapt.gz", legend=_FOLDER / "805_SNP.legend",
-                   samples=_FOLDER / "igsr_samples.tsv", paper_gan=_FOLDER / "paper_GAN_AG_20000epochs.hapt.gz",
-                   paper_rbm=_FOLDER / "paper_RBM_AG_800epochs.hapt.gz")
+    return Data805(
+        folder=_FOLDER,
+        hapt=_FOLDER / "805_SNP_1000G_real.hapt.gz",
+        legend=_FOLDER / "805_SNP.legend",
+        samples=_FOLDER / "igsr_samples.tsv",
+        paper_gan=_FOLDER / "paper_GAN_AG_20000epochs.hapt.gz",
+        paper_rbm=_FOLDER / "paper_RBM_AG_800epochs.hapt.gz",
+    )

@@ -11,9 +11,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from genosynth._infra.errors import InputError
 
@@ -215,8 +215,10 @@ def check_folder_target(target: Path, *, step: str | None = None) -> None:
             raise InputError(f"{target}: would replace the current folder; give a new folder")
         entries = os.listdir(target)
         if entries and MANIFEST not in entries:
-            raise InputError(f"{target}: is a folder genosynth did not write ({len(entries)} entries and no "
-                             f"{MANIFEST}); give a new or empty folder")
+            raise InputError(
+                f"{target}: is a folder genosynth did not write ({len(entries)} entries and no "
+                f"{MANIFEST}); give a new or empty folder"
+            )
         if entries:
             _check_manifest(target, step)
 
@@ -228,19 +230,25 @@ def _check_manifest(target: Path, step: str | None) -> None:
         with open(target / MANIFEST) as manifest:
             written = json.load(manifest)
     except (OSError, ValueError) as err:
-        raise InputError(f"{target / MANIFEST}: unreadable manifest ({getattr(err, 'strerror', None) or err}); "
-                         "give a new or empty folder") from None
+        raise InputError(
+            f"{target / MANIFEST}: unreadable manifest ({getattr(err, 'strerror', None) or err}); "
+            "give a new or empty folder"
+        ) from None
     if not isinstance(written, dict):
         raise InputError(f"{target / MANIFEST}: not a genosynth manifest; give a new or empty folder")
     if step is not None and written.get("step") not in (None, step):
-        raise InputError(f"{target}: was written by genosynth {written['step']}; replacing it would lose those "
-                         f"results: give {step} a folder of its own")
+        raise InputError(
+            f"{target}: was written by genosynth {written['step']}; replacing it would lose those "
+            f"results: give {step} a folder of its own"
+        )
     if isinstance(written.get("files"), list):
         unlisted = sorted(set(_files_in(target)) - set(written["files"]))
         if unlisted:
-            raise InputError(f"{target}: holds {len(unlisted)} file(s) genosynth did not write ({unlisted[0]!r}"
-                             f"{', ...' if len(unlisted) > 1 else ''}); replacing the folder would delete them: move "
-                             "them out or give a new folder")
+            raise InputError(
+                f"{target}: holds {len(unlisted)} file(s) genosynth did not write ({unlisted[0]!r}"
+                f"{', ...' if len(unlisted) > 1 else ''}); replacing the folder would delete them: move "
+                "them out or give a new folder"
+            )
 
 
 def _files_in(folder: Path) -> list[str]:
@@ -248,8 +256,11 @@ def _files_in(folder: Path) -> list[str]:
     found = []
     for root, dirs, files in os.walk(folder):
         found += [os.path.relpath(os.path.join(root, name), folder) for name in files]
-        found += [os.path.relpath(os.path.join(root, name), folder) for name in dirs
-                  if os.path.islink(os.path.join(root, name))]
+        found += [
+            os.path.relpath(os.path.join(root, name), folder)
+            for name in dirs
+            if os.path.islink(os.path.join(root, name))
+        ]
     return sorted(name for name in found if name != MANIFEST)
 
 

@@ -16,11 +16,27 @@ from genosynth._infra.progress import note, warn
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
 # the element-wise functions ATen hands to MKL's vector maths library (VML) on CPU (ATen/cpu/vml.h)
-VML_FUNCTIONS = ("acos", "asin", "atan", "cos", "erf", "erfc", "erfinv", "exp", "log", "log10", "log2", "sin",
-                 "sqrt", "tan", "tanh", "trunc")
+VML_FUNCTIONS = (
+    "acos",
+    "asin",
+    "atan",
+    "cos",
+    "erf",
+    "erfc",
+    "erfinv",
+    "exp",
+    "log",
+    "log10",
+    "log2",
+    "sin",
+    "sqrt",
+    "tan",
+    "tanh",
+    "trunc",
+)
 _cpu_math_lock = threading.Lock()
 _cpu_math_prepared = False
-_deferred_threads: "tuple[int | None] | None" = None  # the command line's --threads, until a step computes
+_deferred_threads: tuple[int | None] | None = None  # the command line's --threads, until a step computes
 
 
 def resolve_device(name: str) -> str:
@@ -28,7 +44,6 @@ def resolve_device(name: str) -> str:
     warning saying why when a GPU is present but not usable). Prepares the CPU maths first
     (:func:`prepare_cpu_math`), since every device computes some of its work there, sets the CPU threads the
     command line asked for (:func:`defer_cpu_threads`), and says once which device the step computes on."""
-    import torch
 
     if name not in DEVICE_CHOICES:
         raise OptionError("device", f"{name!r}: expected one of {', '.join(DEVICE_CHOICES)}")
@@ -69,8 +84,11 @@ def cuda_problem() -> str | None:
 
     gpu_present = Path("/dev/nvidia0").exists() or Path("/proc/driver/nvidia/gpus").is_dir()
     if torch.version.cuda is None:
-        return (f"an NVIDIA GPU is present but this PyTorch ({torch.__version__}) is built without CUDA"
-                if gpu_present else NO_GPU)
+        return (
+            f"an NVIDIA GPU is present but this PyTorch ({torch.__version__}) is built without CUDA"
+            if gpu_present
+            else NO_GPU
+        )
     with warnings.catch_warnings(record=True) as caught:  # torch says why CUDA failed to initialise as a warning
         warnings.simplefilter("always")
         available = torch.cuda.is_available()
@@ -101,7 +119,7 @@ def _announce(device: str) -> None:
         note(f"computing on cpu ({torch.get_num_threads()} threads)")
 
 
-def available_memory(cgroup: "str | Path" = "/sys/fs/cgroup") -> int | None:
+def available_memory(cgroup: str | Path = "/sys/fs/cgroup") -> int | None:
     """Bytes of memory this process may still take: the kernel's MemAvailable, lowered to what its container's
     memory limit (cgroup v2 ``memory.max``) leaves; None when unknown.
 
@@ -137,8 +155,10 @@ def require_memory(needed: int, what: str, *, advice: str) -> None:
     """
     free = available_memory()
     if free is not None and needed > free:
-        raise InputError(f"{what} need {format_bytes(needed)} of memory, and this machine has {format_bytes(free)} available: "
-                         f"{advice}")
+        raise InputError(
+            f"{what} need {format_bytes(needed)} of memory, and this machine has {format_bytes(free)} available: "
+            f"{advice}"
+        )
 
 
 def format_bytes(count: float) -> str:
@@ -183,7 +203,7 @@ def prepare_cpu_math() -> None:
         _cpu_math_prepared = True
 
 
-def usable_cpus(cgroup: "str | Path" = "/sys/fs/cgroup") -> int:
+def usable_cpus(cgroup: str | Path = "/sys/fs/cgroup") -> int:
     """The cores this process may use: its CPU affinity, lowered to its container's CPU quota (cgroup v2
     ``cpu.max``, else v1 ``cpu.cfs_quota_us``), rounded up.
 
@@ -196,8 +216,10 @@ def usable_cpus(cgroup: "str | Path" = "/sys/fs/cgroup") -> int:
     """
     cgroup = Path(cgroup)
     cpus = len(os.sched_getaffinity(0))
-    for quota_file, period_file in ((cgroup / "cpu.max", None),
-                                    (cgroup / "cpu" / "cpu.cfs_quota_us", cgroup / "cpu" / "cpu.cfs_period_us")):
+    for quota_file, period_file in (
+        (cgroup / "cpu.max", None),
+        (cgroup / "cpu" / "cpu.cfs_quota_us", cgroup / "cpu" / "cpu.cfs_period_us"),
+    ):
         try:
             fields = quota_file.read_text().split()
             quota, period = fields[0], (fields[1] if period_file is None else period_file.read_text().strip())
@@ -224,8 +246,9 @@ def set_cpu_threads(threads: int | None = None) -> int:
     """
     import torch
 
-    threads = min(torch.get_num_threads(), usable_cpus()) if threads is None else parse_int("threads", threads,
-                                                                                              minimum=1)
+    threads = (
+        min(torch.get_num_threads(), usable_cpus()) if threads is None else parse_int("threads", threads, minimum=1)
+    )
     torch.set_num_threads(threads)
     return threads
 

@@ -4,7 +4,8 @@ parsed value or raises :class:`~genosynth._infra.errors.OptionError` naming the 
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from genosynth._infra.errors import OptionError
 
@@ -45,8 +46,15 @@ def parse_seed(name: str, value: Any) -> int:
     return parse_int(name, value, minimum=0, maximum=MAX_SEED)
 
 
-def parse_float(name: str, value: Any, *, minimum: float | None = None, maximum: float | None = None,
-                exclusive_minimum: float | None = None, below: float | None = None) -> float:
+def parse_float(
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: float | None = None,
+    below: float | None = None,
+) -> float:
     """``value`` as a finite float: >= minimum, <= maximum, > exclusive_minimum, < below (each when given).
 
     Example
@@ -67,7 +75,9 @@ def parse_float(name: str, value: Any, *, minimum: float | None = None, maximum:
     high_ok = (maximum is None or number <= maximum) and (below is None or number < below)
     if low_ok and high_ok:
         return number
-    low = f"[{minimum:g}" if minimum is not None else f"({exclusive_minimum:g}" if exclusive_minimum is not None else None
+    low = (
+        f"[{minimum:g}" if minimum is not None else f"({exclusive_minimum:g}" if exclusive_minimum is not None else None
+    )
     high = f"{maximum:g}]" if maximum is not None else f"{below:g})" if below is not None else None
     if high is None:
         raise OptionError(name, f"must be {'>=' if minimum is not None else '>'} {low[1:]}")

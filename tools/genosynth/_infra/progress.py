@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from genosynth._infra.atomic import raise_if_stopped
 
@@ -26,8 +26,16 @@ class Progress:
     >>> p.close()
     """
 
-    def __init__(self, step: str, *, unit: str, total: int | None = None, interval: float = 10.0,
-                 time_limit: float | None = None, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        step: str,
+        *,
+        unit: str,
+        total: int | None = None,
+        interval: float = 10.0,
+        time_limit: float | None = None,
+        enabled: bool = True,
+    ) -> None:
         self.step = step
         self.enabled = enabled
         self.time_limit = time_limit

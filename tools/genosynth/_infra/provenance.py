@@ -12,9 +12,10 @@ import datetime
 import hashlib
 import platform
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from genosynth import __version__
 from genosynth._infra.options import MAX_SEED, parse_seed
@@ -38,8 +39,14 @@ def describe_file(path: str | Path) -> dict[str, str]:
     return {"name": Path(path).name, "sha256": file_sha256(path)}
 
 
-def make_record(step: str, *, parameters: dict[str, Any], seed: int | None,
-                inputs: Iterable[dict[str, Any]], summary: dict[str, Any] | None = None) -> dict[str, Any]:
+def make_record(
+    step: str,
+    *,
+    parameters: dict[str, Any],
+    seed: int | None,
+    inputs: Iterable[dict[str, Any]],
+    summary: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """One provenance record for one run of one step (``inputs`` from :func:`describe_file` or a matrix's
     ``describe()``).
 
@@ -61,9 +68,12 @@ def make_record(step: str, *, parameters: dict[str, Any], seed: int | None,
         "seed": seed,
         "inputs": list(inputs),
         "summary": summary or {},
-        "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "environment": {"python": platform.python_version(), "numpy": numpy.__version__,
-                        "platform": platform.platform()},
+        "timestamp": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "environment": {
+            "python": platform.python_version(),
+            "numpy": numpy.__version__,
+            "platform": platform.platform(),
+        },
     }
 
 

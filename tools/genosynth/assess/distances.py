@@ -28,8 +28,9 @@ class HammingSummary:
     histogram: np.ndarray | None
 
 
-def hamming_summary(a: np.ndarray, b: np.ndarray | None = None, *, histogram: bool = False,
-                    device: str = "cpu") -> HammingSummary:
+def hamming_summary(
+    a: np.ndarray, b: np.ndarray | None = None, *, histogram: bool = False, device: str = "cpu"
+) -> HammingSummary:
     """Nearest-neighbour distances (and optionally the histogram of all distances) between two sets.
 
     Parameters
@@ -62,9 +63,9 @@ def hamming_summary(a: np.ndarray, b: np.ndarray | None = None, *, histogram: bo
     nearest_a = torch.full((len(a),), float("inf"), device=device)
     nearest_b = torch.full((len(b),), float("inf"), device=device)
     counts = torch.zeros(n_sites + 1, dtype=torch.int64, device=device) if histogram else None
-    b_tiles = [(lo, _as_float(b[lo:lo + _TILE_ROWS], device)) for lo in range(0, len(b), _TILE_ROWS)]
+    b_tiles = [(lo, _as_float(b[lo : lo + _TILE_ROWS], device)) for lo in range(0, len(b), _TILE_ROWS)]
     for a_lo in range(0, len(a), _TILE_ROWS):
-        qa = _as_float(a[a_lo:a_lo + _TILE_ROWS], device)
+        qa = _as_float(a[a_lo : a_lo + _TILE_ROWS], device)
         qa_counts = qa.sum(dim=1, keepdim=True)
         for b_lo, qb in b_tiles:
             if within and b_lo < a_lo:
@@ -91,8 +92,9 @@ def hamming_summary(a: np.ndarray, b: np.ndarray | None = None, *, histogram: bo
     )
 
 
-def nearest_hamming(queries: np.ndarray, reference: np.ndarray, *, exclude_self: bool = False,
-                    device: str = "cpu") -> np.ndarray:
+def nearest_hamming(
+    queries: np.ndarray, reference: np.ndarray, *, exclude_self: bool = False, device: str = "cpu"
+) -> np.ndarray:
     """Distance from each query haplotype to its nearest reference haplotype.
 
     Parameters

@@ -9,20 +9,21 @@ size. Undefined values (a constant vector in a correlation) are returned as None
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from genosynth._infra.devices import resolve_device
 from genosynth._infra.errors import InputError, OptionError
-from genosynth.io.tables import format_cell, write_tsv
-from genosynth.io.matrix import HaplotypeMatrix, intersect_sites, require_same_sites
 from genosynth._infra.options import parse_int
 from genosynth._infra.progress import logger
 from genosynth._infra.provenance import make_record, resolve_seed
+from genosynth.io.matrix import HaplotypeMatrix, intersect_sites, require_same_sites
 from genosynth.io.regions import Region, window_starts
+from genosynth.io.tables import format_cell, write_tsv
 from genosynth.reports import Report, ReportParts
 from genosynth.reports.html import HtmlTable
 
@@ -80,8 +81,9 @@ class Pca:
     explained_variance_ratio: np.ndarray
 
 
-def principal_components(haplotypes: np.ndarray, *, n_components: int = 6, seed: int = 0, power_iterations: int = 7,
-                         device: str = "cpu") -> Pca:
+def principal_components(
+    haplotypes: np.ndarray, *, n_components: int = 6, seed: int = 0, power_iterations: int = 7, device: str = "cpu"
+) -> Pca:
     """PCA of the centred haplotype matrix, in torch on ``device``; the centred matrix is never formed.
 
     Exact (eigendecomposition of the smaller Gram matrix) when n_haplotypes or n_sites is at most 2000,
@@ -113,7 +115,7 @@ def principal_components(haplotypes: np.ndarray, *, n_components: int = 6, seed:
     loadings = loadings * signs[None, :]
     scores = (x @ loadings.to(torch.float32)).to(torch.float64) - (mean @ loadings)[None, :]
     total_variance = float(x.var(dim=0, unbiased=True).to(torch.float64).sum())
-    explained = (singular ** 2 / (n - 1)) / total_variance if total_variance > 0 else torch.zeros(k)
+    explained = (singular**2 / (n - 1)) / total_variance if total_variance > 0 else torch.zeros(k)
     return Pca(scores=scores.cpu().numpy(), explained_variance_ratio=explained.cpu().numpy())
 
 
@@ -132,12 +134,14 @@ def _exact_loadings(x, mean, k: int):
         values, vectors = torch.linalg.eigh(gram)
         values, loadings = values.flip(0)[:k], vectors.flip(1)[:, :k]
         return loadings, values.clamp(min=0).sqrt()
-    row = (x.to(torch.float64) @ mean)  # X m
+    row = x.to(torch.float64) @ mean  # X m
     gram = (x @ x.T).to(torch.float64) - row[:, None] - row[None, :] + mean @ mean
     values, vectors = torch.linalg.eigh(gram)
     values, left = values.flip(0)[:k], vectors.flip(1)[:, :k]
     singular = values.clamp(min=0).sqrt()
-    loadings = ((x.T.to(torch.float64) @ left) - torch.outer(mean, left.sum(dim=0))) / singular.clamp(min=1e-12)[None, :]
+    loadings = ((x.T.to(torch.float64) @ left) - torch.outer(mean, left.sum(dim=0))) / singular.clamp(min=1e-12)[
+        None, :
+    ]
     return loadings, singular
 
 
@@ -184,8 +188,9 @@ def wasserstein_2d(real_points: np.ndarray, synthetic_points: np.ndarray) -> flo
     if top == 0:
         return 0.0
     cost /= top
-    value, log = ot.emd2(ot.unif(len(real_points)), ot.unif(len(synthetic_points)), cost,
-                         numItermax=100_000_000, log=True)
+    value, log = ot.emd2(
+        ot.unif(len(real_points)), ot.unif(len(synthetic_points)), cost, numItermax=100_000_000, log=True
+    )
     if log.get("warning"):
         raise RuntimeError(f"optimal transport did not converge: {log['warning']}")
     return max(0.0, float(value))
@@ -250,8 +255,9 @@ class _PairClass:
     ``buckets`` the mean r² of each set per bucket (a distance bin, or a separation in sites), from bucket
     ``first_bucket`` on."""
 
-    def __init__(self, names: list[str], others: list[str], device: str, buckets: int = 0,
-                 first_bucket: int = 0) -> None:
+    def __init__(
+        self, names: list[str], others: list[str], device: str, buckets: int = 0, first_bucket: int = 0
+    ) -> None:
         import torch
 
         self.others = others
@@ -285,8 +291,11 @@ class _PairClass:
             n = max(self.count, 1)
             variance_x, variance_y = sxx - sx * sx / n, syy - sy * sy / n
             covariance = sxy - sx * sy / n
-            result[name] = float(covariance / np.sqrt(variance_x * variance_y)) \
-                if self.count > 1 and variance_x > 0 and variance_y > 0 else None
+            result[name] = (
+                float(covariance / np.sqrt(variance_x * variance_y))
+                if self.count > 1 and variance_x > 0 and variance_y > 0
+                else None
+            )
         return result
 
     def strengths(self, sizes: Mapping[str, int]) -> dict[str, float | None]:
@@ -294,24 +303,38 @@ class _PairClass:
         in a sample of n haplotypes (about 1/n for unlinked sites: (r² - 1/n) / (1 - 1/n)), so that sets of
         different sizes compare; ``sizes`` are the haplotype counts by name, "real" included. None without pairs
         or without LD in the real set."""
+
         def corrected_mean(total: float, n: int) -> float:
             return (total / self.count - 1 / n) / (1 - 1 / n)
 
         sums = {name: self.moments[name][:2].cpu().numpy() for name in self.others}  # (real's sum, the set's)
         real = corrected_mean(next(iter(sums.values()))[0], sizes["real"]) if self.count and sums else 0.0
-        return {name: float(corrected_mean(total, sizes[name]) / real) if real > 0 else None
-                for name, (_, total) in sums.items()}
+        return {
+            name: float(corrected_mean(total, sizes[name]) / real) if real > 0 else None
+            for name, (_, total) in sums.items()
+        }
 
     def curves(self) -> dict[str, list[float | None]]:
-        counts = self.bucket_counts.cpu().numpy()[self.first_bucket:]
-        return {name: [float(v / c) if c else None for v, c in zip(sums.cpu().numpy()[self.first_bucket:], counts)]
-                for name, sums in self.bucket_sums.items()}
+        counts = self.bucket_counts.cpu().numpy()[self.first_bucket :]
+        return {
+            name: [float(v / c) if c else None for v, c in zip(sums.cpu().numpy()[self.first_bucket :], counts)]
+            for name, sums in self.bucket_sums.items()
+        }
 
 
-def compare_ld(real: np.ndarray, others: Mapping[str, np.ndarray], *, positions: np.ndarray, chromosomes: np.ndarray,
-               bins: int = 50, tile: int = 2048, max_distance: int | None = None,
-               boundaries: "list[tuple[str, int]] | None" = None, span: int = 50,
-               device: str = "cpu") -> LdComparison:
+def compare_ld(
+    real: np.ndarray,
+    others: Mapping[str, np.ndarray],
+    *,
+    positions: np.ndarray,
+    chromosomes: np.ndarray,
+    bins: int = 50,
+    tile: int = 2048,
+    max_distance: int | None = None,
+    boundaries: list[tuple[str, int]] | None = None,
+    span: int = 50,
+    device: str = "cpu",
+) -> LdComparison:
     """LD (r²) of ``real`` and each set of ``others`` over site pairs, after removing sites fixed in any set: decay
     curves in ``bins`` distance bins and r² correlations with the real set (see :class:`LdComparison`).
 
@@ -330,16 +353,19 @@ def compare_ld(real: np.ndarray, others: Mapping[str, np.ndarray], *, positions:
     chrom_names, chrom_codes = np.unique(chromosomes[sites], return_inverse=True)
     chrom_codes = chrom_codes.reshape(-1)
     pos = positions[sites].astype(np.int64)
-    span_bp = max((int(pos[chrom_codes == c].max() - pos[chrom_codes == c].min()) for c in np.unique(chrom_codes)),
-                  default=0)
+    span_bp = max(
+        (int(pos[chrom_codes == c].max() - pos[chrom_codes == c].min()) for c in np.unique(chrom_codes)), default=0
+    )
     if max_distance is not None:
         span_bp = min(span_bp, int(max_distance))
     edges = np.linspace(0, max(span_bp, 1), bins + 1)
     result = LdComparison(sites=sites, n_pairs=0, bin_edges=edges)
     names, other_names = list(sets), list(others)
     separations = 2 * span - 1
-    classes = {"same_chromosome": _PairClass(names, other_names, device, bins),
-               "all_pairs": _PairClass(names, other_names, device)}
+    classes = {
+        "same_chromosome": _PairClass(names, other_names, device, bins),
+        "all_pairs": _PairClass(names, other_names, device),
+    }
     if boundaries is not None:
         classes["boundary"] = _PairClass(names, other_names, device, separations + 1, first_bucket=1)
         classes["within"] = _PairClass(names, other_names, device, separations + 1, first_bucket=1)
@@ -369,10 +395,17 @@ def compare_ld(real: np.ndarray, others: Mapping[str, np.ndarray], *, positions:
                 if boundaries is not None:
                     separation = index[None, cols] - index[rows, None]
                     close = upper & (separation <= separations)
-                    classes["within"].add(r2, close & (t["window"][rows, None] == t["window"][None, cols]),
-                                          separation.clamp(0, separations))
-                    straddle = close & (t["window"][rows, None] + 1 == t["window"][None, cols]) \
-                        & (t["to_end"][rows, None] < span) & (t["from_start"][None, cols] < span)
+                    classes["within"].add(
+                        r2,
+                        close & (t["window"][rows, None] == t["window"][None, cols]),
+                        separation.clamp(0, separations),
+                    )
+                    straddle = (
+                        close
+                        & (t["window"][rows, None] + 1 == t["window"][None, cols])
+                        & (t["to_end"][rows, None] < span)
+                        & (t["from_start"][None, cols] < span)
+                    )
                     classes["boundary"].add(r2, straddle, separation.clamp(0, separations))
     result.decay = classes["same_chromosome"].curves()
     result.n_pairs = classes["same_chromosome"].count
@@ -389,8 +422,9 @@ def compare_ld(real: np.ndarray, others: Mapping[str, np.ndarray], *, positions:
     return result
 
 
-def _window_indices(chrom_names: np.ndarray, chrom_codes: np.ndarray, pos: np.ndarray,
-                    boundaries: list[tuple[str, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _window_indices(
+    chrom_names: np.ndarray, chrom_codes: np.ndarray, pos: np.ndarray, boundaries: list[tuple[str, int]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each site (sorted by chromosome block and position): a window number, adjacent only for consecutive
     windows of one chromosome; how many sites of its window precede it; how many follow it."""
     starts_by_chrom: dict[str, list[int]] = {}
@@ -426,8 +460,9 @@ def standardised(haplotypes: np.ndarray, device: str):
     return (x - p) / torch.sqrt(p * (1 - p))
 
 
-def choose_triplets(n_sites: int, *, n_triplets: int = 8000, separations=THREE_POINT_SEPARATIONS,
-                    rng: np.random.Generator) -> dict[str, np.ndarray]:
+def choose_triplets(
+    n_sites: int, *, n_triplets: int = 8000, separations=THREE_POINT_SEPARATIONS, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """Site triplets (i, i+s, i+2s) for each separation s, and three distinct random sites for "random".
 
     At most ``n_triplets`` distinct triplets per separation (fewer when the data has fewer); a separation too
@@ -466,12 +501,12 @@ def three_point_correlations(haplotypes: np.ndarray, triplets: np.ndarray, *, ch
     """
     out = np.empty(len(triplets), dtype=np.float64)
     for lo in range(0, len(triplets), chunk):
-        t = triplets[lo:lo + chunk]
+        t = triplets[lo : lo + chunk]
         x, y, z = (haplotypes[:, t[:, k]].astype(np.float32) for k in range(3))
         mx, my, mz = x.mean(0, dtype=np.float64), y.mean(0, dtype=np.float64), z.mean(0, dtype=np.float64)
         mxy, mxz, myz = ((a * b).mean(0, dtype=np.float64) for a, b in ((x, y), (x, z), (y, z)))
         mxyz = (x * y * z).mean(0, dtype=np.float64)
-        out[lo:lo + len(t)] = mxyz - mxy * mz - mxz * my - myz * mx + 2 * mx * my * mz
+        out[lo : lo + len(t)] = mxyz - mxy * mz - mxz * my - myz * mx + 2 * mx * my * mz
     return out
 
 
@@ -480,9 +515,23 @@ def three_point_correlations(haplotypes: np.ndarray, triplets: np.ndarray, *, ch
 SET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")  # the whole name (fullmatch: no trailing newline)
 RESERVED_SET_NAMES = ("real", "holdout")
 AATS_REPEATS = 3  # subsampling draws when a set and the real set differ in size
-TSV_COLUMNS = ("n_haplotypes", "af_r", "fixed_fraction", "ld_r", "ld_strength", "ld_r_all_pairs", "boundary_ld_r",
-               "within_window_ld_r", "boundary_ld_strength", "within_window_ld_strength", "w2d_pca", "pairwise_w",
-               "pairwise_between_w", "aats", "nn_real_to_set_median")
+TSV_COLUMNS = (
+    "n_haplotypes",
+    "af_r",
+    "fixed_fraction",
+    "ld_r",
+    "ld_strength",
+    "ld_r_all_pairs",
+    "boundary_ld_r",
+    "within_window_ld_r",
+    "boundary_ld_strength",
+    "within_window_ld_strength",
+    "w2d_pca",
+    "pairwise_w",
+    "pairwise_between_w",
+    "aats",
+    "nn_real_to_set_median",
+)
 
 
 @dataclass
@@ -516,8 +565,11 @@ class FidelityReport(Report):
         from genosynth.reports.fidelity import FidelityPlots
 
         figures = FidelityPlots(folder, list(self.sets), self.plot_data, self.metrics).all()
-        summary = [("sites", str(self.metrics["n_sites"])), ("real haplotypes", str(self.metrics["real"]["n_haplotypes"])),
-                   ("sets", str(len(self.sets)))]
+        summary = [
+            ("sites", str(self.metrics["n_sites"])),
+            ("real haplotypes", str(self.metrics["real"]["n_haplotypes"])),
+            ("sets", str(len(self.sets))),
+        ]
         return summary, None, figures
 
     def _report_tables(self) -> list[HtmlTable]:
@@ -526,10 +578,12 @@ class FidelityReport(Report):
         return [metrics_table(self.sets)]
 
     def __repr__(self) -> str:
-        shown = "; ".join(f"{name}: AF r {format_cell(m['af_r'], '.3f')}, LD r {format_cell(m['ld_r'], '.3f')} "
-                          f"(strength {format_cell(m['ld_strength'], '.2f')}), "
-                          f"W2D {format_cell(m['w2d_pca'], '.4f')}, AATS {format_cell(m['aats'], '.3f')}"
-                          for name, m in self.sets.items())
+        shown = "; ".join(
+            f"{name}: AF r {format_cell(m['af_r'], '.3f')}, LD r {format_cell(m['ld_r'], '.3f')} "
+            f"(strength {format_cell(m['ld_strength'], '.2f')}), "
+            f"W2D {format_cell(m['w2d_pca'], '.4f')}, AATS {format_cell(m['aats'], '.3f')}"
+            for name, m in self.sets.items()
+        )
         return f"FidelityReport({self.metrics['n_sites']} sites; {shown})"
 
 
@@ -537,18 +591,30 @@ def parse_set_name(name: str) -> str:
     """A set name for tables and plots: 1-64 letters, digits or ``_.+-`` starting with a letter or digit, and not
     one of the names reserved for the real sets."""
     if not SET_NAME.fullmatch(name):
-        raise OptionError("synthetic", f"{name!r}: a set name is 1-64 letters, digits or _.+- starting with a "
-                                       "letter or digit")
+        raise OptionError(
+            "synthetic", f"{name!r}: a set name is 1-64 letters, digits or _.+- starting with a letter or digit"
+        )
     if name.lower() in RESERVED_SET_NAMES:
         raise OptionError("synthetic", f"{name!r}: the name is reserved for the real sets")
     return name
 
 
-def evaluate(real: HaplotypeMatrix, synthetic: Mapping[str, HaplotypeMatrix], *,
-             holdout: HaplotypeMatrix | None = None, intersect: bool = False, components: int = 6,
-             triplets: int = 8000, ld_heatmap_sites: int = 200, windows: "Sequence[str | Region] | None" = None,
-             boundary_span: int = 50, ld_max_distance: int | None = None, seed: int | None = None,
-             device: str = "auto", progress: bool = True) -> FidelityReport:
+def evaluate(
+    real: HaplotypeMatrix,
+    synthetic: Mapping[str, HaplotypeMatrix],
+    *,
+    holdout: HaplotypeMatrix | None = None,
+    intersect: bool = False,
+    components: int = 6,
+    triplets: int = 8000,
+    ld_heatmap_sites: int = 200,
+    windows: Sequence[str | Region] | None = None,
+    boundary_span: int = 50,
+    ld_max_distance: int | None = None,
+    seed: int | None = None,
+    device: str = "auto",
+    progress: bool = True,
+) -> FidelityReport:
     """Compare artificial haplotype sets with a real one: the metrics of Yelmen et al. 2021.
 
     Parameters
@@ -605,22 +671,46 @@ def evaluate(real: HaplotypeMatrix, synthetic: Mapping[str, HaplotypeMatrix], *,
     for name, matrix in {"real": real, **sets}.items():
         if matrix.n_haplotypes < 2:
             raise InputError(f"{matrix.name(name)}: at least 2 haplotypes are needed, found {matrix.n_haplotypes}")
-    say(f"real {real.n_haplotypes} haplotypes x {real.n_sites} sites; "
-        + ", ".join(f"{name} {m.n_haplotypes}" for name, m in sets.items()) + f"; on {device}")
-    boundaries = window_starts([Region.parse(w, parameter="windows") for w in windows]) if windows is not None \
+    say(
+        f"real {real.n_haplotypes} haplotypes x {real.n_sites} sites; "
+        + ", ".join(f"{name} {m.n_haplotypes}" for name, m in sets.items())
+        + f"; on {device}"
+    )
+    boundaries = (
+        window_starts([Region.parse(w, parameter="windows") for w in windows])
+        if windows is not None
         else _recorded_boundaries(sets.values())
-    metrics, plot_data = _fidelity_metrics(real, sets, components=components, triplets=triplets,
-                                           ld_heatmap_sites=ld_heatmap_sites, boundaries=boundaries,
-                                           boundary_span=boundary_span, ld_max_distance=ld_max_distance, seed=seed,
-                                           device=device, say=say)
-    record = make_record("evaluate", parameters={"sets": list(sets), "intersect": intersect, "components": components,
-                                                 "triplets": triplets, "ld_heatmap_sites": ld_heatmap_sites,
-                                                 "windows": None if windows is None else [str(w) for w in windows],
-                                                 "boundary_span": boundary_span, "ld_max_distance": ld_max_distance,
-                                                 "device": device}, seed=seed,
-                         inputs=[real.describe()] + [m.describe() for m in sets.values()])
+    )
+    metrics, plot_data = _fidelity_metrics(
+        real,
+        sets,
+        components=components,
+        triplets=triplets,
+        ld_heatmap_sites=ld_heatmap_sites,
+        boundaries=boundaries,
+        boundary_span=boundary_span,
+        ld_max_distance=ld_max_distance,
+        seed=seed,
+        device=device,
+        say=say,
+    )
+    record = make_record(
+        "evaluate",
+        parameters={
+            "sets": list(sets),
+            "intersect": intersect,
+            "components": components,
+            "triplets": triplets,
+            "ld_heatmap_sites": ld_heatmap_sites,
+            "windows": None if windows is None else [str(w) for w in windows],
+            "boundary_span": boundary_span,
+            "ld_max_distance": ld_max_distance,
+            "device": device,
+        },
+        seed=seed,
+        inputs=[real.describe()] + [m.describe() for m in sets.values()],
+    )
     return FidelityReport(metrics=metrics, provenance=record, plot_data=plot_data)
-
 
 
 def _recorded_boundaries(sets: Any) -> list[tuple[str, int]] | None:
@@ -636,19 +726,23 @@ def _recorded_boundaries(sets: Any) -> list[tuple[str, int]] | None:
     return None
 
 
-def _common_sites(real: HaplotypeMatrix, sets: dict[str, HaplotypeMatrix], *, intersect: bool,
-                  say: Any) -> tuple[HaplotypeMatrix, dict[str, HaplotypeMatrix]]:
+def _common_sites(
+    real: HaplotypeMatrix, sets: dict[str, HaplotypeMatrix], *, intersect: bool, say: Any
+) -> tuple[HaplotypeMatrix, dict[str, HaplotypeMatrix]]:
     """The sets on the real set's sites: checked equal, or cut to the sites all share with ``intersect``."""
     if not intersect:
         for name, matrix in sets.items():
-            require_same_sites(real.sites, matrix.sites, reference_name=real.name("the real set"),
-                               other_name=matrix.name(name))
+            require_same_sites(
+                real.sites, matrix.sites, reference_name=real.name("the real set"), other_name=matrix.name(name)
+            )
         return real, sets
     kept = intersect_sites([real, *sets.values()])
     for (name, matrix), cut in zip(sets.items(), kept[1:]):
         if cut.n_sites < matrix.n_sites:
-            say(f"intersect: {name} ({matrix.name(name)}) loses {matrix.n_sites - cut.n_sites} of its "
-                f"{matrix.n_sites} sites")
+            say(
+                f"intersect: {name} ({matrix.name(name)}) loses {matrix.n_sites - cut.n_sites} of its "
+                f"{matrix.n_sites} sites"
+            )
     if kept[0].n_sites < real.n_sites:
         say(f"intersect: the real set loses {real.n_sites - kept[0].n_sites} of its {real.n_sites} sites")
     if kept[0].n_sites == 0:
@@ -656,9 +750,20 @@ def _common_sites(real: HaplotypeMatrix, sets: dict[str, HaplotypeMatrix], *, in
     return kept[0], dict(zip(sets, kept[1:]))
 
 
-def _fidelity_metrics(real: HaplotypeMatrix, sets: dict[str, HaplotypeMatrix], *, components: int, triplets: int,
-                      ld_heatmap_sites: int, boundaries: list[tuple[str, int]] | None, boundary_span: int,
-                      ld_max_distance: int | None, seed: int, device: str, say: Any) -> tuple[dict, dict]:
+def _fidelity_metrics(
+    real: HaplotypeMatrix,
+    sets: dict[str, HaplotypeMatrix],
+    *,
+    components: int,
+    triplets: int,
+    ld_heatmap_sites: int,
+    boundaries: list[tuple[str, int]] | None,
+    boundary_span: int,
+    ld_max_distance: int | None,
+    seed: int,
+    device: str,
+    say: Any,
+) -> tuple[dict, dict]:
     from genosynth.assess.distances import hamming_summary
     from genosynth.assess.privacy import aats_from_nearest, adversarial_accuracy
 
@@ -668,39 +773,59 @@ def _fidelity_metrics(real: HaplotypeMatrix, sets: dict[str, HaplotypeMatrix], *
     say("pairwise differences within the real set")
     within_real = hamming_summary(r, histogram=True, device=device)
     say("PCA of all sets combined")
-    combined = principal_components(np.concatenate([r] + [m.haplotypes for m in sets.values()]),
-                                    n_components=components, seed=seed, device=device)
-    data = {"af_real": af_real, "within_real": within_real, "combined_pca": combined, "per_set": {},
-            "set_sizes": [real.n_haplotypes] + [m.n_haplotypes for m in sets.values()]}
+    combined = principal_components(
+        np.concatenate([r] + [m.haplotypes for m in sets.values()]), n_components=components, seed=seed, device=device
+    )
+    data = {
+        "af_real": af_real,
+        "within_real": within_real,
+        "combined_pca": combined,
+        "per_set": {},
+        "set_sizes": [real.n_haplotypes] + [m.n_haplotypes for m in sets.values()],
+    }
     metrics: dict[str, Any] = {
         "n_sites": int(real.n_sites),
-        "real": {"n_haplotypes": int(real.n_haplotypes), "source": real.name(None),
-                 "n_polymorphic": int(((af_real > 0) & (af_real < 1)).sum()),
-                 "nn_real_to_real_median": float(np.median(within_real.nearest_a)),
-                 "pca_explained_variance_ratio": combined.explained_variance_ratio.tolist()},
-        "sets": {}}
+        "real": {
+            "n_haplotypes": int(real.n_haplotypes),
+            "source": real.name(None),
+            "n_polymorphic": int(((af_real > 0) & (af_real < 1)).sum()),
+            "nn_real_to_real_median": float(np.median(within_real.nearest_a)),
+            "pca_explained_variance_ratio": combined.explained_variance_ratio.tolist(),
+        },
+        "sets": {},
+    }
     for name, matrix in sets.items():
         say(f"{name}: allele frequencies, paired PCA, Wasserstein distances, pairwise differences, AATS")
         h = matrix.haplotypes
         af = allele_frequencies(h)
         paired = principal_components(np.concatenate([r, h]), n_components=components, seed=seed, device=device)
-        real_pc, set_pc = paired.scores[:len(r)], paired.scores[len(r):]
+        real_pc, set_pc = paired.scores[: len(r)], paired.scores[len(r) :]
         within = hamming_summary(h, histogram=True, device=device)
         between = hamming_summary(r, h, histogram=True, device=device)
         if len(h) == len(r):
-            aats = aats_from_nearest(real_to_synthetic=between.nearest_a, real_to_real=within_real.nearest_a,
-                                     synthetic_to_real=between.nearest_b, synthetic_to_synthetic=within.nearest_a)
+            aats = aats_from_nearest(
+                real_to_synthetic=between.nearest_a,
+                real_to_real=within_real.nearest_a,
+                synthetic_to_real=between.nearest_b,
+                synthetic_to_synthetic=within.nearest_a,
+            )
         else:
             aats = adversarial_accuracy(r, h, repeats=AATS_REPEATS, rng=rng, device=device)
         metrics["sets"][name] = {
-            "source": matrix.name(None), "n_haplotypes": int(len(h)),
-            "af_r": pearson(af_real, af), "fixed_fraction": fixed_fraction(af_real, af),
+            "source": matrix.name(None),
+            "n_haplotypes": int(len(h)),
+            "af_r": pearson(af_real, af),
+            "fixed_fraction": fixed_fraction(af_real, af),
             "w2d_pca": wasserstein_2d(real_pc[:, :2], set_pc[:, :2]),
             "pc_w1": [wasserstein_1d(real_pc[:, k], set_pc[:, k]) for k in range(paired.scores.shape[1])],
             "pairwise_w": histogram_wasserstein(within_real.histogram, within.histogram),
             "pairwise_between_w": histogram_wasserstein(within_real.histogram, between.histogram),
-            "aats": aats.aats, "aa_truth": aats.aa_truth, "aa_syn": aats.aa_syn,
-            "aats_ties": aats.ties, "aats_se": aats.standard_error, "aats_size": aats.size,
+            "aats": aats.aats,
+            "aa_truth": aats.aa_truth,
+            "aa_syn": aats.aa_syn,
+            "aats_ties": aats.ties,
+            "aats_se": aats.standard_error,
+            "aats_size": aats.size,
             "nn_real_to_set_median": float(np.median(between.nearest_a)),
             "nn_set_to_real_median": float(np.median(between.nearest_b)),
             "exact_copies_of_real": int((between.nearest_b == 0).sum()),
@@ -708,17 +833,35 @@ def _fidelity_metrics(real: HaplotypeMatrix, sets: dict[str, HaplotypeMatrix], *
         data["per_set"][name] = {"af": af, "paired_pca": paired, "within": within, "between": between}
     say("LD over all site pairs" + (f", across {len(boundaries)} window boundaries" if boundaries else ""))
     others = {name: m.haplotypes for name, m in sets.items()}
-    ld = compare_ld(r, others, positions=real.sites.pos, chromosomes=real.sites.chrom, max_distance=ld_max_distance,
-                    boundaries=boundaries, span=boundary_span, device=device)
+    ld = compare_ld(
+        r,
+        others,
+        positions=real.sites.pos,
+        chromosomes=real.sites.chrom,
+        max_distance=ld_max_distance,
+        boundaries=boundaries,
+        span=boundary_span,
+        device=device,
+    )
     data["ld"] = ld
     shown = ld.sites[:ld_heatmap_sites]
-    data["ld_heatmaps"] = {name: (r_squared_matrix(r[:, shown]), r_squared_matrix(h[:, shown]))
-                           for name, h in others.items()} if len(shown) >= 2 else {}
-    metrics["ld"] = {"sites": int(len(ld.sites)), "pairs": ld.n_pairs, "pairs_by_class": ld.pairs,
-                     "max_distance_bp": ld_max_distance, "bin_edges_bp": ld.bin_edges.tolist(), "decay": ld.decay,
-                     "window_boundaries": None if boundaries is None else [list(b) for b in boundaries],
-                     "boundary_span": boundary_span if boundaries is not None else None,
-                     "boundary_decay": ld.boundary_decay or None, "within_window_decay": ld.within_decay or None}
+    data["ld_heatmaps"] = (
+        {name: (r_squared_matrix(r[:, shown]), r_squared_matrix(h[:, shown])) for name, h in others.items()}
+        if len(shown) >= 2
+        else {}
+    )
+    metrics["ld"] = {
+        "sites": int(len(ld.sites)),
+        "pairs": ld.n_pairs,
+        "pairs_by_class": ld.pairs,
+        "max_distance_bp": ld_max_distance,
+        "bin_edges_bp": ld.bin_edges.tolist(),
+        "decay": ld.decay,
+        "window_boundaries": None if boundaries is None else [list(b) for b in boundaries],
+        "boundary_span": boundary_span if boundaries is not None else None,
+        "boundary_decay": ld.boundary_decay or None,
+        "within_window_decay": ld.within_decay or None,
+    }
     say("3-point correlations")
     chosen = choose_triplets(real.n_sites, n_triplets=triplets, rng=rng)
     real_c3 = {sep: three_point_correlations(r, t) for sep, t in chosen.items()}

@@ -37,13 +37,13 @@ from typing import Any
 import numpy as np
 
 from genosynth._infra.devices import resolve_device
-from genosynth.assess.distances import hamming_summary, nearest_hamming
 from genosynth._infra.errors import InputError
-from genosynth.io.tables import format_cell
-from genosynth.io.matrix import HaplotypeMatrix, require_same_sites
 from genosynth._infra.options import parse_float, parse_int
 from genosynth._infra.progress import logger
 from genosynth._infra.provenance import make_record, resolve_seed
+from genosynth.assess.distances import hamming_summary, nearest_hamming
+from genosynth.io.matrix import HaplotypeMatrix, require_same_sites
+from genosynth.io.tables import format_cell
 from genosynth.reports import Report, ReportParts
 
 SATURATED_HALF = 0.1  # an AATS half nearer than this to 0 or 1 is saturated (module docstring)
@@ -72,8 +72,15 @@ class AATS:
         return (self.ties_truth + self.ties_syn) / 2
 
 
-def adversarial_accuracy(real: np.ndarray, synthetic: np.ndarray, *, repeats: int, rng: np.random.Generator,
-                         size: int | None = None, device: str = "cpu") -> AATS:
+def adversarial_accuracy(
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    *,
+    repeats: int,
+    rng: np.random.Generator,
+    size: int | None = None,
+    device: str = "cpu",
+) -> AATS:
     """AATS of ``real`` vs ``synthetic`` (uint8 haplotype rows) on ``size`` haplotypes of each (default: the
     smaller set's size), a larger set subsampled without replacement and AATS averaged over ``repeats`` draws;
     a set of exactly ``size`` haplotypes is used whole (one draw when both are).
@@ -93,16 +100,30 @@ def adversarial_accuracy(real: np.ndarray, synthetic: np.ndarray, *, repeats: in
         r = real if len(real) == n else real[np.sort(rng.choice(len(real), n, replace=False))]
         s = synthetic if len(synthetic) == n else synthetic[np.sort(rng.choice(len(synthetic), n, replace=False))]
         between = hamming_summary(r, s, device=device)
-        results.append(aats_from_nearest(real_to_synthetic=between.nearest_a,
-                                         real_to_real=hamming_summary(r, device=device).nearest_a,
-                                         synthetic_to_real=between.nearest_b,
-                                         synthetic_to_synthetic=hamming_summary(s, device=device).nearest_a))
-    return AATS(*(float(np.mean([getattr(x, name) for x in results]))
-                  for name in ("aa_truth", "aa_syn", "ties_truth", "ties_syn", "standard_error")), size=n)
+        results.append(
+            aats_from_nearest(
+                real_to_synthetic=between.nearest_a,
+                real_to_real=hamming_summary(r, device=device).nearest_a,
+                synthetic_to_real=between.nearest_b,
+                synthetic_to_synthetic=hamming_summary(s, device=device).nearest_a,
+            )
+        )
+    return AATS(
+        *(
+            float(np.mean([getattr(x, name) for x in results]))
+            for name in ("aa_truth", "aa_syn", "ties_truth", "ties_syn", "standard_error")
+        ),
+        size=n,
+    )
 
 
-def aats_from_nearest(*, real_to_synthetic: np.ndarray, real_to_real: np.ndarray, synthetic_to_real: np.ndarray,
-                      synthetic_to_synthetic: np.ndarray) -> AATS:
+def aats_from_nearest(
+    *,
+    real_to_synthetic: np.ndarray,
+    real_to_real: np.ndarray,
+    synthetic_to_real: np.ndarray,
+    synthetic_to_synthetic: np.ndarray,
+) -> AATS:
     """AATS from the four nearest-neighbour distance vectors of two equal-sized sets (within-set ones
     excluding each haplotype itself)."""
     if len(real_to_synthetic) != len(synthetic_to_real):
@@ -111,9 +132,14 @@ def aats_from_nearest(*, real_to_synthetic: np.ndarray, real_to_real: np.ndarray
     truth = (real_to_synthetic > real_to_real) + 0.5 * truth_ties
     syn = (synthetic_to_real > synthetic_to_synthetic) + 0.5 * syn_ties
     n = len(truth)
-    return AATS(aa_truth=float(truth.mean()), aa_syn=float(syn.mean()), ties_truth=float(truth_ties.mean()),
-                ties_syn=float(syn_ties.mean()), standard_error=float(0.5 * np.sqrt((truth.var() + syn.var()) / n)),
-                size=n)
+    return AATS(
+        aa_truth=float(truth.mean()),
+        aa_syn=float(syn.mean()),
+        ties_truth=float(truth_ties.mean()),
+        ties_syn=float(syn_ties.mean()),
+        standard_error=float(0.5 * np.sqrt((truth.var() + syn.var()) / n)),
+        size=n,
+    )
 
 
 def roc_auc(positive: np.ndarray, negative: np.ndarray) -> float:
@@ -146,6 +172,7 @@ def roc_curve(positive: np.ndarray, negative: np.ndarray) -> tuple[np.ndarray, n
 
 # -- check_privacy: the privacy metrics of one artificial set, and the gate ---------------------------------
 
+
 @dataclass
 class PrivacyReport(Report):
     """How close an artificial set is to its training haplotypes against held-out ones (``metrics``), the gate's
@@ -166,8 +193,12 @@ class PrivacyReport(Report):
         return not self.failures
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.metrics, "gate": {"passed": self.passed, "failures": self.failures},
-                "caveats": self.caveats, "provenance": self.provenance}
+        return {
+            **self.metrics,
+            "gate": {"passed": self.passed, "failures": self.failures},
+            "caveats": self.caveats,
+            "provenance": self.provenance,
+        }
 
     def verdict(self) -> str:
         """One line: ``passed``, or ``failed:`` and each exceeded limit (what pipelines read from gate.txt)."""
@@ -181,23 +212,49 @@ class PrivacyReport(Report):
 
         verdict = "Privacy gate passed." if self.passed else "Privacy gate FAILED: " + "; ".join(self.failures)
         verdict = " ".join([verdict, *(f"Caveat: {caveat}." for caveat in self.caveats)])
-        summary = [(key, format_cell(self.metrics[key], ".4f"))
-                   for key in ("n_train", "n_holdout", "n_synthetic", "n_sites", "aats_size", "aats_train",
-                               "aats_holdout", "privacy_loss", "privacy_loss_se", "exact_copies",
-                               "holdout_copies_of_train", "near_copies", "mia_auc")]
+        summary = [
+            (key, format_cell(self.metrics[key], ".4f"))
+            for key in (
+                "n_train",
+                "n_holdout",
+                "n_synthetic",
+                "n_sites",
+                "aats_size",
+                "aats_train",
+                "aats_holdout",
+                "privacy_loss",
+                "privacy_loss_se",
+                "exact_copies",
+                "holdout_copies_of_train",
+                "near_copies",
+                "mia_auc",
+            )
+        ]
         return summary, verdict, privacy_figures(folder, self.metrics, self.curves)
 
     def __repr__(self) -> str:
         m = self.metrics
-        return (f"PrivacyReport(AATS train {m['aats_train']:.3f}, holdout {m['aats_holdout']:.3f}, privacy loss "
-                f"{m['privacy_loss']:.3f}, exact copies {m['exact_copies']}, MIA AUC {m['mia_auc']:.3f}, "
-                f"gate {'passed' if self.passed else 'FAILED: ' + '; '.join(self.failures)})")
+        return (
+            f"PrivacyReport(AATS train {m['aats_train']:.3f}, holdout {m['aats_holdout']:.3f}, privacy loss "
+            f"{m['privacy_loss']:.3f}, exact copies {m['exact_copies']}, MIA AUC {m['mia_auc']:.3f}, "
+            f"gate {'passed' if self.passed else 'FAILED: ' + '; '.join(self.failures)})"
+        )
 
 
-def check_privacy(train: HaplotypeMatrix, holdout: HaplotypeMatrix, synthetic: HaplotypeMatrix, *, near: int = 1,
-                  repeats: int = 5, max_privacy_loss: float | None = None, max_exact_copies: int | None = None,
-                  max_mia_auc: float | None = None, seed: int | None = None, device: str = "auto",
-                  progress: bool = True) -> PrivacyReport:
+def check_privacy(
+    train: HaplotypeMatrix,
+    holdout: HaplotypeMatrix,
+    synthetic: HaplotypeMatrix,
+    *,
+    near: int = 1,
+    repeats: int = 5,
+    max_privacy_loss: float | None = None,
+    max_exact_copies: int | None = None,
+    max_mia_auc: float | None = None,
+    seed: int | None = None,
+    device: str = "auto",
+    progress: bool = True,
+) -> PrivacyReport:
     """Does an artificial set leak its training individuals? AATS against train and held-out haplotypes and the
     privacy loss, exact and near copies, distances to closest records, membership inference.
 
@@ -227,29 +284,49 @@ def check_privacy(train: HaplotypeMatrix, holdout: HaplotypeMatrix, synthetic: H
     names = {"train": train, "holdout": holdout, "synthetic": synthetic}
     for role, matrix in names.items():
         if role != "train":
-            require_same_sites(train.sites, matrix.sites, reference_name=train.name("train"),
-                               other_name=matrix.name(role))
+            require_same_sites(
+                train.sites, matrix.sites, reference_name=train.name("train"), other_name=matrix.name(role)
+            )
         if matrix.n_haplotypes < 2:
             raise InputError(f"{matrix.name(role)}: at least 2 haplotypes are needed, found {matrix.n_haplotypes}")
-    logger("privacy-check", progress)(f"train {train.n_haplotypes}, holdout {holdout.n_haplotypes}, synthetic "
-                                      f"{synthetic.n_haplotypes} haplotypes x {train.n_sites} sites on {device}")
-    metrics, curves = _privacy_metrics(train.haplotypes, holdout.haplotypes, synthetic.haplotypes, near=near,
-                                       repeats=repeats, rng=np.random.default_rng(seed), device=device)
+    logger("privacy-check", progress)(
+        f"train {train.n_haplotypes}, holdout {holdout.n_haplotypes}, synthetic "
+        f"{synthetic.n_haplotypes} haplotypes x {train.n_sites} sites on {device}"
+    )
+    metrics, curves = _privacy_metrics(
+        train.haplotypes,
+        holdout.haplotypes,
+        synthetic.haplotypes,
+        near=near,
+        repeats=repeats,
+        rng=np.random.default_rng(seed),
+        device=device,
+    )
     failures = []
     if max_privacy_loss is not None and metrics["privacy_loss"] > parse_float("max_privacy_loss", max_privacy_loss):
         failures.append(f"privacy loss {metrics['privacy_loss']:.3f} > {max_privacy_loss}")
-    if max_exact_copies is not None and metrics["exact_copies"] > parse_int("max_exact_copies", max_exact_copies,
-                                                                          minimum=0):
+    if max_exact_copies is not None and metrics["exact_copies"] > parse_int(
+        "max_exact_copies", max_exact_copies, minimum=0
+    ):
         failures.append(f"exact copies {metrics['exact_copies']} > {max_exact_copies}")
     if max_mia_auc is not None and metrics["mia_auc"] > parse_float("max_mia_auc", max_mia_auc, minimum=0, maximum=1):
         failures.append(f"membership-inference AUC {metrics['mia_auc']:.3f} > {max_mia_auc}")
-    record = make_record("privacy-check", parameters={"near": near, "repeats": repeats,
-                                                      "max_privacy_loss": max_privacy_loss,
-                                                      "max_exact_copies": max_exact_copies, "max_mia_auc": max_mia_auc,
-                                                      "device": device}, seed=seed,
-                         inputs=[m.describe() for m in names.values()])
-    return PrivacyReport(metrics=metrics, failures=failures, provenance=record, curves=curves,
-                         caveats=_caveats(metrics))
+    record = make_record(
+        "privacy-check",
+        parameters={
+            "near": near,
+            "repeats": repeats,
+            "max_privacy_loss": max_privacy_loss,
+            "max_exact_copies": max_exact_copies,
+            "max_mia_auc": max_mia_auc,
+            "device": device,
+        },
+        seed=seed,
+        inputs=[m.describe() for m in names.values()],
+    )
+    return PrivacyReport(
+        metrics=metrics, failures=failures, provenance=record, curves=curves, caveats=_caveats(metrics)
+    )
 
 
 def _caveats(metrics: dict[str, Any]) -> list[str]:
@@ -258,11 +335,15 @@ def _caveats(metrics: dict[str, Any]) -> list[str]:
     exact copies are no sign of memorisation by themselves where held-out haplotypes copy training ones too."""
     caveats = []
     truth, synthetic = metrics["aa_truth_train"], metrics["aa_syn_train"]
-    if not (all(SATURATED_HALF <= half <= 1 - SATURATED_HALF for half in (truth, synthetic)) or
-            max(truth, synthetic) < SATURATED_HALF):
-        caveats.append(f"AA_truth {truth:.2f} and AA_syn {synthetic:.2f} against the training set: with a half of "
-                       f"AATS near 0 or 1, AATS moves little and the privacy loss can understate memorisation; the "
-                       f"membership-inference AUC ({metrics['mia_auc']:.3f}) does not depend on the halves")
+    if not (
+        all(SATURATED_HALF <= half <= 1 - SATURATED_HALF for half in (truth, synthetic))
+        or max(truth, synthetic) < SATURATED_HALF
+    ):
+        caveats.append(
+            f"AA_truth {truth:.2f} and AA_syn {synthetic:.2f} against the training set: with a half of "
+            f"AATS near 0 or 1, AATS moves little and the privacy loss can understate memorisation; the "
+            f"membership-inference AUC ({metrics['mia_auc']:.3f}) does not depend on the halves"
+        )
     copies = _copies_caveat(metrics)
     return caveats + ([copies] if copies else [])
 
@@ -276,19 +357,31 @@ def _copies_caveat(metrics: dict[str, Any]) -> str | None:
         return None
     synthetic_rate = metrics["exact_copies"] / metrics["n_synthetic"]
     holdout_rate = metrics["holdout_copies_of_train"] / metrics["n_holdout"]
-    error = np.hypot(np.sqrt(synthetic_rate * (1 - synthetic_rate) / metrics["n_synthetic"]),
-                     np.sqrt(holdout_rate * (1 - holdout_rate) / metrics["n_holdout"]))
-    reading = ("clearly more often than held-out individuals do: memorisation, or a generator drawn to common "
-               "haplotypes" if synthetic_rate - holdout_rate > COPY_RATE_MARGIN * error else
-               "copies at about that rate or below are what real individuals share, no sign of memorisation by "
-               "themselves")
-    return (f"{synthetic_rate:.1%} of the synthetic haplotypes are exact copies of training ones, and "
-            f"{holdout_rate:.1%} of the held-out haplotypes are identical to a training one: {reading}")
+    error = np.hypot(
+        np.sqrt(synthetic_rate * (1 - synthetic_rate) / metrics["n_synthetic"]),
+        np.sqrt(holdout_rate * (1 - holdout_rate) / metrics["n_holdout"]),
+    )
+    reading = (
+        "clearly more often than held-out individuals do: memorisation, or a generator drawn to common haplotypes"
+        if synthetic_rate - holdout_rate > COPY_RATE_MARGIN * error
+        else "copies at about that rate or below are what real individuals share, no sign of memorisation by themselves"
+    )
+    return (
+        f"{synthetic_rate:.1%} of the synthetic haplotypes are exact copies of training ones, and "
+        f"{holdout_rate:.1%} of the held-out haplotypes are identical to a training one: {reading}"
+    )
 
 
-
-def _privacy_metrics(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray, *, near: int, repeats: int,
-                     rng: np.random.Generator, device: str) -> tuple[dict, dict]:
+def _privacy_metrics(
+    train: np.ndarray,
+    holdout: np.ndarray,
+    synthetic: np.ndarray,
+    *,
+    near: int,
+    repeats: int,
+    rng: np.random.Generator,
+    device: str,
+) -> tuple[dict, dict]:
     size = min(len(train), len(holdout), len(synthetic))  # one size for both AATS (module docstring)
     on_train = adversarial_accuracy(train, synthetic, repeats=repeats, rng=rng, size=size, device=device)
     on_holdout = adversarial_accuracy(holdout, synthetic, repeats=repeats, rng=rng, size=size, device=device)
@@ -302,28 +395,50 @@ def _privacy_metrics(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarr
     holdout_to_train = nearest_hamming(holdout, train, device=device)
     metrics = {
         "n_sites": int(train.shape[1]),
-        "n_train": int(len(train)), "n_holdout": int(len(holdout)), "n_synthetic": int(len(synthetic)),
+        "n_train": int(len(train)),
+        "n_holdout": int(len(holdout)),
+        "n_synthetic": int(len(synthetic)),
         "aats_size": int(size),
-        "aats_train": on_train.aats, "aa_truth_train": on_train.aa_truth, "aa_syn_train": on_train.aa_syn,
-        "aats_ties_train": on_train.ties, "aats_se_train": on_train.standard_error,
-        "aats_holdout": on_holdout.aats, "aa_truth_holdout": on_holdout.aa_truth, "aa_syn_holdout": on_holdout.aa_syn,
-        "aats_ties_holdout": on_holdout.ties, "aats_se_holdout": on_holdout.standard_error,
+        "aats_train": on_train.aats,
+        "aa_truth_train": on_train.aa_truth,
+        "aa_syn_train": on_train.aa_syn,
+        "aats_ties_train": on_train.ties,
+        "aats_se_train": on_train.standard_error,
+        "aats_holdout": on_holdout.aats,
+        "aa_truth_holdout": on_holdout.aa_truth,
+        "aa_syn_holdout": on_holdout.aa_syn,
+        "aats_ties_holdout": on_holdout.ties,
+        "aats_se_holdout": on_holdout.standard_error,
         "privacy_loss": on_holdout.aats - on_train.aats,
         "privacy_loss_se": float(np.hypot(on_train.standard_error, on_holdout.standard_error)),
         "exact_copies": int((syn_to_train == 0).sum()),
         "exact_copies_of_holdout": int((syn_to_holdout == 0).sum()),
         "holdout_copies_of_train": int((holdout_to_train == 0).sum()),
-        "near_copies": int((syn_to_train <= near).sum()), "near_distance": near,
+        "near_copies": int((syn_to_train <= near).sum()),
+        "near_distance": near,
         "mia_auc": roc_auc(-train_to_syn.astype(float), -holdout_to_syn.astype(float)),
-        "dcr": {name: _distance_summary(values) for name, values in (("synthetic_to_train", syn_to_train),
-                                                                     ("synthetic_to_holdout", syn_to_holdout),
-                                                                     ("holdout_to_train", holdout_to_train))},
+        "dcr": {
+            name: _distance_summary(values)
+            for name, values in (
+                ("synthetic_to_train", syn_to_train),
+                ("synthetic_to_holdout", syn_to_holdout),
+                ("holdout_to_train", holdout_to_train),
+            )
+        },
     }
-    curves = {"syn_to_train": syn_to_train, "syn_to_holdout": syn_to_holdout, "holdout_to_train": holdout_to_train,
-              "roc": roc_curve(-train_to_syn.astype(float), -holdout_to_syn.astype(float))}
+    curves = {
+        "syn_to_train": syn_to_train,
+        "syn_to_holdout": syn_to_holdout,
+        "holdout_to_train": holdout_to_train,
+        "roc": roc_curve(-train_to_syn.astype(float), -holdout_to_syn.astype(float)),
+    }
     return metrics, curves
 
 
 def _distance_summary(values: np.ndarray) -> dict[str, float]:
-    return {"min": int(values.min()), "p05": float(np.percentile(values, 5)), "median": float(np.median(values)),
-            "mean": float(values.mean())}
+    return {
+        "min": int(values.min()),
+        "p05": float(np.percentile(values, 5)),
+        "median": float(np.median(values)),
+        "mean": float(values.mean()),
+    }

@@ -52,13 +52,15 @@ def simulate_out_of_africa(
         The VCF and a two-column TSV (``sample``, ``population``) with a header line.
     """
     start = 15_000_000
-    ts = out_of_africa_tree_sequence(individuals_per_population=individuals_per_population, start=start,
-                                     length=length, seed=seed)
+    ts = out_of_africa_tree_sequence(
+        individuals_per_population=individuals_per_population, start=start, length=length, seed=seed
+    )
     return _write_vcf_and_populations(ts, vcf_path, contig_id=contig_id, offset=start)
 
 
-def out_of_africa_tree_sequence(*, individuals_per_population: int, start: int, length: int,
-                                seed: int) -> "tskit.TreeSequence":
+def out_of_africa_tree_sequence(
+    *, individuals_per_population: int, start: int, length: int, seed: int
+) -> tskit.TreeSequence:
     """The tskit tree sequence of :func:`simulate_out_of_africa`: chr22 from ``start`` for ``length`` bp (flat
     map), trimmed so that positions count from ``start``; its individuals are YRI, CEU and CHB in turn."""
     import stdpopsim
@@ -97,11 +99,18 @@ def simulate_sweep(
     import tskit
 
     size, recent = 10_000, 1500
-    sweep = msprime.SweepGenicSelection(position=length // 2, start_frequency=1 / (2 * size), end_frequency=0.99,
-                                        s=selection, dt=1e-6)
-    swept = msprime.sim_ancestry(samples=individuals_per_population, population_size=size, sequence_length=length,
-                                 recombination_rate=1e-8, model=[sweep, msprime.StandardCoalescent()],
-                                 end_time=recent, random_seed=seed)
+    sweep = msprime.SweepGenicSelection(
+        position=length // 2, start_frequency=1 / (2 * size), end_frequency=0.99, s=selection, dt=1e-6
+    )
+    swept = msprime.sim_ancestry(
+        samples=individuals_per_population,
+        population_size=size,
+        sequence_length=length,
+        recombination_rate=1e-8,
+        model=[sweep, msprime.StandardCoalescent()],
+        end_time=recent,
+        random_seed=seed,
+    )
     demography = msprime.Demography()
     for name in ("A", "B", "C", "AB", "ABC"):
         demography.add_population(name=name, initial_size=size)
@@ -117,7 +126,9 @@ def simulate_sweep(
             individual = tables.individuals.add_row()
             for _ in range(2):
                 tables.nodes.add_row(flags=tskit.NODE_IS_SAMPLE, time=0, population=population, individual=individual)
-    ts = msprime.sim_ancestry(initial_state=tables, demography=demography, recombination_rate=1e-8, random_seed=seed + 1)
+    ts = msprime.sim_ancestry(
+        initial_state=tables, demography=demography, recombination_rate=1e-8, random_seed=seed + 1
+    )
     ts = msprime.sim_mutations(ts, rate=1.25e-8, random_seed=seed + 2)
     return _write_vcf_and_populations(ts, vcf_path, contig_id=contig_id, offset=0)
 

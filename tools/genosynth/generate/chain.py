@@ -7,20 +7,21 @@ chromosome."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence, Union
+from typing import Any, Union
 
 import numpy as np
 
 from genosynth._infra.devices import require_memory, resolve_device
 from genosynth._infra.errors import OptionError
-from genosynth.io import HaplotypeWriter
-from genosynth.io.matrix import HaplotypeMatrix, Sites
-from genosynth.generate.trained import Model, ModelDescription, ModelHeader, read_model_header
 from genosynth._infra.options import parse_haplotype_count, parse_int
 from genosynth._infra.progress import Progress
 from genosynth._infra.provenance import make_record, resolve_seed
+from genosynth.generate.trained import Model, ModelDescription, ModelHeader, read_model_header
+from genosynth.io import HaplotypeWriter
+from genosynth.io.matrix import HaplotypeMatrix, Sites
 from genosynth.io.windows import ChainLink, check_chain, site_keys
 
 #: a window model of a chain: loaded, or a model file (its path or its header), loaded when its window comes
@@ -38,9 +39,18 @@ class ChainDraw:
     windows: Iterator[tuple[Sites, np.ndarray]]
 
 
-def draw_chain(models: Sequence[ChainModel], n: int, *, seed: int | None = None, population: str | None = None,
-               ploidy: int = 1, batch: int = 10_000, device: str = "auto", progress: bool = True,
-               **options: Any) -> ChainDraw:
+def draw_chain(
+    models: Sequence[ChainModel],
+    n: int,
+    *,
+    seed: int | None = None,
+    population: str | None = None,
+    ploidy: int = 1,
+    batch: int = 10_000,
+    device: str = "auto",
+    progress: bool = True,
+    **options: Any,
+) -> ChainDraw:
     """Check that ``models`` chain (see :func:`genosynth.io.windows.check_chain`) and prepare the draw of ``n``
     haplotypes through them; the haplotypes are generated as the windows are iterated.
 
@@ -56,19 +66,34 @@ def draw_chain(models: Sequence[ChainModel], n: int, *, seed: int | None = None,
     if not models:
         raise OptionError("models", "a chain needs at least one model")
     described = [m if isinstance(m, ModelDescription) else read_model_header(m) for m in models]
-    check_chain([ChainLink(model.name(f"model {i + 1}"), model.sites, site_keys(model.window.get("context")),
-                           _preceding(model), model.populations) for i, model in enumerate(described)])
+    check_chain(
+        [
+            ChainLink(
+                model.name(f"model {i + 1}"),
+                model.sites,
+                site_keys(model.window.get("context")),
+                _preceding(model),
+                model.populations,
+            )
+            for i, model in enumerate(described)
+        ]
+    )
     n, ploidy = parse_haplotype_count(n, ploidy)
     batch = parse_int("batch", batch, minimum=1)
     if options.get("sampling_set") is not None:
-        raise OptionError("sampling_set", "starts an RBM's chains from real haplotypes of one window; a chain of "
-                                          "windows cannot take it")
+        raise OptionError(
+            "sampling_set",
+            "starts an RBM's chains from real haplotypes of one window; a chain of windows cannot take it",
+        )
     devices = {m.generator.device for m in described if isinstance(m, Model)}
     if any(isinstance(m, ModelHeader) for m in described):
         devices.add(resolve_device(device))
     if len(devices) > 1:
-        raise OptionError("models", f"a chain's models must be on one device, not {' and '.join(sorted(devices))}"
-                                    " (load them on one, or give device= for those read from files)")
+        raise OptionError(
+            "models",
+            f"a chain's models must be on one device, not {' and '.join(sorted(devices))}"
+            " (load them on one, or give device= for those read from files)",
+        )
     for name in options:
         if not any(name in model.sampling_option_names for model in described):
             raise OptionError(name, "applies to none of the chain's models")
@@ -77,23 +102,47 @@ def draw_chain(models: Sequence[ChainModel], n: int, *, seed: int | None = None,
     seed = resolve_seed(seed)
     widest = max(len(m.sites) for m in described) + max(m.context_sites for m in described)
     # one window's uint8 haplotypes with the context kept, and a batch's float32 outputs with their intermediates
-    require_memory(n * widest * 2 + min(batch, n) * widest * 16, f"{n} haplotypes x {widest} sites of a window",
-                   advice="ask for fewer haplotypes (-n) and a smaller --batch, or draw them in several runs")
+    require_memory(
+        n * widest * 2 + min(batch, n) * widest * 16,
+        f"{n} haplotypes x {widest} sites of a window",
+        advice="ask for fewer haplotypes (-n) and a smaller --batch, or draw them in several runs",
+    )
     codes = described[0].population_codes(n, population, ploidy, np.random.default_rng(seed))
     windows = [[str(m.sites.chrom[0]), int(m.sites.pos[0]), int(m.sites.pos[-1])] for m in described]
     inputs = [m.source for m in described if m.source]
-    record = make_record("sample", parameters={"n": n, "population": population, "ploidy": ploidy, "batch": batch,
-                                               "windows": windows, **options}, seed=seed, inputs=inputs)
+    record = make_record(
+        "sample",
+        parameters={"n": n, "population": population, "ploidy": ploidy, "batch": batch, "windows": windows, **options},
+        seed=seed,
+        inputs=inputs,
+    )
     provenance = described[0].provenance + [m.provenance[-1] for m in described[1:] if m.provenance] + [record]
     populations = None if codes is None else np.asarray(described[0].populations)[codes]
-    header = HaplotypeMatrix.artificial(np.empty((n, 0), dtype=np.uint8), Sites.concatenate([]), ploidy=ploidy,
-                                        populations=populations, provenance=provenance)
-    return ChainDraw(header, windows[0][0], sum(len(m.sites) for m in described),
-                     _generate(described, n, seed, codes, options, batch, devices.pop(), progress))
+    header = HaplotypeMatrix.artificial(
+        np.empty((n, 0), dtype=np.uint8),
+        Sites.concatenate([]),
+        ploidy=ploidy,
+        populations=populations,
+        provenance=provenance,
+    )
+    return ChainDraw(
+        header,
+        windows[0][0],
+        sum(len(m.sites) for m in described),
+        _generate(described, n, seed, codes, options, batch, devices.pop(), progress),
+    )
 
 
-def _generate(described: Sequence[ModelDescription], n: int, seed: int, codes: np.ndarray | None,
-              options: dict[str, Any], batch: int, device: str, progress: bool) -> Iterator[tuple[Sites, np.ndarray]]:
+def _generate(
+    described: Sequence[ModelDescription],
+    n: int,
+    seed: int,
+    codes: np.ndarray | None,
+    options: dict[str, Any],
+    batch: int,
+    device: str,
+    progress: bool,
+) -> Iterator[tuple[Sites, np.ndarray]]:
     import torch
 
     rng = torch.Generator(device=device).manual_seed(seed)
@@ -102,12 +151,13 @@ def _generate(described: Sequence[ModelDescription], n: int, seed: int, codes: n
     meter = Progress("sample", unit="haplotype windows", total=n * len(described), enabled=progress)
     for description in described:
         model = description if isinstance(description, Model) else description.load(device)
-        context = tail[:, tail.shape[1] - model.context_sites:] if model.context_sites else None
-        haplotypes = model.generate(n, rng, codes=codes, context=context, batch=batch, meter=meter,
-                                    sampling=_options_for(model, options))
+        context = tail[:, tail.shape[1] - model.context_sites :] if model.context_sites else None
+        haplotypes = model.generate(
+            n, rng, codes=codes, context=context, batch=batch, meter=meter, sampling=_options_for(model, options)
+        )
         del model  # a model read from a file is released before the next one is loaded
         tail = np.concatenate([tail, haplotypes], axis=1)
-        tail = tail[:, max(0, tail.shape[1] - longest_context):]
+        tail = tail[:, max(0, tail.shape[1] - longest_context) :]
         yield description.sites, haplotypes
     meter.close()
 
@@ -134,12 +184,20 @@ def sample_chain(models: Sequence[ChainModel], n: int, **options: Any) -> Haplot
     draw = draw_chain(models, n, **options)
     parts = list(draw.windows)
     header = draw.header
-    return HaplotypeMatrix(np.concatenate([h for _, h in parts], axis=1), Sites.concatenate([s for s, _ in parts]),
-                           header.samples, header.ploidy, header.populations, header.provenance, header.label)
+    return HaplotypeMatrix(
+        np.concatenate([h for _, h in parts], axis=1),
+        Sites.concatenate([s for s, _ in parts]),
+        header.samples,
+        header.ploidy,
+        header.populations,
+        header.provenance,
+        header.label,
+    )
 
 
-def write_chain(models: Sequence[ChainModel], n: int, output: str | Path, *, legend: str | Path | None = None,
-                **options: Any) -> ChainDraw:
+def write_chain(
+    models: Sequence[ChainModel], n: int, output: str | Path, *, legend: str | Path | None = None, **options: Any
+) -> ChainDraw:
     """Draw ``n`` haplotypes through a chain of window models straight into ``output`` (matrix, VCF or .hapt,
     atomically), one window at a time; given as model files, the models are loaded one window at a time too,
     so memory does not grow with the chromosome. ``options`` as :func:`draw_chain` takes them. Returns the
@@ -153,9 +211,16 @@ def write_chain(models: Sequence[ChainModel], n: int, output: str | Path, *, leg
     """
     draw = draw_chain(models, n, **options)
     header = draw.header
-    with HaplotypeWriter(output, samples=header.samples, ploidy=header.ploidy, populations=header.populations,
-                         label=header.label, provenance=header.provenance, contigs=[draw.chromosome],
-                         legend=legend) as writer:
+    with HaplotypeWriter(
+        output,
+        samples=header.samples,
+        ploidy=header.ploidy,
+        populations=header.populations,
+        label=header.label,
+        provenance=header.provenance,
+        contigs=[draw.chromosome],
+        legend=legend,
+    ) as writer:
         for sites, haplotypes in draw.windows:
             writer.append(sites, haplotypes)
     return draw

@@ -25,8 +25,9 @@ ties within monitoring noise go to the later, better trained epoch.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -35,17 +36,38 @@ from genosynth.assess.distances import hamming_summary
 from genosynth.assess.privacy import adversarial_accuracy
 
 EARLY_STOP_CHOICES = ("none", "aats", "fidelity")
-MONITORED = ("aa_truth", "aa_syn", "aats", "aats_se", "af_r", "ld_r", "ld_strength", "fixed_fraction", "pairwise_w",
-             "aa_truth_holdout", "aa_syn_holdout", "aats_holdout", "privacy_loss", "privacy_loss_se")
+MONITORED = (
+    "aa_truth",
+    "aa_syn",
+    "aats",
+    "aats_se",
+    "af_r",
+    "ld_r",
+    "ld_strength",
+    "fixed_fraction",
+    "pairwise_w",
+    "aa_truth_holdout",
+    "aa_syn_holdout",
+    "aats_holdout",
+    "privacy_loss",
+    "privacy_loss_se",
+)
 
 
 class Monitor:
     """Measures generated haplotypes against ``real`` (a validation subset of the training haplotypes, uint8
     rows) and ``holdout`` (held-out haplotypes, as many rows) when given."""
 
-    def __init__(self, real: np.ndarray, training_frequencies: np.ndarray, *, holdout: np.ndarray | None = None,
-                 positions: np.ndarray | None = None, chromosomes: np.ndarray | None = None,
-                 device: str = "cpu") -> None:
+    def __init__(
+        self,
+        real: np.ndarray,
+        training_frequencies: np.ndarray,
+        *,
+        holdout: np.ndarray | None = None,
+        positions: np.ndarray | None = None,
+        chromosomes: np.ndarray | None = None,
+        device: str = "cpu",
+    ) -> None:
         self.real = real
         self.holdout = holdout
         self.training_frequencies = training_frequencies
@@ -66,11 +88,21 @@ class Monitor:
         on_train = adversarial_accuracy(self.real, generated, repeats=1, rng=rng, device=self.device)
         frequencies = fidelity.allele_frequencies(generated)
         within = hamming_summary(generated, histogram=True, device=self.device).histogram
-        ld = None if self.positions is None else fidelity.compare_ld(
-            self.real, {"generated": generated}, positions=self.positions, chromosomes=self.chromosomes,
-            device=self.device)
+        ld = (
+            None
+            if self.positions is None
+            else fidelity.compare_ld(
+                self.real,
+                {"generated": generated},
+                positions=self.positions,
+                chromosomes=self.chromosomes,
+                device=self.device,
+            )
+        )
         row: dict[str, float | None] = {
-            "aa_truth": on_train.aa_truth, "aa_syn": on_train.aa_syn, "aats": on_train.aats,
+            "aa_truth": on_train.aa_truth,
+            "aa_syn": on_train.aa_syn,
+            "aats": on_train.aats,
             "aats_se": on_train.standard_error,
             "af_r": fidelity.pearson(self.training_frequencies, frequencies),
             "ld_r": None if ld is None else ld.r["generated"],
@@ -79,11 +111,18 @@ class Monitor:
             "pairwise_w": fidelity.histogram_wasserstein(self.real_pairwise, within),
         }
         if self.holdout is not None:
-            on_holdout = adversarial_accuracy(self.holdout, generated if for_holdout is None else for_holdout,
-                                              repeats=1, rng=rng, device=self.device)
-            row.update({"aa_truth_holdout": on_holdout.aa_truth, "aa_syn_holdout": on_holdout.aa_syn,
-                        "aats_holdout": on_holdout.aats, "privacy_loss": on_holdout.aats - on_train.aats,
-                        "privacy_loss_se": math.hypot(on_train.standard_error, on_holdout.standard_error)})
+            on_holdout = adversarial_accuracy(
+                self.holdout, generated if for_holdout is None else for_holdout, repeats=1, rng=rng, device=self.device
+            )
+            row.update(
+                {
+                    "aa_truth_holdout": on_holdout.aa_truth,
+                    "aa_syn_holdout": on_holdout.aa_syn,
+                    "aats_holdout": on_holdout.aats,
+                    "privacy_loss": on_holdout.aats - on_train.aats,
+                    "privacy_loss_se": math.hypot(on_train.standard_error, on_holdout.standard_error),
+                }
+            )
         return row
 
 
@@ -144,17 +183,27 @@ class EarlyStopping:
         summary = {"early_stop": self.rule, "kept_score": kept.score}
         if self.rule == "fidelity":
             within = self.best is not None
-            summary.update({"max_privacy_loss": self.max_privacy_loss, "privacy_limit_met": within,
-                            "kept_privacy_loss": kept.privacy_loss})
+            summary.update(
+                {
+                    "max_privacy_loss": self.max_privacy_loss,
+                    "privacy_limit_met": within,
+                    "kept_privacy_loss": kept.privacy_loss,
+                }
+            )
             if not within:
-                summary["note"] = (f"no monitored state had a privacy loss within {self.max_privacy_loss}: kept the "
-                                   f"one with the lowest, {kept.privacy_loss:.3f} (epoch {kept.epoch})")
+                summary["note"] = (
+                    f"no monitored state had a privacy loss within {self.max_privacy_loss}: kept the "
+                    f"one with the lowest, {kept.privacy_loss:.3f} (epoch {kept.epoch})"
+                )
         return summary
 
     def state(self) -> dict[str, Any]:
         """Everything a checkpoint needs to continue choosing bit for bit."""
-        return {"best": None if self.best is None else vars(self.best), "best_score": self.best_score,
-                "fallback": None if self.fallback is None else vars(self.fallback)}
+        return {
+            "best": None if self.best is None else vars(self.best),
+            "best_score": self.best_score,
+            "fallback": None if self.fallback is None else vars(self.fallback),
+        }
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.best = None if state["best"] is None else Candidate(**state["best"])

@@ -4,20 +4,21 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from genosynth._infra.devices import require_memory, resolve_device
 from genosynth._infra.errors import InputError, OptionError
-from genosynth.io.model_file import ModelFile, load_model_file, save_model_file
-from genosynth.io.matrix import HaplotypeMatrix, Sites
-from genosynth.generate.models.base import Generator
-from genosynth.generate.models.registry import generator_class
 from genosynth._infra.options import parse_haplotype_count, parse_int
 from genosynth._infra.progress import Progress
 from genosynth._infra.provenance import describe_file, make_record, resolve_seed
+from genosynth.generate.models.base import Generator
+from genosynth.generate.models.registry import generator_class
+from genosynth.io.matrix import HaplotypeMatrix, Sites
+from genosynth.io.model_file import ModelFile, load_model_file, save_model_file
 
 
 class ModelDescription:
@@ -27,9 +28,16 @@ class ModelDescription:
     kind: str
     config: Any
 
-    def __init__(self, *, sites: Sites, populations: Sequence[str] = (), population_frequencies: Sequence[float] = (),
-                 provenance: Sequence[dict[str, Any]] = (), source: dict[str, str] | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        sites: Sites,
+        populations: Sequence[str] = (),
+        population_frequencies: Sequence[float] = (),
+        provenance: Sequence[dict[str, Any]] = (),
+        source: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         self.sites = sites
         self.populations = list(populations)
         self.population_frequencies = list(population_frequencies)
@@ -61,27 +69,31 @@ class ModelDescription:
         """Those of ``options`` that apply to the model's kind, validated against its configuration and sites
         without its weights (see :meth:`genosynth.generate.models.base.Generator.check_sampling_options`)."""
         kind = generator_class(self.kind)
-        return kind.check_sampling_options(self.config, self.sites,
-                                           **{k: v for k, v in options.items() if k in kind.sampling_option_names})
+        return kind.check_sampling_options(
+            self.config, self.sites, **{k: v for k, v in options.items() if k in kind.sampling_option_names}
+        )
 
     @property
     def training_summary(self) -> dict[str, Any]:
         """How training ended: epochs trained, why it stopped, the epoch kept, the last monitored figures."""
         return dict(self.provenance[-1].get("summary", {})) if self.provenance else {}
 
-    def population_codes(self, n: int, population: str | None, ploidy: int,
-                         rng: np.random.Generator) -> np.ndarray | None:
+    def population_codes(
+        self, n: int, population: str | None, ploidy: int, rng: np.random.Generator
+    ) -> np.ndarray | None:
         """The condition label index of every haplotype to generate (None for an unconditional model)."""
         labels = self.populations
         if not labels:
             if population is not None:
-                raise OptionError("population", f"{population}: the model is not conditional "
-                                                "(train it conditioned on population)")
+                raise OptionError(
+                    "population", f"{population}: the model is not conditional (train it conditioned on population)"
+                )
             return None
         if population is not None:
             if population not in labels:
-                raise OptionError("population", f"{population}: not among the model's populations "
-                                                f"({', '.join(labels)})")
+                raise OptionError(
+                    "population", f"{population}: not among the model's populations ({', '.join(labels)})"
+                )
             return np.full(n, labels.index(population))
         # a diploid individual's two haplotypes come from one population
         per_sample = rng.choice(len(labels), n // ploidy, p=self.population_frequencies)
@@ -98,12 +110,26 @@ class Model(ModelDescription):
     >>> model.save("rbm.safetensors")                            # doctest: +SKIP
     """
 
-    def __init__(self, generator: Generator, *, sites: Sites, populations: Sequence[str] = (),
-                 population_frequencies: Sequence[float] = (), provenance: Sequence[dict[str, Any]] = (),
-                 history: list[dict[str, Any]] | None = None, source: dict[str, str] | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
-        super().__init__(sites=sites, populations=populations, population_frequencies=population_frequencies,
-                         provenance=provenance, source=source, extra=extra)
+    def __init__(
+        self,
+        generator: Generator,
+        *,
+        sites: Sites,
+        populations: Sequence[str] = (),
+        population_frequencies: Sequence[float] = (),
+        provenance: Sequence[dict[str, Any]] = (),
+        history: list[dict[str, Any]] | None = None,
+        source: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            sites=sites,
+            populations=populations,
+            population_frequencies=population_frequencies,
+            provenance=provenance,
+            source=source,
+            extra=extra,
+        )
         self.generator = generator
         self.history = history
 
@@ -116,9 +142,18 @@ class Model(ModelDescription):
         """The typed configuration (a dataclass of the kind's)."""
         return self.generator.config
 
-    def sample(self, n: int, *, seed: int | None = None, population: str | None = None, ploidy: int = 1,
-               batch: int = 10_000, progress: bool = True, context: "HaplotypeMatrix | np.ndarray | None" = None,
-               **options: Any) -> HaplotypeMatrix:
+    def sample(
+        self,
+        n: int,
+        *,
+        seed: int | None = None,
+        population: str | None = None,
+        ploidy: int = 1,
+        batch: int = 10_000,
+        progress: bool = True,
+        context: HaplotypeMatrix | np.ndarray | None = None,
+        **options: Any,
+    ) -> HaplotypeMatrix:
         """Draw ``n`` artificial haplotypes.
 
         Parameters
@@ -158,9 +193,11 @@ class Model(ModelDescription):
         context_rows = self._parse_context(context, n)
         seed = resolve_seed(seed)
         # the uint8 output, and a batch's float32 outputs with their intermediates on the CPU
-        require_memory(n * len(self.sites) + min(batch, n) * len(self.sites) * 16,
-                       f"{n} haplotypes x {len(self.sites)} sites",
-                       advice="ask for fewer haplotypes (-n) and a smaller --batch, or draw them in several runs")
+        require_memory(
+            n * len(self.sites) + min(batch, n) * len(self.sites) * 16,
+            f"{n} haplotypes x {len(self.sites)} sites",
+            advice="ask for fewer haplotypes (-n) and a smaller --batch, or draw them in several runs",
+        )
         codes = self.population_codes(n, population, ploidy, np.random.default_rng(seed))
         rng = torch.Generator(device=self.generator.device).manual_seed(seed)
         meter = Progress("sample", unit="haplotypes", total=n, enabled=progress)
@@ -170,14 +207,28 @@ class Model(ModelDescription):
         recorded = {k: v for k, v in sampling.items() if k != "sampling_set"}
         if options.get("sampling_set") is not None and isinstance(options["sampling_set"], HaplotypeMatrix):
             inputs.append(options["sampling_set"].describe())
-        record = make_record("sample", parameters={"n": n, "population": population, "ploidy": ploidy,
-                                                   "batch": batch, **recorded}, seed=seed, inputs=inputs)
+        record = make_record(
+            "sample",
+            parameters={"n": n, "population": population, "ploidy": ploidy, "batch": batch, **recorded},
+            seed=seed,
+            inputs=inputs,
+        )
         populations = None if codes is None else np.asarray(self.populations)[codes]
-        return HaplotypeMatrix.artificial(out, self.sites, ploidy=ploidy, populations=populations,
-                                          provenance=self.provenance + [record])
+        return HaplotypeMatrix.artificial(
+            out, self.sites, ploidy=ploidy, populations=populations, provenance=self.provenance + [record]
+        )
 
-    def generate(self, n: int, rng: Any, *, codes: np.ndarray | None, context: np.ndarray | None,
-                 sampling: dict[str, Any], batch: int, meter: Progress | None = None) -> np.ndarray:
+    def generate(
+        self,
+        n: int,
+        rng: Any,
+        *,
+        codes: np.ndarray | None,
+        context: np.ndarray | None,
+        sampling: dict[str, Any],
+        batch: int,
+        meter: Progress | None = None,
+    ) -> np.ndarray:
         """``n`` haplotypes (uint8 n x sites) in batches of ``batch``, haplotype i conditioned on population
         ``codes[i]`` and on ``context[i]`` (for a conditional or windowed model); ``sampling`` are parsed
         sampling options."""
@@ -189,8 +240,11 @@ class Model(ModelDescription):
             hi = min(lo + batch, n)
             parts = []
             if codes is not None:
-                parts.append(torch.nn.functional.one_hot(torch.as_tensor(codes[lo:hi], device=device),
-                                                         len(self.populations)).to(torch.float32))
+                parts.append(
+                    torch.nn.functional.one_hot(torch.as_tensor(codes[lo:hi], device=device), len(self.populations)).to(
+                        torch.float32
+                    )
+                )
             if context is not None and context.shape[1]:
                 parts.append(torch.as_tensor(context[lo:hi], device=device).to(torch.float32))
             condition = torch.cat(parts, dim=1) if parts else None
@@ -199,7 +253,7 @@ class Model(ModelDescription):
                 meter.update(hi - lo)
         return out
 
-    def _parse_context(self, context: "HaplotypeMatrix | np.ndarray | None", n: int) -> np.ndarray | None:
+    def _parse_context(self, context: HaplotypeMatrix | np.ndarray | None, n: int) -> np.ndarray | None:
         """The context rows (uint8 n x context_sites) of a windowed model; an OptionError when missing or wrong."""
         needed = self.context_sites
         if not needed:
@@ -207,27 +261,39 @@ class Model(ModelDescription):
                 raise OptionError("context", "the model is not conditioned on sites before a window")
             return None
         if context is None:
-            raise OptionError("context", f"the model of window {self.window.get('region')} is conditioned on the "
-                                         f"{needed} sites before it: sample it in a chain after the models of the "
-                                         "windows before it, or give those sites' alleles")
+            raise OptionError(
+                "context",
+                f"the model of window {self.window.get('region')} is conditioned on the "
+                f"{needed} sites before it: sample it in a chain after the models of the "
+                "windows before it, or give those sites' alleles",
+            )
         if isinstance(context, HaplotypeMatrix):
             expected = [tuple(key) for key in self.window.get("context", [])]
             if context.sites.keys() != expected:
-                raise OptionError("context", f"{context.name('the context')}: its sites are not the {needed} sites "
-                                             "the model is conditioned on")
+                raise OptionError(
+                    "context",
+                    f"{context.name('the context')}: its sites are not the {needed} sites the model is conditioned on",
+                )
             context = context.haplotypes
         rows = np.asarray(context)
         if rows.shape != (n, needed) or not np.isin(rows, (0, 1)).all():
-            raise OptionError("context", f"must hold 0/1 alleles of {needed} sites for each of {n} haplotypes, "
-                                         f"got shape {rows.shape}")
+            raise OptionError(
+                "context", f"must hold 0/1 alleles of {needed} sites for each of {n} haplotypes, got shape {rows.shape}"
+            )
         return rows.astype(np.uint8)
 
     def to_file(self) -> ModelFile:
         """The model as a model file's content."""
-        return ModelFile(kind=self.kind, config=self.config.to_dict(), tensors=self.generator.model_tensors(),
-                         sites=self.sites, populations=self.populations,
-                         population_frequencies=self.population_frequencies, provenance=self.provenance,
-                         extra=self.extra)
+        return ModelFile(
+            kind=self.kind,
+            config=self.config.to_dict(),
+            tensors=self.generator.model_tensors(),
+            sites=self.sites,
+            populations=self.populations,
+            population_frequencies=self.population_frequencies,
+            provenance=self.provenance,
+            extra=self.extra,
+        )
 
     def save(self, path: str | Path) -> None:
         """Write the model file (safetensors with JSON metadata), atomically."""
@@ -240,16 +306,23 @@ class Model(ModelDescription):
         if self.history is None:
             raise ValueError("this model carries no training history (it was read from a model file)")
         summary = self.training_summary
-        write_history(Path(path), self.history, kept_epoch=summary.get("kept_epoch"),
-                      max_privacy_loss=summary.get("max_privacy_loss"))
+        write_history(
+            Path(path),
+            self.history,
+            kept_epoch=summary.get("kept_epoch"),
+            max_privacy_loss=summary.get("max_privacy_loss"),
+        )
 
     def __repr__(self) -> str:
         conditional = f", populations {', '.join(self.populations)}" if self.populations else ""
         return f"Model({self.kind}, {len(self.sites)} sites{conditional}, {self.config})"
 
     def _repr_html_(self) -> str:
-        rows = [("kind", self.kind), ("sites", str(len(self.sites))),
-                ("populations", ", ".join(self.populations) or "(unconditional)")]
+        rows = [
+            ("kind", self.kind),
+            ("sites", str(len(self.sites))),
+            ("populations", ", ".join(self.populations) or "(unconditional)"),
+        ]
         rows += [(f"training: {k}", str(v)) for k, v in self.training_summary.items() if k != "final"]
         body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
         return f"<table><caption>genosynth Model</caption>{body}</table>"
@@ -288,9 +361,17 @@ def read_model_header(path: str | Path) -> ModelHeader:
     ('22:15075706-15152402', 100)
     """
     saved = load_model_file(path, tensors=False)
-    return ModelHeader(path, kind=saved.kind, config=_typed_config(path, saved), sites=saved.sites,
-                       populations=saved.populations, population_frequencies=saved.population_frequencies,
-                       provenance=saved.provenance, source=describe_file(path), extra=saved.extra)
+    return ModelHeader(
+        path,
+        kind=saved.kind,
+        config=_typed_config(path, saved),
+        sites=saved.sites,
+        populations=saved.populations,
+        population_frequencies=saved.population_frequencies,
+        provenance=saved.provenance,
+        source=describe_file(path),
+        extra=saved.extra,
+    )
 
 
 def load_model(path: str | Path, *, device: str = "auto") -> Model:
@@ -309,9 +390,15 @@ def load_model(path: str | Path, *, device: str = "auto") -> Model:
         generator.load_model_tensors(saved.tensors)
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
         raise _damaged(path, saved.kind, err) from None
-    return Model(generator, sites=saved.sites, populations=saved.populations,
-                 population_frequencies=saved.population_frequencies, provenance=saved.provenance,
-                 source=describe_file(path), extra=saved.extra)
+    return Model(
+        generator,
+        sites=saved.sites,
+        populations=saved.populations,
+        population_frequencies=saved.population_frequencies,
+        provenance=saved.provenance,
+        source=describe_file(path),
+        extra=saved.extra,
+    )
 
 
 def _typed_config(path: str | Path, saved: ModelFile) -> Any:
@@ -336,14 +423,20 @@ def _check_tensors(path: str | Path, saved: ModelFile, config: Any, expected: di
         raise InputError(f"{path}: the configuration says {n_sites} sites, the file lists {len(saved.sites)}")
     optional = generator_class(saved.kind).optional_tensor_names
     for name, model_tensor in expected.items():
-        if model_tensor is None or not hasattr(model_tensor, "shape") or (name in optional and name not in saved.tensors):
+        if (
+            model_tensor is None
+            or not hasattr(model_tensor, "shape")
+            or (name in optional and name not in saved.tensors)
+        ):
             continue
         if name not in saved.tensors:
             raise InputError(f"{path}: damaged {saved.kind} model file: tensor model.{name} is missing")
         tensor = saved.tensors[name]
         if tuple(tensor.shape) != tuple(model_tensor.shape):
-            raise InputError(f"{path}: tensor model.{name} has shape {tuple(tensor.shape)}; this {saved.kind} "
-                             f"model's configuration needs {tuple(model_tensor.shape)}")
+            raise InputError(
+                f"{path}: tensor model.{name} has shape {tuple(tensor.shape)}; this {saved.kind} "
+                f"model's configuration needs {tuple(model_tensor.shape)}"
+            )
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise InputError(f"{path}: tensor model.{name} holds NaN or infinite values")
 

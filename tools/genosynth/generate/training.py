@@ -17,15 +17,15 @@ import numpy as np
 
 from genosynth._infra.devices import DEVICE_CHOICES, resolve_device
 from genosynth._infra.errors import InputError, OptionError, TrainingDiverged
-from genosynth.io.model_file import ModelFile, load_model_file, save_model_file
-from genosynth.io.matrix import HaplotypeMatrix, Sites, require_same_sites
-from genosynth.generate.trained import Model
-from genosynth.generate.models.base import Generator
-from genosynth.generate.models.diffusion import DEFAULT_STEPS
-from genosynth.generate.monitoring import EARLY_STOP_CHOICES, EarlyStopping, Monitor
 from genosynth._infra.options import parse_choice, parse_duration, parse_float, parse_int
 from genosynth._infra.progress import Progress, log
 from genosynth._infra.provenance import make_record
+from genosynth.generate.models.base import Generator
+from genosynth.generate.models.diffusion import DEFAULT_STEPS
+from genosynth.generate.monitoring import EARLY_STOP_CHOICES, EarlyStopping, Monitor
+from genosynth.generate.trained import Model
+from genosynth.io.matrix import HaplotypeMatrix, Sites, require_same_sites
+from genosynth.io.model_file import ModelFile, load_model_file, save_model_file
 from genosynth.io.regions import Region
 from genosynth.io.windows import Window, split_window
 
@@ -90,8 +90,11 @@ class TrainingOptions:
         parse_choice("early_stop", self.early_stop, EARLY_STOP_CHOICES)
         parse_float("max_privacy_loss", self.max_privacy_loss, minimum=-1, maximum=1)
         if self.early_stop == "fidelity" and self.holdout is None:
-            raise OptionError("early_stop", "fidelity needs held-out haplotypes (holdout): the privacy loss it keeps "
-                                            "within its limit is measured against them")
+            raise OptionError(
+                "early_stop",
+                "fidelity needs held-out haplotypes (holdout): the privacy loss it keeps "
+                "within its limit is measured against them",
+            )
         parse_choice("device", self.device, DEVICE_CHOICES)
         if self.resume and self.checkpoint is None:
             raise InputError("resume needs the checkpoint to continue from")
@@ -99,8 +102,9 @@ class TrainingOptions:
 
     def parameters(self) -> dict[str, Any]:
         """The options as provenance records them (the holdout by name; its digest is among the inputs)."""
-        values = {name: getattr(self, name) for name in self.__dataclass_fields__
-                  if name not in ("budget_seconds", "holdout")}
+        values = {
+            name: getattr(self, name) for name in self.__dataclass_fields__ if name not in ("budget_seconds", "holdout")
+        }
         values["holdout"] = None if self.holdout is None else self.holdout.name("in memory")
         return values
 
@@ -122,8 +126,15 @@ class TrainingData:
     holdout_condition: Any = None
 
 
-def prepare_data(window: Window, *, condition_on: str | None, validation_size: int, seed: int, device: str,
-                 holdout: Window | None = None) -> TrainingData:
+def prepare_data(
+    window: Window,
+    *,
+    condition_on: str | None,
+    validation_size: int,
+    seed: int,
+    device: str,
+    holdout: Window | None = None,
+) -> TrainingData:
     """The window's training haplotypes as a float tensor on ``device``, with the condition: the population label
     when asked for, and the context sites before the window."""
     import torch
@@ -136,28 +147,51 @@ def prepare_data(window: Window, *, condition_on: str | None, validation_size: i
     labels, frequencies = [], []
     if condition_on is not None:
         labels = condition_labels(matrix, condition_on)
-        frequencies = (np.bincount(np.searchsorted(np.asarray(labels), matrix.haplotype_population),
-                                   minlength=len(labels)) / matrix.n_haplotypes).tolist()
+        frequencies = (
+            np.bincount(np.searchsorted(np.asarray(labels), matrix.haplotype_population), minlength=len(labels))
+            / matrix.n_haplotypes
+        ).tolist()
     condition = _condition(window, labels, device)
     rng = np.random.default_rng(seed)
     size = min(validation_size, matrix.n_haplotypes, holdout.matrix.n_haplotypes if holdout else validation_size)
     validation = np.sort(rng.choice(matrix.n_haplotypes, size, replace=False))
     held_out, holdout_condition = None, None
     if holdout is not None:
-        require_same_sites(matrix.sites, holdout.matrix.sites, reference_name=where,
-                           other_name=holdout.matrix.name("the holdout"))
-        require_same_sites(window.context.sites, holdout.context.sites, reference_name=f"{where} (context)",
-                           other_name=f"{holdout.matrix.name('the holdout')} (context)")
+        require_same_sites(
+            matrix.sites, holdout.matrix.sites, reference_name=where, other_name=holdout.matrix.name("the holdout")
+        )
+        require_same_sites(
+            window.context.sites,
+            holdout.context.sites,
+            reference_name=f"{where} (context)",
+            other_name=f"{holdout.matrix.name('the holdout')} (context)",
+        )
         rows = np.sort(rng.choice(holdout.matrix.n_haplotypes, size, replace=False))
         held_out = holdout.matrix.haplotypes[rows]
         if window.context.n_sites:  # a window's model is judged on held-out contexts too
             holdout_condition = _condition(holdout, labels, device)[torch.as_tensor(rows, device=device)]
     frequencies_training = matrix.allele_frequencies()
     condition_means = None if condition is None else condition.mean(0).cpu().numpy().astype(np.float64)
-    monitor = Monitor(matrix.haplotypes[validation], frequencies_training, holdout=held_out,
-                      positions=matrix.sites.pos, chromosomes=matrix.sites.chrom, device=device)
-    return TrainingData(window, data, condition, labels, frequencies, validation, frequencies_training,
-                        condition_means, monitor, holdout_condition)
+    monitor = Monitor(
+        matrix.haplotypes[validation],
+        frequencies_training,
+        holdout=held_out,
+        positions=matrix.sites.pos,
+        chromosomes=matrix.sites.chrom,
+        device=device,
+    )
+    return TrainingData(
+        window,
+        data,
+        condition,
+        labels,
+        frequencies,
+        validation,
+        frequencies_training,
+        condition_means,
+        monitor,
+        holdout_condition,
+    )
 
 
 def _condition(window: Window, labels: list[str], device: str) -> Any:
@@ -170,8 +204,10 @@ def _condition(window: Window, labels: list[str], device: str) -> Any:
         codes = np.searchsorted(np.asarray(labels), window.matrix.haplotype_population)
         if not np.isin(window.matrix.haplotype_population, labels).all():
             unknown = sorted(set(window.matrix.haplotype_population.tolist()) - set(labels))
-            raise InputError(f"{window.matrix.name('the holdout')}: population {unknown[0]} is not among the "
-                             f"training populations ({', '.join(labels)})")
+            raise InputError(
+                f"{window.matrix.name('the holdout')}: population {unknown[0]} is not among the "
+                f"training populations ({', '.join(labels)})"
+            )
         parts.append(torch.nn.functional.one_hot(torch.as_tensor(codes), len(labels)).to(torch.float32))
     if window.context.n_sites:
         parts.append(torch.as_tensor(window.context.haplotypes).to(torch.float32))
@@ -186,8 +222,10 @@ def condition_labels(matrix: HaplotypeMatrix, condition_on: str) -> list[str]:
     populations = matrix.haplotype_population
     if (populations == "").any():
         first = matrix.haplotype_sample[np.flatnonzero(populations == "")[0]]
-        raise InputError(f"{where}: sample {first} has no population label; conditioning needs one for every "
-                         "sample (vcf-to-matrix --populations)")
+        raise InputError(
+            f"{where}: sample {first} has no population label; conditioning needs one for every "
+            "sample (vcf-to-matrix --populations)"
+        )
     labels = sorted(set(populations.tolist()))
     if len(labels) < 2:
         raise InputError(f"{where}: conditioning on population needs at least 2 populations, found {len(labels)}")
@@ -205,14 +243,25 @@ def parse_batch_size(batch_size: int, window: Window) -> int:
     """
     batch_size = parse_int("batch_size", batch_size, minimum=1)
     if batch_size > window.matrix.n_haplotypes:
-        raise OptionError("batch_size", f"{batch_size} is more than the {window.matrix.n_haplotypes} training "
-                                        f"haplotypes; ask for at most {window.matrix.n_haplotypes}")
+        raise OptionError(
+            "batch_size",
+            f"{batch_size} is more than the {window.matrix.n_haplotypes} training "
+            f"haplotypes; ask for at most {window.matrix.n_haplotypes}",
+        )
     return batch_size
 
 
-def train(generator_class: type[Generator], config: Any, window: Window, options: TrainingOptions, *,
-          step: str, parameters: dict[str, Any], condition_on: str | None = None,
-          monitor_sampling: dict[str, Any] | None = None) -> Model:
+def train(
+    generator_class: type[Generator],
+    config: Any,
+    window: Window,
+    options: TrainingOptions,
+    *,
+    step: str,
+    parameters: dict[str, Any],
+    condition_on: str | None = None,
+    monitor_sampling: dict[str, Any] | None = None,
+) -> Model:
     """Train (or resume) a generator of ``generator_class`` with ``config`` on ``window`` (a window of the
     training matrix with its context, from :func:`~genosynth.io.windows.split_window`).
 
@@ -227,35 +276,62 @@ def train(generator_class: type[Generator], config: Any, window: Window, options
         raise OptionError("condition_on", f"{generator_class.kind} models are not conditioned on populations")
     matrix = window.matrix
     device = resolve_device(options.device)
-    holdout = None if options.holdout is None else split_window(options.holdout, window.region,
-                                                                   context_sites=window.context.n_sites)
-    training = prepare_data(window, condition_on=condition_on, validation_size=options.validation_size,
-                            seed=options.seed, device=device, holdout=holdout)
-    generator = generator_class(config, device=device, seed=options.seed, frequencies=training.allele_frequencies,
-                                condition_means=training.condition_means)
+    holdout = (
+        None
+        if options.holdout is None
+        else split_window(options.holdout, window.region, context_sites=window.context.n_sites)
+    )
+    training = prepare_data(
+        window,
+        condition_on=condition_on,
+        validation_size=options.validation_size,
+        seed=options.seed,
+        device=device,
+        holdout=holdout,
+    )
+    generator = generator_class(
+        config,
+        device=device,
+        seed=options.seed,
+        frequencies=training.allele_frequencies,
+        condition_means=training.condition_means,
+    )
     sampling = generator.parse_sampling_options(matrix.sites, **(monitor_sampling or {}))
-    record = make_record(step, parameters={**parameters, **options.parameters()}, seed=options.seed,
-                         inputs=[matrix.describe()] + ([options.holdout.describe()] if options.holdout else []))
+    record = make_record(
+        step,
+        parameters={**parameters, **options.parameters()},
+        seed=options.seed,
+        inputs=[matrix.describe()] + ([options.holdout.describe()] if options.holdout else []),
+    )
     extra = {"window": window.record()}
 
     def model_file(state: dict[str, Any] | None) -> ModelFile:
-        return ModelFile(kind=generator.kind, config=config.to_dict(), tensors=generator.model_tensors(),
-                         sites=matrix.sites, populations=training.labels,
-                         population_frequencies=training.label_frequencies,
-                         provenance=matrix.provenance + [dict(record)], extra=extra, training=state)
+        return ModelFile(
+            kind=generator.kind,
+            config=config.to_dict(),
+            tensors=generator.model_tensors(),
+            sites=matrix.sites,
+            populations=training.labels,
+            population_frequencies=training.label_frequencies,
+            provenance=matrix.provenance + [dict(record)],
+            extra=extra,
+            training=state,
+        )
 
     rng = torch.Generator(device=device).manual_seed(options.seed)
     history: list[dict[str, Any]] = []
-    stopper = EarlyStopping(options.early_stop, tolerance=options.early_stop_tolerance,
-                            max_privacy_loss=options.max_privacy_loss)
+    stopper = EarlyStopping(
+        options.early_stop, tolerance=options.early_stop_tolerance, max_privacy_loss=options.max_privacy_loss
+    )
     epoch = 0
     if options.resume:
         epoch, history = _resume(generator, config, matrix.sites, rng, stopper, options.checkpoint, device)
         if epoch >= options.epochs:
             raise InputError(f"{options.checkpoint}: already trained {epoch} epochs; ask for more epochs")
         log(step, f"resuming from {options.checkpoint} after epoch {epoch}")
-    progress = Progress(step, unit="epochs", total=options.epochs - epoch, time_limit=options.budget_seconds,
-                        enabled=options.progress)
+    progress = Progress(
+        step, unit="epochs", total=options.epochs - epoch, time_limit=options.budget_seconds, enabled=options.progress
+    )
     start = time.monotonic()
     stopped_by = "epochs"
     while epoch < options.epochs:
@@ -279,8 +355,13 @@ def train(generator_class: type[Generator], config: Any, window: Window, options
         history.append(row)
         progress.update(1, **{k: v for k, v in row.items() if k not in ("epoch", "seconds")})
         if options.checkpoint is not None and (epoch % options.checkpoint_every == 0 or last):
-            state = {"epoch": epoch, "optimizer": generator.optimizer_state(), "rng": rng.get_state(),
-                     "history": history, "early_stopping": stopper.state()}
+            state = {
+                "epoch": epoch,
+                "optimizer": generator.optimizer_state(),
+                "rng": rng.get_state(),
+                "history": history,
+                "early_stopping": stopper.state(),
+            }
             save_model_file(options.checkpoint, model_file(state))
         if out_of_time and epoch < options.epochs:
             stopped_by = "max_time"
@@ -290,26 +371,39 @@ def train(generator_class: type[Generator], config: Any, window: Window, options
     kept = stopper.kept
     if kept is not None:
         generator.load_model_tensors(kept.tensors)
-    record["summary"] = {"epochs_trained": epoch, "stopped_by": stopped_by,
-                         "seconds_this_run": round(time.monotonic() - start, 3),
-                         "kept_epoch": kept.epoch if kept is not None else epoch, **stopper.summary(),
-                         "kept": next((row for row in history if row["epoch"] == (kept.epoch if kept else epoch)), {}),
-                         "final": {k: v for k, v in history[-1].items() if k != "epoch"} if history else {}}
+    record["summary"] = {
+        "epochs_trained": epoch,
+        "stopped_by": stopped_by,
+        "seconds_this_run": round(time.monotonic() - start, 3),
+        "kept_epoch": kept.epoch if kept is not None else epoch,
+        **stopper.summary(),
+        "kept": next((row for row in history if row["epoch"] == (kept.epoch if kept else epoch)), {}),
+        "final": {k: v for k, v in history[-1].items() if k != "epoch"} if history else {},
+    }
     if "note" in record["summary"]:
         log(step, record["summary"]["note"])
-    return Model(generator, sites=matrix.sites, populations=training.labels,
-                 population_frequencies=training.label_frequencies, provenance=matrix.provenance + [record],
-                 history=history, extra=extra)
+    return Model(
+        generator,
+        sites=matrix.sites,
+        populations=training.labels,
+        population_frequencies=training.label_frequencies,
+        provenance=matrix.provenance + [record],
+        history=history,
+        extra=extra,
+    )
 
 
-def _resume(generator: Generator, config: Any, sites: Sites, rng: Any, stopper: EarlyStopping, checkpoint: Path,
-            device: str) -> tuple[int, list[dict[str, Any]]]:
+def _resume(
+    generator: Generator, config: Any, sites: Sites, rng: Any, stopper: EarlyStopping, checkpoint: Path, device: str
+) -> tuple[int, list[dict[str, Any]]]:
     saved = load_model_file(checkpoint, device=device)
     if saved.training is None:
         raise InputError(f"{checkpoint}: a model file, not a checkpoint; nothing to resume")
     if saved.kind != generator.kind or saved.config != config.to_dict():
-        raise InputError(f"{checkpoint}: was trained with another model or configuration "
-                         f"({saved.kind} {saved.config}); resume needs the same options")
+        raise InputError(
+            f"{checkpoint}: was trained with another model or configuration "
+            f"({saved.kind} {saved.config}); resume needs the same options"
+        )
     # another window of the same size has the same configuration: only its sites tell them apart
     require_same_sites(sites, saved.sites, reference_name="the training data", other_name=str(checkpoint))
     generator.load_model_tensors(saved.tensors)
@@ -319,23 +413,37 @@ def _resume(generator: Generator, config: Any, sites: Sites, rng: Any, stopper: 
     return int(saved.training["epoch"]), saved.training["history"]
 
 
-def _monitor(generator: Generator, training: TrainingData, sampling: dict[str, Any], *, seed: int, epoch: int,
-             device: str) -> dict[str, float | None]:
+def _monitor(
+    generator: Generator, training: TrainingData, sampling: dict[str, Any], *, seed: int, epoch: int, device: str
+) -> dict[str, float | None]:
     import torch
 
     rng = torch.Generator(device=device).manual_seed(seed * 1_000_003 + epoch)
     index = training.validation_index
     condition = None if training.condition is None else training.condition[torch.as_tensor(index, device=device)]
     generated = generator.generate(len(index), rng, condition=condition, **sampling)
-    for_holdout = None if training.holdout_condition is None else \
-        generator.generate(len(index), rng, condition=training.holdout_condition, **sampling)
+    for_holdout = (
+        None
+        if training.holdout_condition is None
+        else generator.generate(len(index), rng, condition=training.holdout_condition, **sampling)
+    )
     return training.monitor.measure(generated, for_holdout=for_holdout)
 
 
-def train_gan(matrix: HaplotypeMatrix, *, preset: str = "wgan-gp", condition_on: str | None = None,
-              region: "str | Region | None" = None, context_sites: int = 0,
-              lr_discriminator: float | None = None, lr_generator: float | None = None, latent_size: int | None = None,
-              batch_size: int = 32, epochs: int = 20000, **training: Any) -> Model:
+def train_gan(
+    matrix: HaplotypeMatrix,
+    *,
+    preset: str = "wgan-gp",
+    condition_on: str | None = None,
+    region: str | Region | None = None,
+    context_sites: int = 0,
+    lr_discriminator: float | None = None,
+    lr_generator: float | None = None,
+    latent_size: int | None = None,
+    batch_size: int = 32,
+    epochs: int = 20000,
+    **training: Any,
+) -> Model:
     """Train a GAN on ``matrix``: a Wasserstein GAN with gradient penalty (``preset="wgan-gp"``) or the fully
     connected GAN of Yelmen et al. 2021 (``"yelmen2021"``), optionally conditioned on population
     (``condition_on="population"``). With ``region`` only that window of ``matrix`` is trained on, conditioned
@@ -354,19 +462,45 @@ def train_gan(matrix: HaplotypeMatrix, *, preset: str = "wgan-gp", condition_on:
     window = split_window(matrix, region, context_sites=context_sites)
     batch_size = parse_batch_size(batch_size, window)
     n_classes = len(condition_labels(window.matrix, condition_on)) if condition_on is not None else 0
-    config = GanConfig.for_preset(preset, n_sites=window.matrix.n_sites, n_classes=n_classes,
-                                  context_sites=window.context.n_sites, batch_size=batch_size,
-                                  lr_discriminator=lr_discriminator, lr_generator=lr_generator, latent_size=latent_size)
-    parameters = {"preset": preset, "condition_on": condition_on, "region": None if region is None else str(region),
-                  "context_sites": context_sites, "lr_discriminator": lr_discriminator, "lr_generator": lr_generator,
-                  "latent_size": latent_size, "batch_size": batch_size}
+    config = GanConfig.for_preset(
+        preset,
+        n_sites=window.matrix.n_sites,
+        n_classes=n_classes,
+        context_sites=window.context.n_sites,
+        batch_size=batch_size,
+        lr_discriminator=lr_discriminator,
+        lr_generator=lr_generator,
+        latent_size=latent_size,
+    )
+    parameters = {
+        "preset": preset,
+        "condition_on": condition_on,
+        "region": None if region is None else str(region),
+        "context_sites": context_sites,
+        "lr_discriminator": lr_discriminator,
+        "lr_generator": lr_generator,
+        "latent_size": latent_size,
+        "batch_size": batch_size,
+    }
     return train(Gan, config, window, options, step="train-gan", parameters=parameters, condition_on=condition_on)
 
 
-def train_rbm(matrix: HaplotypeMatrix, *, region: "str | Region | None" = None, context_sites: int = 0,
-              hidden_units: int | None = None, hidden: str = "relu", k: int = 10,
-              chains: int = 100, lr: float = 3e-3, centered: bool = True, batch_size: int = 32,
-              monitor_gibbs_steps: int = 20, epochs: int = 800, **training: Any) -> Model:
+def train_rbm(
+    matrix: HaplotypeMatrix,
+    *,
+    region: str | Region | None = None,
+    context_sites: int = 0,
+    hidden_units: int | None = None,
+    hidden: str = "relu",
+    k: int = 10,
+    chains: int = 100,
+    lr: float = 3e-3,
+    centered: bool = True,
+    batch_size: int = 32,
+    monitor_gibbs_steps: int = 20,
+    epochs: int = 800,
+    **training: Any,
+) -> Model:
     """Train the restricted Boltzmann machine of Yelmen et al. 2021 on ``matrix`` by persistent contrastive
     divergence (PCD-``k`` with ``chains`` persistent chains, centred gradient unless ``centered`` is False);
     monitoring samples ``monitor_gibbs_steps`` sweeps from the chains. With ``region`` only that window is
@@ -382,21 +516,59 @@ def train_rbm(matrix: HaplotypeMatrix, *, region: "str | Region | None" = None, 
     options = TrainingOptions(epochs=epochs, **training)
     window = split_window(matrix, region, context_sites=context_sites)
     batch_size = parse_batch_size(batch_size, window)
-    config = RbmConfig.for_sites(window.matrix.n_sites, n_hidden=hidden_units, hidden=hidden, k=k, chains=chains,
-                                 lr=lr, batch_size=batch_size, centered=centered, context_sites=window.context.n_sites)
+    config = RbmConfig.for_sites(
+        window.matrix.n_sites,
+        n_hidden=hidden_units,
+        hidden=hidden,
+        k=k,
+        chains=chains,
+        lr=lr,
+        batch_size=batch_size,
+        centered=centered,
+        context_sites=window.context.n_sites,
+    )
     parse_int("monitor_gibbs_steps", monitor_gibbs_steps, minimum=1)
-    parameters = {"region": None if region is None else str(region), "context_sites": context_sites,
-                  "hidden_units": config.n_hidden, "hidden": hidden, "k": k, "chains": chains, "lr": lr,
-                  "centered": centered, "batch_size": batch_size, "monitor_gibbs_steps": monitor_gibbs_steps}
-    return train(Rbm, config, window, options, step="train-rbm", parameters=parameters,
-                 monitor_sampling={"gibbs_steps": monitor_gibbs_steps})
+    parameters = {
+        "region": None if region is None else str(region),
+        "context_sites": context_sites,
+        "hidden_units": config.n_hidden,
+        "hidden": hidden,
+        "k": k,
+        "chains": chains,
+        "lr": lr,
+        "centered": centered,
+        "batch_size": batch_size,
+        "monitor_gibbs_steps": monitor_gibbs_steps,
+    }
+    return train(
+        Rbm,
+        config,
+        window,
+        options,
+        step="train-rbm",
+        parameters=parameters,
+        monitor_sampling={"gibbs_steps": monitor_gibbs_steps},
+    )
 
 
-def train_diffusion(matrix: HaplotypeMatrix, *, representation: str = "sites", condition_on: str | None = None,
-                    region: "str | Region | None" = None, context_sites: int = 0,
-                    channels: tuple[int, int] = (32, 128), patch: int = 8, pca_components: int | None = None,
-                    mlp_width: int = 1024, lr: float = 1e-3, batch_size: int = 32, self_conditioning: bool = True,
-                    monitor_steps: int = DEFAULT_STEPS, epochs: int = 2000, **training: Any) -> Model:
+def train_diffusion(
+    matrix: HaplotypeMatrix,
+    *,
+    representation: str = "sites",
+    condition_on: str | None = None,
+    region: str | Region | None = None,
+    context_sites: int = 0,
+    channels: tuple[int, int] = (32, 128),
+    patch: int = 8,
+    pca_components: int | None = None,
+    mlp_width: int = 1024,
+    lr: float = 1e-3,
+    batch_size: int = 32,
+    self_conditioning: bool = True,
+    monitor_steps: int = DEFAULT_STEPS,
+    epochs: int = 2000,
+    **training: Any,
+) -> Model:
     """Train a denoising diffusion model on ``matrix`` (see :mod:`genosynth.generate.models.diffusion`): ±1 alleles
     denoised by a 1-D convolutional U-Net (``representation="sites"``) or principal components denoised by a
     residual MLP (``"pca"``, as Kenneweg et al. 2024), optionally conditioned on population
@@ -416,16 +588,42 @@ def train_diffusion(matrix: HaplotypeMatrix, *, representation: str = "sites", c
     window = split_window(matrix, region, context_sites=context_sites)
     batch_size = parse_batch_size(batch_size, window)
     n_classes = len(condition_labels(window.matrix, condition_on)) if condition_on is not None else 0
-    config = DiffusionConfig.for_sites(window.matrix.n_sites, n_haplotypes=window.matrix.n_haplotypes,
-                                       n_classes=n_classes, context_sites=window.context.n_sites,
-                                       representation=representation, channels=tuple(channels),
-                                       patch=patch, pca_components=pca_components, mlp_width=mlp_width, lr=lr,
-                                       batch_size=batch_size, self_conditioning=self_conditioning)
+    config = DiffusionConfig.for_sites(
+        window.matrix.n_sites,
+        n_haplotypes=window.matrix.n_haplotypes,
+        n_classes=n_classes,
+        context_sites=window.context.n_sites,
+        representation=representation,
+        channels=tuple(channels),
+        patch=patch,
+        pca_components=pca_components,
+        mlp_width=mlp_width,
+        lr=lr,
+        batch_size=batch_size,
+        self_conditioning=self_conditioning,
+    )
     parse_int("monitor_steps", monitor_steps, minimum=1)
-    parameters = {"representation": representation, "condition_on": condition_on,
-                  "region": None if region is None else str(region), "context_sites": context_sites,
-                  "channels": list(config.channels), "patch": patch, "pca_components": config.pca_components,
-                  "mlp_width": mlp_width, "lr": lr, "batch_size": batch_size, "self_conditioning": self_conditioning,
-                  "monitor_steps": monitor_steps}
-    return train(Diffusion, config, window, options, step="train-diffusion", parameters=parameters,
-                 condition_on=condition_on, monitor_sampling={"steps": monitor_steps})
+    parameters = {
+        "representation": representation,
+        "condition_on": condition_on,
+        "region": None if region is None else str(region),
+        "context_sites": context_sites,
+        "channels": list(config.channels),
+        "patch": patch,
+        "pca_components": config.pca_components,
+        "mlp_width": mlp_width,
+        "lr": lr,
+        "batch_size": batch_size,
+        "self_conditioning": self_conditioning,
+        "monitor_steps": monitor_steps,
+    }
+    return train(
+        Diffusion,
+        config,
+        window,
+        options,
+        step="train-diffusion",
+        parameters=parameters,
+        condition_on=condition_on,
+        monitor_sampling={"steps": monitor_steps},
+    )

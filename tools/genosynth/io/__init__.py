@@ -7,29 +7,35 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from genosynth._infra.atomic import atomic_outputs
 from genosynth._infra.errors import InputError
-from genosynth.io.matrix import HaplotypeMatrix, Sites
 from genosynth._infra.provenance import describe_file
-from genosynth.io.regions import Region
 from genosynth.io.detect import detect_format
 from genosynth.io.hapt import read_hapt, write_hapt
 from genosynth.io.hdf5 import MatrixWriter, read_matrix
+from genosynth.io.matrix import HaplotypeMatrix, Sites
+from genosynth.io.regions import Region
 from genosynth.io.tables import population_labels
 from genosynth.io.vcf import VcfSource, VcfWriter
 
 OUTPUT_SUFFIXES = (".h5", ".vcf", ".vcf.gz", ".hapt", ".hapt.gz")
 
 
-def read_haplotypes(path: str | Path, *, legend: str | Path | None = None, region: "str | Region | None" = None,
-                    samples: Sequence[str] | None = None,
-                    populations: "str | Path | Mapping[str, str] | None" = None,
-                    population_column: str | None = None) -> HaplotypeMatrix:
+def read_haplotypes(
+    path: str | Path,
+    *,
+    legend: str | Path | None = None,
+    region: str | Region | None = None,
+    samples: Sequence[str] | None = None,
+    populations: str | Path | Mapping[str, str] | None = None,
+    population_column: str | None = None,
+) -> HaplotypeMatrix:
     """Read a haplotype matrix, phased VCF/VCF.gz/BCF or .hapt[.gz] (with its ``legend``) into memory.
 
     Parameters
@@ -60,15 +66,15 @@ def read_haplotypes(path: str | Path, *, legend: str | Path | None = None, regio
     >>> real.haplotypes.shape  # doctest: +SKIP
     (5008, 805)
     """
-    matrix = _read(Path(path), legend=legend, region=None if region is None else Region.parse(region),
-                   samples=samples)
+    matrix = _read(Path(path), legend=legend, region=None if region is None else Region.parse(region), samples=samples)
     if populations is not None:
         matrix = matrix.with_populations(population_labels(matrix.samples, populations, population_column))
     return matrix
 
 
-def _read(path: Path, *, legend: str | Path | None, region: Region | None,
-          samples: Sequence[str] | None) -> HaplotypeMatrix:
+def _read(
+    path: Path, *, legend: str | Path | None, region: Region | None, samples: Sequence[str] | None
+) -> HaplotypeMatrix:
     kind = detect_format(path).format
     if kind == "matrix":
         matrix = read_matrix(path, region=region)
@@ -83,8 +89,16 @@ def _read(path: Path, *, legend: str | Path | None, region: Region | None,
         chunks = list(source.chunks())
         sites = Sites.concatenate([c[0] for c in chunks])
         rows = np.concatenate([c[1] for c in chunks]) if chunks else np.empty((0, int(source.ploidy.sum())), np.uint8)
-        return HaplotypeMatrix(np.ascontiguousarray(rows.T), sites, source.samples, source.ploidy, source.populations,
-                               source.provenance, source.label, source=describe_file(path))
+        return HaplotypeMatrix(
+            np.ascontiguousarray(rows.T),
+            sites,
+            source.samples,
+            source.ploidy,
+            source.populations,
+            source.provenance,
+            source.label,
+            source=describe_file(path),
+        )
     if samples is not None:
         matrix = select_named_samples(matrix, samples, path=path)
     return matrix
@@ -138,9 +152,16 @@ def write_haplotypes(matrix: HaplotypeMatrix, path: str | Path, *, legend: str |
     -------
     >>> write_haplotypes(matrix, "ag.vcf.gz")  # doctest: +SKIP
     """
-    with HaplotypeWriter(path, samples=matrix.samples, ploidy=matrix.ploidy, populations=matrix.populations,
-                         label=matrix.label, provenance=matrix.provenance,
-                         contigs=list(dict.fromkeys(matrix.sites.chrom.tolist())), legend=legend) as writer:
+    with HaplotypeWriter(
+        path,
+        samples=matrix.samples,
+        ploidy=matrix.ploidy,
+        populations=matrix.populations,
+        label=matrix.label,
+        provenance=matrix.provenance,
+        contigs=list(dict.fromkeys(matrix.sites.chrom.tolist())),
+        legend=legend,
+    ) as writer:
         writer.append(matrix.sites, matrix.haplotypes)
 
 
@@ -160,12 +181,26 @@ class HaplotypeWriter:
     ...         writer.append(sites, haplotypes)
     """
 
-    def __init__(self, path: str | Path, *, samples: np.ndarray, ploidy: np.ndarray, populations: np.ndarray,
-                 label: str, provenance: list, contigs: list[str], legend: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        samples: np.ndarray,
+        ploidy: np.ndarray,
+        populations: np.ndarray,
+        label: str,
+        provenance: list,
+        contigs: list[str],
+        legend: str | Path | None = None,
+    ) -> None:
         self.path = Path(path)
         self.suffix = output_format(self.path)
-        self._header = {"samples": np.asarray(samples, dtype=str), "ploidy": np.asarray(ploidy, dtype=np.int8),
-                        "populations": np.asarray(populations, dtype=str), "label": label}
+        self._header = {
+            "samples": np.asarray(samples, dtype=str),
+            "ploidy": np.asarray(ploidy, dtype=np.int8),
+            "populations": np.asarray(populations, dtype=str),
+            "label": label,
+        }
         self._provenance = list(provenance)
         targets = [self.path, *companion_files(self.path, legend=legend)]
         self._atomic = atomic_outputs(*targets)
@@ -175,15 +210,23 @@ class HaplotypeWriter:
         except BaseException:
             self._atomic.__exit__(*sys.exc_info())
             raise
-        self._spool = None if self._writer is not None else _RowSpool(int(self._header["ploidy"].sum()),
-                                                                        directory=self._temps[0].parent)
+        self._spool = (
+            None
+            if self._writer is not None
+            else _RowSpool(int(self._header["ploidy"].sum()), directory=self._temps[0].parent)
+        )
 
     def _open(self, contigs: list[str]):
         if self.suffix == ".h5":
             return MatrixWriter(self._temps[0], **self._header)
         if self.suffix.startswith(".vcf"):
-            return VcfWriter(self._temps[0], **self._header, provenance=self._provenance, contigs=contigs,
-                             bgzip=self.suffix == ".vcf.gz")
+            return VcfWriter(
+                self._temps[0],
+                **self._header,
+                provenance=self._provenance,
+                contigs=contigs,
+                bgzip=self.suffix == ".vcf.gz",
+            )
         return None
 
     def append(self, sites: Sites, haplotypes: np.ndarray) -> None:
@@ -195,7 +238,7 @@ class HaplotypeWriter:
         else:
             self._spool.append(sites, haplotypes)
 
-    def __enter__(self) -> "HaplotypeWriter":
+    def __enter__(self) -> HaplotypeWriter:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -205,9 +248,16 @@ class HaplotypeWriter:
             if self._writer is not None:
                 self._writer.__exit__(*exc)
             elif exc[0] is None:
-                write_hapt(self._spool.rows(), self._spool.sites(), self._temps[0], self._temps[1],
-                           samples=self._header["samples"], ploidy=self._header["ploidy"],
-                           label=self._header["label"], gzipped=self.suffix == ".hapt.gz")
+                write_hapt(
+                    self._spool.rows(),
+                    self._spool.sites(),
+                    self._temps[0],
+                    self._temps[1],
+                    samples=self._header["samples"],
+                    ploidy=self._header["ploidy"],
+                    label=self._header["label"],
+                    gzipped=self.suffix == ".hapt.gz",
+                )
             if exc[0] is None and self.suffix == ".vcf.gz":
                 Path(f"{self._temps[0]}.tbi").replace(self._temps[1])
         except BaseException:
@@ -246,8 +296,10 @@ class _RowSpool:
         self._file.flush()
         data = np.memmap(self._file, dtype=np.uint8, mode="r") if self._size else np.empty(0, np.uint8)
         for i in range(self._n):
-            yield np.concatenate([data[offset + i * width: offset + (i + 1) * width] for offset, width in self._blocks]
-                                 or [np.empty(0, np.uint8)])
+            yield np.concatenate(
+                [data[offset + i * width : offset + (i + 1) * width] for offset, width in self._blocks]
+                or [np.empty(0, np.uint8)]
+            )
 
     def close(self) -> None:
         self._file.close()

@@ -31,8 +31,10 @@ def find_beagle_jar() -> Path:
             return jars[0]
     if DEBIAN_BEAGLE_JAR.is_file():
         return DEBIAN_BEAGLE_JAR
-    raise InputError("Beagle 5 not found: install the Debian/Ubuntu package 'beagle' or bioconda's 'beagle', "
-                     "or set BEAGLE_JAR to its jar")
+    raise InputError(
+        "Beagle 5 not found: install the Debian/Ubuntu package 'beagle' or bioconda's 'beagle', "
+        "or set BEAGLE_JAR to its jar"
+    )
 
 
 def find_java() -> str:
@@ -41,8 +43,10 @@ def find_java() -> str:
     if program is None and os.environ.get("JAVA_HOME"):
         program = shutil.which("java", path=str(Path(os.environ["JAVA_HOME"]) / "bin"))
     if program is None:
-        raise InputError("java not found on PATH or in JAVA_HOME: Beagle needs a Java runtime (Debian/Ubuntu "
-                         "package 'default-jre-headless', or conda's 'openjdk')")
+        raise InputError(
+            "java not found on PATH or in JAVA_HOME: Beagle needs a Java runtime (Debian/Ubuntu "
+            "package 'default-jre-headless', or conda's 'openjdk')"
+        )
     return program
 
 
@@ -67,17 +71,22 @@ def run_beagle(options: dict[str, object], *, memory: str, task: str, source: Pa
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0 or not output.is_file():
         lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
-        reason = next((line for line in lines if "ERROR" in line.upper() or "Exception" in line),
-                      lines[-1] if lines else "no output")
+        reason = next(
+            (line for line in lines if "ERROR" in line.upper() or "Exception" in line),
+            lines[-1] if lines else "no output",
+        )
         raise InputError(f"{source}: Beagle {task} failed: {reason.strip()}")
     return output
 
 
-def phase_with_beagle(vcf: Path, workdir: Path, *, region: str | None, seed: int, threads: int,
-                      memory: str) -> Path:
+def phase_with_beagle(vcf: Path, workdir: Path, *, region: str | None, seed: int, threads: int, memory: str) -> Path:
     """Run Beagle on ``vcf`` (optionally one ``region``) and return its phased, gap-free .vcf.gz in ``workdir``."""
-    options: dict[str, object] = {"gt": beagle_readable(vcf, workdir), "out": workdir / "phased", "seed": seed,
-                                  "nthreads": threads}
+    options: dict[str, object] = {
+        "gt": beagle_readable(vcf, workdir),
+        "out": workdir / "phased",
+        "seed": seed,
+        "nthreads": threads,
+    }
     if region:
         options["chrom"] = region
     return run_beagle(options, memory=memory, task="phasing", source=vcf)

@@ -7,38 +7,51 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, closing
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from genosynth._infra.atomic import atomic_outputs
-from genosynth.io.beagle import phase_with_beagle
 from genosynth._infra.errors import InputError, OptionError
-from genosynth.io.holdout import split_individuals
-from genosynth.io.matrix import HaplotypeMatrix, Sites
 from genosynth._infra.options import parse_float, parse_int, parse_memory
 from genosynth._infra.progress import Progress, logger
 from genosynth._infra.provenance import describe_file, make_record, resolve_seed
-from genosynth.io.regions import Region
+from genosynth.io.beagle import phase_with_beagle
 from genosynth.io.detect import detect_format
 from genosynth.io.hapt import read_hapt
 from genosynth.io.hdf5 import MatrixWriter
+from genosynth.io.holdout import split_individuals
+from genosynth.io.matrix import HaplotypeMatrix, Sites
 from genosynth.io.read_ahead import read_ahead
+from genosynth.io.regions import Region
 from genosynth.io.tables import population_labels
 from genosynth.io.vcf import VcfSource
 
 STEP = "vcf-to-matrix"
 
 
-def convert_to_matrix(input: str | Path, output: str | Path, *, legend: str | Path | None = None,
-                      region: "str | Region | None" = None, samples: Sequence[str] | None = None,
-                      populations: "str | Path | Mapping[str, str] | None" = None, population_column: str | None = None,
-                      min_maf: float = 0.0, keep_monomorphic: bool = False, phase: bool = False,
-                      beagle_memory: str = "2g", threads: int = 2, holdout: float | None = None,
-                      holdout_output: str | Path | None = None, seed: int | None = None,
-                      progress: bool = True) -> dict[str, Any]:
+def convert_to_matrix(
+    input: str | Path,
+    output: str | Path,
+    *,
+    legend: str | Path | None = None,
+    region: str | Region | None = None,
+    samples: Sequence[str] | None = None,
+    populations: str | Path | Mapping[str, str] | None = None,
+    population_column: str | None = None,
+    min_maf: float = 0.0,
+    keep_monomorphic: bool = False,
+    phase: bool = False,
+    beagle_memory: str = "2g",
+    threads: int = 2,
+    holdout: float | None = None,
+    holdout_output: str | Path | None = None,
+    seed: int | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
     """Convert phased haplotypes into a haplotype matrix file of biallelic SNPs (and a held-out file).
 
     Parameters
@@ -90,17 +103,25 @@ def convert_to_matrix(input: str | Path, output: str | Path, *, legend: str | Pa
         if phase:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="genosynth-beagle-")))
             say(f"phasing {input} with Beagle")
-            vcf_input = phase_with_beagle(input, workdir, region=region, seed=seed, threads=threads,
-                                          memory=beagle_memory)
+            vcf_input = phase_with_beagle(
+                input, workdir, region=region, seed=seed, threads=threads, memory=beagle_memory
+            )
         if kind == "hapt":
-            source: VcfSource | _MatrixSource = _MatrixSource(read_hapt(input, legend=legend), region=region,
-                                                              samples=samples, path=input)
+            source: VcfSource | _MatrixSource = _MatrixSource(
+                read_hapt(input, legend=legend), region=region, samples=samples, path=input
+            )
         else:
-            source = VcfSource(vcf_input, region=None if phase else region,
-                               samples=list(samples) if samples is not None else None, threads=threads)
+            source = VcfSource(
+                vcf_input,
+                region=None if phase else region,
+                samples=list(samples) if samples is not None else None,
+                threads=threads,
+            )
         labels = None if populations is None else population_labels(source.samples, populations, population_column)
         if holdout is not None:
-            parts = split_individuals(len(source.samples) if labels is None else labels, fraction=holdout, seed=seed, parameter="holdout")
+            parts = split_individuals(
+                len(source.samples) if labels is None else labels, fraction=holdout, seed=seed, parameter="holdout"
+            )
             outputs = [output, Path(holdout_output)]
         else:
             parts = (np.arange(len(source.samples)),)
@@ -108,27 +129,68 @@ def convert_to_matrix(input: str | Path, output: str | Path, *, legend: str | Pa
         inputs = [describe_file(p) for p in (input, legend) if p is not None]
         if isinstance(populations, (str, Path)):
             inputs.append(describe_file(populations))
-        parameters = {"region": None if region is None else str(region), "samples": None if samples is None else len(samples),
-                      "population_column": population_column, "min_maf": min_maf, "keep_monomorphic": keep_monomorphic,
-                      "phase": phase, "beagle_memory": beagle_memory, "threads": threads, "holdout": holdout}
-        return _convert(source, labels, parts, outputs, filters={"min_maf": min_maf, "keep_monomorphic": keep_monomorphic},
-                        threads=threads, parallel=not phase, region=region, record_of=lambda summary: make_record(
-                            STEP, parameters=parameters, seed=seed, inputs=inputs, summary=summary),
-                        name=input, progress=progress, say=say)
+        parameters = {
+            "region": None if region is None else str(region),
+            "samples": None if samples is None else len(samples),
+            "population_column": population_column,
+            "min_maf": min_maf,
+            "keep_monomorphic": keep_monomorphic,
+            "phase": phase,
+            "beagle_memory": beagle_memory,
+            "threads": threads,
+            "holdout": holdout,
+        }
+        return _convert(
+            source,
+            labels,
+            parts,
+            outputs,
+            filters={"min_maf": min_maf, "keep_monomorphic": keep_monomorphic},
+            threads=threads,
+            parallel=not phase,
+            region=region,
+            record_of=lambda summary: make_record(
+                STEP, parameters=parameters, seed=seed, inputs=inputs, summary=summary
+            ),
+            name=input,
+            progress=progress,
+            say=say,
+        )
 
 
-def _convert(source: "VcfSource | _MatrixSource", labels: np.ndarray | None, parts: tuple[np.ndarray, ...],
-             outputs: list[Path], *, filters: dict[str, object], threads: int, parallel: bool, region: Region | None,
-             record_of: Any, name: Path, progress: bool, say: Any) -> dict[str, Any]:
+def _convert(
+    source: VcfSource | _MatrixSource,
+    labels: np.ndarray | None,
+    parts: tuple[np.ndarray, ...],
+    outputs: list[Path],
+    *,
+    filters: dict[str, object],
+    threads: int,
+    parallel: bool,
+    region: Region | None,
+    record_of: Any,
+    name: Path,
+    progress: bool,
+    say: Any,
+) -> dict[str, Any]:
     populations = source.populations if labels is None else labels
     offsets = np.concatenate([[0], np.cumsum(source.ploidy, dtype=np.int64)])
     columns = [np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in part]) for part in parts]
     pieces = _parallel_regions(source, threads=threads, region=region) if threads > 1 and parallel else []
     with atomic_outputs(*outputs) as temps:
         with ExitStack() as stack:
-            writers = [stack.enter_context(MatrixWriter(temp, samples=source.samples[part], ploidy=source.ploidy[part],
-                                                        populations=populations[part], label=source.label))
-                       for temp, part in zip(temps, parts)]
+            writers = [
+                stack.enter_context(
+                    MatrixWriter(
+                        temp,
+                        samples=source.samples[part],
+                        ploidy=source.ploidy[part],
+                        populations=populations[part],
+                        label=source.label,
+                    )
+                )
+                for temp, part in zip(temps, parts)
+            ]
             meter = Progress(STEP, unit="sites", enabled=progress)
             if pieces:
                 counts = _convert_in_parallel(source, pieces, writers, columns, filters, stack, meter, threads)
@@ -139,21 +201,35 @@ def _convert(source: "VcfSource | _MatrixSource", labels: np.ndarray | None, par
             counts.pop("read", None)
             dropped = dict(sorted(counts.items()))
             if kept == 0:
-                raise InputError(f"{name}: no sites left after filtering (dropped: "
-                                 f"{', '.join(f'{k} {v}' for k, v in dropped.items()) or 'none'})")
-            summary = {"sites_written": kept, "records_dropped": dropped,
-                       "outputs": [{"name": out.name, "samples": int(len(part)), "haplotypes": int(len(cols))}
-                                   for out, part, cols in zip(outputs, parts, columns)]}
+                raise InputError(
+                    f"{name}: no sites left after filtering (dropped: "
+                    f"{', '.join(f'{k} {v}' for k, v in dropped.items()) or 'none'})"
+                )
+            summary = {
+                "sites_written": kept,
+                "records_dropped": dropped,
+                "outputs": [
+                    {"name": out.name, "samples": int(len(part)), "haplotypes": int(len(cols))}
+                    for out, part, cols in zip(outputs, parts, columns)
+                ],
+            }
             record = record_of(summary)
             for writer, role in zip(writers, ("train", "holdout") if len(writers) == 2 else ("all",)):
                 writer.provenance = source.provenance + [dict(record, role=role)]
-    say(f"wrote {kept} sites; dropped {', '.join(f'{v} {k}' for k, v in dropped.items()) or 'nothing'}; "
-        + "; ".join(f"{o['name']}: {o['samples']} samples, {o['haplotypes']} haplotypes" for o in summary["outputs"]))
+    say(
+        f"wrote {kept} sites; dropped {', '.join(f'{v} {k}' for k, v in dropped.items()) or 'nothing'}; "
+        + "; ".join(f"{o['name']}: {o['samples']} samples, {o['haplotypes']} haplotypes" for o in summary["outputs"])
+    )
     return summary
 
 
-def _stream(source: "VcfSource | _MatrixSource", writers: list[MatrixWriter], columns: list[np.ndarray],
-            filters: dict[str, object], progress: Progress) -> Counter[str]:
+def _stream(
+    source: VcfSource | _MatrixSource,
+    writers: list[MatrixWriter],
+    columns: list[np.ndarray],
+    filters: dict[str, object],
+    progress: Progress,
+) -> Counter[str]:
     """Append the source's filtered chunks to the writers; return kept and dropped counts."""
     counts: Counter[str] = Counter()
     every = np.arange(int(source.ploidy.sum()))
@@ -166,8 +242,9 @@ def _stream(source: "VcfSource | _MatrixSource", writers: list[MatrixWriter], co
     return counts + source.dropped
 
 
-def _filtered_chunks(source: "VcfSource | _MatrixSource", filters: dict[str, object],
-                     counts: Counter[str]) -> Iterator[tuple[Sites, np.ndarray]]:
+def _filtered_chunks(
+    source: VcfSource | _MatrixSource, filters: dict[str, object], counts: Counter[str]
+) -> Iterator[tuple[Sites, np.ndarray]]:
     """The source's chunks without the sites that fail the filters; ``counts`` tallies kept and dropped."""
     for sites, rows in source.chunks():
         keep = _site_filter(rows, counts=counts, **filters)  # type: ignore[arg-type]
@@ -176,7 +253,7 @@ def _filtered_chunks(source: "VcfSource | _MatrixSource", filters: dict[str, obj
         yield sites.take(keep), rows[keep]
 
 
-def _parallel_regions(source: "VcfSource | _MatrixSource", *, threads: int, region: Region | None) -> list[str]:
+def _parallel_regions(source: VcfSource | _MatrixSource, *, threads: int, region: Region | None) -> list[str]:
     """Split an indexed, large BCF input into consecutive position ranges, one per reading process.
 
     Splitting needs an index and contig lengths in the header; small inputs are not worth the processes.
@@ -205,8 +282,16 @@ _PARALLEL_MIN_BYTES = 1 << 20  # smaller inputs are read in this process
 _PIECE_BYTES = 16 << 20  # compressed input bytes per piece: bounds the memory of pieces in flight
 
 
-def _convert_in_parallel(source: VcfSource, pieces: list[str], writers: list[MatrixWriter], columns: list[np.ndarray],
-                         filters: dict[str, object], stack: ExitStack, progress: Progress, threads: int) -> Counter[str]:
+def _convert_in_parallel(
+    source: VcfSource,
+    pieces: list[str],
+    writers: list[MatrixWriter],
+    columns: list[np.ndarray],
+    filters: dict[str, object],
+    stack: ExitStack,
+    progress: Progress,
+    threads: int,
+) -> Counter[str]:
     """Convert the pieces in worker processes and append their sites in piece order.
 
     At most ``threads + 1`` pieces are in flight, so memory stays bounded whatever the input's size.
@@ -214,11 +299,12 @@ def _convert_in_parallel(source: VcfSource, pieces: list[str], writers: list[Mat
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = stack.enter_context(ProcessPoolExecutor(max_workers=min(threads, len(pieces)),
-                                                   mp_context=multiprocessing.get_context("fork")))
+    pool = stack.enter_context(
+        ProcessPoolExecutor(max_workers=min(threads, len(pieces)), mp_context=multiprocessing.get_context("fork"))
+    )
     arguments = (source.path, source.samples.tolist(), source.ploidy, columns, filters)
     pending = [pool.submit(_convert_piece, piece, *arguments) for piece in pieces[: threads + 1]]
-    queued = pieces[threads + 1:]
+    queued = pieces[threads + 1 :]
     counts: Counter[str] = Counter()
     while pending:
         sites, parts, piece_counts = pending.pop(0).result()
@@ -232,8 +318,14 @@ def _convert_in_parallel(source: VcfSource, pieces: list[str], writers: list[Mat
     return counts + source.dropped
 
 
-def _convert_piece(piece: str, path: Path, samples: list[str], ploidy: np.ndarray, columns: list[np.ndarray],
-                   filters: dict[str, object]) -> tuple[Sites, list[np.ndarray], Counter[str]]:
+def _convert_piece(
+    piece: str,
+    path: Path,
+    samples: list[str],
+    ploidy: np.ndarray,
+    columns: list[np.ndarray],
+    filters: dict[str, object],
+) -> tuple[Sites, list[np.ndarray], Counter[str]]:
     """In a worker process: the filtered sites of the records whose POS lies in ``piece``, rows per output."""
     reader = VcfSource(path, region=piece, samples=samples, allow_empty=True)
     if reader.has_records and not np.array_equal(reader.ploidy, ploidy):
@@ -264,8 +356,9 @@ def _site_filter(rows: np.ndarray, *, min_maf: float, keep_monomorphic: bool, co
 class _MatrixSource:
     """An in-memory matrix (from a .hapt file) seen through the same interface as VcfSource."""
 
-    def __init__(self, matrix: HaplotypeMatrix, *, region: Region | None, samples: Sequence[str] | None,
-                 path: Path) -> None:
+    def __init__(
+        self, matrix: HaplotypeMatrix, *, region: Region | None, samples: Sequence[str] | None, path: Path
+    ) -> None:
         from genosynth.io import select_named_samples
 
         if samples is not None:

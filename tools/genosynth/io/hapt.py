@@ -10,14 +10,15 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 import numpy as np
 
 from genosynth._infra.errors import InputError
-from genosynth.io.matrix import HaplotypeMatrix, Sites
 from genosynth._infra.provenance import describe_file
+from genosynth.io.matrix import HaplotypeMatrix, Sites
 
 LEGEND_HEADER = ["id", "position", "a0", "a1"]
 
@@ -29,13 +30,17 @@ def read_legend(path: str | Path) -> Sites:
     with _open_text(path) as handle:
         header = handle.readline().split()
         if header != LEGEND_HEADER:
-            raise InputError(f"{path}: line 1: expected legend header {' '.join(LEGEND_HEADER)!r}, got {' '.join(header)!r}")
+            raise InputError(
+                f"{path}: line 1: expected legend header {' '.join(LEGEND_HEADER)!r}, got {' '.join(header)!r}"
+            )
         for number, line in enumerate(handle, start=2):
             fields = line.split()
             if not fields:
                 continue
             if len(fields) != 4 or ":" not in fields[0] or not fields[1].isdigit():
-                raise InputError(f"{path}: line {number}: expected 'CHROM:POS_A0_A1 POSITION A0 A1', got {line.strip()!r}")
+                raise InputError(
+                    f"{path}: line {number}: expected 'CHROM:POS_A0_A1 POSITION A0 A1', got {line.strip()!r}"
+                )
             rows.append(fields)
     if not rows:
         raise InputError(f"{path}: legend lists no sites")
@@ -89,15 +94,24 @@ def read_hapt(path: str | Path, *, legend: str | Path) -> HaplotypeMatrix:
     )
 
 
-def write_hapt(rows: Iterator[np.ndarray], sites: Sites, hapt_path: str | Path, legend_path: str | Path, *,
-              samples: np.ndarray, ploidy: np.ndarray, label: str, gzipped: bool) -> None:
+def write_hapt(
+    rows: Iterator[np.ndarray],
+    sites: Sites,
+    hapt_path: str | Path,
+    legend_path: str | Path,
+    *,
+    samples: np.ndarray,
+    ploidy: np.ndarray,
+    label: str,
+    gzipped: bool,
+) -> None:
     """Write haplotypes as .hapt, one line per row as ``rows`` yields them (each (sites,) uint8, in the order of
     the samples' haplotypes), and the legend of ``sites``."""
     names = []
     for sample, count in zip(samples, ploidy):
         names.extend([f"{sample}_A", f"{sample}_B"] if count == 2 else [str(sample)])
     raw = open(hapt_path, "wb")
-    with (gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) if gzipped else raw) as out:
+    with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) if gzipped else raw as out:
         chars = np.empty(2 * len(sites), dtype=np.uint8)
         chars[1::2] = ord(" ")
         chars[-1:] = ord("\n")

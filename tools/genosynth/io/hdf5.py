@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from genosynth._infra.errors import InputError
-from genosynth.io.matrix import SITE_FIELDS, HaplotypeMatrix, Sites
 from genosynth._infra.provenance import describe_file
+from genosynth.io.matrix import SITE_FIELDS, HaplotypeMatrix, Sites
 from genosynth.io.regions import Region
 
 FORMAT_NAME = "genosynth-haplotype-matrix"
@@ -30,7 +30,9 @@ FORMAT_VERSION = 1
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _CHUNK_BYTES = 1 << 21
 _VARIANT_NAMES = {"chrom": "CHROM", "pos": "POS", "id": "ID", "ref": "REF", "alt": "ALT"}
-def read_matrix(path: str | Path, *, region: "str | Region | None" = None, preceding_sites: int = 0) -> HaplotypeMatrix:
+
+
+def read_matrix(path: str | Path, *, region: str | Region | None = None, preceding_sites: int = 0) -> HaplotypeMatrix:
     """Read and validate a haplotype matrix; with ``region`` only that site range is read from disk, and with
     ``preceding_sites`` also up to that many sites before it on its chromosome (a window's context: see
     :func:`genosynth.io.windows.split_window`).
@@ -64,26 +66,40 @@ def read_matrix(path: str | Path, *, region: "str | Region | None" = None, prece
             populations = _read_strings(handle, "sample_info/population")
             gt = handle["calldata/GT"]
             if gt.ndim != 3 or gt.shape[1:] != (len(samples), 2) or gt.shape[0] != len(sites):
-                raise InputError(f"{path}: calldata/GT has shape {gt.shape}, expected "
-                                 f"({len(sites)}, {len(samples)}, 2)")
+                raise InputError(
+                    f"{path}: calldata/GT has shape {gt.shape}, expected ({len(sites)}, {len(samples)}, 2)"
+                )
             if len(ploidy) != len(samples) or not np.isin(ploidy, (1, 2)).all():
                 raise InputError(f"{path}: sample_info/ploidy must hold 1 or 2 for each of {len(samples)} samples")
-            selection = _with_preceding(region.site_slice(sites.chrom, sites.pos), sites, preceding_sites) if region \
+            selection = (
+                _with_preceding(region.site_slice(sites.chrom, sites.pos), sites, preceding_sites)
+                if region
                 else slice(0, len(sites))
+            )
             haplotypes = _read_haplotypes(gt, ploidy, selection, path, sites)
             provenance = _read_provenance(handle, path)
             if len(sites) and sites.pos.min() < 1:
                 first = int(np.flatnonzero(sites.pos < 1)[0])
-                raise InputError(f"{path}: site {first + 1} ({sites.chrom[first]}:{sites.pos[first]}) has position {sites.pos[first]}; "
-                                 "positions start at 1")
+                raise InputError(
+                    f"{path}: site {first + 1} ({sites.chrom[first]}:{sites.pos[first]}) has position {sites.pos[first]}; "
+                    "positions start at 1"
+                )
             label = str(handle.attrs.get("label", "Real"))
         except KeyError as missing:
             raise InputError(f"{path}: not a valid haplotype matrix, missing {missing}") from None
         except OSError as err:
             raise InputError(f"{path}: cannot read ({err}); the file may be truncated") from None
     try:
-        return HaplotypeMatrix(haplotypes, sites.take(selection), samples, ploidy, populations, provenance, label,
-                               source=describe_file(path))
+        return HaplotypeMatrix(
+            haplotypes,
+            sites.take(selection),
+            samples,
+            ploidy,
+            populations,
+            provenance,
+            label,
+            source=describe_file(path),
+        )
     except InputError as err:
         raise InputError(f"{path}: {err}") from None
 
@@ -101,8 +117,9 @@ def read_sites(path: str | Path) -> Sites:
 
 def write_matrix(path: str | Path, matrix: HaplotypeMatrix) -> None:
     """Write ``matrix`` to ``path`` (not atomic by itself: pass a temporary name from atomic_outputs)."""
-    with MatrixWriter(path, samples=matrix.samples, ploidy=matrix.ploidy, populations=matrix.populations,
-                      label=matrix.label) as writer:
+    with MatrixWriter(
+        path, samples=matrix.samples, ploidy=matrix.ploidy, populations=matrix.populations, label=matrix.label
+    ) as writer:
         writer.append_haplotypes(matrix.sites, matrix.haplotypes)
         writer.provenance = matrix.provenance
 
@@ -120,8 +137,9 @@ class MatrixWriter:
     ...     w.provenance = [record]
     """
 
-    def __init__(self, path: str | Path, *, samples: np.ndarray, ploidy: np.ndarray, populations: np.ndarray,
-                 label: str = "Real") -> None:
+    def __init__(
+        self, path: str | Path, *, samples: np.ndarray, ploidy: np.ndarray, populations: np.ndarray, label: str = "Real"
+    ) -> None:
         import h5py
 
         self.samples = np.asarray(samples, dtype=str)
@@ -138,8 +156,14 @@ class MatrixWriter:
         self._file.attrs["label"] = label
         chunk_sites = max(1, _CHUNK_BYTES // max(1, 2 * n_samples))
         self._gt = self._file.create_dataset(
-            "calldata/GT", shape=(0, n_samples, 2), maxshape=(None, n_samples, 2), dtype=np.int8,
-            chunks=(chunk_sites, max(1, n_samples), 2), compression="gzip", compression_opts=1)
+            "calldata/GT",
+            shape=(0, n_samples, 2),
+            maxshape=(None, n_samples, 2),
+            dtype=np.int8,
+            chunks=(chunk_sites, max(1, n_samples), 2),
+            compression="gzip",
+            compression_opts=1,
+        )
 
     def append(self, sites: Sites, rows: np.ndarray) -> None:
         """Append ``len(sites)`` sites whose haplotypes are ``rows`` (n_sites_chunk, n_haplotypes)."""
@@ -152,7 +176,7 @@ class MatrixWriter:
             gt = np.full((n, len(self.samples) * 2), -1, dtype=np.int8)
             gt[:, self._keep] = rows
         self._gt.resize(self._n_sites + n, axis=0)
-        self._gt[self._n_sites:] = gt.reshape(n, len(self.samples), 2)
+        self._gt[self._n_sites :] = gt.reshape(n, len(self.samples), 2)
         self._n_sites += n
         self._site_parts.append(sites)
 
@@ -161,9 +185,9 @@ class MatrixWriter:
         block of about ``_CHUNK_BYTES`` at a time."""
         step = max(1, _CHUNK_BYTES // max(1, len(haplotypes)))
         for start in range(0, len(sites), step):
-            self.append(sites.take(slice(start, start + step)), haplotypes[:, start:start + step].T)
+            self.append(sites.take(slice(start, start + step)), haplotypes[:, start : start + step].T)
 
-    def __enter__(self) -> "MatrixWriter":
+    def __enter__(self) -> MatrixWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -215,8 +239,14 @@ def _haplotype_columns(ploidy: np.ndarray) -> np.ndarray:
 
 
 def _read_sites(handle: Any) -> Sites:
-    return Sites(*(_read_strings(handle, f"variants/{_VARIANT_NAMES[name]}") if name != "pos"
-                   else handle["variants/POS"][:].astype(np.int64) for name in SITE_FIELDS))
+    return Sites(
+        *(
+            _read_strings(handle, f"variants/{_VARIANT_NAMES[name]}")
+            if name != "pos"
+            else handle["variants/POS"][:].astype(np.int64)
+            for name in SITE_FIELDS
+        )
+    )
 
 
 def _read_strings(handle: Any, name: str) -> np.ndarray:
@@ -237,12 +267,11 @@ def _read_haplotypes(gt: Any, ploidy: np.ndarray, selection: slice, path: Path, 
         bad = (values != 0) & (values != 1)
         if bad.any():
             row, col = np.argwhere(bad)[0]
-            raise InputError(f"{path}: site {sites.label(lo + row)}: allele value {values[row, col]} "
-                             f"is not 0 or 1 (haplotype {col})")
+            raise InputError(
+                f"{path}: site {sites.label(lo + row)}: allele value {values[row, col]} is not 0 or 1 (haplotype {col})"
+            )
         if len(haploid_second) and (block[:, haploid_second] != -1).any():
             row = np.flatnonzero((block[:, haploid_second] != -1).any(axis=1))[0]
             raise InputError(f"{path}: site {sites.label(lo + row)}: a haploid sample has a second allele")
-        haplotypes[:, lo - start:hi - start] = values.T
+        haplotypes[:, lo - start : hi - start] = values.T
     return haplotypes
-
-

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from genosynth._infra.errors import InputError, OptionError
-from genosynth.io.matrix import HaplotypeMatrix
 from genosynth._infra.options import parse_float
 from genosynth._infra.provenance import make_record, resolve_seed
+from genosynth.io.matrix import HaplotypeMatrix
 
 
-def split_individuals(populations: np.ndarray | int, *, fraction: float, seed: int,
-                      parameter: str = "fraction") -> tuple[np.ndarray, np.ndarray]:
+def split_individuals(
+    populations: np.ndarray | int, *, fraction: float, seed: int, parameter: str = "fraction"
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the training and held-out individuals (each sorted).
 
     Within every population (all individuals form one group when labels are empty, or when ``populations`` is
@@ -36,13 +37,17 @@ def split_individuals(populations: np.ndarray | int, *, fraction: float, seed: i
     holdout_index = np.array(sorted(holdout), dtype=np.int64)
     train_index = np.setdiff1d(np.arange(len(populations)), holdout_index)
     if len(holdout_index) == 0 or len(train_index) == 0:
-        raise OptionError(parameter, f"{fraction}: leaves {len(train_index)} training and {len(holdout_index)} "
-                                     f"held-out individuals out of {len(populations)}; both must be non-empty")
+        raise OptionError(
+            parameter,
+            f"{fraction}: leaves {len(train_index)} training and {len(holdout_index)} "
+            f"held-out individuals out of {len(populations)}; both must be non-empty",
+        )
     return train_index, holdout_index
 
 
-def split_holdout(matrix: HaplotypeMatrix, *, fraction: float = 0.2,
-                  seed: int | None = None) -> tuple[HaplotypeMatrix, HaplotypeMatrix]:
+def split_holdout(
+    matrix: HaplotypeMatrix, *, fraction: float = 0.2, seed: int | None = None
+) -> tuple[HaplotypeMatrix, HaplotypeMatrix]:
     """The training and held-out individuals of ``matrix`` (per population, ``fraction`` held out), each with a
     provenance record naming its role.
 
@@ -55,5 +60,7 @@ def split_holdout(matrix: HaplotypeMatrix, *, fraction: float = 0.2,
         raise InputError(f"{matrix.name('the matrix')}: a holdout needs at least 2 individuals")
     parts = split_individuals(matrix.populations, fraction=fraction, seed=seed)
     record = make_record("split-holdout", parameters={"fraction": fraction}, seed=seed, inputs=[matrix.describe()])
-    return tuple(matrix.select_samples(index).with_provenance(dict(record, role=role))  # type: ignore[return-value]
-                 for index, role in zip(parts, ("train", "holdout")))
+    return tuple(
+        matrix.select_samples(index).with_provenance(dict(record, role=role))  # type: ignore[return-value]
+        for index, role in zip(parts, ("train", "holdout"))
+    )

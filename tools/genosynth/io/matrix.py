@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -32,12 +33,12 @@ class Sites:
     def __len__(self) -> int:
         return len(self.pos)
 
-    def take(self, index: Any) -> "Sites":
+    def take(self, index: Any) -> Sites:
         """The sites selected by a slice, boolean mask or integer index array."""
         return Sites(*(getattr(self, name)[index] for name in SITE_FIELDS))
 
     @classmethod
-    def concatenate(cls, parts: list["Sites"]) -> "Sites":
+    def concatenate(cls, parts: list[Sites]) -> Sites:
         """The sites of ``parts`` one after the other (no sites when ``parts`` is empty)."""
         if not parts:
             return cls(*(np.array([], dtype=np.int64 if name == "pos" else str) for name in SITE_FIELDS))
@@ -147,7 +148,7 @@ class HaplotypeMatrix:
         """Alternate-allele frequency of every site (float64, n_sites)."""
         return self.haplotypes.mean(axis=0, dtype=np.float64)
 
-    def filter_maf(self, min_maf: float) -> "HaplotypeMatrix":
+    def filter_maf(self, min_maf: float) -> HaplotypeMatrix:
         """The sites whose minor allele frequency is at least ``min_maf``, monomorphic sites always dropped (the
         filter of vcf-to-matrix --min-maf)."""
         frequencies = self.allele_frequencies()
@@ -159,48 +160,74 @@ class HaplotypeMatrix:
         labels, counts = np.unique(self.haplotype_population, return_counts=True)
         return dict(zip(labels.tolist(), counts.tolist()))
 
-    def select_samples(self, index: np.ndarray) -> "HaplotypeMatrix":
+    def select_samples(self, index: np.ndarray) -> HaplotypeMatrix:
         """A new matrix holding the samples at ``index`` (integer array), haplotypes and all."""
         offsets = self.sample_offsets
         rows = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in index]) if len(index) else []
-        return self._replace(haplotypes=self.haplotypes[np.asarray(rows, dtype=np.int64)],
-                             samples=self.samples[index], ploidy=self.ploidy[index],
-                             populations=self.populations[index])
+        return self._replace(
+            haplotypes=self.haplotypes[np.asarray(rows, dtype=np.int64)],
+            samples=self.samples[index],
+            ploidy=self.ploidy[index],
+            populations=self.populations[index],
+        )
 
-    def select_sites(self, index: Any) -> "HaplotypeMatrix":
+    def select_sites(self, index: Any) -> HaplotypeMatrix:
         """A new matrix holding the sites at ``index`` (slice, integer array or boolean mask), samples unchanged."""
         return self._replace(haplotypes=np.ascontiguousarray(self.haplotypes[:, index]), sites=self.sites.take(index))
 
-    def with_populations(self, populations: Sequence[str]) -> "HaplotypeMatrix":
+    def with_populations(self, populations: Sequence[str]) -> HaplotypeMatrix:
         """The same matrix with these population labels (one per sample)."""
         return self._replace(populations=np.asarray(populations, dtype=str))
 
-    def with_provenance(self, record: dict[str, Any]) -> "HaplotypeMatrix":
+    def with_provenance(self, record: dict[str, Any]) -> HaplotypeMatrix:
         """The same matrix with ``record`` appended to its provenance."""
         return self._replace(provenance=[*self.provenance, record])
 
     @classmethod
-    def stack(cls, parts: Sequence["HaplotypeMatrix"]) -> "HaplotypeMatrix":
+    def stack(cls, parts: Sequence[HaplotypeMatrix]) -> HaplotypeMatrix:
         """The samples of every part, one part after the other, on the sites of the first (which all must share);
         provenance and label of the first part."""
         first = parts[0]
         for part in parts[1:]:
             require_same_sites(first.sites, part.sites, reference_name="the first set", other_name="a stacked set")
-        return cls(np.concatenate([p.haplotypes for p in parts]), first.sites,
-                   np.concatenate([p.samples for p in parts]), np.concatenate([p.ploidy for p in parts]),
-                   np.concatenate([p.populations for p in parts]), list(first.provenance), first.label)
+        return cls(
+            np.concatenate([p.haplotypes for p in parts]),
+            first.sites,
+            np.concatenate([p.samples for p in parts]),
+            np.concatenate([p.ploidy for p in parts]),
+            np.concatenate([p.populations for p in parts]),
+            list(first.provenance),
+            first.label,
+        )
 
     @classmethod
-    def artificial(cls, haplotypes: np.ndarray, sites: Sites, *, ploidy: int = 1, populations: np.ndarray | None = None,
-                   provenance: list[dict[str, Any]] | None = None) -> "HaplotypeMatrix":
+    def artificial(
+        cls,
+        haplotypes: np.ndarray,
+        sites: Sites,
+        *,
+        ploidy: int = 1,
+        populations: np.ndarray | None = None,
+        provenance: list[dict[str, Any]] | None = None,
+    ) -> HaplotypeMatrix:
         """Artificial haplotypes as samples ``AG_1, AG_2, ...`` (label ``AG``): haploid, or consecutive haplotypes
         paired into diploids with ``ploidy`` 2; ``populations`` gives each haplotype's label (a sample takes its
         first haplotype's)."""
         n_samples = len(haplotypes) // ploidy
-        labels = np.full(n_samples, "", dtype=object).astype(str) if populations is None else \
-            np.asarray(populations, dtype=str)[::ploidy]
-        return cls(haplotypes, sites, np.array([f"AG_{i + 1}" for i in range(n_samples)]),
-                   np.full(n_samples, ploidy, dtype=np.int8), labels, list(provenance or []), label="AG")
+        labels = (
+            np.full(n_samples, "", dtype=object).astype(str)
+            if populations is None
+            else np.asarray(populations, dtype=str)[::ploidy]
+        )
+        return cls(
+            haplotypes,
+            sites,
+            np.array([f"AG_{i + 1}" for i in range(n_samples)]),
+            np.full(n_samples, ploidy, dtype=np.int8),
+            labels,
+            list(provenance or []),
+            label="AG",
+        )
 
     def name(self, fallback: str | None) -> str | None:
         """The name of the file this matrix was read from, for messages; ``fallback`` for one made in memory."""
@@ -216,9 +243,11 @@ class HaplotypeMatrix:
         digest.update("\t".join(self.samples.tolist()).encode())
         return {"name": None, "sha256": digest.hexdigest(), "in_memory": True}
 
-    def _replace(self, **changes: Any) -> "HaplotypeMatrix":
-        values = {name: getattr(self, name) for name in ("haplotypes", "sites", "samples", "ploidy", "populations",
-                                                         "provenance", "label", "source")}
+    def _replace(self, **changes: Any) -> HaplotypeMatrix:
+        values = {
+            name: getattr(self, name)
+            for name in ("haplotypes", "sites", "samples", "ploidy", "populations", "provenance", "label", "source")
+        }
         values["provenance"] = list(values["provenance"])
         values.update(changes)
         return HaplotypeMatrix(**values)
@@ -226,14 +255,20 @@ class HaplotypeMatrix:
     def __repr__(self) -> str:
         chromosomes = ", ".join(dict.fromkeys(self.sites.chrom.tolist()))
         counts = ", ".join(f"{name or '(none)'} {count}" for name, count in self.population_counts().items())
-        return (f"HaplotypeMatrix({self.n_haplotypes} haplotypes of {len(self.samples)} samples x {self.n_sites} "
-                f"sites on {chromosomes or 'no chromosome'}, populations {counts or 'none'}, label {self.label})")
+        return (
+            f"HaplotypeMatrix({self.n_haplotypes} haplotypes of {len(self.samples)} samples x {self.n_sites} "
+            f"sites on {chromosomes or 'no chromosome'}, populations {counts or 'none'}, label {self.label})"
+        )
 
     def _repr_html_(self) -> str:
-        rows = [("haplotypes", f"{self.n_haplotypes} ({len(self.samples)} samples)"), ("sites", str(self.n_sites)),
-                ("chromosomes", ", ".join(dict.fromkeys(self.sites.chrom.tolist()))),
-                ("populations", ", ".join(f"{k or '(none)'}: {v}" for k, v in self.population_counts().items())),
-                ("label", self.label), ("steps so far", " → ".join(str(r.get("step")) for r in self.provenance))]
+        rows = [
+            ("haplotypes", f"{self.n_haplotypes} ({len(self.samples)} samples)"),
+            ("sites", str(self.n_sites)),
+            ("chromosomes", ", ".join(dict.fromkeys(self.sites.chrom.tolist()))),
+            ("populations", ", ".join(f"{k or '(none)'}: {v}" for k, v in self.population_counts().items())),
+            ("label", self.label),
+            ("steps so far", " → ".join(str(r.get("step")) for r in self.provenance)),
+        ]
         body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
         return f"<table><caption>HaplotypeMatrix</caption>{body}</table>"
 
@@ -246,11 +281,14 @@ def require_same_sites(a: Sites, b: Sites, *, reference_name: str, other_name: s
         differs |= getattr(a, name)[:n] != getattr(b, name)[:n]
     if differs.any():
         i = int(np.flatnonzero(differs)[0])
-        raise InputError(f"{other_name}: site {i + 1} is {b.label(i)} {b.ref[i]}>{b.alt[i]}, but {reference_name} "
-                         f"has {a.label(i)} {a.ref[i]}>{a.alt[i]}; the sets must hold the same sites")
+        raise InputError(
+            f"{other_name}: site {i + 1} is {b.label(i)} {b.ref[i]}>{b.alt[i]}, but {reference_name} "
+            f"has {a.label(i)} {a.ref[i]}>{a.alt[i]}; the sets must hold the same sites"
+        )
     if len(a) != len(b):
-        raise InputError(f"{other_name}: {len(b)} sites, but {reference_name} has {len(a)}; "
-                         "the sets must hold the same sites")
+        raise InputError(
+            f"{other_name}: {len(b)} sites, but {reference_name} has {len(a)}; the sets must hold the same sites"
+        )
 
 
 def intersect_sites(matrices: list[HaplotypeMatrix]) -> list[HaplotypeMatrix]:

@@ -53,12 +53,22 @@ def save_model_file(path: str | Path, model: ModelFile) -> None:
     tensors = {f"model.{name}": tensor for name, tensor in model.tensors.items()}
     tensors["sites.pos"] = torch.as_tensor(model.sites.pos.astype(np.int64))
     metadata = {
-        "format": FORMAT_NAME, "format_version": str(FORMAT_VERSION), "software": f"genosynth {__version__}",
-        "kind": model.kind, "config": json.dumps(model.config),
-        "sites": json.dumps({"chrom": model.sites.chrom.tolist(), "id": model.sites.id.tolist(),
-                             "ref": model.sites.ref.tolist(), "alt": model.sites.alt.tolist()}),
+        "format": FORMAT_NAME,
+        "format_version": str(FORMAT_VERSION),
+        "software": f"genosynth {__version__}",
+        "kind": model.kind,
+        "config": json.dumps(model.config),
+        "sites": json.dumps(
+            {
+                "chrom": model.sites.chrom.tolist(),
+                "id": model.sites.id.tolist(),
+                "ref": model.sites.ref.tolist(),
+                "alt": model.sites.alt.tolist(),
+            }
+        ),
         "populations": json.dumps({"labels": model.populations, "frequencies": model.population_frequencies}),
-        "provenance": json.dumps(model.provenance), "extra": json.dumps(model.extra),
+        "provenance": json.dumps(model.provenance),
+        "extra": json.dumps(model.extra),
     }
     if model.training is not None:
         training_tensors: dict[str, Any] = {}
@@ -89,22 +99,35 @@ def load_model_file(path: str | Path, *, device: str = "cpu", tensors: bool = Tr
     if metadata.get("format") != FORMAT_NAME:
         raise InputError(f"{path}: a safetensors file, but not a genosynth model file (no '{FORMAT_NAME}' metadata)")
     if metadata.get("format_version") != str(FORMAT_VERSION):
-        raise InputError(f"{path}: model format version {metadata.get('format_version')} is not supported "
-                         f"(this genosynth reads version {FORMAT_VERSION})")
+        raise InputError(
+            f"{path}: model format version {metadata.get('format_version')} is not supported "
+            f"(this genosynth reads version {FORMAT_VERSION})"
+        )
     try:
         text = json.loads(metadata["sites"])
-        sites = Sites(np.array(text["chrom"], dtype=str), read.pop("sites.pos").cpu().numpy().astype(np.int64),
-                      np.array(text["id"], dtype=str), np.array(text["ref"], dtype=str), np.array(text["alt"], dtype=str))
+        sites = Sites(
+            np.array(text["chrom"], dtype=str),
+            read.pop("sites.pos").cpu().numpy().astype(np.int64),
+            np.array(text["id"], dtype=str),
+            np.array(text["ref"], dtype=str),
+            np.array(text["alt"], dtype=str),
+        )
         populations = json.loads(metadata["populations"])
-        model_tensors = {name[len("model."):]: t for name, t in read.items() if name.startswith("model.")}
+        model_tensors = {name[len("model.") :]: t for name, t in read.items() if name.startswith("model.")}
         training = None
         if "training" in metadata and tensors:
             training = _unflatten(json.loads(metadata["training"]), read)
-        return ModelFile(kind=metadata["kind"], config=json.loads(metadata["config"]), tensors=model_tensors,
-                         sites=sites, populations=populations["labels"],
-                         population_frequencies=populations["frequencies"],
-                         provenance=json.loads(metadata["provenance"]), extra=json.loads(metadata.get("extra", "{}")),
-                         training=training)
+        return ModelFile(
+            kind=metadata["kind"],
+            config=json.loads(metadata["config"]),
+            tensors=model_tensors,
+            sites=sites,
+            populations=populations["labels"],
+            population_frequencies=populations["frequencies"],
+            provenance=json.loads(metadata["provenance"]),
+            extra=json.loads(metadata.get("extra", "{}")),
+            training=training,
+        )
     except (KeyError, TypeError, ValueError) as err:
         raise InputError(f"{path}: damaged genosynth model file ({type(err).__name__}: {err})") from None
 
@@ -115,9 +138,11 @@ def _check_header(path: Path) -> None:
     with open(path, "rb") as handle:
         start = handle.read(9)
         if start[:4] == _ZIP_SIGNATURE:
-            raise InputError(f"{path}: a PyTorch (.pt) model file of genosynth 0.1, which this version no longer "
-                             "opens (it could hold pickled code); train the model again with this version "
-                             "(its training options are the same)")
+            raise InputError(
+                f"{path}: a PyTorch (.pt) model file of genosynth 0.1, which this version no longer "
+                "opens (it could hold pickled code); train the model again with this version "
+                "(its training options are the same)"
+            )
         if len(start) < 9:
             raise InputError(f"{path}: not a genosynth model file (too short)")
         header_bytes = struct.unpack("<Q", start[:8])[0]
@@ -127,16 +152,19 @@ def _check_header(path: Path) -> None:
         header = handle.read(header_bytes)
     try:
         entries = json.loads(header)
-        data_end = max((entry["data_offsets"][1] for name, entry in entries.items() if name != "__metadata__"),
-                       default=0)
+        data_end = max(
+            (entry["data_offsets"][1] for name, entry in entries.items() if name != "__metadata__"), default=0
+        )
     except (ValueError, KeyError, TypeError, IndexError):
         if len(header) < header_bytes:
             data_end = 0
         else:
             raise InputError(f"{path}: not a genosynth model file (unreadable safetensors header)") from None
     if size < 8 + header_bytes + data_end:
-        raise InputError(f"{path}: truncated genosynth model file ({size} bytes where its header announces "
-                         f"{8 + header_bytes + data_end})")
+        raise InputError(
+            f"{path}: truncated genosynth model file ({size} bytes where its header announces "
+            f"{8 + header_bytes + data_end})"
+        )
 
 
 def _flatten(value: Any, tensors: dict[str, Any]) -> Any:
@@ -162,8 +190,10 @@ def _unflatten(skeleton: Any, tensors: dict[str, Any]) -> Any:
         if "__tensor__" in skeleton:
             return tensors[skeleton["__tensor__"]]
         if "__dict__" in skeleton:
-            return {key if not isinstance(key, list) else tuple(key): _unflatten(item, tensors)
-                    for key, item in skeleton["__dict__"]}
+            return {
+                key if not isinstance(key, list) else tuple(key): _unflatten(item, tensors)
+                for key, item in skeleton["__dict__"]
+            }
         if "__list__" in skeleton:
             items = [_unflatten(item, tensors) for item in skeleton["__list__"]]
             return tuple(items) if skeleton["tuple"] else items

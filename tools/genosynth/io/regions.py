@@ -36,7 +36,7 @@ class Region:
             raise OptionError("region", f"{str(self)!r}: START must be >= 1 and END >= START")
 
     @classmethod
-    def parse(cls, text: "str | Region", *, parameter: str = "region") -> "Region":
+    def parse(cls, text: str | Region, *, parameter: str = "region") -> Region:
         """A Region from its text; an OptionError naming ``parameter`` when the text is not one."""
         if isinstance(text, Region):
             return text
@@ -45,8 +45,7 @@ class Region:
             raise OptionError(parameter, f"{text!r}: expected CHR, CHR:START-END or CHR:START-")
         chrom, start, end = match.groups()
         try:
-            return cls(chrom, int(start.replace(",", "")) if start else 1,
-                       int(end.replace(",", "")) if end else None)
+            return cls(chrom, int(start.replace(",", "")) if start else 1, int(end.replace(",", "")) if end else None)
         except OptionError as err:
             raise OptionError(parameter, err.problem) from None
 
@@ -74,7 +73,7 @@ class Region:
         return slice(lo, hi)
 
 
-def read_bed(path: "str | Path") -> list[Region]:
+def read_bed(path: str | Path) -> list[Region]:
     r"""The regions of a BED file (CHROM, 0-based START, END; further columns ignored; comment, ``track`` and
     ``browser`` lines skipped) as 1-based inclusive Regions; an InputError naming the line of a malformed one.
 
@@ -106,7 +105,7 @@ def read_bed(path: "str | Path") -> list[Region]:
     return regions
 
 
-def window_starts(regions: "list[Region]") -> list[tuple[str, int]]:
+def window_starts(regions: list[Region]) -> list[tuple[str, int]]:
     """Where each window after a chromosome's first begins (CHROM, POS): the boundaries between the windows.
 
     Example
@@ -120,7 +119,7 @@ def window_starts(regions: "list[Region]") -> list[tuple[str, int]]:
     return [(chrom, start) for chrom, starts in by_chrom.items() for start in sorted(starts)[1:]]
 
 
-def write_bed(path: "str | Path", regions: "list[Region]") -> None:
+def write_bed(path: str | Path, regions: list[Region]) -> None:
     """``regions`` (each with an end) as a BED file: CHROM, 0-based START, END, and a name ``w1, w2, ...``."""
     with open(path, "w") as out:
         for number, region in enumerate(regions, start=1):

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -81,7 +82,7 @@ def read_lines(path: str | Path) -> list[str]:
         return data.decode().splitlines()
     except UnicodeDecodeError as err:
         # the line as splitlines counts them (\r and other separators too): the text up to the bad byte
-        line = len(data[:err.start + 1].decode(errors="replace").splitlines())
+        line = len(data[: err.start + 1].decode(errors="replace").splitlines())
         raise InputError(f"{path}: line {line}: not UTF-8 text") from None
 
 
@@ -96,8 +97,9 @@ def read_sample_list(path: str | Path) -> list[str]:
     return names
 
 
-def population_labels(samples: np.ndarray, populations: "str | Path | Mapping[str, str]",
-                      column: str | None = None) -> np.ndarray:
+def population_labels(
+    samples: np.ndarray, populations: str | Path | Mapping[str, str], column: str | None = None
+) -> np.ndarray:
     """The population of each sample from a mapping or a table file (see :func:`read_population_table`)."""
     if isinstance(populations, (str, Path)):
         return read_population_table(populations, samples=samples, column=column)
@@ -120,8 +122,11 @@ def read_population_table(path: str | Path, *, samples: np.ndarray, column: str 
     array(['EUR'], dtype='<U3')
     """
     path = Path(path)
-    rows = [(number, line) for number, line in enumerate(read_lines(path), start=1)
-            if line.strip() and not line.startswith("##")]
+    rows = [
+        (number, line)
+        for number, line in enumerate(read_lines(path), start=1)
+        if line.strip() and not line.startswith("##")
+    ]
     if not rows:
         raise InputError(f"{path}: empty population table")
     known = set(samples.tolist())
@@ -140,8 +145,10 @@ def read_population_table(path: str | Path, *, samples: np.ndarray, column: str 
             raise InputError(f"{path}: line {number}: expected at least {index + 1} tab-separated columns")
         label = fields[index].strip()
         if table.get(fields[0], label) != label:
-            raise InputError(f"{path}: line {number}: sample {fields[0]} is in population {table[fields[0]]} already; "
-                             f"a sample belongs to one population, here also {label}")
+            raise InputError(
+                f"{path}: line {number}: sample {fields[0]} is in population {table[fields[0]]} already; "
+                f"a sample belongs to one population, here also {label}"
+            )
         table[fields[0]] = label
     missing = [s for s in samples.tolist() if s not in table]
     if missing:
@@ -163,5 +170,7 @@ def read_plink_map(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]
         if entries and (bp <= entries[-1][0] or centimorgans < entries[-1][1]):
             raise InputError(f"{path}: line {number}: positions and cM must increase along chromosome {chrom}")
         entries.append((bp, centimorgans))
-    return {chrom: (np.array([e[0] for e in entries], dtype=np.int64), np.array([e[1] for e in entries]))
-            for chrom, entries in table.items()}
+    return {
+        chrom: (np.array([e[0] for e in entries], dtype=np.int64), np.array([e[1] for e in entries]))
+        for chrom, entries in table.items()
+    }

@@ -14,9 +14,10 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 import numpy as np
 
@@ -24,8 +25,17 @@ from genosynth import __version__
 from genosynth._infra.errors import InputError
 from genosynth.io.matrix import SiteOrderCheck, Sites
 from genosynth.io.regions import Region
-from genosynth.io.vcf_text import (Block, DecompressionError, GenotypeTemplate, data_blocks, decode_block, is_vcf_text,
-                       last_complete_record, parse_genotypes, text_tools_available)
+from genosynth.io.vcf_text import (
+    Block,
+    DecompressionError,
+    GenotypeTemplate,
+    data_blocks,
+    decode_block,
+    is_vcf_text,
+    last_complete_record,
+    parse_genotypes,
+    text_tools_available,
+)
 
 CHUNK_RECORDS = 2048
 _BASES = frozenset("ACGTacgt")  # one-letter alleles that make a SNP
@@ -54,8 +64,15 @@ class VcfSource:
     whether records are decoded from VCF text in blocks (else by cyvcf2, record by record: BCF).
     """
 
-    def __init__(self, path: str | Path, *, region: "str | Region | None" = None, samples: list[str] | None = None,
-                 allow_empty: bool = False, threads: int = 2) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        region: str | Region | None = None,
+        samples: list[str] | None = None,
+        allow_empty: bool = False,
+        threads: int = 2,
+    ) -> None:
         import cyvcf2
 
         self.path = Path(path)
@@ -77,7 +94,9 @@ class VcfSource:
         if samples is not None:
             missing = sorted(set(samples) - set(all_samples))
             if missing:
-                raise InputError(f"{self.path}: {len(missing)} requested sample(s) not in the file: {_listing(missing)}")
+                raise InputError(
+                    f"{self.path}: {len(missing)} requested sample(s) not in the file: {_listing(missing)}"
+                )
             wanted = set(samples)
             self._vcf.set_samples([s for s in all_samples if s in wanted])
             all_samples = [s for s in all_samples if s in wanted]
@@ -87,8 +106,10 @@ class VcfSource:
         self.provenance, self.label = _header_genosynth_fields(self._vcf.raw_header)
         region = None if region is None else Region.parse(region)
         if region and not any(Path(str(self.path) + ext).is_file() for ext in (".tbi", ".csi")):
-            raise InputError(f"{self.path}: reading a region needs an index ({self.path}.tbi or .csi); "
-                             f"create it with 'bcftools index {self.path}' (the file must be bgzipped or BCF)")
+            raise InputError(
+                f"{self.path}: reading a region needs an index ({self.path}.tbi or .csi); "
+                f"create it with 'bcftools index {self.path}' (the file must be bgzipped or BCF)"
+            )
         self._region = region
         self._threads = threads
         self._keep = np.flatnonzero(np.isin(np.array(self._header_samples, dtype=str), self.samples))
@@ -148,8 +169,9 @@ class VcfSource:
             self._first_messages = str(err)
             if self._region:
                 raise InputError(f"{self.path}: cannot read region {self._region} ({err})") from None
-            raise InputError(f"{self.path}: reading failed before the first record ({err}); "
-                             "truncated or corrupt file?") from None
+            raise InputError(
+                f"{self.path}: reading failed before the first record ({err}); truncated or corrupt file?"
+            ) from None
         return None
 
     def first_position(self) -> tuple[str, int]:
@@ -159,8 +181,10 @@ class VcfSource:
     def contig_lengths(self) -> dict[str, int | None]:
         """Contigs of the header in order, with their ``length`` where the header gives one (else None)."""
         try:  # cyvcf2 gives -1 for a contig line without a length
-            return {name: (int(length) if length >= 0 else None)
-                    for name, length in zip(self._vcf.seqnames, self._vcf.seqlens)}
+            return {
+                name: (int(length) if length >= 0 else None)
+                for name, length in zip(self._vcf.seqnames, self._vcf.seqlens)
+            }
         except Exception:  # cyvcf2 raises when the header has no contig lengths
             return {}
 
@@ -194,7 +218,7 @@ class VcfSource:
             pos = block.pos.astype(np.int64)
         except ValueError:  # name the first such line
             for i in matched.tolist():
-                self._position(self._split_line(block.raw[block.starts[i]:block.ends[i]]))
+                self._position(self._split_line(block.raw[block.starts[i] : block.ends[i]]))
             raise
         listed = pos >= region.start if region else np.ones(len(matched), dtype=bool)
         snp = np.isin(block.ref, _BASE_BYTES) & np.isin(block.alt, _BASE_BYTES)
@@ -202,14 +226,19 @@ class VcfSource:
             alt = block.alt[k].decode(errors="replace").split(",")
             self.dropped[_drop_reason(block.ref[k].decode(errors="replace"), alt)] += 1
         fast = np.flatnonzero(listed & snp)
-        columns = [block.chrom[fast].astype(str), pos[fast], block.id[fast].astype(str), block.ref[fast].astype(str),
-                   block.alt[fast].astype(str)]
+        columns = [
+            block.chrom[fast].astype(str),
+            pos[fast],
+            block.id[fast].astype(str),
+            block.ref[fast].astype(str),
+            block.alt[fast].astype(str),
+        ]
         line_of = [matched[fast]]
         rows = [block.alleles[fast]]
         others: list[tuple[str, int, str, str, str]] = []
         other_gt, other_lines = [], []
         for i in np.flatnonzero(~block.matched & (block.ends > block.starts)).tolist():  # blank lines are skipped
-            fields = self._split_line(block.raw[block.starts[i]:block.ends[i]])
+            fields = self._split_line(block.raw[block.starts[i] : block.ends[i]])
             chrom, position = self._position(fields)
             if region and position < region.start:
                 continue
@@ -225,10 +254,13 @@ class VcfSource:
         if others:  # in line order with the matched lines
             line_of.append(np.array(other_lines, dtype=np.int64))
             order_of_lines = np.argsort(np.concatenate(line_of), kind="stable")
-            columns = [np.concatenate([column, np.array(extra, dtype=column.dtype if k == 1 else str)])[order_of_lines]
-                       for k, (column, extra) in enumerate(zip(columns, zip(*others)))]
-        sites = self._in_order(Sites(chrom=columns[0], pos=columns[1], id=columns[2], ref=columns[3], alt=columns[4]),
-                               order)
+            columns = [
+                np.concatenate([column, np.array(extra, dtype=column.dtype if k == 1 else str)])[order_of_lines]
+                for k, (column, extra) in enumerate(zip(columns, zip(*others)))
+            ]
+        sites = self._in_order(
+            Sites(chrom=columns[0], pos=columns[1], id=columns[2], ref=columns[3], alt=columns[4]), order
+        )
         if not others:
             return sites, rows[0]
         slow = np.flatnonzero(order_of_lines >= len(fast))  # where the other lines landed, in line order
@@ -273,8 +305,10 @@ class VcfSource:
         fields = line.rstrip(b"\r").split(b"\t")
         if len(fields) != 9 + len(self._header_samples):
             head = b"\t".join(fields[:2]).decode(errors="replace").replace("\t", ":")
-            raise InputError(f"{self.path}: record {head}: {len(fields)} columns, but the header names "
-                             f"{len(self._header_samples)} samples (expected {9 + len(self._header_samples)})")
+            raise InputError(
+                f"{self.path}: record {head}: {len(fields)} columns, but the header names "
+                f"{len(self._header_samples)} samples (expected {9 + len(self._header_samples)})"
+            )
         return fields
 
     def _position(self, fields: list[bytes]) -> tuple[str, int]:
@@ -282,8 +316,9 @@ class VcfSource:
         try:
             return chrom, int(fields[1])
         except ValueError:
-            raise InputError(f"{self.path}: record {chrom}:{fields[1].decode(errors='replace')}: POS is not a "
-                             "number") from None
+            raise InputError(
+                f"{self.path}: record {chrom}:{fields[1].decode(errors='replace')}: POS is not a number"
+            ) from None
 
     def _where(self, chrom: str, pos: int) -> str:
         return f"{self.path}: record {chrom}:{pos}"
@@ -296,9 +331,17 @@ class VcfSource:
 
     def _finish_chunk(self, buffer: np.ndarray, fields: list, order: SiteOrderCheck) -> tuple[Sites, np.ndarray]:
         chrom, pos, ids, ref, alt = (np.array(column) for column in zip(*fields))
-        sites = self._in_order(Sites(chrom=chrom.astype(str), pos=pos.astype(np.int64), id=ids.astype(str),
-                                     ref=ref.astype(str), alt=alt.astype(str)), order)
-        return sites, self._checked_alleles(buffer[:len(fields)], sites)
+        sites = self._in_order(
+            Sites(
+                chrom=chrom.astype(str),
+                pos=pos.astype(np.int64),
+                id=ids.astype(str),
+                ref=ref.astype(str),
+                alt=alt.astype(str),
+            ),
+            order,
+        )
+        return sites, self._checked_alleles(buffer[: len(fields)], sites)
 
     def _in_order(self, sites: Sites, order: SiteOrderCheck) -> Sites:
         """``sites``, checked to follow the sites before them in order."""
@@ -329,14 +372,20 @@ class VcfSource:
             col = int(np.flatnonzero(problems[kind][row])[0])
             where = f"{self.path}: record {sites.label(row)}"
             if kind == "ploidy":
-                raise InputError(f"{where}: sample {self.samples[col]} changes ploidy (was {self.ploidy[col]} at the first record)")
+                raise InputError(
+                    f"{where}: sample {self.samples[col]} changes ploidy (was {self.ploidy[col]} at the first record)"
+                )
             if kind == "missing":
-                raise InputError(f"{where}: missing genotype call for sample {self._haplotype_sample(col)}; "
-                                 "fill it with --phase (Beagle) or filter the record")
+                raise InputError(
+                    f"{where}: missing genotype call for sample {self._haplotype_sample(col)}; "
+                    "fill it with --phase (Beagle) or filter the record"
+                )
             if kind == "allele":
                 raise InputError(f"{where}: allele index {alleles[row, col]} on a biallelic record")
-            raise InputError(f"{where}: unphased genotype for sample {self.samples[diploid_index[col]]}; "
-                             "phase the input first or pass --phase (Beagle)")
+            raise InputError(
+                f"{where}: unphased genotype for sample {self.samples[diploid_index[col]]}; "
+                "phase the input first or pass --phase (Beagle)"
+            )
         return alleles.astype(np.uint8)
 
     def _haplotype_sample(self, column: int) -> str:
@@ -358,9 +407,19 @@ class VcfWriter:
     ...     w.append(sites, haplotypes)
     """
 
-    def __init__(self, path: str | Path, *, samples: np.ndarray, ploidy: np.ndarray, populations: np.ndarray,
-                 label: str, provenance: list, contigs: list[str], bgzip: bool,
-                 contig_lengths: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        samples: np.ndarray,
+        ploidy: np.ndarray,
+        populations: np.ndarray,
+        label: str,
+        provenance: list,
+        contigs: list[str],
+        bgzip: bool,
+        contig_lengths: dict[str, int] | None = None,
+    ) -> None:
         self.path = Path(path)
         self.bgzip = bgzip
         self._process: subprocess.Popen | None = None
@@ -401,11 +460,13 @@ class VcfWriter:
             block = np.tile(self._template, (hi - lo, 1))
             block[:, self._allele_columns] = haplotypes[:, lo:hi].T + ord("0")
             for i in range(lo, hi):
-                self._out.write(f"{sites.chrom[i]}\t{sites.pos[i]}\t{sites.id[i]}\t{sites.ref[i]}\t{sites.alt[i]}"
-                                "\t.\tPASS\t.\tGT\t".encode())
+                self._out.write(
+                    f"{sites.chrom[i]}\t{sites.pos[i]}\t{sites.id[i]}\t{sites.ref[i]}\t{sites.alt[i]}"
+                    "\t.\tPASS\t.\tGT\t".encode()
+                )
                 self._out.write(block[i - lo].tobytes())
 
-    def __enter__(self) -> "VcfWriter":
+    def __enter__(self) -> VcfWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -458,8 +519,10 @@ def _chain_first(first: object, rest: Iterator[object]) -> Iterator[object]:
 def _header_populations(raw_header: str) -> dict[str, str]:
     populations = {}
     for match in re.finditer(r"^##SAMPLE=<(.*)>$", raw_header, flags=re.MULTILINE):
-        keys = {key: value[1:-1].replace('\\"', '"') if value.startswith('"') else value
-                for key, value in re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|[^,]*)', match.group(1))}
+        keys = {
+            key: value[1:-1].replace('\\"', '"') if value.startswith('"') else value
+            for key, value in re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|[^,]*)', match.group(1))
+        }
         if "ID" in keys and "Population" in keys:
             populations[keys["ID"]] = keys["Population"]
     return populations

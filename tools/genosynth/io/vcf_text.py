@@ -12,17 +12,18 @@ import gzip
 import shutil
 import subprocess
 import zlib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from genosynth._infra.errors import InputError
-from genosynth.io.regions import Region
 from genosynth.io.read_ahead import read_ahead
+from genosynth.io.regions import Region
 
 BLOCK_BYTES = 1 << 24  # text read per block; a longer line is read whole
 _ZERO = ord("0")
@@ -60,8 +61,9 @@ def data_blocks(path: Path, *, region: Region | None, threads: int) -> Iterator[
     if region is not None:
         process = subprocess.Popen(["tabix", str(path), str(region)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     elif compressed and shutil.which("bgzip"):
-        process = subprocess.Popen(["bgzip", "-dc", "-@", str(max(1, threads)), str(path)],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            ["bgzip", "-dc", "-@", str(max(1, threads)), str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
     stream: IO[bytes]
     if process is not None:
         assert process.stdout is not None
@@ -152,7 +154,7 @@ def last_complete_record(path: str | Path) -> tuple[str, int] | None:
             start = data.rfind(b"\n", 0, cut) + 1
             if not data.startswith(b"#", start):
                 last = data[start:cut]
-            tail = data[cut + 1:]
+            tail = data[cut + 1 :]
     fields = last.split(b"\t", 2)
     try:
         return fields[0].decode(errors="replace"), int(fields[1])
@@ -187,7 +189,7 @@ class GenotypeTemplate:
     allele_columns: np.ndarray  # offsets of the kept samples' allele bytes, in haplotype order
 
     @classmethod
-    def of(cls, ploidy: np.ndarray, keep: np.ndarray) -> "GenotypeTemplate":
+    def of(cls, ploidy: np.ndarray, keep: np.ndarray) -> GenotypeTemplate:
         widths = np.where(np.asarray(ploidy) == 2, 4, 2)
         starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
         expected = np.full(int(widths.sum()), ord("\t"), dtype=np.uint8)
@@ -245,8 +247,11 @@ def decode_block(raw: bytes, template: GenotypeTemplate) -> Block:
     width = template.width
     tail_starts = ends + 1 - width
     long_enough = tail_starts > starts  # room for the fixed fields before the calls
-    tails = sliding_window_view(block, width)[np.where(long_enough, tail_starts, 0)] if len(block) >= width else \
-        np.zeros((len(ends), width), dtype=np.uint8)
+    tails = (
+        sliding_window_view(block, width)[np.where(long_enough, tail_starts, 0)]
+        if len(block) >= width
+        else np.zeros((len(ends), width), dtype=np.uint8)
+    )
     matched = long_enough & ((tails | template.allele_mask) == template.expected).all(axis=1)
     matched &= block[np.maximum(tail_starts - 1, 0)] == ord("\t")  # the calls start right after a tab
     # the fixed fields of those lines, all at once: exactly nine tabs in each, so nine fields a line
@@ -263,8 +268,18 @@ def decode_block(raw: bytes, template: GenotypeTemplate) -> Block:
         columns = [column[~other] for column in columns]
     alleles = np.take(tails[matched], template.allele_columns, axis=1)
     alleles -= _ZERO
-    return Block(raw=raw, starts=starts, ends=ends, matched=matched, alleles=alleles, chrom=columns[0],
-                 pos=columns[1], id=columns[2], ref=columns[3], alt=columns[4])
+    return Block(
+        raw=raw,
+        starts=starts,
+        ends=ends,
+        matched=matched,
+        alleles=alleles,
+        chrom=columns[0],
+        pos=columns[1],
+        id=columns[2],
+        ref=columns[3],
+        alt=columns[4],
+    )
 
 
 def _joined(block: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

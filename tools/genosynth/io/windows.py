@@ -11,14 +11,15 @@ which the chain checks against what the windows before it generate.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from genosynth._infra.errors import InputError, OptionError
-from genosynth.io.matrix import HaplotypeMatrix, SiteKey, Sites
 from genosynth._infra.options import parse_int
+from genosynth.io.matrix import HaplotypeMatrix, SiteKey, Sites
 from genosynth.io.regions import Region
 
 MAX_CONTEXT_SITES = 10_000
@@ -36,9 +37,11 @@ class Window:
 
     def record(self) -> dict[str, Any]:
         """What a model file stores about its window (``extra["window"]``)."""
-        return {"region": None if self.region is None else str(self.region),
-                "context": [list(key) for key in self.context.sites.keys()],
-                "preceding_site": None if self.preceding_site is None else list(self.preceding_site)}
+        return {
+            "region": None if self.region is None else str(self.region),
+            "context": [list(key) for key in self.context.sites.keys()],
+            "preceding_site": None if self.preceding_site is None else list(self.preceding_site),
+        }
 
 
 def parse_context_sites(value: Any) -> int:
@@ -46,7 +49,7 @@ def parse_context_sites(value: Any) -> int:
     return parse_int("context_sites", value, minimum=0, maximum=MAX_CONTEXT_SITES)
 
 
-def split_window(matrix: HaplotypeMatrix, region: "str | Region | None", *, context_sites: int = 0) -> Window:
+def split_window(matrix: HaplotypeMatrix, region: str | Region | None, *, context_sites: int = 0) -> Window:
     """The window ``region`` of ``matrix`` with the up to ``context_sites`` sites before it on its chromosome.
 
     Without a region the whole matrix is the window (no context, the preceding site unknown).
@@ -112,44 +115,61 @@ def check_chain(links: Sequence[ChainLink]) -> None:
     """
     first = links[0]
     if first.context_sites:
-        raise InputError(f"{first.name}: conditioned on {len(first.context_sites)} sites before its window, so it "
-                         "cannot start a chain; give the models of the windows before it first")
+        raise InputError(
+            f"{first.name}: conditioned on {len(first.context_sites)} sites before its window, so it "
+            "cannot start a chain; give the models of the windows before it first"
+        )
     chromosomes = set(first.sites.chrom.tolist())
     if len(links) > 1 and len(chromosomes) != 1:
-        raise InputError(f"{first.name}: a chain's windows lie on one chromosome, but this model's sites are on "
-                         f"{', '.join(sorted(chromosomes))}")
+        raise InputError(
+            f"{first.name}: a chain's windows lie on one chromosome, but this model's sites are on "
+            f"{', '.join(sorted(chromosomes))}"
+        )
     chromosome = first.sites.chrom[0]
     emitted: list[SiteKey] = list(first.sites.keys())
     for previous, link in zip(links, links[1:]):
         other = set(link.sites.chrom.tolist())
         if other != {chromosome}:
-            raise InputError(f"{link.name}: on chromosome {', '.join(sorted(other))}, but the chain's first window "
-                             f"({first.name}) is on {chromosome}; a chain is one chromosome")
+            raise InputError(
+                f"{link.name}: on chromosome {', '.join(sorted(other))}, but the chain's first window "
+                f"({first.name}) is on {chromosome}; a chain is one chromosome"
+            )
         if link.populations != first.populations:
-            raise InputError(f"{link.name}: conditioned on populations {link.populations or 'none'}, but "
-                             f"{first.name} on {first.populations or 'none'}; a chain's models share their labels")
+            raise InputError(
+                f"{link.name}: conditioned on populations {link.populations or 'none'}, but "
+                f"{first.name} on {first.populations or 'none'}; a chain's models share their labels"
+            )
         last = emitted[-1]
         start = (str(link.sites.chrom[0]), int(link.sites.pos[0]))
         if start[1] <= last[1]:
-            raise InputError(f"{link.name}: its window starts at {start[0]}:{start[1]}, not after the window before "
-                             f"it ({previous.name}, ending at {last[0]}:{last[1]}): windows out of order or overlapping")
+            raise InputError(
+                f"{link.name}: its window starts at {start[0]}:{start[1]}, not after the window before "
+                f"it ({previous.name}, ending at {last[0]}:{last[1]}): windows out of order or overlapping"
+            )
         if link.preceding_site is None:
-            raise InputError(f"{link.name}: does not record the site before its window (not trained with a region), "
-                             "so the chain cannot tell that no sites are missing before it")
+            raise InputError(
+                f"{link.name}: does not record the site before its window (not trained with a region), "
+                "so the chain cannot tell that no sites are missing before it"
+            )
         if link.preceding_site != last:
-            raise InputError(f"{link.name}: its window starts after {link.preceding_site[0]}:{link.preceding_site[1]}, "
-                             f"but the window before it ({previous.name}) ends at {last[0]}:{last[1]}: sites between "
-                             "the windows are missing")
+            raise InputError(
+                f"{link.name}: its window starts after {link.preceding_site[0]}:{link.preceding_site[1]}, "
+                f"but the window before it ({previous.name}) ends at {last[0]}:{last[1]}: sites between "
+                "the windows are missing"
+            )
         needed = link.context_sites
-        if needed and emitted[-len(needed):] != needed:
-            raise InputError(f"{link.name}: conditioned on {len(needed)} sites that are not the last sites of the "
-                             f"windows before it (from {needed[0][0]}:{needed[0][1]}); train it on the same matrix")
+        if needed and emitted[-len(needed) :] != needed:
+            raise InputError(
+                f"{link.name}: conditioned on {len(needed)} sites that are not the last sites of the "
+                f"windows before it (from {needed[0][0]}:{needed[0][1]}); train it on the same matrix"
+            )
         emitted.extend(link.sites.keys())
         del emitted[:-MAX_CONTEXT_SITES]
 
 
-def plan_windows(sites: Sites, *, window_sites: int | None = None,
-                 starts: "Sequence[Region] | None" = None) -> list[Region]:
+def plan_windows(
+    sites: Sites, *, window_sites: int | None = None, starts: Sequence[Region] | None = None
+) -> list[Region]:
     """Consecutive windows that together hold every site of each chromosome, as regions from a window's first
     site to its last: ``window_sites`` sites each (a last window of at most half that joins the one before);
     or windows starting where the regions of ``starts`` start (LD blocks, say: each window runs to the next

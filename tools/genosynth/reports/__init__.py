@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from genosynth._infra.atomic import atomic_directory
 from genosynth.reports.html import HtmlTable, notebook_html, write_html_report, write_json
@@ -46,8 +47,15 @@ class Report:
             summary, verdict, figures = self._report_parts(temp)
             write_json(temp / self.json_name, self.to_dict())
             self._write_files(temp)
-            write_html_report(temp / "report.html", title=self.report_title, summary=summary, verdict=verdict,
-                              figures=figures, provenance=self.provenance, tables=self._report_tables())
+            write_html_report(
+                temp / "report.html",
+                title=self.report_title,
+                summary=summary,
+                verdict=verdict,
+                figures=figures,
+                provenance=self.provenance,
+                tables=self._report_tables(),
+            )
         return folder
 
     def _repr_html_(self) -> str:

@@ -77,13 +77,20 @@ def metrics_table(sets: dict[str, dict[str, Any]]) -> HtmlTable:
             row.append(Cell(_formatted(value, column.spec), mark, note))
         rows.append(row)
     targets = "; ".join(f"{c.heading} {_target_text(c)}" for c in columns if c.target is not None)
-    legend = (f"Green: meets the target, red: misses it (targets of the 805-SNP benchmark: {targets}). Better is "
-              + "; ".join(f"{c.heading} {_better_text(c)}" for c in columns if c.better != "none") + ".")
+    legend = (
+        f"Green: meets the target, red: misses it (targets of the 805-SNP benchmark: {targets}). Better is "
+        + "; ".join(f"{c.heading} {_better_text(c)}" for c in columns if c.better != "none")
+        + "."
+    )
     if reference is not None:
-        legend += (" Δ: the difference from the reference row, the held-out real haplotypes (what a perfect generator "
-                   "scores); where that row misses a target, the target does not suit these data.")
+        legend += (
+            " Δ: the difference from the reference row, the held-out real haplotypes (what a perfect generator "
+            "scores); where that row misses a target, the target does not suit these data."
+        )
     header = ["set"] + [c.heading for c in columns]
-    return HtmlTable("Metrics by set", header, rows, reference_rows=(0,) if reference is not None else (), legend=legend)
+    return HtmlTable(
+        "Metrics by set", header, rows, reference_rows=(0,) if reference is not None else (), legend=legend
+    )
 
 
 def _number(value: Any) -> float | None:
@@ -145,33 +152,46 @@ class FidelityPlots:
         pairs = [(k, k + 1) for k in range(0, pca.scores.shape[1] - 1, 2)]
         fig = new_figure(3.2 * len(pairs), 3.0 * len(self.names))
         axes = fig.subplots(len(self.names), len(pairs), squeeze=False)
-        real = pca.scores[:bounds[1]]
+        real = pca.scores[: bounds[1]]
         for row, name in enumerate(self.names):
-            points = pca.scores[bounds[row + 1]:bounds[row + 2]]
+            points = pca.scores[bounds[row + 1] : bounds[row + 2]]
             for ax, (a, b) in zip(axes[row], pairs):
                 ax.scatter(real[:, a], real[:, b], s=3, alpha=0.5, color=REAL_COLOUR, rasterized=True, label="real")
-                ax.scatter(points[:, a], points[:, b], s=3, alpha=0.3, color=self.colours[name], rasterized=True,
-                           label=name)
+                ax.scatter(
+                    points[:, a], points[:, b], s=3, alpha=0.3, color=self.colours[name], rasterized=True, label=name
+                )
                 ax.set_xlabel(f"PC{a + 1} ({ratio[a]:.1%})")
                 ax.set_ylabel(f"PC{b + 1} ({ratio[b]:.1%})")
             axes[row, 0].legend(markerscale=4, fontsize="small")
-        return "PCA fitted on all sets combined, one row per set (real in grey)", save_figure(fig, self.directory, "pca")
+        return "PCA fitted on all sets combined, one row per set (real in grey)", save_figure(
+            fig, self.directory, "pca"
+        )
 
     def pca_paired(self) -> tuple[str, Path]:
         fig, axes = self._grid(len(self.names))
         for ax, name in zip(axes, self.names):
             scores = self.data["per_set"][name]["paired_pca"].scores
             n_real = self.metrics["real"]["n_haplotypes"]
-            ax.scatter(scores[:n_real, 0], scores[:n_real, 1], s=3, alpha=0.5, color=REAL_COLOUR, rasterized=True,
-                       label="real")
-            ax.scatter(scores[n_real:, 0], scores[n_real:, 1], s=3, alpha=0.5, color=self.colours[name],
-                       rasterized=True, label=name)
+            ax.scatter(
+                scores[:n_real, 0], scores[:n_real, 1], s=3, alpha=0.5, color=REAL_COLOUR, rasterized=True, label="real"
+            )
+            ax.scatter(
+                scores[n_real:, 0],
+                scores[n_real:, 1],
+                s=3,
+                alpha=0.5,
+                color=self.colours[name],
+                rasterized=True,
+                label=name,
+            )
             ax.set_title(f"{name}: W2D {_short(self.metrics['sets'][name]['w2d_pca'])}", fontsize="medium")
             ax.set_xlabel("PC1")
             ax.set_ylabel("PC2")
             ax.legend(markerscale=4, fontsize="small")
-        return ("PCA of the real set with each set (2-D Wasserstein distance of the PC1-2 clouds)",
-                save_figure(fig, self.directory, "pca_paired"))
+        return (
+            "PCA of the real set with each set (2-D Wasserstein distance of the PC1-2 clouds)",
+            save_figure(fig, self.directory, "pca_paired"),
+        )
 
     def allele_frequencies(self) -> tuple[str, Path]:
         n = len(self.names)
@@ -190,10 +210,13 @@ class FidelityPlots:
                 ax.set_xlabel("real allele frequency")
                 ax.set_ylabel(f"{name} allele frequency")
             m = self.metrics["sets"][name]
-            axes[0, column].set_title(f"{name}: r {_short(m['af_r'])}, fixed {_short(m['fixed_fraction'])}",
-                                      fontsize="medium")
+            axes[0, column].set_title(
+                f"{name}: r {_short(m['af_r'])}, fixed {_short(m['fixed_fraction'])}", fontsize="medium"
+            )
             axes[1, column].set_title(f"real frequency <= {_LOW_FREQUENCY}", fontsize="medium")
-        return "Allele frequencies, whole range and low frequencies", save_figure(fig, self.directory, "allele_frequencies")
+        return "Allele frequencies, whole range and low frequencies", save_figure(
+            fig, self.directory, "allele_frequencies"
+        )
 
     def ld_decay(self) -> tuple[str, Path]:
         """One small panel per set, its decay curve over the real set's (grey), on shared axes: many sets stay
@@ -202,8 +225,10 @@ class FidelityPlots:
 
         ld = self.data["ld"]
         centres = (ld.bin_edges[:-1] + ld.bin_edges[1:]) / 2 / 1000
-        curves = {name: np.array([np.nan if v is None else v for v in ld.decay[name]], dtype=float)
-                  for name in ["real"] + self.names}
+        curves = {
+            name: np.array([np.nan if v is None else v for v in ld.decay[name]], dtype=float)
+            for name in ["real"] + self.names
+        }
         fig, axes = self._grid(len(self.names), columns=4, size=2.6)
         top = np.nanmax([np.nanmax(c) if np.isfinite(c).any() else 0.0 for c in curves.values()] + [0.01]) * 1.05
         for ax, name in zip(axes, self.names):
@@ -217,8 +242,9 @@ class FidelityPlots:
             ax.xaxis.set_major_locator(MaxNLocator(4))
             ax.legend(fontsize="x-small")
         fig.suptitle(f"LD decay over {len(ld.sites)} sites polymorphic in every set (grey: real)", fontsize="medium")
-        return "LD decay (50 distance bins), one panel per set against the real set", save_figure(fig, self.directory,
-                                                                                                "ld_decay")
+        return "LD decay (50 distance bins), one panel per set against the real set", save_figure(
+            fig, self.directory, "ld_decay"
+        )
 
     def ld_across_boundaries(self) -> tuple[str, Path]:
         """Mean r² by separation in sites, over pairs inside windows (solid) and pairs straddling a window
@@ -228,14 +254,23 @@ class FidelityPlots:
         ax = fig.add_subplot()
         for name in ["real"] + self.names:
             colour = REAL_COLOUR if name == "real" else self.colours[name]
-            for curves, style, where in ((ld.within_decay, "-", "within windows"), (ld.boundary_decay, "--", "across boundaries")):
+            for curves, style, where in (
+                (ld.within_decay, "-", "within windows"),
+                (ld.boundary_decay, "--", "across boundaries"),
+            ):
                 values = np.array([np.nan if v is None else v for v in curves[name]])
                 label = f"{name} {where}"
                 if name != "real" and where == "across boundaries":
                     m = self.metrics["sets"][name]
                     label += f" (r {_short(m['boundary_ld_r'])}, strength {_short(m['boundary_ld_strength'])})"
-                ax.plot(np.arange(1, len(values) + 1), values, linestyle=style, color=colour, label=label,
-                        linewidth=2.5 if name == "real" else 1.2)
+                ax.plot(
+                    np.arange(1, len(values) + 1),
+                    values,
+                    linestyle=style,
+                    color=colour,
+                    label=label,
+                    linewidth=2.5 if name == "real" else 1.2,
+                )
         ax.set_xlabel("separation (sites)")
         ax.set_ylabel("mean r²")
         boundaries = self.metrics["ld"]["window_boundaries"]
@@ -261,23 +296,29 @@ class FidelityPlots:
     def pairwise_differences(self) -> tuple[str, Path]:
         fig, axes = self._grid(len(self.names))
         within_real = self.data["within_real"].histogram
-        top = _last_nonzero([within_real] + [self.data["per_set"][n][k].histogram for n in self.names
-                                             for k in ("within", "between")])
+        top = _last_nonzero(
+            [within_real] + [self.data["per_set"][n][k].histogram for n in self.names for k in ("within", "between")]
+        )
         x = np.arange(top + 1)
         for ax, name in zip(axes, self.names):
             per_set = self.data["per_set"][name]
-            for counts, label, colour, style in ((within_real, "within real", REAL_COLOUR, "-"),
-                                                 (per_set["within"].histogram, f"within {name}", self.colours[name], "-"),
-                                                 (per_set["between"].histogram, f"real vs {name}", self.colours[name], "--")):
-                ax.plot(x, counts[:top + 1] / max(counts.sum(), 1), label=label, color=colour, linestyle=style)
+            for counts, label, colour, style in (
+                (within_real, "within real", REAL_COLOUR, "-"),
+                (per_set["within"].histogram, f"within {name}", self.colours[name], "-"),
+                (per_set["between"].histogram, f"real vs {name}", self.colours[name], "--"),
+            ):
+                ax.plot(x, counts[: top + 1] / max(counts.sum(), 1), label=label, color=colour, linestyle=style)
             m = self.metrics["sets"][name]
-            ax.set_title(f"{name}: W within {_short(m['pairwise_w'])}, between {_short(m['pairwise_between_w'])}",
-                         fontsize="small")
+            ax.set_title(
+                f"{name}: W within {_short(m['pairwise_w'])}, between {_short(m['pairwise_between_w'])}",
+                fontsize="small",
+            )
             ax.set_xlabel("pairwise differences (sites)")
             ax.set_ylabel("fraction of pairs")
             ax.legend(fontsize="small")
-        return "Pairwise haplotype differences within and between sets", save_figure(fig, self.directory,
-                                                                                        "pairwise_differences")
+        return "Pairwise haplotype differences within and between sets", save_figure(
+            fig, self.directory, "pairwise_differences"
+        )
 
     def three_point(self) -> tuple[str, Path]:
         """One small panel per set: its connected 3-point correlations against the real ones, every separation
@@ -298,9 +339,12 @@ class FidelityPlots:
             ax.set_xlabel("real", fontsize="small")
             ax.set_ylabel(name, fontsize="small")
             ax.tick_params(labelsize="x-small")
-        fig.suptitle("Connected 3-point correlations of site triplets, set against real (dotted: equal)",
-                     fontsize="medium")
-        return "3-point correlations of site triplets, one panel per set", save_figure(fig, self.directory, "three_point")
+        fig.suptitle(
+            "Connected 3-point correlations of site triplets, set against real (dotted: equal)", fontsize="medium"
+        )
+        return "3-point correlations of site triplets, one panel per set", save_figure(
+            fig, self.directory, "three_point"
+        )
 
     def nearest_neighbours(self) -> tuple[str, Path]:
         """One small panel per set: each real haplotype's distance to its nearest member of the set, against its
@@ -311,10 +355,24 @@ class FidelityPlots:
         edges = np.linspace(0, top, min(top, 60) + 1)
         fig, axes = self._grid(len(self.names), columns=4, size=2.6)
         for ax, name in zip(axes, self.names):
-            ax.hist(real_real, bins=edges, histtype="step", density=True, color=REAL_COLOUR, linewidth=2,
-                    label="to nearest other real")
-            ax.hist(per_set[name], bins=edges, histtype="step", density=True, color=self.colours[name], linewidth=1.2,
-                    label=f"to nearest {name}")
+            ax.hist(
+                real_real,
+                bins=edges,
+                histtype="step",
+                density=True,
+                color=REAL_COLOUR,
+                linewidth=2,
+                label="to nearest other real",
+            )
+            ax.hist(
+                per_set[name],
+                bins=edges,
+                histtype="step",
+                density=True,
+                color=self.colours[name],
+                linewidth=1.2,
+                label=f"to nearest {name}",
+            )
             ax.set_title(f"{name}: AATS {_short(self.metrics['sets'][name]['aats'])}", fontsize="small")
             ax.set_xlabel("Hamming distance (sites)", fontsize="small")
             ax.set_ylabel("density", fontsize="small")
@@ -322,7 +380,8 @@ class FidelityPlots:
             ax.legend(fontsize="x-small")
         fig.suptitle("Distance of each real haplotype to its nearest neighbour", fontsize="medium")
         return "Distance of each real haplotype to its nearest neighbour, one panel per set", save_figure(
-            fig, self.directory, "nearest_neighbours")
+            fig, self.directory, "nearest_neighbours"
+        )
 
 
 def _last_nonzero(histograms: list[np.ndarray]) -> int:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from genosynth._infra.atomic import atomic_outputs
 
@@ -65,8 +66,10 @@ class HtmlTable:
             kind = ' class="reference"' if index in self.reference_rows else ""
             body.append(f"<tr{kind}>{''.join(cells)}</tr>")
         legend = f'<p class="legend">{html.escape(self.legend)}</p>' if self.legend else ""
-        return (f'<div class="wide"><table class="metrics"><caption>{html.escape(self.caption)}</caption>'
-                f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>{legend}")
+        return (
+            f'<div class="wide"><table class="metrics"><caption>{html.escape(self.caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>{legend}"
+        )
 
 
 def save_figure_beside(figure: Any, table: Path) -> Path:
@@ -81,27 +84,50 @@ def write_json(path: Path, data: Any) -> None:
         temp.write_text(json.dumps(data, indent=2, default=_plain) + "\n")
 
 
-def html_body(*, title: str, summary: Sequence[tuple[str, str]], verdict: str | None,
-              figures: Sequence[tuple[str, Path]], provenance: dict[str, Any] | None = None, level: int = 1,
-              tables: Sequence[HtmlTable] = ()) -> str:
+def html_body(
+    *,
+    title: str,
+    summary: Sequence[tuple[str, str]],
+    verdict: str | None,
+    figures: Sequence[tuple[str, Path]],
+    provenance: dict[str, Any] | None = None,
+    level: int = 1,
+    tables: Sequence[HtmlTable] = (),
+) -> str:
     """Title, verdict line, summary table, further tables, every figure inline (base64 PNG) and the provenance,
     as HTML."""
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in summary)
     images = "".join(
         f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,'
         f'{base64.b64encode(png.read_bytes()).decode()}"><figcaption>{html.escape(caption)}</figcaption></figure>'
-        for caption, png in figures)
+        for caption, png in figures
+    )
     verdict_html = f'<p class="verdict">{html.escape(verdict)}</p>' if verdict else ""
-    record = (f"<h{level + 1}>Provenance</h{level + 1}><pre>{html.escape(json.dumps(provenance, indent=2, default=_plain))}"
-              "</pre>") if provenance else ""
+    record = (
+        (
+            f"<h{level + 1}>Provenance</h{level + 1}><pre>{html.escape(json.dumps(provenance, indent=2, default=_plain))}"
+            "</pre>"
+        )
+        if provenance
+        else ""
+    )
     extra = "".join(table.to_html() for table in tables)
-    return (f'<h{level}>{html.escape(title)}</h{level}>{verdict_html}<table class="summary">{rows}</table>{extra}'
-            f"{images}{record}")
+    return (
+        f'<h{level}>{html.escape(title)}</h{level}>{verdict_html}<table class="summary">{rows}</table>{extra}'
+        f"{images}{record}"
+    )
 
 
-def write_html_report(path: Path, *, title: str, summary: Sequence[tuple[str, str]], verdict: str | None,
-                      figures: Sequence[tuple[str, Path]], provenance: dict[str, Any],
-                      tables: Sequence[HtmlTable] = ()) -> None:
+def write_html_report(
+    path: Path,
+    *,
+    title: str,
+    summary: Sequence[tuple[str, str]],
+    verdict: str | None,
+    figures: Sequence[tuple[str, Path]],
+    provenance: dict[str, Any],
+    tables: Sequence[HtmlTable] = (),
+) -> None:
     """One self-contained HTML file of :func:`html_body`."""
     document = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
@@ -113,8 +139,9 @@ pre{{background:#f4f4f4;padding:1em;overflow-x:auto;font-size:.8em}}
 table.metrics td{{text-align:right;font-variant-numeric:tabular-nums}}table.metrics th,table.metrics td{{white-space:nowrap}}.note{{display:block;font-size:.75em;color:#555}}
 tr.reference{{background:#eef1f6;font-style:italic}}td.pass{{background:#e3f4e6}}td.fail{{background:#fbe4e2}}
 .legend{{font-size:.85em;color:#444}}</style></head>
-<body>{html_body(title=title, summary=summary, verdict=verdict, figures=figures, provenance=provenance,
-                 tables=tables)}</body></html>
+<body>{
+        html_body(title=title, summary=summary, verdict=verdict, figures=figures, provenance=provenance, tables=tables)
+    }</body></html>
 """
     with atomic_outputs(path) as (temp,):
         temp.write_text(document)
@@ -126,8 +153,14 @@ def notebook_html(result: Any) -> str:
 
     with tempfile.TemporaryDirectory(prefix="genosynth-figures.") as folder:
         summary, verdict, figures = result._report_parts(Path(folder))
-        return html_body(title=result.report_title, summary=summary, verdict=verdict, figures=figures, level=3,
-                         tables=result._report_tables())
+        return html_body(
+            title=result.report_title,
+            summary=summary,
+            verdict=verdict,
+            figures=figures,
+            level=3,
+            tables=result._report_tables(),
+        )
 
 
 def _plain(value: Any) -> Any:

@@ -10,8 +10,11 @@ import numpy as np
 
 from genosynth.reports.html import new_figure, save_figure
 
-_STYLES = {"panel": ("black", "o", "real panel"), "augmented": ("tab:orange", "s", "panel + artificial"),
-           "private": ("tab:blue", "^", "panel + private (perfect)")}
+_STYLES = {
+    "panel": ("black", "o", "real panel"),
+    "augmented": ("tab:orange", "s", "panel + artificial"),
+    "private": ("tab:blue", "^", "panel + private (perfect)"),
+}
 
 
 def imputation_figure(folder: Path, summary: dict[str, Any], panels: list[str]) -> Path:

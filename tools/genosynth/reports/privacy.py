@@ -17,8 +17,11 @@ def privacy_figures(folder: Path, metrics: dict[str, Any], curves: dict[str, Any
     fig = new_figure()
     ax = fig.add_subplot()
     top = int(max(curves[k].max() for k in ("syn_to_train", "syn_to_holdout", "holdout_to_train"))) + 2
-    for key, label in (("syn_to_train", "synthetic → train"), ("syn_to_holdout", "synthetic → holdout"),
-                       ("holdout_to_train", "holdout → train")):
+    for key, label in (
+        ("syn_to_train", "synthetic → train"),
+        ("syn_to_holdout", "synthetic → holdout"),
+        ("holdout_to_train", "holdout → train"),
+    ):
         ax.hist(curves[key], bins=np.linspace(0, top, min(top, 60) + 1), histtype="step", density=True, label=label)
     ax.set_xlabel("Hamming distance to closest record (sites)")
     ax.set_ylabel("density")
@@ -37,8 +40,12 @@ def privacy_figures(folder: Path, metrics: dict[str, Any], curves: dict[str, Any
     ax = fig.add_subplot()
     width = 0.38
     for shift, role in ((-width / 2, "train"), (width / 2, "holdout")):
-        ax.bar(np.arange(3) + shift, [metrics[f"aa_truth_{role}"], metrics[f"aa_syn_{role}"], metrics[f"aats_{role}"]],
-               width, label=role)
+        ax.bar(
+            np.arange(3) + shift,
+            [metrics[f"aa_truth_{role}"], metrics[f"aa_syn_{role}"], metrics[f"aats_{role}"]],
+            width,
+            label=role,
+        )
     ax.axhline(0.5, color="grey", linestyle=":")
     ax.set_xticks(range(3), ["AA truth", "AA syn", "AATS"])
     ax.set_ylim(0, 1)

@@ -18,20 +18,48 @@ def selection_figures(folder: Path, report: Any) -> list[tuple[str, Path]]:
     chrom, pos = report.chromosomes, report.positions
     figures = []
     if "xpehh_std" in scores:
-        figures.append((f"Standardised XP-EHH, {options['target']} vs {options['versus']}",
-                        _plot_scan(folder, "xpehh", chrom, pos, scores["xpehh_std"], "standardised XP-EHH",
-                                   summary["xpehh"], options["percentile"])))
+        figures.append(
+            (
+                f"Standardised XP-EHH, {options['target']} vs {options['versus']}",
+                _plot_scan(
+                    folder,
+                    "xpehh",
+                    chrom,
+                    pos,
+                    scores["xpehh_std"],
+                    "standardised XP-EHH",
+                    summary["xpehh"],
+                    options["percentile"],
+                ),
+            )
+        )
     if "ihs" in scores:
-        figures.append((f"Standardised iHS, {options['target']}",
-                        _plot_scan(folder, "ihs", chrom, pos, scores["ihs"], "standardised iHS", summary["ihs"],
-                                   options["percentile"])))
+        figures.append(
+            (
+                f"Standardised iHS, {options['target']}",
+                _plot_scan(
+                    folder, "ihs", chrom, pos, scores["ihs"], "standardised iHS", summary["ihs"], options["percentile"]
+                ),
+            )
+        )
     if report.pbs is not None:
         real = report.pbs["real"]
-        figures.append((f"PBS of {options['target']} (with {options['versus']}, outgroup {options['outgroup']}), "
-                        f"windows of {options['window']} sites",
-                        _plot_scan(folder, "pbs", real.chromosomes, (real.starts + real.ends) / 2,
-                                   {name: windows.values for name, windows in report.pbs.items()}, "PBS",
-                                   summary["pbs"], options["percentile"])))
+        figures.append(
+            (
+                f"PBS of {options['target']} (with {options['versus']}, outgroup {options['outgroup']}), "
+                f"windows of {options['window']} sites",
+                _plot_scan(
+                    folder,
+                    "pbs",
+                    real.chromosomes,
+                    (real.starts + real.ends) / 2,
+                    {name: windows.values for name, windows in report.pbs.items()},
+                    "PBS",
+                    summary["pbs"],
+                    options["percentile"],
+                ),
+            )
+        )
     if report.cnn is not None:
         figures += _cnn_figures(folder, report.cnn, summary["cnn"], options)
     return figures
@@ -40,10 +68,21 @@ def selection_figures(folder: Path, report: Any) -> list[tuple[str, Path]]:
 def _cnn_figures(folder: Path, scan: Any, summary: dict, options: dict) -> list[tuple[str, Path]]:
     middle = (scan.starts + scan.ends) / 2
     classes = np.array(summary["training"]["classes"])
-    figures = [(f"CNN P(selection) of {options['target']} per window of {options['cnn_window_sites']} sites",
-                _plot_scan(folder, "cnn_p_selection", scan.chromosomes, middle,
-                           {role: p["p_selection"] for role, p in scan.posteriors.items()}, "P(selection)",
-                           summary["p_selection"], options["percentile"]))]
+    figures = [
+        (
+            f"CNN P(selection) of {options['target']} per window of {options['cnn_window_sites']} sites",
+            _plot_scan(
+                folder,
+                "cnn_p_selection",
+                scan.chromosomes,
+                middle,
+                {role: p["p_selection"] for role, p in scan.posteriors.items()},
+                "P(selection)",
+                summary["p_selection"],
+                options["percentile"],
+            ),
+        )
+    ]
     fig = new_figure(8, 2.6 * len(scan.posteriors))
     axes = fig.subplots(len(scan.posteriors), 1, sharex=True, sharey=True, squeeze=False)[:, 0]
     x = _genome_axis(scan.chromosomes, middle)
@@ -54,8 +93,11 @@ def _cnn_figures(folder: Path, scan: Any, summary: dict, options: dict) -> list[
         ax.set_ylim(classes.min() - 0.05 * np.ptp(classes), classes.max() + 0.05 * np.ptp(classes))
         ax.set_ylabel(f"S = 2Ns\n({role})")
         ax.legend(loc="upper right")
-    axes[-1].set_xlabel("window (Mb, chromosomes one after another)" if len(set(scan.chromosomes.tolist())) > 1
-                        else f"position on chromosome {scan.chromosomes[0]} (Mb)")
+    axes[-1].set_xlabel(
+        "window (Mb, chromosomes one after another)"
+        if len(set(scan.chromosomes.tolist())) > 1
+        else f"position on chromosome {scan.chromosomes[0]} (Mb)"
+    )
     figures.append(("CNN posterior mean of S with its 95% HPD interval per window", save_figure(fig, folder, "cnn_s")))
     evaluation = summary["training"]["evaluation"]
     if evaluation.get("confusion_matrix"):
@@ -68,13 +110,25 @@ def _cnn_figures(folder: Path, scan: Any, summary: dict, options: dict) -> list[
         ax.set_xticks(range(len(labels)), labels, rotation=90)
         ax.set_yticks(range(len(labels)), labels)
         for (i, j), value in np.ndenumerate(confusion):
-            ax.text(j, i, f"{int(value)}", ha="center", va="center", color="white" if share[i, j] > 0.5 else "black",
-                    fontsize=7)
+            ax.text(
+                j,
+                i,
+                f"{int(value)}",
+                ha="center",
+                va="center",
+                color="white" if share[i, j] > 0.5 else "black",
+                fontsize=7,
+            )
         ax.set_xlabel("predicted S (most probable class)")
         ax.set_ylabel("simulated S")
         fig.colorbar(image, ax=ax, label="share of the simulated class")
-        figures.append((f"CNN confusion matrix on {evaluation['test_simulations']} held-out simulations "
-                        f"(accuracy {evaluation['test_accuracy']:.3f})", save_figure(fig, folder, "cnn_confusion")))
+        figures.append(
+            (
+                f"CNN confusion matrix on {evaluation['test_simulations']} held-out simulations "
+                f"(accuracy {evaluation['test_accuracy']:.3f})",
+                save_figure(fig, folder, "cnn_confusion"),
+            )
+        )
     return figures
 
 
@@ -89,8 +143,16 @@ def _genome_axis(chrom: np.ndarray, pos: np.ndarray) -> np.ndarray:
     return x
 
 
-def _plot_scan(folder: Path, name: str, chrom: np.ndarray, pos: np.ndarray, scores: dict[str, np.ndarray],
-               label: str, summary: dict, percentile: float) -> Path:
+def _plot_scan(
+    folder: Path,
+    name: str,
+    chrom: np.ndarray,
+    pos: np.ndarray,
+    scores: dict[str, np.ndarray],
+    label: str,
+    summary: dict,
+    percentile: float,
+) -> Path:
     runs = [(c, np.flatnonzero(chrom == c)) for c in dict.fromkeys(chrom.tolist())]
     x = _genome_axis(chrom, pos)
     ticks = [x[index].mean() for _, index in runs]

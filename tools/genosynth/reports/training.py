@@ -11,8 +11,10 @@ import numpy as np
 from genosynth.io.tables import write_tsv
 from genosynth.reports.html import new_figure, save_figure_beside
 
-def write_history(path: Path, history: list[dict[str, Any]], *, kept_epoch: int | None,
-                  max_privacy_loss: float | None = None) -> None:
+
+def write_history(
+    path: Path, history: list[dict[str, Any]], *, kept_epoch: int | None, max_privacy_loss: float | None = None
+) -> None:
     """The history as TSV (one row per epoch, NA where not monitored) and its curves as PNG and PDF beside it:
     losses; the two halves of the adversarial accuracy with AATS's standard error; allele-frequency r, LD r and
     LD strength, the fixed fraction and the privacy loss with its standard error (and the limit early stopping
@@ -66,8 +68,12 @@ def write_hidden_representation(path: Path, hidden: np.ndarray, matrix: Any, *, 
     from genosynth.assess.fidelity import principal_components
 
     header = ["sample", "haplotype", "population"] + [f"h{j + 1}" for j in range(hidden.shape[1])]
-    rows = ([sample, index, population, *values] for sample, index, population, values in
-            zip(matrix.haplotype_sample, matrix.haplotype_index, matrix.haplotype_population, hidden))
+    rows = (
+        [sample, index, population, *values]
+        for sample, index, population, values in zip(
+            matrix.haplotype_sample, matrix.haplotype_index, matrix.haplotype_population, hidden
+        )
+    )
     write_tsv(path, header, rows, spec=".5g")
     pca = principal_components(hidden, n_components=2, seed=seed, device=device)
     fig = new_figure(5.5, 4.5)
@@ -75,8 +81,14 @@ def write_hidden_representation(path: Path, hidden: np.ndarray, matrix: Any, *, 
     populations = matrix.haplotype_population
     for population in np.unique(populations):
         shown = populations == population
-        ax.scatter(pca.scores[shown, 0], pca.scores[shown, 1], s=4, alpha=0.6, rasterized=True,
-                   label=population or "(no label)")
+        ax.scatter(
+            pca.scores[shown, 0],
+            pca.scores[shown, 1],
+            s=4,
+            alpha=0.6,
+            rasterized=True,
+            label=population or "(no label)",
+        )
     ax.set_xlabel(f"hidden PC1 ({pca.explained_variance_ratio[0]:.1%})")
     ax.set_ylabel(f"hidden PC2 ({pca.explained_variance_ratio[1]:.1%})")
     ax.set_title("RBM hidden representation of the training haplotypes", fontsize="medium")

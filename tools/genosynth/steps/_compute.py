@@ -12,7 +12,11 @@ from genosynth.steps._types import THREADS
 def add_compute_arguments(parser: argparse.ArgumentParser, *, device_help: str) -> None:
     """``--device`` (helped by ``device_help``) and ``--threads`` (stored as ``cpu_threads``)."""
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help=device_help)
-    parser.add_argument("--threads", dest="cpu_threads", type=THREADS,
-                        help="CPU threads of torch's maths (Nextflow passes task.cpus, Galaxy GALAXY_SLOTS); default: "
-                             "torch's own, lowered to the cores this process may use, a container's CPU quota "
-                             "included")
+    parser.add_argument(
+        "--threads",
+        dest="cpu_threads",
+        type=THREADS,
+        help="CPU threads of torch's maths (Nextflow passes task.cpus, Galaxy GALAXY_SLOTS); default: "
+        "torch's own, lowered to the cores this process may use, a container's CPU quota "
+        "included",
+    )

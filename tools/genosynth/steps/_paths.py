@@ -70,22 +70,29 @@ def check_paths(paths: StepPaths, *, step: str | None = None) -> None:
         key = _identity(path)
         if key in seen:
             kind, other_name, other = seen[key]
-            raise InputError(f"{path}: {name} is the same file as the {kind} {other_name} ({other}); an output never "
-                             f"replaces an input or another output: give {name} another name")
+            raise InputError(
+                f"{path}: {name} is the same file as the {kind} {other_name} ({other}); an output never "
+                f"replaces an input or another output: give {name} another name"
+            )
         seen[key] = ("output", name, path)
     for folder_name, folder in paths.folders:
         real = os.path.realpath(folder)
         for name, path in paths.inputs + paths.files + [f for f in paths.folders if f[1] is not folder]:
             if _inside(os.path.realpath(path), real):
-                raise InputError(f"{folder}: {folder_name} would replace the folder holding {name} ({path}); "
-                                 f"give {folder_name} a folder of its own")
+                raise InputError(
+                    f"{folder}: {folder_name} would replace the folder holding {name} ({path}); "
+                    f"give {folder_name} a folder of its own"
+                )
 
 
 def refuse_legend_without_hapt(legend: Path | None, inputs: list[Path]) -> None:
     """Refuse ``--legend`` when none of ``inputs`` (the ones it would apply to) is a .hapt file."""
     if legend is not None and not any(detect_format(path).format == "hapt" for path in inputs):
-        raise OptionError("legend", f"applies to a .hapt input; {', '.join(path.name for path in inputs)} "
-                                    f"{'is not one' if len(inputs) == 1 else 'are not .hapt files'}")
+        raise OptionError(
+            "legend",
+            f"applies to a .hapt input; {', '.join(path.name for path in inputs)} "
+            f"{'is not one' if len(inputs) == 1 else 'are not .hapt files'}",
+        )
 
 
 def figures_beside(table: Path) -> list[Path]:
@@ -104,8 +111,10 @@ def _check_input(name: str, path: Path) -> None:
     if stat.S_ISDIR(mode):
         raise InputError(f"{path}: is a folder; {name} needs a file")
     if not stat.S_ISREG(mode):
-        raise InputError(f"{path}: is not a regular file (a pipe or a device); {name} needs a regular file, "
-                         "which genosynth may read more than once")
+        raise InputError(
+            f"{path}: is not a regular file (a pipe or a device); {name} needs a regular file, "
+            "which genosynth may read more than once"
+        )
     if not os.access(path, os.R_OK):
         raise InputError(f"{path}: permission denied ({name})")
 
@@ -124,14 +133,18 @@ def _check_not_system(name: str, path: Path) -> None:
     """Refuse an output named ``-`` or one that is, or resolves through a link to, a path under /dev, /proc or
     /sys (``/dev/stdout``, ``/proc/self/fd/1``): replacing it would replace the link, not write to the stream."""
     if str(path) == "-":
-        raise InputError(f"{path}: {name} names standard output; genosynth writes only to a file it can replace "
-                         "whole: give a file name")
+        raise InputError(
+            f"{path}: {name} names standard output; genosynth writes only to a file it can replace "
+            "whole: give a file name"
+        )
     current, hops = os.path.abspath(path), 0
     while hops < 40:
         for candidate in (current, os.path.realpath(os.path.dirname(current))):
             if any(_inside(candidate, folder) for folder in SYSTEM_FOLDERS):
-                raise InputError(f"{path}: {name} is (or links to) {candidate}, a device, stream or system file; "
-                                 "give a regular file name")
+                raise InputError(
+                    f"{path}: {name} is (or links to) {candidate}, a device, stream or system file; "
+                    "give a regular file name"
+                )
         if not os.path.islink(current):
             return
         current = os.path.normpath(os.path.join(os.path.dirname(current), os.readlink(current)))
@@ -174,8 +187,9 @@ def _check_parent(name: str, path: Path) -> None:
 def _check_length(name: str, path: Path, parent: Path) -> None:
     longest = os.pathconf(parent, "PC_NAME_MAX") - len(".XXXXXXXX.tmp.tbi")  # the temporary name's additions
     if len(os.fsencode(path.name)) > longest:
-        raise InputError(f"{path}: the name is too long ({len(os.fsencode(path.name))} bytes; at most {longest} here) "
-                         f"({name})")
+        raise InputError(
+            f"{path}: the name is too long ({len(os.fsencode(path.name))} bytes; at most {longest} here) ({name})"
+        )
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"{path}: permission denied: cannot write in {parent} ({name})")
 

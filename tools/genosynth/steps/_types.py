@@ -11,7 +11,6 @@ from pathlib import Path
 from genosynth._infra.errors import OptionError
 from genosynth._infra.options import parse_float, parse_int
 
-
 MAX_INTEGER = 2**63 - 1  # the largest int64
 
 
@@ -24,29 +23,46 @@ class Bounded:
     (3, (0, 1))
     """
 
-    def __init__(self, kind: type, *, minimum: float | None = None, maximum: float | None = None,
-                 above: float | None = None, below: float | None = None) -> None:
+    def __init__(
+        self,
+        kind: type,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        above: float | None = None,
+        below: float | None = None,
+    ) -> None:
         self.kind = kind
         self.__name__ = kind.__name__  # argparse names the type in its messages
         self.minimum, self.maximum, self.above, self.below = minimum, maximum, above, below
 
     def bounds(self) -> tuple[float | None, float | None]:
         """(lowest, highest) bound, each inclusive or exclusive."""
-        return (self.minimum if self.minimum is not None else self.above,
-                self.maximum if self.maximum is not None else self.below)
+        return (
+            self.minimum if self.minimum is not None else self.above,
+            self.maximum if self.maximum is not None else self.below,
+        )
 
     def __call__(self, text: str) -> int | float:
         try:
             value = self.kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if self.kind is int else 'a number'}") from None
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {'an integer' if self.kind is int else 'a number'}"
+            ) from None
         if self.kind is int and abs(value) > MAX_INTEGER:  # past what numpy and torch can hold, whatever the bounds
             raise argparse.ArgumentTypeError(f"{text}: must be at most {MAX_INTEGER} in size")
         try:
             if self.kind is int:
                 return parse_int("value", value, minimum=self.minimum, maximum=self.maximum)
-            return parse_float("value", value, minimum=self.minimum, maximum=self.maximum,
-                               exclusive_minimum=self.above, below=self.below)
+            return parse_float(
+                "value",
+                value,
+                minimum=self.minimum,
+                maximum=self.maximum,
+                exclusive_minimum=self.above,
+                below=self.below,
+            )
         except OptionError as err:
             raise argparse.ArgumentTypeError(err.problem) from None
 

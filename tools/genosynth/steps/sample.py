@@ -7,66 +7,118 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from genosynth.generate.chain import write_chain
 from genosynth._infra.errors import OptionError
-from genosynth.io import companion_files, output_format, read_haplotypes, write_haplotypes
-from genosynth.io.hdf5 import read_matrix
-from genosynth.generate.trained import load_model
+from genosynth._infra.progress import log
+from genosynth.generate.chain import write_chain
 from genosynth.generate.models.baselines import BASELINES, MAX_WINDOW, sample_baseline
 from genosynth.generate.models.diffusion import DEFAULT_STEPS
 from genosynth.generate.models.rbm import CHAIN_SWEEPS, OTHER_START_SWEEPS, STARTS
-from genosynth._infra.progress import log
+from genosynth.generate.trained import load_model
+from genosynth.io import companion_files, output_format, read_haplotypes, write_haplotypes
+from genosynth.io.hdf5 import read_matrix
 from genosynth.steps._compute import add_compute_arguments
 from genosynth.steps._types import OUTPUT_FILE, Bounded, at_least
 
 STEP = "sample"
 SUMMARY = "Generate artificial haplotypes from a model, a chain of window models, or a baseline."
-DESCRIPTION = ("Generate artificial haplotypes from a model file (train-gan, train-rbm, train-diffusion), from the models of a "
-               "chromosome's windows in order (each haplotype generated window by window, each window conditioned on "
-               "the sites the windows before it generated), or from a baseline without a model (--baseline "
-               "bernoulli|markov --reference MATRIX); write a matrix (.h5), VCF (.vcf, .vcf.gz bgzipped and indexed) "
-               "or .hapt[.gz] with the training sites.")
+DESCRIPTION = (
+    "Generate artificial haplotypes from a model file (train-gan, train-rbm, train-diffusion), from the models of a "
+    "chromosome's windows in order (each haplotype generated window by window, each window conditioned on "
+    "the sites the windows before it generated), or from a baseline without a model (--baseline "
+    "bernoulli|markov --reference MATRIX); write a matrix (.h5), VCF (.vcf, .vcf.gz bgzipped and indexed) "
+    "or .hapt[.gz] with the training sites."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("models", type=Path, nargs="*", metavar="MODEL",
-                        help="model file from train-gan, train-rbm or train-diffusion; several: the window models of one chromosome in "
-                             "order, chained into one sequence and written window by window")
+    parser.add_argument(
+        "models",
+        type=Path,
+        nargs="*",
+        metavar="MODEL",
+        help="model file from train-gan, train-rbm or train-diffusion; several: the window models of one chromosome in "
+        "order, chained into one sequence and written window by window",
+    )
     parser.add_argument("-n", "--haplotypes", dest="n", type=at_least(1), required=True, help="haplotypes to generate")
-    parser.add_argument("-o", "--output", type=OUTPUT_FILE, required=True, help="output file (.h5, .vcf, .vcf.gz, .hapt, .hapt.gz)")
-    parser.add_argument("--legend", type=OUTPUT_FILE, help="legend written beside a .hapt output (default: OUTPUT with .legend)")
-    parser.add_argument("--ploidy", type=int, choices=(1, 2), default=1,
-                        help="1: haploid samples; 2: consecutive haplotypes paired into phased diploids")
-    parser.add_argument("--population", help="population to generate (conditional GAN or diffusion model); default: drawn in training proportions")
-    parser.add_argument("--bernoulli", action=argparse.BooleanOptionalAction,
-                        help="GAN, diffusion: draw alleles from the outputs as probabilities (--bernoulli) or round "
-                             "them (--no-bernoulli; a PCA diffusion model rounds each --batch to its expected allele "
-                             "counts); default: round, except for a PCA diffusion model, which does what kept more "
-                             "of its training haplotypes' LD")
-    parser.add_argument("--expected-counts", action="store_true", default=None,
-                        help="GAN: round the haplotypes generated together (a --batch) to their expected allele "
-                             "counts, carried by the haplotypes with the highest outputs, instead of each output at "
-                             "0.5, so that alleles whose outputs stay below 0.5 keep their carriers")
-    parser.add_argument("--steps", type=Bounded(int, minimum=1, maximum=10_000),
-                        help=f"diffusion: denoising steps of the DPM-Solver++(2M) sampler (default {DEFAULT_STEPS}; "
-                             "fewer is faster and coarser)")
-    parser.add_argument("--guidance", type=Bounded(float, minimum=0, maximum=100),
-                        help="diffusion conditioned on population: classifier-free guidance scale (default 1, the "
-                             "conditional model; above 1 sharpens each population's features, 0 ignores the label)")
-    parser.add_argument("--gibbs-steps", type=at_least(1),
-                        help=f"RBM: Gibbs sweeps per haplotype (default {CHAIN_SWEEPS} from the persistent chains, whose "
-                             f"population mixture longer runs lose; {OTHER_START_SWEEPS} from random or real starts)")
-    parser.add_argument("--start", choices=STARTS,
-                        help="RBM: where the Gibbs chains start: chains, the model's persistent chains (model samples; "
-                             "the default), or random, uniform random haplotypes (these fall into one population's mode)")
-    parser.add_argument("--sampling-set", type=Path,
-                        help="RBM: start the chains from these real haplotypes (matrix) instead (the paper's scheme)")
-    parser.add_argument("--baseline", choices=BASELINES, help="sample a baseline fitted on --reference instead of a model")
+    parser.add_argument(
+        "-o", "--output", type=OUTPUT_FILE, required=True, help="output file (.h5, .vcf, .vcf.gz, .hapt, .hapt.gz)"
+    )
+    parser.add_argument(
+        "--legend", type=OUTPUT_FILE, help="legend written beside a .hapt output (default: OUTPUT with .legend)"
+    )
+    parser.add_argument(
+        "--ploidy",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="1: haploid samples; 2: consecutive haplotypes paired into phased diploids",
+    )
+    parser.add_argument(
+        "--population",
+        help="population to generate (conditional GAN or diffusion model); default: drawn in training proportions",
+    )
+    parser.add_argument(
+        "--bernoulli",
+        action=argparse.BooleanOptionalAction,
+        help="GAN, diffusion: draw alleles from the outputs as probabilities (--bernoulli) or round "
+        "them (--no-bernoulli; a PCA diffusion model rounds each --batch to its expected allele "
+        "counts); default: round, except for a PCA diffusion model, which does what kept more "
+        "of its training haplotypes' LD",
+    )
+    parser.add_argument(
+        "--expected-counts",
+        action="store_true",
+        default=None,
+        help="GAN: round the haplotypes generated together (a --batch) to their expected allele "
+        "counts, carried by the haplotypes with the highest outputs, instead of each output at "
+        "0.5, so that alleles whose outputs stay below 0.5 keep their carriers",
+    )
+    parser.add_argument(
+        "--steps",
+        type=Bounded(int, minimum=1, maximum=10_000),
+        help=f"diffusion: denoising steps of the DPM-Solver++(2M) sampler (default {DEFAULT_STEPS}; "
+        "fewer is faster and coarser)",
+    )
+    parser.add_argument(
+        "--guidance",
+        type=Bounded(float, minimum=0, maximum=100),
+        help="diffusion conditioned on population: classifier-free guidance scale (default 1, the "
+        "conditional model; above 1 sharpens each population's features, 0 ignores the label)",
+    )
+    parser.add_argument(
+        "--gibbs-steps",
+        type=at_least(1),
+        help=f"RBM: Gibbs sweeps per haplotype (default {CHAIN_SWEEPS} from the persistent chains, whose "
+        f"population mixture longer runs lose; {OTHER_START_SWEEPS} from random or real starts)",
+    )
+    parser.add_argument(
+        "--start",
+        choices=STARTS,
+        help="RBM: where the Gibbs chains start: chains, the model's persistent chains (model samples; "
+        "the default), or random, uniform random haplotypes (these fall into one population's mode)",
+    )
+    parser.add_argument(
+        "--sampling-set",
+        type=Path,
+        help="RBM: start the chains from these real haplotypes (matrix) instead (the paper's scheme)",
+    )
+    parser.add_argument(
+        "--baseline", choices=BASELINES, help="sample a baseline fitted on --reference instead of a model"
+    )
     parser.add_argument("--reference", type=Path, help="real haplotypes a baseline is fitted on (matrix, VCF or .hapt)")
-    parser.add_argument("--window", type=Bounded(int, minimum=1, maximum=MAX_WINDOW), default=10, help=f"Markov baseline: context window (1-{MAX_WINDOW} sites)")
-    parser.add_argument("--batch", type=at_least(1), default=10000,
-                        help="haplotypes generated at a time (one model's output is gathered in memory before it is "
-                             "written; a chain's is written window by window)")
+    parser.add_argument(
+        "--window",
+        type=Bounded(int, minimum=1, maximum=MAX_WINDOW),
+        default=10,
+        help=f"Markov baseline: context window (1-{MAX_WINDOW} sites)",
+    )
+    parser.add_argument(
+        "--batch",
+        type=at_least(1),
+        default=10000,
+        help="haplotypes generated at a time (one model's output is gathered in memory before it is "
+        "written; a chain's is written window by window)",
+    )
     parser.add_argument("--seed", type=int, help="seed (random and recorded when omitted)")
     add_compute_arguments(parser, device_help="where to generate")
 
@@ -76,8 +128,11 @@ def derived_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
     if args.legend is not None and not output_format(args.output).startswith(".hapt"):
         raise OptionError("legend", f"applies to a .hapt output, not to {args.output.name}")
     output_format(args.output)
-    return [("-o (its index or legend)", path) for path in companion_files(args.output, legend=args.legend)
-            if args.legend is None or path != args.legend]
+    return [
+        ("-o (its index or legend)", path)
+        for path in companion_files(args.output, legend=args.legend)
+        if args.legend is None or path != args.legend
+    ]
 
 
 def run(args: argparse.Namespace) -> None:
@@ -90,9 +145,15 @@ def run(args: argparse.Namespace) -> None:
     for name in ("reference", "window"):
         if name in getattr(args, "given_options", ()) or (name == "reference" and args.reference is not None):
             raise OptionError(name, "applies to --baseline, not to model files")
-    given = {"bernoulli": args.bernoulli, "expected_counts": args.expected_counts, "gibbs_steps": args.gibbs_steps,
-             "start": args.start, "steps": args.steps, "guidance": args.guidance,
-             "sampling_set": read_matrix(args.sampling_set) if args.sampling_set else None}
+    given = {
+        "bernoulli": args.bernoulli,
+        "expected_counts": args.expected_counts,
+        "gibbs_steps": args.gibbs_steps,
+        "start": args.start,
+        "steps": args.steps,
+        "guidance": args.guidance,
+        "sampling_set": read_matrix(args.sampling_set) if args.sampling_set else None,
+    }
     given = {k: v for k, v in given.items() if v is not None}
     common = {"seed": args.seed, "population": args.population, "ploidy": args.ploidy, "batch": args.batch}
     if len(args.models) == 1:
@@ -100,8 +161,9 @@ def run(args: argparse.Namespace) -> None:
         write_haplotypes(artificial, args.output, legend=args.legend)
         sites = artificial.n_sites
     else:  # the window models are loaded one at a time as the chain reaches them
-        sites = write_chain(args.models, args.n, args.output, legend=args.legend, device=args.device, **common,
-                            **given).n_sites
+        sites = write_chain(
+            args.models, args.n, args.output, legend=args.legend, device=args.device, **common, **given
+        ).n_sites
     log(STEP, f"wrote {args.n} haplotypes x {sites} sites to {args.output}")
 
 
@@ -110,11 +172,25 @@ def _run_baseline(args: argparse.Namespace) -> None:
         raise OptionError("baseline", "or model files, not both")
     if args.reference is None:
         raise OptionError("baseline", f"{args.baseline} needs --reference MATRIX")
-    for name in ("population", "sampling_set", "start", "gibbs_steps", "bernoulli", "expected_counts", "steps",
-                 "guidance"):
+    for name in (
+        "population",
+        "sampling_set",
+        "start",
+        "gibbs_steps",
+        "bernoulli",
+        "expected_counts",
+        "steps",
+        "guidance",
+    ):
         if getattr(args, name) is not None:
             raise OptionError(name, "applies to models, not to --baseline")
-    artificial = sample_baseline(read_haplotypes(args.reference), args.n, method=args.baseline, window=args.window,
-                                 seed=args.seed, ploidy=args.ploidy)
+    artificial = sample_baseline(
+        read_haplotypes(args.reference),
+        args.n,
+        method=args.baseline,
+        window=args.window,
+        seed=args.seed,
+        ploidy=args.ploidy,
+    )
     write_haplotypes(artificial, args.output, legend=args.legend)
     log(STEP, f"wrote {artificial.n_haplotypes} haplotypes x {artificial.n_sites} sites to {args.output}")

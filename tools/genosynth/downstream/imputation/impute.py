@@ -19,22 +19,23 @@ import shutil
 import subprocess
 import tempfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
 from genosynth._infra.atomic import atomic_outputs
-from genosynth.io.beagle import require_beagle, run_beagle
 from genosynth._infra.errors import InputError, OptionError
-from genosynth.io import write_haplotypes
-from genosynth.io.tables import format_cell, read_fields, write_tsv
-from genosynth.io.vcf import detail_of, htslib_messages
-from genosynth.io.matrix import HaplotypeMatrix, SiteKey
 from genosynth._infra.options import parse_choice, parse_haplotype_count, parse_int, parse_memory
 from genosynth._infra.progress import logger
 from genosynth._infra.provenance import describe_file, make_record, resolve_seed
+from genosynth.io import write_haplotypes
+from genosynth.io.beagle import require_beagle, run_beagle
+from genosynth.io.matrix import HaplotypeMatrix, SiteKey
+from genosynth.io.tables import format_cell, read_fields, write_tsv
+from genosynth.io.vcf import detail_of, htslib_messages
 from genosynth.reports import Report, ReportParts
 
 # MAF bin edges: finer where augmentation is meant to help (rare alleles), 10 bins in all
@@ -140,23 +141,45 @@ def write_site_subset(source: Path, keys: set[SiteKey], output: Path) -> int:
     return written
 
 
-def impute(engine: str, *, reference: Path, target: Path, prefix: Path, seed: int, threads: int,
-           memory: str) -> Path:
+def impute(engine: str, *, reference: Path, target: Path, prefix: Path, seed: int, threads: int, memory: str) -> Path:
     """Impute ``target`` from ``reference`` with ``engine`` ("beagle" or "minimac4"); return the imputed .vcf.gz.
 
     The engine's log is written to ``prefix``.log.
     """
     require_engine(engine)
     if engine == "beagle":
-        return run_beagle({"ref": reference, "gt": target, "out": prefix, "seed": seed, "nthreads": threads,
-                           "impute": "true", "gp": "false"}, memory=memory, task="imputation", source=target)
+        return run_beagle(
+            {
+                "ref": reference,
+                "gt": target,
+                "out": prefix,
+                "seed": seed,
+                "nthreads": threads,
+                "impute": "true",
+                "gp": "false",
+            },
+            memory=memory,
+            task="imputation",
+            source=target,
+        )
     compressed = Path(f"{prefix}.msav")
     output = Path(f"{prefix}.vcf.gz")
     log = Path(f"{prefix}.log")
     with open(log, "w") as log_file:
-        for command in (["minimac4", "--compress-reference", str(reference), "-o", str(compressed)],
-                        ["minimac4", "--threads", str(threads), "--format", "GT,DS", str(compressed), str(target),
-                         "-o", str(output)]):
+        for command in (
+            ["minimac4", "--compress-reference", str(reference), "-o", str(compressed)],
+            [
+                "minimac4",
+                "--threads",
+                str(threads),
+                "--format",
+                "GT,DS",
+                str(compressed),
+                str(target),
+                "-o",
+                str(output),
+            ],
+        ):
             log_file.write("$ " + " ".join(command) + "\n")
             log_file.flush()
             result = subprocess.run(command, stdout=log_file, stderr=subprocess.STDOUT)
@@ -185,8 +208,14 @@ def site_r2(truth: np.ndarray, imputed: np.ndarray) -> np.ndarray:
     return np.where(denominator > 0, r * r, np.nan)
 
 
-def r2_by_bin(truth: np.ndarray, imputed: np.ndarray, maf: np.ndarray, *, edges: np.ndarray = MAF_EDGES,
-              quality: np.ndarray | None = None) -> list[dict]:
+def r2_by_bin(
+    truth: np.ndarray,
+    imputed: np.ndarray,
+    maf: np.ndarray,
+    *,
+    edges: np.ndarray = MAF_EDGES,
+    quality: np.ndarray | None = None,
+) -> list[dict]:
     """Per MAF bin (``edges``, the last bin closed): sites, dosage r² pooled over every genotype of the bin's
     sites, mean per-site r² and mean engine quality (DR2/R2).
 
@@ -205,14 +234,21 @@ def r2_by_bin(truth: np.ndarray, imputed: np.ndarray, maf: np.ndarray, *, edges:
         pooled = site_r2(truth[rows].reshape(1, -1), imputed[rows].reshape(1, -1))[0] if rows.any() else np.nan
         defined = per_site[rows][np.isfinite(per_site[rows])]
         scores = quality[rows][np.isfinite(quality[rows])] if quality is not None else np.array([])
-        bins.append({"maf_low": float(edges[b]), "maf_high": float(edges[b + 1]), "n_sites": int(rows.sum()),
-                     "r2": None if not np.isfinite(pooled) else float(pooled),
-                     "mean_site_r2": float(defined.mean()) if len(defined) else None,
-                     "mean_engine_r2": float(scores.mean()) if len(scores) else None})
+        bins.append(
+            {
+                "maf_low": float(edges[b]),
+                "maf_high": float(edges[b + 1]),
+                "n_sites": int(rows.sum()),
+                "r2": None if not np.isfinite(pooled) else float(pooled),
+                "mean_site_r2": float(defined.mean()) if len(defined) else None,
+                "mean_engine_r2": float(scores.mean()) if len(scores) else None,
+            }
+        )
     return bins
 
 
 # -- impute_augment: does adding artificial haplotypes to a panel help imputation? ---------------------------
+
 
 @dataclass
 class ImputationReport(Report):
@@ -237,10 +273,16 @@ class ImputationReport(Report):
         return [name for name in PANELS if name in self.summary]
 
     def _write_files(self, folder: Path) -> None:
-        rows = [[name, b["maf_low"], b["maf_high"], b["n_sites"], b["r2"], b["mean_site_r2"], b["mean_engine_r2"]]
-                for name in self.panels for b in self.summary[name]["bins"]]
-        write_tsv(folder / "impute.tsv", ["panel", "maf_low", "maf_high", "n_sites", "r2", "mean_site_r2",
-                                          "mean_engine_r2"], rows)
+        rows = [
+            [name, b["maf_low"], b["maf_high"], b["n_sites"], b["r2"], b["mean_site_r2"], b["mean_engine_r2"]]
+            for name in self.panels
+            for b in self.summary[name]["bins"]
+        ]
+        write_tsv(
+            folder / "impute.tsv",
+            ["panel", "maf_low", "maf_high", "n_sites", "r2", "mean_site_r2", "mean_engine_r2"],
+            rows,
+        )
         write_haplotypes(self.augmented_panel, folder / "augmented_panel.vcf.gz")
         for name, source in self.engine_files.items():
             with atomic_outputs(folder / name) as (temp,):
@@ -249,24 +291,44 @@ class ImputationReport(Report):
     def _report_parts(self, folder: Path) -> ReportParts:
         from genosynth.reports.imputation import imputation_figure
 
-        rows = [("engine", self.summary["engine"]),
-                ("common / array / scored sites", f"{self.summary['common_sites']} / {self.summary['array_sites']} / "
-                                                  f"{self.summary['scored_sites']}")]
+        rows = [
+            ("engine", self.summary["engine"]),
+            (
+                "common / array / scored sites",
+                f"{self.summary['common_sites']} / {self.summary['array_sites']} / {self.summary['scored_sites']}",
+            ),
+        ]
         rows += [(f"mean r² ({name})", format_cell(self.summary[name]["mean_r2"], ".4f")) for name in self.panels]
         rows += [(f"pooled r² ({name})", format_cell(self.summary[name]["pooled_r2"], ".4f")) for name in self.panels]
-        figure = ("Imputation accuracy by minor allele frequency (as Fig 4 of Yelmen et al. 2021)",
-                  imputation_figure(folder, self.summary, self.panels))
+        figure = (
+            "Imputation accuracy by minor allele frequency (as Fig 4 of Yelmen et al. 2021)",
+            imputation_figure(folder, self.summary, self.panels),
+        )
         return rows, None, [figure]
 
     def __repr__(self) -> str:
-        return "ImputationReport(" + ", ".join(f"{name}: mean r² {format_cell(self.summary[name]['mean_r2'], '.4f')}"
-                                               for name in self.panels) + ")"
+        return (
+            "ImputationReport("
+            + ", ".join(f"{name}: mean r² {format_cell(self.summary[name]['mean_r2'], '.4f')}" for name in self.panels)
+            + ")"
+        )
 
 
-def impute_augment(panel: HaplotypeMatrix, synthetic: HaplotypeMatrix, target: str | Path, *,
-                   private: HaplotypeMatrix | None = None, ploidy: int = 1, keep_every: int = 10,
-                   array_sites: Iterable[tuple[str, int]] | None = None, engine: str = "beagle", threads: int = 2,
-                   memory: str = "2g", seed: int | None = None, progress: bool = True) -> ImputationReport:
+def impute_augment(
+    panel: HaplotypeMatrix,
+    synthetic: HaplotypeMatrix,
+    target: str | Path,
+    *,
+    private: HaplotypeMatrix | None = None,
+    ploidy: int = 1,
+    keep_every: int = 10,
+    array_sites: Iterable[tuple[str, int]] | None = None,
+    engine: str = "beagle",
+    threads: int = 2,
+    memory: str = "2g",
+    seed: int | None = None,
+    progress: bool = True,
+) -> ImputationReport:
     """Impute a target masked to array sites from a real panel, from the panel augmented with artificial
     haplotypes, and optionally from the panel with real ``private`` haplotypes (the "perfect" panel), and score
     the imputed dosages against the hidden genotypes.
@@ -303,8 +365,10 @@ def impute_augment(panel: HaplotypeMatrix, synthetic: HaplotypeMatrix, target: s
     check_whole_gzip(target)
     truth = read_dosages(target)
     if engine == "minimac4" and truth.unphased:
-        raise InputError(f"{target}: {truth.unphased} is unphased; minimac4 needs a phased target "
-                         "(use the beagle engine, or phase the target first)")
+        raise InputError(
+            f"{target}: {truth.unphased} is unphased; minimac4 needs a phased target "
+            "(use the beagle engine, or phase the target first)"
+        )
     ingredients = {"panel": panel, "synthetic": synthetic} | ({"private": private} if private is not None else {})
     common = _common_sites(truth, ingredients, target)
     panel, synthetic = _restrict(panel, common), _restrict(synthetic, common)
@@ -314,12 +378,16 @@ def impute_augment(panel: HaplotypeMatrix, synthetic: HaplotypeMatrix, target: s
     keys = panel.sites.keys()
     on_array = _array_mask(keys, keep_every=keep_every, array_sites=array_sites)
     if on_array.all() or not on_array.any():
-        raise OptionError("array_sites" if array_sites is not None else "keep_every",
-                          f"keeps {int(on_array.sum())} of the {len(keys)} common sites on the array; it must keep "
-                          "some and leave some to impute")
-    say(f"{len(keys)} common sites, {int(on_array.sum())} on the array, {int((~on_array).sum())} imputed; "
+        raise OptionError(
+            "array_sites" if array_sites is not None else "keep_every",
+            f"keeps {int(on_array.sum())} of the {len(keys)} common sites on the array; it must keep "
+            "some and leave some to impute",
+        )
+    say(
+        f"{len(keys)} common sites, {int(on_array.sum())} on the array, {int((~on_array).sum())} imputed; "
         + ", ".join(f"{name} {m.n_haplotypes} haplotypes" for name, m in panels.items())
-        + f"; {len(truth.samples)} target samples; engine {engine}")
+        + f"; {len(truth.samples)} target samples; engine {engine}"
+    )
     masked = {k for k, kept in zip(keys, on_array) if not kept}
     workdir = tempfile.TemporaryDirectory(prefix="genosynth-impute-augment.")
     work = Path(workdir.name)
@@ -330,24 +398,55 @@ def impute_augment(panel: HaplotypeMatrix, synthetic: HaplotypeMatrix, target: s
         reference = work / f"{name}_panel.vcf.gz"
         write_haplotypes(matrix, reference)
         say(f"imputing the target with {engine} from the {name} reference ({matrix.n_haplotypes} haplotypes)")
-        output = impute(engine, reference=reference, target=target_array, prefix=work / f"imputed_{name}", seed=seed,
-                        threads=threads, memory=memory)
+        output = impute(
+            engine,
+            reference=reference,
+            target=target_array,
+            prefix=work / f"imputed_{name}",
+            seed=seed,
+            threads=threads,
+            memory=memory,
+        )
         imputed[name] = read_dosages(output, field="DS", keys=masked)
     results, scored = _score(truth, imputed, panel, keys, masked, target)
     inputs = [m.describe() for m in ingredients.values()] + [describe_file(target)]
-    record = make_record("impute-augment", parameters={"ploidy": ploidy, "keep_every": keep_every,
-                                                       "array_sites": None if array_sites is None else "given",
-                                                       "engine": engine, "threads": threads, "memory": memory},
-                         seed=seed, inputs=inputs,
-                         summary={"common_sites": len(keys), "array_sites": int(on_array.sum()), "scored_sites": scored})
-    summary = {"engine": engine, "common_sites": len(keys), "array_sites": int(on_array.sum()),
-               "scored_sites": scored, "target_samples": len(truth.samples), "ploidy": ploidy,
-               "maf_source": "reference panel", **results}
-    engine_files = {path.name: path for name in panels for suffix in (".vcf.gz", ".log")
-                    if (path := work / f"imputed_{name}{suffix}").is_file()}
-    return ImputationReport(summary=summary, provenance=record,
-                            augmented_panel=panels["augmented"].with_provenance(record), engine_files=engine_files,
-                            workdir=workdir)
+    record = make_record(
+        "impute-augment",
+        parameters={
+            "ploidy": ploidy,
+            "keep_every": keep_every,
+            "array_sites": None if array_sites is None else "given",
+            "engine": engine,
+            "threads": threads,
+            "memory": memory,
+        },
+        seed=seed,
+        inputs=inputs,
+        summary={"common_sites": len(keys), "array_sites": int(on_array.sum()), "scored_sites": scored},
+    )
+    summary = {
+        "engine": engine,
+        "common_sites": len(keys),
+        "array_sites": int(on_array.sum()),
+        "scored_sites": scored,
+        "target_samples": len(truth.samples),
+        "ploidy": ploidy,
+        "maf_source": "reference panel",
+        **results,
+    }
+    engine_files = {
+        path.name: path
+        for name in panels
+        for suffix in (".vcf.gz", ".log")
+        if (path := work / f"imputed_{name}{suffix}").is_file()
+    }
+    return ImputationReport(
+        summary=summary,
+        provenance=record,
+        augmented_panel=panels["augmented"].with_provenance(record),
+        engine_files=engine_files,
+        workdir=workdir,
+    )
 
 
 def _copy_without_private_paths(source: Path, target: Path, work: Path) -> None:
@@ -363,7 +462,9 @@ def _copy_without_private_paths(source: Path, target: Path, work: Path) -> None:
 
     if source.name.endswith(".vcf.gz"):
         if shutil.which("bgzip") is None:
-            raise InputError(f"{target.name}: copying the engine's output needs 'bgzip' (Debian/Ubuntu package 'tabix')")
+            raise InputError(
+                f"{target.name}: copying the engine's output needs 'bgzip' (Debian/Ubuntu package 'tabix')"
+            )
         with gzip.open(source, "rt") as vcf, open(target, "wb") as out:
             bgzip = subprocess.Popen(["bgzip", "-c"], stdin=subprocess.PIPE, stdout=out, text=True)
             try:
@@ -400,8 +501,9 @@ def _common_sites(truth: Dosages, matrices: dict[str, HaplotypeMatrix], target: 
         raise InputError(f"no chromosome is in every input ({listing})")
     if len(common) < 10:
         names = ", ".join([str(target)] + [m.name(role) for role, m in matrices.items()])
-        raise InputError(f"only {len(common)} sites (CHROM, POS, REF, ALT) are in every input ({names}); "
-                         "at least 10 are needed")
+        raise InputError(
+            f"only {len(common)} sites (CHROM, POS, REF, ALT) are in every input ({names}); at least 10 are needed"
+        )
     return common
 
 
@@ -415,8 +517,10 @@ def _augmented_panel(panel: HaplotypeMatrix, synthetic: HaplotypeMatrix, *, ploi
     populations = synthetic.haplotype_population
     if ploidy == 2:
         if len(haplotypes) % 2:
-            say(f"{synthetic.name('the synthetic set')}: {len(haplotypes)} haplotypes; the last one is left out "
-                "of the diploid pairs")
+            say(
+                f"{synthetic.name('the synthetic set')}: {len(haplotypes)} haplotypes; the last one is left out "
+                "of the diploid pairs"
+            )
         haplotypes = haplotypes[: len(haplotypes) // 2 * 2]
         populations = populations[: len(haplotypes)][::2]
     n = len(haplotypes) // ploidy
@@ -440,8 +544,14 @@ def _array_mask(keys: list[SiteKey], *, keep_every: int, array_sites: Iterable[t
     return np.array([(k[0], k[1]) in wanted for k in keys], dtype=bool)
 
 
-def _score(truth: Dosages, imputed: dict[str, Dosages], panel: HaplotypeMatrix, keys: list[SiteKey],
-           masked: set[SiteKey], target: Path) -> tuple[dict, int]:
+def _score(
+    truth: Dosages,
+    imputed: dict[str, Dosages],
+    panel: HaplotypeMatrix,
+    keys: list[SiteKey],
+    masked: set[SiteKey],
+    target: Path,
+) -> tuple[dict, int]:
     """r² of every panel's imputation on the masked sites that every imputed file holds."""
     returned = [set(d.keys) for d in imputed.values()]
     scored = [k for k in keys if k in masked and all(k in r for r in returned)]

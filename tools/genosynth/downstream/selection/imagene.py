@@ -173,7 +173,11 @@ def posterior_summary(probabilities: np.ndarray, classes: np.ndarray) -> dict[st
     # the narrowest run holding the mass; among equally narrow ones, the one holding the most
     score = np.where(mass >= HPD_MASS - 1e-9, width - mass * 1e-9, np.inf)
     best = np.argmin(score, axis=1)
-    return {"p_selection": 1.0 - probabilities[:, 0], "s_mean": probabilities @ classes,
-            "s_map": classes[np.argmax(probabilities, axis=1)], "hpd_low": classes[low[best]],
-            "hpd_high": classes[high[best]],
-            "bayes_factor": (1.0 - neutral) / neutral / (k - 1)}
+    return {
+        "p_selection": 1.0 - probabilities[:, 0],
+        "s_mean": probabilities @ classes,
+        "s_map": classes[np.argmax(probabilities, axis=1)],
+        "hpd_low": classes[low[best]],
+        "hpd_high": classes[high[best]],
+        "bayes_factor": (1.0 - neutral) / neutral / (k - 1),
+    }

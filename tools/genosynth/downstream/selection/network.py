@@ -22,10 +22,10 @@ import numpy as np
 
 from genosynth._infra.devices import resolve_device
 from genosynth._infra.errors import InputError
-from genosynth.io.model_file import ModelFile, load_model_file, save_model_file
-from genosynth.io.matrix import Sites
 from genosynth._infra.options import parse_float, parse_int
 from genosynth._infra.progress import Progress
+from genosynth.io.matrix import Sites
+from genosynth.io.model_file import ModelFile, load_model_file, save_model_file
 
 KIND = "selection-cnn"
 
@@ -64,7 +64,7 @@ class CnnConfig:
         return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "CnnConfig":
+    def from_dict(cls, data: dict[str, Any]) -> CnnConfig:
         return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in data.items()})
 
 
@@ -79,8 +79,12 @@ def build_network(image_size: int, n_classes: int, config: CnnConfig) -> Any:
         channels, side = out, (side - 2) // 3
     if side < 1:
         raise ValueError(f"images of {image_size} pixels are too small for three convolution and pooling layers")
-    layers += [nn.Flatten(), nn.Linear(channels * side * side, config.dense), nn.ReLU(),
-               nn.Linear(config.dense, n_classes)]
+    layers += [
+        nn.Flatten(),
+        nn.Linear(channels * side * side, config.dense),
+        nn.ReLU(),
+        nn.Linear(config.dense, n_classes),
+    ]
     return nn.Sequential(*layers)
 
 
@@ -110,18 +114,31 @@ class SelectionNetwork:
         out = []
         with torch.no_grad():
             for start in range(0, len(images), batch_size):
-                batch = torch.as_tensor(images[start:start + batch_size], dtype=torch.float32, device=self.device)
+                batch = torch.as_tensor(images[start : start + batch_size], dtype=torch.float32, device=self.device)
                 out.append(torch.softmax(self.network(batch[:, None]), dim=1).double().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.classes)))
 
     def save(self, path: str | Path) -> None:
         """Write the network as a genosynth model file (safetensors, JSON metadata), atomically."""
         empty = Sites.concatenate([])
-        extra = {"classes": self.classes.tolist(), "image_size": self.image_size, "simulation": self.simulation,
-                 "history": self.history, "evaluation": self.evaluation}
-        save_model_file(path, ModelFile(kind=KIND, config=self.config.to_dict(),
-                                        tensors=dict(self.network.state_dict()), sites=empty,
-                                        provenance=self.provenance, extra=extra))
+        extra = {
+            "classes": self.classes.tolist(),
+            "image_size": self.image_size,
+            "simulation": self.simulation,
+            "history": self.history,
+            "evaluation": self.evaluation,
+        }
+        save_model_file(
+            path,
+            ModelFile(
+                kind=KIND,
+                config=self.config.to_dict(),
+                tensors=dict(self.network.state_dict()),
+                sites=empty,
+                provenance=self.provenance,
+                extra=extra,
+            ),
+        )
 
 
 def load_selection_network(path: str | Path, *, device: str = "auto") -> SelectionNetwork:
@@ -129,8 +146,9 @@ def load_selection_network(path: str | Path, *, device: str = "auto") -> Selecti
     device = resolve_device(device)
     saved = load_model_file(path, device=device)
     if saved.kind != KIND:
-        raise InputError(f"{path}: a {saved.kind} model file, not a selection CNN (write one with "
-                         "selection-scan --cnn-model-output)")
+        raise InputError(
+            f"{path}: a {saved.kind} model file, not a selection CNN (write one with selection-scan --cnn-model-output)"
+        )
     try:
         config = CnnConfig.from_dict(saved.config)
         classes = np.array(saved.extra["classes"], dtype=np.float64)
@@ -139,15 +157,30 @@ def load_selection_network(path: str | Path, *, device: str = "auto") -> Selecti
         network.load_state_dict(saved.tensors)
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
         raise InputError(f"{path}: damaged selection CNN file ({type(err).__name__}: {str(err)[:200]})") from None
-    return SelectionNetwork(network=network, config=config, classes=classes, image_size=size,
-                            simulation=saved.extra.get("simulation", {}), history=saved.extra.get("history", []),
-                            evaluation=saved.extra.get("evaluation", {}), provenance=saved.provenance,
-                            device=device)
+    return SelectionNetwork(
+        network=network,
+        config=config,
+        classes=classes,
+        image_size=size,
+        simulation=saved.extra.get("simulation", {}),
+        history=saved.extra.get("history", []),
+        evaluation=saved.extra.get("evaluation", {}),
+        provenance=saved.provenance,
+        device=device,
+    )
 
 
-def train_selection_network(images: np.ndarray, labels: np.ndarray, classes: np.ndarray, *,
-                            config: CnnConfig = CnnConfig(), seed: int = 1, device: str = "auto",
-                            simulation: dict[str, Any] | None = None, progress: bool = True) -> SelectionNetwork:
+def train_selection_network(
+    images: np.ndarray,
+    labels: np.ndarray,
+    classes: np.ndarray,
+    *,
+    config: CnnConfig = CnnConfig(),
+    seed: int = 1,
+    device: str = "auto",
+    simulation: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> SelectionNetwork:
     """Train the CNN on uint8 (n, size, size) ``images`` with class indices ``labels`` into ``classes``.
 
     The simulations are shuffled with ``seed`` and split into test, validation and training parts; training
@@ -187,8 +220,14 @@ def train_selection_network(images: np.ndarray, labels: np.ndarray, classes: np.
             optimizer.step()
             total += loss.item() * len(batch)
         val_loss, val_accuracy = _evaluate(network, x, targets, y, validation, device)
-        history.append({"epoch": epoch, "train_loss": total / len(train), "validation_loss": val_loss,
-                        "validation_accuracy": val_accuracy})
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": total / len(train),
+                "validation_loss": val_loss,
+                "validation_accuracy": val_accuracy,
+            }
+        )
         meter.update(1, loss=f"{total / len(train):.3f}", val_loss=f"{val_loss:.3f}", val_acc=f"{val_accuracy:.3f}")
         if best is None or val_loss < best[0]:
             best = (val_loss, epoch, {k: v.detach().clone() for k, v in network.state_dict().items()})
@@ -197,12 +236,23 @@ def train_selection_network(images: np.ndarray, labels: np.ndarray, classes: np.
     meter.close()
     assert best is not None
     network.load_state_dict(best[2])
-    result = SelectionNetwork(network=network, config=config, classes=np.asarray(classes, dtype=np.float64),
-                              image_size=size, simulation=simulation or {}, history=history, device=device)
-    result.evaluation = {"kept_epoch": best[1], "validation_loss": best[0],
-                         "validation_accuracy": history[best[1] - 1]["validation_accuracy"],
-                         "training_simulations": int(len(train)), "validation_simulations": int(len(validation)),
-                         **evaluate_network(result, images[test], labels[test])}
+    result = SelectionNetwork(
+        network=network,
+        config=config,
+        classes=np.asarray(classes, dtype=np.float64),
+        image_size=size,
+        simulation=simulation or {},
+        history=history,
+        device=device,
+    )
+    result.evaluation = {
+        "kept_epoch": best[1],
+        "validation_loss": best[0],
+        "validation_accuracy": history[best[1] - 1]["validation_accuracy"],
+        "training_simulations": int(len(train)),
+        "validation_simulations": int(len(validation)),
+        **evaluate_network(result, images[test], labels[test]),
+    }
     return result
 
 
@@ -222,10 +272,13 @@ def evaluate_network(network: SelectionNetwork, images: np.ndarray, labels: np.n
     summary = posterior_summary(probabilities, network.classes)
     extremes = (labels == 0) | (labels == k - 1)
     binary = (summary["p_selection"][extremes] > 0.5) == (labels[extremes] == k - 1)
-    return {"test_simulations": int(len(labels)), "test_accuracy": float((predicted == labels).mean()),
-            "confusion_matrix": confusion.tolist(),
-            "s_mean_rmse": float(np.sqrt(np.mean((summary["s_mean"] - network.classes[labels]) ** 2))),
-            "neutral_vs_strongest_accuracy": float(binary.mean()) if extremes.any() else None}
+    return {
+        "test_simulations": int(len(labels)),
+        "test_accuracy": float((predicted == labels).mean()),
+        "confusion_matrix": confusion.tolist(),
+        "s_mean_rmse": float(np.sqrt(np.mean((summary["s_mean"] - network.classes[labels]) ** 2))),
+        "neutral_vs_strongest_accuracy": float(binary.mean()) if extremes.any() else None,
+    }
 
 
 def _targets(labels: np.ndarray, k: int, sd: float) -> np.ndarray:

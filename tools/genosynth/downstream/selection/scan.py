@@ -17,19 +17,20 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from genosynth._infra.errors import InputError, OptionError
-from genosynth.assess.fidelity import pearson
-from genosynth.io.tables import format_cell, write_columns
-from genosynth.io.matrix import HaplotypeMatrix, require_same_sites
 from genosynth._infra.options import parse_float, parse_int
 from genosynth._infra.progress import logger
 from genosynth._infra.provenance import describe_file, make_record
+from genosynth.assess.fidelity import pearson
+from genosynth.io.matrix import HaplotypeMatrix, require_same_sites
+from genosynth.io.tables import format_cell, write_columns
 from genosynth.reports import Report, ReportParts
 
 if TYPE_CHECKING:
@@ -48,9 +49,13 @@ class EhhOptions:
 
     def for_sites(self, index: np.ndarray) -> dict:
         """Keyword arguments of ``allel.xpehh``/``allel.ihs`` for the sites at ``index``."""
-        return {"map_pos": None if self.map_positions is None else self.map_positions[index],
-                "min_ehh": self.min_ehh, "include_edges": self.include_edges,
-                "gap_scale": self.gap_scale, "max_gap": self.max_gap}
+        return {
+            "map_pos": None if self.map_positions is None else self.map_positions[index],
+            "min_ehh": self.min_ehh,
+            "include_edges": self.include_edges,
+            "gap_scale": self.gap_scale,
+            "max_gap": self.max_gap,
+        }
 
 
 def chromosome_runs(chromosomes: np.ndarray, positions: np.ndarray, *, name: str) -> list[tuple[str, np.ndarray]]:
@@ -68,21 +73,32 @@ def chromosome_runs(chromosomes: np.ndarray, positions: np.ndarray, *, name: str
     for start, end in zip(starts, ends):
         chrom = str(chromosomes[start])
         if chrom in seen:
-            raise InputError(f"{name}: chromosome {chrom} comes back at site {start + 1} after other chromosomes; "
-                             "sort the sites by chromosome and position")
+            raise InputError(
+                f"{name}: chromosome {chrom} comes back at site {start + 1} after other chromosomes; "
+                "sort the sites by chromosome and position"
+            )
         seen.add(chrom)
         steps = np.diff(positions[start:end])
         bad = np.flatnonzero(steps <= 0)
         if len(bad):
             i = start + bad[0] + 1
-            raise InputError(f"{name}: positions must increase strictly within a chromosome, but site {i + 1} "
-                             f"({chrom}:{positions[i]}) follows {chrom}:{positions[i - 1]}")
+            raise InputError(
+                f"{name}: positions must increase strictly within a chromosome, but site {i + 1} "
+                f"({chrom}:{positions[i]}) follows {chrom}:{positions[i - 1]}"
+            )
         runs.append((chrom, np.arange(start, end)))
     return runs
 
 
-def xpehh_by_chromosome(target: np.ndarray, versus: np.ndarray, *, chromosomes: np.ndarray, positions: np.ndarray,
-                        options: EhhOptions = EhhOptions(), name: str = "haplotypes") -> np.ndarray:
+def xpehh_by_chromosome(
+    target: np.ndarray,
+    versus: np.ndarray,
+    *,
+    chromosomes: np.ndarray,
+    positions: np.ndarray,
+    options: EhhOptions = EhhOptions(),
+    name: str = "haplotypes",
+) -> np.ndarray:
     """Unstandardised XP-EHH of ``target`` against ``versus`` (positive: longer haplotypes in target), per site.
 
     Parameters
@@ -101,14 +117,22 @@ def xpehh_by_chromosome(target: np.ndarray, versus: np.ndarray, *, chromosomes: 
     _check_sites(target, versus, positions=positions)
     scores = np.full(target.shape[1], np.nan)
     for _, index in chromosome_runs(chromosomes, positions, name=name):
-        scores[index] = allel.xpehh(target[:, index].T, versus[:, index].T, positions[index],
-                                    use_threads=False, **options.for_sites(index))
+        scores[index] = allel.xpehh(
+            target[:, index].T, versus[:, index].T, positions[index], use_threads=False, **options.for_sites(index)
+        )
     return scores
 
 
-def ihs_by_chromosome(haplotypes: np.ndarray, *, chromosomes: np.ndarray, positions: np.ndarray,
-                      options: EhhOptions = EhhOptions(), min_maf: float = 0.05, n_bins: int = 50,
-                      name: str = "haplotypes") -> np.ndarray:
+def ihs_by_chromosome(
+    haplotypes: np.ndarray,
+    *,
+    chromosomes: np.ndarray,
+    positions: np.ndarray,
+    options: EhhOptions = EhhOptions(),
+    min_maf: float = 0.05,
+    n_bins: int = 50,
+    name: str = "haplotypes",
+) -> np.ndarray:
     """iHS per site, standardised within ``n_bins`` bins of alternate-allele count (``allel.standardize_by_allele_count``).
 
     Returns float64 (n_sites,), NaN below ``min_maf``, at edges and gaps.
@@ -117,8 +141,9 @@ def ihs_by_chromosome(haplotypes: np.ndarray, *, chromosomes: np.ndarray, positi
 
     raw = np.full(haplotypes.shape[1], np.nan)
     for _, index in chromosome_runs(chromosomes, positions, name=name):
-        raw[index] = allel.ihs(haplotypes[:, index].T, positions[index], min_maf=min_maf, use_threads=False,
-                               **options.for_sites(index))
+        raw[index] = allel.ihs(
+            haplotypes[:, index].T, positions[index], min_maf=min_maf, use_threads=False, **options.for_sites(index)
+        )
     if not np.isfinite(raw).any():
         return raw
     alt_counts = haplotypes.sum(axis=0, dtype=np.int64)
@@ -136,8 +161,17 @@ class PbsWindows:
     values: np.ndarray
 
 
-def pbs_by_chromosome(target: np.ndarray, versus: np.ndarray, outgroup: np.ndarray, *, chromosomes: np.ndarray,
-                      positions: np.ndarray, window: int = 10, step: int = 5, name: str = "haplotypes") -> PbsWindows:
+def pbs_by_chromosome(
+    target: np.ndarray,
+    versus: np.ndarray,
+    outgroup: np.ndarray,
+    *,
+    chromosomes: np.ndarray,
+    positions: np.ndarray,
+    window: int = 10,
+    step: int = 5,
+    name: str = "haplotypes",
+) -> PbsWindows:
     """Normalised population branch statistic of ``target`` in windows of ``window`` sites moved by ``step``.
 
     Windows are those of ``allel.pbs`` run on each chromosome separately; ``starts``/``ends`` are the
@@ -208,12 +242,17 @@ def compare_scans(real: np.ndarray, synthetic: np.ndarray, *, percentile: float 
     peaks_real, threshold_real = peaks(real, percentile=percentile)
     peaks_synthetic, threshold_synthetic = peaks(synthetic, percentile=percentile)
     return {
-        "n": int(len(real)), "n_compared": int(both.sum()),
-        "nan_real": int((~np.isfinite(real)).sum()), "nan_synthetic": int((~np.isfinite(synthetic)).sum()),
+        "n": int(len(real)),
+        "n_compared": int(both.sum()),
+        "nan_real": int((~np.isfinite(real)).sum()),
+        "nan_synthetic": int((~np.isfinite(synthetic)).sum()),
         "pearson": pearson(real[both], synthetic[both]) if both.sum() > 1 else None,
         "spearman": spearman(real[both], synthetic[both]) if both.sum() > 1 else None,
-        "percentile": percentile, "threshold_real": threshold_real, "threshold_synthetic": threshold_synthetic,
-        "peaks_real": int(peaks_real.sum()), "peaks_synthetic": int(peaks_synthetic.sum()),
+        "percentile": percentile,
+        "threshold_real": threshold_real,
+        "threshold_synthetic": threshold_synthetic,
+        "peaks_real": int(peaks_real.sum()),
+        "peaks_synthetic": int(peaks_synthetic.sum()),
         "peaks_shared": int((peaks_real & peaks_synthetic).sum()),
     }
 
@@ -250,7 +289,7 @@ class SelectionReport(Report):
     positions: np.ndarray = field(repr=False)
     scores: dict[str, dict[str, np.ndarray]] = field(repr=False)
     pbs: dict[str, PbsWindows] | None = field(repr=False)
-    cnn: "CnnScan | None" = field(repr=False)
+    cnn: CnnScan | None = field(repr=False)
     summary: dict[str, Any]
     options: dict[str, Any]
     provenance: dict[str, Any]
@@ -271,25 +310,36 @@ class SelectionReport(Report):
         if "xpehh" in self.scores:
             xpehh = {"XPEHH": self.scores["xpehh"]["real"], "XPEHH_STD": self.scores["xpehh_std"]["real"]}
             if "synthetic" in self.scores["xpehh"]:
-                xpehh |= {"XPEHH_SYNTHETIC": self.scores["xpehh"]["synthetic"],
-                          "XPEHH_SYNTHETIC_STD": self.scores["xpehh_std"]["synthetic"]}
+                xpehh |= {
+                    "XPEHH_SYNTHETIC": self.scores["xpehh"]["synthetic"],
+                    "XPEHH_SYNTHETIC_STD": self.scores["xpehh_std"]["synthetic"],
+                }
             tables["xpehh.tsv"] = site | xpehh
         if "ihs" in self.scores:
-            tables["ihs.tsv"] = site | {"IHS_STD": self.scores["ihs"]["real"]} | (
-                {"IHS_SYNTHETIC_STD": self.scores["ihs"]["synthetic"]} if "synthetic" in self.scores["ihs"] else {})
+            tables["ihs.tsv"] = (
+                site
+                | {"IHS_STD": self.scores["ihs"]["real"]}
+                | ({"IHS_SYNTHETIC_STD": self.scores["ihs"]["synthetic"]} if "synthetic" in self.scores["ihs"] else {})
+            )
         if self.pbs is not None:
             real = self.pbs["real"]
-            tables["pbs.tsv"] = {"CHROM": real.chromosomes, "START": real.starts, "END": real.ends,
-                                 "PBS": real.values} | (
-                {"PBS_SYNTHETIC": self.pbs["synthetic"].values} if "synthetic" in self.pbs else {})
+            tables["pbs.tsv"] = {
+                "CHROM": real.chromosomes,
+                "START": real.starts,
+                "END": real.ends,
+                "PBS": real.values,
+            } | ({"PBS_SYNTHETIC": self.pbs["synthetic"].values} if "synthetic" in self.pbs else {})
         if self.cnn is not None:
             tables["cnn.tsv"] = self.cnn.columns()
         return tables
 
     def scan_summaries(self) -> list[tuple[str, dict]]:
         """(statistic, summary) of each scan run, in METHODS order; the CNN's is its P_SELECTION scan."""
-        return [(statistic, self.summary[statistic]["p_selection"] if statistic == "cnn" else self.summary[statistic])
-                for statistic in METHODS if statistic in self.summary]
+        return [
+            (statistic, self.summary[statistic]["p_selection"] if statistic == "cnn" else self.summary[statistic])
+            for statistic in METHODS
+            if statistic in self.summary
+        ]
 
     def _write_files(self, folder: Path) -> None:
         for name, columns in self.tables().items():
@@ -309,18 +359,37 @@ class SelectionReport(Report):
                 rows += _cnn_rows(self.summary["cnn"])
             if "synthetic" in entry:
                 agreement = entry["synthetic"]
-                rows.append((f"{statistic} Pearson / Spearman", f"{format_cell(agreement['pearson'], '.3f')} / "
-                                                                f"{format_cell(agreement['spearman'], '.3f')}"))
+                rows.append(
+                    (
+                        f"{statistic} Pearson / Spearman",
+                        f"{format_cell(agreement['pearson'], '.3f')} / {format_cell(agreement['spearman'], '.3f')}",
+                    )
+                )
                 rows.append((f"{statistic} peaks shared", f"{agreement['peaks_shared']} of {agreement['peaks_real']}"))
         return rows, None, selection_figures(folder, self)
 
 
-def selection_scan(real: HaplotypeMatrix, *, target: str, versus: str | None = None, outgroup: str | None = None,
-                   synthetic: HaplotypeMatrix | None = None, methods: Sequence[str] | None = None,
-                   genetic_map: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None, min_ehh: float = 0.05,
-                   include_edges: bool = False, gap_scale: int = 20_000, max_gap: int = 200_000, window: int = 10,
-                   window_step: int = 5, ihs: bool = False, min_maf: float = 0.05, percentile: float = 99.0,
-                   cnn: "CnnScanOptions | None" = None, progress: bool = True) -> SelectionReport:
+def selection_scan(
+    real: HaplotypeMatrix,
+    *,
+    target: str,
+    versus: str | None = None,
+    outgroup: str | None = None,
+    synthetic: HaplotypeMatrix | None = None,
+    methods: Sequence[str] | None = None,
+    genetic_map: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    min_ehh: float = 0.05,
+    include_edges: bool = False,
+    gap_scale: int = 20_000,
+    max_gap: int = 200_000,
+    window: int = 10,
+    window_step: int = 5,
+    ihs: bool = False,
+    min_maf: float = 0.05,
+    percentile: float = 99.0,
+    cnn: CnnScanOptions | None = None,
+    progress: bool = True,
+) -> SelectionReport:
     """Scan population ``target`` of ``real`` for selection with ``methods`` (any of xpehh, pbs, ihs, cnn):
     standardised XP-EHH against ``versus``, PBS with an ``outgroup`` in windows of ``window`` sites moved by
     ``window_step``, iHS, and the CNN's posterior of S = 2Ns in windows (options in ``cnn``, a
@@ -341,8 +410,11 @@ def selection_scan(real: HaplotypeMatrix, *, target: str, versus: str | None = N
     methods = parse_methods(methods, outgroup=outgroup, ihs=ihs)
     if "xpehh" in methods or "pbs" in methods:
         if versus is None:
-            raise OptionError("versus", f"is needed by {' and '.join(m.upper() for m in methods if m in ('xpehh', 'pbs'))} "
-                                        "(the population the target is compared with)")
+            raise OptionError(
+                "versus",
+                f"is needed by {' and '.join(m.upper() for m in methods if m in ('xpehh', 'pbs'))} "
+                "(the population the target is compared with)",
+            )
     if "pbs" in methods and outgroup is None:
         raise OptionError("outgroup", "is needed by PBS")
     named = [p for p in (target, versus, outgroup) if p is not None]
@@ -365,61 +437,104 @@ def selection_scan(real: HaplotypeMatrix, *, target: str, versus: str | None = N
     haplotypes = {role: _population_haplotypes(real, population, name) for role, population in groups.items()}
     sets = {"real": haplotypes["target"]}
     if synthetic is not None:
-        require_same_sites(real.sites, synthetic.sites, reference_name=name,
-                           other_name=synthetic.name("the synthetic set"))
+        require_same_sites(
+            real.sites, synthetic.sites, reference_name=name, other_name=synthetic.name("the synthetic set")
+        )
         sets["synthetic"] = _synthetic_target(synthetic, target, say)
     chrom, pos = real.sites.chrom, real.sites.pos
     runs = chromosome_runs(chrom, pos, name=name)
-    options = EhhOptions(min_ehh=min_ehh, include_edges=include_edges, gap_scale=gap_scale, max_gap=max_gap,
-                         map_positions=genetic_positions(genetic_map, chrom, pos) if genetic_map else None)
+    options = EhhOptions(
+        min_ehh=min_ehh,
+        include_edges=include_edges,
+        gap_scale=gap_scale,
+        max_gap=max_gap,
+        map_positions=genetic_positions(genetic_map, chrom, pos) if genetic_map else None,
+    )
     if "cnn" in methods:
         from genosynth.downstream.selection.cnn import cnn_scan, plan_cnn_scan
 
         plan = plan_cnn_scan(sets["real"], positions=pos, runs=runs, options=cnn, name=name)
-    say(f"{real.n_sites} sites; " + ", ".join(f"{role} {population} {len(haplotypes[role])} haplotypes"
-                                              for role, population in groups.items())
-        + (f", synthetic {len(sets['synthetic'])}" if "synthetic" in sets else "") + f"; methods {','.join(methods)}")
+    say(
+        f"{real.n_sites} sites; "
+        + ", ".join(f"{role} {population} {len(haplotypes[role])} haplotypes" for role, population in groups.items())
+        + (f", synthetic {len(sets['synthetic'])}" if "synthetic" in sets else "")
+        + f"; methods {','.join(methods)}"
+    )
     scores: dict[str, dict[str, np.ndarray]] = {}
     if "xpehh" in methods:
         scores |= {"xpehh": {}, "xpehh_std": {}}
         for role, target_haplotypes in sets.items():
             say(f"XP-EHH of the {role} target haplotypes")
-            raw = xpehh_by_chromosome(target_haplotypes, haplotypes["versus"], chromosomes=chrom, positions=pos,
-                                      options=options, name=name)
+            raw = xpehh_by_chromosome(
+                target_haplotypes, haplotypes["versus"], chromosomes=chrom, positions=pos, options=options, name=name
+            )
             scores["xpehh"][role], scores["xpehh_std"][role] = raw, standardise(raw)
     pbs = None
     if "pbs" in methods:
         say(f"PBS in windows of {window} sites, step {window_step}")
-        pbs = {role: pbs_by_chromosome(target_haplotypes, haplotypes["versus"], haplotypes["outgroup"],
-                                       chromosomes=chrom, positions=pos, window=window, step=window_step, name=name)
-               for role, target_haplotypes in sets.items()}
+        pbs = {
+            role: pbs_by_chromosome(
+                target_haplotypes,
+                haplotypes["versus"],
+                haplotypes["outgroup"],
+                chromosomes=chrom,
+                positions=pos,
+                window=window,
+                step=window_step,
+                name=name,
+            )
+            for role, target_haplotypes in sets.items()
+        }
     if "ihs" in methods:
         scores["ihs"] = {}
         for role, target_haplotypes in sets.items():
             say(f"iHS of the {role} target haplotypes")
-            scores["ihs"][role] = ihs_by_chromosome(target_haplotypes, chromosomes=chrom, positions=pos,
-                                                    options=options, min_maf=min_maf, name=name)
+            scores["ihs"][role] = ihs_by_chromosome(
+                target_haplotypes, chromosomes=chrom, positions=pos, options=options, min_maf=min_maf, name=name
+            )
     cnn_result = None
     if "cnn" in methods:
-        cnn_result = cnn_scan(sets, chromosomes=chrom, positions=pos, plan=plan, options=cnn, say=say,
-                              progress=progress)
+        cnn_result = cnn_scan(
+            sets, chromosomes=chrom, positions=pos, plan=plan, options=cnn, say=say, progress=progress
+        )
     summary = _scan_summaries(scores, pbs, chrom, pos, percentile)
     if cnn_result is not None:
         summary["cnn"] = _cnn_summary(cnn_result, percentile)
-    summary["populations"] = {role: {"name": population, "haplotypes": len(haplotypes[role])}
-                              for role, population in groups.items()}
-    settings = {"target": target, "versus": versus, "outgroup": outgroup, "methods": list(methods),
-                "min_ehh": min_ehh, "include_edges": include_edges, "gap_scale": gap_scale, "max_gap": max_gap,
-                "window": window, "window_step": window_step, "ihs": "ihs" in methods, "min_maf": min_maf,
-                "percentile": percentile, "genetic_map": genetic_map is not None} | (
-        cnn.parameters() if cnn_result is not None else {})
+    summary["populations"] = {
+        role: {"name": population, "haplotypes": len(haplotypes[role])} for role, population in groups.items()
+    }
+    settings = {
+        "target": target,
+        "versus": versus,
+        "outgroup": outgroup,
+        "methods": list(methods),
+        "min_ehh": min_ehh,
+        "include_edges": include_edges,
+        "gap_scale": gap_scale,
+        "max_gap": max_gap,
+        "window": window,
+        "window_step": window_step,
+        "ihs": "ihs" in methods,
+        "min_maf": min_maf,
+        "percentile": percentile,
+        "genetic_map": genetic_map is not None,
+    } | (cnn.parameters() if cnn_result is not None else {})
     inputs = [real.describe()] + ([synthetic.describe()] if synthetic is not None else [])
     if cnn_result is not None and cnn.model is not None:
         inputs.append(describe_file(cnn.model))
-    record = make_record("selection-scan", parameters=settings, seed=cnn.seed if cnn_result is not None else None,
-                         inputs=inputs)
-    return SelectionReport(chromosomes=chrom, positions=pos, scores=scores, pbs=pbs, cnn=cnn_result,
-                           summary=summary, options=settings, provenance=record)
+    record = make_record(
+        "selection-scan", parameters=settings, seed=cnn.seed if cnn_result is not None else None, inputs=inputs
+    )
+    return SelectionReport(
+        chromosomes=chrom,
+        positions=pos,
+        scores=scores,
+        pbs=pbs,
+        cnn=cnn_result,
+        summary=summary,
+        options=settings,
+        provenance=record,
+    )
 
 
 def parse_methods(methods: Sequence[str] | str | None, *, outgroup: str | None, ihs: bool) -> list[str]:
@@ -429,13 +544,14 @@ def parse_methods(methods: Sequence[str] | str | None, *, outgroup: str | None, 
     items = [m.strip().lower() for m in (methods.split(",") if isinstance(methods, str) else methods)]
     unknown = [m for m in items if m not in METHODS]
     if unknown or not items:
-        raise OptionError("methods", f"{','.join(items) or '(none)'}: expected a comma-separated list of "
-                                     f"{', '.join(METHODS)}")
+        raise OptionError(
+            "methods", f"{','.join(items) or '(none)'}: expected a comma-separated list of {', '.join(METHODS)}"
+        )
     chosen = set(items) | ({"ihs"} if ihs else set())
     return [m for m in METHODS if m in chosen]
 
 
-def _cnn_summary(scan: "CnnScan", percentile: float) -> dict:
+def _cnn_summary(scan: CnnScan, percentile: float) -> dict:
     """P_SELECTION and S_MEAN over windows as the other scans summarise theirs, the top windows by P_SELECTION,
     how the network was trained and how well it classifies its held-out simulations."""
     real = scan.posteriors["real"]
@@ -443,16 +559,22 @@ def _cnn_summary(scan: "CnnScan", percentile: float) -> dict:
     for key in ("p_selection", "s_mean"):
         entry[key] = {"real": _scan_summary(real[key], scan.chromosomes, scan.starts, scan.ends, percentile)}
         if "synthetic" in scan.posteriors:
-            entry[key]["synthetic"] = compare_scans(real[key], scan.posteriors["synthetic"][key],
-                                                    percentile=percentile)
+            entry[key]["synthetic"] = compare_scans(real[key], scan.posteriors["synthetic"][key], percentile=percentile)
     entry["windows"] = int(len(scan.starts))
-    entry["windows_p_selection_over_half"] = {role: int((p["p_selection"] > 0.5).sum())
-                                              for role, p in scan.posteriors.items()}
+    entry["windows_p_selection_over_half"] = {
+        role: int((p["p_selection"] > 0.5).sum()) for role, p in scan.posteriors.items()
+    }
     top = int(np.argmax(real["p_selection"]))
-    entry["top_window"] = {"chrom": str(scan.chromosomes[top]), "start": int(scan.starts[top]),
-                           "end": int(scan.ends[top])} | {
-        role: {key: float(p[key][top]) for key in ("p_selection", "s_mean", "s_map", "hpd_low", "hpd_high",
-                                                   "bayes_factor")} for role, p in scan.posteriors.items()}
+    entry["top_window"] = {
+        "chrom": str(scan.chromosomes[top]),
+        "start": int(scan.starts[top]),
+        "end": int(scan.ends[top]),
+    } | {
+        role: {
+            key: float(p[key][top]) for key in ("p_selection", "s_mean", "s_map", "hpd_low", "hpd_high", "bayes_factor")
+        }
+        for role, p in scan.posteriors.items()
+    }
     entry["training"] = scan.training
     return entry
 
@@ -463,20 +585,30 @@ def _cnn_rows(entry: dict) -> list[tuple[str, str]]:
     if "validation_accuracy" in evaluation:
         rows.append(("cnn validation accuracy", f"{evaluation['validation_accuracy']:.3f}"))
     if "test_accuracy" in evaluation:
-        rows.append(("cnn test accuracy (neutral vs strongest)",
-                     f"{evaluation['test_accuracy']:.3f} ({format_cell(evaluation['neutral_vs_strongest_accuracy'], '.3f')})"))
+        rows.append(
+            (
+                "cnn test accuracy (neutral vs strongest)",
+                f"{evaluation['test_accuracy']:.3f} ({format_cell(evaluation['neutral_vs_strongest_accuracy'], '.3f')})",
+            )
+        )
     top = entry["top_window"]
     for role in ("real", "synthetic"):
         if role in top:
-            rows.append((f"cnn top window S ({role})", f"{top['chrom']}:{top['start']}-{top['end']} mean "
-                                                        f"{top[role]['s_mean']:.0f}, 95% HPD {top[role]['hpd_low']:g}"
-                                                        f"-{top[role]['hpd_high']:g}, P(selection) "
-                                                        f"{top[role]['p_selection']:.3f}"))
+            rows.append(
+                (
+                    f"cnn top window S ({role})",
+                    f"{top['chrom']}:{top['start']}-{top['end']} mean "
+                    f"{top[role]['s_mean']:.0f}, 95% HPD {top[role]['hpd_low']:g}"
+                    f"-{top[role]['hpd_high']:g}, P(selection) "
+                    f"{top[role]['p_selection']:.3f}",
+                )
+            )
     return rows
 
 
-def genetic_positions(genetic_map: Mapping[str, tuple[np.ndarray, np.ndarray]], chromosomes: np.ndarray,
-                      positions: np.ndarray) -> np.ndarray:
+def genetic_positions(
+    genetic_map: Mapping[str, tuple[np.ndarray, np.ndarray]], chromosomes: np.ndarray, positions: np.ndarray
+) -> np.ndarray:
     """Genetic position (cM) of every site, interpolated linearly in the map of its chromosome."""
     genetic = np.empty(len(positions))
     for chrom, index in chromosome_runs(chromosomes, positions, name="the sites"):
@@ -491,8 +623,10 @@ def _population_haplotypes(matrix: HaplotypeMatrix, population: str, name: str) 
     rows = matrix.haplotype_population == population
     if rows.sum() < 2:
         known = ", ".join(sorted(set(matrix.populations.tolist()) - {""})) or "none"
-        raise InputError(f"{name}: population {population!r} has {int(rows.sum())} haplotypes, at least 2 are "
-                         f"needed (populations: {known}; a population table gives labels)")
+        raise InputError(
+            f"{name}: population {population!r} has {int(rows.sum())} haplotypes, at least 2 are "
+            f"needed (populations: {known}; a population table gives labels)"
+        )
     return matrix.haplotypes[rows]
 
 
@@ -500,8 +634,9 @@ def _synthetic_target(synthetic: HaplotypeMatrix, target: str, say: Any) -> np.n
     """The synthetic haplotypes labelled ``target`` when the set carries labels, else all of them."""
     labels = set(synthetic.populations.tolist()) - {""}
     name = synthetic.name("the synthetic set")
-    haplotypes = synthetic.haplotypes[synthetic.haplotype_population == target] if target in labels \
-        else synthetic.haplotypes
+    haplotypes = (
+        synthetic.haplotypes[synthetic.haplotype_population == target] if target in labels else synthetic.haplotypes
+    )
     if labels and target not in labels:
         say(f"{name}: no haplotype is labelled {target}; all {synthetic.n_haplotypes} are used as the target's")
     if len(haplotypes) < 2:
@@ -527,11 +662,18 @@ def _scan_summaries(scores: dict, pbs: dict | None, chrom: np.ndarray, pos: np.n
     return summary
 
 
-def _scan_summary(scores: np.ndarray, chrom: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                  percentile: float) -> dict:
+def _scan_summary(
+    scores: np.ndarray, chrom: np.ndarray, starts: np.ndarray, ends: np.ndarray, percentile: float
+) -> dict:
     finite = np.isfinite(scores)
     mask, threshold = peaks(scores, percentile=percentile)
     top = int(np.nanargmax(scores)) if finite.any() else None
-    return {"n": int(len(scores)), "nan": int((~finite).sum()), "threshold": threshold, "peaks": int(mask.sum()),
-            "top": None if top is None else {"chrom": str(chrom[top]), "start": int(starts[top]),
-                                             "end": int(ends[top]), "score": float(scores[top])}}
+    return {
+        "n": int(len(scores)),
+        "nan": int((~finite).sum()),
+        "threshold": threshold,
+        "peaks": int(mask.sum()),
+        "top": None
+        if top is None
+        else {"chrom": str(chrom[top]), "start": int(starts[top]), "end": int(ends[top]), "score": float(scores[top])},
+    }

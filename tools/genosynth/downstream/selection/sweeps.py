@@ -35,9 +35,9 @@ import numpy as np
 from genosynth import __version__
 from genosynth._infra.atomic import atomic_outputs
 from genosynth._infra.errors import InputError, OptionError, first_line
-from genosynth.downstream.selection.imagene import MIN_IMAGE_SIZE, parse_s_grid, resize_image, sort_window
 from genosynth._infra.options import parse_float, parse_int
 from genosynth._infra.progress import Progress
+from genosynth.downstream.selection.imagene import MIN_IMAGE_SIZE, parse_s_grid, resize_image, sort_window
 
 FORMAT_NAME = "genosynth-sweep-images"
 FORMAT_VERSION = 1
@@ -85,8 +85,11 @@ class SweepSettings:
         parse_int("seed", self.seed, minimum=0)
         object.__setattr__(self, "sweep_end_times", tuple(float(t) for t in self.sweep_end_times))
         if not self.sweep_end_times or any(not math.isfinite(t) or t < 0 for t in self.sweep_end_times):
-            raise OptionError("sweep_end_times", f"{','.join(f'{t:g}' for t in self.sweep_end_times) or '(none)'}: "
-                                                 "give one or more times >= 0, in generations ago")
+            raise OptionError(
+                "sweep_end_times",
+                f"{','.join(f'{t:g}' for t in self.sweep_end_times) or '(none)'}: "
+                "give one or more times >= 0, in generations ago",
+            )
         if self.demography is not None:
             check_demography(self.demography, self.demography_population)
         elif self.demography_population is not None:
@@ -96,10 +99,11 @@ class SweepSettings:
         return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "SweepSettings":
+    def from_dict(cls, data: dict[str, Any]) -> SweepSettings:
         names = {f.name for f in fields(cls)}
-        return cls(**{key: tuple(value) if isinstance(value, list) else value
-                      for key, value in data.items() if key in names})
+        return cls(
+            **{key: tuple(value) if isinstance(value, list) else value for key, value in data.items() if key in names}
+        )
 
 
 @dataclass(frozen=True)
@@ -141,8 +145,7 @@ def size_history(settings: SweepSettings) -> SizeHistory:
         return max(settings.sweep_end_times) + 2.0 * sweep
 
     if settings.demography is None:
-        return SizeHistory(settings.ne, recent_span(settings.ne), (), (),
-                           settings.mutation_rate or 1.25e-8)
+        return SizeHistory(settings.ne, recent_span(settings.ne), (), (), settings.mutation_rate or 1.25e-8)
     model = _stdpopsim_model(settings.demography)
     debug = model.model.debug()
     grid = np.unique(np.concatenate([[0.0], np.geomspace(1, 1e6, 400)]))
@@ -160,8 +163,13 @@ def size_history(settings: SweepSettings) -> SizeHistory:
         size = float((points[-1] - points[0]) / np.trapezoid(values, points))
     until = recent_span(size)
     later = grid > until
-    return SizeHistory(size, until, tuple(grid[later].tolist()), tuple(iicr[later].tolist()),
-                       settings.mutation_rate or float(model.mutation_rate))
+    return SizeHistory(
+        size,
+        until,
+        tuple(grid[later].tolist()),
+        tuple(iicr[later].tolist()),
+        settings.mutation_rate or float(model.mutation_rate),
+    )
 
 
 def simulate_training_images(settings: SweepSettings, *, threads: int = 1, progress: bool = True) -> TrainingImages:
@@ -170,8 +178,11 @@ def simulate_training_images(settings: SweepSettings, *, threads: int = 1, progr
     if settings.haplotypes is None or settings.length is None:
         raise ValueError("the haplotypes and length of the simulated windows must be set")
     history = size_history(settings)
-    tasks = [(settings, history, label, replicate) for label in range(len(settings.s_grid))
-             for replicate in range(settings.simulations)]
+    tasks = [
+        (settings, history, label, replicate)
+        for label in range(len(settings.s_grid))
+        for replicate in range(settings.simulations)
+    ]
     start = time.monotonic()
     meter = Progress("selection-scan", unit="simulations", total=len(tasks), enabled=progress)
     results = []
@@ -186,15 +197,24 @@ def simulate_training_images(settings: SweepSettings, *, threads: int = 1, progr
                 results.append(result)
                 meter.update(1)
     meter.close()
-    images = np.stack([image for image, _ in results]) if results else np.zeros((0, settings.image_size,
-                                                                                 settings.image_size), np.uint8)
-    return TrainingImages(images=images, labels=np.array([task[2] for task in tasks], dtype=np.int64),
-                          sites=np.array([sites for _, sites in results], dtype=np.int64), settings=settings,
-                          history=history, seconds=time.monotonic() - start)
+    images = (
+        np.stack([image for image, _ in results])
+        if results
+        else np.zeros((0, settings.image_size, settings.image_size), np.uint8)
+    )
+    return TrainingImages(
+        images=images,
+        labels=np.array([task[2] for task in tasks], dtype=np.int64),
+        sites=np.array([sites for _, sites in results], dtype=np.int64),
+        settings=settings,
+        history=history,
+        seconds=time.monotonic() - start,
+    )
 
 
-def load_or_simulate(path: str | Path | None, settings: SweepSettings, *, threads: int = 1,
-                     progress: bool = True) -> TrainingImages:
+def load_or_simulate(
+    path: str | Path | None, settings: SweepSettings, *, threads: int = 1, progress: bool = True
+) -> TrainingImages:
     """The training images cached at ``path`` when they were simulated with ``settings``; otherwise simulate them
     and, with a ``path``, write them there. A cache made with other settings is a one-line error (see
     :func:`check_training_images`)."""
@@ -212,19 +232,29 @@ def check_training_images(path: str | Path, settings: SweepSettings) -> None:
     mine, theirs = settings.to_dict(), _read_metadata(path)[0].to_dict()
     for key in mine:
         if mine[key] != theirs.get(key):
-            raise InputError(f"{path}: training data simulated with {key}={_show(theirs.get(key))}, this scan "
-                             f"needs {key}={_show(mine[key])}; name another --training-data file or remove it")
+            raise InputError(
+                f"{path}: training data simulated with {key}={_show(theirs.get(key))}, this scan "
+                f"needs {key}={_show(mine[key])}; name another --training-data file or remove it"
+            )
 
 
 def write_training_images(path: str | Path, data: TrainingImages) -> None:
     """Write ``data`` atomically as safetensors: bit-packed images, labels and site counts, settings as JSON."""
     from safetensors.numpy import save_file
 
-    metadata = {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION), "software": f"genosynth {__version__}",
-                "settings": json.dumps(data.settings.to_dict()), "history": json.dumps(asdict(data.history)),
-                "seconds": repr(data.seconds)}
-    tensors = {"images": np.packbits(data.images, axis=-1), "labels": data.labels.astype(np.int64),
-               "sites": data.sites.astype(np.int64)}
+    metadata = {
+        "format": FORMAT_NAME,
+        "format_version": str(FORMAT_VERSION),
+        "software": f"genosynth {__version__}",
+        "settings": json.dumps(data.settings.to_dict()),
+        "history": json.dumps(asdict(data.history)),
+        "seconds": repr(data.seconds),
+    }
+    tensors = {
+        "images": np.packbits(data.images, axis=-1),
+        "labels": data.labels.astype(np.int64),
+        "sites": data.sites.astype(np.int64),
+    }
     with atomic_outputs(path) as (temp,):
         save_file(tensors, str(temp), metadata=metadata)
 
@@ -239,10 +269,15 @@ def read_training_images(path: str | Path) -> TrainingImages:
             tensors = {name: handle.get_tensor(name) for name in handle.keys()}
         history = json.loads(metadata["history"])
         images = np.unpackbits(tensors["images"], axis=-1, count=settings.image_size)
-        return TrainingImages(images=images, labels=tensors["labels"], sites=tensors["sites"], settings=settings,
-                              history=SizeHistory(**{k: tuple(v) if isinstance(v, list) else v
-                                                     for k, v in history.items()}),
-                              seconds=float(metadata["seconds"]), reused=True)
+        return TrainingImages(
+            images=images,
+            labels=tensors["labels"],
+            sites=tensors["sites"],
+            settings=settings,
+            history=SizeHistory(**{k: tuple(v) if isinstance(v, list) else v for k, v in history.items()}),
+            seconds=float(metadata["seconds"]),
+            reused=True,
+        )
     except Exception as err:  # safetensors' own errors (truncated data) and missing fields as one line
         raise InputError(f"{path}: damaged genosynth training data file ({first_line(err)[:200]})") from None
 
@@ -256,8 +291,10 @@ def _read_metadata(path: str | Path) -> tuple[SweepSettings, dict[str, str]]:
     except Exception as err:  # not safetensors at all
         raise InputError(f"{path}: not a readable genosynth training data file ({first_line(err)[:200]})") from None
     if metadata.get("format") != FORMAT_NAME or metadata.get("format_version") != str(FORMAT_VERSION):
-        raise InputError(f"{path}: not a genosynth training data file (format {metadata.get('format')!r} "
-                         f"version {metadata.get('format_version')!r}, expected {FORMAT_NAME!r} {FORMAT_VERSION})")
+        raise InputError(
+            f"{path}: not a genosynth training data file (format {metadata.get('format')!r} "
+            f"version {metadata.get('format_version')!r}, expected {FORMAT_NAME!r} {FORMAT_VERSION})"
+        )
     try:
         return SweepSettings.from_dict(json.loads(metadata["settings"])), metadata
     except (KeyError, TypeError, ValueError) as err:
@@ -283,23 +320,40 @@ def _simulate_one(task: tuple[SweepSettings, SizeHistory, int, int]) -> tuple[np
         model = None
         if strength > 0:
             size = history.recent_size
-            sweep = msprime.SweepGenicSelection(position=settings.length // 2, start_frequency=1 / (2 * size),
-                                                end_frequency=1 - 1 / (2 * size), s=strength / (2 * size), dt=1e-6)
-            model = ([msprime.StandardCoalescent(duration=end_time)] if end_time > 0 else []) + \
-                [sweep, msprime.StandardCoalescent()]
+            sweep = msprime.SweepGenicSelection(
+                position=settings.length // 2,
+                start_frequency=1 / (2 * size),
+                end_frequency=1 - 1 / (2 * size),
+                s=strength / (2 * size),
+                dt=1e-6,
+            )
+            model = ([msprime.StandardCoalescent(duration=end_time)] if end_time > 0 else []) + [
+                sweep,
+                msprime.StandardCoalescent(),
+            ]
         try:
-            ts = msprime.sim_ancestry(samples=[msprime.SampleSet(settings.haplotypes, population="target", ploidy=1)],
-                                      demography=demography, sequence_length=settings.length,
-                                      recombination_rate=settings.recombination_rate, model=model,
-                                      random_seed=int(seeds[0]))
+            ts = msprime.sim_ancestry(
+                samples=[msprime.SampleSet(settings.haplotypes, population="target", ploidy=1)],
+                demography=demography,
+                sequence_length=settings.length,
+                recombination_rate=settings.recombination_rate,
+                model=model,
+                random_seed=int(seeds[0]),
+            )
             break
         except (_msprime.LibraryError, RuntimeError):  # the sweep outlasted the constant-size span
             if attempt == _RETRIES - 1:
                 raise
-    ts = msprime.sim_mutations(ts, rate=history.mutation_rate, model=msprime.BinaryMutationModel(),
-                               discrete_genome=False, random_seed=int(seeds[1]))
-    haplotypes = ts.genotype_matrix().T.astype(np.uint8) if ts.num_sites else np.zeros((settings.haplotypes, 0),
-                                                                                       np.uint8)
+    ts = msprime.sim_mutations(
+        ts,
+        rate=history.mutation_rate,
+        model=msprime.BinaryMutationModel(),
+        discrete_genome=False,
+        random_seed=int(seeds[1]),
+    )
+    haplotypes = (
+        ts.genotype_matrix().T.astype(np.uint8) if ts.num_sites else np.zeros((settings.haplotypes, 0), np.uint8)
+    )
     kept = sort_window(haplotypes, min_maf=settings.min_maf)  # as haplotype_image makes it, its columns counted
     return resize_image(kept, size=settings.image_size), kept.shape[1]
 
@@ -309,11 +363,14 @@ def check_demography(identifier: str, population: str | None) -> None:
     model = _stdpopsim_model(identifier)
     names = [p.name for p in model.model.populations]
     if population is None:
-        raise OptionError("demography_population", "is needed with a demographic model (the population whose "
-                                                   "history the simulations follow)")
+        raise OptionError(
+            "demography_population",
+            "is needed with a demographic model (the population whose history the simulations follow)",
+        )
     if population not in names:
-        raise OptionError("demography_population", f"{population!r} is not a population of {identifier} "
-                                                   f"({', '.join(names)})")
+        raise OptionError(
+            "demography_population", f"{population!r} is not a population of {identifier} ({', '.join(names)})"
+        )
 
 
 def _stdpopsim_model(identifier: str) -> Any:
@@ -324,8 +381,11 @@ def _stdpopsim_model(identifier: str) -> Any:
         species = stdpopsim.get_species(species_id)
         return species.get_demographic_model(model_id)
     except (ValueError, KeyError) as err:
-        raise OptionError("demography", f"{identifier!r}: not a stdpopsim Species/Model id such as "
-                                        f"HomSap/OutOfAfrica_3G09 ({str(err).strip()[:120]})") from None
+        raise OptionError(
+            "demography",
+            f"{identifier!r}: not a stdpopsim Species/Model id such as "
+            f"HomSap/OutOfAfrica_3G09 ({str(err).strip()[:120]})",
+        ) from None
 
 
 def _show(value: Any) -> str:

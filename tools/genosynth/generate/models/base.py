@@ -46,8 +46,15 @@ class Generator(ABC):
     # tensors a model file written by an earlier genosynth may lack (load_model_tensors supplies them)
     optional_tensor_names: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, config: Any, *, device: str, seed: int, frequencies: np.ndarray | None = None,
-                 condition_means: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        config: Any,
+        *,
+        device: str,
+        seed: int,
+        frequencies: np.ndarray | None = None,
+        condition_means: np.ndarray | None = None,
+    ) -> None:
         self.config = config
         self.device = device
 

@@ -11,17 +11,25 @@ from __future__ import annotations
 import numpy as np
 
 from genosynth._infra.devices import require_memory
-from genosynth.io.matrix import HaplotypeMatrix
 from genosynth._infra.options import parse_choice, parse_haplotype_count, parse_int
 from genosynth._infra.progress import Progress
 from genosynth._infra.provenance import make_record, resolve_seed
+from genosynth.io.matrix import HaplotypeMatrix
 
 MAX_WINDOW = 30
 BASELINES = ("bernoulli", "markov")
 
 
-def sample_baseline(reference: HaplotypeMatrix, n: int, *, method: str = "bernoulli", window: int = 10,
-                    seed: int | None = None, ploidy: int = 1, progress: bool = True) -> HaplotypeMatrix:
+def sample_baseline(
+    reference: HaplotypeMatrix,
+    n: int,
+    *,
+    method: str = "bernoulli",
+    window: int = 10,
+    seed: int | None = None,
+    ploidy: int = 1,
+    progress: bool = True,
+) -> HaplotypeMatrix:
     """``n`` artificial haplotypes from a baseline fitted on ``reference``: ``"bernoulli"`` (independent sites at
     its allele frequencies) or ``"markov"`` (each site given up to ``window`` previous ones).
 
@@ -34,8 +42,11 @@ def sample_baseline(reference: HaplotypeMatrix, n: int, *, method: str = "bernou
     window = parse_int("window", window, minimum=1, maximum=MAX_WINDOW)
     seed = resolve_seed(seed)
     # bytes per allele drawn: the Bernoulli draw's float64 uniforms, its comparison and the uint8 result
-    require_memory(n * reference.n_sites * (10 if method == "bernoulli" else 2),
-                   f"{n} haplotypes x {reference.n_sites} sites", advice="ask for fewer haplotypes (-n)")
+    require_memory(
+        n * reference.n_sites * (10 if method == "bernoulli" else 2),
+        f"{n} haplotypes x {reference.n_sites} sites",
+        advice="ask for fewer haplotypes (-n)",
+    )
     rng = np.random.default_rng(seed)
     if method == "bernoulli":
         haplotypes = bernoulli_haplotypes(reference.haplotypes, n, rng)
@@ -43,10 +54,15 @@ def sample_baseline(reference: HaplotypeMatrix, n: int, *, method: str = "bernou
         meter = Progress("sample", unit="sites", total=reference.n_sites, enabled=progress)
         haplotypes = markov_haplotypes(reference.haplotypes, n, rng, window=window, on_site=lambda j: meter.update(1))
         meter.close()
-    record = make_record("sample", parameters={"baseline": method, "n": n, "window": window, "ploidy": ploidy},
-                         seed=seed, inputs=[reference.describe()])
-    return HaplotypeMatrix.artificial(haplotypes, reference.sites, ploidy=ploidy,
-                                      provenance=reference.provenance + [record])
+    record = make_record(
+        "sample",
+        parameters={"baseline": method, "n": n, "window": window, "ploidy": ploidy},
+        seed=seed,
+        inputs=[reference.describe()],
+    )
+    return HaplotypeMatrix.artificial(
+        haplotypes, reference.sites, ploidy=ploidy, provenance=reference.provenance + [record]
+    )
 
 
 def bernoulli_haplotypes(reference: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -62,8 +78,9 @@ def bernoulli_haplotypes(reference: np.ndarray, n: int, rng: np.random.Generator
     return (rng.random((n, reference.shape[1])) < frequencies).astype(np.uint8)
 
 
-def markov_haplotypes(reference: np.ndarray, n: int, rng: np.random.Generator, *, window: int = 10,
-                      on_site=None) -> np.ndarray:
+def markov_haplotypes(
+    reference: np.ndarray, n: int, rng: np.random.Generator, *, window: int = 10, on_site=None
+) -> np.ndarray:
     """``n`` haplotypes from the window-``window`` Markov chain fitted on ``reference`` (uint8 n x N).
 
     ``on_site(j)`` is called after each site (progress). Contexts are encoded as integers, so the window is
@@ -90,10 +107,10 @@ def markov_haplotypes(reference: np.ndarray, n: int, rng: np.random.Generator, *
                 probability[pending] = ref[:, j].mean()
                 break
             weights = 1 << np.arange(w, dtype=np.int64)
-            codes, where, total = np.unique(ref[:, j - w:j] @ weights, return_inverse=True, return_counts=True)
+            codes, where, total = np.unique(ref[:, j - w : j] @ weights, return_inverse=True, return_counts=True)
             ones = np.bincount(where.reshape(-1), weights=ref[:, j], minlength=len(codes))
             rows = np.flatnonzero(pending)
-            gen_code = out[rows, j - w:j].astype(np.int64) @ weights
+            gen_code = out[rows, j - w : j].astype(np.int64) @ weights
             slot = np.minimum(np.searchsorted(codes, gen_code), len(codes) - 1)
             seen = codes[slot] == gen_code
             probability[rows[seen]] = ones[slot[seen]] / total[slot[seen]]

@@ -37,11 +37,18 @@ def doublings(n_positions: int) -> tuple[int, int]:
     ((4, 51), (10, 64), (0, 10))
     """
     levels = max(0, math.ceil(math.log2(n_positions / BASE_LENGTH))) if n_positions > BASE_LENGTH else 0
-    return levels, math.ceil(n_positions / 2 ** levels)
+    return levels, math.ceil(n_positions / 2**levels)
 
 
-def build_generator(*, n_sites: int, latent_size: int, n_condition: int, widest: int, narrowest: int,
-                    frequencies: "np.ndarray | None" = None):
+def build_generator(
+    *,
+    n_sites: int,
+    latent_size: int,
+    n_condition: int,
+    widest: int,
+    narrowest: int,
+    frequencies: np.ndarray | None = None,
+):
     """The generator: (latent and condition, noise generator) -> allele logits (n, n_sites).
 
     The logits end in a per-site bias, started at the log-odds of ``frequencies`` (the training allele
@@ -53,8 +60,8 @@ def build_generator(*, n_sites: int, latent_size: int, n_condition: int, widest:
     import torch.nn as nn
 
     levels, base = doublings(n_sites)
-    lengths = [base * 2 ** i for i in range(levels + 1)]
-    channels = [max(narrowest, widest // 2 ** i) for i in range(levels + 1)]
+    lengths = [base * 2**i for i in range(levels + 1)]
+    channels = [max(narrowest, widest // 2**i) for i in range(levels + 1)]
 
     class Generator(nn.Module):
         def __init__(self) -> None:
@@ -65,8 +72,9 @@ def build_generator(*, n_sites: int, latent_size: int, n_condition: int, widest:
             self.upsample = nn.ModuleList([nn.Conv1d(a, b, 3, padding=1) for a, b in zip(channels, channels[1:])])
             self.out = nn.Conv1d(channels[-1] + 1, 1, 3, padding=1)
             p = np.clip(np.asarray(frequencies, dtype=np.float64), 1e-3, 1 - 1e-3) if frequencies is not None else 0.5
-            self.site_bias = nn.Parameter(torch.from_numpy(np.broadcast_to(np.log(p / (1 - p)), (n_sites,))
-                                                           .astype(np.float32)))
+            self.site_bias = nn.Parameter(
+                torch.from_numpy(np.broadcast_to(np.log(p / (1 - p)), (n_sites,)).astype(np.float32))
+            )
 
         def forward(self, z, rng):
             n = len(z)
@@ -90,18 +98,20 @@ def build_critic(*, n_sites: int, n_classes: int, context_sites: int, widest: in
 
     total = context_sites + n_sites
     levels, base = doublings(total)
-    padded = base * 2 ** levels
-    channels = [min(widest, narrowest * 2 ** i) for i in range(levels + 1)]
+    padded = base * 2**levels
+    channels = [min(widest, narrowest * 2**i) for i in range(levels + 1)]
 
     class Critic(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.first = nn.Conv1d(1 + n_classes + 1, channels[0], 3, padding=1)
-            self.location = nn.ParameterList([nn.Parameter(torch.randn(1, 1, padded // 2 ** i))
-                                              for i in range(levels + 1)])
+            self.location = nn.ParameterList(
+                [nn.Parameter(torch.randn(1, 1, padded // 2**i)) for i in range(levels + 1)]
+            )
             self.blocks = nn.ModuleList([_residual_block(c, extra=1, norm=True) for c in channels])
-            self.downsample = nn.ModuleList([nn.Conv1d(a, b, 4, stride=2, padding=1)
-                                             for a, b in zip(channels, channels[1:])])
+            self.downsample = nn.ModuleList(
+                [nn.Conv1d(a, b, 4, stride=2, padding=1) for a, b in zip(channels, channels[1:])]
+            )
             self.head = nn.Linear(channels[-1] * base, 1)
 
         def forward(self, x, condition):

@@ -23,6 +23,6 @@ def round_to_expected_counts(expected, *, block: int = 1024):
     alleles = torch.zeros(expected.shape, dtype=torch.bool, device=expected.device)
     rank = torch.arange(n, device=expected.device).unsqueeze(1)
     for lo in range(0, expected.shape[1], block):
-        order = torch.sort(expected[:, lo:lo + block], dim=0, descending=True, stable=True).indices
-        alleles[:, lo:lo + block].scatter_(0, order, rank < counts[lo:lo + block])
+        order = torch.sort(expected[:, lo : lo + block], dim=0, descending=True, stable=True).indices
+        alleles[:, lo : lo + block].scatter_(0, order, rank < counts[lo : lo + block])
     return alleles

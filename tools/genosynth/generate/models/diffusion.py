@@ -93,10 +93,22 @@ class DiffusionConfig(Config):
     self_conditioning: bool = True
 
     @classmethod
-    def for_sites(cls, n_sites: int, *, n_haplotypes: int, n_classes: int = 0, context_sites: int = 0,
-                  representation: str = "sites", channels: tuple[int, int] = (32, 128),
-                  patch: int = 8, pca_components: int | None = None, mlp_width: int = 1024, lr: float = 1e-3,
-                  batch_size: int = 32, self_conditioning: bool = True) -> "DiffusionConfig":
+    def for_sites(
+        cls,
+        n_sites: int,
+        *,
+        n_haplotypes: int,
+        n_classes: int = 0,
+        context_sites: int = 0,
+        representation: str = "sites",
+        channels: tuple[int, int] = (32, 128),
+        patch: int = 8,
+        pca_components: int | None = None,
+        mlp_width: int = 1024,
+        lr: float = 1e-3,
+        batch_size: int = 32,
+        self_conditioning: bool = True,
+    ) -> DiffusionConfig:
         """The configuration for ``n_sites`` sites and ``n_haplotypes`` training haplotypes: a U-Net whose
         channels widen from ``channels[0]`` to ``channels[1]`` (``sites``), or ``pca_components`` components
         (default: as many as the data allows, at most 256) denoised by an MLP ``mlp_width`` wide (``pca``)."""
@@ -111,11 +123,24 @@ class DiffusionConfig(Config):
         components = 0
         if representation == "pca":
             most = max(1, min(n_sites, n_haplotypes - 1))
-            components = min(most, MAX_PCA_COMPONENTS) if pca_components is None else \
-                parse_int("pca_components", pca_components, minimum=1, maximum=most)
-        return cls(n_sites=n_sites, n_classes=n_classes, representation=representation,
-                   channels=(narrowest, widest), patch=patch, pca_components=components, mlp_width=mlp_width, lr=lr,
-                   batch_size=batch_size, context_sites=context_sites, self_conditioning=bool(self_conditioning))
+            components = (
+                min(most, MAX_PCA_COMPONENTS)
+                if pca_components is None
+                else parse_int("pca_components", pca_components, minimum=1, maximum=most)
+            )
+        return cls(
+            n_sites=n_sites,
+            n_classes=n_classes,
+            representation=representation,
+            channels=(narrowest, widest),
+            patch=patch,
+            pca_components=components,
+            mlp_width=mlp_width,
+            lr=lr,
+            batch_size=batch_size,
+            context_sites=context_sites,
+            self_conditioning=bool(self_conditioning),
+        )
 
 
 def noise_levels(t):
@@ -135,6 +160,7 @@ def sampling_times(steps: int) -> list[float]:
     >>> [round(t, 3) for t in sampling_times(4)]
     [1.0, 0.996, 0.902, 0.17, 0.0]
     """
+
     def time_of(logsnr: float) -> float:  # inverse of the cosine schedule: alpha / sigma = cot(phi)
         phi = math.atan(math.exp(-logsnr))
         return phi / (math.pi / 2) * (1 + SCHEDULE_OFFSET) - SCHEDULE_OFFSET
@@ -164,8 +190,15 @@ class Diffusion(Generator):
     conditions_on_populations = True
     sampling_option_names = ("steps", "guidance", "bernoulli")
 
-    def __init__(self, config: DiffusionConfig, *, device: str, seed: int, frequencies: np.ndarray | None = None,
-                 condition_means: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        config: DiffusionConfig,
+        *,
+        device: str,
+        seed: int,
+        frequencies: np.ndarray | None = None,
+        condition_means: np.ndarray | None = None,
+    ) -> None:
         import torch
 
         super().__init__(config, device=device, seed=seed)
@@ -179,19 +212,28 @@ class Diffusion(Generator):
         k = config.pca_components
         # pca: mean haplotype (0/1), components (k x sites), the latent scale and whether sampled alleles are
         # drawn (1) or rounded (0); fitted on the first epoch's data
-        self.pca = {"mean": torch.zeros(config.n_sites if k else 0, device=device),
-                    "components": torch.zeros(k, config.n_sites if k else 0, device=device),
-                    "scale": torch.zeros(k, device=device), "draw": torch.zeros(1, device=device)}
+        self.pca = {
+            "mean": torch.zeros(config.n_sites if k else 0, device=device),
+            "components": torch.zeros(k, config.n_sites if k else 0, device=device),
+            "scale": torch.zeros(k, device=device),
+            "draw": torch.zeros(1, device=device),
+        }
 
     def _build(self) -> Any:
         from genosynth.generate.models.diffusion_net import build_mlp_denoiser, build_unet
 
         cfg = self.config
         if cfg.representation == "sites":
-            return build_unet(n_sites=cfg.n_sites, context_sites=cfg.context_sites, n_classes=cfg.n_classes,
-                              channels=cfg.channels, patch=cfg.patch)
-        return build_mlp_denoiser(size=cfg.pca_components, width=cfg.mlp_width,
-                                  n_condition=cfg.n_classes + cfg.context_sites)
+            return build_unet(
+                n_sites=cfg.n_sites,
+                context_sites=cfg.context_sites,
+                n_classes=cfg.n_classes,
+                channels=cfg.channels,
+                patch=cfg.patch,
+            )
+        return build_mlp_denoiser(
+            size=cfg.pca_components, width=cfg.mlp_width, n_condition=cfg.n_classes + cfg.context_sites
+        )
 
     # -- state -------------------------------------------------------------------------------------------
     def model_tensors(self) -> dict[str, Any]:
@@ -203,10 +245,12 @@ class Diffusion(Generator):
 
     def load_model_tensors(self, tensors: dict[str, Any]) -> None:
         for prefix, module in (("average.", self.average), ("network.", self.network)):
-            module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+            module.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
         # a model file from before the choice of decoding (no pca.draw) rounds, as it did
-        self.pca = {name: (tensors[f"pca.{name}"] if name != "draw" else tensors.get("pca.draw", empty)).to(self.device)
-                    for name, empty in self.pca.items()}
+        self.pca = {
+            name: (tensors[f"pca.{name}"] if name != "draw" else tensors.get("pca.draw", empty)).to(self.device)
+            for name, empty in self.pca.items()
+        }
 
     def optimizer_state(self) -> dict[str, Any]:
         return {"adam": self.optimizer.state_dict(), "steps": self._steps}
@@ -221,10 +265,14 @@ class Diffusion(Generator):
 
         mean = data.mean(0)
         _, _, vh = torch.linalg.svd((data - mean).to(torch.float64), full_matrices=False)
-        components = vh[:self.config.pca_components].to(torch.float32)
+        components = vh[: self.config.pca_components].to(torch.float32)
         spread = ((data - mean) @ components.T).var(0).mean().sqrt().clamp(min=1e-6)  # one scale for all
-        self.pca = {"mean": mean, "components": components, "scale": spread.expand(len(components)).clone(),
-                    "draw": torch.zeros(1, device=data.device)}
+        self.pca = {
+            "mean": mean,
+            "components": components,
+            "scale": spread.expand(len(components)).clone(),
+            "draw": torch.zeros(1, device=data.device),
+        }
         if self._drawing_keeps_more_ld(data):
             self.pca["draw"].fill_(1.0)
 
@@ -268,8 +316,9 @@ class Diffusion(Generator):
             probability = ((x0 + 1) / 2).clamp(0, 1)
             return (torch.bernoulli(probability, generator=rng) if bernoulli else probability > 0.5).to(torch.uint8)
         expected = self._expected_alleles(x0)
-        return (torch.bernoulli(expected.clamp(0, 1), generator=rng) if bernoulli
-                else round_to_expected_counts(expected)).to(torch.uint8)
+        return (
+            torch.bernoulli(expected.clamp(0, 1), generator=rng) if bernoulli else round_to_expected_counts(expected)
+        ).to(torch.uint8)
 
     # -- training ----------------------------------------------------------------------------------------
     def train_epoch(self, data, condition, rng) -> dict[str, float]:
@@ -284,7 +333,7 @@ class Diffusion(Generator):
         losses = []
         classes = self.config.n_classes
         for lo in range(0, len(data) - batch + 1, batch):
-            index = order[lo:lo + batch]
+            index = order[lo : lo + batch]
             x0 = self._encode(data[index])
             labels = None if condition is None else condition[index]
             if classes:
@@ -305,8 +354,10 @@ class Diffusion(Generator):
             losses.append(loss.item())
         mean = float(np.mean(losses)) if losses else float("nan")
         if not math.isfinite(mean):
-            raise TrainingDiverged(f"the diffusion model diverged (loss {mean}) at learning rate {self.config.lr:g}; "
-                                   "train again with a lower learning rate")
+            raise TrainingDiverged(
+                f"the diffusion model diverged (loss {mean}) at learning rate {self.config.lr:g}; "
+                "train again with a lower learning rate"
+            )
         return {"loss": mean}
 
     def _self_condition(self, noisy, t, labels, alpha, sigma, rng):
@@ -350,9 +401,11 @@ class Diffusion(Generator):
         options = super().check_sampling_options(config, sites, **options)
         steps = options.get("steps")
         guidance = options.get("guidance")
-        return {"steps": DEFAULT_STEPS if steps is None else parse_int("steps", steps, minimum=1, maximum=10_000),
-                "guidance": 1.0 if guidance is None else parse_float("guidance", guidance, minimum=0, maximum=100),
-                "bernoulli": None if options.get("bernoulli") is None else bool(options["bernoulli"])}
+        return {
+            "steps": DEFAULT_STEPS if steps is None else parse_int("steps", steps, minimum=1, maximum=10_000),
+            "guidance": 1.0 if guidance is None else parse_float("guidance", guidance, minimum=0, maximum=100),
+            "bernoulli": None if options.get("bernoulli") is None else bool(options["bernoulli"]),
+        }
 
     def parse_sampling_options(self, sites: Any, **options: Any) -> dict[str, Any]:
         """As :meth:`check_sampling_options`, with ``bernoulli`` by default round for ``sites``, whose denoised
@@ -368,8 +421,16 @@ class Diffusion(Generator):
             return False
         return bool(self.pca["draw"].item()) if bool(self.pca["scale"].any()) else None
 
-    def generate(self, n: int, rng, *, condition=None, steps: int = DEFAULT_STEPS, guidance: float = 1.0,
-                 bernoulli: bool | None = False) -> np.ndarray:
+    def generate(
+        self,
+        n: int,
+        rng,
+        *,
+        condition=None,
+        steps: int = DEFAULT_STEPS,
+        guidance: float = 1.0,
+        bernoulli: bool | None = False,
+    ) -> np.ndarray:
         """``n`` haplotypes (uint8 n x N) from pure noise with the averaged denoiser; on CPU the noise is
         denoised ``CPU_CHUNK`` haplotypes at a time (the same draw, faster: a U-Net's activations for thousands
         of haplotypes leave the cache). ``bernoulli`` None: the model's default decoding (monitoring resolves
@@ -380,8 +441,17 @@ class Diffusion(Generator):
         chunk = CPU_CHUNK if str(self.device) == "cpu" else max(1, n)
         with torch.no_grad():
             x = torch.randn(n, size, generator=rng, device=self.device)
-            x0 = torch.cat([self._solve(x[lo:lo + chunk], None if condition is None else condition[lo:lo + chunk],
-                                        steps=steps, guidance=guidance) for lo in range(0, n, chunk)])
+            x0 = torch.cat(
+                [
+                    self._solve(
+                        x[lo : lo + chunk],
+                        None if condition is None else condition[lo : lo + chunk],
+                        steps=steps,
+                        guidance=guidance,
+                    )
+                    for lo in range(0, n, chunk)
+                ]
+            )
             drawing = self._default_drawing() if bernoulli is None else bernoulli
             return self._decode(x0, rng, drawing).cpu().numpy()
 
@@ -429,5 +499,9 @@ def _banded_r_squared(haplotypes):
     from genosynth.assess.fidelity import standardised
 
     z = standardised(haplotypes, haplotypes.device)  # NaN where a site does not vary
-    return torch.cat([(z[:, :-gap] * z[:, gap:]).mean(0).pow(2).nan_to_num(0.0)
-                      for gap in range(1, min(DECODING_BAND, haplotypes.shape[1] - 1) + 1)])
+    return torch.cat(
+        [
+            (z[:, :-gap] * z[:, gap:]).mean(0).pow(2).nan_to_num(0.0)
+            for gap in range(1, min(DECODING_BAND, haplotypes.shape[1] - 1) + 1)
+        ]
+    )

@@ -91,8 +91,8 @@ def build_unet(*, n_sites: int, context_sites: int, n_classes: int, channels: tu
     narrowest, widest = channels
     total = context_sites + n_sites
     levels, base = doublings(math.ceil(total / patch))
-    padded = base * 2 ** levels * patch
-    widths = [min(widest, narrowest * 2 ** i) for i in range(levels + 1)]
+    padded = base * 2**levels * patch
+    widths = [min(widest, narrowest * 2**i) for i in range(levels + 1)]
     widths[-1] -= widths[-1] % ATTENTION_HEADS
 
     class UNet(nn.Module):
@@ -103,8 +103,12 @@ def build_unet(*, n_sites: int, context_sites: int, n_classes: int, channels: tu
             self.label = nn.Linear(n_classes, EMBEDDING, bias=False) if n_classes else None
             self.patches = nn.Conv1d(3 + LOCATION_CHANNELS, widths[0], patch, stride=patch)
             self.down = nn.ModuleList([_residual_block(w, w) for w in widths])
-            self.downsample = nn.ModuleList([nn.Conv1d(a, b, 4, stride=2, padding=1) for a, b in zip(widths, widths[1:])])
-            self.middle = nn.ModuleList([_residual_block(widths[-1], widths[-1]), _residual_block(widths[-1], widths[-1])])
+            self.downsample = nn.ModuleList(
+                [nn.Conv1d(a, b, 4, stride=2, padding=1) for a, b in zip(widths, widths[1:])]
+            )
+            self.middle = nn.ModuleList(
+                [_residual_block(widths[-1], widths[-1]), _residual_block(widths[-1], widths[-1])]
+            )
             self.attention = _attention(widths[-1])
             self.upsample = nn.ModuleList([nn.Conv1d(b, a, 3, padding=1) for a, b in zip(widths, widths[1:])])
             self.up = nn.ModuleList([_residual_block(2 * w, w) for w in widths])
@@ -158,8 +162,9 @@ def build_mlp_denoiser(*, size: int, width: int, n_condition: int) -> Any:
             super().__init__()
             self.time = nn.Sequential(nn.Linear(EMBEDDING, EMBEDDING), nn.SiLU(), nn.Linear(EMBEDDING, width))
             self.first = nn.Linear(2 * size + n_condition, width)
-            self.blocks = nn.ModuleList([nn.Sequential(nn.LayerNorm(width), nn.SiLU(), nn.Linear(width, width))
-                                         for _ in range(4)])
+            self.blocks = nn.ModuleList(
+                [nn.Sequential(nn.LayerNorm(width), nn.SiLU(), nn.Linear(width, width)) for _ in range(4)]
+            )
             self.out = nn.Sequential(nn.LayerNorm(width), nn.SiLU(), nn.Linear(width, size))
 
         def forward(self, x, t, condition, estimate):

@@ -66,36 +66,73 @@ class GanConfig(Config):
     conv_channels: tuple[int, ...] = ()
 
     @classmethod
-    def for_preset(cls, preset: str, *, n_sites: int, n_classes: int = 0, context_sites: int = 0, batch_size: int = 32,
-                   lr_discriminator: float | None = None, lr_generator: float | None = None,
-                   latent_size: int | None = None) -> "GanConfig":
+    def for_preset(
+        cls,
+        preset: str,
+        *,
+        n_sites: int,
+        n_classes: int = 0,
+        context_sites: int = 0,
+        batch_size: int = 32,
+        lr_discriminator: float | None = None,
+        lr_generator: float | None = None,
+        latent_size: int | None = None,
+    ) -> GanConfig:
         """The configuration of ``preset`` for ``n_sites`` sites, with any given value overriding the preset's."""
         parse_choice("preset", preset, PRESETS)
         parse_int("batch_size", batch_size, minimum=1)
         conv = preset == "conv-wgan-gp"
-        latent_size = parse_int("latent_size", latent_size, minimum=1) if latent_size is not None else \
-            (CONV_LATENT_SIZE if conv else 600)
+        latent_size = (
+            parse_int("latent_size", latent_size, minimum=1)
+            if latent_size is not None
+            else (CONV_LATENT_SIZE if conv else 600)
+        )
         for name, value in (("lr_discriminator", lr_discriminator), ("lr_generator", lr_generator)):
             if value is not None:
                 parse_float(name, value, exclusive_minimum=0)
         large = n_sites >= LARGE_DATA_SITES
         if preset == "yelmen2021":
-            recipe: dict[str, Any] = {"lr_discriminator": 8e-5 if large else 8e-4, "lr_generator": 1e-5 if large else 1e-4,
-                                      "betas": (0.9, 0.999), "l2": 1e-4, "real_noise": 0.1, "label_smoothing": 0.1}
+            recipe: dict[str, Any] = {
+                "lr_discriminator": 8e-5 if large else 8e-4,
+                "lr_generator": 1e-5 if large else 1e-4,
+                "betas": (0.9, 0.999),
+                "l2": 1e-4,
+                "real_noise": 0.1,
+                "label_smoothing": 0.1,
+            }
         else:
-            recipe = {"lr_discriminator": 1e-4, "lr_generator": 1e-4, "betas": (0.5, 0.9), "gradient_penalty": 10.0,
-                      "critic_steps": 5}
+            recipe = {
+                "lr_discriminator": 1e-4,
+                "lr_generator": 1e-4,
+                "betas": (0.5, 0.9),
+                "gradient_penalty": 10.0,
+                "critic_steps": 5,
+            }
         if lr_discriminator is not None:
             recipe["lr_discriminator"] = lr_discriminator
         if lr_generator is not None:
             recipe["lr_generator"] = lr_generator
         if conv:
-            layers: dict[str, Any] = {"generator_hidden": (), "discriminator_hidden": (), "conv_channels": CONV_CHANNELS}
+            layers: dict[str, Any] = {
+                "generator_hidden": (),
+                "discriminator_hidden": (),
+                "conv_channels": CONV_CHANNELS,
+            }
         else:
-            layers = {"generator_hidden": (max(1, round(n_sites / 1.2)), max(1, round(n_sites / 1.1))),
-                      "discriminator_hidden": (max(1, round(n_sites / 2)), max(1, round(n_sites / 3)))}
-        return cls(preset=preset, n_sites=n_sites, n_classes=n_classes, context_sites=context_sites,
-                   latent_size=latent_size, batch_size=batch_size, **layers, **recipe)
+            layers = {
+                "generator_hidden": (max(1, round(n_sites / 1.2)), max(1, round(n_sites / 1.1))),
+                "discriminator_hidden": (max(1, round(n_sites / 2)), max(1, round(n_sites / 3))),
+            }
+        return cls(
+            preset=preset,
+            n_sites=n_sites,
+            n_classes=n_classes,
+            context_sites=context_sites,
+            latent_size=latent_size,
+            batch_size=batch_size,
+            **layers,
+            **recipe,
+        )
 
 
 def _mlp(sizes: list[int]):
@@ -117,8 +154,15 @@ class Gan(Generator):
     conditions_on_populations = True
     sampling_option_names = ("bernoulli", "expected_counts")
 
-    def __init__(self, config: GanConfig, *, device: str, seed: int, frequencies: np.ndarray | None = None,
-                 condition_means: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        config: GanConfig,
+        *,
+        device: str,
+        seed: int,
+        frequencies: np.ndarray | None = None,
+        condition_means: np.ndarray | None = None,
+    ) -> None:
         import torch
 
         super().__init__(config, device=device, seed=seed)
@@ -128,10 +172,21 @@ class Gan(Generator):
             from genosynth.generate.models.conv_gan import build_critic, build_generator
 
             widest, narrowest = config.conv_channels
-            self.generator = build_generator(n_sites=n, latent_size=config.latent_size, n_condition=k, widest=widest,
-                                             narrowest=narrowest, frequencies=frequencies).to(device)
-            self.discriminator = build_critic(n_sites=n, n_classes=config.n_classes, context_sites=config.context_sites,
-                                              widest=widest, narrowest=narrowest).to(device)
+            self.generator = build_generator(
+                n_sites=n,
+                latent_size=config.latent_size,
+                n_condition=k,
+                widest=widest,
+                narrowest=narrowest,
+                frequencies=frequencies,
+            ).to(device)
+            self.discriminator = build_critic(
+                n_sites=n,
+                n_classes=config.n_classes,
+                context_sites=config.context_sites,
+                widest=widest,
+                narrowest=narrowest,
+            ).to(device)
         else:
             self.generator = _mlp([config.latent_size + k, *config.generator_hidden, n]).to(device)
             self.discriminator = _mlp([n + k, *config.discriminator_hidden, 1]).to(device)
@@ -146,9 +201,12 @@ class Gan(Generator):
 
         weights = [p for name, p in module.named_parameters() if name.endswith("weight")]
         biases = [p for name, p in module.named_parameters() if not name.endswith("weight")]
-        return torch.optim.Adam([{"params": weights, "weight_decay": 2 * self.config.l2},
-                                 {"params": biases, "weight_decay": 0.0}], lr=lr, betas=tuple(self.config.betas),
-                                fused=True)  # fused: about 5x faster steps than the default on CPU
+        return torch.optim.Adam(
+            [{"params": weights, "weight_decay": 2 * self.config.l2}, {"params": biases, "weight_decay": 0.0}],
+            lr=lr,
+            betas=tuple(self.config.betas),
+            fused=True,
+        )  # fused: about 5x faster steps than the default on CPU
 
     # -- state -------------------------------------------------------------------------------------------
     def model_tensors(self) -> dict[str, Any]:
@@ -159,12 +217,15 @@ class Gan(Generator):
 
     def load_model_tensors(self, tensors: dict[str, Any]) -> None:
         for prefix, module in (("generator.", self.generator), ("discriminator.", self.discriminator)):
-            module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+            module.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
 
     def optimizer_state(self) -> dict[str, Any]:
         """Both Adam states and the count of critic steps (which sets when the generator steps)."""
-        return {"generator": self.optimizer_g.state_dict(), "discriminator": self.optimizer_d.state_dict(),
-                "steps": self._steps}
+        return {
+            "generator": self.optimizer_g.state_dict(),
+            "discriminator": self.optimizer_d.state_dict(),
+            "steps": self._steps,
+        }
 
     def load_optimizer_state(self, state: dict[str, Any]) -> None:
         self.optimizer_g.load_state_dict(state["generator"])
@@ -197,7 +258,7 @@ class Gan(Generator):
         order = torch.randperm(len(data), generator=rng, device=self.device)
         losses_d, losses_g = [], []
         for lo in range(0, len(data) - batch + 1, batch):
-            index = order[lo:lo + batch]
+            index = order[lo : lo + batch]
             real = data[index]
             labels = None if condition is None else condition[index]
             if self.config.preset == "yelmen2021":
@@ -207,8 +268,10 @@ class Gan(Generator):
             losses_d.append(d)
             if g is not None:
                 losses_g.append(g)
-        return {"loss_d": float(np.mean(losses_d)) if losses_d else float("nan"),
-                "loss_g": float(np.mean(losses_g)) if losses_g else float("nan")}
+        return {
+            "loss_d": float(np.mean(losses_d)) if losses_d else float("nan"),
+            "loss_g": float(np.mean(losses_g)) if losses_g else float("nan"),
+        }
 
     def _yelmen_step(self, real, labels, rng) -> tuple[float, float]:
         import torch
@@ -246,7 +309,7 @@ class Gan(Generator):
             fake = self._generate_raw(n, rng, labels)
         mix = torch.rand(n, 1, generator=rng, device=self.device)
         between = (mix * real + (1 - mix) * fake).requires_grad_(True)
-        gradient, = torch.autograd.grad(self._critic(between, labels).sum(), between, create_graph=True)
+        (gradient,) = torch.autograd.grad(self._critic(between, labels).sum(), between, create_graph=True)
         penalty = ((gradient.norm(2, dim=1) - 1) ** 2).mean()
         loss_d = self._critic(fake, labels).mean() - self._critic(real, labels).mean() + cfg.gradient_penalty * penalty
         self.optimizer_d.zero_grad(set_to_none=True)
@@ -275,8 +338,9 @@ class Gan(Generator):
             raise OptionError("expected_counts", "rounds the outputs and bernoulli draws from them: give one")
         return {"bernoulli": bernoulli, "expected_counts": expected_counts}
 
-    def generate(self, n: int, rng, *, condition=None, bernoulli: bool = False,
-                 expected_counts: bool = False) -> np.ndarray:
+    def generate(
+        self, n: int, rng, *, condition=None, bernoulli: bool = False, expected_counts: bool = False
+    ) -> np.ndarray:
         """``n`` haplotypes (uint8 n x N): the paper's rounding (negative outputs to 0, then round), alleles drawn
         from the outputs taken as probabilities with ``bernoulli``, or, with ``expected_counts``, at each site the
         round(sum of outputs) haplotypes with the highest outputs carrying the allele

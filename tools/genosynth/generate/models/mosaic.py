@@ -21,9 +21,10 @@ with haplotypes x sites and its memory with the output alone.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -83,8 +84,13 @@ def default_miscopy(n_reference: int) -> float:
     return float(theta / (2 * (n_reference + theta)))
 
 
-def genetic_positions(positions: np.ndarray, *, cm_per_mb: float = 1.0, genetic_map: str | Path | None = None,
-                      chromosome: str | None = None) -> np.ndarray:
+def genetic_positions(
+    positions: np.ndarray,
+    *,
+    cm_per_mb: float = 1.0,
+    genetic_map: str | Path | None = None,
+    chromosome: str | None = None,
+) -> np.ndarray:
     """Centimorgan positions of base-pair ``positions`` on one chromosome: a constant rate, or the rows of
     ``chromosome`` (all rows when None) of a HapMap-format map, interpolated linearly and extended beyond its ends
     at its first and last rates.
@@ -122,8 +128,10 @@ def _read_map(path: Path, chromosome: str | None) -> tuple[np.ndarray, np.ndarra
         if len(bp) > 1 and (bp[-1] <= bp[-2] or cm[-1] < cm[-2]):
             raise InputError(f"{path}: line {number}: positions must increase and centimorgans not decrease")
     if not bp:
-        raise InputError(f"{path}: no map rows (chromosome position rate cM)"
-                         + (f" for chromosome {chromosome}" if chromosome is not None else ""))
+        raise InputError(
+            f"{path}: no map rows (chromosome position rate cM)"
+            + (f" for chromosome {chromosome}" if chromosome is not None else "")
+        )
     return np.array(bp), np.array(cm)
 
 
@@ -152,11 +160,19 @@ def _map_lines(path: str, mtime_ns: int, size: int) -> tuple[tuple[int, str, flo
     return tuple(rows)
 
 
-def mosaic_haplotypes(reference: np.ndarray, n: int, rng: np.random.Generator, *, centimorgans: np.ndarray,
-                      chromosome_starts: np.ndarray | None = None, settings: MosaicSettings = MosaicSettings(),
-                      reference_groups: np.ndarray | None = None, groups: np.ndarray | None = None,
-                      donors_out: np.ndarray | None = None,
-                      on_site: Callable[[int], None] | None = None) -> np.ndarray:
+def mosaic_haplotypes(
+    reference: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    *,
+    centimorgans: np.ndarray,
+    chromosome_starts: np.ndarray | None = None,
+    settings: MosaicSettings = MosaicSettings(),
+    reference_groups: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
+    donors_out: np.ndarray | None = None,
+    on_site: Callable[[int], None] | None = None,
+) -> np.ndarray:
     """``n`` haplotypes (uint8 n x N) copied from ``reference`` (uint8 K x N) along Li-Stephens paths.
 
     ``centimorgans`` are the sites' genetic positions, non-decreasing within a chromosome; ``chromosome_starts``
@@ -218,8 +234,9 @@ def mosaic_haplotypes(reference: np.ndarray, n: int, rng: np.random.Generator, *
     return out
 
 
-def _pools(k: int, reference_groups: np.ndarray | None, groups: np.ndarray | None,
-           n: int) -> tuple[np.ndarray, list[np.ndarray]]:
+def _pools(
+    k: int, reference_groups: np.ndarray | None, groups: np.ndarray | None, n: int
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """(pool index of each generated haplotype, the reference rows of each pool)."""
     if reference_groups is None or groups is None:
         return np.zeros(n, dtype=np.int64), [np.arange(k)]
@@ -233,8 +250,12 @@ def _pools(k: int, reference_groups: np.ndarray | None, groups: np.ndarray | Non
     return np.array([index[g] for g in np.asarray(groups).tolist()], dtype=np.int64), rows
 
 
-def _draw(pools: tuple[np.ndarray, list[np.ndarray]], which: np.ndarray, rng: np.random.Generator,
-          avoid: np.ndarray | None = None) -> np.ndarray:
+def _draw(
+    pools: tuple[np.ndarray, list[np.ndarray]],
+    which: np.ndarray,
+    rng: np.random.Generator,
+    avoid: np.ndarray | None = None,
+) -> np.ndarray:
     """A uniformly drawn donor from each haplotype's pool (another than ``avoid`` where the pool allows)."""
     pool_of, rows = pools
     donors = np.empty(len(which), dtype=np.int64)
@@ -252,9 +273,17 @@ def _draw(pools: tuple[np.ndarray, list[np.ndarray]], which: np.ndarray, rng: np
     return donors
 
 
-def sample_mosaic(reference: "HaplotypeMatrix", n: int, *, settings: MosaicSettings = MosaicSettings(),
-                  genetic_map: str | Path | None = None, by_population: bool | None = None, seed: int | None = None,
-                  ploidy: int = 1, progress: bool = True) -> "HaplotypeMatrix":
+def sample_mosaic(
+    reference: HaplotypeMatrix,
+    n: int,
+    *,
+    settings: MosaicSettings = MosaicSettings(),
+    genetic_map: str | Path | None = None,
+    by_population: bool | None = None,
+    seed: int | None = None,
+    ploidy: int = 1,
+    progress: bool = True,
+) -> HaplotypeMatrix:
     """``n`` artificial haplotypes copied from ``reference`` along Li-Stephens paths (see the module's text).
 
     Parameters
@@ -292,24 +321,28 @@ def sample_mosaic(reference: "HaplotypeMatrix", n: int, *, settings: MosaicSetti
     (100, 805, True)
     """
     from genosynth._infra.devices import require_memory
-    from genosynth.io.matrix import HaplotypeMatrix
     from genosynth._infra.options import parse_haplotype_count
     from genosynth._infra.progress import Progress
     from genosynth._infra.provenance import make_record, resolve_seed
+    from genosynth.io.matrix import HaplotypeMatrix
 
     n, ploidy = parse_haplotype_count(n, ploidy)
     seed = resolve_seed(seed)
-    require_memory(n * reference.n_sites * 2, f"{n} haplotypes x {reference.n_sites} sites",
-                   advice="ask for fewer haplotypes (-n)")
+    require_memory(
+        n * reference.n_sites * 2, f"{n} haplotypes x {reference.n_sites} sites", advice="ask for fewer haplotypes (-n)"
+    )
     chromosomes, positions = reference.sites.chrom, reference.sites.pos
     starts = np.flatnonzero(chromosomes[1:] != chromosomes[:-1]) + 1
     centimorgans = np.empty(reference.n_sites)
     for lo, hi in zip(np.r_[0, starts], np.r_[starts, reference.n_sites]):
         if np.any(np.diff(positions[lo:hi]) < 0):
-            raise InputError(f"{reference.name('the reference')}: sites of chromosome {chromosomes[lo]} are not sorted "
-                             "by position (the mosaic walks along them)")
-        centimorgans[lo:hi] = genetic_positions(positions[lo:hi], cm_per_mb=settings.cm_per_mb,
-                                                genetic_map=genetic_map, chromosome=str(chromosomes[lo]))
+            raise InputError(
+                f"{reference.name('the reference')}: sites of chromosome {chromosomes[lo]} are not sorted "
+                "by position (the mosaic walks along them)"
+            )
+        centimorgans[lo:hi] = genetic_positions(
+            positions[lo:hi], cm_per_mb=settings.cm_per_mb, genetic_map=genetic_map, chromosome=str(chromosomes[lo])
+        )
     labels = np.repeat(reference.populations, reference.ploidy)
     if by_population is None:
         by_population = bool(len(labels)) and all(label != "" for label in labels)
@@ -319,13 +352,27 @@ def sample_mosaic(reference: "HaplotypeMatrix", n: int, *, settings: MosaicSetti
         per_sample = rng.choice(labels, n // ploidy)
         groups = np.repeat(per_sample, ploidy)
     meter = Progress("sample", unit="sites", total=reference.n_sites, enabled=progress)
-    haplotypes = mosaic_haplotypes(reference.haplotypes, n, rng, centimorgans=centimorgans, chromosome_starts=starts,
-                                   settings=settings, reference_groups=labels if by_population else None,
-                                   groups=groups, on_site=lambda j: meter.update(1))
+    haplotypes = mosaic_haplotypes(
+        reference.haplotypes,
+        n,
+        rng,
+        centimorgans=centimorgans,
+        chromosome_starts=starts,
+        settings=settings,
+        reference_groups=labels if by_population else None,
+        groups=groups,
+        on_site=lambda j: meter.update(1),
+    )
     meter.close()
-    parameters = {"baseline": "mosaic", "n": n, "ploidy": ploidy, "by_population": by_population,
-                  "genetic_map": None if genetic_map is None else Path(genetic_map).name,
-                  **{name: getattr(settings, name) for name in settings.__dataclass_fields__}}
+    parameters = {
+        "baseline": "mosaic",
+        "n": n,
+        "ploidy": ploidy,
+        "by_population": by_population,
+        "genetic_map": None if genetic_map is None else Path(genetic_map).name,
+        **{name: getattr(settings, name) for name in settings.__dataclass_fields__},
+    }
     record = make_record("sample", parameters=parameters, seed=seed, inputs=[reference.describe()])
-    return HaplotypeMatrix.artificial(haplotypes, reference.sites, ploidy=ploidy, populations=groups,
-                                      provenance=reference.provenance + [record])
+    return HaplotypeMatrix.artificial(
+        haplotypes, reference.sites, ploidy=ploidy, populations=groups, provenance=reference.provenance + [record]
+    )

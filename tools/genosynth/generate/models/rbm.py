@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 
 from genosynth._infra.errors import OptionError, TrainingDiverged
-from genosynth.io.matrix import HaplotypeMatrix, require_same_sites
 from genosynth._infra.options import parse_choice, parse_float, parse_int
 from genosynth.generate.models.base import Config, Generator
+from genosynth.io.matrix import HaplotypeMatrix, require_same_sites
 
 HIDDEN_TYPES = ("relu", "sigmoid")
 STARTS = ("chains", "random")  # where sampling's Gibbs chains start, unless given real haplotypes
@@ -71,9 +71,19 @@ class RbmConfig(Config):
     context_sites: int = 0
 
     @classmethod
-    def for_sites(cls, n_sites: int, *, n_hidden: int | None = None, hidden: str = "relu", k: int = 10,
-                  chains: int = 100, lr: float = 3e-3, batch_size: int = 32, centered: bool = True,
-                  context_sites: int = 0) -> "RbmConfig":
+    def for_sites(
+        cls,
+        n_sites: int,
+        *,
+        n_hidden: int | None = None,
+        hidden: str = "relu",
+        k: int = 10,
+        chains: int = 100,
+        lr: float = 3e-3,
+        batch_size: int = 32,
+        centered: bool = True,
+        context_sites: int = 0,
+    ) -> RbmConfig:
         """The configuration for ``n_sites`` sites: 100 hidden units up to 1000 sites, 500 above, unless given."""
         if n_hidden is not None:
             parse_int("hidden_units", n_hidden, minimum=1)
@@ -81,8 +91,17 @@ class RbmConfig(Config):
         for name, value in (("k", k), ("chains", chains), ("batch_size", batch_size)):
             parse_int(name, value, minimum=1)
         parse_float("lr", lr, exclusive_minimum=0)
-        return cls(n_sites=n_sites, n_hidden=n_hidden or (100 if n_sites <= 1000 else 500), hidden=hidden, k=k,
-                   chains=chains, lr=lr, batch_size=batch_size, centered=bool(centered), context_sites=context_sites)
+        return cls(
+            n_sites=n_sites,
+            n_hidden=n_hidden or (100 if n_sites <= 1000 else 500),
+            hidden=hidden,
+            k=k,
+            chains=chains,
+            lr=lr,
+            batch_size=batch_size,
+            centered=bool(centered),
+            context_sites=context_sites,
+        )
 
 
 class Rbm(Generator):
@@ -92,8 +111,15 @@ class Rbm(Generator):
     config_class = RbmConfig
     sampling_option_names = ("gibbs_steps", "start", "sampling_set")
 
-    def __init__(self, config: RbmConfig, *, device: str, seed: int, frequencies: np.ndarray | None = None,
-                 condition_means: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        config: RbmConfig,
+        *,
+        device: str,
+        seed: int,
+        frequencies: np.ndarray | None = None,
+        condition_means: np.ndarray | None = None,
+    ) -> None:
         import torch
 
         super().__init__(config, device=device, seed=seed)
@@ -163,7 +189,7 @@ class Rbm(Generator):
         for _ in range(steps):
             v = self._bernoulli(self.visible_probability(self.sample_hidden(v, rng)), rng)
             if clamped is not None:
-                v[:, :clamped.shape[1]] = clamped
+                v[:, : clamped.shape[1]] = clamped
         return v
 
     def _bernoulli(self, probability, rng):
@@ -182,17 +208,22 @@ class Rbm(Generator):
         order = torch.randperm(len(data), generator=rng, device=self.device)
         errors = []
         for lo in range(0, len(data) - batch + 1, batch):
-            index = order[lo:lo + batch]
+            index = order[lo : lo + batch]
             v = data[index] if condition is None else torch.cat([condition[index], data[index]], dim=1)
             h_data = self.hidden_mean(v)
             self.chains = self.gibbs(self.chains, cfg.k, rng)
             h_model = self.hidden_mean(self.chains)
             if cfg.centered:
                 batch_mean = h_data.mean(0)
-                self.hidden_offset = batch_mean if self.hidden_offset is None else (
-                    (1 - CENTERING_RATE) * self.hidden_offset + CENTERING_RATE * batch_mean)
+                self.hidden_offset = (
+                    batch_mean
+                    if self.hidden_offset is None
+                    else ((1 - CENTERING_RATE) * self.hidden_offset + CENTERING_RATE * batch_mean)
+                )
                 mu, lam = self.visible_offset, self.hidden_offset
-                grad_w = (h_data - lam).T @ (v - mu) / len(v) - (h_model - lam).T @ (self.chains - mu) / len(self.chains)
+                grad_w = (h_data - lam).T @ (v - mu) / len(v) - (h_model - lam).T @ (self.chains - mu) / len(
+                    self.chains
+                )
                 grad_b = v.mean(0) - self.chains.mean(0) - lam @ grad_w
                 grad_c = h_data.mean(0) - h_model.mean(0) - grad_w @ mu
             else:
@@ -204,8 +235,10 @@ class Rbm(Generator):
             self.c += cfg.lr * grad_c
             errors.append(float((v - self.visible_probability(h_data)).abs().mean()))
         if not all(bool(torch.isfinite(t).all()) for t in (self.w, self.b, self.c)):
-            raise TrainingDiverged(f"the RBM diverged (non-finite weights) at learning rate {cfg.lr:g}; "
-                                   "train again with a lower learning rate")
+            raise TrainingDiverged(
+                f"the RBM diverged (non-finite weights) at learning rate {cfg.lr:g}; "
+                "train again with a lower learning rate"
+            )
         return {"reconstruction_error": float(np.mean(errors)) if errors else float("nan")}
 
     @classmethod
@@ -222,8 +255,12 @@ class Rbm(Generator):
         rows = None
         if sampling_set is not None:
             if isinstance(sampling_set, HaplotypeMatrix):
-                require_same_sites(sites, sampling_set.sites, reference_name="the model's training sites",
-                                   other_name=sampling_set.name("the sampling set"))
+                require_same_sites(
+                    sites,
+                    sampling_set.sites,
+                    reference_name="the model's training sites",
+                    other_name=sampling_set.name("the sampling set"),
+                )
                 rows = sampling_set.haplotypes
             else:
                 rows = np.asarray(sampling_set, dtype=np.uint8)
@@ -231,12 +268,23 @@ class Rbm(Generator):
                 raise OptionError("sampling_set", f"must hold haplotypes of {config.n_sites} sites")
         from_chains = rows is None and start in (None, "chains")
         steps = options.get("gibbs_steps")
-        steps = (CHAIN_SWEEPS if from_chains else OTHER_START_SWEEPS) if steps is None else \
-            parse_int("gibbs_steps", steps, minimum=1)
+        steps = (
+            (CHAIN_SWEEPS if from_chains else OTHER_START_SWEEPS)
+            if steps is None
+            else parse_int("gibbs_steps", steps, minimum=1)
+        )
         return {"gibbs_steps": steps, "start": start or ("chains" if rows is None else None), "sampling_set": rows}
 
-    def generate(self, n: int, rng, *, condition=None, gibbs_steps: int = CHAIN_SWEEPS, start: str | None = "chains",
-                 sampling_set: np.ndarray | None = None) -> np.ndarray:
+    def generate(
+        self,
+        n: int,
+        rng,
+        *,
+        condition=None,
+        gibbs_steps: int = CHAIN_SWEEPS,
+        start: str | None = "chains",
+        sampling_set: np.ndarray | None = None,
+    ) -> np.ndarray:
         """``n`` haplotypes after ``gibbs_steps`` Gibbs sweeps from ``start``: "chains" (persistent chains picked
         uniformly with replacement; for a window's RBM, by how likely each chain makes each ``condition``),
         "random" (uniform random haplotypes), or rows of ``sampling_set`` (picked without replacement while there
@@ -245,12 +293,17 @@ class Rbm(Generator):
 
         context = self.config.context_sites
         if context and (condition is None or condition.shape != (n, context)):
-            raise ValueError(f"this RBM is conditioned on {context} context sites: give them for each of {n} haplotypes")
+            raise ValueError(
+                f"this RBM is conditioned on {context} context sites: give them for each of {n} haplotypes"
+            )
         with torch.no_grad():
             if sampling_set is not None:
                 count = len(sampling_set)
-                picks = (torch.randperm(count, generator=rng, device=self.device)[:n] if n <= count
-                         else torch.randint(count, (n,), generator=rng, device=self.device))
+                picks = (
+                    torch.randperm(count, generator=rng, device=self.device)[:n]
+                    if n <= count
+                    else torch.randint(count, (n,), generator=rng, device=self.device)
+                )
                 v = torch.as_tensor(sampling_set, device=self.device)[picks].to(torch.float32)
                 if context:  # real haplotypes of the window: the context block is clamped below
                     v = torch.cat([condition, v], dim=1)
@@ -273,7 +326,7 @@ class Rbm(Generator):
         import torch
         from torch.nn.functional import logsigmoid
 
-        logits = self.hidden_mean(self.chains) @ self.w[:, :condition.shape[1]] + self.b[:condition.shape[1]]
+        logits = self.hidden_mean(self.chains) @ self.w[:, : condition.shape[1]] + self.b[: condition.shape[1]]
         log_likelihood = condition @ logsigmoid(logits).T + (1 - condition) @ logsigmoid(-logits).T  # n x chains
         return torch.multinomial(torch.softmax(log_likelihood, 1), 1, generator=rng).squeeze(1)
 
