@@ -15,25 +15,24 @@ Read haplotypes, train a generator, sample artificial genomes, judge them; every
 The command line (``genosynth STEP``) is a thin layer over these functions.
 """
 
-__version__ = "0.2.0"
-
-from genosynth._infra.errors import GateFailed, InputError, OptionError  # noqa: E402
-from genosynth.assess.fidelity import FidelityReport, evaluate  # noqa: E402
-from genosynth.assess.privacy import PrivacyReport, check_privacy  # noqa: E402
-from genosynth.downstream.imputation.impute import ImputationReport, impute_augment  # noqa: E402
-from genosynth.downstream.selection.cnn import CnnScanOptions  # noqa: E402
-from genosynth.downstream.selection.network import load_selection_network  # noqa: E402
-from genosynth.downstream.selection.scan import SelectionReport, selection_scan  # noqa: E402
-from genosynth.downstream.selection.sweeps import SweepSettings  # noqa: E402
-from genosynth.generate.chain import sample_chain, write_chain  # noqa: E402
-from genosynth.generate.models.baselines import sample_baseline  # noqa: E402
-from genosynth.generate.trained import Model, ModelHeader, load_model, read_model_header  # noqa: E402
-from genosynth.generate.training import TrainingOptions, train_diffusion, train_gan, train_rbm  # noqa: E402
-from genosynth.io import HaplotypeWriter, read_haplotypes, write_haplotypes  # noqa: E402
-from genosynth.io.holdout import split_holdout  # noqa: E402
-from genosynth.io.matrix import HaplotypeMatrix, Sites  # noqa: E402
-from genosynth.io.regions import Region  # noqa: E402
-from genosynth.io.windows import Window, split_window  # noqa: E402
+from genosynth._infra.errors import GateFailed, InputError, OptionError
+from genosynth._infra.version import __version__ as __version__
+from genosynth.assess.fidelity import FidelityReport, evaluate
+from genosynth.assess.privacy import PrivacyReport, check_privacy
+from genosynth.downstream.imputation.impute import ImputationReport, impute_augment
+from genosynth.downstream.selection.cnn import CnnScanOptions
+from genosynth.downstream.selection.network import load_selection_network
+from genosynth.downstream.selection.scan import SelectionReport, selection_scan
+from genosynth.downstream.selection.sweeps import SweepSettings
+from genosynth.generate.chain import sample_chain, write_chain
+from genosynth.generate.models.baselines import sample_baseline
+from genosynth.generate.trained import Model, ModelHeader, load_model, read_model_header
+from genosynth.generate.training import TrainingOptions, train_diffusion, train_gan, train_rbm
+from genosynth.io import HaplotypeWriter, read_haplotypes, write_haplotypes
+from genosynth.io.holdout import split_holdout
+from genosynth.io.matrix import HaplotypeMatrix, Sites
+from genosynth.io.regions import Region
+from genosynth.io.windows import Window, split_window
 
 __all__ = [
     "CnnScanOptions",
@@ -71,3 +70,10 @@ __all__ = [
     "write_chain",
     "write_haplotypes",
 ]
+
+# the public classes are genosynth's: tracebacks, reprs and the API reference say genosynth.OptionError, never the
+# private module that defines it
+for _name in __all__:
+    if isinstance(globals()[_name], type):
+        globals()[_name].__module__ = __name__
+del _name

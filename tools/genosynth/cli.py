@@ -25,13 +25,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
 
-from genosynth import __version__
 from genosynth._infra.atomic import COMMITTED, STOP_SIGNALS, committing, raise_if_stopped, remove_pending
-from genosynth._infra.devices import defer_cpu_threads, format_bytes
+from genosynth._infra.devices import format_bytes
 from genosynth._infra.errors import GateFailed, InputError, OptionError
 from genosynth._infra.options import parse_seed
 from genosynth._infra.progress import configure_logging, log
 from genosynth._infra.provenance import command_line
+from genosynth._infra.version import __version__
 from genosynth.steps._paths import StepPaths, check_paths, step_paths
 
 STEPS = {
@@ -171,8 +171,6 @@ def _run(step: str, args: argparse.Namespace, parser: argparse.ArgumentParser, a
                 + ", ".join(f"{name} {path}" for name, path in paths.files + paths.folders),
                 level=logging.DEBUG,
             )
-            if hasattr(args, "cpu_threads"):  # the steps computing with torch (steps/_compute.py)
-                defer_cpu_threads(args.cpu_threads)
             module.run(args)
             raise_if_stopped()  # a signal whose exception was discarded where it was raised
     except OptionError as err:
@@ -420,30 +418,3 @@ evaluate_main = _entry_point("evaluate")
 privacy_check_main = _entry_point("privacy-check")
 selection_scan_main = _entry_point("selection-scan")
 impute_augment_main = _entry_point("impute-augment")
-
-
-def demo_main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of ``python -m genosynth.demo`` (``make demo``)."""
-    from pathlib import Path
-
-    from genosynth.demo import run_demo
-
-    parser = argparse.ArgumentParser(
-        prog="python -m genosynth.demo",
-        description="Run genosynth end to end on simulated data.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument("--output", type=Path, default=Path("demo-output"), help="folder of every output")
-    parser.add_argument(
-        "--individuals", type=int, default=50, help="diploid individuals per population (3 populations)"
-    )
-    parser.add_argument("--length", type=int, default=500_000, help="simulated base pairs of chr22")
-    parser.add_argument(
-        "--epochs",
-        type=int,
-        default=600,
-        help="GAN epochs (the diffusion model and each window's RBM get half, the whole matrix's RBM a sixth)",
-    )
-    parser.add_argument("--seed", type=int, default=1, help="seed of the simulation and every step")
-    args = parser.parse_args(argv)
-    run_demo(args.output, individuals=args.individuals, length=args.length, epochs=args.epochs, seed=args.seed)

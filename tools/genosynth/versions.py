@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from genosynth import __version__
+from genosynth._infra.version import __version__
 
 
 def software_version(name: str) -> str:

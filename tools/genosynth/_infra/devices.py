@@ -36,22 +36,17 @@ VML_FUNCTIONS = (
 )
 _cpu_math_lock = threading.Lock()
 _cpu_math_prepared = False
-_deferred_threads: tuple[int | None] | None = None  # the command line's --threads, until a step computes
 
 
 def resolve_device(name: str) -> str:
     """The torch device to use: ``auto`` is ``cuda`` when a GPU is visible and usable, else ``cpu`` (with one
     warning saying why when a GPU is present but not usable). Prepares the CPU maths first
-    (:func:`prepare_cpu_math`), since every device computes some of its work there, sets the CPU threads the
-    command line asked for (:func:`defer_cpu_threads`), and says once which device the step computes on."""
+    (:func:`prepare_cpu_math`), since every device computes some of its work there, and says once which device
+    the step computes on."""
 
     if name not in DEVICE_CHOICES:
         raise OptionError("device", f"{name!r}: expected one of {', '.join(DEVICE_CHOICES)}")
     prepare_cpu_math()
-    global _deferred_threads
-    if _deferred_threads is not None:
-        set_cpu_threads(_deferred_threads[0])
-        _deferred_threads = None
     problem = cuda_problem()
     if name == "cuda" and problem is not None:
         raise OptionError("device", f"cuda: {problem} (use auto or cpu)")
@@ -251,11 +246,3 @@ def set_cpu_threads(threads: int | None = None) -> int:
     )
     torch.set_num_threads(threads)
     return threads
-
-
-def defer_cpu_threads(threads: int | None) -> None:
-    """Have the next :func:`resolve_device` call :func:`set_cpu_threads` with ``threads``: the command line's
-    ``--threads``, applied once a step computes with torch, so that a step that does not (a baseline sample) does
-    not import it."""
-    global _deferred_threads
-    _deferred_threads = (None if threads is None else parse_int("threads", threads, minimum=1),)

@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from genosynth import __version__
 from genosynth._infra.options import MAX_SEED, parse_seed
+from genosynth._infra.version import __version__
 
 SCHEMA_VERSION = 2
 _COMMAND: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("genosynth_command", default=None)

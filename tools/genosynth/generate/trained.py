@@ -301,6 +301,7 @@ class Model(ModelDescription):
 
     def write_history(self, path: str | Path) -> None:
         """The training history as TSV (one row per epoch, NA where not monitored) and its curves beside it."""
+        from genosynth.generate.monitoring import MONITORED
         from genosynth.reports.training import write_history
 
         if self.history is None:
@@ -309,6 +310,7 @@ class Model(ModelDescription):
         write_history(
             Path(path),
             self.history,
+            monitored=MONITORED,
             kept_epoch=summary.get("kept_epoch"),
             max_privacy_loss=summary.get("max_privacy_loss"),
         )

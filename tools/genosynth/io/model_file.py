@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from genosynth import __version__
 from genosynth._infra.atomic import atomic_outputs
 from genosynth._infra.errors import InputError, first_line
+from genosynth._infra.version import __version__
 from genosynth.io.matrix import Sites
 
 FORMAT_NAME = "genosynth-model"

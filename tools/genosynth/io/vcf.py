@@ -21,8 +21,8 @@ from typing import IO
 
 import numpy as np
 
-from genosynth import __version__
 from genosynth._infra.errors import InputError
+from genosynth._infra.version import __version__
 from genosynth.io.matrix import SiteOrderCheck, Sites
 from genosynth.io.regions import Region
 from genosynth.io.vcf_text import (

@@ -13,17 +13,20 @@ from genosynth.reports.html import new_figure, save_figure_beside
 
 
 def write_history(
-    path: Path, history: list[dict[str, Any]], *, kept_epoch: int | None, max_privacy_loss: float | None = None
+    path: Path,
+    history: list[dict[str, Any]],
+    *,
+    monitored: tuple[str, ...],
+    kept_epoch: int | None,
+    max_privacy_loss: float | None = None,
 ) -> None:
     """The history as TSV (one row per epoch, NA where not monitored) and its curves as PNG and PDF beside it:
     losses; the two halves of the adversarial accuracy with AATS's standard error; allele-frequency r, LD r and
     LD strength, the fixed fraction and the privacy loss with its standard error (and the limit early stopping
-    kept it within)."""
-    from genosynth.generate.monitoring import MONITORED
-
+    kept it within). ``monitored`` names the columns that are measurements (the rest are losses)."""
     columns = list(dict.fromkeys(key for row in history for key in row))
     write_tsv(path, columns, ([row.get(c) for c in columns] for row in history))
-    losses = [c for c in columns if c not in ("epoch", "seconds", *MONITORED)]
+    losses = [c for c in columns if c not in ("epoch", "seconds", *monitored)]
     fig = new_figure(15, 3.8)
     left, middle, right = fig.subplots(1, 3)
     epochs = [row["epoch"] for row in history]
@@ -62,11 +65,10 @@ def write_history(
     save_figure_beside(fig, path)
 
 
-def write_hidden_representation(path: Path, hidden: np.ndarray, matrix: Any, *, seed: int, device: str) -> None:
+def write_hidden_representation(path: Path, hidden: np.ndarray, matrix: Any, *, pca: Any) -> None:
     """E[h | v] of every training haplotype (``hidden``, n x n_hidden) as TSV, and its first two principal
-    components coloured by population beside it."""
-    from genosynth.assess.fidelity import principal_components
-
+    components (``pca``, as :func:`genosynth.assess.fidelity.principal_components` returns them) coloured by
+    population beside it."""
     header = ["sample", "haplotype", "population"] + [f"h{j + 1}" for j in range(hidden.shape[1])]
     rows = (
         [sample, index, population, *values]
@@ -75,7 +77,6 @@ def write_hidden_representation(path: Path, hidden: np.ndarray, matrix: Any, *, 
         )
     )
     write_tsv(path, header, rows, spec=".5g")
-    pca = principal_components(hidden, n_components=2, seed=seed, device=device)
     fig = new_figure(5.5, 4.5)
     ax = fig.add_subplot()
     populations = matrix.haplotype_population

@@ -16,7 +16,7 @@ from genosynth.generate.trained import Model
 from genosynth.io.hdf5 import read_matrix
 from genosynth.io.matrix import HaplotypeMatrix
 from genosynth.io.windows import MAX_CONTEXT_SITES
-from genosynth.steps._compute import add_compute_arguments
+from genosynth.steps._compute import add_compute_arguments, compute_device
 from genosynth.steps._paths import figures_beside
 from genosynth.steps._types import OUTPUT_FILE, Bounded, at_least
 
@@ -148,7 +148,7 @@ def training_options(args: argparse.Namespace, paths: TrainingPaths) -> dict[str
         "epochs": args.epochs,
         "max_time": args.max_time,
         "seed": args.seed,
-        "device": args.device,
+        "device": compute_device(args),
         "checkpoint": paths.checkpoint,
         "checkpoint_every": args.checkpoint_every,
         "resume": args.resume,

@@ -13,7 +13,7 @@ from genosynth.assess.fidelity import evaluate, parse_set_name
 from genosynth.io import read_haplotypes
 from genosynth.io.regions import read_bed
 from genosynth.io.tables import format_cell
-from genosynth.steps._compute import add_compute_arguments
+from genosynth.steps._compute import add_compute_arguments, compute_device
 from genosynth.steps._paths import refuse_legend_without_hapt
 from genosynth.steps._types import OUTPUT_FOLDER, Bounded, at_least
 
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> None:
         boundary_span=args.boundary_span,
         ld_max_distance=args.ld_max_distance,
         seed=args.seed,
-        device=args.device,
+        device=compute_device(args),
     )
     report.write(args.output)
     log(

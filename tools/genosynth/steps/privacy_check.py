@@ -9,7 +9,7 @@ from genosynth._infra.errors import GateFailed
 from genosynth._infra.progress import log
 from genosynth.assess.privacy import check_privacy
 from genosynth.io import read_haplotypes
-from genosynth.steps._compute import add_compute_arguments
+from genosynth.steps._compute import add_compute_arguments, compute_device
 from genosynth.steps._paths import refuse_legend_without_hapt
 from genosynth.steps._types import OUTPUT_FOLDER, Bounded, at_least
 
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> None:
         max_exact_copies=args.max_exact_copies,
         max_mia_auc=args.max_mia_auc,
         seed=args.seed,
-        device=args.device,
+        device=compute_device(args),
     )
     report.write(args.output)
     m = report.metrics

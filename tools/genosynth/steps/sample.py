@@ -16,7 +16,7 @@ from genosynth.generate.models.rbm import CHAIN_SWEEPS, OTHER_START_SWEEPS, STAR
 from genosynth.generate.trained import load_model
 from genosynth.io import companion_files, output_format, read_haplotypes, write_haplotypes
 from genosynth.io.hdf5 import read_matrix
-from genosynth.steps._compute import add_compute_arguments
+from genosynth.steps._compute import add_compute_arguments, compute_device
 from genosynth.steps._types import OUTPUT_FILE, Bounded, at_least
 
 STEP = "sample"
@@ -157,12 +157,12 @@ def run(args: argparse.Namespace) -> None:
     given = {k: v for k, v in given.items() if v is not None}
     common = {"seed": args.seed, "population": args.population, "ploidy": args.ploidy, "batch": args.batch}
     if len(args.models) == 1:
-        artificial = load_model(args.models[0], device=args.device).sample(args.n, **common, **given)
+        artificial = load_model(args.models[0], device=compute_device(args)).sample(args.n, **common, **given)
         write_haplotypes(artificial, args.output, legend=args.legend)
         sites = artificial.n_sites
     else:  # the window models are loaded one at a time as the chain reaches them
         sites = write_chain(
-            args.models, args.n, args.output, legend=args.legend, device=args.device, **common, **given
+            args.models, args.n, args.output, legend=args.legend, device=compute_device(args), **common, **given
         ).n_sites
     log(STEP, f"wrote {args.n} haplotypes x {sites} sites to {args.output}")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from genosynth._infra.atomic import atomic_group
 from genosynth._infra.progress import log
+from genosynth.assess.fidelity import principal_components
 from genosynth.generate.models.rbm import CHAIN_SWEEPS, HIDDEN_TYPES
 from genosynth.generate.training import train_rbm
 from genosynth.io.windows import split_window
@@ -112,5 +113,6 @@ def run(args: argparse.Namespace) -> None:
     hidden = model.generator.hidden_representation(window.matrix.haplotypes, window.context.haplotypes)
     with atomic_group():  # the model, its history and the hidden representation: all or none
         write_training_outputs(STEP, model, paths)
-        write_hidden_representation(hidden_path, hidden, window.matrix, seed=args.seed, device=model.generator.device)
+        pca = principal_components(hidden, n_components=2, seed=args.seed, device=model.generator.device)
+        write_hidden_representation(hidden_path, hidden, window.matrix, pca=pca)
     log(STEP, f"hidden representation in {hidden_path}")
