@@ -4,6 +4,9 @@ evaluate beside the Bernoulli baseline."""
 
 from __future__ import annotations
 
+import gzip
+import re
+
 import genosynth
 import numpy as np
 import pytest
@@ -177,3 +180,127 @@ def test_every_allele_is_its_donors_and_a_forced_switch_changes_donor(k, n, site
             over = centimorgans[j] - starts > limit
             assert changed[over].all()  # past the limit the donor always changes (a jump may also change it)
             starts[changed] = centimorgans[j]
+
+
+def _reference(n_sites: int, *, chromosomes: int = 1, k: int = 40, seed: int = 0, labels=("A", "B")):
+    """A synthetic reference: ``k`` haplotypes of diploid samples labelled in turn by ``labels`` (None: no
+    labels), ``n_sites`` sites 150 bp apart split over ``chromosomes``."""
+    from genosynth.io.matrix import HaplotypeMatrix, Sites
+
+    rng = np.random.default_rng(seed)
+    chrom = np.repeat([str(c + 1) for c in range(chromosomes)], -(-n_sites // chromosomes))[:n_sites]
+    pos = np.concatenate([np.arange(1, (chrom == c).sum() + 1) * 150 for c in dict.fromkeys(chrom)])
+    sites = Sites(chrom, pos, np.array(["."] * n_sites), np.array(["A"] * n_sites), np.array(["G"] * n_sites))
+    samples = np.array([f"s{i}" for i in range(k // 2)])
+    populations = np.array([labels[i % len(labels)] if labels else "" for i in range(k // 2)])
+    haplotypes = rng.integers(0, 2, (k, n_sites), dtype=np.uint8)
+    return HaplotypeMatrix(haplotypes, sites, samples, np.full(k // 2, 2, np.int8), populations)
+
+
+def test_written_in_blocks_the_draw_is_the_gathered_one(tmp_path):
+    """Streaming a matrix reference block by block (blocks across a chromosome boundary, forced switches and
+    population pools in play) writes exactly the haplotypes sample_mosaic gathers, whatever the block size."""
+    from genosynth.generate.models.mosaic import sample_mosaic, write_mosaic
+    from genosynth.io.hdf5 import write_matrix
+
+    reference = _reference(301, chromosomes=2)
+    write_matrix(tmp_path / "ref.h5", reference)
+    settings = MosaicSettings(ne=2000.0, max_segment_cm=0.01, miscopy=0.01)
+    gathered = sample_mosaic(reference, 30, settings=settings, seed=4, ploidy=2, progress=False)
+    assert len(set(gathered.populations)) == 2
+    for block, suffix in ((7, "vcf.gz"), (1000, "h5")):
+        written = write_mosaic(
+            tmp_path / "ref.h5",
+            30,
+            tmp_path / f"out{block}.{suffix}",
+            settings=settings,
+            seed=4,
+            ploidy=2,
+            block_sites=block,
+            progress=False,
+        )
+        assert (written.n_haplotypes, written.n_sites) == (30, 301)
+        back = genosynth.read_haplotypes(tmp_path / f"out{block}.{suffix}")
+        np.testing.assert_array_equal(back.haplotypes, gathered.haplotypes)
+        assert back.sites.keys() == reference.sites.keys()
+        assert back.populations.tolist() == gathered.populations.tolist()
+    other = sample_mosaic(reference, 30, settings=settings, seed=5, ploidy=2, progress=False)
+    assert (other.haplotypes != gathered.haplotypes).any()
+
+
+def test_memory_of_a_streamed_chromosome_does_not_grow_with_its_length(tmp_path):
+    """Peak memory (tracemalloc: numpy's buffers included) of writing a mosaic of a matrix reference with 2x the
+    sites stays within 1.3x: only a block of reference and output sites is held at a time."""
+    import tracemalloc
+
+    from genosynth.generate.models.mosaic import write_mosaic
+    from genosynth.io.hdf5 import write_matrix
+
+    peaks = {}
+    for n_sites in (4_000, 8_000):
+        write_matrix(tmp_path / f"ref{n_sites}.h5", _reference(n_sites, k=200, labels=None))
+        tracemalloc.start()
+        write_mosaic(
+            tmp_path / f"ref{n_sites}.h5", 40, tmp_path / f"out{n_sites}.vcf", seed=1, block_sites=1000, progress=False
+        )
+        peaks[n_sites] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert genosynth.read_haplotypes(tmp_path / f"out{n_sites}.vcf").n_sites == n_sites
+    assert peaks[8_000] < 1.3 * peaks[4_000], peaks
+
+
+def test_sample_command_draws_a_mosaic_and_refuses_what_does_not_apply(tmp_path):
+    """The command line: settings and the reference's and map's checksums in the provenance (names, no folders);
+    a population picks its donors; an unknown population, a reference without labels, or a rate with a map is a
+    one-line error that writes nothing."""
+    from conftest import run_genosynth
+    from genosynth._infra.provenance import file_sha256
+    from genosynth.io.hdf5 import write_matrix
+
+    write_matrix(tmp_path / "ref.h5", _reference(200))
+    write_matrix(tmp_path / "plain.h5", _reference(200, labels=None))
+    (tmp_path / "map.txt").write_text("chr pos rate cM\n1 1 2.0 0.0\n1 40000 2.0 0.08\n")
+    out = tmp_path / "out.vcf.gz"
+    base = ["sample", "--baseline", "mosaic", "--reference", tmp_path / "ref.h5", "-n", "20", "--seed", "3"]
+    run_genosynth(
+        *base,
+        "-o",
+        out,
+        "--genetic-map",
+        tmp_path / "map.txt",
+        "--max-segment-cm",
+        "0.05",
+        "--miscopy",
+        "0",
+        "--population",
+        "B",
+        "--ploidy",
+        "2",
+    )
+    drawn = genosynth.read_haplotypes(out)
+    record = drawn.provenance[-1]
+    assert record["parameters"]["baseline"] == "mosaic" and record["parameters"]["max_segment_cm"] == 0.05
+    assert record["parameters"]["population"] == "B" and record["parameters"]["miscopy_applied"] == 0
+    assert record["inputs"] == [
+        {"name": "ref.h5", "sha256": file_sha256(tmp_path / "ref.h5")},
+        {"name": "map.txt", "sha256": file_sha256(tmp_path / "map.txt")},
+    ]
+    assert str(tmp_path) not in gzip.decompress(out.read_bytes()).decode()  # no folder anywhere in the file
+    assert set(drawn.populations) == {"B"}
+    reference = genosynth.read_haplotypes(tmp_path / "ref.h5")
+    b_rows = reference.haplotypes[reference.haplotype_population == "B"]
+    # without miscopy every allele is a B donor's: each site's alleles are among the B haplotypes' alleles there
+    assert all(set(drawn.haplotypes[:, j]) <= set(b_rows[:, j]) for j in range(200))
+    for extra, message in (
+        (["--population", "C"], r"--population 'C' is not a population of ref.h5 \(it has A, B\)"),
+        (["--genetic-map", tmp_path / "map.txt", "--recombination-rate", "2"], r"--recombination-rate applies without"),
+        (["--window", "5"], r"--window applies to --baseline markov"),
+    ):
+        result = run_genosynth(*base, "-o", tmp_path / "x.h5", *extra, check=False)
+        assert result.returncode != 0 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert re.search(message, result.stderr), result.stderr
+    result = run_genosynth(
+        *base[:4], tmp_path / "plain.h5", *base[5:], "-o", tmp_path / "x.h5", "--population", "A", check=False
+    )
+    assert result.returncode != 0 and "--population needs population labels, and plain.h5 has none" in result.stderr
+    assert not (tmp_path / "x.h5").exists()

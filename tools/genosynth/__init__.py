@@ -26,6 +26,7 @@ from genosynth.downstream.selection.scan import SelectionReport, selection_scan
 from genosynth.downstream.selection.sweeps import SweepSettings
 from genosynth.generate.chain import sample_chain, write_chain
 from genosynth.generate.models.baselines import sample_baseline
+from genosynth.generate.models.mosaic import MosaicOutput, MosaicSettings, sample_mosaic, write_mosaic
 from genosynth.generate.trained import Model, ModelHeader, load_model, read_model_header
 from genosynth.generate.training import TrainingOptions, train_diffusion, train_gan, train_rbm
 from genosynth.io import HaplotypeWriter, read_haplotypes, write_haplotypes
@@ -44,6 +45,8 @@ __all__ = [
     "InputError",
     "Model",
     "ModelHeader",
+    "MosaicOutput",
+    "MosaicSettings",
     "OptionError",
     "PrivacyReport",
     "Region",
@@ -61,6 +64,7 @@ __all__ = [
     "read_model_header",
     "sample_baseline",
     "sample_chain",
+    "sample_mosaic",
     "selection_scan",
     "split_holdout",
     "split_window",
@@ -69,6 +73,7 @@ __all__ = [
     "train_rbm",
     "write_chain",
     "write_haplotypes",
+    "write_mosaic",
 ]
 
 # the public classes are genosynth's: tracebacks, reprs and the API reference say genosynth.OptionError, never the

@@ -14,7 +14,11 @@ root attributes            ``format`` = "genosynth-haplotype-matrix", ``format_v
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +47,90 @@ def read_matrix(path: str | Path, *, region: str | Region | None = None, precedi
     -------
     >>> m = read_matrix("train.h5", region="22:15000000-15100000")  # doctest: +SKIP
     """
-    import h5py
-
     path = Path(path)
     region = None if region is None else Region.parse(region)
+    with _open_matrix(path) as (handle, header):
+        try:
+            sites = _read_sites(handle)
+            selection = (
+                _with_preceding(region.site_slice(sites.chrom, sites.pos), sites, preceding_sites)
+                if region
+                else slice(0, len(sites))
+            )
+            haplotypes = _read_haplotypes(handle["calldata/GT"], header.ploidy, selection, path, sites)
+            _check_positions(sites, path)
+        except KeyError as missing:
+            raise InputError(f"{path}: not a valid haplotype matrix, missing {missing}") from None
+        except OSError as err:
+            raise InputError(f"{path}: cannot read ({err}); the file may be truncated") from None
+    try:
+        return dataclasses.replace(header, haplotypes=haplotypes, sites=sites.take(selection))
+    except InputError as err:
+        raise InputError(f"{path}: {err}") from None
+
+
+@dataclass
+class MatrixBlocks:
+    """A matrix file read a block of sites at a time (:func:`read_matrix_blocks`).
+
+    Attributes
+    ----------
+    header
+        The file's samples, populations, provenance and source, without sites.
+    n_sites, chromosomes
+        Its number of sites and its chromosomes in order.
+    blocks
+        Consecutive blocks of sites of every sample, each checked as :func:`read_matrix` checks the whole file.
+    """
+
+    header: HaplotypeMatrix
+    n_sites: int
+    chromosomes: list[str]
+    blocks: Iterator[HaplotypeMatrix]
+
+
+def read_matrix_blocks(path: str | Path, *, block_sites: int = 50_000) -> MatrixBlocks:
+    """A matrix file read ``block_sites`` sites at a time, so that memory holds one block whatever the file's
+    length.
+
+    Example
+    -------
+    >>> reference = read_matrix_blocks("chr22.h5", block_sites=50_000)  # doctest: +SKIP
+    >>> sum(block.n_sites for block in reference.blocks) == reference.n_sites  # doctest: +SKIP
+    True
+    """
+    path = Path(path)
+    with _open_matrix(path) as (handle, header):
+        n_sites = handle["variants/POS"].shape[0]
+        chromosomes: dict[str, None] = {}
+        for lo in range(0, n_sites, block_sites):
+            chromosomes.update(dict.fromkeys(_read_strings(handle, "variants/CHROM", slice(lo, lo + block_sites))))
+
+    def blocks() -> Iterator[HaplotypeMatrix]:
+        with _open_matrix(path) as (handle, again):
+            try:
+                gt = handle["calldata/GT"]
+                for lo in range(0, n_sites, block_sites):
+                    sites = _read_sites(handle, slice(lo, lo + block_sites))
+                    haplotypes = _read_haplotypes(
+                        gt[lo : lo + block_sites], again.ploidy, slice(0, len(sites)), path, sites
+                    )
+                    _check_positions(sites, path)
+                    yield dataclasses.replace(again, haplotypes=haplotypes, sites=sites)
+            except KeyError as missing:
+                raise InputError(f"{path}: not a valid haplotype matrix, missing {missing}") from None
+            except OSError as err:
+                raise InputError(f"{path}: cannot read ({err}); the file may be truncated") from None
+
+    return MatrixBlocks(header, n_sites, list(chromosomes), blocks())
+
+
+@contextlib.contextmanager
+def _open_matrix(path: Path) -> Iterator[tuple[Any, HaplotypeMatrix]]:
+    """An open matrix file and its samples without sites, its header checked; an InputError naming the file when
+    it is not a valid matrix."""
+    import h5py
+
     try:
         handle = h5py.File(path, "r")
     except FileNotFoundError:
@@ -60,48 +144,45 @@ def read_matrix(path: str | Path, *, region: str | Region | None = None, precedi
         if version > FORMAT_VERSION:
             raise InputError(f"{path}: matrix format version {version} is newer than this genosynth reads")
         try:
-            sites = _read_sites(handle)
+            n_sites = handle["variants/POS"].shape[0]
             samples = _read_strings(handle, "samples")
             ploidy = handle["sample_info/ploidy"][:].astype(np.int8)
             populations = _read_strings(handle, "sample_info/population")
             gt = handle["calldata/GT"]
-            if gt.ndim != 3 or gt.shape[1:] != (len(samples), 2) or gt.shape[0] != len(sites):
-                raise InputError(
-                    f"{path}: calldata/GT has shape {gt.shape}, expected ({len(sites)}, {len(samples)}, 2)"
-                )
+            if gt.ndim != 3 or gt.shape[1:] != (len(samples), 2) or gt.shape[0] != n_sites:
+                raise InputError(f"{path}: calldata/GT has shape {gt.shape}, expected ({n_sites}, {len(samples)}, 2)")
             if len(ploidy) != len(samples) or not np.isin(ploidy, (1, 2)).all():
                 raise InputError(f"{path}: sample_info/ploidy must hold 1 or 2 for each of {len(samples)} samples")
-            selection = (
-                _with_preceding(region.site_slice(sites.chrom, sites.pos), sites, preceding_sites)
-                if region
-                else slice(0, len(sites))
-            )
-            haplotypes = _read_haplotypes(gt, ploidy, selection, path, sites)
             provenance = _read_provenance(handle, path)
-            if len(sites) and sites.pos.min() < 1:
-                first = int(np.flatnonzero(sites.pos < 1)[0])
-                raise InputError(
-                    f"{path}: site {first + 1} ({sites.chrom[first]}:{sites.pos[first]}) has position {sites.pos[first]}; "
-                    "positions start at 1"
-                )
             label = str(handle.attrs.get("label", "Real"))
         except KeyError as missing:
             raise InputError(f"{path}: not a valid haplotype matrix, missing {missing}") from None
         except OSError as err:
             raise InputError(f"{path}: cannot read ({err}); the file may be truncated") from None
-    try:
-        return HaplotypeMatrix(
-            haplotypes,
-            sites.take(selection),
-            samples,
-            ploidy,
-            populations,
-            provenance,
-            label,
-            source=describe_file(path),
+        no_sites = Sites.concatenate([])
+        try:
+            header = HaplotypeMatrix(
+                np.empty((int((ploidy).sum()), 0), np.uint8),
+                no_sites,
+                samples,
+                ploidy,
+                populations,
+                provenance,
+                label,
+                source=describe_file(path),
+            )
+        except InputError as err:
+            raise InputError(f"{path}: {err}") from None
+        yield handle, header
+
+
+def _check_positions(sites: Sites, path: Path) -> None:
+    if len(sites) and sites.pos.min() < 1:
+        first = int(np.flatnonzero(sites.pos < 1)[0])
+        raise InputError(
+            f"{path}: site {first + 1} ({sites.chrom[first]}:{sites.pos[first]}) has position {sites.pos[first]}; "
+            "positions start at 1"
         )
-    except InputError as err:
-        raise InputError(f"{path}: {err}") from None
 
 
 def read_sites(path: str | Path) -> Sites:
@@ -238,19 +319,19 @@ def _haplotype_columns(ploidy: np.ndarray) -> np.ndarray:
     return np.sort(np.concatenate([np.arange(len(ploidy)) * 2, second]))
 
 
-def _read_sites(handle: Any) -> Sites:
+def _read_sites(handle: Any, selection: slice = slice(None)) -> Sites:
     return Sites(
         *(
-            _read_strings(handle, f"variants/{_VARIANT_NAMES[name]}")
+            _read_strings(handle, f"variants/{_VARIANT_NAMES[name]}", selection)
             if name != "pos"
-            else handle["variants/POS"][:].astype(np.int64)
+            else handle["variants/POS"][selection].astype(np.int64)
             for name in SITE_FIELDS
         )
     )
 
 
-def _read_strings(handle: Any, name: str) -> np.ndarray:
-    return np.asarray(handle[name].asstr()[:], dtype=str)
+def _read_strings(handle: Any, name: str, selection: slice = slice(None)) -> np.ndarray:
+    return np.asarray(handle[name].asstr()[selection], dtype=str)
 
 
 def _read_haplotypes(gt: Any, ploidy: np.ndarray, selection: slice, path: Path, sites: Sites) -> np.ndarray:

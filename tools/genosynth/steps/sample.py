@@ -1,6 +1,6 @@
 """sample: draw artificial haplotypes from a trained model file (any kind), from the window models of a chromosome
-chained into one sequence, or from a Bernoulli or Markov-chain baseline fitted on a reference matrix, and write
-them as a matrix, VCF or .hapt."""
+chained into one sequence, or from a baseline on a reference matrix (Bernoulli, Markov chain, or the mosaic of
+reference segments, written a block of sites at a time), and write them as a matrix, VCF or .hapt."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from genosynth._infra.progress import log
 from genosynth.generate.chain import write_chain
 from genosynth.generate.models.baselines import BASELINES, MAX_WINDOW, sample_baseline
 from genosynth.generate.models.diffusion import DEFAULT_STEPS
+from genosynth.generate.models.mosaic import MosaicSettings, write_mosaic
 from genosynth.generate.models.rbm import CHAIN_SWEEPS, OTHER_START_SWEEPS, STARTS
 from genosynth.generate.trained import load_model
 from genosynth.io import companion_files, output_format, read_haplotypes, write_haplotypes
 from genosynth.io.hdf5 import read_matrix
 from genosynth.steps._compute import add_compute_arguments, compute_device
-from genosynth.steps._types import OUTPUT_FILE, Bounded, at_least
+from genosynth.steps._types import INPUT, OUTPUT_FILE, POSITIVE, Bounded, at_least
 
 STEP = "sample"
 SUMMARY = "Generate artificial haplotypes from a model, a chain of window models, or a baseline."
@@ -25,8 +26,9 @@ DESCRIPTION = (
     "Generate artificial haplotypes from a model file (train-gan, train-rbm, train-diffusion), from the models of a "
     "chromosome's windows in order (each haplotype generated window by window, each window conditioned on "
     "the sites the windows before it generated), or from a baseline without a model (--baseline "
-    "bernoulli|markov --reference MATRIX); write a matrix (.h5), VCF (.vcf, .vcf.gz bgzipped and indexed) "
-    "or .hapt[.gz] with the training sites."
+    "bernoulli|markov|mosaic --reference MATRIX; mosaic: each haplotype copies segments of reference haplotypes "
+    "along a Li-Stephens path, switching donors with genetic distance); write a matrix (.h5), VCF (.vcf, .vcf.gz "
+    "bgzipped and indexed) or .hapt[.gz] with the training sites."
 )
 
 
@@ -55,7 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--population",
-        help="population to generate (conditional GAN or diffusion model); default: drawn in training proportions",
+        help="population to generate (conditional GAN or diffusion model; mosaic: copy only the reference "
+        "haplotypes of this population label); default: drawn in training (reference) proportions",
     )
     parser.add_argument(
         "--bernoulli",
@@ -103,14 +106,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="RBM: start the chains from these real haplotypes (matrix) instead (the paper's scheme)",
     )
     parser.add_argument(
-        "--baseline", choices=BASELINES, help="sample a baseline fitted on --reference instead of a model"
+        "--baseline", choices=(*BASELINES, "mosaic"), help="sample a baseline fitted on --reference instead of a model"
     )
-    parser.add_argument("--reference", type=Path, help="real haplotypes a baseline is fitted on (matrix, VCF or .hapt)")
+    parser.add_argument(
+        "--reference",
+        type=INPUT,
+        help="real haplotypes a baseline is fitted on (matrix or VCF; the mosaic reads a matrix a block of sites at "
+        "a time)",
+    )
     parser.add_argument(
         "--window",
         type=Bounded(int, minimum=1, maximum=MAX_WINDOW),
         default=10,
         help=f"Markov baseline: context window (1-{MAX_WINDOW} sites)",
+    )
+    defaults = MosaicSettings()
+    parser.add_argument(
+        "--genetic-map",
+        type=INPUT,
+        help="mosaic: HapMap-format genetic map (chromosome, position, rate cM/Mb, cM; a header line) of the "
+        "reference's chromosomes; default: a constant --recombination-rate",
+    )
+    parser.add_argument(
+        "--recombination-rate",
+        type=POSITIVE,
+        help=f"mosaic without --genetic-map: constant recombination rate in cM/Mb (default {defaults.cm_per_mb:g})",
+    )
+    parser.add_argument(
+        "--miscopy",
+        type=Bounded(float, minimum=0, maximum=0.5),
+        help="mosaic: probability that an allele is flipped from its donor's (default: Li and Stephens' "
+        "theta / (2 (K + theta)) for K reference haplotypes)",
+    )
+    parser.add_argument(
+        "--max-segment-cm",
+        type=POSITIVE,
+        help="mosaic, the privacy knob: longest stretch in cM copied from one reference haplotype before a switch "
+        "to another (default: no limit; shorter is more private and less faithful)",
+    )
+    parser.add_argument(
+        "--ne",
+        type=POSITIVE,
+        help=f"mosaic: effective population size in the donor switch rate 4 Ne d / K (default {defaults.ne:g})",
     )
     parser.add_argument(
         "--batch",
@@ -142,8 +179,8 @@ def run(args: argparse.Namespace) -> None:
         return
     if not args.models:
         raise OptionError("model", "missing: give a model file, or --baseline with --reference")
-    for name in ("reference", "window"):
-        if name in getattr(args, "given_options", ()) or (name == "reference" and args.reference is not None):
+    for name in ("reference", "window", *_MOSAIC_OPTIONS):
+        if name in getattr(args, "given_options", ()) or (name != "window" and getattr(args, name) is not None):
             raise OptionError(name, "applies to --baseline, not to model files")
     given = {
         "bernoulli": args.bernoulli,
@@ -167,11 +204,20 @@ def run(args: argparse.Namespace) -> None:
     log(STEP, f"wrote {args.n} haplotypes x {sites} sites to {args.output}")
 
 
+_MOSAIC_OPTIONS = ("genetic_map", "recombination_rate", "miscopy", "max_segment_cm", "ne")
+
+
 def _run_baseline(args: argparse.Namespace) -> None:
     if args.models:
         raise OptionError("baseline", "or model files, not both")
     if args.reference is None:
         raise OptionError("baseline", f"{args.baseline} needs --reference MATRIX")
+    if args.baseline == "mosaic":
+        _run_mosaic(args)
+        return
+    for name in _MOSAIC_OPTIONS:
+        if getattr(args, name) is not None:
+            raise OptionError(name, "applies to --baseline mosaic")
     for name in (
         "population",
         "sampling_set",
@@ -194,3 +240,27 @@ def _run_baseline(args: argparse.Namespace) -> None:
     )
     write_haplotypes(artificial, args.output, legend=args.legend)
     log(STEP, f"wrote {artificial.n_haplotypes} haplotypes x {artificial.n_sites} sites to {args.output}")
+
+
+def _run_mosaic(args: argparse.Namespace) -> None:
+    for name in ("sampling_set", "start", "gibbs_steps", "bernoulli", "expected_counts", "steps", "guidance"):
+        if getattr(args, name) is not None:
+            raise OptionError(name, "applies to models, not to --baseline")
+    if "window" in getattr(args, "given_options", ()):
+        raise OptionError("window", "applies to --baseline markov")
+    if args.recombination_rate is not None and args.genetic_map is not None:
+        raise OptionError("recombination_rate", "applies without --genetic-map (the map gives the rates)")
+    given = {"ne": args.ne, "miscopy": args.miscopy, "max_segment_cm": args.max_segment_cm}
+    given["cm_per_mb"] = args.recombination_rate
+    written = write_mosaic(
+        args.reference,
+        args.n,
+        args.output,
+        legend=args.legend,
+        settings=MosaicSettings(**{name: value for name, value in given.items() if value is not None}),
+        genetic_map=args.genetic_map,
+        population=args.population,
+        seed=args.seed,
+        ploidy=args.ploidy,
+    )
+    log(STEP, f"wrote {written.n_haplotypes} haplotypes x {written.n_sites} sites to {args.output}")

@@ -20,8 +20,9 @@ with haplotypes x sites and its memory with the output alone.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,7 +33,8 @@ from genosynth._infra.errors import InputError
 from genosynth._infra.options import parse_float
 
 if TYPE_CHECKING:
-    from genosynth.io.matrix import HaplotypeMatrix
+    from genosynth.io.hdf5 import MatrixBlocks
+    from genosynth.io.matrix import HaplotypeMatrix, Sites
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class MosaicSettings:
     1.0
     >>> MosaicSettings(ne=0)
     Traceback (most recent call last):
-    genosynth._infra.errors.OptionError: ne must be > 0
+    genosynth.OptionError: ne must be > 0
     """
 
     ne: float = 10_000.0
@@ -114,9 +116,15 @@ def genetic_positions(
 def _read_map(path: Path, chromosome: str | None) -> tuple[np.ndarray, np.ndarray]:
     """Base-pair and centimorgan columns of a HapMap-format genetic map's rows of ``chromosome`` (``chr`` prefixes
     ignored), checked to increase."""
+    return _map_columns(str(path), chromosome, *_file_version(path))
+
+
+@functools.lru_cache(maxsize=4)
+def _map_columns(path: str, chromosome: str | None, mtime_ns: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_read_map` once per state of the file (a chromosome streamed in blocks reads it once)."""
     bp, cm = [], []
     wanted = None if chromosome is None else str(chromosome).removeprefix("chr")
-    for number, name, position, centimorgan, line in _map_lines(str(path), *_file_version(path)):
+    for number, name, position, centimorgan, line in _map_lines(path, mtime_ns, size):
         if wanted is not None and number > 1 and name != wanted:
             continue
         if position is None:
@@ -191,47 +199,109 @@ def mosaic_haplotypes(
     [[0, 0, 0, 0], [1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 1]]
     """
     reference = np.asarray(reference, dtype=np.uint8)
-    k, n_sites = reference.shape
-    if k < 1 or n_sites < 1:
-        raise InputError("the mosaic baseline needs at least one reference haplotype and one site")
-    centimorgans = np.asarray(centimorgans, dtype=np.float64)
-    new_chromosome = np.zeros(n_sites, dtype=bool)
+    new_chromosome = np.zeros(reference.shape[1], dtype=bool)
     if chromosome_starts is not None:
         new_chromosome[np.asarray(chromosome_starts, dtype=np.int64)] = True
-    if centimorgans.shape != (n_sites,) or np.any((np.diff(centimorgans) < 0) & ~new_chromosome[1:]):
-        raise ValueError("centimorgans must give one genetic position per site, non-decreasing within a chromosome")
-    pools = _pools(k, reference_groups, groups, n)
-    miscopy = default_miscopy(k) if settings.miscopy is None else settings.miscopy
-    out = np.empty((n, n_sites), dtype=np.uint8)
-    donors = _draw(pools, np.arange(n), rng)
-    pool_size = np.array([len(rows) for rows in pools[1]], dtype=np.float64)[pools[0]]  # K of each haplotype's pool
-    segment_start = np.full(n, centimorgans[0])
-    for j in range(n_sites):
-        if j and new_chromosome[j]:
-            donors = _draw(pools, np.arange(n), rng)
-            segment_start[:] = centimorgans[j]
-        elif j:
-            gap_morgans = (centimorgans[j] - centimorgans[j - 1]) / 100
-            jump = rng.random(n) < -np.expm1(-4 * settings.ne * gap_morgans / pool_size)
-            if jump.any():
-                previous = donors[jump]
-                donors[jump] = _draw(pools, np.flatnonzero(jump), rng)
-                # a jump back onto the same donor continues its segment: the bound holds on what is copied
-                segment_start[np.flatnonzero(jump)[donors[jump] != previous]] = centimorgans[j]
-            if settings.max_segment_cm is not None:
-                forced = centimorgans[j] - segment_start > settings.max_segment_cm  # a jump back included
-                if forced.any():
-                    donors[forced] = _draw(pools, np.flatnonzero(forced), rng, avoid=donors[forced])
-                    segment_start[forced] = centimorgans[j]
-        alleles = reference[donors, j]
-        if miscopy:
-            alleles ^= (rng.random(n) < miscopy).astype(np.uint8)
-        out[:, j] = alleles
-        if donors_out is not None:
-            donors_out[:, j] = donors
-        if on_site is not None:
-            on_site(j)
-    return out
+    walk = MosaicWalk(len(reference), n, rng, settings=settings, reference_groups=reference_groups, groups=groups)
+    return walk.copy(reference, centimorgans, new_chromosome, donors_out=donors_out, on_site=on_site)
+
+
+class MosaicWalk:
+    """The copying paths of ``n`` haplotypes through ``k`` reference haplotypes, walked one block of sites after
+    another: each haplotype's donor and the start of its current segment carry over from one block to the next,
+    so that any split of the sites into blocks copies the same haplotypes (:func:`mosaic_haplotypes` is one
+    block).
+
+    Examples
+    --------
+    >>> reference = np.random.default_rng(0).integers(0, 2, (20, 100), dtype=np.uint8)
+    >>> centimorgans, first = np.linspace(0, 50, 100), np.zeros(100, bool)
+    >>> walk = MosaicWalk(20, 5, np.random.default_rng(1))
+    >>> parts = [walk.copy(reference[:, lo:lo + 30], centimorgans[lo:lo + 30], first[lo:lo + 30])
+    ...          for lo in range(0, 100, 30)]
+    >>> whole = MosaicWalk(20, 5, np.random.default_rng(1)).copy(reference, centimorgans, first)
+    >>> bool((np.hstack(parts) == whole).all())
+    True
+    """
+
+    def __init__(
+        self,
+        k: int,
+        n: int,
+        rng: np.random.Generator,
+        *,
+        settings: MosaicSettings = MosaicSettings(),
+        reference_groups: np.ndarray | None = None,
+        groups: np.ndarray | None = None,
+    ) -> None:
+        if k < 1:
+            raise InputError("the mosaic baseline needs at least one reference haplotype")
+        self.k, self.n, self.rng, self.settings = k, n, rng, settings
+        self.pools = _pools(k, reference_groups, groups, n)
+        self.miscopy = default_miscopy(k) if settings.miscopy is None else settings.miscopy
+        self.pool_size = np.array([len(rows) for rows in self.pools[1]], dtype=np.float64)[self.pools[0]]
+        self.donors = _draw(self.pools, np.arange(n), rng)
+        self.segment_start = np.zeros(n)
+        self.last_centimorgan: float | None = None  # None before the first site
+
+    def copy(
+        self,
+        reference: np.ndarray,
+        centimorgans: np.ndarray,
+        new_chromosome: np.ndarray,
+        *,
+        donors_out: np.ndarray | None = None,
+        on_site: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """The next ``b`` sites of every haplotype (uint8 n x b) from the reference's alleles there (uint8 K x b),
+        the sites' genetic positions and whether each begins another chromosome (the walk's first site always
+        does); ``donors_out`` (n x b) receives each allele's donor, ``on_site(j)`` is called after each site."""
+        reference = np.asarray(reference, dtype=np.uint8)
+        centimorgans = np.asarray(centimorgans, dtype=np.float64)
+        new_chromosome = np.asarray(new_chromosome, dtype=bool).copy()
+        n_sites = reference.shape[1]
+        if reference.shape[0] != self.k:
+            raise ValueError(f"reference has {reference.shape[0]} haplotypes, the walk copies from {self.k}")
+        if self.last_centimorgan is None and n_sites:
+            new_chromosome[0] = True
+        before = np.r_[self.last_centimorgan if self.last_centimorgan is not None else -np.inf, centimorgans[:-1]]
+        if (
+            centimorgans.shape != (n_sites,)
+            or new_chromosome.shape != (n_sites,)
+            or np.any((centimorgans < before) & ~new_chromosome)
+        ):
+            raise ValueError("centimorgans must give one genetic position per site, non-decreasing within a chromosome")
+        n, rng, settings = self.n, self.rng, self.settings
+        donors, segment_start = self.donors, self.segment_start
+        out = np.empty((n, n_sites), dtype=np.uint8)
+        for j in range(n_sites):
+            if new_chromosome[j]:
+                if self.last_centimorgan is not None:  # the walk's first donors were drawn with the walk
+                    donors[:] = _draw(self.pools, np.arange(n), rng)
+                segment_start[:] = centimorgans[j]
+            else:
+                gap_morgans = (centimorgans[j] - before[j]) / 100
+                jump = rng.random(n) < -np.expm1(-4 * settings.ne * gap_morgans / self.pool_size)
+                if jump.any():
+                    previous = donors[jump]
+                    donors[jump] = _draw(self.pools, np.flatnonzero(jump), rng)
+                    # a jump back onto the same donor continues its segment: the bound holds on what is copied
+                    segment_start[np.flatnonzero(jump)[donors[jump] != previous]] = centimorgans[j]
+                if settings.max_segment_cm is not None:
+                    forced = centimorgans[j] - segment_start > settings.max_segment_cm  # a jump back included
+                    if forced.any():
+                        donors[forced] = _draw(self.pools, np.flatnonzero(forced), rng, avoid=donors[forced])
+                        segment_start[forced] = centimorgans[j]
+            self.last_centimorgan = centimorgans[j]
+            alleles = reference[donors, j]
+            if self.miscopy:
+                alleles ^= (rng.random(n) < self.miscopy).astype(np.uint8)
+            out[:, j] = alleles
+            if donors_out is not None:
+                donors_out[:, j] = donors
+            if on_site is not None:
+                on_site(j)
+        return out
 
 
 def _pools(
@@ -279,12 +349,14 @@ def sample_mosaic(
     *,
     settings: MosaicSettings = MosaicSettings(),
     genetic_map: str | Path | None = None,
+    population: str | None = None,
     by_population: bool | None = None,
     seed: int | None = None,
     ploidy: int = 1,
     progress: bool = True,
 ) -> HaplotypeMatrix:
-    """``n`` artificial haplotypes copied from ``reference`` along Li-Stephens paths (see the module's text).
+    """``n`` artificial haplotypes copied from ``reference`` along Li-Stephens paths (see the module's text),
+    gathered in memory; :func:`write_mosaic` writes the same haplotypes to a file a block of sites at a time.
 
     Parameters
     ----------
@@ -297,9 +369,12 @@ def sample_mosaic(
         and the constant recombination rate.
     genetic_map
         A HapMap-format genetic map (rows of every chromosome of ``reference``); None: ``settings.cm_per_mb``.
+    population
+        Every artificial sample of this population, copying only its reference haplotypes (a label of the
+        reference's samples).
     by_population
-        Each artificial sample draws a population in the reference's proportions and copies only donors of it;
-        None: when every reference sample has a population label.
+        Without ``population``: each artificial sample draws a population in the reference's proportions and
+        copies only donors of it; None: when every reference sample has a population label.
     seed, progress
         Seed of the draw (random, and recorded, when None); progress on standard error.
 
@@ -319,60 +394,256 @@ def sample_mosaic(
     >>> artificial = sample_mosaic(real, 100, settings=MosaicSettings(max_segment_cm=5.0), seed=1, progress=False)
     >>> artificial.n_haplotypes, artificial.n_sites, set(artificial.populations) <= set(real.populations)
     (100, 805, True)
+    >>> sample_mosaic(real, 10, population="EAS", seed=1, progress=False).population_counts()
+    {'EAS': 10}
     """
-    from genosynth._infra.devices import require_memory
-    from genosynth._infra.options import parse_haplotype_count
-    from genosynth._infra.progress import Progress
-    from genosynth._infra.provenance import make_record, resolve_seed
+    from genosynth.io.matrix import Sites
+
+    draw = _MosaicDraw(
+        _matrix_blocks(reference, block_sites=max(1, reference.n_sites)),
+        n,
+        settings=settings,
+        genetic_map=genetic_map,
+        population=population,
+        by_population=by_population,
+        seed=seed,
+        ploidy=ploidy,
+        block_sites=max(1, reference.n_sites),
+    )
+    parts = list(draw.blocks(progress=progress))
+    return dataclasses.replace(
+        draw.header,
+        haplotypes=np.hstack([block for _, block in parts]) if parts else np.empty((n, 0), np.uint8),
+        sites=Sites.concatenate([sites for sites, _ in parts]),
+    )
+
+
+@dataclass(frozen=True)
+class MosaicOutput:
+    """What :func:`write_mosaic` wrote: the file, its haplotypes and sites, and its provenance record."""
+
+    path: Path
+    n_haplotypes: int
+    n_sites: int
+    record: dict
+
+    def to_dict(self) -> dict:
+        """The output as JSON-ready fields."""
+        return {"path": str(self.path), "n_haplotypes": self.n_haplotypes, "n_sites": self.n_sites, **self.record}
+
+
+def write_mosaic(
+    reference: str | Path | HaplotypeMatrix,
+    n: int,
+    output: str | Path,
+    *,
+    legend: str | Path | None = None,
+    settings: MosaicSettings = MosaicSettings(),
+    genetic_map: str | Path | None = None,
+    population: str | None = None,
+    by_population: bool | None = None,
+    seed: int | None = None,
+    ploidy: int = 1,
+    block_sites: int = 50_000,
+    progress: bool = True,
+) -> MosaicOutput:
+    """Write :func:`sample_mosaic`'s haplotypes (the same ones, for the same seed) to ``output`` (matrix, VCF or
+    .hapt, atomically) a block of sites at a time, so that memory does not grow with the chromosome's length.
+
+    Parameters
+    ----------
+    reference
+        The real haplotypes: a matrix file (.h5), read ``block_sites`` sites at a time; a VCF or .hapt file, read
+        whole (convert a chromosome-sized one with vcf-to-matrix first); or a matrix in memory.
+    output, legend
+        The file written, and the legend beside a .hapt output (default: beside it).
+    block_sites
+        Sites generated and written at a time (fewer where ``n`` haplotypes of that many sites would pass 256
+        MiB); the output does not depend on it.
+    settings, genetic_map, population, by_population, seed, ploidy, progress
+        As :func:`sample_mosaic` takes them.
+
+    Returns
+    -------
+    MosaicOutput
+        The file written, its size and its provenance record.
+
+    Examples
+    --------
+    >>> write_mosaic("train.h5", 5000, "mosaic.vcf.gz", genetic_map="chr22.map", seed=1).n_sites  # doctest: +SKIP
+    1066555
+    """
+    from genosynth._infra.options import parse_haplotype_count, parse_int
+    from genosynth.io import HaplotypeWriter, read_haplotypes
+    from genosynth.io.detect import detect_format
+    from genosynth.io.hdf5 import read_matrix_blocks
     from genosynth.io.matrix import HaplotypeMatrix
 
     n, ploidy = parse_haplotype_count(n, ploidy)
-    seed = resolve_seed(seed)
-    require_memory(
-        n * reference.n_sites * 2, f"{n} haplotypes x {reference.n_sites} sites", advice="ask for fewer haplotypes (-n)"
-    )
-    chromosomes, positions = reference.sites.chrom, reference.sites.pos
-    starts = np.flatnonzero(chromosomes[1:] != chromosomes[:-1]) + 1
-    centimorgans = np.empty(reference.n_sites)
-    for lo, hi in zip(np.r_[0, starts], np.r_[starts, reference.n_sites]):
-        if np.any(np.diff(positions[lo:hi]) < 0):
-            raise InputError(
-                f"{reference.name('the reference')}: sites of chromosome {chromosomes[lo]} are not sorted "
-                "by position (the mosaic walks along them)"
-            )
-        centimorgans[lo:hi] = genetic_positions(
-            positions[lo:hi], cm_per_mb=settings.cm_per_mb, genetic_map=genetic_map, chromosome=str(chromosomes[lo])
-        )
-    labels = np.repeat(reference.populations, reference.ploidy)
-    if by_population is None:
-        by_population = bool(len(labels)) and all(label != "" for label in labels)
-    rng = np.random.default_rng(seed)
-    groups = None
-    if by_population:
-        per_sample = rng.choice(labels, n // ploidy)
-        groups = np.repeat(per_sample, ploidy)
-    meter = Progress("sample", unit="sites", total=reference.n_sites, enabled=progress)
-    haplotypes = mosaic_haplotypes(
-        reference.haplotypes,
+    block_sites = max(1, min(parse_int("block_sites", block_sites, minimum=1), _BLOCK_BYTES // n))
+    if isinstance(reference, HaplotypeMatrix):
+        blocks = _matrix_blocks(reference, block_sites=block_sites)
+    elif detect_format(Path(reference)).format == "matrix":
+        blocks = read_matrix_blocks(reference, block_sites=block_sites)
+    else:
+        blocks = _matrix_blocks(read_haplotypes(reference), block_sites=block_sites)
+    draw = _MosaicDraw(
+        blocks,
         n,
-        rng,
-        centimorgans=centimorgans,
-        chromosome_starts=starts,
         settings=settings,
-        reference_groups=labels if by_population else None,
-        groups=groups,
-        on_site=lambda j: meter.update(1),
+        genetic_map=genetic_map,
+        population=population,
+        by_population=by_population,
+        seed=seed,
+        ploidy=ploidy,
+        block_sites=block_sites,
     )
-    meter.close()
-    parameters = {
-        "baseline": "mosaic",
-        "n": n,
-        "ploidy": ploidy,
-        "by_population": by_population,
-        "genetic_map": None if genetic_map is None else Path(genetic_map).name,
-        **{name: getattr(settings, name) for name in settings.__dataclass_fields__},
-    }
-    record = make_record("sample", parameters=parameters, seed=seed, inputs=[reference.describe()])
-    return HaplotypeMatrix.artificial(
-        haplotypes, reference.sites, ploidy=ploidy, populations=groups, provenance=reference.provenance + [record]
+    header = draw.header
+    n_sites = 0
+    with HaplotypeWriter(
+        output,
+        samples=header.samples,
+        ploidy=header.ploidy,
+        populations=header.populations,
+        label=header.label,
+        provenance=header.provenance,
+        contigs=blocks.chromosomes,
+        legend=legend,
+    ) as writer:
+        for sites, haplotypes in draw.blocks(progress=progress):
+            writer.append(sites, haplotypes)
+            n_sites += len(sites)
+    return MosaicOutput(Path(output), header.n_haplotypes, n_sites, header.provenance[-1])
+
+
+_BLOCK_BYTES = 1 << 28  # the most bytes of output (n haplotypes x block sites) generated at a time
+
+
+def _matrix_blocks(matrix: HaplotypeMatrix, *, block_sites: int) -> MatrixBlocks:
+    """A matrix in memory as consecutive blocks of ``block_sites`` sites, its header described as a whole."""
+    from genosynth.io.hdf5 import MatrixBlocks
+
+    header = dataclasses.replace(matrix.select_sites(slice(0, 0)), source=matrix.describe())
+    return MatrixBlocks(
+        header,
+        matrix.n_sites,
+        list(dict.fromkeys(matrix.sites.chrom.tolist())),
+        (matrix.select_sites(slice(lo, lo + block_sites)) for lo in range(0, matrix.n_sites, block_sites)),
     )
+
+
+class _MosaicDraw:
+    """One mosaic draw from a reference read in blocks: the artificial samples' header (with the provenance
+    record) made before any site, then the blocks of copied haplotypes."""
+
+    def __init__(
+        self,
+        reference: MatrixBlocks,
+        n: int,
+        *,
+        settings: MosaicSettings,
+        genetic_map: str | Path | None,
+        population: str | None,
+        by_population: bool | None,
+        seed: int | None,
+        ploidy: int,
+        block_sites: int,
+    ) -> None:
+        from genosynth._infra.devices import require_memory
+        from genosynth._infra.errors import OptionError
+        from genosynth._infra.options import parse_haplotype_count
+        from genosynth._infra.provenance import describe_file, make_record, resolve_seed
+        from genosynth.io.matrix import HaplotypeMatrix, Sites
+
+        n, ploidy = parse_haplotype_count(n, ploidy)
+        seed = resolve_seed(seed)
+        head = reference.header
+        name = head.name("the reference")
+        if min(block_sites, reference.n_sites) * n:
+            require_memory(
+                n * min(block_sites, reference.n_sites) * 2,
+                f"{n} haplotypes x {min(block_sites, reference.n_sites)} sites",
+                advice="ask for fewer haplotypes (-n)",
+            )
+        labels = np.repeat(head.populations, head.ploidy)
+        labelled = bool(len(labels)) and all(label != "" for label in labels)
+        if population is not None:
+            known = sorted(set(labels.tolist()) - {""})
+            if not known:
+                raise OptionError("population", f"needs population labels, and {name} has none")
+            if population not in known:
+                raise OptionError(
+                    "population", f"{population!r} is not a population of {name} (it has {', '.join(known)})"
+                )
+            by_population = True
+        elif by_population is None:
+            by_population = labelled
+        elif by_population and not labelled:
+            raise OptionError("by_population", f"needs a population label on every sample of {name}")
+        rng = np.random.default_rng(seed)
+        groups = None
+        if population is not None:
+            groups = np.full(n, population)
+        elif by_population:
+            groups = np.repeat(rng.choice(labels, n // ploidy), ploidy)
+        self.walk = MosaicWalk(
+            len(labels),
+            n,
+            rng,
+            settings=settings,
+            reference_groups=labels if by_population else None,
+            groups=groups,
+        )
+        self.settings, self.genetic_map, self.name, self.n_sites = settings, genetic_map, name, reference.n_sites
+        self.reference = reference
+        parameters = {
+            "baseline": "mosaic",
+            "n": n,
+            "ploidy": ploidy,
+            "population": population,
+            "by_population": by_population,
+            "genetic_map": None if genetic_map is None else Path(genetic_map).name,
+            **{field: getattr(settings, field) for field in settings.__dataclass_fields__},
+            "miscopy_applied": self.walk.miscopy,
+        }
+        inputs = [dict(head.source or {})] + ([] if genetic_map is None else [describe_file(genetic_map)])
+        record = make_record("sample", parameters=parameters, seed=seed, inputs=inputs)
+        self.header = HaplotypeMatrix.artificial(
+            np.empty((n, 0), np.uint8),
+            Sites.concatenate([]),
+            ploidy=ploidy,
+            populations=groups,
+            provenance=head.provenance + [record],
+        )
+
+    def blocks(self, *, progress: bool) -> Iterator[tuple[Sites, np.ndarray]]:
+        """(sites, copied haplotypes n x sites) of each block of the reference in turn."""
+        from genosynth._infra.progress import Progress
+
+        meter = Progress("sample", unit="sites", total=self.n_sites, enabled=progress)
+        chromosome, position = None, None
+        for block in self.reference.blocks:
+            chromosomes, positions = block.sites.chrom, block.sites.pos
+            if not len(positions):
+                continue
+            new = np.r_[chromosomes[0] != chromosome, chromosomes[1:] != chromosomes[:-1]]
+            unsorted = ~new & (positions < np.r_[position if position is not None else 0, positions[:-1]])
+            if unsorted.any():
+                where = int(np.flatnonzero(unsorted)[0])
+                raise InputError(
+                    f"{self.name}: sites of chromosome {chromosomes[where]} are not sorted by position at "
+                    f"{block.sites.label(where)} (the mosaic walks along them)"
+                )
+            centimorgans = np.empty(len(positions))
+            starts = np.flatnonzero(np.r_[True, new[1:]])  # the block's runs of one chromosome
+            for lo, hi in zip(starts, np.r_[starts[1:], len(positions)]):
+                centimorgans[lo:hi] = genetic_positions(
+                    positions[lo:hi],
+                    cm_per_mb=self.settings.cm_per_mb,
+                    genetic_map=self.genetic_map,
+                    chromosome=str(chromosomes[lo]),
+                )
+            haplotypes = self.walk.copy(block.haplotypes, centimorgans, new, on_site=lambda j: meter.update(1))
+            chromosome, position = chromosomes[-1], positions[-1]
+            yield block.sites, haplotypes
+        meter.close()
