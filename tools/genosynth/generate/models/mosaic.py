@@ -446,6 +446,7 @@ def write_mosaic(
     ploidy: int = 1,
     block_sites: int = 50_000,
     progress: bool = True,
+    on_block: Callable[[int], None] | None = None,
 ) -> MosaicOutput:
     """Write :func:`sample_mosaic`'s haplotypes (the same ones, for the same seed) to ``output`` (matrix, VCF or
     .hapt, atomically) a block of sites at a time, so that memory does not grow with the chromosome's length.
@@ -462,6 +463,9 @@ def write_mosaic(
         MiB); the output does not depend on it.
     settings, genetic_map, population, by_population, seed, ploidy, progress
         As :func:`sample_mosaic` takes them.
+    on_block
+        Called with the number of sites written so far after each block is written (a benchmark reads the
+        process's memory there).
 
     Returns
     -------
@@ -513,6 +517,8 @@ def write_mosaic(
         for sites, haplotypes in draw.blocks(progress=progress):
             writer.append(sites, haplotypes)
             n_sites += len(sites)
+            if on_block is not None:
+                on_block(n_sites)
     return MosaicOutput(Path(output), header.n_haplotypes, n_sites, header.provenance[-1])
 
 
