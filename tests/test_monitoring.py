@@ -5,10 +5,12 @@ with a holdout."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from conftest import run_genosynth, write_805_split
-from genosynth.generate.monitoring import EarlyStopping, Monitor
+from genosynth.generate.monitoring import EarlyStopping, Monitor, selection_margin
 from genosynth.io.hdf5 import read_matrix
 from genosynth.io.model_file import load_model_file
 
@@ -55,9 +57,50 @@ def test_with_no_state_within_the_limit_the_lowest_privacy_loss_is_kept_and_said
     summary = _choose("fidelity", rows, max_privacy_loss=0.05).summary()
     assert summary["privacy_limit_met"] is False and summary["kept_privacy_loss"] == 0.07
     assert (
-        "no monitored state had a privacy loss within 0.05: kept the one with the lowest, 0.070 (epoch 2)"
-        == summary["note"]
+        "no monitored state had a privacy loss within 0.05 (0 judged afresh): kept the one with the lowest monitored "
+        "loss, 0.070 (epoch 2)" == summary["note"]
     )
+
+
+def test_the_selection_margin_is_one_standard_error_for_one_state_and_bonferroni_for_more():
+    from scipy.stats import norm
+
+    assert selection_margin(1) == pytest.approx(1.0)
+    for k in (2, 10, 40):
+        assert selection_margin(k) == pytest.approx(norm.isf(norm.sf(1.0) / k))
+    with pytest.raises(ValueError, match="at least 1"):
+        selection_margin(0)
+
+
+def test_states_over_the_limit_that_monitoring_noise_admits_are_refused_when_judged_afresh():
+    """Forty states improving in fidelity, all truly over the limit (0.06) but the first (0.0); monitoring and
+    privacy-check measure each with noise of one standard error 0.01. Screening alone (monitored loss plus one
+    standard error within 0.05, the earlier rule) admits late, over-limit states whose estimate came out low by
+    chance; the judgement afresh with the margin for the states judged keeps the one truly within the limit."""
+    rng = np.random.default_rng(3)
+    true_loss = [0.0] + [0.06] * 39
+    rows = [
+        _row(0.5 - 0.2 / (epoch + 1), 0.5, privacy_loss=loss + 0.01 * rng.standard_normal(), privacy_loss_se=0.01)
+        for epoch, loss in enumerate(true_loss)
+    ]
+    admitted_by_screening = [e for e, row in enumerate(rows) if row["privacy_loss"] + 0.01 <= 0.05 and e > 0]
+    assert len(admitted_by_screening) >= 2  # the earlier rule would keep an over-limit state
+    stopper = EarlyStopping("fidelity", tolerance=0.0, max_privacy_loss=0.05)
+    for epoch, (row, loss) in enumerate(zip(rows, true_loss)):
+        fresh = {"judged_privacy_loss": loss + 0.01 * rng.standard_normal(), "judged_privacy_loss_se": 0.01}
+        stopper.offer(epoch, row, lambda: {}, judge=lambda fresh=fresh: dict(fresh))
+    assert stopper.kept.epoch == 0 and true_loss[stopper.kept.epoch] <= 0.05
+    summary = stopper.summary()
+    assert summary["states_judged"] == 1 + len(admitted_by_screening) and summary["privacy_limit_met"]
+    assert rows[0]["judged_margin"] == 1.0 and summary["kept_margin"] == 1.0  # the judged figures enter the row
+    assert rows[admitted_by_screening[-1]]["judged_margin"] == pytest.approx(selection_margin(summary["states_judged"]))
+
+
+def test_a_checkpoint_carries_the_states_judged():
+    stopper = _choose("fidelity", [_row(0.5, 0.5, privacy_loss=0.01), _row(0.5, 0.5)], max_privacy_loss=0.05)
+    again = EarlyStopping("fidelity", tolerance=0.01, max_privacy_loss=0.05)
+    again.load_state(stopper.state())
+    assert stopper.judged == again.judged == 2
 
 
 def test_fidelity_prefers_allele_frequencies_when_balance_ties_and_the_latest_within_tolerance():
@@ -141,6 +184,10 @@ def test_a_short_run_with_a_holdout_records_every_monitored_figure(split, tmp_pa
         "aats_holdout",
         "privacy_loss",
         "privacy_loss_se",
+        "judged_privacy_loss",
+        "judged_privacy_loss_se",
+        "judged_size",
+        "judged_margin",
     ):
         assert column in header, column
     assert np.isfinite(float(dict(zip(header, lines[-1].split("\t")))["ld_strength"]))  # epoch 4 is monitored
@@ -149,6 +196,19 @@ def test_a_short_run_with_a_holdout_records_every_monitored_figure(split, tmp_pa
         summary["early_stop"] == "fidelity"
         and summary["kept_epoch"] in (2, 4)
         and summary["kept"]["privacy_loss"] <= 0.5
+    )
+    # the kept state was judged as privacy-check judges it: 5000 fresh haplotypes against the whole sets
+    assert (
+        summary["states_judged"] >= 1 and summary["kept"]["judged_size"] == read_matrix(split["holdout"]).n_haplotypes
+    )
+    run_genosynth("sample", model, "-n", "5000", "-o", tmp_path / "ag.h5", "--seed", "9")
+    run_genosynth(
+        "privacy-check", "--train", split["train"], "--holdout", split["holdout"], "--synthetic", tmp_path / "ag.h5",
+        "-o", tmp_path / "privacy", "--seed", "9",
+    )  # fmt: skip
+    fresh = json.loads((tmp_path / "privacy" / "privacy.json").read_text())
+    assert (
+        abs(fresh["privacy_loss"] - summary["kept_judged_privacy_loss"]) <= 3 * summary["kept_judged_privacy_loss_se"]
     )
     record = load_model_file(model).provenance[-1]
     assert [entry["name"] for entry in record["inputs"]] == ["train.h5", "holdout.h5"]

@@ -46,6 +46,7 @@ from genosynth.io.matrix import HaplotypeMatrix, require_same_sites
 from genosynth.io.tables import format_cell
 from genosynth.reports import Report, ReportParts
 
+DEFAULT_REPEATS = 5  # subsampling draws of a set larger than the AATS size (check_privacy, monitoring's judge)
 SATURATED_HALF = 0.1  # an AATS half nearer than this to 0 or 1 is saturated (module docstring)
 COPY_RATE_MARGIN = 2.0  # standard errors by which a copy rate must exceed the held-out one (_copies_caveat)
 
@@ -139,6 +140,52 @@ def aats_from_nearest(
         ties_syn=float(syn_ties.mean()),
         standard_error=float(0.5 * np.sqrt((truth.var() + syn.var()) / n)),
         size=n,
+    )
+
+
+@dataclass
+class PrivacyLoss:
+    """AATS against the training and the held-out set at one size, and the privacy loss they give."""
+
+    on_train: AATS
+    on_holdout: AATS
+
+    @property
+    def value(self) -> float:
+        return self.on_holdout.aats - self.on_train.aats
+
+    @property
+    def standard_error(self) -> float:
+        return float(np.hypot(self.on_train.standard_error, self.on_holdout.standard_error))
+
+
+def measure_privacy_loss(
+    train: np.ndarray,
+    holdout: np.ndarray,
+    synthetic: np.ndarray,
+    *,
+    repeats: int,
+    rng: np.random.Generator,
+    device: str = "cpu",
+    synthetic_for_holdout: np.ndarray | None = None,
+) -> PrivacyLoss:
+    """AATS(holdout) - AATS(train), both at the size of the smallest of the three sets (module docstring), as
+    privacy-check judges it; ``synthetic_for_holdout`` is compared with the held-out set instead when given
+    (a window's model generates it conditioned on held-out contexts).
+
+    Example
+    -------
+    >>> rng = np.random.default_rng(0)
+    >>> train, holdout = (rng.integers(0, 2, (40, 30), dtype=np.uint8) for _ in range(2))
+    >>> loss = measure_privacy_loss(train, holdout, train, repeats=1, rng=rng)
+    >>> loss.on_train.aats, loss.value > 0.3
+    (0.0, True)
+    """
+    other = synthetic if synthetic_for_holdout is None else synthetic_for_holdout
+    size = min(len(train), len(holdout), len(synthetic), len(other))
+    return PrivacyLoss(
+        adversarial_accuracy(train, synthetic, repeats=repeats, rng=rng, size=size, device=device),
+        adversarial_accuracy(holdout, other, repeats=repeats, rng=rng, size=size, device=device),
     )
 
 
@@ -247,7 +294,7 @@ def check_privacy(
     synthetic: HaplotypeMatrix,
     *,
     near: int = 1,
-    repeats: int = 5,
+    repeats: int = DEFAULT_REPEATS,
     max_privacy_loss: float | None = None,
     max_exact_copies: int | None = None,
     max_mia_auc: float | None = None,
@@ -382,9 +429,8 @@ def _privacy_metrics(
     rng: np.random.Generator,
     device: str,
 ) -> tuple[dict, dict]:
-    size = min(len(train), len(holdout), len(synthetic))  # one size for both AATS (module docstring)
-    on_train = adversarial_accuracy(train, synthetic, repeats=repeats, rng=rng, size=size, device=device)
-    on_holdout = adversarial_accuracy(holdout, synthetic, repeats=repeats, rng=rng, size=size, device=device)
+    loss = measure_privacy_loss(train, holdout, synthetic, repeats=repeats, rng=rng, device=device)
+    on_train, on_holdout = loss.on_train, loss.on_holdout
     # one pass over each pair gives the nearest neighbour both ways: synthetic -> real for the copies and the
     # distances to closest records, real -> synthetic for membership inference (a training haplotype is guessed
     # when its nearest synthetic neighbour is close)
@@ -398,7 +444,7 @@ def _privacy_metrics(
         "n_train": int(len(train)),
         "n_holdout": int(len(holdout)),
         "n_synthetic": int(len(synthetic)),
-        "aats_size": int(size),
+        "aats_size": int(on_train.size),
         "aats_train": on_train.aats,
         "aa_truth_train": on_train.aa_truth,
         "aa_syn_train": on_train.aa_syn,
@@ -409,8 +455,8 @@ def _privacy_metrics(
         "aa_syn_holdout": on_holdout.aa_syn,
         "aats_ties_holdout": on_holdout.ties,
         "aats_se_holdout": on_holdout.standard_error,
-        "privacy_loss": on_holdout.aats - on_train.aats,
-        "privacy_loss_se": float(np.hypot(on_train.standard_error, on_holdout.standard_error)),
+        "privacy_loss": loss.value,
+        "privacy_loss_se": loss.standard_error,
         "exact_copies": int((syn_to_train == 0).sum()),
         "exact_copies_of_holdout": int((syn_to_holdout == 0).sum()),
         "holdout_copies_of_train": int((holdout_to_train == 0).sum()),

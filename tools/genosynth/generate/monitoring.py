@@ -13,10 +13,24 @@ history knows which differences between epochs are noise.
 
 - ``aats``: the state whose worse AA half is nearest 0.5, ``max(|AA_truth - 0.5|, |AA_syn - 0.5|)``. The mean
   AATS alone is not enough: halves of 0 and 1 average 0.5, the opposite of indistinguishable.
-- ``fidelity``: among the states whose privacy loss is within ``max_privacy_loss`` (measured value plus one
-  standard error, so that monitoring noise alone rarely admits a state), the one with the lowest
+- ``fidelity``: among the states whose privacy loss is within ``max_privacy_loss``, the one with the lowest
   ``max(|AA_truth - 0.5|, |AA_syn - 0.5|) + (1 - AF r) + (1 - LD r)``: adversarial balance, allele frequencies
-  and LD. When no state is within the limit, the state with the lowest privacy loss, and the summary says so.
+  and LD. When no state is within the limit, the state with the lowest monitored privacy loss, and the summary
+  says so.
+
+The privacy limit must hold where privacy-check judges the kept state, and picking the best of many monitored
+states favours those whose estimate came out low by chance: "monitored loss plus one standard error within the
+limit" kept states that privacy-check then measured over it. So a state is within the limit in two steps:
+
+1. screening: its monitored privacy loss plus one standard error is within the limit (cheap, every state);
+2. judgement, only for a screened state that would be kept (its score is the best so far, within tolerance):
+   :meth:`Monitor.judge` measures its privacy loss afresh as privacy-check does: ``JUDGE_SIZE`` newly generated
+   haplotypes against the whole training and held-out sets, AATS at the smallest set's size averaged over
+   privacy-check's default draws. The state is kept when the judged loss plus ``z_k`` judged standard errors
+   is within the limit, where k states have been judged so far and ``z_k`` is the Bonferroni-corrected
+   one-sided quantile :func:`selection_margin`, ``Phi^-1(1 - 0.159 / k)``: 1 for the first judged state (the
+   one-standard-error rule), 2.15 by the tenth, 2.73 by the fortieth, so that choosing among k judged states
+   admits one over the limit about as rarely as the one-standard-error rule does for a single state.
 
 Both keep the latest of the states scoring within ``tolerance`` of the best so far (about one standard error), so
 ties within monitoring noise go to the later, better trained epoch.
@@ -27,15 +41,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
 from genosynth.assess import fidelity
 from genosynth.assess.distances import hamming_summary
-from genosynth.assess.privacy import adversarial_accuracy
+from genosynth.assess.privacy import DEFAULT_REPEATS, adversarial_accuracy, measure_privacy_loss
 
 EARLY_STOP_CHOICES = ("none", "aats", "fidelity")
+JUDGE_SIZE = 5000  # haplotypes generated to judge a state's privacy loss as privacy-check would
+ONE_SE_TAIL = 1 - NormalDist().cdf(1.0)  # how often one standard error admits a state over the limit (k = 1)
 MONITORED = (
     "aa_truth",
     "aa_syn",
@@ -51,12 +68,31 @@ MONITORED = (
     "aats_holdout",
     "privacy_loss",
     "privacy_loss_se",
+    "judged_privacy_loss",
+    "judged_privacy_loss_se",
+    "judged_size",
+    "judged_margin",
 )
+
+
+def selection_margin(judged: int) -> float:
+    """Standard errors a judged privacy loss must stay under the limit by when ``judged`` states have been judged
+    (the Bonferroni-corrected one-sided quantile; 1 for one state).
+
+    Example
+    -------
+    >>> [round(selection_margin(k), 2) for k in (1, 10, 40)]
+    [1.0, 2.15, 2.73]
+    """
+    if judged < 1:
+        raise ValueError(f"judged states must be at least 1, got {judged}")
+    return NormalDist().inv_cdf(1 - ONE_SE_TAIL / judged)
 
 
 class Monitor:
     """Measures generated haplotypes against ``real`` (a validation subset of the training haplotypes, uint8
-    rows) and ``holdout`` (held-out haplotypes, as many rows) when given."""
+    rows) and ``holdout`` (held-out haplotypes, as many rows) when given; ``privacy_sets``, the whole training
+    and held-out sets, are what :meth:`judge` measures a state's privacy loss against."""
 
     def __init__(
         self,
@@ -64,12 +100,14 @@ class Monitor:
         training_frequencies: np.ndarray,
         *,
         holdout: np.ndarray | None = None,
+        privacy_sets: tuple[np.ndarray, np.ndarray] | None = None,
         positions: np.ndarray | None = None,
         chromosomes: np.ndarray | None = None,
         device: str = "cpu",
     ) -> None:
         self.real = real
         self.holdout = holdout
+        self.privacy_sets = privacy_sets
         self.training_frequencies = training_frequencies
         self.positions, self.chromosomes = positions, chromosomes
         self.device = device
@@ -125,6 +163,56 @@ class Monitor:
             )
         return row
 
+    def judge(self, generated: np.ndarray, *, for_holdout: np.ndarray | None = None) -> dict[str, float]:
+        """The privacy loss of ``generated`` (``JUDGE_SIZE`` fresh haplotypes) as privacy-check judges it: against
+        the whole training and held-out sets, with its standard error and the AATS size; ``for_holdout`` as in
+        :meth:`measure`."""
+        if self.privacy_sets is None:
+            raise ValueError("judging a privacy loss needs the training and held-out sets (privacy_sets)")
+        train, holdout = self.privacy_sets
+        loss = measure_privacy_loss(
+            train,
+            holdout,
+            generated,
+            repeats=DEFAULT_REPEATS,
+            rng=np.random.default_rng(0),
+            device=self.device,
+            synthetic_for_holdout=for_holdout,
+        )
+        return {
+            "judged_privacy_loss": loss.value,
+            "judged_privacy_loss_se": loss.standard_error,
+            "judged_size": loss.on_train.size,
+        }
+
+
+def judge_state(
+    generator: Any,
+    monitor: Monitor,
+    *,
+    condition: Any,
+    holdout_condition: Any,
+    sampling: dict[str, Any],
+    seed: int,
+    epoch: int,
+    device: str,
+) -> dict[str, float]:
+    """Generate ``JUDGE_SIZE`` haplotypes from ``generator`` (conditions drawn with replacement from the training
+    ``condition`` and, for the held-out side, ``holdout_condition``, when given) from a torch generator of its own
+    seeded by (seed, epoch), and :meth:`Monitor.judge` them."""
+    import torch
+
+    rng = torch.Generator(device=device).manual_seed(seed * 1_000_003 + epoch + 500_009)
+
+    def draw(conditions: Any) -> np.ndarray:
+        rows = (
+            None if conditions is None else torch.randint(len(conditions), (JUDGE_SIZE,), generator=rng, device=device)
+        )
+        return generator.generate(JUDGE_SIZE, rng, condition=None if rows is None else conditions[rows], **sampling)
+
+    generated = draw(condition)
+    return monitor.judge(generated, for_holdout=None if holdout_condition is None else draw(holdout_condition))
+
 
 def imbalance(row: dict[str, Any]) -> float:
     """How far the worse AA half is from 0.5 (0: indistinguishable from either side)."""
@@ -143,6 +231,9 @@ class Candidate:
     score: float
     tensors: dict[str, Any]
     privacy_loss: float | None = None
+    judged_privacy_loss: float | None = None
+    judged_privacy_loss_se: float | None = None
+    margin: float | None = None  # selection_margin when it was judged
 
 
 class EarlyStopping:
@@ -155,20 +246,57 @@ class EarlyStopping:
         self.best: Candidate | None = None  # the best state within the privacy limit (or, for aats, of all)
         self.best_score = math.inf
         self.fallback: Candidate | None = None  # fidelity: the lowest privacy loss, when none is within the limit
+        self.judged = 0  # fidelity: states judged so far (the k of selection_margin)
 
-    def offer(self, epoch: int, row: dict[str, Any], tensors: Callable[[], dict[str, Any]]) -> None:
-        """Consider the state monitored at ``epoch``; ``tensors`` copies the model's tensors when it is kept."""
+    def offer(
+        self,
+        epoch: int,
+        row: dict[str, Any],
+        tensors: Callable[[], dict[str, Any]],
+        *,
+        judge: Callable[[], dict[str, float]] | None = None,
+    ) -> None:
+        """Consider the state monitored at ``epoch``; ``tensors`` copies the model's tensors when it is kept.
+        ``judge`` (fidelity) measures the state's privacy loss afresh (:func:`judge_state`); without it the
+        monitored loss is taken as judged. Its figures are added to ``row``."""
         if self.rule == "none":
             return
         score = imbalance(row) if self.rule == "aats" else fidelity_score(row)
-        privacy_loss = row.get("privacy_loss")
-        eligible = self.rule == "aats" or privacy_loss + row.get("privacy_loss_se", 0.0) <= self.max_privacy_loss
+        would_keep = self.best is None or score <= min(self.best_score, score) + self.tolerance + 1e-12  # ties too
+        eligible = self.rule == "aats" or (
+            would_keep and row["privacy_loss"] + row.get("privacy_loss_se", 0.0) <= self.max_privacy_loss
+        )
+        judged = {}
+        if eligible and self.rule == "fidelity":
+            judged = (
+                judge()
+                if judge is not None
+                else {
+                    "judged_privacy_loss": row["privacy_loss"],
+                    "judged_privacy_loss_se": row.get("privacy_loss_se", 0.0),
+                }
+            )
+            self.judged += 1
+            judged["judged_margin"] = selection_margin(self.judged)
+            row.update(judged)
+            eligible = (
+                judged["judged_privacy_loss"] + judged["judged_margin"] * judged["judged_privacy_loss_se"]
+                <= self.max_privacy_loss
+            )
         if eligible:
             self.best_score = min(self.best_score, score)
-            if self.best is None or score <= self.best_score + self.tolerance + 1e-12:  # ties at the edge too
-                self.best = Candidate(epoch, score, _copy(tensors()), privacy_loss)
-        elif self.best is None and (self.fallback is None or privacy_loss <= self.fallback.privacy_loss):
-            self.fallback = Candidate(epoch, score, _copy(tensors()), privacy_loss)
+            if would_keep:
+                self.best = Candidate(
+                    epoch,
+                    score,
+                    _copy(tensors()),
+                    row.get("privacy_loss"),
+                    judged.get("judged_privacy_loss"),
+                    judged.get("judged_privacy_loss_se"),
+                    judged.get("judged_margin"),
+                )
+        elif self.best is None and (self.fallback is None or row["privacy_loss"] <= self.fallback.privacy_loss):
+            self.fallback = Candidate(epoch, score, _copy(tensors()), row["privacy_loss"])
 
     @property
     def kept(self) -> Candidate | None:
@@ -188,12 +316,21 @@ class EarlyStopping:
                     "max_privacy_loss": self.max_privacy_loss,
                     "privacy_limit_met": within,
                     "kept_privacy_loss": kept.privacy_loss,
+                    "states_judged": self.judged,
                 }
             )
-            if not within:
+            if within:
+                summary.update(
+                    {
+                        "kept_judged_privacy_loss": kept.judged_privacy_loss,
+                        "kept_judged_privacy_loss_se": kept.judged_privacy_loss_se,
+                        "kept_margin": kept.margin,
+                    }
+                )
+            else:
                 summary["note"] = (
-                    f"no monitored state had a privacy loss within {self.max_privacy_loss}: kept the "
-                    f"one with the lowest, {kept.privacy_loss:.3f} (epoch {kept.epoch})"
+                    f"no monitored state had a privacy loss within {self.max_privacy_loss} ({self.judged} judged "
+                    f"afresh): kept the one with the lowest monitored loss, {kept.privacy_loss:.3f} (epoch {kept.epoch})"
                 )
         return summary
 
@@ -203,12 +340,14 @@ class EarlyStopping:
             "best": None if self.best is None else vars(self.best),
             "best_score": self.best_score,
             "fallback": None if self.fallback is None else vars(self.fallback),
+            "judged": self.judged,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.best = None if state["best"] is None else Candidate(**state["best"])
         self.best_score = state["best_score"]
         self.fallback = None if state["fallback"] is None else Candidate(**state["fallback"])
+        self.judged = state.get("judged", 0)  # a checkpoint from before judging
 
 
 def _copy(tensors: dict[str, Any]) -> dict[str, Any]:

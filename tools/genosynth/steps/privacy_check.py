@@ -7,7 +7,7 @@ from pathlib import Path
 
 from genosynth._infra.errors import GateFailed
 from genosynth._infra.progress import log
-from genosynth.assess.privacy import check_privacy
+from genosynth.assess.privacy import DEFAULT_REPEATS, check_privacy
 from genosynth.io import read_haplotypes
 from genosynth.steps._compute import add_compute_arguments, compute_device
 from genosynth.steps._paths import refuse_legend_without_hapt
@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--repeats",
         type=at_least(1),
-        default=5,
+        default=DEFAULT_REPEATS,
         help="subsampling draws of each set larger than the AATS size (the smallest set's)",
     )
     parser.add_argument("--max-privacy-loss", type=float, help="gate: fail when privacy loss exceeds this")
