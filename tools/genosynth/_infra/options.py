@@ -1,8 +1,11 @@
 """Validators of option values shared by the API functions (msprime's ``_parse_*`` style): each returns the
-parsed value or raises :class:`~genosynth._infra.errors.OptionError` naming the parameter."""
+parsed value or raises :class:`~genosynth._infra.errors.OptionError` naming the parameter; and :func:`option`, the
+one place an option of an options dataclass is written (its default, bounds, choices and help), from which the
+checks (:func:`check_options`), the command line and the tests of Galaxy's and Nextflow's parameters read."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -155,3 +158,110 @@ def parse_memory(name: str, value: str) -> str:
     if not re.fullmatch(r"[1-9]\d*[kKmMgG]", str(value)):
         raise OptionError(name, f"{value!r}: expected a size such as 2g or 500m")
     return str(value)
+
+
+def option(
+    default: Any = dataclasses.MISSING,
+    *,
+    help: str,
+    kind: type | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    above: float | None = None,
+    below: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    repr: bool = True,
+) -> Any:
+    """A field of an options dataclass, with what the checks and the command line need: ``kind`` (int, float, str,
+    bool or a path; default: the default's type), inclusive ``minimum``/``maximum``, exclusive ``above``/``below``,
+    ``choices``, and ``help`` (the command line's help; a dataclass's docstring says the same for the API).
+
+    Parameters
+    ----------
+    default
+        The library's default, the one the command line, Galaxy and Nextflow take (no default: required).
+    help
+        One sentence for ``--help``.
+    kind, minimum, maximum, above, below, choices
+        What a value must be; :func:`check_options` holds an instance to them.
+    repr
+        Whether the dataclass's repr shows the field.
+
+    Returns
+    -------
+    dataclasses.Field
+        The field, its settings in ``field.metadata["option"]``.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass, fields
+    >>> @dataclass
+    ... class Options:
+    ...     every: int = option(50, help="epochs between checkpoints", minimum=1)
+    ...     def __post_init__(self):
+    ...         check_options(self)
+    >>> fields(Options)[0].metadata["option"]["minimum"], Options().every
+    (1, 50)
+    >>> Options(every=0)
+    Traceback (most recent call last):
+    genosynth.OptionError: every must be >= 1
+    """
+    if kind is None:
+        kind = str if choices else type(default) if default not in (dataclasses.MISSING, None) else None
+    settings = {
+        "help": help,
+        "kind": kind,
+        "minimum": minimum,
+        "maximum": maximum,
+        "above": above,
+        "below": below,
+        "choices": choices,
+    }
+    return dataclasses.field(default=default, repr=repr, metadata={"option": settings})
+
+
+def options_of(cls: type) -> list[tuple[dataclasses.Field, dict[str, Any]]]:
+    """The fields of the dataclass ``cls`` declared with :func:`option`, each with its settings, in order.
+
+    Examples
+    --------
+    >>> from genosynth import TrainingOptions
+    >>> [f.name for f, _ in options_of(TrainingOptions)][:3]
+    ['epochs', 'max_time', 'batch_size']
+    """
+    return [(f, f.metadata["option"]) for f in dataclasses.fields(cls) if "option" in f.metadata]
+
+
+def check_options(instance: Any) -> None:
+    """Hold each :func:`option` field of the dataclass ``instance`` to its kind, bounds and choices (None passes),
+    storing the parsed value; raises :class:`~genosynth._infra.errors.OptionError` naming the field.
+
+    Examples
+    --------
+    >>> from genosynth import TrainingOptions
+    >>> TrainingOptions(epochs=1, early_stop_tolerance=0.5)
+    Traceback (most recent call last):
+    genosynth.OptionError: early_stop_tolerance must be in [0, 0.5)
+    """
+    for field, settings in options_of(type(instance)):
+        value = getattr(instance, field.name)
+        if value is None:
+            continue
+        if settings["choices"]:
+            parsed = parse_choice(field.name, value, settings["choices"])
+        elif settings["kind"] is int:
+            parsed = parse_int(field.name, value, minimum=settings["minimum"], maximum=settings["maximum"])
+            if settings["above"] is not None or settings["below"] is not None:
+                parse_float(field.name, value, exclusive_minimum=settings["above"], below=settings["below"])
+        elif settings["kind"] is float:
+            parsed = parse_float(
+                field.name,
+                value,
+                minimum=settings["minimum"],
+                maximum=settings["maximum"],
+                exclusive_minimum=settings["above"],
+                below=settings["below"],
+            )
+        else:
+            continue
+        object.__setattr__(instance, field.name, parsed)

@@ -17,10 +17,10 @@ import numpy as np
 
 from genosynth._infra.devices import DEVICE_CHOICES, resolve_device
 from genosynth._infra.errors import InputError, OptionError, TrainingDiverged
-from genosynth._infra.options import parse_choice, parse_duration, parse_float, parse_int
+from genosynth._infra.options import check_options, option, parse_choice, parse_duration, parse_int
 from genosynth._infra.progress import Progress, log
 from genosynth._infra.provenance import make_record
-from genosynth.generate.models.base import Generator
+from genosynth.generate.models.base import DEFAULT_BATCH_SIZE, Generator
 from genosynth.generate.models.diffusion import DEFAULT_STEPS
 from genosynth.generate.monitoring import EARLY_STOP_CHOICES, EarlyStopping, Monitor
 from genosynth.generate.trained import Model
@@ -43,6 +43,8 @@ class TrainingOptions:
     max_time
         Wall-clock budget (``"20m"``, ``"1h30m"`` or seconds): training stops cleanly after the epoch that
         reaches it.
+    batch_size
+        Haplotypes per training batch (at most the training haplotypes).
     seed
         Seed of initialisation, batches and noise.
     device
@@ -67,28 +69,49 @@ class TrainingOptions:
         Report progress on standard error.
     """
 
-    epochs: int
-    max_time: str | float | None = None
-    seed: int = 1
+    # each option is written here once: its default, bounds and help are what the checks, the command line
+    # (steps/_training.py builds the train-* options from them) and the tests of Galaxy's and Nextflow's
+    # parameters read (genosynth._infra.options.option)
+    epochs: int = option(help="epochs to train (in total, counting a resumed run's)", kind=int, minimum=1)
+    max_time: str | float | None = option(
+        None, kind=str, help="wall-clock budget such as 90s, 20m or 1h30m: stop cleanly after the epoch that reaches it"
+    )
+    batch_size: int = option(DEFAULT_BATCH_SIZE, help="haplotypes per training batch", minimum=1)
+    seed: int = option(1, help="seed of initialisation, batches and noise")
     device: str = "auto"
     checkpoint: Path | None = None
-    checkpoint_every: int = 50
+    checkpoint_every: int = option(50, help="epochs between checkpoints (and one at the end)", minimum=1)
     resume: bool = False
-    monitor_every: int = 50
-    validation_size: int = 1000
+    monitor_every: int = option(50, help="epochs between monitoring rows (and one at the end)", minimum=1)
+    validation_size: int = option(
+        1000, help="training haplotypes (and as many held-out and generated ones) monitoring compares", minimum=1
+    )
     holdout: HaplotypeMatrix | None = field(default=None, repr=False)
-    early_stop: str = "none"
-    early_stop_tolerance: float = 0.01
-    max_privacy_loss: float = 0.05
+    early_stop: str = option(
+        "none",
+        choices=EARLY_STOP_CHOICES,
+        help="which monitored state the model file keeps: aats, the one whose worse AA half is nearest 0.5; "
+        "fidelity (needs --holdout), the best by AA balance, AF r and LD r among those whose privacy loss plus "
+        "its standard error is within --max-privacy-loss, else the one with the lowest privacy loss; none, the last",
+    )
+    early_stop_tolerance: float = option(
+        0.01,
+        minimum=0,
+        below=0.5,
+        help="score differences treated as ties, won by the later epoch (about the standard error of AATS on "
+        "1000 validation haplotypes)",
+    )
+    max_privacy_loss: float = option(
+        0.05,
+        minimum=-1,
+        maximum=1,
+        help="--early-stop fidelity keeps only states whose privacy loss (plus its standard error) is at most this",
+    )
     progress: bool = True
     budget_seconds: float | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "checkpoint_every", "monitor_every", "validation_size"):
-            parse_int(name, getattr(self, name), minimum=1)
-        parse_float("early_stop_tolerance", self.early_stop_tolerance, minimum=0, below=0.5)
-        parse_choice("early_stop", self.early_stop, EARLY_STOP_CHOICES)
-        parse_float("max_privacy_loss", self.max_privacy_loss, minimum=-1, maximum=1)
+        check_options(self)
         if self.early_stop == "fidelity" and self.holdout is None:
             raise OptionError(
                 "early_stop",
@@ -440,7 +463,6 @@ def train_gan(
     lr_discriminator: float | None = None,
     lr_generator: float | None = None,
     latent_size: int | None = None,
-    batch_size: int = 32,
     epochs: int = 20000,
     **training: Any,
 ) -> Model:
@@ -460,7 +482,7 @@ def train_gan(
 
     options = TrainingOptions(epochs=epochs, **training)
     window = split_window(matrix, region, context_sites=context_sites)
-    batch_size = parse_batch_size(batch_size, window)
+    batch_size = parse_batch_size(options.batch_size, window)
     n_classes = len(condition_labels(window.matrix, condition_on)) if condition_on is not None else 0
     config = GanConfig.for_preset(
         preset,
@@ -496,7 +518,6 @@ def train_rbm(
     chains: int = 100,
     lr: float = 3e-3,
     centered: bool = True,
-    batch_size: int = 32,
     monitor_gibbs_steps: int = 20,
     epochs: int = 800,
     **training: Any,
@@ -515,7 +536,7 @@ def train_rbm(
 
     options = TrainingOptions(epochs=epochs, **training)
     window = split_window(matrix, region, context_sites=context_sites)
-    batch_size = parse_batch_size(batch_size, window)
+    batch_size = parse_batch_size(options.batch_size, window)
     config = RbmConfig.for_sites(
         window.matrix.n_sites,
         n_hidden=hidden_units,
@@ -563,7 +584,6 @@ def train_diffusion(
     pca_components: int | None = None,
     mlp_width: int = 1024,
     lr: float = 1e-3,
-    batch_size: int = 32,
     self_conditioning: bool = True,
     monitor_steps: int = DEFAULT_STEPS,
     epochs: int = 2000,
@@ -586,7 +606,7 @@ def train_diffusion(
 
     options = TrainingOptions(epochs=epochs, **training)
     window = split_window(matrix, region, context_sites=context_sites)
-    batch_size = parse_batch_size(batch_size, window)
+    batch_size = parse_batch_size(options.batch_size, window)
     n_classes = len(condition_labels(window.matrix, condition_on)) if condition_on is not None else 0
     config = DiffusionConfig.for_sites(
         window.matrix.n_sites,

@@ -4,25 +4,32 @@ table with its curves, beside the checkpoint."""
 from __future__ import annotations
 
 import argparse
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from genosynth._infra.atomic import atomic_group
 from genosynth._infra.errors import OptionError
+from genosynth._infra.options import options_of
 from genosynth._infra.progress import log
-from genosynth.generate.monitoring import EARLY_STOP_CHOICES
 from genosynth.generate.trained import Model
+from genosynth.generate.training import TrainingOptions
 from genosynth.io.hdf5 import read_matrix
 from genosynth.io.matrix import HaplotypeMatrix
 from genosynth.io.windows import MAX_CONTEXT_SITES
 from genosynth.steps._compute import add_compute_arguments, compute_device
+from genosynth.steps._options import add_options, option_values
 from genosynth.steps._paths import figures_beside
-from genosynth.steps._types import OUTPUT_FILE, Bounded, at_least
+from genosynth.steps._types import OUTPUT_FILE, Bounded
+
+TRAINING_OPTIONS = [field.name for field, _ in options_of(TrainingOptions)]
 
 
-def add_training_arguments(parser: argparse.ArgumentParser, *, default_epochs: int) -> None:
-    """The options of :class:`~genosynth.generate.training.TrainingOptions`, and where the outputs go."""
+def add_training_arguments(parser: argparse.ArgumentParser, *, trainer: Callable[..., Model]) -> None:
+    """The options of :class:`~genosynth.generate.training.TrainingOptions` (built from its fields, ``--epochs``
+    defaulting to ``trainer``'s), the window's, and where the outputs go."""
     parser.add_argument("matrix", type=Path, help="training haplotype matrix (from vcf-to-matrix)")
     parser.add_argument("-o", "--output", type=OUTPUT_FILE, required=True, help="model file to write (.safetensors)")
     parser.add_argument(
@@ -33,64 +40,20 @@ def add_training_arguments(parser: argparse.ArgumentParser, *, default_epochs: i
     parser.add_argument(
         "--context-sites",
         type=Bounded(int, minimum=0, maximum=MAX_CONTEXT_SITES),
-        default=0,
+        default=inspect.signature(trainer).parameters["context_sites"].default,
         help="with --region: condition the model on this many sites before the window (fewer near "
         "the chromosome's start), so that sample chains the windows of a chromosome into one "
         "sequence",
     )
-    parser.add_argument(
-        "--epochs",
-        type=at_least(1),
-        default=default_epochs,
-        help="epochs to train (in total, counting a resumed run's)",
-    )
-    parser.add_argument(
-        "--max-time", help="wall-clock budget such as 90s, 20m or 1h30m: stop cleanly after the epoch that reaches it"
-    )
-    parser.add_argument("--batch-size", type=at_least(1), default=32, help="haplotypes per training batch")
-    parser.add_argument("--seed", type=int, default=1, help="seed of initialisation, batches and noise")
+    add_options(parser, TrainingOptions, defaults={"epochs": inspect.signature(trainer).parameters["epochs"].default})
     add_compute_arguments(parser, device_help="where to train")
     parser.add_argument("--checkpoint", type=OUTPUT_FILE, help="checkpoint file (default: OUTPUT with suffix .ckpt)")
-    parser.add_argument(
-        "--checkpoint-every", type=at_least(1), default=50, help="epochs between checkpoints (and one at the end)"
-    )
     parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
-    parser.add_argument(
-        "--monitor-every", type=at_least(1), default=50, help="epochs between monitoring rows (and one at the end)"
-    )
-    parser.add_argument(
-        "--validation-size",
-        type=at_least(1),
-        default=1000,
-        help="training haplotypes (and as many held-out and generated ones) monitoring compares",
-    )
     parser.add_argument(
         "--holdout",
         type=Path,
         help="held-out haplotype matrix (vcf-to-matrix --holdout-output): monitoring measures the "
         "privacy loss against it",
-    )
-    parser.add_argument(
-        "--early-stop",
-        choices=EARLY_STOP_CHOICES,
-        default="none",
-        help="which monitored state the model file keeps: aats, the one whose worse AA half is nearest "
-        "0.5; fidelity (needs --holdout), the best by AA balance, AF r and LD r among those whose "
-        "privacy loss plus its standard error is within --max-privacy-loss, else the one with the "
-        "lowest privacy loss; none, the last",
-    )
-    parser.add_argument(
-        "--early-stop-tolerance",
-        type=Bounded(float, minimum=0, below=0.5),
-        default=0.01,
-        help="score differences treated as ties, won by the later epoch (about the standard error of "
-        "AATS on 1000 validation haplotypes)",
-    )
-    parser.add_argument(
-        "--max-privacy-loss",
-        type=Bounded(float, minimum=-1, maximum=1),
-        default=0.05,
-        help="--early-stop fidelity keeps only states whose privacy loss (plus its standard error) is at most this",
     )
     parser.add_argument(
         "--history",
@@ -145,20 +108,11 @@ def training_options(args: argparse.Namespace, paths: TrainingPaths) -> dict[str
     return {
         "region": args.region,
         "context_sites": args.context_sites,
-        "epochs": args.epochs,
-        "max_time": args.max_time,
-        "seed": args.seed,
+        **option_values(args, TRAINING_OPTIONS),
         "device": compute_device(args),
         "checkpoint": paths.checkpoint,
-        "checkpoint_every": args.checkpoint_every,
         "resume": args.resume,
-        "monitor_every": args.monitor_every,
-        "validation_size": args.validation_size,
         "holdout": read_training_matrix(args, args.holdout) if args.holdout else None,
-        "early_stop": args.early_stop,
-        "early_stop_tolerance": args.early_stop_tolerance,
-        "max_privacy_loss": args.max_privacy_loss,
-        "batch_size": args.batch_size,
     }
 
 

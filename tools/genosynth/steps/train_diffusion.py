@@ -35,7 +35,7 @@ kept_when_stopped = training_checkpoint
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_training_arguments(parser, default_epochs=2000)
+    add_training_arguments(parser, trainer=train_diffusion)
     parser.add_argument(
         "--representation",
         choices=REPRESENTATIONS,

@@ -34,7 +34,7 @@ kept_when_stopped = training_checkpoint
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_training_arguments(parser, default_epochs=20000)
+    add_training_arguments(parser, trainer=train_gan)
     parser.add_argument(
         "--preset",
         choices=PRESETS,

@@ -35,7 +35,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_training_arguments(parser, default_epochs=800)
+    add_training_arguments(parser, trainer=train_rbm)
     parser.add_argument(
         "--hidden-units", type=at_least(1), help="hidden units (default 100 up to 1000 sites, 500 above)"
     )

@@ -14,6 +14,10 @@ import numpy as np
 
 from genosynth._infra.errors import OptionError
 
+#: haplotypes per training batch unless asked otherwise: every kind's configuration and
+#: :class:`genosynth.TrainingOptions` (the command line's --batch-size) take it from here
+DEFAULT_BATCH_SIZE = 32
+
 
 class Config:
     """Mixin of the configuration dataclasses: plain-JSON round trips for model files."""

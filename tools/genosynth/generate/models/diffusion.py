@@ -52,7 +52,7 @@ import numpy as np
 
 from genosynth._infra.errors import OptionError, TrainingDiverged
 from genosynth._infra.options import parse_choice, parse_float, parse_int
-from genosynth.generate.models.base import Config, Generator
+from genosynth.generate.models.base import DEFAULT_BATCH_SIZE, Config, Generator
 from genosynth.generate.models.decoding import round_to_expected_counts
 
 REPRESENTATIONS = ("sites", "pca")
@@ -106,7 +106,7 @@ class DiffusionConfig(Config):
         pca_components: int | None = None,
         mlp_width: int = 1024,
         lr: float = 1e-3,
-        batch_size: int = 32,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         self_conditioning: bool = True,
     ) -> DiffusionConfig:
         """The configuration for ``n_sites`` sites and ``n_haplotypes`` training haplotypes: a U-Net whose

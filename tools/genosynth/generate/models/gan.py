@@ -27,7 +27,7 @@ import numpy as np
 
 from genosynth._infra.errors import OptionError
 from genosynth._infra.options import parse_choice, parse_float, parse_int
-from genosynth.generate.models.base import Config, Generator
+from genosynth.generate.models.base import DEFAULT_BATCH_SIZE, Config, Generator
 from genosynth.generate.models.decoding import round_to_expected_counts
 
 PRESETS = ("yelmen2021", "wgan-gp", "conv-wgan-gp")
@@ -73,7 +73,7 @@ class GanConfig(Config):
         n_sites: int,
         n_classes: int = 0,
         context_sites: int = 0,
-        batch_size: int = 32,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         lr_discriminator: float | None = None,
         lr_generator: float | None = None,
         latent_size: int | None = None,

@@ -39,7 +39,7 @@ import numpy as np
 
 from genosynth._infra.errors import OptionError, TrainingDiverged
 from genosynth._infra.options import parse_choice, parse_float, parse_int
-from genosynth.generate.models.base import Config, Generator
+from genosynth.generate.models.base import DEFAULT_BATCH_SIZE, Config, Generator
 from genosynth.io.matrix import HaplotypeMatrix, require_same_sites
 
 HIDDEN_TYPES = ("relu", "sigmoid")
@@ -66,7 +66,7 @@ class RbmConfig(Config):
     k: int = 10
     chains: int = 100
     lr: float = 3e-3
-    batch_size: int = 32
+    batch_size: int = DEFAULT_BATCH_SIZE
     centered: bool = True
     context_sites: int = 0
 
@@ -80,7 +80,7 @@ class RbmConfig(Config):
         k: int = 10,
         chains: int = 100,
         lr: float = 3e-3,
-        batch_size: int = 32,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         centered: bool = True,
         context_sites: int = 0,
     ) -> RbmConfig:
