@@ -29,7 +29,7 @@ limit" kept states that privacy-check then measured over it. So a state is withi
    privacy-check's default draws. The state is kept when the judged loss plus ``z_k`` judged standard errors
    is within the limit, where k states have been judged so far and ``z_k`` is the Bonferroni-corrected
    one-sided quantile :func:`selection_margin`, ``Phi^-1(1 - 0.159 / k)``: 1 for the first judged state (the
-   one-standard-error rule), 2.15 by the tenth, 2.73 by the fortieth, so that choosing among k judged states
+   one-standard-error rule), 2.15 by the tenth, 2.65 by the fortieth, so that choosing among k judged states
    admits one over the limit about as rarely as the one-standard-error rule does for a single state.
 
 Both keep the latest of the states scoring within ``tolerance`` of the best so far (about one standard error), so
@@ -82,7 +82,7 @@ def selection_margin(judged: int) -> float:
     Example
     -------
     >>> [round(selection_margin(k), 2) for k in (1, 10, 40)]
-    [1.0, 2.15, 2.73]
+    [1.0, 2.15, 2.65]
     """
     if judged < 1:
         raise ValueError(f"judged states must be at least 1, got {judged}")
