@@ -32,6 +32,7 @@ HIDDEN = {  # option -> why the wrapper does not expose it
     "--ihs": "selection-scan: the wrapper's method list includes iHS",
     "--cnn-model-output": "set by the wrapper (the trained CNN is an output)",
     "--memory": "set from Galaxy's GALAXY_MEMORY_MB",
+    "--cache": "infer-demography: a Galaxy job has no lasting folder to reuse simulations from",
 }
 
 

@@ -19,6 +19,7 @@ from genosynth._infra.errors import GateFailed, InputError, OptionError
 from genosynth._infra.version import __version__ as __version__
 from genosynth.assess.fidelity import FidelityReport, evaluate
 from genosynth.assess.privacy import PrivacyReport, check_privacy
+from genosynth.downstream.demography.infer import DemographyReport, infer_demography
 from genosynth.downstream.imputation.impute import ImputationReport, impute_augment
 from genosynth.downstream.selection.cnn import CnnScanOptions
 from genosynth.downstream.selection.network import load_selection_network
@@ -37,6 +38,7 @@ from genosynth.io.windows import Window, split_window
 
 __all__ = [
     "CnnScanOptions",
+    "DemographyReport",
     "FidelityReport",
     "GateFailed",
     "HaplotypeMatrix",
@@ -58,6 +60,7 @@ __all__ = [
     "check_privacy",
     "evaluate",
     "impute_augment",
+    "infer_demography",
     "load_model",
     "load_selection_network",
     "read_haplotypes",

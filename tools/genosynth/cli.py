@@ -45,6 +45,7 @@ STEPS = {
     "privacy-check": "genosynth.steps.privacy_check",
     "selection-scan": "genosynth.steps.selection_scan",
     "impute-augment": "genosynth.steps.impute_augment",
+    "infer-demography": "genosynth.steps.infer_demography",
 }
 BUG_EXIT_CODE = 3
 
@@ -418,3 +419,4 @@ evaluate_main = _entry_point("evaluate")
 privacy_check_main = _entry_point("privacy-check")
 selection_scan_main = _entry_point("selection-scan")
 impute_augment_main = _entry_point("impute-augment")
+infer_demography_main = _entry_point("infer-demography")

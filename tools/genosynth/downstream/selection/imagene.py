@@ -53,12 +53,25 @@ def sort_window(haplotypes: np.ndarray, *, min_maf: float = 0.01) -> np.ndarray:
     window, minor = window[:, keep], np.minimum(frequency, 1 - frequency)[keep]
     if window.shape[1] == 0:
         return window
-    rows, row_of, row_counts = np.unique(window, axis=0, return_inverse=True, return_counts=True)
-    row_order = np.lexsort((row_of.ravel(), -row_counts[row_of.ravel()]))
-    window = window[row_order]
+    window = sort_rows(window)
     _, column_of = np.unique(window, axis=1, return_inverse=True)
     column_order = np.lexsort((column_of.ravel(), -minor))
     return np.ascontiguousarray(window[:, column_order])
+
+
+def sort_rows(window: np.ndarray) -> np.ndarray:
+    """The rows of ``window`` ordered by how often each occurs, the most common first, identical rows together
+    (ImaGene's ``rows_freq``).
+
+    Example
+    -------
+    >>> sort_rows(np.array([[1, 0], [0, 1], [1, 0]], dtype=np.uint8)).tolist()
+    [[1, 0], [1, 0], [0, 1]]
+    """
+    if window.shape[0] == 0 or window.shape[1] == 0:
+        return window
+    _, row_of, row_counts = np.unique(window, axis=0, return_inverse=True, return_counts=True)
+    return window[np.lexsort((row_of.ravel(), -row_counts[row_of.ravel()]))]
 
 
 def kept_sites(window: np.ndarray, *, min_maf: float) -> np.ndarray:

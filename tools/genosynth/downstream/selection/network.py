@@ -23,7 +23,7 @@ import numpy as np
 from genosynth._infra.devices import resolve_device
 from genosynth._infra.errors import InputError
 from genosynth._infra.options import parse_float, parse_int
-from genosynth._infra.progress import Progress
+from genosynth.downstream.classifier import FitSettings, confusion_matrix, fit_classifier
 from genosynth.io.matrix import Sites
 from genosynth.io.model_file import ModelFile, load_model_file, save_model_file
 
@@ -187,72 +187,43 @@ def train_selection_network(
     stops after ``config.patience`` epochs without a lower validation loss or at ``config.max_epochs``, and the
     best epoch's weights are kept. The test part gives ``evaluation``.
     """
-    import torch
-
     device = resolve_device(device)
     if images.ndim != 3 or images.shape[1] != images.shape[2] or len(images) != len(labels):
         raise ValueError(f"expected (n, size, size) images and n labels, got {images.shape} and {len(labels)}")
-    order = np.random.default_rng(seed).permutation(len(labels))
-    n_test = int(round(config.test_fraction * len(order)))
-    n_validation = max(1, int(round(config.validation_fraction * len(order))))
-    test, validation, train = np.split(order, [n_test, n_test + n_validation])
-    if len(train) < 1:
-        raise InputError(f"{len(labels)} simulations are too few to train on (raise --simulations)")
+    import torch
+
     torch.manual_seed(seed)
     size = images.shape[1]
     network = build_network(size, len(classes), config).to(device)
-    optimizer = torch.optim.Adam(network.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    x = torch.as_tensor(images, dtype=torch.float32)[:, None]
-    targets = torch.as_tensor(_targets(labels, len(classes), config.label_sd), dtype=torch.float32)
-    y = torch.as_tensor(labels, dtype=torch.int64)
-    shuffler = torch.Generator().manual_seed(seed)
-    history: list[dict[str, float]] = []
-    best: tuple[float, int, dict] | None = None
-    meter = Progress("selection-scan", unit="CNN epochs", total=config.max_epochs, enabled=progress)
-    for epoch in range(1, config.max_epochs + 1):
-        network.train()
-        total = 0.0
-        for batch in torch.as_tensor(train)[torch.randperm(len(train), generator=shuffler)].split(config.batch_size):
-            logits = network(x[batch].to(device))
-            loss = _soft_cross_entropy(logits, targets[batch].to(device))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(batch)
-        val_loss, val_accuracy = _evaluate(network, x, targets, y, validation, device)
-        history.append(
-            {
-                "epoch": epoch,
-                "train_loss": total / len(train),
-                "validation_loss": val_loss,
-                "validation_accuracy": val_accuracy,
-            }
-        )
-        meter.update(1, loss=f"{total / len(train):.3f}", val_loss=f"{val_loss:.3f}", val_acc=f"{val_accuracy:.3f}")
-        if best is None or val_loss < best[0]:
-            best = (val_loss, epoch, {k: v.detach().clone() for k, v in network.state_dict().items()})
-        elif epoch - best[1] >= config.patience:
-            break
-    meter.close()
-    assert best is not None
-    network.load_state_dict(best[2])
+    fit = fit_classifier(
+        network,
+        images[:, None],
+        _targets(labels, len(classes), config.label_sd),
+        labels,
+        settings=FitSettings(
+            lr=config.lr,
+            weight_decay=config.weight_decay,
+            batch_size=config.batch_size,
+            max_epochs=config.max_epochs,
+            patience=config.patience,
+            validation_fraction=config.validation_fraction,
+            test_fraction=config.test_fraction,
+        ),
+        seed=seed,
+        device=device,
+        step="selection-scan",
+        progress=progress,
+    )
     result = SelectionNetwork(
         network=network,
         config=config,
         classes=np.asarray(classes, dtype=np.float64),
         image_size=size,
         simulation=simulation or {},
-        history=history,
+        history=fit.history,
         device=device,
     )
-    result.evaluation = {
-        "kept_epoch": best[1],
-        "validation_loss": best[0],
-        "validation_accuracy": history[best[1] - 1]["validation_accuracy"],
-        "training_simulations": int(len(train)),
-        "validation_simulations": int(len(validation)),
-        **evaluate_network(result, images[test], labels[test]),
-    }
+    result.evaluation = {**fit.summary(), **evaluate_network(result, images[fit.test], labels[fit.test])}
     return result
 
 
@@ -267,8 +238,7 @@ def evaluate_network(network: SelectionNetwork, images: np.ndarray, labels: np.n
     probabilities = network.probabilities(images)
     predicted = probabilities.argmax(axis=1)
     k = len(network.classes)
-    confusion = np.zeros((k, k), dtype=np.int64)
-    np.add.at(confusion, (labels, predicted), 1)
+    confusion = confusion_matrix(labels, predicted, k)
     summary = posterior_summary(probabilities, network.classes)
     extremes = (labels == 0) | (labels == k - 1)
     binary = (summary["p_selection"][extremes] > 0.5) == (labels[extremes] == k - 1)
@@ -288,21 +258,3 @@ def _targets(labels: np.ndarray, k: int, sd: float) -> np.ndarray:
     bins = np.arange(k)
     density = np.exp(-0.5 * ((bins[None, :] - labels[:, None]) / sd) ** 2)
     return density / density.sum(axis=1, keepdims=True)
-
-
-def _soft_cross_entropy(logits: Any, targets: Any) -> Any:
-    """Cross-entropy of the logits against target distributions over the classes (one-hot or smoothed)."""
-    import torch
-
-    return -(targets * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
-
-
-def _evaluate(network: Any, x: Any, targets: Any, y: Any, index: np.ndarray, device: str) -> tuple[float, float]:
-    import torch
-
-    network.eval()
-    with torch.no_grad():
-        logits = torch.cat([network(x[batch].to(device)) for batch in torch.as_tensor(index).split(512)])
-        loss = _soft_cross_entropy(logits, targets[index].to(device))
-        accuracy = (logits.argmax(dim=1).cpu() == y[index]).double().mean()
-    return float(loss), float(accuracy)
