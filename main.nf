@@ -89,7 +89,11 @@ workflow {
         ch_models = ch_models.mix(GENOSYNTH_TRAIN_DIFFUSION.out.model.map { meta, model -> [meta + [model: 'diffusion'], model] })
     }
 
-    // one chain per chromosome and model, its windows in order; it starts once its last window is trained
+    // one chain per chromosome and model, its windows in order; it starts once its last window is trained; the mosaic
+    // baseline trains nothing: it copies each chromosome's training matrix
+    ch_mosaic = models.contains('mosaic')
+        ? ch_data.map { meta, matrix, holdout -> [[id: meta.id, model: 'mosaic'], [matrix]] }
+        : channel.empty()
     ch_chains = ch_models
         .map { meta, model -> [groupKey("${meta.chromosome}\t${meta.model}", meta.n_windows), [meta.window_index, model]] }
         .groupTuple()
@@ -97,7 +101,7 @@ workflow {
             def fields = key.toString().tokenize('\t')
             [[id: fields[0], model: fields[1]], windows.sort { a, b -> a[0] <=> b[0] }.collect { window -> window[1] }]
         }
-    GENOSYNTH_SAMPLE(ch_chains, params.haplotypes, params.seed)
+    GENOSYNTH_SAMPLE(ch_chains.mix(ch_mosaic), params.haplotypes, params.seed)
     ch_artificial = GENOSYNTH_SAMPLE.out.vcf   // [meta with model, vcf, tbi], one per chromosome and model
 
     // per chromosome: real, holdout and every model's artificial set

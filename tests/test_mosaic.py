@@ -304,3 +304,38 @@ def test_sample_command_draws_a_mosaic_and_refuses_what_does_not_apply(tmp_path)
     )
     assert result.returncode != 0 and "--population needs population labels, and plain.h5 has none" in result.stderr
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_nextflow_sample_task_draws_the_mosaic_of_the_training_matrix(tmp_path):
+    """main.nf's --models mosaic: the sample module, given a chromosome's training matrix as model 'mosaic', runs
+    the mosaic baseline on it (a real task, rendered by Nextflow's Groovy) and writes an indexed VCF of its sites."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "nextflow" / "checks"))
+    import subprocess
+
+    import tasks
+
+    def runner(module: str, taskdir: Path, argv: list[str]) -> subprocess.CompletedProcess:
+        if argv[:2] == ["/bin/bash", "-c"]:  # the versions evals (test_nextflow runs them)
+            return subprocess.CompletedProcess(argv, 0, "stub\n", "")
+        return tasks.local_runner(module, taskdir, argv)
+
+    result = tasks.run_task(
+        tasks.Task(
+            "sample",
+            files={"models": [tasks.TEST_DATA / "train.h5"]},
+            values={"meta": {"id": "22", "model": "mosaic"}, "haplotypes": 6, "seed": 2},
+            ext={"args": "--max-segment-cm 0.5"},
+        ),
+        tmp_path / "task",
+        runner,
+    )
+    assert "--baseline mosaic --reference 'train.h5'" in result.script
+    drawn = genosynth.read_haplotypes(result.outputs["vcf"][0])
+    assert (
+        drawn.n_haplotypes == 6
+        and drawn.sites.keys() == genosynth.read_haplotypes(tasks.TEST_DATA / "train.h5").sites.keys()
+    )
+    assert drawn.provenance[-1]["parameters"]["max_segment_cm"] == 0.5

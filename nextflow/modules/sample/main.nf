@@ -1,5 +1,6 @@
-// genosynth sample: artificial haplotypes from one trained model, or from the window models of one chromosome
-// chained in window order, as a bgzipped, indexed VCF
+// genosynth sample: artificial haplotypes from one trained model, from the window models of one chromosome
+// chained in window order, or (meta.model 'mosaic') the mosaic baseline copying the training matrix, as a bgzipped,
+// indexed VCF
 include { shellQuote } from '../../functions'
 
 process GENOSYNTH_SAMPLE {
@@ -23,7 +24,9 @@ process GENOSYNTH_SAMPLE {
 
     script:
     def args = task.ext.args ?: ''
-    def models_args = models.collect { model -> shellQuote(model) }.join(' ')
+    def models_args = meta.model == 'mosaic'
+        ? "--baseline mosaic --reference ${shellQuote(models[0])}"
+        : models.collect { model -> shellQuote(model) }.join(' ')
     prefix = task.ext.prefix ?: "${meta.id}.${meta.model}.ag"
     """
     genosynth-sample ${models_args} -n ${haplotypes} -o ${shellQuote(prefix + '.vcf.gz')} --seed ${seed} --threads ${task.cpus} ${args}
