@@ -2,6 +2,8 @@
 # Both bootstrap .venv (torch first, the local CPU build) and the Debian packages they need.
 
 PYTHON ?= python3
+# the one version file: the package, pyproject, the pipeline's manifest and (passed by make containers) the images
+VERSION := $(shell cat tools/genosynth/VERSION)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -103,7 +105,7 @@ galaxy-test: $(STAMP) system-packages galaxy-lint
 containers: $(STAMP) system-packages $(NF_JAR)
 	$(VENV)/bin/hadolint containers/*/Dockerfile
 	@for p in buildah mmdebstrap; do command -v $$p >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends buildah mmdebstrap >/dev/null; break; }; done
-	GPU="$(GPU)" PYTHON=$(PY) containers/build.sh
+	VERSION=$(VERSION) GPU="$(GPU)" PYTHON=$(PY) containers/build.sh
 
 clean:
 	rm -rf $(VENV) .galaxy $(NF_TOOLS) demo-output .pytest_cache site dist

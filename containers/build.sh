@@ -16,8 +16,8 @@
 # builds from the Dockerfile's pinned python:3.11-slim-bookworm (or another) where a registry is reachable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VERSION=$(sed -n 's/^__version__ = "\(.*\)"/\1/p' tools/genosynth/__init__.py)
-STEPS="vcf-to-matrix train-gan train-rbm train-diffusion sample impute-augment evaluate privacy-check selection-scan"
+VERSION=${VERSION:-$(cat tools/genosynth/VERSION)}  # the one version file (make containers passes it) (the package, pyproject and the pipeline read it)
+STEPS="vcf-to-matrix train-gan train-rbm train-diffusion sample impute-augment evaluate privacy-check selection-scan infer-demography"
 BUILD_DIR=${BUILD_DIR:-build/containers}
 PYTHON=${PYTHON:-.venv/bin/python}
 if [ -n "${GPU:-}" ] && [ -n "${CUDA:-}" ]; then
@@ -75,7 +75,7 @@ echo "containers: $(image base) from $BASE_IMAGE with $TORCH_SPEC ($STORAGE_DRIV
     --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
     -f containers/base/Dockerfile -t "$(image base)" .
 for step in $STEPS; do
-    "${BUILD[@]}" --build-arg BASE="$(image base)" -f "containers/$step/Dockerfile" -t "$(image "$step")" "containers/$step"
+    "${BUILD[@]}" --build-arg VERSION="$VERSION" --build-arg BASE="$(image base)" -f "containers/$step/Dockerfile" -t "$(image "$step")" "containers/$step"
 done
 
 # 1. the configuration runtimes read: no entrypoint anywhere, the step's help as the default command
