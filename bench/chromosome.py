@@ -45,7 +45,7 @@ MODELS = {
     "rbm": ("train-rbm",),
     "gan": ("train-gan", "--preset", "wgan-gp"),
     "conv": ("train-gan", "--preset", "conv-wgan-gp"),
-    "diffusion": ("train-diffusion",),
+    "diffusion": ("train-diffusion", "--representation", "sites"),
     "diffusion_pca": ("train-diffusion", "--representation", "pca"),
 }
 ONE_WINDOW_FITS = ("rbm", "conv", "diffusion", "diffusion_pca")  # the dense GAN grows with the square of the sites

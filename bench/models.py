@@ -266,7 +266,7 @@ def _fidelity_run(args: argparse.Namespace, folder: Path, train: Path, holdout: 
     every = {
         "gan": ("train-gan", "--preset", args.gan_preset),
         "rbm": ("train-rbm",),
-        "diffusion": ("train-diffusion",),
+        "diffusion": ("train-diffusion", "--representation", "sites"),
         "diffusion_pca": ("train-diffusion", "--representation", "pca"),
     }
     commands = {name: (*every[name], train, "-o", folder / f"{name}.safetensors") for name in args.models}

@@ -327,7 +327,7 @@ CASES = {  # step -> (case, argv, setup, pattern of the error line)
         ("model is the matrix", ["train.h5", "-o", "train.h5"], None, SAME),
         (
             "PCA option for a sites model",
-            ["train.h5", "-o", "m.safetensors", "--pca-components", "4"],
+            ["train.h5", "-o", "m.safetensors", "--representation", "sites", "--pca-components", "4"],
             None,
             r"--pca-components applies to --representation pca",
         ),
@@ -1075,6 +1075,8 @@ BASE = {  # a quick command of each step that succeeds; the drawn option is adde
         "train.h5",
         "-o",
         "m.safetensors",
+        "--representation",
+        "sites",
         "--epochs",
         "1",
         "--channels",

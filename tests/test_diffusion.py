@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 TINY = (
+    "--representation",
+    "sites",
     "--channels",
     "16",
     "--max-channels",
@@ -80,6 +82,7 @@ def test_a_trained_model_keeps_the_allele_frequencies_and_sampling_is_reproducib
     train = genosynth.read_haplotypes(small)
     model = genosynth.train_diffusion(
         train,
+        representation="sites",
         channels=(16, 32),
         epochs=40,
         monitor_every=40,
@@ -275,6 +278,7 @@ def test_conditional_model_samples_the_asked_population_and_guidance_sharpens_it
     model = genosynth.train_diffusion(
         train,
         condition_on="population",
+        representation="sites",
         channels=(16, 32),
         patch=4,
         epochs=60,
@@ -343,6 +347,7 @@ def test_windows_chain_with_context_as_known_sites(simulated):
     first = f"{train.sites.chrom[0]}:{pos[0]}-{pos[29]}"
     second = f"{train.sites.chrom[0]}:{pos[30]}-{pos[59]}"
     common = dict(
+        representation="sites",
         channels=(16, 32),
         epochs=2,
         monitor_every=2,

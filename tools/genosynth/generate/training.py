@@ -575,7 +575,7 @@ def train_rbm(
 def train_diffusion(
     matrix: HaplotypeMatrix,
     *,
-    representation: str = "sites",
+    representation: str | None = None,
     condition_on: str | None = None,
     region: str | Region | None = None,
     context_sites: int = 0,
@@ -591,7 +591,8 @@ def train_diffusion(
 ) -> Model:
     """Train a denoising diffusion model on ``matrix`` (see :mod:`genosynth.generate.models.diffusion`): ±1 alleles
     denoised by a 1-D convolutional U-Net (``representation="sites"``) or principal components denoised by a
-    residual MLP (``"pca"``, as Kenneweg et al. 2024), optionally conditioned on population
+    residual MLP (``"pca"``, as Kenneweg et al. 2024; None: the benchmarks' recommendation,
+    :func:`~genosynth.generate.models.diffusion.default_representation`), optionally conditioned on population
     (``condition_on="population"``, sampled with classifier-free guidance) and, with ``region``, on the
     ``context_sites`` sites before the window; ``self_conditioning`` feeds the denoiser its own previous
     estimate. Monitoring samples with ``monitor_steps`` sampler steps; ``training`` takes the
@@ -602,8 +603,10 @@ def train_diffusion(
     >>> model = train_diffusion(train, epochs=200, max_time="20m", seed=1)  # doctest: +SKIP
     >>> artificial = model.sample(5000, steps=50, seed=1)                    # doctest: +SKIP
     """
-    from genosynth.generate.models.diffusion import Diffusion, DiffusionConfig
+    from genosynth.generate.models.diffusion import Diffusion, DiffusionConfig, default_representation
 
+    if representation is None:
+        representation = default_representation(private=training.get("dp_epsilon") is not None)
     options = TrainingOptions(epochs=epochs, **training)
     window = split_window(matrix, region, context_sites=context_sites)
     batch_size = parse_batch_size(options.batch_size, window)

@@ -24,8 +24,8 @@ STEP = "train-diffusion"
 SUMMARY = "Train a denoising diffusion model on a haplotype matrix."
 DESCRIPTION = (
     "Train a denoising diffusion model on real haplotypes (Kenneweg et al. 2024): Gaussian diffusion of "
-    "±1 alleles denoised by a 1-D convolutional U-Net over the sites (representation sites, the default) or "
-    "of principal components denoised by an MLP (pca), cosine schedule, v-prediction, weights averaged "
+    "±1 alleles denoised by a 1-D convolutional U-Net over the sites (representation sites) or "
+    "of principal components denoised by an MLP (pca, the default), cosine schedule, v-prediction, weights averaged "
     "for sampling; optionally conditioned on population (classifier-free guidance at sampling) and on the "
     "sites before a window; checkpoints, resume, monitoring and early stopping as the other trainers."
 )
@@ -39,9 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--representation",
         choices=REPRESENTATIONS,
-        default="sites",
         help="sites: ±1 alleles denoised by a U-Net over the site axis (keeps rare variants and fine "
-        "LD); pca: scaled principal components denoised by an MLP, as Kenneweg et al. 2024",
+        "LD; a GPU model on large windows); pca: scaled principal components denoised by an MLP, as Kenneweg et "
+        "al. 2024 (default: pca, which met every target in CPU minutes where the U-Net was still learning; "
+        "sites under differentially private training)",
     )
     parser.add_argument(
         "--condition-on",
