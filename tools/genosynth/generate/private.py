@@ -35,6 +35,9 @@ from genosynth._infra.options import parse_float
 ACCOUNTANT = "rdp"  # Opacus's Rényi accountant of the subsampled Gaussian mechanism
 DELTA_FRACTION = 10  # the default delta is 1 / (DELTA_FRACTION x the training individuals)
 EPSILON_TOLERANCE = 0.01  # of the search for the noise multiplier (Opacus's default)
+# Rényi orders the accountant minimises over: Opacus's default ones and larger orders, which give the tightest
+# bound at large epsilon or few steps
+ALPHAS = tuple([1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64)) + list(range(64, 257, 8)))
 OPTION_NAMES = ("dp_epsilon", "dp_delta", "dp_max_grad_norm")
 
 
@@ -53,9 +56,10 @@ class PrivacyOptions:
 
     Example
     -------
-    >>> PrivacyOptions.from_training({"dp_epsilon": 3, "seed": 1})
+    >>> from genosynth.generate.training import TrainingOptions
+    >>> PrivacyOptions.from_options(TrainingOptions(epochs=10, dp_epsilon=3))
     PrivacyOptions(epsilon=3.0, delta=None, max_grad_norm=None)
-    >>> PrivacyOptions.from_training({"seed": 1}) is None
+    >>> PrivacyOptions.from_options(TrainingOptions(epochs=10)) is None
     True
     """
 
@@ -72,21 +76,17 @@ class PrivacyOptions:
             object.__setattr__(self, "max_grad_norm", norm)
 
     @classmethod
-    def from_training(cls, training: dict[str, Any]) -> PrivacyOptions | None:
-        """Takes ``dp_epsilon``, ``dp_delta`` and ``dp_max_grad_norm`` out of the training keyword arguments
-        ``training`` (the rest are :class:`~genosynth.generate.training.TrainingOptions`); None when
-        ``dp_epsilon`` is not given (an OptionError when only the others are)."""
-        epsilon, delta, norm = (training.pop(name, None) for name in OPTION_NAMES)
+    def from_options(cls, options: Any) -> PrivacyOptions | None:
+        """The budget of :class:`~genosynth.generate.training.TrainingOptions` ``options`` (its ``dp_epsilon``,
+        ``dp_delta`` and ``dp_max_grad_norm``); None when ``dp_epsilon`` is not given (an OptionError when only
+        the others are)."""
+        epsilon, delta, norm = (getattr(options, name) for name in OPTION_NAMES)
         if epsilon is None:
             for name, value in (("dp_delta", delta), ("dp_max_grad_norm", norm)):
                 if value is not None:
                     raise OptionError(name, "applies only to private training: give dp_epsilon too")
             return None
         return cls(epsilon=epsilon, delta=delta, max_grad_norm=norm)
-
-    def parameters(self) -> dict[str, Any]:
-        """The options as provenance records them (by their keyword names)."""
-        return dict(zip(OPTION_NAMES, (self.epsilon, self.delta, self.max_grad_norm)))
 
 
 class PrivateTraining:
@@ -110,7 +110,6 @@ class PrivateTraining:
         device: str = "cpu",
     ) -> None:
         import torch
-        from opacus.accountants import RDPAccountant
         from opacus.accountants.utils import get_noise_multiplier
 
         labels, rows_group = np.unique(np.asarray(individuals), return_inverse=True)
@@ -137,10 +136,11 @@ class PrivateTraining:
                 steps=self.planned_steps,
                 accountant=ACCOUNTANT,
                 epsilon_tolerance=EPSILON_TOLERANCE,
+                alphas=list(ALPHAS),
             )
         )
-        self.accountant = RDPAccountant()
         self.steps = 0
+        self._epsilons: dict[int, float] = {0: 0.0}  # epsilon after so many steps
         self.device = device
         self._group_of_row = torch.as_tensor(rows_group, device=device)
 
@@ -213,19 +213,19 @@ class PrivateTraining:
 
     # -- accounting --------------------------------------------------------------------------------------
     def account(self) -> None:
-        """Counts one private step."""
-        self.accountant.step(noise_multiplier=self.noise_multiplier, sample_rate=self.sample_rate)
+        """Counts one private step (all steps share one noise multiplier and sampling rate, so the accountant
+        needs only their number)."""
         self.steps += 1
 
     def epsilon_after(self, steps: int) -> float:
-        """The accountant's epsilon (at :attr:`delta`) after ``steps`` steps."""
+        """Opacus's Rényi accountant's epsilon (at :attr:`delta`) after ``steps`` steps."""
         from opacus.accountants import RDPAccountant
 
-        if steps == 0:
-            return 0.0
-        accountant = RDPAccountant()
-        accountant.history = [(self.noise_multiplier, self.sample_rate, steps)]
-        return float(accountant.get_epsilon(delta=self.delta))
+        if steps not in self._epsilons:
+            accountant = RDPAccountant()
+            accountant.history = [(self.noise_multiplier, self.sample_rate, steps)]
+            self._epsilons[steps] = float(accountant.get_epsilon(delta=self.delta, alphas=list(ALPHAS)))
+        return self._epsilons[steps]
 
     @property
     def epsilon_spent(self) -> float:
@@ -249,7 +249,7 @@ class PrivateTraining:
             raise OptionError("dp_epsilon", f"{where} was trained privately with another sampling rate (batch size)")
         self.noise_multiplier = float(state["noise_multiplier"])
         self.steps = int(state["steps"])
-        self.accountant.history = [(self.noise_multiplier, self.sample_rate, self.steps)] if self.steps else []
+        self._epsilons = {0: 0.0}
 
     def record(self) -> dict[str, Any]:
         """The guarantee as the model file, the provenance and privacy-check record it."""

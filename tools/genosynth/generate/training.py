@@ -8,6 +8,7 @@ its own generator seeded by (seed, epoch), so monitoring and checkpoints never c
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,8 @@ from genosynth._infra.progress import Progress, log
 from genosynth._infra.provenance import make_record
 from genosynth.generate.models.base import DEFAULT_BATCH_SIZE, Generator
 from genosynth.generate.models.diffusion import DEFAULT_STEPS
-from genosynth.generate.monitoring import EARLY_STOP_CHOICES, EarlyStopping, Monitor
+from genosynth.generate.monitoring import EARLY_STOP_CHOICES, EarlyStopping, Monitor, judge_state
+from genosynth.generate.private import PrivacyOptions, PrivateTraining
 from genosynth.generate.trained import Model
 from genosynth.io.matrix import HaplotypeMatrix, Sites, require_same_sites
 from genosynth.io.model_file import ModelFile, load_model_file, save_model_file
@@ -63,8 +65,12 @@ class TrainingOptions:
     early_stop, early_stop_tolerance, max_privacy_loss
         ``"aats"``: keep the monitored state whose worse AA half is nearest 0.5; ``"fidelity"`` (needs
         ``holdout``): the best state by AA balance, AF r and LD r among those whose privacy loss plus its
-        standard error is at most ``max_privacy_loss``, else the one with the lowest privacy loss; ``"none"``: the last state. Of states
+        standard error is at most ``max_privacy_loss`` (judged afresh at privacy-check's size, with a margin for
+        choosing among many states), else the one with the lowest privacy loss; ``"none"``: the last state. Of states
         within ``early_stop_tolerance`` of the best, the latest is kept (see :mod:`genosynth.generate.monitoring`).
+    dp_epsilon, dp_delta, dp_max_grad_norm
+        Differentially private training (:mod:`genosynth.generate.private`): the (epsilon, delta) guarantee per
+        individual and the clipping norm of an individual's gradient; None (the default): not private.
     progress
         Report progress on standard error.
     """
@@ -107,6 +113,28 @@ class TrainingOptions:
         maximum=1,
         help="--early-stop fidelity keeps only states whose privacy loss (plus its standard error) is at most this",
     )
+    dp_epsilon: float | None = option(
+        None,
+        kind=float,
+        above=0,
+        help="train with differential privacy (DP-SGD, Opacus) to this epsilon per individual; training stops when "
+        "it is spent (the GAN only with --preset yelmen2021, the diffusion model only with --representation sites)",
+    )
+    dp_delta: float | None = option(
+        None,
+        kind=float,
+        above=0,
+        below=1,
+        help="the delta of --dp-epsilon, below 1 / the training individuals (default: 1 / (10 x the training "
+        "individuals))",
+    )
+    dp_max_grad_norm: float | None = option(
+        None,
+        kind=float,
+        above=0,
+        help="the clipping norm of each individual's gradient under --dp-epsilon (default: 1 for the GAN's critic "
+        "and the diffusion denoiser, the square root of the sites for the RBM)",
+    )
     progress: bool = True
     budget_seconds: float | None = field(init=False, default=None, repr=False)
 
@@ -145,8 +173,9 @@ class TrainingData:
     validation_index: np.ndarray
     allele_frequencies: np.ndarray
     condition_means: np.ndarray | None
-    monitor: Monitor
+    monitor: Monitor | None
     holdout_condition: Any = None
+    private: bool = False
 
 
 def prepare_data(
@@ -157,9 +186,12 @@ def prepare_data(
     seed: int,
     device: str,
     holdout: Window | None = None,
+    private: bool = False,
 ) -> TrainingData:
     """The window's training haplotypes as a float tensor on ``device``, with the condition: the population label
-    when asked for, and the context sites before the window."""
+    when asked for, and the context sites before the window. ``private`` (differentially private training):
+    monitoring and the initial allele frequencies read the held-out haplotypes only, and without them there is
+    neither."""
     import torch
 
     matrix = window.matrix
@@ -193,16 +225,23 @@ def prepare_data(
         held_out = holdout.matrix.haplotypes[rows]
         if window.context.n_sites:  # a window's model is judged on held-out contexts too
             holdout_condition = _condition(holdout, labels, device)[torch.as_tensor(rows, device=device)]
-    frequencies_training = matrix.allele_frequencies()
-    condition_means = None if condition is None else condition.mean(0).cpu().numpy().astype(np.float64)
-    monitor = Monitor(
-        matrix.haplotypes[validation],
-        frequencies_training,
-        holdout=held_out,
-        positions=matrix.sites.pos,
-        chromosomes=matrix.sites.chrom,
-        device=device,
-    )
+    frequencies_training, condition_means, monitor = None, None, None
+    if not private or holdout is not None:
+        reference, reference_condition = (
+            (holdout, _condition(holdout, labels, device)) if private else (window, condition)
+        )
+        frequencies_training = reference.matrix.allele_frequencies()
+        if reference_condition is not None:
+            condition_means = reference_condition.mean(0).cpu().numpy().astype(np.float64)
+        monitor = Monitor(
+            held_out if private else matrix.haplotypes[validation],
+            frequencies_training,
+            holdout=None if private else held_out,
+            privacy_sets=None if holdout is None or private else (matrix.haplotypes, holdout.matrix.haplotypes),
+            positions=matrix.sites.pos,
+            chromosomes=matrix.sites.chrom,
+            device=device,
+        )
     return TrainingData(
         window,
         data,
@@ -214,6 +253,7 @@ def prepare_data(
         condition_means,
         monitor,
         holdout_condition,
+        private,
     )
 
 
@@ -291,12 +331,18 @@ def train(
     ``parameters`` are the kind's own options for the provenance record; ``monitor_sampling`` the sampling
     options monitoring draws with. Checkpoints go to ``options.checkpoint`` when set. The returned model holds
     the kept state (the early-stopping choice, else the last) with its history and a provenance record whose
-    summary says how training ended.
+    summary says how training ended. With ``options.dp_epsilon`` the generator is trained by DP-SGD
+    (:mod:`genosynth.generate.private`) until its budget is spent, nothing else reads the training haplotypes
+    (see :func:`_check_private`), and the guarantee goes into the model's ``extra["privacy"]`` and the training
+    record's summary.
     """
     import torch
 
     if condition_on is not None and not generator_class.conditions_on_populations:
         raise OptionError("condition_on", f"{generator_class.kind} models are not conditioned on populations")
+    privacy = PrivacyOptions.from_options(options)
+    if privacy is not None:
+        _check_private(options, condition_on)
     matrix = window.matrix
     device = resolve_device(options.device)
     holdout = (
@@ -311,6 +357,7 @@ def train(
         seed=options.seed,
         device=device,
         holdout=holdout,
+        private=privacy is not None,
     )
     generator = generator_class(
         config,
@@ -320,6 +367,17 @@ def train(
         condition_means=training.condition_means,
     )
     sampling = generator.parse_sampling_options(matrix.sites, **(monitor_sampling or {}))
+    engine = None
+    if privacy is not None:
+        engine = PrivateTraining(
+            privacy,
+            individuals=matrix.haplotype_sample,
+            batch_size=config.batch_size,
+            epochs=options.epochs,
+            default_max_grad_norm=generator.default_max_grad_norm(),
+            device=device,
+        )
+        generator.make_private(engine)
     record = make_record(
         step,
         parameters={**parameters, **options.parameters()},
@@ -348,7 +406,7 @@ def train(
     )
     epoch = 0
     if options.resume:
-        epoch, history = _resume(generator, config, matrix.sites, rng, stopper, options.checkpoint, device)
+        epoch, history = _resume(generator, config, matrix.sites, rng, stopper, options.checkpoint, device, engine)
         if epoch >= options.epochs:
             raise InputError(f"{options.checkpoint}: already trained {epoch} epochs; ask for more epochs")
         log(step, f"resuming from {options.checkpoint} after epoch {epoch}")
@@ -358,6 +416,14 @@ def train(
     start = time.monotonic()
     stopped_by = "epochs"
     while epoch < options.epochs:
+        if engine is not None and not engine.can_train_epoch():
+            stopped_by = "privacy_budget"
+            log(
+                step,
+                f"privacy budget epsilon {engine.epsilon:g} spent after epoch {epoch} (accountant "
+                f"{engine.record()['accountant']}: epsilon {engine.epsilon_spent:.3f}); stopping",
+            )
+            break
         epoch += 1
         try:
             row: dict[str, Any] = {"epoch": epoch, **generator.train_epoch(training.data, training.condition, rng)}
@@ -368,13 +434,26 @@ def train(
             epoch -= 1  # the diverged epoch does not count as trained
             stopped_by = "diverged"
             break
+        if engine is not None:
+            row["epsilon"] = round(engine.epsilon_spent, 4)
         elapsed = time.monotonic() - start
         row["seconds"] = round(elapsed, 3)
         out_of_time = options.budget_seconds is not None and elapsed >= options.budget_seconds
         last = epoch == options.epochs or out_of_time
-        if epoch % options.monitor_every == 0 or last:
+        if training.monitor is not None and (epoch % options.monitor_every == 0 or last):
             row.update(_monitor(generator, training, sampling, seed=options.seed, epoch=epoch, device=device))
-            stopper.offer(epoch, row, generator.model_tensors)
+            judge = functools.partial(
+                judge_state,
+                generator,
+                training.monitor,
+                condition=training.condition,
+                holdout_condition=training.holdout_condition,
+                sampling=sampling,
+                seed=options.seed,
+                epoch=epoch,
+                device=device,
+            )
+            stopper.offer(epoch, row, generator.model_tensors, judge=judge)
         history.append(row)
         progress.update(1, **{k: v for k, v in row.items() if k not in ("epoch", "seconds")})
         if options.checkpoint is not None and (epoch % options.checkpoint_every == 0 or last):
@@ -384,6 +463,7 @@ def train(
                 "rng": rng.get_state(),
                 "history": history,
                 "early_stopping": stopper.state(),
+                "privacy": None if engine is None else engine.state(),
             }
             save_model_file(options.checkpoint, model_file(state))
         if out_of_time and epoch < options.epochs:
@@ -403,6 +483,8 @@ def train(
         "kept": next((row for row in history if row["epoch"] == (kept.epoch if kept else epoch)), {}),
         "final": {k: v for k, v in history[-1].items() if k != "epoch"} if history else {},
     }
+    if engine is not None:
+        record["summary"]["privacy"] = extra["privacy"] = engine.record()
     if "note" in record["summary"]:
         log(step, record["summary"]["note"])
     return Model(
@@ -416,8 +498,38 @@ def train(
     )
 
 
+def _check_private(options: TrainingOptions, condition_on: str | None) -> None:
+    """Refuses what would read the training haplotypes outside the private steps: conditioning on population
+    (a model keeps the training individuals' label counts), early stopping by privacy loss (it compares
+    generated haplotypes with the training ones) and any early stopping without held-out haplotypes (monitoring
+    then has nothing else to read)."""
+    if condition_on is not None:
+        raise OptionError(
+            "dp_epsilon", "cannot be given with condition_on: a model keeps its training individuals' label counts"
+        )
+    if options.early_stop == "fidelity":
+        raise OptionError(
+            "dp_epsilon",
+            "cannot be given with early_stop fidelity: it compares generated haplotypes with the training ones; "
+            "use early_stop aats (judged on the held-out haplotypes) or none",
+        )
+    if options.early_stop != "none" and options.holdout is None:
+        raise OptionError(
+            "dp_epsilon",
+            f"early_stop {options.early_stop} needs held-out haplotypes (holdout) in private training: "
+            "monitoring reads no training haplotypes",
+        )
+
+
 def _resume(
-    generator: Generator, config: Any, sites: Sites, rng: Any, stopper: EarlyStopping, checkpoint: Path, device: str
+    generator: Generator,
+    config: Any,
+    sites: Sites,
+    rng: Any,
+    stopper: EarlyStopping,
+    checkpoint: Path,
+    device: str,
+    engine: PrivateTraining | None,
 ) -> tuple[int, list[dict[str, Any]]]:
     saved = load_model_file(checkpoint, device=device)
     if saved.training is None:
@@ -433,6 +545,11 @@ def _resume(
     generator.load_optimizer_state(saved.training["optimizer"])
     rng.set_state(saved.training["rng"].cpu())
     stopper.load_state(saved.training["early_stopping"])
+    saved_privacy = saved.training.get("privacy")
+    if engine is not None:
+        engine.load_state(saved_privacy, where=str(checkpoint))
+    elif saved_privacy is not None:
+        raise InputError(f"{checkpoint}: was trained with differential privacy; resume needs dp_epsilon too")
     return int(saved.training["epoch"]), saved.training["history"]
 
 
@@ -442,6 +559,9 @@ def _monitor(
     import torch
 
     rng = torch.Generator(device=device).manual_seed(seed * 1_000_003 + epoch)
+    if training.private:  # the held-out haplotypes stand in for the validation ones, with their contexts
+        generated = generator.generate(training.monitor.size, rng, condition=training.holdout_condition, **sampling)
+        return training.monitor.measure(generated)
     index = training.validation_index
     condition = None if training.condition is None else training.condition[torch.as_tensor(index, device=device)]
     generated = generator.generate(len(index), rng, condition=condition, **sampling)
@@ -504,7 +624,15 @@ def train_gan(
         "latent_size": latent_size,
         "batch_size": batch_size,
     }
-    return train(Gan, config, window, options, step="train-gan", parameters=parameters, condition_on=condition_on)
+    return train(
+        Gan,
+        config,
+        window,
+        options,
+        step="train-gan",
+        parameters=parameters,
+        condition_on=condition_on,
+    )
 
 
 def train_rbm(

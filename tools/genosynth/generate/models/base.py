@@ -86,6 +86,15 @@ class Generator(ABC):
     def load_optimizer_state(self, state: dict[str, Any]) -> None:
         """Take up a state from :meth:`optimizer_state`."""
 
+    def make_private(self, privacy: Any) -> None:
+        """Train from now on by DP-SGD with ``privacy`` (a :class:`~genosynth.generate.private.PrivateTraining`):
+        an OptionError naming ``dp_epsilon`` for a kind or configuration that cannot be."""
+        raise OptionError("dp_epsilon", f"{self.kind} models cannot be trained with differential privacy")
+
+    def default_max_grad_norm(self) -> float:
+        """The clipping norm of an individual's gradient in private training when none is given."""
+        return 1.0
+
     @classmethod
     def check_sampling_options(cls, config: Any, sites: Any, **options: Any) -> dict[str, Any]:
         """The sampling options of this kind validated against a model's ``config`` and ``sites`` (not its

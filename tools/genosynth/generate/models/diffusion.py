@@ -223,6 +223,7 @@ class Diffusion(Generator):
         self.average.requires_grad_(False)
         self.optimizer = torch.optim.Adam(self.network.parameters(), lr=config.lr)
         self._steps = 0
+        self._privacy = None  # private training: the engine, the denoiser wrapped by Opacus and its DPOptimizer
         k = config.pca_components
         # pca: mean haplotype (0/1), components (k x sites), the latent scale and whether sampled alleles are
         # drawn (1) or rounded (0); fitted on the first epoch's data
@@ -248,6 +249,22 @@ class Diffusion(Generator):
         return build_mlp_denoiser(
             size=cfg.pca_components, width=cfg.mlp_width, n_condition=cfg.n_classes + cfg.context_sites
         )
+
+    def make_private(self, privacy) -> None:
+        """Train the denoiser by DP-SGD (Opacus: each individual's gradient clipped, Gaussian noise). The pca
+        representation is refused: its components are fitted on the training haplotypes without noise. So is
+        conditioning on population (the label frequencies a model keeps are counts of the training
+        individuals). The U-Net's per-site location embedding stays at its random start, a fixed random code
+        of each site (Opacus computes no per-example gradient of a bare parameter)."""
+        if self.config.representation == "pca":
+            raise OptionError(
+                "dp_epsilon",
+                "the pca representation's components are fitted on the training haplotypes without privacy; "
+                "train privately with representation sites",
+            )
+        self.network.location.requires_grad_(False)
+        network, optimizer = privacy.private_module(self.network, self.optimizer)
+        self._privacy = (privacy, network, optimizer)
 
     # -- state -------------------------------------------------------------------------------------------
     def model_tensors(self) -> dict[str, Any]:
@@ -340,6 +357,8 @@ class Diffusion(Generator):
         uniform times, population labels dropped for LABEL_DROPOUT of the haplotypes. Returns the mean loss."""
         import torch
 
+        if self._privacy is not None:
+            return self._train_epoch_private(data, condition, rng)
         if self.config.pca_components and not bool(self.pca["scale"].any()):
             self._fit_pca(data)
         batch = self.config.batch_size
@@ -373,6 +392,38 @@ class Diffusion(Generator):
                 "train again with a lower learning rate"
             )
         return {"loss": mean}
+
+    def _train_epoch_private(self, data, condition, rng) -> dict[str, float]:
+        """An epoch of private steps on Poisson batches of individuals: the summed v-prediction loss (each
+        haplotype's mean over sites) back-propagated into per-row gradients, summed per individual, clipped,
+        noised (Opacus's DPOptimizer) and divided by the expected individuals. Returns no figures: the loss
+        reads the training data."""
+        import torch
+
+        privacy, network, optimizer = self._privacy
+        for _ in range(privacy.steps_per_epoch):
+            rows, inverse, count = privacy.batch(rng)
+            optimizer.zero_grad(set_to_none=True)
+            if count:
+                x0 = self._encode(data[rows])
+                labels = None if condition is None else condition[rows]
+                t = torch.rand(len(rows), generator=rng, device=self.device)
+                noise = torch.randn(x0.shape, generator=rng, device=self.device)
+                alpha, sigma = (s.unsqueeze(1) for s in noise_levels(t))
+                noisy = alpha * x0 + sigma * noise
+                estimate = self._self_condition(noisy, t, labels, alpha, sigma, rng)
+                target = alpha * noise - sigma * x0
+                ((network(noisy, t, labels, estimate) - target) ** 2).mean(1).sum().backward()
+            privacy.group_gradients(self.network, inverse, count)
+            privacy.optimizer_step(optimizer, rng)
+            self._steps += 1
+            self._update_average()
+        if not all(bool(torch.isfinite(p).all()) for p in self.network.parameters()):
+            raise TrainingDiverged(
+                f"the diffusion model diverged at learning rate {self.config.lr:g}; train again with a lower "
+                "learning rate"
+            )
+        return {}
 
     def _self_condition(self, noisy, t, labels, alpha, sigma, rng):
         """The estimate of x0 the network is given: zeros, or (self-conditioning, for half of the batch) its own

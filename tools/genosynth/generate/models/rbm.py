@@ -138,6 +138,19 @@ class Rbm(Generator):
         mean = frequencies if frequencies is not None else np.full(n, 0.5)
         self.visible_offset = torch.as_tensor(mean, dtype=torch.float32, device=device)
         self.hidden_offset = None  # the hidden means of the first training batch, then their moving average
+        self._privacy = None  # the privacy engine of private training
+
+    def make_private(self, privacy) -> None:
+        """Train by DP-SGD: the data term of the contrastive gradient (the weight, visible and hidden statistics
+        of an individual's haplotypes) clipped per individual and noised; the model term is read from the
+        persistent chains, which start random and never from data; the centred gradient's hidden offset
+        follows the chains' hidden means instead of the data's."""
+        self._privacy = privacy
+
+    def default_max_grad_norm(self) -> float:
+        """sqrt(visible units): an individual's data statistics are larger than a network's gradient, and grow
+        with the sites."""
+        return math.sqrt(self.config.context_sites + self.config.n_sites)
 
     def model_tensors(self) -> dict[str, Any]:
         """Weights, biases and the persistent chains (model samples: where sampling starts by default)."""
@@ -203,6 +216,10 @@ class Rbm(Generator):
         """One PCD-k pass over ``data`` in shuffled batches; returns the mean reconstruction error."""
         import torch
 
+        if self._privacy is not None:
+            self._train_epoch_private(data, condition, rng)
+            self._check_finite()
+            return {}
         cfg = self.config
         batch = cfg.batch_size
         order = torch.randperm(len(data), generator=rng, device=self.device)
@@ -234,12 +251,74 @@ class Rbm(Generator):
             self.b += cfg.lr * grad_b
             self.c += cfg.lr * grad_c
             errors.append(float((v - self.visible_probability(h_data)).abs().mean()))
+        self._check_finite()
+        return {"reconstruction_error": float(np.mean(errors)) if errors else float("nan")}
+
+    def _check_finite(self) -> None:
+        import torch
+
         if not all(bool(torch.isfinite(t).all()) for t in (self.w, self.b, self.c)):
             raise TrainingDiverged(
-                f"the RBM diverged (non-finite weights) at learning rate {cfg.lr:g}; "
+                f"the RBM diverged (non-finite weights) at learning rate {self.config.lr:g}; "
                 "train again with a lower learning rate"
             )
-        return {"reconstruction_error": float(np.mean(errors)) if errors else float("nan")}
+
+    def _train_epoch_private(self, data, condition, rng) -> None:
+        """An epoch of private PCD-k steps on Poisson batches of individuals. Each individual's data statistics,
+        the outer products (h - lambda)(v - mu)^T of its haplotypes summed, and their v and E[h | v] summed, are
+        clipped together to the clipping norm (the outer products' norm from the Gram matrices, without forming
+        them one by one), summed, noised and divided by the expected haplotypes of a batch; the model term and
+        the centring corrections, which read no data, follow as in :meth:`train_epoch`. Returns no figures: a
+        reconstruction error would read the training data."""
+        import torch
+
+        privacy, cfg = self._privacy, self.config
+        for _ in range(privacy.steps_per_epoch):
+            rows, inverse, count = privacy.batch(rng)
+            v = data[rows] if condition is None else torch.cat([condition[rows], data[rows]], dim=1)
+            h_data = self.hidden_mean(v)
+            self.chains = self.gibbs(self.chains, cfg.k, rng)
+            h_model = self.hidden_mean(self.chains)
+            if cfg.centered:
+                chain_mean = h_model.mean(0)
+                self.hidden_offset = (
+                    chain_mean
+                    if self.hidden_offset is None
+                    else ((1 - CENTERING_RATE) * self.hidden_offset + CENTERING_RATE * chain_mean)
+                )
+                mu, lam = self.visible_offset, self.hidden_offset
+            else:
+                mu, lam = torch.zeros_like(self.b), torch.zeros_like(self.c)
+            data_w, data_v, data_h = self.private_data_term(v, h_data, inverse, count, mu, lam, rng)
+            grad_w = data_w - (h_model - lam).T @ (self.chains - mu) / len(self.chains)
+            grad_b = data_v - self.chains.mean(0) - lam @ grad_w
+            grad_c = data_h - h_model.mean(0) - grad_w @ mu
+            self.w += cfg.lr * grad_w
+            self.b += cfg.lr * grad_b
+            self.c += cfg.lr * grad_c
+            privacy.account()
+
+    def private_data_term(self, v, h_data, inverse, count: int, mu, lam, rng):
+        """The data term of a private step: the statistics ((h - lam)(v - mu)^T, v, E[h | v]) of the haplotypes
+        ``v`` (hidden means ``h_data``) summed per individual (``inverse``: each row's, 0..count-1), each
+        individual's clipped to the clipping norm as one vector (the outer products' norm from the Gram
+        matrices), summed over individuals, noised and divided by the expected haplotypes of a batch."""
+        import torch
+
+        privacy = self._privacy
+        a, b = h_data - lam, v - mu
+        same = (inverse.unsqueeze(1) == inverse.unsqueeze(0)).to(a.dtype)
+        groups = max(count, 1)
+        outer = torch.zeros(groups, device=self.device).index_add_(0, inverse, ((a @ a.T) * (b @ b.T) * same).sum(1))
+        v_sums = torch.zeros(groups, v.shape[1], device=self.device).index_add_(0, inverse, v)
+        h_sums = torch.zeros(groups, h_data.shape[1], device=self.device).index_add_(0, inverse, h_data)
+        factors = privacy.clip_factors((outer.clamp(min=0) + v_sums.pow(2).sum(1) + h_sums.pow(2).sum(1)).sqrt())
+        expected = privacy.sample_rate * privacy.n_haplotypes
+        return (
+            ((a * factors[inverse].unsqueeze(1)).T @ b + privacy.noise(self.w.shape, rng)) / expected,
+            (factors @ v_sums + privacy.noise(self.b.shape, rng)) / expected,
+            (factors @ h_sums + privacy.noise(self.c.shape, rng)) / expected,
+        )
 
     @classmethod
     def check_sampling_options(cls, config: Any, sites: Any, **options: Any) -> dict[str, Any]:
