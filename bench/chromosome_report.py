@@ -1,0 +1,356 @@
+"""The documentation page of the chromosome recipe benchmark (``bench/chromosome_recipe.py``): Markdown tables and
+PNG plots made from its JSON, nothing typed by hand.
+
+    .venv/bin/python bench/chromosome_recipe.py render docs/benchmarks/chromosome-recipe.json --docs docs/benchmarks
+
+writes ``chromosomes.md``, ``chromosome-frontier.png`` and ``chromosome-memory.png`` into the folder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from chromosome_recipe import DOCUMENTED_NEURAL, TARGETS
+
+GPU_JSON = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "gpu.json"  # bench/gpu.py's results
+GENOME_BP = 3.1e9  # the autosomes and X, about
+DATASETS = {
+    "chr22": "the 5.5 Mb chr22 OutOfAfrica_3G09 simulation",
+    "805": "the 805 SNPs of 1000 Genomes",
+}
+
+
+def render_page(result: dict[str, Any], folder: Path, *, source: Path) -> Path:
+    """Write ``chromosomes.md`` and its plots for ``result`` into ``folder``; returns the page's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sections = result["sections"]
+    lines = [
+        "# Whole chromosomes: the recipe's evidence",
+        "",
+        f"<!-- made by `bench/chromosome_recipe.py render {source.name} --docs {folder.name}`; do not edit -->",
+        "",
+    ]
+    if result.get("tiny"):
+        lines += [
+            '!!! note "Toy sizes"',
+            "    These figures come from the benchmark's tiny mode, the check that the script runs; they measure "
+            "nothing a user needs.",
+            "",
+        ]
+    lines += [
+        f"Every number on this page is in [`{source.name}`]({source.name}), written by `bench/chromosome_recipe.py`; "
+        "each section names the command that measured it and the machine. The targets are those of a chromosome "
+        "recipe: AF r at least 0.99; LD r over pairs within 100 kb at least the held-out real set's minus 0.03; LD "
+        "strength within 10% of the real set's; `boundary_ld_r` at least `within_window_ld_r` minus 0.05; PCA W2D "
+        "at most twice the held-out set's; AA_truth and AA_syn each within [0.40, 0.60]; privacy loss plus one "
+        "standard error at most 0.05; exact copies of training haplotypes no more frequent than the held-out set's "
+        "own plus two standard errors; at most 10 CPU minutes per 1500-site window. Every figure is genosynth's own "
+        "`evaluate` (with `--windows` and `--ld-max-distance 100000`) and `privacy-check`, the real set being the "
+        "training haplotypes and the held-out haplotypes judged beside the artificial ones as the reference.",
+        "",
+    ]
+    for key in ("recipe_chr22", "recipe_805"):
+        if key in sections:
+            lines += _recipe(sections[key])
+    if "frontier" in sections:
+        lines += _frontier(sections["frontier"], folder)
+    if "scale" in sections:
+        lines += _scale(sections["scale"], folder)
+    page = folder / "chromosomes.md"
+    temp = page.with_name(f".{page.name}.{os.getpid()}")
+    temp.write_text("\n".join(lines) + "\n")
+    temp.replace(page)
+    return page
+
+
+def _where(section: dict[str, Any]) -> str:
+    machine = section["machine"]
+    return (
+        f"Measured with `{section['command']}` on {machine['cpu']} ({machine['usable_cores']} usable cores, "
+        f"shared; load average {machine['load_average']} at the end; OMP_NUM_THREADS={machine['threads']}; "
+        f"Python {machine['python']}) in {section['seconds']:.0f} s."
+    )
+
+
+def _cell(value: Any, spec: str = ".3f") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return format(value, spec)
+
+
+def _recipe(section: dict[str, Any]) -> list[str]:
+    recipe, runs = section["recipe"], section["runs"]
+    knob = recipe["max_segment_cm"]
+    lines = [
+        f"## The recipe on {DATASETS[section['dataset']]}",
+        "",
+        f"`sample --baseline mosaic` with `max_segment_cm` {knob} (no copied stretch longer than {knob} cM), Ne "
+        f"{recipe['ne']:g}, {recipe['cm_per_mb']:g} cM/Mb, donors within each haplotype's population; "
+        f"{runs[0]['mosaic']['n_haplotypes']} haplotypes drawn from the {section['n_train']} training haplotypes "
+        f"per seed, judged on {runs[0]['n_sites']:,} sites in {len(section['windows'])} windows "
+        f"({section['windows'][0]} to {section['windows'][-1]}; LD on the {runs[0]['ld_sites']:,} sites evaluate "
+        f"keeps for it, {runs[0]['ld_pairs']:,} pairs within 100 kb); {section['n_holdout']} held-out haplotypes.",
+        "",
+    ]
+    if section["dataset"] == "805":
+        lines += [
+            "These are the only real data at hand offline, and they are not a chromosome at 1000 Genomes density: "
+            "805 SNPs spread over the genome, so few pairs lie within 100 kb and window boundaries fall between "
+            "distant SNPs. They show the recipe on real haplotypes and populations; the density figures come from "
+            "the simulation above.",
+            "",
+        ]
+    lines += [
+        "| seed | set | AF r | LD r (100 kb) | LD strength | boundary / within LD r | PCA W2D | AA_truth / AA_syn "
+        "| privacy loss ± SE | MIA AUC | copies | s per 1500 sites |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        m, h = run["mosaic"], run["holdout"]
+        for name, row in (("mosaic", m), ("held-out real", h)):
+            copies = (
+                f"{m['exact_copies']} of {m['n_haplotypes']}"
+                if name == "mosaic"
+                else f"{h['copies_of_train']} of {h['n_haplotypes']}"
+            )
+            privacy = f"{_cell(m['privacy_loss'])} ± {_cell(m['privacy_loss_se'])}" if name == "mosaic" else "-"
+            lines.append(
+                f"| {run['seed']} | {name} | {_cell(row['af_r'], '.4f')} | {_cell(row['ld_r'])} | "
+                f"{_cell(row['ld_strength'], '.2f')} | {_cell(row['boundary_ld_r'])} / "
+                f"{_cell(row['within_window_ld_r'])} | {_cell(row['w2d_pca'], '.4f')} | "
+                f"{_cell(row['aa_truth'], '.2f')} / {_cell(row['aa_syn'], '.2f')} | {privacy} | "
+                f"{_cell(m.get('mia_auc') if name == 'mosaic' else None)} | {copies} | "
+                f"{_cell(run['seconds_per_1500_sites'], '.2f') if name == 'mosaic' else '-'} |"
+            )
+    lines += ["", "| target | met at |", "|---|---|"]
+    for key, label in TARGETS:
+        verdicts = [run["targets"][key] for run in runs]
+        met = sum(v is True for v in verdicts)
+        unknown = sum(v is None for v in verdicts)
+        lines.append(
+            f"| {label} | {met} of {len(runs)} seeds"
+            + (f" ({unknown} not measurable: too few pairs)" if unknown else "")
+            + " |"
+        )
+    lines += ["", _where(section), ""]
+    return lines
+
+
+def _frontier(section: dict[str, Any], folder: Path) -> list[str]:
+    image = _frontier_plot(section, folder)
+    points = section["points"]
+    lines = [
+        "## The privacy-fidelity frontier",
+        "",
+        f"The mosaic's privacy knob, `max_segment_cm`, from {points[0]['max_segment_cm']} cM to no bound, on the "
+        f"chr22 simulation's first {len(section['windows'])} windows ({section['n_train']} training haplotypes, "
+        f"seed {section['seed']}); each point one draw judged as above. Shorter copied stretches give a lower "
+        "privacy loss at some cost in linkage.",
+        "",
+        f"![Fidelity against privacy loss]({image.name})",
+        "",
+        "| max_segment_cm | LD r (100 kb) | LD strength | PCA W2D | AA_truth / AA_syn | privacy loss ± SE | MIA AUC "
+        "| copies |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for point in points:
+        m = point["mosaic"]
+        knob = "no bound" if point["max_segment_cm"] is None else f"{point['max_segment_cm']:g}"
+        lines.append(
+            f"| {knob} | {_cell(m['ld_r'])} | {_cell(m['ld_strength'], '.2f')} | {_cell(m['w2d_pca'], '.4f')} | "
+            f"{_cell(m['aa_truth'], '.2f')} / {_cell(m['aa_syn'], '.2f')} | {_cell(m['privacy_loss'])} ± "
+            f"{_cell(m['privacy_loss_se'])} | {_cell(m['mia_auc'])} | {m['exact_copies']} of {m['n_haplotypes']} |"
+        )
+    h = points[0]["holdout"]
+    lines.append(
+        f"| held-out real | {_cell(h['ld_r'])} | {_cell(h['ld_strength'], '.2f')} | {_cell(h['w2d_pca'], '.4f')} | "
+        f"{_cell(h['aa_truth'], '.2f')} / {_cell(h['aa_syn'], '.2f')} | - | - | {h['copies_of_train']} of "
+        f"{h['n_haplotypes']} |"
+    )
+    lines += [
+        "",
+        "The neural generators' points on the plot, ranges over seeds where a range is given (the "
+        "[benchmarks overview](index.md#whole-chromosomes) has their other figures):",
+        "",
+    ]
+    lines += [
+        f"- {row['set']}: LD r {_range(row['ld_r'], '.3f')}, PCA W2D {_range(row['w2d_pca'], '.4f')}, privacy "
+        f"loss {_range(row['privacy_loss'], '.3f')}; {row['source']}"
+        for row in [*section["neural"], *DOCUMENTED_NEURAL]
+    ]
+    lines += ["", _where(section), ""]
+    return lines
+
+
+def _frontier_plot(section: dict[str, Any], folder: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = section["points"]
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for axis, key, label in ((axes[0], "ld_r", "LD r (pairs within 100 kb)"), (axes[1], "w2d_pca", "PCA W2D")):
+        x = [p["mosaic"]["privacy_loss"] for p in points]
+        y = [p["mosaic"][key] for p in points]
+        axis.plot(x, y, "o-", color="tab:blue", label="mosaic (bench/chromosome_recipe.py frontier)")
+        for p, xi, yi in zip(points, x, y):
+            knob = "∞" if p["max_segment_cm"] is None else f"{p['max_segment_cm']:g}"
+            axis.annotate(f"{knob} cM", (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        for row in [*section["neural"], *DOCUMENTED_NEURAL]:
+            if row.get(key) is not None and row.get("privacy_loss") is not None:
+                (x0, x1), (y0, y1) = (_span(row["privacy_loss"]), _span(row[key]))
+                axis.errorbar(
+                    (x0 + x1) / 2,
+                    (y0 + y1) / 2,
+                    xerr=(x1 - x0) / 2,
+                    yerr=(y1 - y0) / 2,
+                    fmt="s",
+                    capsize=3,
+                    label=f"{row['set']} (bench/chromosome.py chain)",
+                )
+        held = points[0]["holdout"][key]
+        axis.axhline(held, color="grey", linestyle=":", label="held-out real haplotypes")
+        axis.axvline(0.05, color="tab:red", linestyle="--", label="privacy loss limit 0.05")
+        axis.set_xlabel("privacy loss (AATS held-out - AATS train)")
+        axis.set_ylabel(label)
+    axes[1].set_yscale("log")
+    axes[0].legend(fontsize=7, loc="lower right")
+    figure.suptitle("The mosaic's privacy knob (max_segment_cm) on the chr22 simulation")
+    figure.tight_layout()
+    image = folder / "chromosome-frontier.png"
+    figure.savefig(image, dpi=110)
+    plt.close(figure)
+    return image
+
+
+def _span(value: Any) -> tuple[float, float]:
+    """A figure or a [low, high] range over seeds, as (low, high)."""
+    return (value[0], value[1]) if isinstance(value, list) else (value, value)
+
+
+def _range(value: Any, spec: str) -> str:
+    return "-" if value is None else "-".join(_cell(v, spec) for v in dict.fromkeys(_span(value)))
+
+
+def _scale(section: dict[str, Any], folder: Path) -> list[str]:
+    image = _memory_plot(section, folder)
+    rows = section["rows"]
+    lines = [
+        "## A chromosome-sized chain",
+        "",
+        f"A simulated chromosome of {section['n_sites']:,} sites x {section['n_reference']:,} haplotypes over "
+        f"{section['span_bp'] / 1e6:.1f} Mb (OutOfAfrica_3G09, as `bench/vcf_to_matrix.py` simulates it"
+        + (f"; simulated in {section['simulated_seconds']:.0f} s" if section.get("simulated_seconds") else "")
+        + f"), {section['n_haplotypes']:,} artificial haplotypes sampled along it in a chain of "
+        f"{section['windows']} windows, streamed to a bgzipped VCF and to .hapt; the process's resident memory "
+        "read after each window.",
+        "",
+        f"![Memory along the chain]({image.name})",
+        "",
+        "| output | windows | total time | time per window (median) | memory after the first window | after the "
+        "last | peak | file |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for output, summary in section["outputs"].items():
+        mine = [row for row in rows if row["output"] == output]
+        times = [b["seconds"] - a["seconds"] for a, b in zip([{"seconds": 0.0}] + mine, mine)]
+        lines.append(
+            f"| {output} | {len(mine)} | {summary['seconds']:.0f} s | {sorted(times)[len(times) // 2]:.1f} s | "
+            f"{mine[0]['rss_mib']:.0f} MiB | {mine[-1]['rss_mib']:.0f} MiB | {mine[-1]['peak_mib']:.0f} MiB | "
+            f"{summary['bytes'] / 2**20:.0f} MiB |"
+        )
+    lines += ["", _where(section), ""]
+    lines += _projection(section, _gpu_time_to_target(GPU_JSON))
+    return lines
+
+
+def _gpu_time_to_target(path: Path) -> dict[str, Any] | None:
+    """The GPU benchmark's machine and PCA diffusion's seconds to its targets, from its result file."""
+    if not path.exists():
+        return None
+    result = json.loads(path.read_text())
+    seconds = result["sections"].get("time_to_target", {}).get("models", {}).get("diffusion_pca", {})
+    if not seconds.get("seconds_to_targets"):
+        return None
+    return {"machine": result["machine"], "seconds_to_targets": seconds["seconds_to_targets"]}
+
+
+def _projection(section: dict[str, Any], gpu: dict[str, Any] | None) -> list[str]:
+    """A whole genome's cost from the measured chain on N cores, and a neural generator's on N GPUs from the GPU
+    benchmark's time to the targets (labelled projections)."""
+    vcf = section["outputs"]["vcf.gz"]
+    density = section["n_sites"] / section["span_bp"]
+    genome_sites = density * GENOME_BP
+    per_site_haplotype = vcf["seconds"] / (section["n_sites"] * section["n_haplotypes"])
+    lines = [
+        "### Projected: a whole genome",
+        "",
+        f"Projected, not measured. The VCF chain above took {vcf['seconds']:.0f} s for {section['n_sites']:,} sites "
+        f"and {section['n_haplotypes']:,} haplotypes, {per_site_haplotype * 1e9:.1f} ns per site and haplotype on "
+        "one core; the mosaic's time grows with sites x haplotypes, and 3.1 Gb at the simulation's density "
+        f"({density * 1e6:,.0f} sites per Mb) is {genome_sites / 1e6:.0f} M sites. Chromosomes are independent "
+        "jobs (the Nextflow pipeline runs one task per chromosome), so N cores divide the time until the largest "
+        "chromosome (chr1, about 8% of the genome) is the whole wall time; each job's memory stays flat (above). "
+        "The mosaic has no GPU path: a GPU does not change its figures.",
+        "",
+        "| haplotypes | 1 core | 8 cores | 24 cores (one chromosome each) |",
+        "|---|---|---|---|",
+    ]
+    for n in sorted({section["n_haplotypes"], 5_000, 100_000, 1_000_000}):
+        total = per_site_haplotype * n * genome_sites
+        lines.append(f"| {n:,} | {_duration(total)} | {_duration(total / 8)} | {_duration(0.08 * total)} |")
+    windows = genome_sites / 1500
+    lines += [
+        "",
+        f"A neural generator instead trains every 1500-site window on its own: {windows:,.0f} windows per genome at "
+        "this density.",
+    ]
+    if gpu is not None:
+        machine, seconds = gpu["machine"], gpu["seconds_to_targets"]
+        lines += [
+            f" The [GPU benchmark](gpu.md) measured PCA diffusion reaching its targets on the 805-SNP split after "
+            f"{seconds:.0f} s of training on one {machine['gpu']}; taking that as a window's training time (a "
+            "1500-site window is about twice as wide: a lower bound), a genome's windows need:",
+            "",
+            "| GPUs | 1 | 8 | 64 |",
+            "|---|---|---|---|",
+            f"| training, projected | {_duration(windows * seconds)} | {_duration(windows * seconds / 8)} | "
+            f"{_duration(windows * seconds / 64)} |",
+        ]
+    lines.append("")
+    return lines
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _memory_plot(section: dict[str, Any], folder: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    for output in section["outputs"]:
+        mine = [row for row in section["rows"] if row["output"] == output]
+        axis.plot([r["window"] for r in mine], [r["rss_mib"] for r in mine], "o-", markersize=3, label=output)
+    axis.set_xlabel("windows sampled")
+    axis.set_ylabel("resident memory (MiB)")
+    axis.set_ylim(bottom=0)
+    axis.legend()
+    axis.set_title(f"{section['n_haplotypes']:,} haplotypes along {section['n_sites']:,} sites")
+    figure.tight_layout()
+    image = folder / "chromosome-memory.png"
+    figure.savefig(image, dpi=110)
+    plt.close(figure)
+    return image
