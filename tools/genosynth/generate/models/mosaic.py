@@ -239,10 +239,24 @@ class MosaicWalk:
         self.k, self.n, self.rng, self.settings = k, n, rng, settings
         self.pools = _pools(k, reference_groups, groups, n)
         self.miscopy = default_miscopy(k) if settings.miscopy is None else settings.miscopy
-        self.pool_size = np.array([len(rows) for rows in self.pools[1]], dtype=np.float64)[self.pools[0]]
+        self.members = [np.flatnonzero(self.pools[0] == p) for p in range(len(self.pools[1]))]  # haplotypes per pool
+        self.pool_sizes = [len(rows) for rows in self.pools[1]]
         self.donors = _draw(self.pools, np.arange(n), rng)
         self.segment_start = np.zeros(n)
         self.last_centimorgan: float | None = None  # None before the first site
+
+    def _jumpers(self, morgans: float) -> np.ndarray:
+        """The haplotypes that jump to a new donor over a gap of ``morgans``: each with probability
+        ``1 - exp(-4 Ne d / K)``, K its pool's size, drawn as the count of jumpers in each pool, then which ones (the
+        same law as a draw per haplotype, at the cost of the jumpers only)."""
+        if morgans <= 0:
+            return np.empty(0, dtype=np.int64)
+        chosen = []
+        for members, size in zip(self.members, self.pool_sizes):
+            count = self.rng.binomial(len(members), -np.expm1(-4 * self.settings.ne * morgans / size))
+            if count:
+                chosen.append(members[_subset(self.rng, len(members), count)])
+        return np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
 
     def copy(
         self,
@@ -253,7 +267,7 @@ class MosaicWalk:
         donors_out: np.ndarray | None = None,
         on_site: Callable[[int], None] | None = None,
     ) -> np.ndarray:
-        """The next ``b`` sites of every haplotype (uint8 n x b) from the reference's alleles there (uint8 K x b),
+        """The next ``b`` sites of every haplotype (uint8 n x b, a view of b x n rows) from the reference's alleles there (uint8 K x b),
         the sites' genetic positions and whether each begins another chromosome (the walk's first site always
         does); ``donors_out`` (n x b) receives each allele's donor, ``on_site(j)`` is called after each site."""
         reference = np.asarray(reference, dtype=np.uint8)
@@ -273,35 +287,50 @@ class MosaicWalk:
             raise ValueError("centimorgans must give one genetic position per site, non-decreasing within a chromosome")
         n, rng, settings = self.n, self.rng, self.settings
         donors, segment_start = self.donors, self.segment_start
-        out = np.empty((n, n_sites), dtype=np.uint8)
+        out = np.empty((n_sites, n), dtype=np.uint8)  # sites as rows: each site's alleles written contiguously
         for j in range(n_sites):
             if new_chromosome[j]:
                 if self.last_centimorgan is not None:  # the walk's first donors were drawn with the walk
                     donors[:] = _draw(self.pools, np.arange(n), rng)
                 segment_start[:] = centimorgans[j]
             else:
-                gap_morgans = (centimorgans[j] - before[j]) / 100
-                jump = rng.random(n) < -np.expm1(-4 * settings.ne * gap_morgans / self.pool_size)
-                if jump.any():
+                jump = self._jumpers((centimorgans[j] - before[j]) / 100)
+                if len(jump):
                     previous = donors[jump]
-                    donors[jump] = _draw(self.pools, np.flatnonzero(jump), rng)
+                    donors[jump] = _draw(self.pools, jump, rng)
                     # a jump back onto the same donor continues its segment: the bound holds on what is copied
-                    segment_start[np.flatnonzero(jump)[donors[jump] != previous]] = centimorgans[j]
+                    segment_start[jump[donors[jump] != previous]] = centimorgans[j]
                 if settings.max_segment_cm is not None:
                     forced = centimorgans[j] - segment_start > settings.max_segment_cm  # a jump back included
                     if forced.any():
                         donors[forced] = _draw(self.pools, np.flatnonzero(forced), rng, avoid=donors[forced])
                         segment_start[forced] = centimorgans[j]
             self.last_centimorgan = centimorgans[j]
-            alleles = reference[donors, j]
-            if self.miscopy:
-                alleles ^= (rng.random(n) < self.miscopy).astype(np.uint8)
-            out[:, j] = alleles
+            out[j] = reference[donors, j]
+            if self.miscopy:  # each allele flipped with that probability: the flips' count, then which ones
+                flips = rng.binomial(n, self.miscopy)
+                if flips:
+                    out[j, _subset(rng, n, flips)] ^= 1
             if donors_out is not None:
                 donors_out[:, j] = donors
             if on_site is not None:
                 on_site(j)
-        return out
+        return out.T  # writers take the sites back as rows without a copy
+
+
+def _subset(rng: np.random.Generator, n: int, m: int) -> np.ndarray:
+    """``m`` distinct integers below ``n`` (sorted), every such set equally likely: draws with repeats, redrawn
+    until distinct (numpy's ``choice`` without replacement shuffles all ``n`` when ``n`` is small).
+
+    >>> sorted(set(_subset(np.random.default_rng(1), 10, 4).tolist())).__len__()
+    4
+    """
+    if 2 * m > n:
+        return np.sort(rng.permutation(n)[:m])
+    chosen = np.unique(rng.integers(0, n, m))
+    while len(chosen) < m:
+        chosen = np.unique(np.r_[chosen, rng.integers(0, n, m - len(chosen))])
+    return chosen
 
 
 def _pools(
