@@ -22,7 +22,7 @@ def parse_int(name: str, value: Any, *, minimum: int | None = None, maximum: int
     5
     >>> parse_int("epochs", 0, minimum=1)
     Traceback (most recent call last):
-    genosynth._infra.errors.OptionError: epochs must be >= 1
+    genosynth.OptionError: epochs must be >= 1
     """
     if isinstance(value, bool) or not hasattr(value, "__index__"):
         raise OptionError(name, f"must be an integer, got {value!r}")
@@ -44,7 +44,7 @@ def parse_seed(name: str, value: Any) -> int:
     -------
     >>> parse_seed("seed", -1)
     Traceback (most recent call last):
-    genosynth._infra.errors.OptionError: seed must be >= 0
+    genosynth.OptionError: seed must be >= 0
     """
     return parse_int(name, value, minimum=0, maximum=MAX_SEED)
 
@@ -66,7 +66,7 @@ def parse_float(
     0.01
     >>> parse_float("early_stop_tolerance", 0.5, minimum=0, below=0.5)
     Traceback (most recent call last):
-    genosynth._infra.errors.OptionError: early_stop_tolerance must be in [0, 0.5)
+    genosynth.OptionError: early_stop_tolerance must be in [0, 0.5)
     """
     try:
         number = float(value)
@@ -96,7 +96,7 @@ def parse_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     -------
     >>> parse_choice("hidden", "tanh", ("relu", "sigmoid"))
     Traceback (most recent call last):
-    genosynth._infra.errors.OptionError: hidden 'tanh': expected one of relu, sigmoid
+    genosynth.OptionError: hidden 'tanh': expected one of relu, sigmoid
     """
     choices = tuple(choices)
     if value not in choices:

@@ -1,8 +1,8 @@
 """Hamming distances between haplotype sets, as blocked matrix products (GPU when asked): nearest neighbours
 and the distribution of all pairwise distances, without ever holding the whole distance matrix.
 
-For 0/1 rows a and b, Hamming(a, b) = |a| + |b| - 2 a.b; the products run in float32, exact while the
-number of sites stays below 2**24.
+For 0/1 rows a and b, Hamming(a, b) = |a| + |b| - 2 a.b; counted over the sites a mask v marks visible,
+v.a + v.b - 2 (v*a).b. The products run in float32, exact while the number of sites stays below 2**24.
 """
 
 from __future__ import annotations
@@ -119,6 +119,59 @@ def nearest_hamming(
     if exclude_self and queries.shape != reference.shape:
         raise ValueError("exclude_self needs the same set on both sides")
     return hamming_summary(queries, None if exclude_self else reference, device=device).nearest_a
+
+
+def nearest_on_visible(
+    queries: np.ndarray, visible: np.ndarray, reference: np.ndarray, *, device: str = "cpu"
+) -> np.ndarray:
+    """Index of each query's nearest reference haplotype, counting only the sites ``visible`` marks for that query
+    (the first of equally near ones).
+
+    Parameters
+    ----------
+    queries, visible
+        uint8 arrays (n_queries, n_sites): 0/1 alleles, and 1 where a query's site counts.
+    reference
+        uint8 array (n_reference, n_sites) of 0/1 alleles.
+    device
+        A torch device name ("cpu", "cuda").
+
+    Example
+    -------
+    >>> q = np.array([[1, 1, 0]], dtype=np.uint8)
+    >>> r = np.array([[1, 1, 1], [0, 0, 0]], dtype=np.uint8)
+    >>> nearest_on_visible(q, np.array([[1, 1, 0]], dtype=np.uint8), r).tolist()  # the third site hidden
+    [0]
+    >>> nearest_on_visible(q, np.array([[0, 0, 1]], dtype=np.uint8), r).tolist()  # only the third visible
+    [1]
+    """
+    import torch
+
+    if (
+        queries.shape != visible.shape
+        or queries.ndim != 2
+        or reference.ndim != 2
+        or reference.shape[1] != queries.shape[1]
+    ):
+        raise ValueError(f"shapes {queries.shape}, {visible.shape} and {reference.shape} do not share a site axis")
+    if len(reference) < 1:
+        raise ValueError("the reference set has no haplotype")
+    best = torch.full((len(queries),), float("inf"), device=device)
+    index = torch.zeros(len(queries), dtype=torch.int64, device=device)
+    reference_tiles = [
+        (lo, _as_float(reference[lo : lo + _TILE_ROWS], device)) for lo in range(0, len(reference), _TILE_ROWS)
+    ]
+    for q_lo in range(0, len(queries), _TILE_ROWS):
+        mask = _as_float(visible[q_lo : q_lo + _TILE_ROWS], device)
+        shown = _as_float(queries[q_lo : q_lo + _TILE_ROWS], device) * mask
+        rows = slice(q_lo, q_lo + len(mask))
+        for r_lo, tile in reference_tiles:
+            distance = shown.sum(dim=1, keepdim=True) + mask @ tile.T - 2.0 * (shown @ tile.T)
+            values, where = distance.min(dim=1)
+            nearer = values < best[rows]
+            best[rows] = torch.where(nearer, values, best[rows])
+            index[rows] = torch.where(nearer, where + r_lo, index[rows])
+    return index.cpu().numpy()
 
 
 def _as_float(rows: np.ndarray, device: str):

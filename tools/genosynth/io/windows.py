@@ -111,7 +111,7 @@ def check_chain(links: Sequence[ChainLink]) -> None:
     >>> check_chain([link("w1", [1, 2]), link("w2", [5, 6], preceding=("1", 4, "A", "G"))])
     Traceback (most recent call last):
     ...
-    genosynth._infra.errors.InputError: w2: its window starts after 1:4, but the window before it (w1) ends at 1:2: sites between the windows are missing
+    genosynth.InputError: w2: its window starts after 1:4, but the window before it (w1) ends at 1:2: sites between the windows are missing
     """
     first = links[0]
     if first.context_sites:

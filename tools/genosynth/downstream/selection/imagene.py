@@ -134,7 +134,7 @@ def parse_s_grid(text: str | list[float] | tuple[float, ...]) -> np.ndarray:
     [0.0, 100.0, 200.0]
     >>> parse_s_grid("100,-5")
     Traceback (most recent call last):
-    genosynth._infra.errors.OptionError: s_grid -5: S must be >= 0
+    genosynth.OptionError: s_grid -5: S must be >= 0
     """
     from genosynth._infra.errors import OptionError
 

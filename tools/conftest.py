@@ -1,0 +1,26 @@
+"""The package's doctests (``make test`` runs ``pytest --doctest-modules`` over tools/genosynth).
+
+The public classes report ``__module__ == "genosynth"`` (tools/genosynth/__init__.py), so that tracebacks and reprs
+name ``genosynth.InputError``; doctest would then look for their examples in ``genosynth/__init__.py`` and run them
+in its namespace, skipping their methods. Here a class's examples belong to the module that defines it (whose
+functions' globals are that module's), and run in that module's namespace, methods included."""
+
+from __future__ import annotations
+
+import doctest
+import inspect
+
+_from_module = doctest.DocTestFinder._from_module
+
+
+def _defined_in(module, cls: type) -> bool:
+    return any(getattr(member, "__globals__", None) is module.__dict__ for member in vars(cls).values())
+
+
+def _from_module_of_definition(self, module, object) -> bool:
+    if inspect.isclass(object) and object.__module__ == "genosynth" and module is not None:
+        return module.__name__ != "genosynth" and _defined_in(module, object)
+    return _from_module(self, module, object)
+
+
+doctest.DocTestFinder._from_module = _from_module_of_definition
