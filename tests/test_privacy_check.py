@@ -9,8 +9,14 @@ import re
 import numpy as np
 import pytest
 from conftest import report_contents, run_genosynth, write_805_split, write_with_moved_site
-from genosynth.assess.distances import nearest_hamming
-from genosynth.assess.privacy import adversarial_accuracy, roc_auc
+from genosynth.assess.distances import nearest_hamming, nearest_on_visible
+from genosynth.assess.privacy import (
+    adversarial_accuracy,
+    check_privacy,
+    exposure_p_values,
+    roc_auc,
+    roc_auc_delong,
+)
 from genosynth.io.hdf5 import write_matrix
 from scipy.spatial.distance import cdist
 from scipy.stats import mannwhitneyu
@@ -265,9 +271,9 @@ def test_report_is_self_contained_and_holds_every_plot(sets_805, tmp_path):
     assert metrics["provenance"]["inputs"][2]["sha256"]
 
     sources, links = report_contents(tmp_path / "out" / "report.html")
-    assert len(sources) == 3 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert len(sources) == 5 and all(s.startswith("data:image/png;base64,") for s in sources)
     assert links == []
-    for name in ("dcr", "mia_roc", "aats"):
+    for name in ("dcr", "mia_roc", "aats", "attribute_inference", "exposure"):
         assert (tmp_path / "out" / f"{name}.png").stat().st_size > 1000
         assert (tmp_path / "out" / f"{name}.pdf").read_bytes().startswith(b"%PDF")
 
@@ -341,8 +347,13 @@ def test_each_gate_and_near_distance_act_on_their_own_metric(sets_805, tmp_path)
     error_line = result.stderr.strip().splitlines()[-1]
     assert result.returncode == 2 and "exact copies 5 > 4" in error_line and "privacy loss" not in error_line
     result, metrics = _check(sets_805, tmp_path / "syn.h5", tmp_path / "auc", "--max-mia-auc", "0.3")
-    assert result.returncode == 2 and re.search(r"membership-inference AUC 0\.\d+ > 0\.3", result.stderr)
-    assert metrics["gate"]["failures"] == [f"membership-inference AUC {metrics['mia_auc']:.3f} > 0.3"]
+    assert result.returncode == 2 and re.search(
+        r"membership-inference AUC 0\.\d+ \(95% CI [\d.]+-[\d.]+\) > 0\.3", result.stderr
+    )
+    low, high = metrics["mia_auc_ci"]
+    assert metrics["gate"]["failures"] == [
+        f"membership-inference AUC {metrics['mia_auc']:.3f} (95% CI {low:.3f}-{high:.3f}) > 0.3"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -350,6 +361,9 @@ def test_each_gate_and_near_distance_act_on_their_own_metric(sets_805, tmp_path)
     [
         (["--near", "-1"], "--near must be >= 0"),
         (["--repeats", "0"], "--repeats must be >= 1"),
+        (["--hidden-fraction", "0"], "--hidden-fraction must be in (0, 1)"),
+        (["--hidden-fraction", "1"], "--hidden-fraction must be in (0, 1)"),
+        (["--max-exposed-fraction", "1.5"], "--max-exposed-fraction must be in [0, 1]"),
     ],
 )
 def test_bad_option_values_are_one_line_errors(sets_805, tmp_path, extra, message):
@@ -402,3 +416,123 @@ def test_saturated_aats_halves_are_a_caveat_beside_the_privacy_loss(sets_805, tm
     )
     result, metrics = _check(sets_805, sets_805["independent"], tmp_path / "independent")
     assert metrics["caveats"] == [] and "caveat" not in result.stderr
+
+
+# -- the stronger attacks: attribute inference, exposure, the AUC's confidence interval ------------------------
+
+
+def test_nearest_on_visible_sites_matches_a_direct_search():
+    rng = np.random.default_rng(8)
+    queries, reference = rng.integers(0, 2, (60, 40), dtype=np.uint8), rng.integers(0, 2, (90, 40), dtype=np.uint8)
+    visible = (rng.random(queries.shape) > 0.3).astype(np.uint8)
+    direct = np.array([((reference != q) & (v == 1)).sum(axis=1).argmin() for q, v in zip(queries, visible)])
+    np.testing.assert_array_equal(nearest_on_visible(queries, visible, reference), direct)
+
+
+def test_delong_standard_error_matches_the_direct_definition():
+    rng = np.random.default_rng(9)
+    pos, neg = rng.integers(0, 8, 50).astype(float) + 1, rng.integers(0, 8, 70).astype(float)
+    psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    v10, v01 = psi.mean(axis=1), psi.mean(axis=0)
+    auc, se = roc_auc_delong(pos, neg)
+    assert auc == pytest.approx(psi.mean()) and se == pytest.approx(
+        np.sqrt(v10.var(ddof=1) / 50 + v01.var(ddof=1) / 70)
+    )
+
+
+def test_exposure_p_values_count_the_held_out_haplotypes_as_near():
+    rng = np.random.default_rng(10)
+    train, holdout = rng.integers(0, 30, 40), rng.integers(0, 30, 99)
+    direct = [(1 + (holdout <= d).sum()) / 100 for d in train]
+    np.testing.assert_allclose(exposure_p_values(train, holdout), direct)
+
+
+@pytest.fixture(scope="module")
+def attacked(sets_805):
+    """check_privacy of a leaking generator (every training haplotype copied with 1% of its sites flipped) and of
+    an independent one (unseen real individuals), in memory."""
+    from genosynth.io.hdf5 import read_matrix
+
+    train, holdout, independent = (read_matrix(sets_805[k]) for k in ("train", "holdout", "independent"))
+    flips = np.random.default_rng(11).random(train.haplotypes.shape) < 0.01
+    leaking = type(train)(
+        train.haplotypes ^ flips.astype(np.uint8), train.sites, train.samples, train.ploidy, train.populations
+    )
+    return {
+        name: check_privacy(train, holdout, synthetic, seed=2, device="cpu", progress=False)
+        for name, synthetic in (("leaking", leaking), ("independent", independent))
+    }
+
+
+def test_attribute_inference_finds_a_leaking_generator_and_not_an_independent_one(attacked):
+    leak, fair = attacked["leaking"].metrics, attacked["independent"].metrics
+    assert leak["hidden_sites"] == round(0.1 * 805) and leak["attribute_targets"] == 300  # as many as held out
+    assert leak["attribute_accuracy_train"] > 0.95 and leak["attribute_gap"] > 10 * leak["attribute_gap_se"] > 0
+    assert leak["attribute_gap"] > 0.2
+    assert abs(fair["attribute_gap"]) < 3 * fair["attribute_gap_se"] and fair["attribute_gap_se"] < 0.02
+    # an unseen individual's hidden sites are guessed no better than from the commoner allele plus a little
+    assert abs(fair["attribute_accuracy_holdout"] - fair["attribute_baseline_holdout"]) < 0.05
+
+
+def test_exposure_names_the_training_haplotypes_a_leaking_generator_sits_on(attacked, sets_805):
+    from genosynth.io.hdf5 import read_matrix
+
+    leak, fair = attacked["leaking"].metrics, attacked["independent"].metrics
+    assert leak["exposed_fraction"] > 0.95 and fair["exposed_fraction"] <= 0.01 + 3 * fair["exposed_fraction_se"]
+    assert leak["smallest_p_value"] == pytest.approx(1 / 301)
+    train = read_matrix(sets_805["train"])
+    names = set(zip(train.haplotype_sample.tolist(), train.haplotype_index.tolist()))
+    top = leak["most_exposed"]
+    assert len(top) == 10 and all((row["sample"], row["haplotype"]) in names for row in top)
+    assert all(row["p_value"] == pytest.approx(1 / 301) and row["distance"] <= 20 for row in top)
+    assert len(attacked["leaking"].to_dict()["most_exposed"]) == 10 and "haplotypes" not in top[0]
+
+
+def test_the_membership_auc_carries_a_confidence_interval_that_covers_one_half_without_a_leak(attacked):
+    leak, fair = attacked["leaking"].metrics, attacked["independent"].metrics
+    assert leak["mia_auc_ci"][0] > 0.95
+    low, high = fair["mia_auc_ci"]
+    assert low < 0.5 < high and high - low == pytest.approx(2 * 1.96 * fair["mia_auc_se"]) and fair["mia_auc_se"] > 0
+
+
+def test_the_new_gates_fail_a_leaking_set_in_one_line_and_pass_an_independent_one(sets_805, tmp_path):
+    from genosynth.io.hdf5 import read_matrix
+
+    train = read_matrix(sets_805["train"])
+    flips = np.random.default_rng(12).random(train.haplotypes.shape) < 0.01
+    write_matrix(
+        tmp_path / "leak.h5",
+        type(train)(
+            train.haplotypes ^ flips.astype(np.uint8), train.sites, train.samples, train.ploidy, train.populations
+        ),
+    )
+    gates = ("--max-attribute-gap", "0.05", "--max-exposed-fraction", "0.05")
+    result, metrics = _check(sets_805, tmp_path / "leak.h5", tmp_path / "leak", *gates)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and lines[-1].startswith("genosynth privacy-check: error: privacy gate failed:")
+    assert re.search(r"attribute-inference gap 0\.\d+ \(standard error 0\.\d+\) > 0\.05; exposed training "
+                     r"haplotypes 1\.000 \(expected at most 0\.01\) > 0\.05", lines[-1])  # fmt: skip
+    assert (tmp_path / "leak" / "gate.txt").read_text().startswith("failed: attribute-inference gap")
+    exposure = (tmp_path / "leak" / "exposure.tsv").read_text().splitlines()
+    assert exposure[0] == "sample\thaplotype\tpopulation\tdistance\tp_value" and len(exposure) == 601
+    html = (tmp_path / "leak" / "report.html").read_text()
+    assert "most exposed training haplotypes" in html and metrics["most_exposed"][0]["sample"] in html
+    result, metrics = _check(sets_805, sets_805["independent"], tmp_path / "fair", *gates)
+    assert result.returncode == 0 and metrics["gate"]["passed"], result.stderr
+
+
+def test_a_differentially_private_guarantee_in_the_synthetic_provenance_is_reported(sets_805, tmp_path):
+    from genosynth.io.hdf5 import read_matrix
+
+    train, holdout, independent = (read_matrix(sets_805[k]) for k in ("train", "holdout", "independent"))
+    guarantee = {"epsilon": 3.0, "epsilon_spent": 2.94, "delta": 1e-5, "accountant": "rdp", "unit": "individual"}
+    independent.provenance = [{"step": "train-gan", "summary": {"privacy": guarantee}}, {"step": "sample"}]
+    report = check_privacy(train, holdout, independent, seed=1, device="cpu", progress=False)
+    assert report.to_dict()["differential_privacy"] == guarantee
+    html = report.write(tmp_path / "out").joinpath("report.html").read_text()
+    assert "epsilon 3 (spent 2.94), delta 1e-05, accountant rdp, per individual" in html
+    independent.provenance = []
+    assert (
+        check_privacy(train, holdout, independent, seed=1, device="cpu", progress=False).metrics["differential_privacy"]
+        is None
+    )

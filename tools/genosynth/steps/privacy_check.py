@@ -17,8 +17,9 @@ STEP = "privacy-check"
 SUMMARY = "Measure whether artificial haplotypes leak their training individuals; exit 2 when a gate is exceeded."
 DESCRIPTION = (
     "Measure how close artificial haplotypes are to the training haplotypes compared with held-out ones "
-    "(AATS and privacy loss, exact and near copies, distance to closest record, membership inference), "
-    "write privacy.json, plots and report.html, and exit 2 when a gate is exceeded."
+    "(AATS and privacy loss, exact and near copies, distance to closest record, membership inference with its "
+    "confidence interval, attribute inference of hidden sites, each training haplotype's exposure), "
+    "write privacy.json, exposure.tsv, plots and report.html, and exit 2 when a gate is exceeded."
 )
 
 
@@ -53,7 +54,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Bounded(float, minimum=0, maximum=1),
         help="gate: fail when membership-inference AUC exceeds this",
     )
-    parser.add_argument("--seed", type=int, help="seed of the subsampling (random and recorded when omitted)")
+    parser.add_argument(
+        "--max-attribute-gap",
+        type=Bounded(float, minimum=-1, maximum=1),
+        help="gate: fail when hidden sites are guessed better for training than held-out haplotypes by more than this",
+    )
+    parser.add_argument(
+        "--max-exposed-fraction",
+        type=Bounded(float, minimum=0, maximum=1),
+        help="gate: fail when a larger share of training haplotypes is exposed (nearer the synthetic set than 99%% "
+        "of held-out haplotypes)",
+    )
+    parser.add_argument(
+        "--hidden-fraction",
+        type=Bounded(float, above=0, below=1),
+        default=0.1,
+        help="attribute inference: share of each target haplotype's sites hidden (drawn per target from --seed)",
+    )
+    parser.add_argument(
+        "--attribute-targets",
+        type=at_least(2),
+        default=1000,
+        help="attribute inference: most training and as many held-out haplotypes attacked",
+    )
+    parser.add_argument(
+        "--most-exposed",
+        type=at_least(0),
+        default=10,
+        help="how many of the most exposed training haplotypes the report names (all are in exposure.tsv)",
+    )
+    parser.add_argument(
+        "--seed", type=int, help="seed of the subsampling and hidden sites (random and recorded when omitted)"
+    )
     add_compute_arguments(parser, device_help="where distances are computed")
 
 
@@ -68,6 +100,11 @@ def run(args: argparse.Namespace) -> None:
         max_privacy_loss=args.max_privacy_loss,
         max_exact_copies=args.max_exact_copies,
         max_mia_auc=args.max_mia_auc,
+        hidden_fraction=args.hidden_fraction,
+        attribute_targets=args.attribute_targets,
+        most_exposed=args.most_exposed,
+        max_attribute_gap=args.max_attribute_gap,
+        max_exposed_fraction=args.max_exposed_fraction,
         seed=args.seed,
         device=compute_device(args),
     )
@@ -78,7 +115,10 @@ def run(args: argparse.Namespace) -> None:
         f"AATS train {m['aats_train']:.3f}, holdout {m['aats_holdout']:.3f}, privacy loss {m['privacy_loss']:.3f} "
         f"(standard error {m['privacy_loss_se']:.3f}), "
         f"exact copies {m['exact_copies']} (held-out haplotypes identical to a training one: "
-        f"{m['holdout_copies_of_train']} of {m['n_holdout']}), MIA AUC {m['mia_auc']:.3f}; "
+        f"{m['holdout_copies_of_train']} of {m['n_holdout']}), MIA AUC {m['mia_auc']:.3f} "
+        f"(95% CI {m['mia_auc_ci'][0]:.3f}-{m['mia_auc_ci'][1]:.3f}), attribute-inference gap "
+        f"{m['attribute_gap']:.3f} (standard error {m['attribute_gap_se']:.3f}), exposed training haplotypes "
+        f"{m['exposed_fraction']:.3f} (expected at most {m['exposure_level']}); "
         f"report in {args.output}/report.html",
     )
     for caveat in report.caveats:
