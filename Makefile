@@ -40,7 +40,11 @@ demo: $(STAMP) system-packages
 # the tests spread over TEST_WORKERS processes (pytest-xdist; default one per usable core, a container's CPU quota
 # included: tests/conftest.py), each with one torch thread so that workers do not contend for the cores
 TEST_WORKERS ?= auto
+# ruff first (seconds): lint and format check of the library, the tests and the benchmarks; then the tests and every
+# docstring example of the library (pyproject's pytest settings: --doctest-modules over tools/genosynth)
 test: $(STAMP) system-packages $(NF_JAR)
+	$(VENV)/bin/ruff check tools tests bench
+	$(VENV)/bin/ruff format --check tools tests bench
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(TEST_WORKERS)
 
 $(NF_JAR): | $(STAMP)

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -244,11 +245,12 @@ def yardstick(run: Run, share: float) -> dict[str, Any]:
         dtype = torch.float32 if tf32 else dtype
         torch.backends.cuda.matmul.allow_tf32 = tf32
         a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+        product = functools.partial(torch.matmul, a, b)
         for _ in range(2):
-            a @ b
-        times = [_timed(device, lambda: a @ b)[0] for _ in range(5 if device == "cpu" else 20)]
+            product()
+        times = [_timed(device, product)[0] for _ in range(5 if device == "cpu" else 20)]
         result[name] = {"n": n, "tflops": round(2 * n**3 / float(np.median(times)) / 1e12, 3)}
-        del a, b
+        del a, b, product
     torch.backends.cuda.matmul.allow_tf32 = False
     return result
 
@@ -341,10 +343,10 @@ def measure_generator(
     rng = torch.Generator(device=device).manual_seed(1)
     precision = torch.autocast("cuda", dtype=torch.bfloat16) if autocast else contextlib.nullcontext()
     with precision:
-        warm, _ = _timed(device, lambda: generator.train_epoch(data[:step], None, rng))
-        first_pass, _ = _timed(device, lambda: generator.train_epoch(data[:step], None, rng))
+        warm, _ = _timed(device, functools.partial(generator.train_epoch, data[:step], None, rng))
+        first_pass, _ = _timed(device, functools.partial(generator.train_epoch, data[:step], None, rng))
         n = int(min(n_haplotypes, max(step, seconds / first_pass * step)) // step * step)
-        took, losses = _timed(device, lambda: generator.train_epoch(data[:n], None, rng))
+        took, losses = _timed(device, functools.partial(generator.train_epoch, data[:n], None, rng))
     row.update(
         train_haplotypes_per_s=n / took,
         train_timed_haplotypes=n,
@@ -355,9 +357,9 @@ def measure_generator(
     if sampling:
         options = generator.parse_sampling_options(_sites(n_sites))
         _peak_reset(device)
-        first, _ = _timed(device, lambda: generator.generate(64, rng, **options))
+        first, _ = _timed(device, functools.partial(generator.generate, 64, rng, **options))
         n = int(min(20_000, max(64, seconds / first * 64)))
-        took, _ = _timed(device, lambda: generator.generate(n, rng, **options))
+        took, _ = _timed(device, functools.partial(generator.generate, n, rng, **options))
         row.update(sample_haplotypes_per_s=n / took, sample_timed_haplotypes=n, sample_peak_bytes=_peak(device))
     del generator, data
     _peak_reset(device)
@@ -812,7 +814,7 @@ def scale(run: Run, share: float) -> dict[str, Any]:
             result["sampling"][name] = {"skipped": "not reached within the section's time"}
             continue
         _peak_reset(run.device)
-        took, drawn = _timed(run.device, lambda: model.sample(n, seed=2, progress=False))
+        took, drawn = _timed(run.device, functools.partial(model.sample, n, seed=2, progress=False))
         result["sampling"][name] = {
             "haplotypes": n,
             "sites": drawn.n_sites,

@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from genosynth.io.matrix import HaplotypeMatrix, Sites
 from genosynth.io.windows import ChainLink, check_chain, site_keys
 
 #: a window model of a chain: loaded, or a model file (its path or its header), loaded when its window comes
-ChainModel = Union[Model, ModelHeader, str, os.PathLike]
+ChainModel = Model | ModelHeader | str | os.PathLike
 
 
 @dataclass

@@ -136,7 +136,7 @@ def _genome_axis(chrom: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """Positions in Mb, chromosomes laid one after another when there are several."""
     runs = [(c, np.flatnonzero(chrom == c)) for c in dict.fromkeys(chrom.tolist())]
     x, start = np.empty(len(pos)), 0.0
-    for c, index in runs:
+    for _, index in runs:
         shift = start - pos[index[0]] if len(runs) > 1 else 0.0
         x[index] = (pos[index] + shift) / 1e6
         start = (pos[index[-1]] + shift) + 1.0

@@ -28,11 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from genosynth import __version__
 from genosynth._infra.atomic import atomic_outputs
 from genosynth._infra.errors import InputError, OptionError, first_line
 from genosynth._infra.options import parse_float, parse_int
 from genosynth._infra.progress import Progress
+from genosynth._infra.version import __version__
 from genosynth.downstream.demography.features import FeatureSettings, statistics_size, window_features
 from genosynth.downstream.demography.scenarios import (
     DEFAULT_MUTATION_RATE,

@@ -23,6 +23,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 BASE_LENGTH = 64
 NEGATIVE_SLOPE = 0.2
 
