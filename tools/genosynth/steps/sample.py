@@ -142,7 +142,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-segment-cm",
         type=POSITIVE,
         help="mosaic, the privacy knob: longest stretch in cM copied from one reference haplotype before a switch "
-        "to another (default: no limit; shorter is more private and less faithful)",
+        f"to another (default {defaults.max_segment_cm:g}, the largest bound that kept privacy loss within 0.05 on "
+        "1000 Genomes-density data; shorter is more private and less faithful)",
     )
     parser.add_argument(
         "--ne",

@@ -9,7 +9,11 @@ reference, the longer the stretches copied from one individual.
 
 The privacy knob, ``max_segment_cm``: a donor is left for another one once the haplotype has copied it over that
 many centimorgans, so no artificial haplotype repeats a longer stretch of any real one (up to the length of one
-inter-site gap). With population labels each artificial haplotype is given a population (in the reference's
+inter-site gap). Its default, 0.2 cM, follows the chromosome benchmark (docs: whole chromosomes): on a 1000
+Genomes-density simulation of chr22 (4008 training haplotypes) copying without a bound gave most artificial
+haplotypes as exact copies of training ones (privacy loss 0.098), 0.5 cM still failed the 0.05 privacy limit, and
+0.2 cM was the largest bound measured within it; on the genome-wide 805 SNPs (sites centimorgans apart) it changes
+fidelity by nothing measurable. With population labels each artificial haplotype is given a population (in the reference's
 proportions) and copies donors of that population only.
 
 Genetic distances come from a constant rate (``cm_per_mb``, 1 cM per Mb by default) or from a genetic map in
@@ -49,7 +53,8 @@ class MosaicSettings:
         Probability that an allele is flipped from its donor's; None: Li and Stephens' ``theta / (2 (K + theta))``
         with Watterson's ``theta = 1 / sum_{i<K} 1/i``.
     max_segment_cm
-        Longest genetic stretch copied from one donor before a forced switch to another (None: no limit).
+        Longest genetic stretch copied from one donor before a forced switch to another (None: no limit; the
+        default is the module text's).
     cm_per_mb
         Constant recombination rate used where no genetic map is given.
 
@@ -64,7 +69,7 @@ class MosaicSettings:
 
     ne: float = 10_000.0
     miscopy: float | None = None
-    max_segment_cm: float | None = None
+    max_segment_cm: float | None = 0.2
     cm_per_mb: float = 1.0
 
     def __post_init__(self) -> None:
