@@ -1,6 +1,7 @@
 #!/usr/bin/env nextflow
 /*
- * genosynth: phased VCF(s) + populations -> haplotype matrix with holdout -> GAN, RBM and/or diffusion model -> artificial genomes
+ * genosynth: phased VCF(s) + populations -> haplotype matrix with holdout -> the mosaic of the training haplotypes
+ * (--models mosaic, the default: nothing trained) and/or GAN, RBM, diffusion models -> artificial genomes
  * -> evaluate + privacy-check + selection-scan + impute-augment -> published reports; the run fails at the end,
  * after every report is published, when a privacy gate failed.
  * --input is a samplesheet (chrom,vcf,index) of per-chromosome files, or --vcf one VCF/BCF (or the paper's .hapt with

@@ -41,8 +41,15 @@ def test_the_demo_runs_every_step_into_one_folder(tmp_path):
     assert all((out / f"rbm.w{i}.safetensors").is_file() for i in range(1, len(windows) + 1))
     with open(out / "evaluation" / "metrics.tsv") as table:
         rows = {row["set"]: row for row in csv.DictReader(table, delimiter="\t")}
-    assert {"gan", "rbm", "diffusion", "rbm_chain", "markov", "ideal"} <= set(rows)
+    assert {"gan", "rbm", "diffusion", "rbm_chain", "markov", "mosaic", "ideal"} <= set(rows)
     assert all(rows[name]["boundary_ld_r"] not in ("", "nan") for name in ("rbm_chain", "ideal")), rows["rbm_chain"]
-    for report in ("evaluation", "privacy_gan", "privacy_copying_generator", "selection_scan", "imputation"):
+    for report in (
+        "evaluation",
+        "privacy_gan",
+        "privacy_mosaic",
+        "privacy_copying_generator",
+        "selection_scan",
+        "imputation",
+    ):
         assert (out / report / "report.html").is_file(), report
     assert (out / "gan_ag.vcf.gz.tbi").is_file() and (out / "rbm_ag.hapt.gz").is_file()

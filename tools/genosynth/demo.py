@@ -1,5 +1,6 @@
 """The end-to-end demo behind ``make demo``: simulate realistic data, then run every step: matrix and holdout,
-GAN, RBM and diffusion training, sampling (with the Markov baseline), the chromosome as a chain of window models,
+GAN, RBM and diffusion training, sampling (with the Markov baseline and the mosaic, the recommended chromosome
+recipe), the chromosome as a chain of window models,
 evaluation, privacy checks, a selection scan and reference-panel augmentation for imputation (Beagle 5).
 
 Each step runs through its real command line, printed before it runs, so the demo doubles as a
@@ -161,12 +162,29 @@ def run_demo(out: Path, *, individuals: int = 50, length: int = 500_000, epochs:
         "--seed",
         seed,
     )
+    # the recommended recipe for a chromosome: the mosaic of the training haplotypes, nothing trained
+    _step(
+        "sample",
+        "--baseline",
+        "mosaic",
+        "--reference",
+        out / "train.h5",
+        "-n",
+        n,
+        "--ploidy",
+        "2",
+        "-o",
+        out / "mosaic_ag.vcf.gz",
+        "--seed",
+        seed,
+    )
     sets = {
         "gan": "gan_ag.vcf.gz",
         "rbm": "rbm_ag.h5",
         "diffusion": "diffusion_ag.h5",
         "rbm_chain": "rbm_chain_ag.h5",
         "markov": "markov_ag.h5",
+        "mosaic": "mosaic_ag.vcf.gz",
         "ideal": "ideal_generator.h5",
     }
     _step(
@@ -193,6 +211,19 @@ def run_demo(out: Path, *, individuals: int = 50, length: int = 500_000, epochs:
         out / "gan_ag.vcf.gz",
         "-o",
         out / "privacy_gan",
+        "--seed",
+        seed,
+    )
+    _step(
+        "privacy-check",
+        "--train",
+        out / "train.h5",
+        "--holdout",
+        out / "holdout.h5",
+        "--synthetic",
+        out / "mosaic_ag.vcf.gz",
+        "-o",
+        out / "privacy_mosaic",
         "--seed",
         seed,
     )
