@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["Data805", "data_805"]
+if TYPE_CHECKING:
+    from genosynth.io.matrix import HaplotypeMatrix
+
+__all__ = ["Data805", "data_805", "small_805"]
 
 _FOLDER = Path(__file__).resolve().parent / "data" / "1000G_805"
 
@@ -64,3 +68,45 @@ def data_805() -> Data805:
         paper_gan=_FOLDER / "paper_GAN_AG_20000epochs.hapt.gz",
         paper_rbm=_FOLDER / "paper_RBM_AG_800epochs.hapt.gz",
     )
+
+
+def small_805(
+    *, individuals: int = 60, sites: int = 40, holdout: float = 0.25, seed: int = 1
+) -> tuple[HaplotypeMatrix, HaplotypeMatrix]:
+    """A small slice of the 805-SNP data, split into training and held-out haplotypes: for examples and tests that
+    must run in a second (a generator trained on it learns little).
+
+    Parameters
+    ----------
+    individuals
+        The first this many individuals of the 2504 (both haplotypes of each), labelled by superpopulation.
+    sites
+        The first this many of the 805 SNPs.
+    holdout
+        Fraction of the individuals held out (:func:`genosynth.split_holdout`).
+    seed
+        Seed of the split.
+
+    Returns
+    -------
+    tuple of HaplotypeMatrix
+        The training and the held-out haplotypes, on the same sites.
+
+    Examples
+    --------
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> train.n_haplotypes, holdout.n_haplotypes, train.n_sites
+    (90, 30, 40)
+    """
+    import numpy as np
+
+    from genosynth.io import read_haplotypes
+    from genosynth.io.holdout import split_holdout
+
+    data = data_805()
+    real = read_haplotypes(
+        data.hapt, legend=data.legend, populations=data.samples, population_column="Superpopulation code"
+    )
+    cut = real.select_samples(np.arange(individuals)).select_sites(np.arange(sites))
+    return split_holdout(cut, fraction=holdout, seed=seed)

@@ -593,10 +593,42 @@ def train_gan(
     override the preset's; ``training`` takes the :class:`TrainingOptions` (``max_time``, ``seed``, ``device``,
     ``checkpoint``, ``early_stop``, ...).
 
-    Example
+    Parameters
+    ----------
+    matrix
+        The training haplotypes.
+    preset
+        ``"wgan-gp"``, ``"yelmen2021"`` or ``"conv-wgan-gp"`` (the convolutional WGAN-GP for windows of 1,000 to
+        65,536 sites).
+    condition_on
+        ``"population"``: one model conditioned on the population labels (sample with ``population=``).
+    region, context_sites
+        Train on this window of ``matrix`` only, conditioned on this many sites before it.
+    lr_discriminator, lr_generator, latent_size
+        Override the preset's values.
+    epochs
+        Epochs to train in total.
+    **training
+        The :class:`TrainingOptions` (``batch_size``, ``max_time``, ``seed``, ``device``, ``checkpoint``,
+        ``early_stop``, ...).
+
+    Returns
     -------
-    >>> model = train_gan(train, preset="wgan-gp", epochs=200, max_time="5m", seed=1)  # doctest: +SKIP
-    >>> window2 = train_gan(train, region="22:20000001-21000000", context_sites=100, epochs=200)  # doctest: +SKIP
+    Model
+        The kept state (the early-stopping choice, else the last) with its training history and provenance.
+
+    Raises
+    ------
+    OptionError
+        A bad option, named by its keyword.
+
+    Examples
+    --------
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> model = train_gan(train, epochs=3, seed=1, validation_size=20, progress=False)
+    >>> model.kind, model.training_summary["epochs_trained"]
+    ('gan', 3)
     """
     from genosynth.generate.models.gan import Gan, GanConfig
 
@@ -656,9 +688,40 @@ def train_rbm(
     trained on, with the ``context_sites`` sites before it as a block of visible units (the conditional RBM of
     Yelmen et al. 2023); ``training`` takes the :class:`TrainingOptions`.
 
-    Example
+    Parameters
+    ----------
+    matrix
+        The training haplotypes.
+    region, context_sites
+        Train on this window of ``matrix`` only, with this many sites before it as visible units.
+    hidden_units, hidden
+        Hidden units (default: 100 up to 1000 sites, 500 above) and their type (``"relu"`` or ``"sigmoid"``).
+    k, chains, lr, centered
+        Gibbs sweeps per batch, persistent chains, learning rate, centred gradient.
+    monitor_gibbs_steps
+        Gibbs sweeps monitoring samples with.
+    epochs
+        Epochs to train in total.
+    **training
+        The :class:`TrainingOptions` (``batch_size``, ``max_time``, ``seed``, ``device``, ...).
+
+    Returns
     -------
-    >>> model = train_rbm(train, epochs=100, seed=1)  # doctest: +SKIP
+    Model
+        The kept state with its training history and provenance.
+
+    Raises
+    ------
+    OptionError
+        A bad option, named by its keyword.
+
+    Examples
+    --------
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> model = train_rbm(train, epochs=3, seed=1, validation_size=20, progress=False)
+    >>> model.sample(10, seed=1, progress=False).n_haplotypes
+    10
     """
     from genosynth.generate.models.rbm import Rbm, RbmConfig
 
@@ -726,10 +789,47 @@ def train_diffusion(
     estimate. Monitoring samples with ``monitor_steps`` sampler steps; ``training`` takes the
     :class:`TrainingOptions`.
 
-    Example
+    Parameters
+    ----------
+    matrix
+        The training haplotypes.
+    representation
+        ``"sites"`` (a U-Net over the sites) or ``"pca"`` (an MLP over principal components); default: chosen
+        from the matrix's size.
+    condition_on
+        ``"population"``: one model conditioned on the population labels.
+    region, context_sites
+        Train on this window of ``matrix`` only, conditioned on this many sites before it.
+    channels, patch
+        ``sites``: the U-Net's channels at its finest and coarsest levels, and sites per position.
+    pca_components, mlp_width
+        ``pca``: principal components kept, and the MLP's width.
+    lr, self_conditioning
+        Learning rate; whether the denoiser sees its own previous estimate.
+    monitor_steps
+        Sampler steps monitoring samples with.
+    epochs
+        Epochs to train in total.
+    **training
+        The :class:`TrainingOptions` (``batch_size``, ``max_time``, ``seed``, ``device``, ...).
+
+    Returns
     -------
-    >>> model = train_diffusion(train, epochs=200, max_time="20m", seed=1)  # doctest: +SKIP
-    >>> artificial = model.sample(5000, steps=50, seed=1)                    # doctest: +SKIP
+    Model
+        The kept state with its training history and provenance.
+
+    Raises
+    ------
+    OptionError
+        A bad option, named by its keyword.
+
+    Examples
+    --------
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> model = train_diffusion(train, epochs=2, seed=1, validation_size=20, monitor_steps=5, progress=False)
+    >>> model.sample(10, steps=5, seed=1, progress=False).n_sites
+    40
     """
     from genosynth.generate.models.diffusion import Diffusion, DiffusionConfig, default_representation
 
