@@ -26,6 +26,7 @@ include { GENOSYNTH_EVALUATE        } from './nextflow/modules/evaluate/main'
 include { GENOSYNTH_PRIVACY_CHECK   } from './nextflow/modules/privacy_check/main'
 include { GENOSYNTH_SELECTION_SCAN  } from './nextflow/modules/selection_scan/main'
 include { GENOSYNTH_IMPUTE_AUGMENT  } from './nextflow/modules/impute_augment/main'
+include { GENOSYNTH_INFER_DEMOGRAPHY } from './nextflow/modules/infer_demography/main'
 include { PRIVACY_GATE              } from './nextflow/modules/privacy_gate/main'
 include { MULTIQC                   } from './nextflow/modules/multiqc/main'
 
@@ -125,6 +126,14 @@ workflow {
             params.selection_target, params.selection_versus ?: '', params.selection_outgroup ?: '',
             params.selection_methods ?: '')
         ch_finished = ch_finished.mix(GENOSYNTH_SELECTION_SCAN.out.json)
+    }
+    if (params.demography_models) {
+        // model choice needs population labels on the artificial genomes: the conditioned GAN's and diffusion's
+        GENOSYNTH_INFER_DEMOGRAPHY(
+            ch_each.filter { meta, real, holdout, ag -> meta.model in ['gan', 'diffusion'] }
+                .map { meta, real, holdout, ag -> [meta, real, ag] },
+            params.demography_models)
+        ch_finished = ch_finished.mix(GENOSYNTH_INFER_DEMOGRAPHY.out.json)
     }
     if (params.impute_panel) {
         def panel = file(params.impute_panel, checkIfExists: true)

@@ -131,6 +131,7 @@ def test_one_module_per_step_with_image_labels_topic_versions_quoting_and_stub()
             "versus_args",
             "method_args",
             "cnn_args",
+            "scenario_args",
         }, (step, bare)
         assert (REPO / "containers" / step / "Dockerfile").is_file()
 
@@ -530,6 +531,10 @@ def test_every_module_stub_creates_every_declared_output(tmp_path):
         "impute_augment": (
             {"panel": file("p.vcf.gz"), "synthetic": file("s.vcf.gz"), "target": file("t.vcf.gz")},
             {"seed": 1},
+        ),
+        "infer_demography": (
+            {"matrix": file("m.h5"), "synthetic": file("s.vcf.gz")},
+            {"scenarios": "HomSap/OutOfAfrica_3G09 HomSap/OutOfAfrica_2T12:AFR=YRI,EUR=CEU"},
         ),
         "multiqc": ({"multiqc_files": [file("x_mqc.tsv")], "multiqc_config": file("c.yml")}, {"title": ""}),
     }

@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> None:
         real,
         scenarios=args.scenarios,
         artificial={name: read_haplotypes(path, legend=args.legend) for name, path in named.items()},
-        populations=[p.strip() for p in args.use_populations.split(",")] if args.use_populations else None,
+        use_populations=[p.strip() for p in args.use_populations.split(",")] if args.use_populations else None,
         window_length=args.window_length,
         min_maf=args.min_maf,
         simulations=args.simulations,

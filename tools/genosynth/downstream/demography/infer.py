@@ -150,7 +150,7 @@ def infer_demography(
     *,
     scenarios: Sequence[str] | str,
     artificial: Mapping[str, HaplotypeMatrix] | None = None,
-    populations: Sequence[str] | None = None,
+    use_populations: Sequence[str] | None = None,
     window_length: int | None = None,
     min_maf: float | None = None,
     simulations: int = 200,
@@ -179,7 +179,7 @@ def infer_demography(
     artificial
         Artificial sets on the real set's sites, labelled with the same populations (each population subsampled to
         the real data's number of haplotypes; fewer is an error).
-    populations
+    use_populations
         The data labels used (default: every label of ``real``).
     window_length
         bp per window (default: the longest chromosome's span, at most 100 kb); windows with fewer than 10 sites
@@ -214,7 +214,7 @@ def infer_demography(
     parse_int("threads", threads, minimum=1)
     say = logger("infer-demography", progress)
     name = real.name("the real set")
-    labels = _populations(real, populations, name)
+    labels = _populations(real, use_populations, name)
     for scenario in parsed:
         scenario.check_labels(labels)
     artificial = dict(artificial or {})
@@ -419,11 +419,11 @@ def _populations(real: HaplotypeMatrix, populations: Sequence[str] | None, name:
         return present
     labels = [str(p) for p in populations]
     if not labels or len(set(labels)) < len(labels):
-        raise OptionError("populations", f"{','.join(labels)!r}: name distinct data populations")
+        raise OptionError("use_populations", f"{','.join(labels)!r}: name distinct data populations")
     for label in labels:
         if label not in present:
             raise OptionError(
-                "populations", f"{label!r}: not a population of {name} (its populations: {', '.join(present)})"
+                "use_populations", f"{label!r}: not a population of {name} (its populations: {', '.join(present)})"
             )
     return labels
 

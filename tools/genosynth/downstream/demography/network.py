@@ -1,8 +1,8 @@
 """The demography CNN: a small convolutional network over the populations' images (one channel each), trained on
 simulated windows to name the scenario they come from, evaluated on held-out simulations, saved as a model file.
 
-Two 3x3 convolutions (16 and 32 channels by default) with ReLU and 2x2 max pooling, a dense layer and one output
-per scenario; trained with :func:`~genosynth.downstream.classifier.fit_classifier` (Adam, early stopping).
+Three 3x3 convolutions (16, 32 and 32 channels by default) with batch normalisation, ReLU and 2x2 max pooling,
+the average of each channel over the image and one output per scenario; trained with :func:`~genosynth.downstream.classifier.fit_classifier` (Adam, early stopping).
 
 Example
 -------
@@ -32,12 +32,13 @@ KIND = "demography-cnn"
 
 @dataclass(frozen=True)
 class DemographyCnnConfig:
-    """The network (``channels`` of its two convolutions, ``dense`` units) and how it is fitted (``fit``)."""
+    """The network (``channels`` of its first two convolutions, ``dense`` channels of the third) and how it is
+    fitted (``fit``)."""
 
     channels: tuple[int, int] = (16, 32)
     dense: int = 32
     fit: FitSettings = field(
-        default_factory=lambda: FitSettings(lr=3e-3, batch_size=16, max_epochs=30, patience=6, test_fraction=0.2)
+        default_factory=lambda: FitSettings(lr=1e-3, batch_size=16, max_epochs=40, patience=8, test_fraction=0.2)
     )
 
     def __post_init__(self) -> None:
@@ -57,21 +58,28 @@ class DemographyCnnConfig:
 
 
 def build_network(populations: int, image_size: int, scenarios: int, config: DemographyCnnConfig) -> Any:
-    """The torch module: (batch, populations, size, size) float images -> (batch, scenarios) logits."""
+    """The torch module: (batch, populations, size, size) float images -> (batch, scenarios) logits.
+
+    Three 3x3 convolutions (padded) with batch normalisation and ReLU, 2x2 max pooling after the first two, then
+    the average of each channel over the image and a linear layer: the network takes any image size.
+    """
     import torch.nn as nn
 
-    side = ((image_size - 2) // 2 - 2) // 2
     first, second = config.channels
     return nn.Sequential(
-        nn.Conv2d(populations, first, kernel_size=3),
+        nn.Conv2d(populations, first, kernel_size=3, padding=1),
+        nn.BatchNorm2d(first),
         nn.ReLU(),
         nn.MaxPool2d(2),
-        nn.Conv2d(first, second, kernel_size=3),
+        nn.Conv2d(first, second, kernel_size=3, padding=1),
+        nn.BatchNorm2d(second),
         nn.ReLU(),
         nn.MaxPool2d(2),
+        nn.Conv2d(second, config.dense, kernel_size=3, padding=1),
+        nn.BatchNorm2d(config.dense),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
         nn.Flatten(),
-        nn.Linear(second * side * side, config.dense),
-        nn.ReLU(),
         nn.Linear(config.dense, scenarios),
     )
 

@@ -14,7 +14,7 @@ Example
 ('OutOfAfrica_2T12', 'AFR', 2.36e-08)
 >>> parse_scenario("HomSap/NoSuchModel")
 Traceback (most recent call last):
-genosynth._infra.errors.OptionError: scenarios 'HomSap/NoSuchModel': not a stdpopsim Species/Model id (HomSap has no model NoSuchModel; its models: OutOfAfricaExtendedNeandertalAdmixturePulse_3I21, OutOfAfrica_3G09, OutOfAfrica_2T12, Africa_1T12, AmericanAdmixture_4B18, ...) nor a Demes file
+genosynth.OptionError: scenarios 'HomSap/NoSuchModel': not a stdpopsim Species/Model id (HomSap has no model NoSuchModel; its models: OutOfAfricaExtendedNeandertalAdmixturePulse_3I21, OutOfAfrica_3G09, OutOfAfrica_2T12, Africa_1T12, AmericanAdmixture_4B18, ...) nor a Demes file
 """
 
 from __future__ import annotations
