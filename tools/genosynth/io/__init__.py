@@ -60,11 +60,19 @@ def read_haplotypes(
         Every biallelic SNP (monomorphic ones included, so the sites line up with the file they came from),
         with ``source`` naming the file for provenance.
 
-    Example
-    -------
-    >>> real = read_haplotypes("805_SNP_1000G_real.hapt.gz", legend="805_SNP.legend")  # doctest: +SKIP
-    >>> real.haplotypes.shape  # doctest: +SKIP
-    (5008, 805)
+    Raises
+    ------
+    InputError
+        A file that cannot be read, naming it and the record.
+
+    Examples
+    --------
+    >>> from genosynth.datasets import data_805
+    >>> data = data_805()
+    >>> real = read_haplotypes(data.hapt, legend=data.legend, populations=data.samples,
+    ...                        population_column="Superpopulation code")
+    >>> real.haplotypes.shape, real.population_counts()["EUR"]
+    ((5008, 805), 1004)
     """
     matrix = _read(Path(path), legend=legend, region=None if region is None else Region.parse(region), samples=samples)
     if populations is not None:
@@ -148,9 +156,24 @@ def write_haplotypes(matrix: HaplotypeMatrix, path: str | Path, *, legend: str |
     """Write ``matrix`` atomically as the suffix of ``path`` says: haplotype matrix (.h5), VCF, bgzipped VCF
     with its tabix index (.vcf.gz), or .hapt[.gz] with a legend (default: beside it, suffix .legend).
 
-    Example
-    -------
-    >>> write_haplotypes(matrix, "ag.vcf.gz")  # doctest: +SKIP
+    Parameters
+    ----------
+    matrix
+        The haplotypes, with their samples, populations and provenance.
+    path
+        The file to write; its suffix picks the format.
+    legend
+        .hapt only: the legend's path.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> output = pathlib.Path(tempfile.mkdtemp()) / "holdout.vcf.gz"
+    >>> write_haplotypes(holdout, output)
+    >>> read_haplotypes(output).haplotypes.shape, output.with_name("holdout.vcf.gz.tbi").is_file()
+    ((30, 40), True)
     """
     with HaplotypeWriter(
         path,
@@ -173,12 +196,19 @@ class HaplotypeWriter:
     haplotype per line, so its blocks are spooled to a temporary file beside the output and the lines are
     assembled from it at the end, one haplotype at a time.
 
-    Example
-    -------
-    >>> with HaplotypeWriter("chr22.vcf.gz", samples=names, ploidy=ploidy, populations=pops, label="AG",
-    ...                      provenance=records, contigs=["22"]) as writer:  # doctest: +SKIP
-    ...     for sites, haplotypes in windows:
-    ...         writer.append(sites, haplotypes)
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> output = pathlib.Path(tempfile.mkdtemp()) / "holdout.h5"
+    >>> with HaplotypeWriter(output, samples=holdout.samples, ploidy=holdout.ploidy, populations=holdout.populations,
+    ...                      label="Real", provenance=holdout.provenance, contigs=["1", "2"]) as writer:
+    ...     for start in (0, 20):  # two blocks of sites
+    ...         block = holdout.select_sites(slice(start, start + 20))
+    ...         writer.append(block.sites, block.haplotypes)
+    >>> read_haplotypes(output).n_sites
+    40
     """
 
     def __init__(

@@ -51,9 +51,34 @@ def split_holdout(
     """The training and held-out individuals of ``matrix`` (per population, ``fraction`` held out), each with a
     provenance record naming its role.
 
-    Example
+    Parameters
+    ----------
+    matrix
+        The cohort.
+    fraction
+        The share of each population's individuals held out (at least one of each).
+    seed
+        Seed of the draw (random and recorded when None).
+
+    Returns
     -------
-    >>> train, holdout = split_holdout(genosynth.read_haplotypes("cohort.vcf.gz"), fraction=0.2, seed=1)  # doctest: +SKIP
+    tuple of HaplotypeMatrix
+        The training and the held-out individuals' haplotypes.
+
+    Raises
+    ------
+    InputError
+        Fewer than two individuals.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from genosynth.datasets import data_805
+    >>> from genosynth.io import read_haplotypes
+    >>> cohort = read_haplotypes(data_805().hapt, legend=data_805().legend).select_samples(np.arange(100))
+    >>> train, holdout = split_holdout(cohort, fraction=0.2, seed=1)
+    >>> len(train.samples), len(holdout.samples), holdout.provenance[-1]["step"]
+    (80, 20, 'split-holdout')
     """
     seed = resolve_seed(seed)
     if len(matrix.samples) < 2:

@@ -33,9 +33,29 @@ def sample_baseline(
     """``n`` artificial haplotypes from a baseline fitted on ``reference``: ``"bernoulli"`` (independent sites at
     its allele frequencies) or ``"markov"`` (each site given up to ``window`` previous ones).
 
-    Example
+    Parameters
+    ----------
+    reference
+        The real haplotypes the baseline is fitted on.
+    n
+        Haplotypes to draw (a multiple of ``ploidy``).
+    method, window
+        The baseline, and the Markov chain's order.
+    seed, ploidy, progress
+        Seed (random and recorded when None); haplotypes per artificial individual; progress lines.
+
+    Returns
     -------
-    >>> baseline = sample_baseline(train, 1000, method="markov", window=10, seed=1)  # doctest: +SKIP
+    HaplotypeMatrix
+        ``n`` haplotypes on ``reference``'s sites.
+
+    Examples
+    --------
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> baseline = sample_baseline(train, 100, method="markov", window=10, seed=1, progress=False)
+    >>> baseline.haplotypes.shape
+    (100, 40)
     """
     parse_choice("method", method, BASELINES)
     n, ploidy = parse_haplotype_count(n, ploidy)
