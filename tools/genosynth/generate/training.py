@@ -484,7 +484,14 @@ def train(
         "final": {k: v for k, v in history[-1].items() if k != "epoch"} if history else {},
     }
     if engine is not None:
-        record["summary"]["privacy"] = extra["privacy"] = engine.record()
+        record["summary"]["privacy"] = extra["privacy"] = guarantee = engine.record()
+        log(
+            step,
+            f"differential privacy: epsilon {guarantee['epsilon_spent']:.3f} spent of {guarantee['epsilon']:g} "
+            f"(delta {guarantee['delta']:.3g}, {guarantee['accountant']} accountant, clipping "
+            f"{guarantee['max_grad_norm']:.3g}, noise multiplier {guarantee['noise_multiplier']:.3g}, sampling "
+            f"rate {guarantee['sample_rate']:.3g}, {guarantee['steps']} steps, per individual)",
+        )
     if "note" in record["summary"]:
         log(step, record["summary"]["note"])
     return Model(
