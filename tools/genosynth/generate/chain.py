@@ -176,10 +176,37 @@ def sample_chain(models: Sequence[ChainModel], n: int, **options: Any) -> Haplot
     """Draw ``n`` haplotypes through a chain of window models (loaded, or model files loaded one at a time), in
     memory (:func:`write_chain` streams to a file); ``options`` as :func:`draw_chain` takes them.
 
-    Example
+    Parameters
+    ----------
+    models
+        The window models in chromosome order, each conditioned on the sites before it (``context_sites``):
+        loaded :class:`~genosynth.Model` objects, or model files (paths or headers).
+    n
+        Haplotypes to draw.
+    **options
+        ``seed``, ``population``, ``ploidy``, ``batch``, ``device``, ``progress`` and the models' sampling options.
+
+    Returns
     -------
-    >>> windows = [f"chr22.w{i}.safetensors" for i in range(1, 4)]                # doctest: +SKIP
-    >>> chromosome = genosynth.sample_chain(windows, 1000, seed=1, device="cpu")  # doctest: +SKIP
+    HaplotypeMatrix
+        ``n`` haplotypes on the sites of every window, in order.
+
+    Raises
+    ------
+    InputError
+        Windows that do not chain (a gap, an overlap, a context that is not the window before).
+
+    Examples
+    --------
+    >>> import genosynth
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> options = {"epochs": 2, "seed": 1, "validation_size": 20, "progress": False}
+    >>> first = genosynth.train_rbm(train, region="1:1-100000000", **options)
+    >>> second = genosynth.train_rbm(train, region="1:100000001-", context_sites=5, **options)
+    >>> chromosome = sample_chain([first, second], 10, seed=1, progress=False)
+    >>> chromosome.n_sites, chromosome.provenance[-1]["step"]
+    (40, 'sample')
     """
     draw = draw_chain(models, n, **options)
     parts = list(draw.windows)
@@ -203,11 +230,35 @@ def write_chain(
     so memory does not grow with the chromosome. ``options`` as :func:`draw_chain` takes them. Returns the
     draw written (its samples, chromosome and number of sites; its windows consumed).
 
-    Example
+    Parameters
+    ----------
+    models
+        The window models in chromosome order, loaded or as model files (loaded as their windows come).
+    n
+        Haplotypes to draw.
+    output, legend
+        The file to write (its suffix picks the format) and, for .hapt, its legend.
+    **options
+        As :func:`sample_chain` takes them.
+
+    Returns
     -------
-    >>> windows = [f"chr22.w{i}.safetensors" for i in range(1, 71)]                          # doctest: +SKIP
-    >>> genosynth.write_chain(windows, 5000, "chr22_ag.vcf.gz", seed=1, ploidy=2).n_sites   # doctest: +SKIP
-    105729
+    ChainDraw
+        The draw written.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import genosynth
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> options = {"epochs": 2, "seed": 1, "validation_size": 20, "progress": False}
+    >>> genosynth.train_rbm(train, region="1:1-100000000", **options).save(folder / "w1.safetensors")
+    >>> genosynth.train_rbm(train, region="1:100000001-", context_sites=5, **options).save(folder / "w2.safetensors")
+    >>> windows = [folder / "w1.safetensors", folder / "w2.safetensors"]
+    >>> write_chain(windows, 10, folder / "chromosome.vcf.gz", seed=1, ploidy=2, progress=False).n_sites
+    40
     """
     draw = draw_chain(models, n, **options)
     header = draw.header

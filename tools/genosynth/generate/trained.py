@@ -101,13 +101,20 @@ class ModelDescription:
 
 
 class Model(ModelDescription):
-    """A generator of artificial haplotypes on the sites it was trained on.
+    """A generator of artificial haplotypes on the sites it was trained on: ``sample`` draws from it, ``save``
+    writes its model file (read back by :func:`load_model`), ``write_history`` its training history.
 
-    Example
-    -------
-    >>> model = genosynth.train_rbm(train, epochs=50)            # doctest: +SKIP
-    >>> artificial = model.sample(1000, seed=1)                  # doctest: +SKIP
-    >>> model.save("rbm.safetensors")                            # doctest: +SKIP
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import genosynth
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> model = genosynth.train_rbm(train, epochs=2, seed=1, validation_size=20, progress=False)
+    >>> artificial = model.sample(100, seed=1, progress=False)
+    >>> artificial.haplotypes.shape, artificial.provenance[-1]["step"]
+    ((100, 40), 'sample')
+    >>> model.save(pathlib.Path(tempfile.mkdtemp()) / "rbm.safetensors")
     """
 
     def __init__(
@@ -356,11 +363,33 @@ def read_model_header(path: str | Path) -> ModelHeader:
     """Read what a model file says about its model (kind, configuration, sites, populations, window,
     provenance) without its weights.
 
-    Example
+    Parameters
+    ----------
+    path
+        A model file.
+
+    Returns
     -------
-    >>> header = read_model_header("chr22.w2.safetensors")   # doctest: +SKIP
-    >>> header.window["region"], header.context_sites          # doctest: +SKIP
-    ('22:15075706-15152402', 100)
+    ModelHeader
+        What the file says about its model.
+
+    Raises
+    ------
+    InputError
+        Not a genosynth model file, naming it.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import genosynth
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "w2.safetensors"
+    >>> genosynth.train_rbm(train, region="1:100000001-", context_sites=5, epochs=2, seed=1, validation_size=20,
+    ...                     progress=False).save(path)
+    >>> header = read_model_header(path)
+    >>> header.kind, header.window["region"], header.context_sites
+    ('rbm', '1:100000001-', 5)
     """
     saved = load_model_file(path, tensors=False)
     return ModelHeader(
@@ -379,9 +408,34 @@ def read_model_header(path: str | Path) -> ModelHeader:
 def load_model(path: str | Path, *, device: str = "auto") -> Model:
     """Read a model file written by :meth:`Model.save` (or ``train-gan``/``train-rbm``/``train-diffusion``).
 
-    Example
+    Parameters
+    ----------
+    path
+        A model file.
+    device
+        ``"auto"`` (a CUDA GPU when present), ``"cpu"`` or ``"cuda"``.
+
+    Returns
     -------
-    >>> model = load_model("gan.safetensors", device="cpu")  # doctest: +SKIP
+    Model
+        The model, on ``device``.
+
+    Raises
+    ------
+    InputError
+        Not a genosynth model file, or one whose tensors do not match its configuration.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import genosynth
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "gan.safetensors"
+    >>> genosynth.train_gan(train, epochs=2, seed=1, validation_size=20, progress=False).save(path)
+    >>> model = load_model(path, device="cpu")
+    >>> model.kind, model.sample(10, seed=1, progress=False).n_sites
+    ('gan', 40)
     """
     device = resolve_device(device)
     saved = load_model_file(path, device=device)
