@@ -39,12 +39,17 @@ def main() -> None:
     for window, region, context in ((1, "22:15000001-15030000", 0), (2, "22:15030001-15060000", 10)):  # a chain of two windows
         genosynth("train-rbm", data / "train.h5", "--region", region, "--context-sites", context, "--epochs", "2",
                   "--monitor-every", "1", "-o", data / f"rbm_window{window}.safetensors")
-    genosynth("train-diffusion", data / "train.h5", "--condition-on", "population", "--channels", "16", "--max-channels",
-              "32", "--epochs", "2", "--monitor-every", "1", "--monitor-steps", "5", "-o", data / "diffusion.safetensors")
+    genosynth("train-diffusion", data / "train.h5", "--representation", "sites", "--condition-on", "population",
+              "--channels", "16", "--max-channels", "32", "--epochs", "2", "--monitor-every", "1", "--monitor-steps", "5", "-o", data / "diffusion.safetensors")
     with tempfile.TemporaryDirectory() as work_name:  # a selection CNN trained on a few simulations
         genosynth("selection-scan", data / "train.h5", "--target", "CEU", "--method", "cnn", "--cnn-window-sites", "40",
                   "--s-grid", "0,400", "--simulations", "10", "--image-size", "64", "--cnn-epochs", "2",
                   "--cnn-model-output", data / "selection_cnn.safetensors", "-o", Path(work_name) / "scan")
+    # a HapMap-format genetic map of the simulated stretch for the mosaic baseline: a hotspot in its first half
+    (data / "chr22.map.txt").write_text(
+        "Chromosome\tPosition(bp)\tRate(cM/Mb)\tMap(cM)\n22\t15000000\t2.5\t0.0\n22\t15030000\t0.5\t0.075\n"
+        "22\t15060000\t0.5\t0.09\n"
+    )
     genosynth("export", data / "train.h5", "-o", data / "panel.vcf.gz")
     genosynth("export", data / "holdout.h5", "-o", data / "target.vcf.gz")
     for model in ("gan", "rbm_window1", "rbm_window2", "diffusion"):
