@@ -647,11 +647,22 @@ def evaluate(
     -------
     FidelityReport
 
-    Example
-    -------
-    >>> report = evaluate(real, {"rbm": artificial}, holdout=holdout, seed=1)  # doctest: +SKIP
-    >>> report.sets["rbm"]["ld_r"]  # doctest: +SKIP
-    0.97...
+    Raises
+    ------
+    OptionError
+        A bad option, named by its keyword.
+    InputError
+        Sets that are not on the real set's sites.
+
+    Examples
+    --------
+    >>> import genosynth
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> baseline = genosynth.sample_baseline(train, 90, seed=1, progress=False)
+    >>> report = evaluate(train, {"bernoulli": baseline}, holdout=holdout, seed=1, progress=False)
+    >>> sorted(report.sets), 0.9 < report.sets["bernoulli"]["af_r"] <= 1
+    (['bernoulli', 'holdout'], True)
     """
     parse_int("components", components, minimum=2)
     parse_int("triplets", triplets, minimum=1)

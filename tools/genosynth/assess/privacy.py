@@ -487,11 +487,26 @@ def check_privacy(
     seed, device, progress
         Seed of the subsampling (random and recorded when None); where distances are computed; progress lines.
 
-    Example
+    Returns
     -------
-    >>> report = check_privacy(train, holdout, artificial, max_privacy_loss=0.05)  # doctest: +SKIP
-    >>> report.passed, report.metrics["privacy_loss"]  # doctest: +SKIP
-    (True, 0.012)
+    PrivacyReport
+        The metrics, the gate's failures (``passed`` when none) and what the plots show.
+
+    Raises
+    ------
+    OptionError
+        A bad option, named by its keyword.
+    InputError
+        Sets that are not on the same sites.
+
+    Examples
+    --------
+    >>> import genosynth
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> copies = check_privacy(train, holdout, train, max_exact_copies=0, seed=1, progress=False)
+    >>> copies.passed, copies.metrics["exact_copies"] > 0
+    (False, True)
     """
     near = parse_int("near", near, minimum=0)
     repeats = parse_int("repeats", repeats, minimum=1)
