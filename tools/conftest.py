@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import doctest
 import inspect
+import re
 
 _from_module = doctest.DocTestFinder._from_module
 
 
 def _defined_in(module, cls: type) -> bool:
-    return any(getattr(member, "__globals__", None) is module.__dict__ for member in vars(cls).values())
+    functions = [member for member in vars(cls).values() if hasattr(member, "__globals__")]
+    if functions:
+        return any(member.__globals__ is module.__dict__ for member in functions)
+    try:  # a class without functions of its own (an exception): the module whose source defines it
+        return bool(re.search(rf"^class {cls.__name__}\b", inspect.getsource(module), re.M))
+    except (OSError, TypeError):
+        return False
 
 
 def _from_module_of_definition(self, module, object) -> bool:

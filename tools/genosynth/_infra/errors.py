@@ -10,7 +10,17 @@ def first_line(err: BaseException) -> str:
 
 
 class InputError(Exception):
-    """Bad input or usage: the message names the file, the record and the problem; exit code 1."""
+    """Bad input or usage: the message names the file, the record and the problem; exit code 1.
+
+    Examples
+    --------
+    >>> import genosynth
+    >>> genosynth.read_haplotypes("no-such-file.vcf.gz")
+    Traceback (most recent call last):
+    genosynth.InputError: no-such-file.vcf.gz: no such file
+    >>> genosynth.InputError.exit_code
+    1
+    """
 
     exit_code = 1
 
@@ -40,7 +50,17 @@ class OptionError(InputError, ValueError):
 
 
 class GateFailed(Exception):
-    """A quality or privacy gate was exceeded (the report is written first); exit code 2."""
+    """A quality or privacy gate was exceeded (the report is written first); exit code 2.
+
+    The library returns its reports with their ``failures``; the command line writes the report, then raises
+    this, so that ``genosynth privacy-check`` exits 2 when its gate fails.
+
+    Examples
+    --------
+    >>> import genosynth
+    >>> genosynth.GateFailed("privacy-check: exact_copies 3 > 0").exit_code
+    2
+    """
 
     exit_code = 2
 

@@ -73,6 +73,20 @@ class TrainingOptions:
         individual and the clipping norm of an individual's gradient; None (the default): not private.
     progress
         Report progress on standard error.
+
+    Raises
+    ------
+    OptionError
+        A value out of its bounds or choices, named by its keyword.
+
+    Examples
+    --------
+    >>> options = TrainingOptions(epochs=100, max_time="20m", batch_size=64)
+    >>> options.budget_seconds, options.batch_size, options.checkpoint_every
+    (1200.0, 64, 50)
+    >>> TrainingOptions(epochs=100, early_stop="fidelity")
+    Traceback (most recent call last):
+    genosynth.OptionError: early_stop fidelity needs held-out haplotypes (holdout): the privacy loss it keeps within its limit is measured against them
     """
 
     # each option is written here once: its default, bounds and help are what the checks, the command line
