@@ -33,6 +33,13 @@ class Data805:
     paper_gan, paper_rbm : Path
         The paper's released artificial genomes from its GAN (5000 haplotypes, 20000 epochs) and RBM (800 epochs),
         trained on all 5008 real haplotypes.
+
+    Examples
+    --------
+    >>> from genosynth.datasets import data_805
+    >>> data = data_805()
+    >>> data.hapt.name, data.legend.is_file(), (data.folder / "SHA256SUMS").is_file()
+    ('805_SNP_1000G_real.hapt.gz', True, True)
     """
 
     folder: Path

@@ -54,6 +54,25 @@ def split_window(matrix: HaplotypeMatrix, region: str | Region | None, *, contex
 
     Without a region the whole matrix is the window (no context, the preceding site unknown).
 
+    Parameters
+    ----------
+    matrix
+        The haplotypes of a chromosome (or more).
+    region
+        ``CHR``, ``CHR:START-END`` or ``CHR:START-`` (1-based, inclusive), or None for the whole matrix.
+    context_sites
+        The most sites before the window to keep as its context (fewer near the chromosome's start).
+
+    Returns
+    -------
+    Window
+        The window's matrix, its context and the site just before it.
+
+    Raises
+    ------
+    OptionError
+        A context without a region, or a region without sites in ``matrix``.
+
     Example
     -------
     >>> from genosynth.io.matrix import Sites
