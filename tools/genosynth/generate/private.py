@@ -24,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +38,9 @@ DELTA_FRACTION = 10  # the default delta is 1 / (DELTA_FRACTION x the training i
 EPSILON_TOLERANCE = 0.01  # of the search for the noise multiplier (Opacus's default)
 # Rényi orders the accountant minimises over: Opacus's default ones and larger orders, which give the tightest
 # bound at large epsilon or few steps
-ALPHAS = tuple([1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64)) + list(range(64, 257, 8)))
+ALPHAS = tuple(
+    [1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64)) + list(range(64, 257, 8)) + list(range(288, 1025, 32))
+)
 OPTION_NAMES = ("dp_epsilon", "dp_delta", "dp_max_grad_norm")
 
 
@@ -142,14 +145,17 @@ class PrivateTraining:
         self.steps = 0
         self._epsilons: dict[int, float] = {0: 0.0}  # epsilon after so many steps
         self.device = device
+        # the batches and the noise come from a generator seeded from the operating system, recorded nowhere: with
+        # the training seed (in every provenance record) an attacker could replay them and subtract the noise
+        self.secret = torch.Generator(device=device).manual_seed(secrets.randbits(63))
         self._group_of_row = torch.as_tensor(rows_group, device=device)
 
     # -- sampling ----------------------------------------------------------------------------------------
-    def batch(self, rng) -> tuple[Any, Any, int]:
+    def batch(self) -> tuple[Any, Any, int]:
         """One Poisson batch: (rows of the training data, the batch's individual of each row as 0..k-1, k)."""
         import torch
 
-        chosen = torch.rand(self.n_individuals, generator=rng, device=self.device) < self.sample_rate
+        chosen = torch.rand(self.n_individuals, generator=self.secret, device=self.device) < self.sample_rate
         rows = torch.nonzero(chosen[self._group_of_row]).squeeze(1)
         groups, inverse = torch.unique(self._group_of_row[rows], return_inverse=True)
         return rows, inverse, len(groups)
@@ -193,9 +199,9 @@ class PrivateTraining:
             summed = torch.zeros((count, *sample.shape[1:]), dtype=sample.dtype, device=sample.device)
             p.grad_sample = summed.index_add_(0, inverse, sample)
 
-    def optimizer_step(self, optimizer, rng) -> None:
-        """A DPOptimizer's step with its noise drawn from the training generator ``rng``, then accounted."""
-        optimizer.generator = rng
+    def optimizer_step(self, optimizer) -> None:
+        """A DPOptimizer's step with its noise drawn from :attr:`secret`, then accounted."""
+        optimizer.generator = self.secret
         optimizer.step()
         self.account()
 
@@ -204,12 +210,12 @@ class PrivateTraining:
         """min(1, max_grad_norm / norm) of each example's gradient norm."""
         return (self.max_grad_norm / (norms + 1e-6)).clamp(max=1.0)
 
-    def noise(self, shape, rng):
+    def noise(self, shape):
         """Gaussian noise of standard deviation noise_multiplier x max_grad_norm."""
         import torch
 
         std = self.noise_multiplier * self.max_grad_norm
-        return std * torch.randn(shape, generator=rng, device=self.device)
+        return std * torch.randn(shape, generator=self.secret, device=self.device)
 
     # -- accounting --------------------------------------------------------------------------------------
     def account(self) -> None:

@@ -402,7 +402,7 @@ class Diffusion(Generator):
 
         privacy, network, optimizer = self._privacy
         for _ in range(privacy.steps_per_epoch):
-            rows, inverse, count = privacy.batch(rng)
+            rows, inverse, count = privacy.batch()
             optimizer.zero_grad(set_to_none=True)
             if count:
                 x0 = self._encode(data[rows])
@@ -415,7 +415,7 @@ class Diffusion(Generator):
                 target = alpha * noise - sigma * x0
                 ((network(noisy, t, labels, estimate) - target) ** 2).mean(1).sum().backward()
             privacy.group_gradients(self.network, inverse, count)
-            privacy.optimizer_step(optimizer, rng)
+            privacy.optimizer_step(optimizer)
             self._steps += 1
             self._update_average()
         if not all(bool(torch.isfinite(p).all()) for p in self.network.parameters()):

@@ -306,11 +306,11 @@ class Gan(Generator):
         privacy, critic, optimizer = self._privacy
         losses_g = []
         for _ in range(privacy.steps_per_epoch):
-            rows, inverse, count = privacy.batch(rng)
+            rows, inverse, count = privacy.batch()
             if count:
                 self._private_critic_step(critic, optimizer, data[rows], inverse, rng)
             privacy.group_gradients(self.discriminator, torch.cat([inverse, inverse]), count)
-            privacy.optimizer_step(optimizer, rng)
+            privacy.optimizer_step(optimizer)
             critic.disable_hooks()  # the generator's step needs no per-example gradients of the critic
             losses_g.append(self._generator_step(self.config.batch_size, None, rng))
             critic.enable_hooks()

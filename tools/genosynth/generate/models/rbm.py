@@ -274,7 +274,7 @@ class Rbm(Generator):
 
         privacy, cfg = self._privacy, self.config
         for _ in range(privacy.steps_per_epoch):
-            rows, inverse, count = privacy.batch(rng)
+            rows, inverse, count = privacy.batch()
             v = data[rows] if condition is None else torch.cat([condition[rows], data[rows]], dim=1)
             h_data = self.hidden_mean(v)
             self.chains = self.gibbs(self.chains, cfg.k, rng)
@@ -289,7 +289,7 @@ class Rbm(Generator):
                 mu, lam = self.visible_offset, self.hidden_offset
             else:
                 mu, lam = torch.zeros_like(self.b), torch.zeros_like(self.c)
-            data_w, data_v, data_h = self.private_data_term(v, h_data, inverse, count, mu, lam, rng)
+            data_w, data_v, data_h = self.private_data_term(v, h_data, inverse, count, mu, lam)
             grad_w = data_w - (h_model - lam).T @ (self.chains - mu) / len(self.chains)
             grad_b = data_v - self.chains.mean(0) - lam @ grad_w
             grad_c = data_h - h_model.mean(0) - grad_w @ mu
@@ -298,7 +298,7 @@ class Rbm(Generator):
             self.c += cfg.lr * grad_c
             privacy.account()
 
-    def private_data_term(self, v, h_data, inverse, count: int, mu, lam, rng):
+    def private_data_term(self, v, h_data, inverse, count: int, mu, lam):
         """The data term of a private step: the statistics ((h - lam)(v - mu)^T, v, E[h | v]) of the haplotypes
         ``v`` (hidden means ``h_data``) summed per individual (``inverse``: each row's, 0..count-1), each
         individual's clipped to the clipping norm as one vector (the outer products' norm from the Gram
@@ -315,9 +315,9 @@ class Rbm(Generator):
         factors = privacy.clip_factors((outer.clamp(min=0) + v_sums.pow(2).sum(1) + h_sums.pow(2).sum(1)).sqrt())
         expected = privacy.sample_rate * privacy.n_haplotypes
         return (
-            ((a * factors[inverse].unsqueeze(1)).T @ b + privacy.noise(self.w.shape, rng)) / expected,
-            (factors @ v_sums + privacy.noise(self.b.shape, rng)) / expected,
-            (factors @ h_sums + privacy.noise(self.c.shape, rng)) / expected,
+            ((a * factors[inverse].unsqueeze(1)).T @ b + privacy.noise(self.w.shape)) / expected,
+            (factors @ v_sums + privacy.noise(self.b.shape)) / expected,
+            (factors @ h_sums + privacy.noise(self.c.shape)) / expected,
         )
 
     @classmethod
