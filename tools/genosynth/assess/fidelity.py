@@ -537,7 +537,20 @@ TSV_COLUMNS = (
 @dataclass
 class FidelityReport(Report):
     """How faithfully each artificial set reproduces the real one (``metrics["sets"][name]``), with what the
-    plots need; ``write(folder)`` writes metrics.json, metrics.tsv, the plots and report.html."""
+    plots need; ``write(folder)`` writes metrics.json, metrics.tsv, the plots and report.html.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> import genosynth
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> baseline = genosynth.sample_baseline(train, 90, seed=1, progress=False)
+    >>> report = genosynth.evaluate(train, {"bernoulli": baseline}, seed=1, progress=False)
+    >>> folder = report.write(pathlib.Path(tempfile.mkdtemp()) / "evaluation")
+    >>> (folder / "report.html").is_file(), sorted(json.loads((folder / "metrics.json").read_text())["sets"])
+    (True, ['bernoulli'])
+    """
 
     metrics: dict[str, Any]
     provenance: dict[str, Any]

@@ -333,7 +333,20 @@ def roc_curve(positive: np.ndarray, negative: np.ndarray) -> tuple[np.ndarray, n
 class PrivacyReport(Report):
     """How close an artificial set is to its training haplotypes against held-out ones (``metrics``), the gate's
     ``failures`` (empty when it passed or none was asked for), the distances the plots show, and ``caveats``
-    on reading the metrics (saturated AATS halves)."""
+    on reading the metrics (saturated AATS halves).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import genosynth
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> report = genosynth.check_privacy(train, holdout, train, max_exact_copies=0, seed=1, progress=False)
+    >>> report.passed, report.failures
+    (False, ['exact copies 90 > 0'])
+    >>> (report.write(pathlib.Path(tempfile.mkdtemp()) / "privacy") / "report.html").is_file()
+    True
+    """
 
     metrics: dict[str, Any]
     failures: list[str]

@@ -339,7 +339,20 @@ class Model(ModelDescription):
 
 class ModelHeader(ModelDescription):
     """A model file as its header describes it, without its weights: what checking a chain of window models
-    needs, so that :func:`genosynth.write_chain` holds one window's model in memory at a time."""
+    needs, so that :func:`genosynth.write_chain` holds one window's model in memory at a time.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import genosynth
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "rbm.safetensors"
+    >>> genosynth.train_rbm(train, epochs=2, seed=1, validation_size=20, progress=False).save(path)
+    >>> header = genosynth.read_model_header(path)
+    >>> header.kind, len(header.sites), header.path.name
+    ('rbm', 40, 'rbm.safetensors')
+    """
 
     def __init__(self, path: str | Path, *, kind: str, config: Any, **description: Any) -> None:
         super().__init__(**description)

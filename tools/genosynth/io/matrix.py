@@ -22,7 +22,16 @@ SiteKey = tuple[str, int, str, str]
 
 @dataclass
 class Sites:
-    """Per-site metadata; every array has shape (n_sites,)."""
+    """Per-site metadata; every array has shape (n_sites,).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sites = Sites(np.array(["22", "22"]), np.array([100, 200]), np.array(["rs1", "."]), np.array(["A", "C"]),
+    ...               np.array(["G", "T"]))
+    >>> len(sites), sites.take([1]).pos.tolist()
+    (2, [200])
+    """
 
     chrom: np.ndarray
     pos: np.ndarray

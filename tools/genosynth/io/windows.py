@@ -28,7 +28,16 @@ MAX_CONTEXT_SITES = 10_000
 @dataclass(frozen=True)
 class Window:
     """A window of a matrix: its sites, the sites before it that a model is conditioned on, and the site just
-    before it (None at the start of a chromosome or when unknown)."""
+    before it (None at the start of a chromosome or when unknown); :func:`split_window` cuts one.
+
+    Examples
+    --------
+    >>> from genosynth.datasets import small_805
+    >>> train, holdout = small_805()
+    >>> window = split_window(train, "1:100000001-", context_sites=5)
+    >>> window.matrix.n_sites, window.context.n_sites, window.preceding_site[:2]
+    (21, 5, ('1', 87221151))
+    """
 
     region: Region | None
     matrix: HaplotypeMatrix

@@ -53,6 +53,15 @@ class SweepSettings:
     ``sweep_end_times`` (generations ago) drawn uniformly per simulation, ``demography`` a stdpopsim
     ``Species/Model`` id seen from ``demography_population`` (else constant ``ne``); rates per bp per
     generation, ``None`` taking the model's mutation rate (else 1.25e-8).
+
+    Examples
+    --------
+    >>> settings = SweepSettings(s_grid=(0, 200), simulations=50)
+    >>> settings.s_grid, settings.image_size
+    ((0.0, 200.0), 128)
+    >>> SweepSettings(s_grid=(100, 200))
+    Traceback (most recent call last):
+    genosynth.OptionError: s_grid 100,200: needs 0 (neutral) and at least one S > 0
     """
 
     s_grid: tuple[float, ...] = (0.0, 100.0, 200.0, 300.0, 400.0)
