@@ -6,7 +6,9 @@ A chromosome stretch (--length bp) of YRI, CEU and CHB is simulated under stdpop
 half a held-out set that stands for a perfect generator; two quick baselines fitted on the real set per population
 (independent sites at the real allele frequencies, and a Markov chain over the 10 previous sites) are artificial
 sets. infer_demography chooses between OutOfAfrica_3G09, OutOfAfrica_4J17, OutOfAfrica_2T12 and
-AmericanAdmixture_4B18 (the last two with AFR=YRI, EUR=CEU), --simulations per scenario.
+AmericanAdmixture_4B18 (the last two with AFR=YRI, EUR=CEU), --simulations per scenario, with the recombination
+rate of the simulated chr22 stretch (2.1e-8, stdpopsim's; the species' mean, 1.25e-8, is what the step takes
+without --recombination-rate).
 
 Writes docs/benchmarks/demography-accuracy.json (held-out accuracy of the CNN and the random forest, per
 scenario), docs/benchmarks/demography-posteriors.json (each set's posteriors and verdict) and
@@ -60,6 +62,12 @@ def main() -> None:
     parser.add_argument("--simulations", type=int, default=300, help="simulated windows per scenario")
     parser.add_argument("--individuals", type=int, default=50, help="simulated individuals per population")
     parser.add_argument("--length", type=int, default=2_000_000, help="bp of the simulated chromosome stretch")
+    parser.add_argument(
+        "--recombination-rate",
+        type=float,
+        default=2.1057e-8,
+        help="of the simulations (default: the simulated stretch of chr22's, as stdpopsim's contig has it)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache", type=Path, help="folder of simulation caches (default: a temporary one)")
     args = parser.parse_args()
@@ -95,6 +103,7 @@ def main() -> None:
             artificial=artificial,
             use_populations=POPULATIONS,
             simulations=args.simulations,
+            recombination_rate=args.recombination_rate,
             cache=args.cache or work / "cache",
             seed=args.seed,
             device="cpu",
@@ -114,6 +123,7 @@ def main() -> None:
     notes = (
         f"{args.simulations} simulations per scenario of {report.settings['window_length']} bp windows, "
         f"{', '.join(f'{k} {v}' for k, v in report.populations.items())} haplotypes, a fifth held out; "
+        f"recombination rate {args.recombination_rate:g}, each scenario's own mutation rate; "
         f"{seconds / 60:.1f} minutes in all"
     )
     write_result(

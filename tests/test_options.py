@@ -66,6 +66,7 @@ SOURCES = {
         ("SweepSettings", "", field_defaults(genosynth.SweepSettings)),
     ],
     "impute-augment": [("impute_augment", "", keyword_defaults(genosynth.impute_augment))],
+    "infer-demography": [("infer_demography", "", keyword_defaults(genosynth.infer_demography))],
 }
 
 # pipeline parameters -> the step option they set; and those whose default is deliberately not the library's
