@@ -16,6 +16,7 @@ process GENOSYNTH_PRIVACY_CHECK {
     tuple val(meta), path("${prefix}/gate.txt"), emit: gate
     tuple val(meta), path("${prefix}/report.html"), emit: report
     tuple val(meta), path("${prefix}/*.{png,pdf}"), emit: plots
+    tuple val(meta), path("${prefix}/exposure.tsv"), emit: exposure
     tuple val("${task.process}"), val('genosynth'), eval('python3 -m genosynth.versions genosynth'), topic: versions, emit: versions_genosynth
 
     when:
@@ -35,6 +36,6 @@ process GENOSYNTH_PRIVACY_CHECK {
     mkdir -p ${shellQuote(prefix)}
     echo passed > ${shellQuote(prefix)}/gate.txt
     echo '{"gate": {"passed": true, "failures": []}}' > ${shellQuote(prefix)}/privacy.json
-    touch ${shellQuote(prefix)}/report.html ${shellQuote(prefix)}/dcr.png
+    touch ${shellQuote(prefix)}/report.html ${shellQuote(prefix)}/dcr.png ${shellQuote(prefix)}/exposure.tsv
     """
 }
