@@ -16,11 +16,9 @@ NOT_YET = {
     "DemographyReport",
     "ImputationReport",
     "MosaicOutput",
-    "SelectionReport",
     "impute_augment",
     "infer_demography",
     "load_selection_network",
-    "selection_scan",
     "write_mosaic",
 }
 PUBLIC = {name: getattr(genosynth, name) for name in genosynth.__all__} | {

@@ -283,7 +283,25 @@ class SelectionReport(Report):
     """Per-site XP-EHH (raw and standardised) and iHS, windowed PBS, the CNN's windowed posterior of S (``cnn``),
     for the real target haplotypes and the artificial ones (``"synthetic"``), with ``summary`` (NaN counts, top
     scores, peaks, real vs synthetic agreement, the CNN's accuracy); ``write(folder)`` writes xpehh.tsv, pbs.tsv,
-    ihs.tsv, cnn.tsv (for the methods run), summary.json, plots and report.html."""
+    ihs.tsv, cnn.tsv (for the methods run), summary.json, plots and report.html.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> import genosynth
+    >>> from genosynth.datasets import data_805
+    >>> data = data_805()
+    >>> real = genosynth.read_haplotypes(data.hapt, legend=data.legend, populations=data.samples,
+    ...                                  population_column="Superpopulation code")
+    >>> rows = np.concatenate([np.flatnonzero(real.populations == p)[:40] for p in ("EUR", "AFR", "EAS")])
+    >>> chromosome1 = real.select_samples(rows).select_sites(np.flatnonzero(real.sites.chrom == "1"))
+    >>> report = genosynth.selection_scan(chromosome1, target="EUR", versus="AFR", outgroup="EAS", methods=["pbs"],
+    ...                                   window=5, window_step=2, progress=False)
+    >>> folder = report.write(pathlib.Path(tempfile.mkdtemp()) / "scan")
+    >>> (folder / "pbs.tsv").is_file(), (folder / "report.html").is_file()
+    (True, True)
+    """
 
     chromosomes: np.ndarray = field(repr=False)
     positions: np.ndarray = field(repr=False)
@@ -401,11 +419,49 @@ def selection_scan(
     replaces physical positions in EHH integration; ``min_ehh``, ``include_edges``, ``gap_scale`` and
     ``max_gap`` are scikit-allel's EHH options; ``percentile`` sets where peaks begin.
 
-    Example
+    Parameters
+    ----------
+    real
+        Real haplotypes labelled by population.
+    target, versus, outgroup
+        The population scanned, the one XP-EHH and PBS compare it with, and PBS's outgroup.
+    synthetic
+        Artificial haplotypes scanned the same way (against the same real versus and outgroup).
+    methods
+        Any of ``"xpehh"``, ``"pbs"``, ``"ihs"``, ``"cnn"``.
+    genetic_map, min_ehh, include_edges, gap_scale, max_gap
+        EHH integration (scikit-allel's options).
+    window, window_step, min_maf, percentile
+        PBS windows, the MAF filter, and where peaks begin.
+    ihs, cnn, progress
+        iHS without ``methods``; the CNN's options; progress lines.
+
+    Returns
     -------
-    >>> report = selection_scan(real, target="CEU", versus="YRI", outgroup="CHB", synthetic=ceu_ag)  # doctest: +SKIP
-    >>> report.summary["xpehh"]["synthetic"]["pearson"]  # doctest: +SKIP
-    0.8...
+    SelectionReport
+        Per-site and windowed scores with their summary.
+
+    Raises
+    ------
+    OptionError
+        A method without the population it needs, or a bad option.
+    InputError
+        Populations that are not in ``real``, or the same population named twice.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import genosynth
+    >>> from genosynth.datasets import data_805
+    >>> data = data_805()
+    >>> real = genosynth.read_haplotypes(data.hapt, legend=data.legend, populations=data.samples,
+    ...                                  population_column="Superpopulation code")
+    >>> rows = np.concatenate([np.flatnonzero(real.populations == p)[:40] for p in ("EUR", "AFR", "EAS")])
+    >>> chromosome1 = real.select_samples(rows).select_sites(np.flatnonzero(real.sites.chrom == "1"))
+    >>> report = selection_scan(chromosome1, target="EUR", versus="AFR", outgroup="EAS", methods=["pbs"],
+    ...                         window=5, window_step=2, progress=False)
+    >>> report.summary["pbs"]["real"]["n"], report.summary["populations"]["target"]
+    (25, {'name': 'EUR', 'haplotypes': 80})
     """
     methods = parse_methods(methods, outgroup=outgroup, ihs=ihs)
     if "xpehh" in methods or "pbs" in methods:
