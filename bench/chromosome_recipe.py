@@ -8,7 +8,8 @@ recipe: for each of --seeds, --haplotypes artificial haplotypes drawn by the mos
     --dataset chr22: the 5.5 Mb stdpopsim OutOfAfrica_3G09 chr22 simulation of bench/chromosome.py chain (835
     individuals per population, split 80/20 by individual once: 4008 training haplotypes), judged on its first
     --eval-windows windows of 1500 sites. --dataset 805: the 805 SNPs of 1000 Genomes shipped with genosynth
-    (5008 haplotypes over the whole genome, not a contiguous chromosome), split 80/20 by individual with each seed.
+    (5008 haplotypes over the whole genome, not a contiguous chromosome), labelled with 1000 Genomes' 26 population
+    codes (the mosaic copies within them), split 80/20 by individual with each seed.
 frontier: on the chr22 simulation, fidelity against privacy as the mosaic's privacy knob (``max_segment_cm``)
     moves, one seed; with the neural generators' points where a bench/chromosome.py chain.json on the same data
     exists (--chain-json, their source named on the plot).
@@ -64,6 +65,8 @@ DOCUMENTED_NEURAL = (
     },
 )
 
+LABELS = {"population": "Population code", "superpopulation": "Superpopulation code"}  # the 805 SNPs' columns
+
 TARGETS = (  # key, label
     ("af_r", "AF r >= 0.99"),
     ("ld_r", "LD r (within 100 kb) >= held-out's - 0.03"),
@@ -109,16 +112,16 @@ def _chr22_region(args: argparse.Namespace, count: int) -> tuple[Any, Any, list[
     )
 
 
-def _data_805(seed: int, window_sites: int, *, tiny: bool) -> tuple[Any, Any, list[str]]:
-    """The 805 SNPs split 80/20 by individual with ``seed`` (every eighth individual only when ``tiny``), and
-    windows of ``window_sites`` sites over them."""
+def _data_805(seed: int, window_sites: int, *, tiny: bool, labels: str) -> tuple[Any, Any, list[str]]:
+    """The 805 SNPs labelled with their 26 populations (or 5 superpopulations, ``labels``), split 80/20 by
+    individual with ``seed`` (every eighth individual only when ``tiny``), and windows of ``window_sites`` sites."""
     import genosynth
     from genosynth.datasets import data_805
     from genosynth.io.windows import plan_windows
 
     data = data_805()
     real = genosynth.read_haplotypes(
-        data.hapt, legend=data.legend, populations=data.samples, population_column="Superpopulation code"
+        data.hapt, legend=data.legend, populations=data.samples, population_column=LABELS[labels]
     )
     if tiny:
         real = real.select_samples(np.arange(0, len(real.samples), 8))
@@ -216,7 +219,7 @@ def recipe(args: argparse.Namespace) -> dict[str, Any]:
         if args.dataset == "chr22":
             train, holdout, windows = _chr22_region(args, args.eval_windows)
         else:
-            train, holdout, windows = _data_805(seed, 20 if args.tiny else 100, tiny=args.tiny)
+            train, holdout, windows = _data_805(seed, 20 if args.tiny else 100, tiny=args.tiny, labels=args.labels)
         artificial, seconds = _mosaic(train, args.haplotypes, seed, RECIPE["max_segment_cm"])
         judged = _judge(train, holdout, artificial, windows, seed)
         per_window = seconds * 1500 / train.n_sites
@@ -232,6 +235,7 @@ def recipe(args: argparse.Namespace) -> dict[str, Any]:
         print(f"{args.dataset} seed {seed}: {json.dumps(runs[-1], default=str)}", flush=True)
     return {
         "dataset": args.dataset,
+        "labels": args.labels if args.dataset == "805" else "population",
         "recipe": RECIPE,
         "windows": windows,
         "n_train": train.n_haplotypes,
@@ -243,7 +247,7 @@ def recipe(args: argparse.Namespace) -> dict[str, Any]:
 def frontier(args: argparse.Namespace) -> dict[str, Any]:
     train, holdout, windows = _chr22_region(args, args.eval_windows)
     points = []
-    for knob in KNOBS:
+    for knob in (0.05, 0.5, None) if args.tiny else KNOBS:
         artificial, seconds = _mosaic(train, args.haplotypes, args.seeds[0], knob)
         judged = _judge(train, holdout, artificial, windows, args.seeds[0])
         points.append({"max_segment_cm": knob, **judged, "sample_seconds": seconds})
@@ -280,7 +284,7 @@ def scale(args: argparse.Namespace) -> dict[str, Any]:
 
     folder = args.data_dir / ("scale_tiny" if args.tiny else f"scale_{args.length}")
     folder.mkdir(parents=True, exist_ok=True)
-    matrix = folder / "chromosome.h5"
+    matrix = args.matrix or folder / "chromosome.h5"
     simulated = None
     if not matrix.exists():
         sys.path.insert(0, str(Path(__file__).parent))
@@ -301,13 +305,16 @@ def scale(args: argparse.Namespace) -> dict[str, Any]:
     outputs = {}
     for suffix in ("vcf.gz", "hapt"):
         out = folder / f"artificial.{suffix}"
-        start = time.perf_counter()
+        _reset_peak()
+        start, cpu = time.perf_counter(), _memory()["cpu_seconds"]
 
-        def after_window(written: int, suffix: str = suffix, start: float = start) -> None:
+        def after_window(written: int, suffix: str = suffix, start: float = start, cpu: float = cpu) -> None:
             mine = [row for row in rows if row["output"] == suffix]
+            now = _memory()
             rows.append(
                 {"output": suffix, "window": len(mine) + 1, "sites": written, "seconds": time.perf_counter() - start}
-                | _memory()
+                | now
+                | {"cpu_seconds": now["cpu_seconds"] - cpu}
             )
             print(json.dumps(rows[-1]), flush=True)
 
@@ -322,14 +329,18 @@ def scale(args: argparse.Namespace) -> dict[str, Any]:
             progress=False,
             on_block=after_window,
         )
+        closed = _memory()  # after the writer closed (a .hapt is assembled from its spool then)
         outputs[suffix] = {
             "seconds": time.perf_counter() - start,
+            "cpu_seconds": closed["cpu_seconds"] - cpu,
+            "peak_mib": closed["peak_mib"],
             "bytes": out.stat().st_size,
             "sites": written.n_sites,
         }
         out.unlink()
         out.with_suffix(".legend").unlink(missing_ok=True)
     return {
+        "reference": str(args.matrix) if args.matrix else None,
         "n_sites": len(sites),
         "n_reference": _reference_haplotypes(matrix),
         "n_haplotypes": args.haplotypes,
@@ -350,9 +361,19 @@ def _reference_haplotypes(matrix: Path) -> int:
 
 
 def _memory() -> dict[str, float]:
-    """This process's resident and peak resident memory now, MiB."""
+    """This process's resident and peak resident memory now (MiB), and the CPU seconds it has used."""
     status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
-    return {key: int(status[name].split()[0]) / 1024 for key, name in (("rss_mib", "VmRSS"), ("peak_mib", "VmHWM"))}
+    times = os.times()
+    memory = {key: int(status[name].split()[0]) / 1024 for key, name in (("rss_mib", "VmRSS"), ("peak_mib", "VmHWM"))}
+    return memory | {"cpu_seconds": times.user + times.system}
+
+
+def _reset_peak() -> None:
+    """Start this process's peak resident memory (VmHWM) afresh, where Linux allows it."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
 
 
 # ------------------------------------------------------------------------------------------------------- the file
@@ -405,11 +426,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--haplotypes", type=int, default=None, help="haplotypes drawn (default: recipe 2000, frontier and scale 1000)"
     )
+    parser.add_argument(
+        "--labels",
+        choices=tuple(LABELS),
+        default="population",
+        help="recipe --dataset 805: the labels the mosaic copies within",
+    )
     parser.add_argument("--eval-windows", type=int, default=4, help="chr22: the first windows judged")
     parser.add_argument("--chain-json", nargs="*", type=Path, help="frontier: bench/chromosome.py chain results")
     parser.add_argument("--length", type=int, default=50_000_000, help="scale: simulated bp")
     parser.add_argument("--individuals", type=int, default=835, help="scale: individuals per population")
     parser.add_argument("--windows", type=int, default=40, help="scale: windows of the chain")
+    parser.add_argument("--matrix", type=Path, help="scale: a matrix file to chain along instead of the simulation")
     parser.add_argument("--data-dir", type=Path, default=REPO / ".bench-data" / "chromosome-recipe")
     parser.add_argument("--tiny", action="store_true", help="toy sizes: the test's mode")
     parser.add_argument("-o", "--output", type=Path, default=DEFAULT_JSON)
@@ -428,6 +456,8 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     section = {"recipe": recipe, "frontier": frontier, "scale": scale}[args.which](args)
     name = f"recipe_{args.dataset}" if args.which == "recipe" else args.which
+    if args.which == "recipe" and args.labels == "superpopulation":
+        name += "_superpopulations"
     command = shlex.join(["bench/chromosome_recipe.py", *(argv if argv is not None else sys.argv[1:])])
     section |= {"command": command, "machine": _machine(), "seconds": round(time.perf_counter() - start, 1)}
     _write_section(args.output, name, section, args.tiny)

@@ -18,9 +18,9 @@ from chromosome_recipe import DOCUMENTED_NEURAL, TARGETS
 
 GPU_JSON = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "gpu.json"  # bench/gpu.py's results
 GENOME_BP = 3.1e9  # the autosomes and X, about
-DATASETS = {
-    "chr22": "the 5.5 Mb chr22 OutOfAfrica_3G09 simulation",
-    "805": "the 805 SNPs of 1000 Genomes",
+DATASETS = {  # the name of each dataset, and the population labels the mosaic copies within
+    "chr22": ("the 5.5 Mb chr22 OutOfAfrica_3G09 simulation", "its three populations (YRI, CEU, CHB)"),
+    "805": ("the 805 SNPs of 1000 Genomes", "1000 Genomes' 26 populations (population codes, not superpopulations)"),
 }
 
 
@@ -53,7 +53,7 @@ def render_page(result: dict[str, Any], folder: Path, *, source: Path) -> Path:
         "training haplotypes and the held-out haplotypes judged beside the artificial ones as the reference.",
         "",
     ]
-    for key in ("recipe_chr22", "recipe_805"):
+    for key in ("recipe_chr22", "recipe_805", "recipe_805_superpopulations"):
         if key in sections:
             lines += _recipe(sections[key])
     if "frontier" in sections:
@@ -85,18 +85,25 @@ def _cell(value: Any, spec: str = ".3f") -> str:
 def _recipe(section: dict[str, Any]) -> list[str]:
     recipe, runs = section["recipe"], section["runs"]
     knob = recipe["max_segment_cm"]
+    name, labels = DATASETS[section["dataset"]]
+    coarse = section.get("labels") == "superpopulation"
+    if coarse:
+        name, labels = f"{name}, copying within continents", "the five superpopulations of 1000 Genomes"
     lines = [
-        f"## The recipe on {DATASETS[section['dataset']]}",
+        f"## The recipe on {name}",
         "",
         f"`sample --baseline mosaic` with `max_segment_cm` {knob} (no copied stretch longer than {knob} cM), Ne "
-        f"{recipe['ne']:g}, {recipe['cm_per_mb']:g} cM/Mb, donors within each haplotype's population; "
+        f"{recipe['ne']:g}, {recipe['cm_per_mb']:g} cM/Mb, donors within each haplotype's population, "
+        f"here {labels}; "
         f"{runs[0]['mosaic']['n_haplotypes']} haplotypes drawn from the {section['n_train']} training haplotypes "
         f"per seed, judged on {runs[0]['n_sites']:,} sites in {len(section['windows'])} windows "
         f"({section['windows'][0]} to {section['windows'][-1]}; LD on the {runs[0]['ld_sites']:,} sites evaluate "
         f"keeps for it, {runs[0]['ld_pairs']:,} pairs within 100 kb); {section['n_holdout']} held-out haplotypes.",
         "",
     ]
-    if section["dataset"] == "805":
+    if coarse:
+        lines += ["The same, with coarser labels: what copying within continents costs.", ""]
+    elif section["dataset"] == "805":
         lines += [
             "These are the only real data at hand offline, and they are not a chromosome at 1000 Genomes density: "
             "805 SNPs spread over the genome, so few pairs lie within 100 kb and window boundaries fall between "
@@ -106,7 +113,7 @@ def _recipe(section: dict[str, Any]) -> list[str]:
         ]
     lines += [
         "| seed | set | AF r | LD r (100 kb) | LD strength | boundary / within LD r | PCA W2D | AA_truth / AA_syn "
-        "| privacy loss ± SE | MIA AUC | copies | s per 1500 sites |",
+        "| privacy loss ± SE | MIA AUC | copies | s per 1500 sites (wall) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
@@ -120,7 +127,7 @@ def _recipe(section: dict[str, Any]) -> list[str]:
             privacy = f"{_cell(m['privacy_loss'])} ± {_cell(m['privacy_loss_se'])}" if name == "mosaic" else "-"
             lines.append(
                 f"| {run['seed']} | {name} | {_cell(row['af_r'], '.4f')} | {_cell(row['ld_r'])} | "
-                f"{_cell(row['ld_strength'], '.2f')} | {_cell(row['boundary_ld_r'])} / "
+                f"{_cell(row['ld_strength'])} | {_cell(row['boundary_ld_r'])} / "
                 f"{_cell(row['within_window_ld_r'])} | {_cell(row['w2d_pca'], '.4f')} | "
                 f"{_cell(row['aa_truth'], '.2f')} / {_cell(row['aa_syn'], '.2f')} | {privacy} | "
                 f"{_cell(m.get('mia_auc') if name == 'mosaic' else None)} | {copies} | "
@@ -148,8 +155,10 @@ def _frontier(section: dict[str, Any], folder: Path) -> list[str]:
         "",
         f"The mosaic's privacy knob, `max_segment_cm`, from {points[0]['max_segment_cm']} cM to no bound, on the "
         f"chr22 simulation's first {len(section['windows'])} windows ({section['n_train']} training haplotypes, "
-        f"seed {section['seed']}); each point one draw judged as above. Shorter copied stretches give a lower "
-        "privacy loss at some cost in linkage.",
+        f"seed {section['seed']}, {points[0]['mosaic']['n_haplotypes']} haplotypes a point); each point one draw "
+        f"judged as above. These windows span {_span_mb(section['windows']):.2f} Mb, {_span_mb(section['windows']):.2f}"
+        " cM at the simulation's flat 1 cM/Mb: a longer bound copies as no bound does there. Shorter copied "
+        "stretches give a lower privacy loss at a cost in linkage and in haplotype sharing (AA_truth).",
         "",
         f"![Fidelity against privacy loss]({image.name})",
         "",
@@ -186,6 +195,11 @@ def _frontier(section: dict[str, Any], folder: Path) -> list[str]:
     return lines
 
 
+def _span_mb(windows: list[str]) -> float:
+    """Megabases from the first window's start to the last one's end (regions CHR:START-END)."""
+    return (int(windows[-1].rsplit("-", 1)[1]) - int(windows[0].split(":")[1].split("-")[0]) + 1) / 1e6
+
+
 def _frontier_plot(section: dict[str, Any], folder: Path) -> Path:
     import matplotlib
 
@@ -193,14 +207,23 @@ def _frontier_plot(section: dict[str, Any], folder: Path) -> Path:
     import matplotlib.pyplot as plt
 
     points = section["points"]
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for axis, key, label in ((axes[0], "ld_r", "LD r (pairs within 100 kb)"), (axes[1], "w2d_pca", "PCA W2D")):
-        x = [p["mosaic"]["privacy_loss"] for p in points]
+    panels = (
+        ("ld_r", "LD r (pairs within 100 kb)"),
+        ("w2d_pca", "PCA W2D (log scale)"),
+        ("aa_truth", "AA_truth (target 0.40-0.60)"),
+    )
+    figure, axes = plt.subplots(1, len(panels), figsize=(14, 4.2))
+    x = [p["mosaic"]["privacy_loss"] for p in points]
+    knobs = ["∞" if p["max_segment_cm"] is None else f"{p['max_segment_cm']:g}" for p in points]
+    for axis, (key, label) in zip(axes, panels):
         y = [p["mosaic"][key] for p in points]
-        axis.plot(x, y, "o-", color="tab:blue", label="mosaic (bench/chromosome_recipe.py frontier)")
-        for p, xi, yi in zip(points, x, y):
-            knob = "∞" if p["max_segment_cm"] is None else f"{p['max_segment_cm']:g}"
-            axis.annotate(f"{knob} cM", (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        axis.plot(x, y, "o-", color="tab:blue", label="mosaic, max_segment_cm moving (bench/chromosome_recipe.py)")
+        labels: dict[tuple[float, float], list[str]] = {}
+        for knob, xi, yi in zip(knobs, x, y):
+            labels.setdefault((xi, yi), []).append(knob)
+        for (xi, yi), same in labels.items():
+            text = same[0] if len(same) == 1 else f"{same[0]}-{same[-1]}"
+            axis.annotate(f"{text} cM", (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
         for row in [*section["neural"], *DOCUMENTED_NEURAL]:
             if row.get(key) is not None and row.get("privacy_loss") is not None:
                 (x0, x1), (y0, y1) = (_span(row["privacy_loss"]), _span(row[key]))
@@ -210,18 +233,24 @@ def _frontier_plot(section: dict[str, Any], folder: Path) -> Path:
                     xerr=(x1 - x0) / 2,
                     yerr=(y1 - y0) / 2,
                     fmt="s",
+                    color="tab:orange",
                     capsize=3,
-                    label=f"{row['set']} (bench/chromosome.py chain)",
+                    label=f"{row['set']} (bench/chromosome.py chain, seeds' range)",
                 )
-        held = points[0]["holdout"][key]
-        axis.axhline(held, color="grey", linestyle=":", label="held-out real haplotypes")
+        axis.axhline(points[0]["holdout"][key], color="grey", linestyle=":", label="held-out real haplotypes")
         axis.axvline(0.05, color="tab:red", linestyle="--", label="privacy loss limit 0.05")
+        if key == "aa_truth":
+            axis.axhspan(0.40, 0.60, color="tab:green", alpha=0.1, label="AA target band")
         axis.set_xlabel("privacy loss (AATS held-out - AATS train)")
         axis.set_ylabel(label)
     axes[1].set_yscale("log")
-    axes[0].legend(fontsize=7, loc="lower right")
+    handles = {}
+    for axis in axes:
+        for handle, text in zip(*axis.get_legend_handles_labels()):
+            handles.setdefault(text, handle)
+    figure.legend(handles.values(), handles.keys(), loc="lower center", ncol=3, fontsize=8)
     figure.suptitle("The mosaic's privacy knob (max_segment_cm) on the chr22 simulation")
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.12, 1, 1))
     image = folder / "chromosome-frontier.png"
     figure.savefig(image, dpi=110)
     plt.close(figure)
@@ -244,24 +273,38 @@ def _scale(section: dict[str, Any], folder: Path) -> list[str]:
         "## A chromosome-sized chain",
         "",
         f"A simulated chromosome of {section['n_sites']:,} sites x {section['n_reference']:,} haplotypes over "
-        f"{section['span_bp'] / 1e6:.1f} Mb (OutOfAfrica_3G09, as `bench/vcf_to_matrix.py` simulates it"
+        f"{section['span_bp'] / 1e6:.1f} Mb ("
+        + (
+            f"`{Path(section['reference']).name}`, the training matrix of the chr22 simulation above"
+            if section.get("reference")
+            else "OutOfAfrica_3G09, as `bench/vcf_to_matrix.py` simulates it"
+        )
         + (f"; simulated in {section['simulated_seconds']:.0f} s" if section.get("simulated_seconds") else "")
         + f"), {section['n_haplotypes']:,} artificial haplotypes sampled along it in a chain of "
         f"{section['windows']} windows, streamed to a bgzipped VCF and to .hapt; the process's resident memory "
-        "read after each window.",
+        "read after each window."
+        + (
+            " This is about a tenth of a 1000 Genomes chromosome (about 1M sites): a simulation of that size "
+            "(`scale --length 50000000`) did not finish in the time this shared machine gave it. Memory is flat "
+            "along the chain, so it does not depend on the length; the time grows linearly with it (the "
+            "projection below)."
+            if section["n_sites"] < 500_000
+            else ""
+        ),
         "",
         f"![Memory along the chain]({image.name})",
         "",
-        "| output | windows | total time | time per window (median) | memory after the first window | after the "
-        "last | peak | file |",
+        "| output | windows | total time, wall (CPU) | time per window, wall (median) | memory after the first "
+        "window | after the last | peak, the file closed | file |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for output, summary in section["outputs"].items():
         mine = [row for row in rows if row["output"] == output]
         times = [b["seconds"] - a["seconds"] for a, b in zip([{"seconds": 0.0}] + mine, mine)]
         lines.append(
-            f"| {output} | {len(mine)} | {summary['seconds']:.0f} s | {sorted(times)[len(times) // 2]:.1f} s | "
-            f"{mine[0]['rss_mib']:.0f} MiB | {mine[-1]['rss_mib']:.0f} MiB | {mine[-1]['peak_mib']:.0f} MiB | "
+            f"| {output} | {len(mine)} | {summary['seconds']:.0f} s ({summary['cpu_seconds']:.0f} s) | "
+            f"{sorted(times)[len(times) // 2]:.1f} s | {mine[0]['rss_mib']:.0f} MiB | {mine[-1]['rss_mib']:.0f} MiB | "
+            f"{summary['peak_mib']:.0f} MiB | "
             f"{summary['bytes'] / 2**20:.0f} MiB |"
         )
     lines += ["", _where(section), ""]
@@ -286,13 +329,14 @@ def _projection(section: dict[str, Any], gpu: dict[str, Any] | None) -> list[str
     vcf = section["outputs"]["vcf.gz"]
     density = section["n_sites"] / section["span_bp"]
     genome_sites = density * GENOME_BP
-    per_site_haplotype = vcf["seconds"] / (section["n_sites"] * section["n_haplotypes"])
+    per_site_haplotype = vcf["cpu_seconds"] / (section["n_sites"] * section["n_haplotypes"])
     lines = [
         "### Projected: a whole genome",
         "",
-        f"Projected, not measured. The VCF chain above took {vcf['seconds']:.0f} s for {section['n_sites']:,} sites "
-        f"and {section['n_haplotypes']:,} haplotypes, {per_site_haplotype * 1e9:.1f} ns per site and haplotype on "
-        "one core; the mosaic's time grows with sites x haplotypes, and 3.1 Gb at the simulation's density "
+        f"Projected, not measured. The VCF chain above used {vcf['cpu_seconds']:.0f} CPU seconds for "
+        f"{section['n_sites']:,} sites and {section['n_haplotypes']:,} haplotypes, {per_site_haplotype * 1e9:.0f} ns "
+        "per site and haplotype on one core; the mosaic's time grows with sites x haplotypes, and 3.1 Gb at the "
+        "simulation's density "
         f"({density * 1e6:,.0f} sites per Mb) is {genome_sites / 1e6:.0f} M sites. Chromosomes are independent "
         "jobs (the Nextflow pipeline runs one task per chromosome), so N cores divide the time until the largest "
         "chromosome (chr1, about 8% of the genome) is the whole wall time; each job's memory stays flat (above). "
@@ -305,17 +349,16 @@ def _projection(section: dict[str, Any], gpu: dict[str, Any] | None) -> list[str
         total = per_site_haplotype * n * genome_sites
         lines.append(f"| {n:,} | {_duration(total)} | {_duration(total / 8)} | {_duration(0.08 * total)} |")
     windows = genome_sites / 1500
-    lines += [
-        "",
-        f"A neural generator instead trains every 1500-site window on its own: {windows:,.0f} windows per genome at "
-        "this density.",
-    ]
+    neural = f"A neural generator instead trains every 1500-site window on its own: {windows:,.0f} windows per genome."
+    lines += ["", neural]
     if gpu is not None:
         machine, seconds = gpu["machine"], gpu["seconds_to_targets"]
+        lines[-1] = (
+            f"{neural} The [GPU benchmark](gpu.md) measured PCA diffusion reaching its targets on the 805-SNP split "
+            f"after {seconds:.0f} s of training on one {machine['gpu']}; taking that as a window's training time (a "
+            "1500-site window is about twice as wide: a lower bound), a genome's windows need:"
+        )
         lines += [
-            f" The [GPU benchmark](gpu.md) measured PCA diffusion reaching its targets on the 805-SNP split after "
-            f"{seconds:.0f} s of training on one {machine['gpu']}; taking that as a window's training time (a "
-            "1500-site window is about twice as wide: a lower bound), a genome's windows need:",
             "",
             "| GPUs | 1 | 8 | 64 |",
             "|---|---|---|---|",

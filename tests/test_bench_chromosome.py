@@ -86,6 +86,6 @@ def test_the_page_is_rendered_from_the_result(tiny):
     assert f"| 1 | mosaic | {seed_one['af_r']:.4f} |" in page
     for heading in ("The recipe on the 5.5 Mb", "The recipe on the 805 SNPs", "frontier", "chromosome-sized chain"):
         assert heading in page
-    assert "Projected" in page and "N GPUs" in page
+    assert "Projected" in page and "| GPUs | 1 | 8 | 64 |" in page
     for image in ("chromosome-frontier.png", "chromosome-memory.png"):
         assert f"]({image})" in page and (tiny["docs"] / image).stat().st_size > 1000
