@@ -120,7 +120,11 @@ def test_privacy_check_report(browser, sets_805, tmp_path):
         "-o",
         out,
     )
-    assert_page_is_whole(open_page(browser, (out / "report.html").as_uri()), min_images=3, tables=["privacy_loss"])
+    assert_page_is_whole(
+        open_page(browser, (out / "report.html").as_uri()),
+        min_images=5,
+        tables=["privacy_loss", "attribute_gap", "exposed_fraction", "most exposed training haplotypes"],
+    )
 
 
 def test_selection_scan_report(browser, simulated, tmp_path):
