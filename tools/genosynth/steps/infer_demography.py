@@ -134,20 +134,7 @@ def run(args: argparse.Namespace) -> None:
         real,
         scenarios=args.scenarios,
         artificial={name: read_haplotypes(path, legend=args.legend) for name, path in named.items()},
-        use_populations=[p.strip() for p in args.use_populations.split(",")] if args.use_populations else None,
-        window_length=args.window_length,
-        min_maf=args.min_maf,
-        simulations=args.simulations,
-        mutation_rate=args.mutation_rate,
-        recombination_rate=args.recombination_rate,
-        image_size=args.image_size,
-        epochs=args.epochs,
-        trees=args.trees,
-        max_distance=args.max_distance,
-        cache=args.cache,
-        threads=args.threads,
-        seed=args.seed,
-        device=args.device,
+        **_options(args),
     )
     with atomic_group():  # the folder and the trained network: both or neither
         report.write(args.output)
@@ -155,6 +142,14 @@ def run(args: argparse.Namespace) -> None:
             report.network.save(args.model_output)
     _log_result(report)
     log(STEP, f"report in {args.output}/report.html")
+
+
+def _options(args: argparse.Namespace) -> dict:
+    """The keyword options of infer_demography that the command line passes through as given."""
+    names = ("window_length", "min_maf", "simulations", "mutation_rate", "recombination_rate", "image_size")
+    names += ("epochs", "trees", "max_distance", "cache", "threads", "seed", "device")
+    use = [p.strip() for p in args.use_populations.split(",")] if args.use_populations else None
+    return {"use_populations": use} | {name: getattr(args, name) for name in names}
 
 
 def _log_result(report: DemographyReport) -> None:
