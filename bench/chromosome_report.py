@@ -53,9 +53,10 @@ def render_page(result: dict[str, Any], folder: Path, *, source: Path) -> Path:
         "training haplotypes and the held-out haplotypes judged beside the artificial ones as the reference.",
         "",
     ]
-    for key in ("recipe_chr22", "recipe_805", "recipe_805_superpopulations"):
-        if key in sections:
-            lines += _recipe(sections[key])
+    recipes = [key for key in ("recipe_chr22", "recipe_805", "recipe_805_superpopulations") if key in sections]
+    lines += _summary([sections[key] for key in recipes])
+    for key in recipes:
+        lines += _recipe(sections[key])
     if "frontier" in sections:
         lines += _frontier(sections["frontier"], folder)
     if "scale" in sections:
@@ -65,6 +66,37 @@ def render_page(result: dict[str, Any], folder: Path, *, source: Path) -> Path:
     temp.write_text("\n".join(lines) + "\n")
     temp.replace(page)
     return page
+
+
+def _summary(recipes: list[dict[str, Any]]) -> list[str]:
+    """One line per dataset: the targets met at every seed, and those missed at some."""
+    lines = []
+    for section in recipes:
+        runs, name = section["runs"], DATASETS[section["dataset"]][0]
+        if section.get("labels") == "superpopulation":
+            name += ", copying within continents"
+        missed = [
+            f"{label} ({sum(run['targets'][key] is False for run in runs)} of {len(runs)} seeds)"
+            for key, label in TARGETS
+            if any(run["targets"][key] is False for run in runs)
+        ]
+        unmeasured = [label for key, label in TARGETS if all(run["targets"][key] is None for run in runs)]
+        lines.append(
+            f"- **{name[0].upper() + name[1:]}**: "
+            + ("every target met at every seed" if not missed else "missed " + "; ".join(missed))
+            + (f"; not measurable there: {'; '.join(unmeasured)}" if unmeasured else "")
+            + "."
+        )
+    recipe = recipes[0]["recipe"] if recipes else None
+    if recipe is None:
+        return []
+    return [
+        f"The recipe measured: `sample --baseline mosaic --max-segment-cm {recipe['max_segment_cm']:g}` "
+        "(no training). At a glance:",
+        "",
+        *lines,
+        "",
+    ]
 
 
 def _where(section: dict[str, Any]) -> str:
