@@ -30,6 +30,15 @@ FIELDS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def fixed_secret(monkeypatch):
+    """The private batches and noise drawn from a fixed seed instead of the operating system's, so that what a
+    test measures is the same on every run (a private run is otherwise not reproducible, by design)."""
+    import genosynth.generate.private
+
+    monkeypatch.setattr(genosynth.generate.private.secrets, "randbits", lambda bits: 20261204)
+
+
 def founders(individuals: int, sites: int, *, seed: int) -> HaplotypeMatrix:
     """Haplotypes copied from 4 founders (site frequencies from 0.05 to 0.95) with 5% of alleles flipped: strong
     LD and varied allele frequencies, which a model that learns nothing does not reproduce."""
@@ -104,7 +113,7 @@ def test_private_gan_critic_learns_frequencies():
     """The critic trained privately still teaches the generator the allele frequencies (a generator that learned
     nothing draws every allele near 0.5)."""
     torch.set_num_threads(1)
-    train = founders(500, 20, seed=1)
+    train = founders(500, 30, seed=1)
     model = train_gan(
         train,
         preset="yelmen2021",
@@ -118,7 +127,8 @@ def test_private_gan_critic_learns_frequencies():
     )
     assert model.extra["privacy"]["epsilon_spent"] <= 3
     assert "loss_d" not in model.history[-1]  # the critic's loss reads the training haplotypes
-    assert af_r(train.haplotypes, model.sample(2000, seed=2, progress=False).haplotypes) > 0.4  # measured 0.60
+    sample = model.sample(2000, seed=2, progress=False, bernoulli=True)
+    assert af_r(train.haplotypes, sample.haplotypes) > 0.35  # measured 0.50
 
 
 def test_private_diffusion_learns_frequencies():
