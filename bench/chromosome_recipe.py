@@ -245,6 +245,9 @@ def recipe(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def frontier(args: argparse.Namespace) -> dict[str, Any]:
+    if args.keep_points:  # the mosaic's points (with their command and machine) as measured; new neural ones
+        kept = json.loads(args.output.read_text())["sections"]["frontier"]
+        return kept | {"neural": _neural(args.chain_json)}
     train, holdout, windows = _chr22_region(args, args.eval_windows)
     points = []
     for knob in (0.05, 0.5, None) if args.tiny else KNOBS:
@@ -252,27 +255,35 @@ def frontier(args: argparse.Namespace) -> dict[str, Any]:
         judged = _judge(train, holdout, artificial, windows, args.seeds[0])
         points.append({"max_segment_cm": knob, **judged, "sample_seconds": seconds})
         print(f"max_segment_cm {knob}: {json.dumps(points[-1]['mosaic'])}", flush=True)
-    neural = []
-    for path in args.chain_json or []:
-        chain = json.loads(Path(path).read_text())
-        for name, row in chain["results"].items():
-            if "privacy_loss" in row:
-                neural.append(
-                    {
-                        "set": name,
-                        "source": f"bench/chromosome.py chain, budget {chain['budget']} a window, seed "
-                        f"{chain['seed']}, windows {chain['windows'][0]} to {chain['windows'][-1]}",
-                        **{k: row.get(k) for k in ("ld_r", "w2d_pca", "privacy_loss", "privacy_loss_se", "aats")},
-                    }
-                )
     return {
         "dataset": "chr22",
         "seed": args.seeds[0],
         "windows": windows,
         "n_train": train.n_haplotypes,
         "points": points,
-        "neural": neural,
+        "neural": _neural(args.chain_json),
     }
+
+
+def _neural(paths: list[Path] | None) -> list[dict[str, Any]]:
+    """The sets of bench/chromosome.py chain result files (chain.json) with their privacy figures."""
+    neural = []
+    for path in paths or []:
+        chain = json.loads(Path(path).read_text())
+        for name, row in chain["results"].items():
+            if "privacy_loss" in row:
+                neural.append(
+                    {
+                        "set": name,
+                        "source": f"bench/chromosome.py chain, {chain['budget']} a window, seed {chain['seed']}, "
+                        f"windows {chain['windows'][0]} to {chain['windows'][-1]}",
+                        **{
+                            k: row.get(k)
+                            for k in ("ld_r", "ld_strength", "w2d_pca", "aa_truth", "privacy_loss", "privacy_loss_se")
+                        },
+                    }
+                )
+    return neural
 
 
 def scale(args: argparse.Namespace) -> dict[str, Any]:
@@ -434,6 +445,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--eval-windows", type=int, default=4, help="chr22: the first windows judged")
     parser.add_argument("--chain-json", nargs="*", type=Path, help="frontier: bench/chromosome.py chain results")
+    parser.add_argument(
+        "--keep-points",
+        action="store_true",
+        help="frontier: keep the mosaic's points of -o and replace only the neural ones (--chain-json)",
+    )
     parser.add_argument("--length", type=int, default=50_000_000, help="scale: simulated bp")
     parser.add_argument("--individuals", type=int, default=835, help="scale: individuals per population")
     parser.add_argument("--windows", type=int, default=40, help="scale: windows of the chain")
@@ -459,7 +475,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.which == "recipe" and args.labels == "superpopulation":
         name += "_superpopulations"
     command = shlex.join(["bench/chromosome_recipe.py", *(argv if argv is not None else sys.argv[1:])])
-    section |= {"command": command, "machine": _machine(), "seconds": round(time.perf_counter() - start, 1)}
+    # a section that keeps earlier measurements keeps their command and machine
+    section = {"command": command, "machine": _machine(), "seconds": round(time.perf_counter() - start, 1)} | section
     _write_section(args.output, name, section, args.tiny)
     print(f"wrote section {name} of {args.output}")
 

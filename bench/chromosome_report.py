@@ -17,7 +17,15 @@ from typing import Any
 from chromosome_recipe import DOCUMENTED_NEURAL, TARGETS
 
 GPU_JSON = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "gpu.json"  # bench/gpu.py's results
-GENOME_BP = 3.1e9  # the autosomes and X, about
+GENOME_BP = 3.1e9
+NEURAL_COLOURS = (
+    "tab:orange",
+    "tab:green",
+    "tab:purple",
+    "tab:brown",
+    "tab:pink",
+    "tab:olive",
+)  # the autosomes and X, about
 DATASETS = {  # the name of each dataset, and the population labels the mosaic copies within
     "chr22": ("the 5.5 Mb chr22 OutOfAfrica_3G09 simulation", "its three populations (YRI, CEU, CHB)"),
     "805": ("the 805 SNPs of 1000 Genomes", "1000 Genomes' 26 populations (population codes, not superpopulations)"),
@@ -256,8 +264,9 @@ def _frontier_plot(section: dict[str, Any], folder: Path) -> Path:
         for (xi, yi), same in labels.items():
             text = same[0] if len(same) == 1 else f"{same[0]}-{same[-1]}"
             axis.annotate(f"{text} cM", (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
-        for row in [*section["neural"], *DOCUMENTED_NEURAL]:
+        for row, color in zip([*section["neural"], *DOCUMENTED_NEURAL], NEURAL_COLOURS):
             if row.get(key) is not None and row.get("privacy_loss") is not None:
+                measured = "seeds' range" if isinstance(row["privacy_loss"], list) else "one seed"
                 (x0, x1), (y0, y1) = (_span(row["privacy_loss"]), _span(row[key]))
                 axis.errorbar(
                     (x0 + x1) / 2,
@@ -265,9 +274,9 @@ def _frontier_plot(section: dict[str, Any], folder: Path) -> Path:
                     xerr=(x1 - x0) / 2,
                     yerr=(y1 - y0) / 2,
                     fmt="s",
-                    color="tab:orange",
+                    color=color,
                     capsize=3,
-                    label=f"{row['set']} (bench/chromosome.py chain, seeds' range)",
+                    label=f"{row['set']} (bench/chromosome.py chain, {measured})",
                 )
         axis.axhline(points[0]["holdout"][key], color="grey", linestyle=":", label="held-out real haplotypes")
         axis.axvline(0.05, color="tab:red", linestyle="--", label="privacy loss limit 0.05")

@@ -27,7 +27,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     _bench("recipe", "--dataset", "chr22", "--seeds", 1, 2, *common)
     _bench("recipe", "--dataset", "805", "--seeds", 1, *common)
     _bench("frontier", "--seeds", 1, *common)
-    _bench("scale", *common)
+    _bench("scale", "--matrix", folder / "data" / "chr22_tiny" / "train.h5", *common)  # the simulation above
     docs = folder / "docs"
     _bench("render", result, "--docs", docs)
     return {"result": json.loads(result.read_text()), "page": (docs / "chromosomes.md").read_text(), "docs": docs}
