@@ -541,15 +541,14 @@ class FidelityReport(Report):
 
     Examples
     --------
-    >>> import json, pathlib, tempfile
+    >>> import json
     >>> import genosynth
     >>> from genosynth.datasets import small_805
     >>> train, holdout = small_805()
     >>> baseline = genosynth.sample_baseline(train, 90, seed=1, progress=False)
     >>> report = genosynth.evaluate(train, {"bernoulli": baseline}, seed=1, progress=False)
-    >>> folder = report.write(pathlib.Path(tempfile.mkdtemp()) / "evaluation")
-    >>> (folder / "report.html").is_file(), sorted(json.loads((folder / "metrics.json").read_text())["sets"])
-    (True, ['bernoulli'])
+    >>> sorted(json.loads(json.dumps(report.to_dict()))["sets"])  # what metrics.json holds
+    ['bernoulli']
     """
 
     metrics: dict[str, Any]
