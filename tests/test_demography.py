@@ -88,7 +88,7 @@ def test_a_network_trained_on_shuffled_labels_fails_the_check(setup, report):
 
 
 def test_window_features_see_structure_and_density():
-    """Images count minor alleles per stretch of the window; F_ST is at most 0 for two copies of one population and
+    """Images count minor alleles per stretch of the window, the joint SFS counts sites by their frequencies; F_ST is at most 0 for two copies of one population and
     high for fixed differences; the statistics' length is what statistics_size says."""
     haplotypes = np.zeros((8, 4), dtype=np.uint8)
     haplotypes[:4, :2] = 1  # sites 0 and 1: fixed differences between the groups
@@ -99,10 +99,11 @@ def test_window_features_see_structure_and_density():
     image, stats, sites = window_features(
         haplotypes, positions, [np.arange(4), np.arange(4, 8)], length=1000, min_maf=0.0, settings=settings
     )
-    assert sites == 4 and image.shape == (2, 16, 16)
+    assert sites == 4 and image.shape == (3, 16, 16)  # two populations, then their joint SFS
+    assert image[2].sum() == 4 and image[2][15, 0] == 2 and image[2][4, 4] == 2  # fixed in A only; 1/4 in both
     assert image[0, :, 0].max() == 2 and image[1, :, 0].max() == 0  # two minor alleles in the first stretch
-    carriers = image[:, :, 9]  # the site at 600 bp: one carrier per population, its rows repeated by resampling
-    assert carriers.max() == 1 and (carriers.sum(axis=1) > 0).all() and image[:, :, 10:14].sum() == 0
+    carriers = image[:2, :, 9]  # the site at 600 bp: one carrier per population, its rows repeated by resampling
+    assert carriers.max() == 1 and (carriers.sum(axis=1) > 0).all() and image[:2, :, 10:14].sum() == 0
     assert stats[-1] > 0.5  # F_ST of the two groups
     copies = np.vstack([haplotypes[:4], haplotypes[:4]])  # two populations with the same haplotypes
     same = window_features(
@@ -142,7 +143,7 @@ def test_command_line_reuses_the_cache_and_writes_a_reloadable_network(setup, si
     assert (out / "report.html").read_text().count("<img") == 2
     network = load_demography_network(model, device="cpu")
     assert network.scenarios == ["OutOfAfrica_3G09", "split"] and network.populations == ["YRI", "CEU"]
-    images = np.random.default_rng(1).integers(0, 3, (4, 2, 32, 32)).astype(np.uint8)
+    images = np.random.default_rng(1).integers(0, 3, (4, 3, 32, 32)).astype(np.uint8)
     assert np.allclose(network.probabilities(images), report.network.probabilities(images))
 
 

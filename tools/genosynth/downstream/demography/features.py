@@ -8,6 +8,9 @@ sites always dropped) and polarised to that minor allele. Then:
   rows (nearest row), and ``image_size`` columns that cut the window into equal stretches of bp, each pixel the
   number of minor alleles the haplotype carries in that stretch (at most 255): unlike an image resized from its
   sites, it keeps the density of sites along the window, and the same columns in every channel;
+- the joint site frequency spectrum of every pair of populations as further channels (``image_size`` x
+  ``image_size`` bins of the minor allele's frequency in each, the number of sites per bin, at most 255), as
+  Sanchez et al. 2021 and dadi-style analyses read it;
 - a vector of summary statistics (the random forest's, as ABC-RF uses them): the density of sites per kb, and per
   population the site frequency spectrum of the minor allele in ``sfs_bins`` bins of its frequency in that
   population (shares of the sites, frequency 0 included: sites private to other populations), the nucleotide
@@ -22,7 +25,7 @@ Example
 >>> image, stats, sites = window_features(window, np.sort(rng.random(50)) * 1e4, groups, length=10_000,
 ...                                       min_maf=0.05, settings=FeatureSettings(image_size=16))
 >>> image.shape, stats.shape == (statistics_size(2, FeatureSettings(image_size=16)),), sites
-((2, 16, 16), True, 50)
+((3, 16, 16), True, 50)
 """
 
 from __future__ import annotations
@@ -90,7 +93,7 @@ def window_features(
     min_maf: float,
     settings: FeatureSettings,
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """(uint8 (populations, size, size) image, float64 statistics, kept sites) of a window.
+    """(uint8 (image_channels(populations), size, size) image, float64 statistics, kept sites) of a window.
 
     Parameters
     ----------
@@ -113,10 +116,14 @@ def window_features(
     positions = np.asarray(positions, dtype=np.float64)[kept]
     size = settings.image_size
     columns = np.minimum((positions / length * size).astype(np.int64), size - 1)
-    image = np.stack([_binned_image(window[rows], columns, size) for rows in groups])
+    frequencies = [window[rows].mean(axis=0) if window.shape[1] else np.zeros(0) for rows in groups]
+    channels = [_binned_image(window[rows], columns, size) for rows in groups]
+    channels += [
+        _joint_sfs(frequencies[i], frequencies[j], size) for i in range(len(groups)) for j in range(i + 1, len(groups))
+    ]
+    image = np.stack(channels)
     per_kb = 1e3 / length
     stats = [np.log1p(window.shape[1] * per_kb)]
-    frequencies = [window[rows].mean(axis=0) if window.shape[1] else np.zeros(0) for rows in groups]
     edges = np.linspace(0, 1, settings.sfs_bins + 1)
     for rows, p in zip(groups, frequencies):
         n = len(rows)
@@ -138,6 +145,27 @@ def _binned_image(window: np.ndarray, columns: np.ndarray, size: int) -> np.ndar
         np.add.at(counts.T, columns, sort_rows(window).T.astype(np.int64))
     rows = np.linspace(0, len(window) - 1, size).round().astype(np.int64)
     return np.minimum(counts[rows], 255).astype(np.uint8)
+
+
+def _joint_sfs(p: np.ndarray, q: np.ndarray, size: int) -> np.ndarray:
+    """uint8 (size, size): sites by the minor allele's frequency in two populations (rows: the first), at most 255."""
+    counts = np.zeros((size, size), dtype=np.int64)
+    if len(p):
+        np.add.at(
+            counts, (np.minimum((p * size).astype(int), size - 1), np.minimum((q * size).astype(int), size - 1)), 1
+        )
+    return np.minimum(counts, 255).astype(np.uint8)
+
+
+def image_channels(populations: int) -> int:
+    """Channels of a window's image: one per population, then one joint SFS per pair of populations.
+
+    Example
+    -------
+    >>> image_channels(1), image_channels(3)
+    (1, 6)
+    """
+    return populations + populations * (populations - 1) // 2
 
 
 def image_input(images: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from genosynth._infra.devices import resolve_device
 from genosynth._infra.errors import InputError
 from genosynth._infra.options import parse_int
 from genosynth.downstream.classifier import FitSettings, confusion_matrix, fit_classifier
-from genosynth.downstream.demography.features import image_input
+from genosynth.downstream.demography.features import image_channels, image_input
 from genosynth.io.matrix import Sites
 from genosynth.io.model_file import ModelFile, load_model_file, save_model_file
 
@@ -57,8 +57,8 @@ class DemographyCnnConfig:
         return cls(channels=tuple(data["channels"]), dense=int(data["dense"]), fit=FitSettings(**data["fit"]))
 
 
-def build_network(populations: int, image_size: int, scenarios: int, config: DemographyCnnConfig) -> Any:
-    """The torch module: (batch, populations, size, size) float images -> (batch, scenarios) logits.
+def build_network(channels: int, image_size: int, scenarios: int, config: DemographyCnnConfig) -> Any:
+    """The torch module: (batch, channels, size, size) float images -> (batch, scenarios) logits.
 
     Three 3x3 convolutions (padded) with batch normalisation and ReLU, 2x2 max pooling after the first two, then
     the average of each channel over the image and a linear layer: the network takes any image size.
@@ -67,7 +67,7 @@ def build_network(populations: int, image_size: int, scenarios: int, config: Dem
 
     first, second = config.channels
     return nn.Sequential(
-        nn.Conv2d(populations, first, kernel_size=3, padding=1),
+        nn.Conv2d(channels, first, kernel_size=3, padding=1),
         nn.BatchNorm2d(first),
         nn.ReLU(),
         nn.MaxPool2d(2),
@@ -102,10 +102,10 @@ class DemographyNetwork:
     device: str = "cpu"
 
     def probabilities(self, images: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
-        """Scenario probabilities (n, scenarios) of uint8 (n, populations, size, size) images."""
+        """Scenario probabilities (n, scenarios) of uint8 (n, channels, size, size) images."""
         import torch
 
-        expected = (len(self.populations), self.image_size, self.image_size)
+        expected = (image_channels(len(self.populations)), self.image_size, self.image_size)
         if images.ndim != 4 or images.shape[1:] != expected:
             raise ValueError(f"expected (n, {', '.join(map(str, expected))}) images, got shape {images.shape}")
         self.network.eval()
@@ -150,7 +150,7 @@ def load_demography_network(path: str | Path, *, device: str = "auto") -> Demogr
         scenarios = [str(name) for name in saved.extra["scenarios"]]
         populations = [str(name) for name in saved.extra["populations"]]
         size = int(saved.extra["image_size"])
-        network = build_network(len(populations), size, len(scenarios), config).to(device)
+        network = build_network(image_channels(len(populations)), size, len(scenarios), config).to(device)
         network.load_state_dict(saved.tensors)
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
         raise InputError(f"{path}: damaged demography CNN file ({type(err).__name__}: {str(err)[:200]})") from None
@@ -180,13 +180,13 @@ def train_demography_network(
     simulation: dict[str, Any] | None = None,
     progress: bool = True,
 ) -> DemographyNetwork:
-    """Train the CNN on uint8 (n, populations, size, size) ``images`` of scenario indices ``labels``; the held-out
+    """Train the CNN on uint8 (n, channels, size, size) ``images`` of scenario indices ``labels``; the held-out
     test simulations (``config.fit.test_fraction``, split with ``seed``) give ``evaluation``."""
     import torch
 
     device = resolve_device(device)
     if images.ndim != 4 or images.shape[2] != images.shape[3] or len(images) != len(labels):
-        raise ValueError(f"expected (n, populations, size, size) images and n labels, got {images.shape}")
+        raise ValueError(f"expected (n, channels, size, size) images and n labels, got {images.shape}")
     torch.manual_seed(seed)
     size = images.shape[2]
     module = build_network(images.shape[1], size, len(scenarios), config).to(device)

@@ -33,7 +33,12 @@ from genosynth._infra.errors import InputError, OptionError, first_line
 from genosynth._infra.options import parse_float, parse_int
 from genosynth._infra.progress import Progress
 from genosynth._infra.version import __version__
-from genosynth.downstream.demography.features import FeatureSettings, statistics_size, window_features
+from genosynth.downstream.demography.features import (
+    FeatureSettings,
+    image_channels,
+    statistics_size,
+    window_features,
+)
 from genosynth.downstream.demography.scenarios import (
     DEFAULT_MUTATION_RATE,
     DEFAULT_RECOMBINATION_RATE,
@@ -41,7 +46,7 @@ from genosynth.downstream.demography.scenarios import (
 )
 
 FORMAT_NAME = "genosynth-demography-simulations"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ class SimulationSettings:
 
 @dataclass
 class ScenarioFeatures:
-    """One scenario's simulated windows: ``images`` uint8 (n, populations, size, size), ``statistics`` (n, d),
+    """One scenario's simulated windows: ``images`` uint8 (n, channels, size, size), ``statistics`` (n, d),
     kept ``sites`` per window, the seconds simulating took and whether they were read from the cache."""
 
     images: np.ndarray
@@ -238,13 +243,16 @@ def read_features(path: Path, settings: SimulationSettings) -> ScenarioFeatures:
     if metadata.get("format") != FORMAT_NAME or metadata.get("format_version") != str(FORMAT_VERSION):
         raise InputError(f"{path}: not a genosynth demography simulation cache (remove it)")
     size = settings.features.image_size
-    shape = (settings.simulations, len(settings.samples), size, size)
+    shape = (settings.simulations, image_channels(len(settings.samples)), size, size)
     try:
         if json.loads(metadata["settings"]) != json.loads(json.dumps(settings.to_dict(), sort_keys=True)):
             raise ValueError("made with other settings")
         images = tensors["images"]
         statistics = tensors["statistics"]
-        if images.shape != shape or statistics.shape != (shape[0], statistics_size(shape[1], settings.features)):
+        if images.shape != shape or statistics.shape != (
+            shape[0],
+            statistics_size(len(settings.samples), settings.features),
+        ):
             raise ValueError(f"images {images.shape}, statistics {statistics.shape}")
         return ScenarioFeatures(images, statistics, tensors["sites"], float(metadata["seconds"]), reused=True)
     except (KeyError, TypeError, ValueError) as err:
