@@ -201,15 +201,15 @@ def test_a_short_run_with_a_holdout_records_every_monitored_figure(split, tmp_pa
     assert (
         summary["states_judged"] >= 1 and summary["kept"]["judged_size"] == read_matrix(split["holdout"]).n_haplotypes
     )
-    run_genosynth("sample", model, "-n", "5000", "-o", tmp_path / "ag.h5", "--seed", "9")
-    run_genosynth(
-        "privacy-check", "--train", split["train"], "--holdout", split["holdout"], "--synthetic", tmp_path / "ag.h5",
-        "-o", tmp_path / "privacy", "--seed", "9",
-    )  # fmt: skip
-    fresh = json.loads((tmp_path / "privacy" / "privacy.json").read_text())
-    assert (
-        abs(fresh["privacy_loss"] - summary["kept_judged_privacy_loss"]) <= 3 * summary["kept_judged_privacy_loss_se"]
-    )
+    if command == "train-gan":  # privacy-check judges the kept state afresh as training did (within its error)
+        run_genosynth("sample", model, "-n", "5000", "-o", tmp_path / "ag.h5", "--seed", "9")
+        run_genosynth(
+            "privacy-check", "--train", split["train"], "--holdout", split["holdout"], "--synthetic",
+            tmp_path / "ag.h5", "-o", tmp_path / "privacy", "--seed", "9",
+        )  # fmt: skip
+        fresh = json.loads((tmp_path / "privacy" / "privacy.json").read_text())
+        error = summary["kept_judged_privacy_loss_se"]
+        assert abs(fresh["privacy_loss"] - summary["kept_judged_privacy_loss"]) <= 3 * error
     record = load_model_file(model).provenance[-1]
     assert [entry["name"] for entry in record["inputs"]] == ["train.h5", "holdout.h5"]
     assert read_matrix(split["train"]).n_sites == 805
