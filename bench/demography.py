@@ -3,9 +3,9 @@ and whether artificial genomes support the same scenario as the real ones.
 
 A chromosome stretch (--length bp) of YRI, CEU and CHB is simulated under stdpopsim's HomSap/OutOfAfrica_3G09
 (--individuals per population); YRI and CEU are modelled. Half of the individuals are the "real" set, the other
-half a held-out set that stands for a perfect generator; two quick baselines fitted on the real set per population
-(independent sites at the real allele frequencies, and a Markov chain over the 10 previous sites) are artificial
-sets. infer_demography chooses between OutOfAfrica_3G09, OutOfAfrica_4J17, OutOfAfrica_2T12 and
+half a held-out set that stands for a perfect generator; the Li-Stephens mosaic generator and two quick baselines
+fitted on the real set per population (independent sites at the real allele frequencies, and a Markov chain over
+the 10 previous sites) are artificial sets. infer_demography chooses between OutOfAfrica_3G09, OutOfAfrica_4J17, OutOfAfrica_2T12 and
 AmericanAdmixture_4B18 (the last two with AFR=YRI, EUR=CEU), --simulations per scenario, with the recombination
 rate of the simulated chr22 stretch (2.1e-8, stdpopsim's; the species' mean, 1.25e-8, is what the step takes
 without --recombination-rate).
@@ -57,6 +57,23 @@ def _labelled_baseline(real, method: str, seed: int):
     return HaplotypeMatrix.artificial(np.vstack(parts), real.sites, populations=np.array(labels))
 
 
+def _mosaic(real, seed: int):
+    """The Li-Stephens mosaic generator (default settings), as many haplotypes of each population as the real set."""
+    from genosynth import HaplotypeMatrix, sample_mosaic
+
+    parts = [
+        sample_mosaic(
+            real, int((real.haplotype_population == population).sum()), population=population, seed=seed, progress=False
+        )
+        for population in POPULATIONS
+    ]
+    return HaplotypeMatrix.artificial(
+        np.vstack([part.haplotypes for part in parts]),
+        real.sites,
+        populations=np.concatenate([part.haplotype_population for part in parts]),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--simulations", type=int, default=300, help="simulated windows per scenario")
@@ -93,6 +110,7 @@ def main() -> None:
         held_out = everyone.select_samples(np.sort(halves["held-out real"]))
         artificial = {
             "held-out real": held_out,
+            "mosaic": _mosaic(real, args.seed),
             "bernoulli": _labelled_baseline(real, "bernoulli", args.seed),
             "markov": _labelled_baseline(real, "markov", args.seed),
         }
@@ -152,7 +170,7 @@ def main() -> None:
         DOCS / "demography-posteriors.json",
         title=(
             "Posterior probability of each scenario for data simulated under OutOfAfrica_3G09 (real), a held-out half "
-            "of the same simulation and two baselines fitted on the real half"
+            "of the same simulation, the mosaic generator and two baselines fitted on the real half"
         ),
         columns=["set", "classifier", *[f"P({name})" for name in names], "most probable", "TV to real", "supports"],
         rows=rows,
