@@ -146,8 +146,8 @@ def _recipe(section: dict[str, Any]) -> list[str]:
     elif section["dataset"] == "805":
         lines += [
             "These are the only real data at hand offline, and they are not a chromosome at 1000 Genomes density: "
-            "805 SNPs spread over the genome, so few pairs lie within 100 kb and window boundaries fall between "
-            "distant SNPs. They show the recipe on real haplotypes and populations; the density figures come from "
+            "805 SNPs spread over the genome, so few pairs lie within 100 kb and none across a window boundary "
+            "(the 100-site windows are, in practice, the chromosomes). They show the recipe on real haplotypes and populations; the density figures come from "
             "the simulation above.",
             "",
         ]

@@ -89,3 +89,41 @@ def test_the_page_is_rendered_from_the_result(tiny):
     assert "Projected" in page and "| GPUs | 1 | 8 | 64 |" in page
     for image in ("chromosome-frontier.png", "chromosome-memory.png"):
         assert f"]({image})" in page and (tiny["docs"] / image).stat().st_size > 1000
+
+
+def test_each_target_flips_just_past_its_limit():
+    sys.path.insert(0, str(REPO / "bench"))
+    from chromosome_recipe import targets
+
+    holdout = {"ld_r": 0.95, "w2d_pca": 0.001, "copies_of_train": 100, "n_haplotypes": 1000}
+    mosaic = {
+        "af_r": 0.99,
+        "ld_r": 0.92,
+        "ld_strength": 0.9,
+        "boundary_ld_r": 0.90,
+        "within_window_ld_r": 0.95,
+        "w2d_pca": 0.002,
+        "aa_truth": 0.6,
+        "aa_syn": 0.4,
+        "privacy_loss": 0.035,
+        "privacy_loss_se": 0.015,
+        "exact_copies": 237,  # 11.85% of 2000: the held-out 10% + 2 SE (1.9%) is the limit
+        "n_haplotypes": 2000,
+    }
+    at_limit = targets({"mosaic": mosaic, "holdout": holdout}, 600)
+    assert all(at_limit.values()), at_limit
+    past = {
+        "af_r": {"af_r": 0.989},
+        "ld_r": {"ld_r": 0.919},
+        "ld_strength": {"ld_strength": 0.899},
+        "boundary": {"boundary_ld_r": 0.899},
+        "w2d": {"w2d_pca": 0.00201},
+        "aa": {"aa_syn": 0.399},
+        "privacy": {"privacy_loss": 0.0351},
+        "copies": {"exact_copies": 238},
+    }
+    for key, change in past.items():
+        verdicts = targets({"mosaic": mosaic | change, "holdout": holdout}, 600)
+        assert [k for k, v in verdicts.items() if not v] == [key], (key, verdicts)
+    assert targets({"mosaic": mosaic, "holdout": holdout}, 601)["time"] is False
+    assert targets({"mosaic": mosaic | {"boundary_ld_r": None}, "holdout": holdout}, 1)["boundary"] is None
