@@ -97,9 +97,9 @@ class PrivateTraining:
     accountant, and the per-example clipping and noise the model kinds use (Opacus's
     :class:`~opacus.optimizers.DPOptimizer` for networks, :meth:`clip_factors` and :meth:`noise` for the RBM).
 
-    ``individuals`` holds the individual (any integer label) of each training haplotype; a step takes each
-    individual with probability ``batch_size`` / haplotypes, so that a step takes ``batch_size`` haplotypes on
-    average, and an epoch is haplotypes // ``batch_size`` steps.
+    ``individuals`` holds the individual (a sample name or any other label) of each training haplotype; a step
+    takes each individual with probability ``batch_size`` / haplotypes, so that a step takes ``batch_size``
+    haplotypes on average, and an epoch is haplotypes // ``batch_size`` steps.
     """
 
     def __init__(
