@@ -56,7 +56,7 @@ KNOBS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 5.0, None)  # the frontier's max_segment
 # overview states them, with their command; the page shows them beside any --chain-json result.
 DOCUMENTED_NEURAL = (
     {
-        "set": "PCA diffusion, chained",
+        "set": "PCA diffusion, chained, 8m a window",
         "source": "bench/chromosome.py chain --individuals 835 --models diffusion_pca --windows 2 --budget 8m "
         "--modes chained, seeds 1-3, windows 1-2 (benchmarks overview, no result file)",
         "ld_r": None,
@@ -274,9 +274,10 @@ def _neural(paths: list[Path] | None) -> list[dict[str, Any]]:
             if "privacy_loss" in row:
                 neural.append(
                     {
-                        "set": name,
+                        "set": f"{name.replace('_', ' ')}, {chain['budget']} a window",
                         "source": f"bench/chromosome.py chain, {chain['budget']} a window, seed {chain['seed']}, "
-                        f"windows {chain['windows'][0]} to {chain['windows'][-1]}",
+                        f"windows {chain['windows'][0]} to {chain['windows'][-1]} (its chain.json added with "
+                        "`frontier --keep-points --chain-json`)",
                         **{
                             k: row.get(k)
                             for k in ("ld_r", "ld_strength", "w2d_pca", "aa_truth", "privacy_loss", "privacy_loss_se")
