@@ -12,6 +12,7 @@ import argparse
 import atexit
 import errno
 import importlib
+import inspect
 import logging
 import os
 import re
@@ -420,3 +421,33 @@ privacy_check_main = _entry_point("privacy-check")
 selection_scan_main = _entry_point("selection-scan")
 impute_augment_main = _entry_point("impute-augment")
 infer_demography_main = _entry_point("infer-demography")
+
+
+def demo_main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of ``python -m genosynth.demo`` (``make demo``, genosynth/demo/__main__.py); the defaults are
+    :func:`genosynth.demo.run_demo`'s."""
+    from genosynth.demo import run_demo
+
+    default = {name: parameter.default for name, parameter in inspect.signature(run_demo).parameters.items()}
+    parser = argparse.ArgumentParser(
+        prog="python -m genosynth.demo",
+        description="Run genosynth end to end on simulated data.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--output", type=Path, default=Path("demo-output"), help="folder of every output")
+    parser.add_argument(
+        "--individuals",
+        type=int,
+        default=default["individuals"],
+        help="diploid individuals per population (3 populations)",
+    )
+    parser.add_argument("--length", type=int, default=default["length"], help="simulated base pairs of chr22")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=default["epochs"],
+        help="GAN epochs (the diffusion model and each window's RBM get half, the whole matrix's RBM a sixth)",
+    )
+    parser.add_argument("--seed", type=int, default=default["seed"], help="seed of the simulation and every step")
+    args = parser.parse_args(argv)
+    run_demo(args.output, individuals=args.individuals, length=args.length, epochs=args.epochs, seed=args.seed)

@@ -11,12 +11,9 @@ worked example. Outputs land in one folder (default ``demo-output/``).
 
 from __future__ import annotations
 
-import argparse
-import inspect
 import shlex
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -300,34 +297,3 @@ def run_demo(out: Path, *, individuals: int = 50, length: int = 500_000, epochs:
         f"{out / 'privacy_gan' / 'report.html'} in a browser",
         flush=True,
     )
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of ``python -m genosynth.demo`` (``make demo``); the defaults are :func:`run_demo`'s."""
-    default = {name: parameter.default for name, parameter in inspect.signature(run_demo).parameters.items()}
-    parser = argparse.ArgumentParser(
-        prog="python -m genosynth.demo",
-        description="Run genosynth end to end on simulated data.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument("--output", type=Path, default=Path("demo-output"), help="folder of every output")
-    parser.add_argument(
-        "--individuals",
-        type=int,
-        default=default["individuals"],
-        help="diploid individuals per population (3 populations)",
-    )
-    parser.add_argument("--length", type=int, default=default["length"], help="simulated base pairs of chr22")
-    parser.add_argument(
-        "--epochs",
-        type=int,
-        default=default["epochs"],
-        help="GAN epochs (the diffusion model and each window's RBM get half, the whole matrix's RBM a sixth)",
-    )
-    parser.add_argument("--seed", type=int, default=default["seed"], help="seed of the simulation and every step")
-    args = parser.parse_args(argv)
-    run_demo(args.output, individuals=args.individuals, length=args.length, epochs=args.epochs, seed=args.seed)
-
-
-if __name__ == "__main__":
-    main()
