@@ -454,7 +454,14 @@ def sample_mosaic(
 
 @dataclass(frozen=True)
 class MosaicOutput:
-    """What :func:`write_mosaic` wrote: the file, its haplotypes and sites, and its provenance record."""
+    """What :func:`write_mosaic` wrote: the file, its haplotypes and sites, and its provenance record.
+
+    Examples
+    --------
+    >>> output = MosaicOutput(Path("ag.vcf.gz"), 10, 805, {"step": "sample"})
+    >>> output.to_dict()
+    {'path': 'ag.vcf.gz', 'n_haplotypes': 10, 'n_sites': 805, 'step': 'sample'}
+    """
 
     path: Path
     n_haplotypes: int
@@ -508,8 +515,17 @@ def write_mosaic(
 
     Examples
     --------
-    >>> write_mosaic("train.h5", 5000, "mosaic.vcf.gz", genetic_map="chr22.map", seed=1).n_sites  # doctest: +SKIP
-    1066555
+    >>> import tempfile
+    >>> from genosynth.datasets import data_805
+    >>> from genosynth.io import read_haplotypes
+    >>> data = data_805()
+    >>> real = read_haplotypes(data.hapt, legend=data.legend)
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> written = write_mosaic(real, 20, folder / "mosaic.vcf.gz", seed=1, block_sites=100, progress=False)
+    >>> written.n_haplotypes, written.n_sites, written.record["parameters"]["max_segment_cm"]
+    (20, 805, 0.2)
+    >>> read_haplotypes(folder / "mosaic.vcf.gz").n_sites
+    805
     """
     from genosynth._infra.options import parse_haplotype_count, parse_int
     from genosynth.io import HaplotypeWriter, read_haplotypes
