@@ -15,11 +15,9 @@ import pytest
 NOT_YET = {
     "DemographyReport",
     "ImputationReport",
-    "MosaicOutput",
     "impute_augment",
     "infer_demography",
     "load_selection_network",
-    "write_mosaic",
 }
 PUBLIC = {name: getattr(genosynth, name) for name in genosynth.__all__} | {
     f"datasets.{name}": getattr(genosynth.datasets, name) for name in genosynth.datasets.__all__
