@@ -7,7 +7,7 @@ Example
 >>> import numpy as np, torch
 >>> x = np.r_[np.zeros((20, 2)), np.ones((20, 2))].astype(np.float32)
 >>> labels = np.r_[np.zeros(20, int), np.ones(20, int)]
->>> fit = fit_classifier(torch.nn.Linear(2, 2), x, np.eye(2)[labels], labels, settings=FitSettings(max_epochs=30),
+>>> fit = fit_classifier(torch.nn.Linear(2, 2), x, np.eye(2)[labels], labels, settings=FitSettings(max_epochs=30, lr=0.1),
 ...                      seed=1, device="cpu", step="example", progress=False)
 >>> fit.history[fit.kept_epoch - 1]["validation_accuracy"]
 1.0
