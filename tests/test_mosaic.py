@@ -31,7 +31,7 @@ def test_donor_switches_follow_the_li_stephens_rate():
         n,
         np.random.default_rng(2),
         centimorgans=centimorgans,
-        settings=MosaicSettings(ne=25 * k),
+        settings=MosaicSettings(ne=25 * k, max_segment_cm=None),  # the copying model alone, no privacy bound
         donors_out=donors,
     )
     expected = 10 * (1 - 1 / k)  # a jump lands back on its donor 1 time in K, unseen
