@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import doctest_finder  # noqa: F401  (a public class's examples run in the module that defines it)
 import numpy as np
 import pytest
 

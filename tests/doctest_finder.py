@@ -1,4 +1,5 @@
-"""The package's doctests (``make test`` runs ``pytest --doctest-modules`` over tools/genosynth).
+"""Where doctest finds a public class's examples (``make test`` runs ``pytest --doctest-modules`` over
+tools/genosynth; tests/conftest.py imports this module, so the rule holds before the library is collected).
 
 The public classes report ``__module__ == "genosynth"`` (tools/genosynth/__init__.py), so that tracebacks and reprs
 name ``genosynth.InputError``; doctest would then look for their examples in ``genosynth/__init__.py`` and run them
