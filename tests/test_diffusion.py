@@ -43,6 +43,7 @@ def test_training_lowers_the_loss_and_samples_have_the_training_sites(small, tmp
         small,
         "-o",
         model,
+        *TINY,  # before --representation: TINY asks for sites, and the last one given counts
         "--representation",
         representation,
         "--epochs",
@@ -52,7 +53,6 @@ def test_training_lowers_the_loss_and_samples_have_the_training_sites(small, tmp
         "--mlp-width",
         "64",
         *extra,
-        *TINY,
     )
     rows = (tmp_path / "diffusion.training.tsv").read_text().splitlines()
     header = rows[0].split("\t")
