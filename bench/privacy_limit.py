@@ -165,7 +165,7 @@ def _row(run: dict, limit: float) -> list:
         return None if value is None else round(value, 4)
 
     return [
-        run["seed"],
+        f"seed {run['seed']}",  # a row label, as every result file's first column
         run["epochs_trained"],
         run["states_monitored"],
         run["states_judged"],
